@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# One entry point for everything a user or CI does with this repository.
+#
+#   ./run.sh headline [args]   run the headline regime comparison (creates .venv on first use)
+#   ./run.sh test [args]       run the whole test suite (pytest args pass through)
+#   ./run.sh study FILE [args] run any study file (see simulations/)
+#   ./run.sh lint              ruff check + format check
+#   ./run.sh lock              re-resolve requirements.lock from pyproject.toml (needs network)
+#   ./run.sh python [args]     the project's Python, e.g. ./run.sh python -m toolkit --help
+#
+# The virtual environment lives in .venv and is (re)installed from requirements.lock whenever
+# the lock or pyproject.toml changes. Nothing is installed outside the repository.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=.venv
+
+find_python() {
+    local want candidates c
+    want=$(tr -d '[:space:]' < .python-version)
+    candidates=()
+    if command -v pyenv >/dev/null 2>&1; then
+        for c in "$(pyenv root)"/versions/"$want"*/bin/python; do candidates+=("$c"); done
+    fi
+    candidates+=("python$want" python3.13 python3.12 python3)
+    for c in "${candidates[@]}"; do
+        if command -v "$c" >/dev/null 2>&1 &&
+            "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+            command -v "$c"
+            return 0
+        fi
+    done
+    echo "run.sh: no Python >= 3.12 found (looked for pyenv $want, python3.13, python3.12, python3)." >&2
+    echo "run.sh: install Python 3.12 or 3.13 (for example 'pyenv install $want') and run again." >&2
+    return 1
+}
+
+ensure_env() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        local py
+        py=$(find_python)
+        echo "run.sh: creating $VENV with $py" >&2
+        "$py" -m venv "$VENV"
+    fi
+    local stamp
+    stamp="$VENV/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "run.sh: installing pinned dependencies from requirements.lock" >&2
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    fi
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+    headline)
+        ensure_env
+        exec "$VENV/bin/python" -m toolkit run simulations/headline.toml "$@"
+        ;;
+    study)
+        ensure_env
+        exec "$VENV/bin/python" -m toolkit run "$@"
+        ;;
+    test)
+        ensure_env
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    lint)
+        ensure_env
+        "$VENV/bin/ruff" check toolkit tests simulations benchmarks notebooks
+        exec "$VENV/bin/ruff" format --check toolkit tests simulations benchmarks notebooks
+        ;;
+    lock)
+        ensure_env
+        "$VENV/bin/python" -m pip install --quiet uv
+        exec "$VENV/bin/uv" pip compile pyproject.toml --extra dev --python-version 3.12 \
+            --no-header --annotation-style line -o requirements.lock
+        ;;
+    python)
+        ensure_env
+        exec "$VENV/bin/python" "$@"
+        ;;
+    *)
+        sed -n '2,12p' "$0"
+        [ "$cmd" = help ] || exit 2
+        ;;
+esac
