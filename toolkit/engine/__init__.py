@@ -1,0 +1,5 @@
+"""Vectorized engine: many classrooms at once on arrays, docked against the Mesa model."""
+
+from toolkit.engine.fast import simulate_batch
+
+__all__ = ["simulate_batch"]

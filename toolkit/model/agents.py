@@ -1,0 +1,261 @@
+"""Mesa agents of the classroom model: students and the teacher (who stands for the system).
+
+Agents hold their own state and call the mechanism functions of
+:mod:`toolkit.model.mechanisms` on their own rows; the model only sequences them (see
+:class:`toolkit.model.model.ClassroomModel` for the activation order).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from toolkit.model import mechanisms as mech
+
+if TYPE_CHECKING:
+    from toolkit.model.model import ClassroomModel
+
+__all__ = ["Student", "Teacher"]
+
+
+class Student(mesa.Agent):
+    """A student: skills, aptitudes and interests per domain, engagement and self-regulation.
+
+    Attributes
+    ----------
+    index : int
+        Position in the class (row of the day's random draws and of the teacher's arrays).
+    skill, start_skill, aptitude, interest : ndarray, shape (D,)
+    engagement, self_regulation : float
+    peers : list of Student
+        The students this one learns from (this year's network).
+    allocation, practice_level : ndarray, shape (D,)
+        Today's time shares and level of independent work (set in :meth:`choose`).
+    """
+
+    def __init__(
+        self,
+        model: ClassroomModel,
+        index: int,
+        skill: np.ndarray,
+        aptitude: np.ndarray,
+        interest: np.ndarray,
+        self_regulation: float,
+        engagement: float,
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.skill = np.array(skill, dtype=float)
+        self.start_skill = self.skill.copy()
+        self.aptitude = np.array(aptitude, dtype=float)
+        self.interest = np.array(interest, dtype=float)
+        self.self_regulation = float(self_regulation)
+        self.engagement = float(engagement)
+        self.peers: list[Student] = []
+        d = self.skill.shape[0]
+        self.allocation = np.full(d, 1.0 / d)
+        self.practice_level = self.skill.copy()
+        self._next: mech.DayOutcome | None = None
+        self.reset_year_totals()
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def reset_year_totals(self) -> None:
+        """Start this year's running sums (engagement, fit, core time, peer gain)."""
+        self.start_skill = self.skill.copy()
+        self.self_regulation_start = self.self_regulation
+        self.sum_engagement = 0.0
+        self.sum_fit = 0.0
+        self.sum_core_time = 0.0
+        self.sum_peer_gain = 0.0
+        self.days = 0
+        self.last_fit = float("nan")
+
+    @property
+    def focus_domain(self) -> int:
+        """Index of the domain the student spends most time on today."""
+        return int(np.argmax(self.allocation))
+
+    # -- the day ---------------------------------------------------------------------------------
+    def choose(self) -> None:
+        """Decide today's time shares and independent-work level (system plan + own choices)."""
+        m = self.model
+        p = m.params
+        plan = m.teacher.plan
+        noise = m.today_noise[self.index]
+        d = p.n_domains
+        self.allocation, self.practice_level = mech.student_choose(
+            plan.allocation[self.index],
+            plan.practice_level[self.index],
+            self.skill,
+            self.interest,
+            np.float64(self.self_regulation),
+            noise[:d],
+            noise[d : 2 * d],
+            **m.choose_kwargs,
+        )
+
+    def learn(self) -> None:
+        """Compute tomorrow's state from today's work and peers' start-of-day skills."""
+        m = self.model
+        p, teacher = m.params, m.teacher
+        d = p.n_domains
+        if self.peers:
+            peer_skill = np.stack([q.skill for q in self.peers])
+            peer_alloc = np.stack([q.allocation for q in self.peers])
+            peer_weight = np.ones(len(self.peers))
+        else:
+            peer_skill = peer_alloc = np.zeros((0, d))
+            peer_weight = np.zeros(0)
+        self._next = mech.student_learn(
+            self.skill,
+            self.start_skill,
+            self.aptitude,
+            self.interest,
+            np.float64(self.engagement),
+            np.float64(self.self_regulation),
+            self.allocation,
+            teacher.group_allocation[self.index],
+            teacher.plan.direct_level[self.index],
+            self.practice_level,
+            np.float64(teacher.direct_time),
+            np.float64(teacher.direct_efficacy[self.index]),
+            peer_skill,
+            peer_alloc,
+            peer_weight,
+            m.today_noise[self.index, 3 * d],
+            m.core_mask,
+            **m.learn_kwargs,
+        )
+
+    def commit(self) -> None:
+        """Apply the state computed in :meth:`learn` (synchronous update) and add to totals."""
+        nxt = self._next
+        self.skill = nxt.skill
+        self.engagement = float(nxt.engagement)
+        self.self_regulation = float(nxt.self_regulation)
+        self.last_fit = float(nxt.fit)
+        self.sum_engagement += self.engagement
+        self.sum_fit += float(nxt.fit)
+        self.sum_core_time += float(nxt.core_time)
+        self.sum_peer_gain += float(nxt.peer.sum())
+        self.days += 1
+        self._next = None
+
+
+class Teacher(mesa.Agent):
+    """The teacher, standing for the system: its picture of each student, groups and plans.
+
+    Attributes
+    ----------
+    estimate : ndarray, shape (N, D)
+        The system's estimate of each student's skills (prior records, then daily quizzes).
+    interest_estimate : ndarray, shape (N, D)
+        The system's interest profile of each student (a noisy survey).
+    groups : ndarray of int, shape (N,)
+        Instructional group of each student.
+    plan : mechanisms.SystemPlan
+        Today's plan (time shares, direct-instruction and practice levels per student).
+    group_allocation : ndarray, shape (N, D)
+        Time shares of each student's group during direct instruction.
+    direct_time : float
+        Share of the lesson each group gets direct instruction.
+    direct_efficacy : ndarray, shape (N,)
+        Efficacy of direct instruction for each student's group size.
+    """
+
+    def __init__(self, model: ClassroomModel) -> None:
+        super().__init__(model)
+        n, d = model.params.n_students, model.params.n_domains
+        self.estimate = np.zeros((n, d))
+        self.interest_estimate = np.zeros((n, d))
+        self.groups = np.zeros(n, dtype=np.int64)
+        self.group_allocation = np.zeros((n, d))
+        self.direct_time = 0.0
+        self.direct_efficacy = np.ones(n)
+        self.plan: mech.SystemPlan | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of instructional groups this year (the regime's, at most the class size)."""
+        return min(self.model.regime.n_groups, self.model.params.n_students)
+
+    def start_year(self, skill: np.ndarray, interest: np.ndarray) -> None:
+        """Take the prior records (noisy), survey interests (noisy) and form groups."""
+        m = self.model
+        p = m.params
+        draws = m.draws
+        self.estimate = skill + p.diagnostic_noise * draws.diagnostic
+        self.interest_estimate = interest + p.profile_noise * draws.profile
+        self.form_groups()
+
+    def grouping_profile(self) -> np.ndarray:
+        """Interest profile used to form interest groups and networks.
+
+        The system's noisy profile when the system assigns (``peer_choice`` 0), the students'
+        own interests when they choose (``peer_choice`` 1), a mix in between.
+        """
+        c = self.model.regime.peer_choice
+        true_interest = np.stack([s.interest for s in self.model.ordered_students])
+        return (1 - c) * self.interest_estimate + c * true_interest
+
+    def core_estimate(self) -> np.ndarray:
+        """The system's estimate of each student's core level (mean over core domains)."""
+        return self.estimate[:, self.model.core_mask].mean(axis=1)
+
+    def form_groups(self) -> None:
+        """Cut the class into instructional groups on the regime's basis."""
+        m = self.model
+        key = mech.grouping_key(
+            m.regime.grouping, self.core_estimate(), self.grouping_profile(), m.draws.tiebreak
+        )
+        self.groups = mech.form_groups(key, self.n_groups)
+        _, sizes = mech.group_mean(self.estimate, self.groups, self.n_groups)
+        p, r = m.params, m.regime
+        self.direct_time = float(
+            mech.instruction_time(p.teacher_capacity, r.scaffolding, int((sizes > 0).sum()))
+        )
+        self.direct_efficacy = mech.direct_instruction_efficacy(
+            sizes[self.groups], p.group_size_penalty
+        )
+
+    def plan_day(self) -> None:
+        """Regroup if due, then plan today's time shares and levels for every student."""
+        m = self.model
+        p = m.params
+        if p.regroup_interval and m.day > 0 and m.day % p.regroup_interval == 0:
+            self.form_groups()
+        self.plan = mech.system_plan(
+            self.estimate,
+            self.interest_estimate,
+            self.groups,
+            self.n_groups,
+            m.curriculum,
+            m.core_mask,
+            m.standard(),
+            **m.plan_kwargs,
+        )
+
+    def gather(self) -> None:
+        """Set each group's direct-instruction time shares from its members' choices."""
+        alloc = np.stack([s.allocation for s in self.model.ordered_students])
+        gmeans, _ = mech.group_mean(alloc, self.groups, self.n_groups)
+        self.group_allocation = gmeans[self.groups]
+
+    def observe(self) -> None:
+        """Update the estimates from today's noisy formative observation."""
+        m = self.model
+        p = m.params
+        d = p.n_domains
+        skill = np.stack([s.skill for s in m.ordered_students])
+        self.estimate = mech.update_estimate(
+            self.estimate,
+            skill,
+            m.today_noise[:, 2 * d : 3 * d],
+            m.draws.diagnostic,
+            p.daily_pace,
+            p.monitoring_rate,
+            p.diagnostic_noise,
+            p.judgement_bias,
+        )

@@ -1,0 +1,256 @@
+r"""Students at the start of a simulation, and the random streams of one classroom.
+
+Randomness is organised so that regimes can be compared on *common random numbers*: every
+classroom gets one :class:`numpy.random.SeedSequence`, and from it named, independent streams
+(the cohort; then per school year the assessments, the network draws and the day-by-day
+noise). Every stream is drawn in full whatever the regime, so two regimes run on the same
+classroom seed see the same students, the same test errors and the same daily shocks: their
+differences are paired and come from the regime alone.
+
+Replicate classrooms derive their seeds from one master seed with
+``SeedSequence(master, spawn_key=(i,))``, so classroom ``i`` has the same students whether it
+is run alone, in a batch, serially or in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toolkit.model.params import Parameters
+
+__all__ = [
+    "Cohort",
+    "YearDraws",
+    "classroom_seed",
+    "draw_cohort",
+    "draw_year",
+    "mesa_stream",
+    "stream",
+]
+
+# Stream keys (stable: changing them changes every simulated number).
+_COHORT = 0
+_MESA = 1
+_YEAR = 100  # + 10 * year + {0: assessment, 1: network, 2: dynamics}
+
+
+def classroom_seed(master: int | np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """Return the seed sequence of replicate classroom ``index`` under a master seed.
+
+    Parameters
+    ----------
+    master : int or SeedSequence
+        The study's one master seed.
+    index : int
+        Replicate (classroom) number, from 0.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``SeedSequence(master_entropy, spawn_key=master_spawn_key + (index,))``: independent of
+        how many other classrooms exist or in which order they run.
+
+    Examples
+    --------
+    >>> a = classroom_seed(42, 3).generate_state(1)
+    >>> b = classroom_seed(42, 3).generate_state(1)
+    >>> bool((a == b).all())
+    True
+    """
+    if isinstance(master, np.random.SeedSequence):
+        return np.random.SeedSequence(master.entropy, spawn_key=(*master.spawn_key, index))
+    if isinstance(master, bool) or not isinstance(master, int | np.integer) or master < 0:
+        raise ValueError(f"master seed must be a non-negative integer, got {master!r}")
+    return np.random.SeedSequence(int(master), spawn_key=(index,))
+
+
+def stream(seed: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """Return the named child stream ``key`` of a classroom seed as a Generator (PCG64)."""
+    child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, *key))
+    return np.random.Generator(np.random.PCG64(child))
+
+
+def mesa_stream(seed: np.random.SeedSequence) -> np.random.Generator:
+    """Return the stream given to Mesa's ``Model(rng=...)`` (only orders agent activation)."""
+    return stream(seed, _MESA)
+
+
+@dataclass
+class Cohort:
+    """The students of one classroom (or, with a leading axis, of many) at the start.
+
+    Attributes
+    ----------
+    skill : ndarray, shape (..., N, D)
+        Starting skills (SD units of the cohort; a class effect shifts the class mean).
+    aptitude : ndarray, shape (..., N, D)
+        Learning-rate multipliers (log-normal, mean 1 in the population).
+    interest : ndarray, shape (..., N, D)
+        Interest z-scores.
+    self_regulation : ndarray, shape (..., N)
+        In (0, 1).
+    """
+
+    skill: NDArray[np.float64]
+    aptitude: NDArray[np.float64]
+    interest: NDArray[np.float64]
+    self_regulation: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, np.asarray(getattr(self, f.name), dtype=float))
+        shape = self.skill.shape
+        for name in ("aptitude", "interest"):
+            if getattr(self, name).shape != shape:
+                raise ValueError(
+                    f"Cohort: '{name}' has shape {getattr(self, name).shape}, expected {shape} "
+                    "(students x domains, like 'skill')."
+                )
+        if self.self_regulation.shape != shape[:-1]:
+            raise ValueError(
+                f"Cohort: 'self_regulation' has shape {self.self_regulation.shape}, expected "
+                f"{shape[:-1]} (one value per student)."
+            )
+        if (self.aptitude < 0).any():
+            raise ValueError("Cohort: 'aptitude' must be non-negative (a learning-rate factor).")
+        if ((self.self_regulation < 0) | (self.self_regulation > 1)).any():
+            raise ValueError("Cohort: 'self_regulation' must lie in [0, 1].")
+
+    @property
+    def n_students(self) -> int:
+        """Students per classroom."""
+        return self.skill.shape[-2]
+
+    @classmethod
+    def stack(cls, cohorts: list[Cohort]) -> Cohort:
+        """Stack classroom cohorts along a new leading axis."""
+        return cls(*(np.stack([getattr(c, f.name) for c in cohorts]) for f in fields(cls)))
+
+    def copy(self) -> Cohort:
+        """Return a deep copy."""
+        return Cohort(*(getattr(self, f.name).copy() for f in fields(self)))
+
+
+def _correlated(rng: np.random.Generator, n: int, d: int, rho: float) -> NDArray[np.float64]:
+    """Standard normals with pairwise correlation ``rho`` across the last axis (one factor)."""
+    g = rng.standard_normal((n, 1))
+    u = rng.standard_normal((n, d))
+    return np.sqrt(rho) * g + np.sqrt(1.0 - rho) * u
+
+
+def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
+    r"""Draw one classroom's students from the classroom's cohort stream.
+
+    .. math::
+        S_{id} &= \sqrt{\mathrm{ICC}}\,c + \sqrt{1 - \mathrm{ICC}}\,Z_{id},
+            \quad \operatorname{corr}(Z_{id}, Z_{id'}) = \rho_S \\
+        \log A_{id} &= \sigma_A \left(r_{AS} Z_{id} + \sqrt{1 - r_{AS}^2}\,V_{id}\right)
+            - \sigma_A^2 / 2, \quad \operatorname{corr}(V_{id}, V_{id'}) = \rho_A \\
+        I_{id} &= r_{IA} \tilde V_{id} + \sqrt{1 - r_{IA}^2}\,U_{id} \\
+        R_i &= \operatorname{logistic}\!\left(\operatorname{logit}(\bar R)
+            + \frac{\sigma_R}{\bar R (1 - \bar R)}
+              \left(r_{RS} \bar Z_i + \sqrt{1 - r_{RS}^2}\,W_i\right)\right)
+
+    with :math:`c` the class effect, :math:`\tilde V` the standardized aptitude factor,
+    :math:`\bar Z_i` the standardized mean of a student's skills, and all other draws standard
+    normal. The :math:`-\sigma_A^2/2` term makes the mean aptitude 1. The logit-scale SD is
+    chosen so that the SD of :math:`R` is about ``self_regulation_sd`` (delta method).
+
+    Parameters
+    ----------
+    params : Parameters
+    seed : SeedSequence
+        The classroom's seed (:func:`classroom_seed`).
+
+    Returns
+    -------
+    Cohort
+    """
+    p = params
+    rng = stream(seed, _COHORT)
+    n, d = p.n_students, p.n_domains
+    class_effect = rng.standard_normal()
+    z = _correlated(rng, n, d, p.skill_correlation)
+    skill = np.sqrt(p.class_icc) * class_effect + np.sqrt(1.0 - p.class_icc) * z
+    v = _correlated(rng, n, d, p.aptitude_correlation)
+    r_as = p.aptitude_skill_correlation
+    apt_factor = r_as * z + np.sqrt(1.0 - r_as**2) * v
+    aptitude = np.exp(p.aptitude_sd * apt_factor - 0.5 * p.aptitude_sd**2)
+    r_ia = p.interest_aptitude_correlation
+    u = rng.standard_normal((n, d))
+    interest = r_ia * apt_factor + np.sqrt(1.0 - r_ia**2) * u
+    w = rng.standard_normal(n)
+    zbar = z.mean(axis=1)
+    zbar = zbar / np.sqrt((1 + (d - 1) * p.skill_correlation) / d)
+    r_rs = p.self_regulation_skill_correlation
+    m = p.self_regulation_mean
+    logit_sd = p.self_regulation_sd / (m * (1 - m))
+    x = np.log(m / (1 - m)) + logit_sd * (r_rs * zbar + np.sqrt(1 - r_rs**2) * w)
+    self_regulation = 1.0 / (1.0 + np.exp(-x))
+    return Cohort(skill, aptitude, interest, self_regulation)
+
+
+@dataclass
+class YearDraws:
+    """Every random number one classroom uses in one school year, drawn up front.
+
+    Drawing the whole year at once (rather than inside agents) is what lets two regimes, and
+    the Mesa model and the vectorized engine, use identical numbers.
+
+    Attributes
+    ----------
+    pretest_error, posttest_error : ndarray, shape (N,)
+        Standard normal test errors.
+    diagnostic : ndarray, shape (N, D)
+        Error of the system's starting estimate of each skill.
+    profile : ndarray, shape (N, D)
+        Error of the system's interest profile.
+    gumbel : ndarray, shape (N, N)
+        Standard Gumbel draws for the peer network.
+    tiebreak : ndarray, shape (N,)
+        Uniform draws ordering students when groups are formed.
+    daily : ndarray, shape (T, N, 3 D + 1)
+        Per day: domain-choice noise ``[:D]``, level-choice noise ``[D:2D]``, observation noise
+        ``[2D:3D]`` and engagement noise ``[3D]`` (all standard normal).
+    """
+
+    pretest_error: NDArray[np.float64]
+    posttest_error: NDArray[np.float64]
+    diagnostic: NDArray[np.float64]
+    profile: NDArray[np.float64]
+    gumbel: NDArray[np.float64]
+    tiebreak: NDArray[np.float64]
+    daily: NDArray[np.float64]
+
+
+def draw_year(params: Parameters, seed: np.random.SeedSequence, year: int) -> YearDraws:
+    """Draw one school year's random numbers for one classroom.
+
+    Parameters
+    ----------
+    params : Parameters
+    seed : SeedSequence
+        The classroom's seed.
+    year : int
+        School year, from 0. Each year has its own three streams (assessment, network,
+        dynamics), so adding a year never changes the years before it.
+
+    Returns
+    -------
+    YearDraws
+    """
+    n, d, t = params.n_students, params.n_domains, params.n_days
+    base = _YEAR + 10 * year
+    a = stream(seed, base + 0)
+    pretest = a.standard_normal(n)
+    posttest = a.standard_normal(n)
+    diagnostic = a.standard_normal((n, d))
+    profile = a.standard_normal((n, d))
+    net = stream(seed, base + 1)
+    gumbel = net.gumbel(size=(n, n))
+    tiebreak = net.random(n)
+    daily = stream(seed, base + 2).standard_normal((t, n, 3 * d + 1))
+    return YearDraws(pretest, posttest, diagnostic, profile, gumbel, tiebreak, daily)
