@@ -169,7 +169,7 @@ class Parameters:
         "learning",
     )
     learning_rate: float = _p(
-        0.0048, 0.0, 1.0, "SD per day",
+        0.0209, 0.0, 1.0, "SD per day",
         "Skill gained in one day of fully engaged, perfectly fitted whole-day direct instruction "
         "by a student of average aptitude.",
         "Calibrated so that the standardized regime gains about 0.36 SD a year in the core "
@@ -194,7 +194,7 @@ class Parameters:
         "Assumption.", "learning",
     )
     group_size_penalty: float = _p(
-        0.02, 0.0, 1.0, "per extra student",
+        0.0253, 0.0, 1.0, "per extra student",
         "Direct-instruction efficacy in a group of g students is 1 / (1 + penalty * (g - 1)).",
         "Calibrated so that 15 instead of 23 students in the standardized regime adds about "
         "0.1 SD in a year (Krueger 1999, Tennessee STAR, about 4 percentile points).",
@@ -291,7 +291,7 @@ class Parameters:
     )
     # --- self-regulation ----------------------------------------------------------------------
     scaffolding_effect: float = _p(
-        0.006, 0.0, 1.0, "per day per unit scaffolding",
+        0.00726, 0.0, 1.0, "per day per unit scaffolding",
         "Daily rate at which scaffolded autonomy closes the gap to full self-regulation: "
         "dR = (effect * scaffolding + practice) * autonomy * (1 - R).",
         "Calibrated so that a year of full autonomy with scaffolding 0.15 raises self-regulation "
@@ -339,7 +339,7 @@ class Parameters:
         "Assumption: a few close collaborators.", "peers",
     )
     peer_learning: float = _p(
-        0.004, 0.0, 1.0, "SD per day per SD of gap",
+        0.0159, 0.0, 1.0, "SD per day per SD of gap",
         "Strength of learning from more skilled peers during shared independent work.",
         "Calibrated so that peers add about a tenth of the yearly gain in the standardized "
         "regime (Sacerdote 2011: linear-in-means effects are modest and vary widely).",
