@@ -14,7 +14,7 @@ def test_zpd_fit_closed_form():
 
 def test_no_challenge_fit_learns_less_than_good_fit():
     # Same student, same day; only the level of the work differs.
-    kw = dict(rate=0.02, aptitude=1.0, engagement=0.6, time=1.0, efficacy=1.0)
+    kw = {"rate": 0.02, "aptitude": 1.0, "engagement": 0.6, "time": 1.0, "efficacy": 1.0}
     good = mech.learning_gain(fit=mech.zpd_fit(0.3, 0.3, 1.0), **kw)
     far = mech.learning_gain(fit=mech.zpd_fit(4.0, 0.3, 1.0), **kw)
     assert good == pytest.approx(0.012)
@@ -84,15 +84,17 @@ def test_chosen_level_quality_depends_on_self_regulation():
 
 
 def test_update_estimate_exact_when_noise_free_and_full_monitoring():
-    est = mech.update_estimate(np.array([5.0]), np.array([1.2]), np.array([3.0]), np.array([2.0]),
-                               0.01, 1.0, 0.0, 0.5)
+    est = mech.update_estimate(
+        np.array([5.0]), np.array([1.2]), np.array([3.0]), np.array([2.0]), 0.01, 1.0, 0.0, 0.5
+    )
     assert est[0] == pytest.approx(1.2)
     # persistent bias: the average of many observations converges to skill + sigma * b * u
     est = np.zeros(1)
     rng = np.random.default_rng(0)
     for _ in range(20000):
-        est = mech.update_estimate(est, np.zeros(1), rng.standard_normal(1), np.array([1.0]),
-                                   0.0, 0.01, 0.4, 0.5)
+        est = mech.update_estimate(
+            est, np.zeros(1), rng.standard_normal(1), np.array([1.0]), 0.0, 0.01, 0.4, 0.5
+        )
     assert est[0] == pytest.approx(0.2, abs=0.05)
 
 

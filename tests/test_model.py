@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.model import PRESETS, ClassroomModel, Cohort, Parameters, mechanisms as mech
+from toolkit.model import PRESETS, ClassroomModel, Cohort, Parameters
+from toolkit.model import mechanisms as mech
 
 REGIMES = list(PRESETS)
 
@@ -55,8 +56,14 @@ def test_activation_order_does_not_matter(small_params):
 
 def test_individualized_matches_level_exactly_without_noise_and_unlimited_time():
     n = 12
-    p = Parameters(n_students=n, n_days=15, peer_ties=3, diagnostic_noise=0.0,
-                   monitoring_rate=1.0, teacher_capacity=float(n))
+    p = Parameters(
+        n_students=n,
+        n_days=15,
+        peer_ties=3,
+        diagnostic_noise=0.0,
+        monitoring_rate=1.0,
+        teacher_capacity=float(n),
+    )
     regime = PRESETS["individualized"].replace(n_groups=n)  # unlimited time: one group each
     m = ClassroomModel(regime, p, rng=11, collect=False)
     for _ in range(p.n_days):
@@ -102,7 +109,9 @@ def test_max_self_regulation_choices_at_least_as_well_fitted_as_personalized(sma
             m.students.do("choose")
             skill = np.stack([s.skill for s in m.ordered_students])
             level = np.stack([s.practice_level for s in m.ordered_students])
-            vals.append(mech.zpd_fit(level - skill, small_params.zpd_optimum, small_params.zpd_width))
+            vals.append(
+                mech.zpd_fit(level - skill, small_params.zpd_optimum, small_params.zpd_width)
+            )
             m.step()
         fits[regime] = np.mean(vals)
     assert fits["personal"] == pytest.approx(1.0)
@@ -111,8 +120,17 @@ def test_max_self_regulation_choices_at_least_as_well_fitted_as_personalized(sma
 
 def test_identical_students_give_zero_spread_in_every_regime():
     n, d = 12, 4
-    p = Parameters(n_students=n, n_days=30, peer_ties=3, diagnostic_noise=0.0, profile_noise=0.0,
-                   choice_noise=0.0, choice_drift=0.0, engagement_noise=0.0, test_reliability=1.0)
+    p = Parameters(
+        n_students=n,
+        n_days=30,
+        peer_ties=3,
+        diagnostic_noise=0.0,
+        profile_noise=0.0,
+        choice_noise=0.0,
+        choice_drift=0.0,
+        engagement_noise=0.0,
+        test_reliability=1.0,
+    )
     cohort = Cohort(np.full((n, d), 0.2), np.ones((n, d)), np.zeros((n, d)), np.full(n, 0.4))
     means = {}
     for regime in REGIMES:
@@ -128,7 +146,9 @@ def test_multi_year_schedule_transition(small_params):
     t = m.student_table()
     assert t.year.tolist() == sorted(t.year.tolist()) and set(t.year) == {0, 1, 2}
     assert list(t.groupby("year").regime.first()) == [
-        "personalized", "blend(personalized, personal, 0.5)", "personal"
+        "personalized",
+        "blend(personalized, personal, 0.5)",
+        "personal",
     ]
     # students carry their state across years
     y0, y1 = t[t.year == 0].reset_index(), t[t.year == 1].reset_index()
@@ -154,5 +174,8 @@ def test_bad_rng_and_cohort_shape(small_params):
     with pytest.raises(ParameterError, match="rng"):
         ClassroomModel("standardized", small_params, rng=-1)
     with pytest.raises(ParameterError, match="cohort"):
-        ClassroomModel("standardized", small_params,
-                       cohort=Cohort(np.zeros((3, 4)), np.ones((3, 4)), np.zeros((3, 4)), np.zeros(3)))
+        ClassroomModel(
+            "standardized",
+            small_params,
+            cohort=Cohort(np.zeros((3, 4)), np.ones((3, 4)), np.zeros((3, 4)), np.zeros(3)),
+        )

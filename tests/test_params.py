@@ -14,7 +14,9 @@ def test_defaults_validate_and_roundtrip():
 
 
 def test_unknown_parameter_suggests_closest_name():
-    with pytest.raises(ParameterError, match=r"unknown parameter 'teacher_capasity'.*'teacher_capacity'"):
+    with pytest.raises(
+        ParameterError, match=r"unknown parameter 'teacher_capasity'.*'teacher_capacity'"
+    ):
         Parameters.from_mapping({"teacher_capasity": 1.0}, source="study.toml [parameters]")
 
 
@@ -27,7 +29,12 @@ def test_error_names_source_parameter_and_range():
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("n_students", 2.5), ("n_students", True), ("learning_rate", "fast"), ("zpd_width", float("nan"))],
+    [
+        ("n_students", 2.5),
+        ("n_students", True),
+        ("learning_rate", "fast"),
+        ("zpd_width", float("nan")),
+    ],
 )
 def test_wrong_types_rejected(key, value):
     with pytest.raises(ParameterError, match=key):

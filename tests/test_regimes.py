@@ -4,7 +4,9 @@ from toolkit.model import PRESETS, ParameterError, Regime, blend, regime_table, 
 
 
 def test_presets_are_points_on_the_axes():
-    std, ind, pzd, per = (PRESETS[k] for k in ("standardized", "individualized", "personalized", "personal"))
+    std, ind, pzd, per = (
+        PRESETS[k] for k in ("standardized", "individualized", "personalized", "personal")
+    )
     # who sets the destination
     assert std.learner_goal_control == ind.learner_goal_control == pzd.learner_goal_control == 0
     assert per.learner_goal_control == 1

@@ -201,7 +201,7 @@ class Teacher(mesa.Agent):
         return (1 - c) * self.interest_estimate + c * true_interest
 
     def core_estimate(self) -> np.ndarray:
-        """The system's estimate of each student's core level (mean over core domains)."""
+        """Return the system's estimate of each student's core level (mean over core domains)."""
         return self.estimate[:, self.model.core_mask].mean(axis=1)
 
     def form_groups(self) -> None:

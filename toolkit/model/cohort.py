@@ -135,7 +135,7 @@ class Cohort:
 
 
 def _correlated(rng: np.random.Generator, n: int, d: int, rho: float) -> NDArray[np.float64]:
-    """Standard normals with pairwise correlation ``rho`` across the last axis (one factor)."""
+    """Draw standard normals with pairwise correlation ``rho`` across domains (one factor)."""
     g = rng.standard_normal((n, 1))
     u = rng.standard_normal((n, d))
     return np.sqrt(rho) * g + np.sqrt(1.0 - rho) * u

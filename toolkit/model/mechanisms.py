@@ -180,9 +180,7 @@ def direct_instruction_efficacy(group_size: ArrayLike, penalty: float) -> Array:
     return 1.0 / (1.0 + penalty * (g - 1.0))
 
 
-def instruction_time(
-    teacher_capacity: float, scaffolding: float, n_groups: ArrayLike
-) -> Array:
+def instruction_time(teacher_capacity: float, scaffolding: float, n_groups: ArrayLike) -> Array:
     r"""Share of a lesson each student spends in direct instruction with their group.
 
     The teacher's capacity :math:`T` (lessons of direct instruction per lesson) minus the share
@@ -510,6 +508,7 @@ def chosen_level(
     [0.3]
     """
     r = np.asarray(self_regulation, dtype=float)[..., None]
+    noise = np.asarray(noise, dtype=float)
     return np.asarray(skill, dtype=float) + optimum + (1.0 - r) * (bias + noise_sd * noise)
 
 
@@ -611,7 +610,7 @@ def update_estimate(
     noise_sd: float,
     bias: float,
 ) -> Array:
-    r"""The system's picture of each student: advance by the assumed pace, then blend in a quiz.
+    r"""Update the system's picture of each student: advance by the pace, blend in a quiz.
 
     .. math:: \hat S_{t+1} = (\hat S_t + p) + \mu \left(S_{t+1}
               + \sigma_d (b\, u_{id} + \varepsilon_t) - (\hat S_t + p)\right)
@@ -649,9 +648,7 @@ def update_estimate(
     return prior + monitoring * (np.asarray(skill) + error - prior)
 
 
-def test_score(
-    skill: ArrayLike, core_mask: ArrayLike, error: ArrayLike, error_sd: float
-) -> Array:
+def test_score(skill: ArrayLike, core_mask: ArrayLike, error: ArrayLike, error_sd: float) -> Array:
     r"""Standardized test of the core domains, with measurement error.
 
     .. math:: Y_i = \frac{1}{|C|} \sum_{d \in C} S_{id} + \sigma_Y \varepsilon_i
@@ -816,12 +813,12 @@ def peer_network(
 # composite steps shared by the Mesa agents and the vectorized engine
 # --------------------------------------------------------------------------------------------
 class SystemPlan(NamedTuple):
-    """What the system (teacher and curriculum) plans for one day, per student.
+    r"""What the system (teacher and curriculum) plans for one day, per student.
 
     Attributes
     ----------
     allocation : ndarray, shape (..., N, D)
-        System-planned time shares :math:`\\pi^{sys}`.
+        System-planned time shares :math:`\pi^{sys}`.
     direct_level : ndarray, shape (..., N, D)
         Level of the student's group's direct instruction.
     practice_level : ndarray, shape (..., N, D)
@@ -848,7 +845,7 @@ def system_plan(
     adaptation: float,
     optimum: float,
 ) -> SystemPlan:
-    r"""The system's plan for a day: time shares, group levels and practice levels.
+    r"""Plan a day for the system: time shares, group levels and practice levels.
 
     Levels blend one level for the class (adaptation :math:`\alpha = 0`) with a level set from
     the estimate of the group (direct instruction) or of the student (practice):
@@ -877,8 +874,14 @@ def system_plan(
     SystemPlan
     """
     allocation = system_allocation(
-        estimate, interest_estimate, curriculum, core_mask, standard,
-        remediation, tailoring, core_floor,
+        estimate,
+        interest_estimate,
+        curriculum,
+        core_mask,
+        standard,
+        remediation,
+        tailoring,
+        core_floor,
     )
     class_mean = estimate.mean(axis=-2, keepdims=True)
     if adaptation:
@@ -908,7 +911,7 @@ def student_choose(
     choice_sharpness: float,
     choice_drift: float,
 ) -> tuple[Array, Array]:
-    r"""A student's day plan: the time shares and practice level they actually follow.
+    r"""Settle a student's day: the time shares and practice level they actually follow.
 
     .. math::
         \pi_{id} = (1 - g)\,\pi^{sys}_{id} + g\,\pi^{learn}_{id},\qquad
@@ -1033,8 +1036,16 @@ def student_learn(
     gain = learning_gain(rate, aptitude, e, t_dir, direct_efficacy[..., None], fit_dir)
     gain = gain + learning_gain(rate, aptitude, e, t_prac, practice_efficacy * phi, fit_prac)
     peer = peer_gain(
-        skill, peer_skill, allocation, peer_alloc, peer_weight, peer_strength, peer_gap_scale,
-        aptitude, engagement, 1.0 - direct_time,
+        skill,
+        peer_skill,
+        allocation,
+        peer_alloc,
+        peer_weight,
+        peer_strength,
+        peer_gap_scale,
+        aptitude,
+        engagement,
+        1.0 - direct_time,
     )
     t_total = t_dir + t_prac
     new_skill = skill + gain + peer
@@ -1043,8 +1054,13 @@ def student_learn(
     fit = (t_dir * fit_dir + t_prac * fit_prac).sum(axis=-1)
     interest_of_work = (t_total * interest).sum(axis=-1)
     target = engagement_target(
-        interest_of_work, autonomy, fit, engagement_baseline, engagement_interest_weight,
-        engagement_autonomy_weight, engagement_fit_weight,
+        interest_of_work,
+        autonomy,
+        fit,
+        engagement_baseline,
+        engagement_interest_weight,
+        engagement_autonomy_weight,
+        engagement_fit_weight,
     )
     new_e = update_engagement(
         engagement, target, engagement_rate, engagement_noise, engagement_noise_sd

@@ -85,12 +85,12 @@ def resolve_schedule(
     if ``n_years`` is longer, the last regime continues.
     """
     if isinstance(regime, str | Mapping | Regime):
-        specs: list[RegimeSpec] = [regime]
+        regimes = [resolve_regime(regime, source)]
     else:
         specs = list(regime)
         if not specs:
             raise ParameterError(f"{source}: the list of regimes per year is empty.")
-    regimes = [resolve_regime(s, f"{source}[{i}]") for i, s in enumerate(specs)]
+        regimes = [resolve_regime(s, f"{source} (year {i + 1})") for i, s in enumerate(specs)]
     years = len(regimes) if n_years is None else n_years
     if isinstance(years, bool) or not isinstance(years, int) or years < 1:
         raise ParameterError(f"{source}: 'n_years' must be a whole number >= 1, got {n_years!r}.")
@@ -172,8 +172,15 @@ class ClassroomModel(mesa.Model):
         self._set_regime_kwargs()
         e0 = initial_engagement(params)
         self.ordered_students: list[Student] = [
-            Student(self, i, cohort.skill[i], cohort.aptitude[i], cohort.interest[i],
-                    cohort.self_regulation[i], e0)
+            Student(
+                self,
+                i,
+                cohort.skill[i],
+                cohort.aptitude[i],
+                cohort.interest[i],
+                cohort.self_regulation[i],
+                e0,
+            )
             for i in range(params.n_students)
         ]
         self.students = mesa.agent.AgentSet(self.ordered_students, random=self.random)
@@ -207,7 +214,7 @@ class ClassroomModel(mesa.Model):
         return np.array([s.skill[self.core_mask].mean() for s in self.ordered_students])
 
     def standard(self) -> np.ndarray:
-        """The grade standard per domain today: the assumed pace times school days so far."""
+        """Return the grade standard per domain today: the pace times school days so far."""
         elapsed = self.year * self.params.n_days + self.day
         return np.full(self.params.n_domains, self.params.daily_pace * elapsed)
 

@@ -90,86 +90,143 @@ class Parameters:
 
     # --- cohort -------------------------------------------------------------------------------
     n_students: int = _p(
-        25, 2, 200, "students", "Students in the class.",
+        25,
+        2,
+        200,
+        "students",
+        "Students in the class.",
         "Typical US primary class (NCES: about 21 to 26); STAR regular classes had 22 to 25.",
         "cohort",
     )
     n_days: int = _p(
-        180, 1, 400, "days", "School days in one school year (one model step = one day).",
-        "US statutory school year is about 180 days.", "cohort",
+        180,
+        1,
+        400,
+        "days",
+        "School days in one school year (one model step = one day).",
+        "US statutory school year is about 180 days.",
+        "cohort",
     )
     domains: tuple[str, ...] = _p(
-        ("mathematics", "reading", "arts", "technology"), None, None, "names",
+        ("mathematics", "reading", "arts", "technology"),
+        None,
+        None,
+        "names",
         "Skill domains. Each student has a skill, an aptitude and an interest in every domain.",
-        "Modelling choice: two tested core subjects and two untested ones (brief).", "cohort",
+        "Modelling choice: two tested core subjects and two untested ones (brief).",
+        "cohort",
     )
     core_domains: tuple[str, ...] = _p(
-        ("mathematics", "reading"), None, None, "names",
+        ("mathematics", "reading"),
+        None,
+        None,
+        "names",
         "Domains measured by the standardized test (a subset of `domains`).",
-        "Brief: the standardized test measures the core domains only.", "cohort",
+        "Brief: the standardized test measures the core domains only.",
+        "cohort",
     )
     skill_correlation: float = _p(
-        0.6, 0.0, 0.99, "correlation",
+        0.6,
+        0.0,
+        0.99,
+        "correlation",
         "Correlation between a student's starting skills in two domains (one general factor).",
         "Math-reading correlations in large-scale assessments are about 0.6-0.8; 0.6 keeps "
         "profiles jagged across the untested domains too (assumption, see docs/calibration).",
         "cohort",
     )
     class_icc: float = _p(
-        0.2, 0.0, 0.9, "share of variance",
+        0.2,
+        0.0,
+        0.9,
+        "share of variance",
         "Share of starting-skill variance that lies between classes (a class random effect).",
         "Hedges & Hedberg (2007): unconditional ICCs of achievement average about 0.2.",
         "cohort",
     )
     aptitude_sd: float = _p(
-        0.3, 0.0, 2.0, "SD of log learning rate",
+        0.3,
+        0.0,
+        2.0,
+        "SD of log learning rate",
         "Spread of aptitude (a multiplier on the learning rate, log-normal with mean 1).",
-        "Assumption: learning rates differ by about +-30% (1 SD) between students.", "cohort",
+        "Assumption: learning rates differ by about +-30% (1 SD) between students.",
+        "cohort",
     )
     aptitude_correlation: float = _p(
-        0.5, 0.0, 0.99, "correlation",
+        0.5,
+        0.0,
+        0.99,
+        "correlation",
         "Correlation of log aptitude across domains; lower values give more jagged profiles.",
-        "Assumption (brief: jagged aptitude profiles).", "cohort",
+        "Assumption (brief: jagged aptitude profiles).",
+        "cohort",
     )
     aptitude_skill_correlation: float = _p(
-        0.3, -0.9, 0.9, "correlation",
+        0.3,
+        -0.9,
+        0.9,
+        "correlation",
         "Correlation between a domain's log aptitude and starting skill (faster learners have "
         "learned more already).",
-        "Assumption; yields a positive Matthew effect in the standardized regime.", "cohort",
+        "Assumption; yields a positive Matthew effect in the standardized regime.",
+        "cohort",
     )
     interest_aptitude_correlation: float = _p(
-        0.3, -0.9, 0.9, "correlation",
+        0.3,
+        -0.9,
+        0.9,
+        "correlation",
         "Correlation between interest and aptitude in the same domain (people like what they "
         "are good at).",
         "Assumption; interest-achievement correlations are typically 0.2-0.3 (Schiefele et al. "
-        "1992).", "cohort",
+        "1992).",
+        "cohort",
     )
     self_regulation_mean: float = _p(
-        0.4, 0.01, 0.99, "0-1 scale",
+        0.4,
+        0.01,
+        0.99,
+        "0-1 scale",
         "Mean starting self-regulation (knowing how to learn: planning, monitoring, choosing "
         "suitable work).",
-        "Assumption: most pupils are novice self-regulators.", "cohort",
+        "Assumption: most pupils are novice self-regulators.",
+        "cohort",
     )
     self_regulation_sd: float = _p(
-        0.15, 0.0, 0.5, "0-1 scale",
+        0.15,
+        0.0,
+        0.5,
+        "0-1 scale",
         "SD of starting self-regulation (on a logit scale, then mapped to 0-1; this is the "
         "approximate SD on the 0-1 scale).",
-        "Assumption.", "cohort",
+        "Assumption.",
+        "cohort",
     )
     self_regulation_skill_correlation: float = _p(
-        0.3, -0.9, 0.9, "correlation",
+        0.3,
+        -0.9,
+        0.9,
+        "correlation",
         "Correlation of starting self-regulation with general skill.",
-        "Assumption; self-regulation and achievement correlate moderately.", "cohort",
+        "Assumption; self-regulation and achievement correlate moderately.",
+        "cohort",
     )
     # --- curriculum and learning --------------------------------------------------------------
     core_time_share: float = _p(
-        0.7, 0.0, 1.0, "share of time",
+        0.7,
+        0.0,
+        1.0,
+        "share of time",
         "Share of the standard curriculum's time spent on the core (tested) domains.",
         "Assumption: English language arts and mathematics fill most primary lesson time.",
         "learning",
     )
     learning_rate: float = _p(
-        0.0209, 0.0, 1.0, "SD per day",
+        0.0209,
+        0.0,
+        1.0,
+        "SD per day",
         "Skill gained in one day of fully engaged, perfectly fitted whole-day direct instruction "
         "by a student of average aptitude.",
         "Calibrated so that the standardized regime gains about 0.36 SD a year in the core "
@@ -177,121 +234,199 @@ class Parameters:
         "learning",
     )
     zpd_optimum: float = _p(
-        0.3, -2.0, 3.0, "SD",
+        0.3,
+        -2.0,
+        3.0,
+        "SD",
         "Challenge (level of the work minus the student's skill) at which learning is fastest.",
-        "Zone of proximal development (Vygotsky 1978); the value is an assumption.", "learning",
+        "Zone of proximal development (Vygotsky 1978); the value is an assumption.",
+        "learning",
     )
     zpd_width: float = _p(
-        1.0, 0.01, 10.0, "SD",
+        1.0,
+        0.01,
+        10.0,
+        "SD",
         "Width (SD) of the Gaussian challenge-fit curve: at optimum +- width the fit is 0.61. "
         "Sets how much adapting the level pays: whole-class teaching fits a student 1 SD from "
         "the middle at 0.61.",
-        "Assumption; sweepable.", "learning",
+        "Assumption; sweepable.",
+        "learning",
     )
     practice_efficacy: float = _p(
-        0.5, 0.0, 2.0, "relative to direct instruction",
+        0.5,
+        0.0,
+        2.0,
+        "relative to direct instruction",
         "Efficacy of independent practice relative to direct instruction of the same fit.",
-        "Assumption.", "learning",
+        "Assumption.",
+        "learning",
     )
     group_size_penalty: float = _p(
-        0.0253, 0.0, 1.0, "per extra student",
+        0.0253,
+        0.0,
+        1.0,
+        "per extra student",
         "Direct-instruction efficacy in a group of g students is 1 / (1 + penalty * (g - 1)).",
         "Calibrated so that 15 instead of 23 students in the standardized regime adds about "
         "0.1 SD in a year (Krueger 1999, Tennessee STAR, about 4 percentile points).",
         "learning",
     )
     forgetting_rate: float = _p(
-        0.0, 0.0, 0.1, "share per day",
+        0.0,
+        0.0,
+        0.1,
+        "share per day",
         "Daily decay of skill towards the starting level in domains not worked on that day "
         "(scaled by the day's time off the domain).",
-        "Off by default.", "learning",
+        "Off by default.",
+        "learning",
     )
     # --- the system's capacity to match instruction ---------------------------------------------
     teacher_capacity: float = _p(
-        0.5, 0.0, 50.0, "lessons of direct instruction per lesson",
+        0.5,
+        0.0,
+        50.0,
+        "lessons of direct instruction per lesson",
         "Direct instruction the adults in the room can give per lesson. It is split equally "
         "between instructional groups; a group gets at most the whole lesson. 0.5 = one teacher "
         "teaching half of each lesson; 2 = two adults teaching all lesson long.",
-        "Assumption.", "system",
+        "Assumption.",
+        "system",
     )
     diagnostic_noise: float = _p(
-        0.4, 0.0, 5.0, "SD",
+        0.4,
+        0.0,
+        5.0,
+        "SD",
         "Error SD of the system's picture of a student's skill (prior records and quizzes).",
-        "About the error of a single test with reliability 0.85 on this scale.", "system",
+        "About the error of a single test with reliability 0.85 on this scale.",
+        "system",
     )
     profile_noise: float = _p(
-        0.8, 0.0, 5.0, "SD",
+        0.8,
+        0.0,
+        5.0,
+        "SD",
         "Error SD of the system's picture of a student's interests (an interest survey).",
-        "Assumption: interests are harder to measure than skills.", "system",
+        "Assumption: interests are harder to measure than skills.",
+        "system",
     )
     monitoring_rate: float = _p(
-        0.02, 0.0, 1.0, "weight per day",
+        0.02,
+        0.0,
+        1.0,
+        "weight per day",
         "Daily weight given to a new noisy observation of each student's skill when the system "
         "updates its estimate (exponential smoothing; 0.02 = a time constant of 50 days). "
         "1 = the system re-observes every student every day.",
-        "Assumption: formative assessment about weekly with partial information.", "system",
+        "Assumption: formative assessment about weekly with partial information.",
+        "system",
     )
     judgement_bias: float = _p(
-        0.5, 0.0, 1.0, "share of the diagnostic error",
+        0.5,
+        0.0,
+        1.0,
+        "share of the diagnostic error",
         "Share of a student's start-of-year diagnostic error that persists in every later "
         "observation (first impressions, expectations): the system keeps part of its first "
         "picture however often it observes.",
         "Teachers' judgements of achievement correlate about 0.63 with test scores (Suedkamp, "
-        "Kaiser & Moeller 2012); the value is an assumption.", "system",
+        "Kaiser & Moeller 2012); the value is an assumption.",
+        "system",
     )
     regroup_interval: int = _p(
-        0, 0, 400, "days",
+        0,
+        0,
+        400,
+        "days",
         "Days between re-forming instructional groups from the system's current estimates; "
         "0 = never within a year (sticky placement, tracking).",
-        "Sticky placement is the common case (brief).", "system",
+        "Sticky placement is the common case (brief).",
+        "system",
     )
     expected_annual_gain: float = _p(
-        0.36, 0.0, 3.0, "SD per year",
+        0.36,
+        0.0,
+        3.0,
+        "SD per year",
         "Growth the system assumes when it advances its estimates and the grade standard "
         "between observations (the curriculum pace).",
-        "Hill et al. (2008) grade 5-6: reading 0.32, mathematics 0.41.", "system",
+        "Hill et al. (2008) grade 5-6: reading 0.32, mathematics 0.41.",
+        "system",
     )
     test_reliability: float = _p(
-        0.9, 0.01, 1.0, "reliability",
+        0.9,
+        0.01,
+        1.0,
+        "reliability",
         "Reliability of the standardized test of the core domains, relative to the starting "
         "population variance of true core scores. 1 = no measurement error.",
-        "Typical state tests report reliabilities of 0.85-0.95.", "system",
+        "Typical state tests report reliabilities of 0.85-0.95.",
+        "system",
     )
     # --- engagement ---------------------------------------------------------------------------
     engagement_baseline: float = _p(
-        0.6, -5.0, 5.0, "logit",
+        0.6,
+        -5.0,
+        5.0,
+        "logit",
         "Logit of target engagement for work of average interest, no autonomy and perfect fit.",
-        "Assumption; gives about 0.55 engagement in the standardized regime.", "engagement",
+        "Assumption; gives about 0.55 engagement in the standardized regime.",
+        "engagement",
     )
     engagement_interest_weight: float = _p(
-        0.6, 0.0, 5.0, "logit per SD of interest",
+        0.6,
+        0.0,
+        5.0,
+        "logit per SD of interest",
         "How much interest in the current work raises target engagement.",
-        "Assumption.", "engagement",
+        "Assumption.",
+        "engagement",
     )
     engagement_autonomy_weight: float = _p(
-        0.6, 0.0, 5.0, "logit per unit autonomy",
+        0.6,
+        0.0,
+        5.0,
+        "logit per unit autonomy",
         "How much autonomy (learner control over goals and path) raises target engagement.",
         "Self-determination theory (Deci & Ryan 2000); the value is an assumption.",
         "engagement",
     )
     engagement_fit_weight: float = _p(
-        1.5, 0.0, 10.0, "logit per unit fit",
+        1.5,
+        0.0,
+        10.0,
+        "logit per unit fit",
         "How much challenge fit raises target engagement (fit 1 = optimal; boredom and "
         "frustration lower it).",
-        "Flow theory (Csikszentmihalyi 1990); the value is an assumption.", "engagement",
+        "Flow theory (Csikszentmihalyi 1990); the value is an assumption.",
+        "engagement",
     )
     engagement_rate: float = _p(
-        0.1, 0.0, 1.0, "share per day",
+        0.1,
+        0.0,
+        1.0,
+        "share per day",
         "Speed at which engagement moves towards its target each day.",
-        "Assumption: a few weeks to settle.", "engagement",
+        "Assumption: a few weeks to settle.",
+        "engagement",
     )
     engagement_noise: float = _p(
-        0.03, 0.0, 1.0, "SD per day",
-        "Daily random shock to engagement.", "Assumption.", "engagement",
+        0.03,
+        0.0,
+        1.0,
+        "SD per day",
+        "Daily random shock to engagement.",
+        "Assumption.",
+        "engagement",
     )
     # --- self-regulation ----------------------------------------------------------------------
     scaffolding_effect: float = _p(
-        0.00726, 0.0, 1.0, "per day per unit scaffolding",
+        0.00726,
+        0.0,
+        1.0,
+        "per day per unit scaffolding",
         "Daily rate at which scaffolded autonomy closes the gap to full self-regulation: "
         "dR = (effect * scaffolding + practice) * autonomy * (1 - R).",
         "Calibrated so that a year of full autonomy with scaffolding 0.15 raises self-regulation "
@@ -299,56 +434,91 @@ class Parameters:
         "self_regulation",
     )
     autonomy_practice_effect: float = _p(
-        0.0005, 0.0, 1.0, "per day",
+        0.0005,
+        0.0,
+        1.0,
+        "per day",
         "Growth of self-regulation from autonomy without scaffolding (learning by doing).",
-        "Assumption: small.", "self_regulation",
+        "Assumption: small.",
+        "self_regulation",
     )
     focus_floor: float = _p(
-        0.5, 0.0, 1.0, "share of time",
+        0.5,
+        0.0,
+        1.0,
+        "share of time",
         "Share of self-directed time spent on task by a student with no self-regulation "
         "(autonomy alone does not ensure quality learning).",
-        "Seed 004 (comment on scaffolding); the value is an assumption.", "self_regulation",
+        "Seed 004 (comment on scaffolding); the value is an assumption.",
+        "self_regulation",
     )
     choice_bias: float = _p(
-        -0.4, -3.0, 3.0, "SD",
+        -0.4,
+        -3.0,
+        3.0,
+        "SD",
         "Bias of a self-chosen level relative to the optimal challenge for a student with no "
         "self-regulation (negative: too easy). Scaled by (1 - self-regulation).",
-        "Assumption.", "self_regulation",
+        "Assumption.",
+        "self_regulation",
     )
     choice_noise: float = _p(
-        0.8, 0.0, 5.0, "SD",
+        0.8,
+        0.0,
+        5.0,
+        "SD",
         "Daily noise of a self-chosen level for a student with no self-regulation. Scaled by "
         "(1 - self-regulation).",
-        "Assumption.", "self_regulation",
+        "Assumption.",
+        "self_regulation",
     )
     choice_sharpness: float = _p(
-        1.5, 0.0, 20.0, "per SD of interest",
+        1.5,
+        0.0,
+        20.0,
+        "per SD of interest",
         "How strongly self-chosen time follows interests (softmax inverse temperature).",
-        "Assumption.", "self_regulation",
+        "Assumption.",
+        "self_regulation",
     )
     choice_drift: float = _p(
-        0.5, 0.0, 5.0, "SD",
+        0.5,
+        0.0,
+        5.0,
+        "SD",
         "Daily noise in how a student with no self-regulation weighs interests when choosing "
         "domains. Scaled by (1 - self-regulation).",
-        "Assumption.", "self_regulation",
+        "Assumption.",
+        "self_regulation",
     )
     # --- peers --------------------------------------------------------------------------------
     peer_ties: int = _p(
-        4, 0, 50, "peers",
+        4,
+        0,
+        50,
+        "peers",
         "Peers each student learns from (their network; chosen within the class).",
-        "Assumption: a few close collaborators.", "peers",
+        "Assumption: a few close collaborators.",
+        "peers",
     )
     peer_learning: float = _p(
-        0.0159, 0.0, 1.0, "SD per day per SD of gap",
+        0.0159,
+        0.0,
+        1.0,
+        "SD per day per SD of gap",
         "Strength of learning from more skilled peers during shared independent work.",
         "Calibrated so that peers add about a tenth of the yearly gain in the standardized "
         "regime (Sacerdote 2011: linear-in-means effects are modest and vary widely).",
         "peers",
     )
     peer_gap_scale: float = _p(
-        1.0, 0.01, 10.0, "SD",
+        1.0,
+        0.01,
+        10.0,
+        "SD",
         "Skill gap at which a peer helps most; the help is gap * exp(-gap / scale).",
-        "Assumption: peers far ahead explain less well.", "peers",
+        "Assumption: peers far ahead explain less well.",
+        "peers",
     )
 
     # ------------------------------------------------------------------------------------------
@@ -368,8 +538,10 @@ class Parameters:
             value = getattr(self, f.name)
             lo, hi = f.metadata["lo"], f.metadata["hi"]
             if f.type in ("int", int):
-                if isinstance(value, bool) or not isinstance(value, int | float) or (
-                    isinstance(value, float) and not value.is_integer()
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or (isinstance(value, float) and not value.is_integer())
                 ):
                     raise ParameterError(
                         f"{source}: '{f.name}' must be a whole number ({f.metadata['unit']}), "
@@ -434,7 +606,8 @@ class Parameters:
 
         Returns
         -------
-        Parameters
+        toolkit.model.params.Parameters
+            The validated parameters.
 
         Raises
         ------
@@ -491,20 +664,20 @@ class Parameters:
 
     @property
     def true_core_sd(self) -> float:
-        """SD of the true core score (mean of core skills) in the starting population.
+        r"""SD of the true core score (mean of core skills) in the starting population.
 
-        With unit-variance domain skills and pairwise correlation :math:`\\rho`, the mean of
-        :math:`k` core skills has variance :math:`(1 + (k - 1)\\rho) / k`.
+        With unit-variance domain skills and pairwise correlation :math:`\rho`, the mean of
+        :math:`k` core skills has variance :math:`(1 + (k - 1)\rho) / k`.
         """
         k = len(self.core_domains)
         return math.sqrt((1 + (k - 1) * self.skill_correlation) / k)
 
     @property
     def test_error_sd(self) -> float:
-        """Measurement-error SD of the standardized test.
+        r"""Measurement-error SD of the standardized test.
 
-        From reliability :math:`r = \\sigma_T^2 / (\\sigma_T^2 + \\sigma_E^2)`:
-        :math:`\\sigma_E = \\sigma_T \\sqrt{(1 - r) / r}`, with :math:`\\sigma_T` the
+        From reliability :math:`r = \sigma_T^2 / (\sigma_T^2 + \sigma_E^2)`:
+        :math:`\sigma_E = \sigma_T \sqrt{(1 - r) / r}`, with :math:`\sigma_T` the
         starting SD of true core scores (:attr:`true_core_sd`).
         """
         r = self.test_reliability

@@ -59,66 +59,102 @@ class Regime:
     name: str = "custom"
     # destination -------------------------------------------------------------------------------
     learner_goal_control: float = _ax(
-        0.0, 0.0, 1.0, "destination",
+        0.0,
+        0.0,
+        1.0,
+        "destination",
         "Share of the decision on which domains to spend time that the learner makes (by "
         "interest, possibly outside the curriculum); the rest follows the system's plan.",
     )
     remediation: float = _ax(
-        0.0, 0.0, 10.0, "destination",
+        0.0,
+        0.0,
+        10.0,
+        "destination",
         "How strongly the system moves time towards core domains where its estimate of the "
         "student is below the grade standard (deficit model). Log-weight per SD of deficit.",
     )
     strength_tailoring: float = _ax(
-        0.0, 0.0, 10.0, "destination",
+        0.0,
+        0.0,
+        10.0,
+        "destination",
         "How strongly the system moves time towards the student's estimated relative strengths "
         "and interests (strength model, the 'vanity plate'). Log-weight per SD.",
     )
     core_floor: float = _ax(
-        0.5, 0.0, 1.0, "destination",
+        0.5,
+        0.0,
+        1.0,
+        "destination",
         "Minimum share of system-planned time on core domains whatever the tailoring (the "
         "limits of the system). Does not bind the learner's own choices.",
     )
     # path --------------------------------------------------------------------------------------
     path_adaptation: float = _ax(
-        0.0, 0.0, 1.0, "path",
+        0.0,
+        0.0,
+        1.0,
+        "path",
         "How far the system sets the level of work from its estimate of each group or student "
         "(1) instead of one level for the whole class (0).",
     )
     learner_path_control: float = _ax(
-        0.0, 0.0, 1.0, "path",
+        0.0,
+        0.0,
+        1.0,
+        "path",
         "Share of the level of independent work that the learner sets; its quality depends on "
         "self-regulation.",
     )
     n_groups: int = _ax(
-        1, 1, 200, "path",
+        1,
+        1,
+        200,
+        "path",
         "Instructional groups the teacher's direct-instruction time is split between (1 = whole "
         "class; equal to the class size = one-to-one).",
     )
     grouping: str = _ax(
-        "random", None, None, "path",
+        "random",
+        None,
+        None,
+        "path",
         "Basis on which instructional groups are formed: 'random', 'ability' (the system's "
         "estimate of core skill) or 'interest' (strongest interest, as seen by whoever forms the "
         "groups, see peer_choice).",
     )
     # peers -------------------------------------------------------------------------------------
     peer_ability_homophily: float = _ax(
-        0.0, 0.0, 50.0, "peers",
+        0.0,
+        0.0,
+        50.0,
+        "peers",
         "How strongly peer ties link students of similar estimated core skill (log-odds per SD "
         "of difference). 0 = no sorting.",
     )
     peer_interest_homophily: float = _ax(
-        0.0, 0.0, 50.0, "peers",
+        0.0,
+        0.0,
+        50.0,
+        "peers",
         "How strongly peer ties link students with similar interest profiles (log-odds per unit "
         "of correlation). 0 = no sorting.",
     )
     peer_choice: float = _ax(
-        0.0, 0.0, 1.0, "peers",
+        0.0,
+        0.0,
+        1.0,
+        "peers",
         "Whether learners form their own ties and interest groups from their real interests (1) "
         "or the system assigns them from its noisy interest profile (0).",
     )
     # scaffolding -------------------------------------------------------------------------------
     scaffolding: float = _ax(
-        0.0, 0.0, 1.0, "scaffolding",
+        0.0,
+        0.0,
+        1.0,
+        "scaffolding",
         "Share of teacher time spent coaching self-regulation instead of instructing. Builds "
         "self-regulation when students have autonomy.",
     )
@@ -299,7 +335,7 @@ def blend(a: Regime, b: Regime, weight: float, name: str | None = None) -> Regim
         if axis == "grouping":
             values[axis] = vb if weight > 0.5 else va
         elif axis == "n_groups":
-            values[axis] = int(round((1 - weight) * va + weight * vb))
+            values[axis] = round((1 - weight) * va + weight * vb)
         else:
             values[axis] = (1 - weight) * va + weight * vb
     return Regime(**values)

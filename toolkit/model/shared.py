@@ -26,7 +26,7 @@ __all__ = [
 
 
 def curriculum_weights(params: Parameters) -> np.ndarray:
-    """Standard curriculum time shares: ``core_time_share`` split evenly over core domains.
+    """Return the curriculum's time shares: ``core_time_share`` split evenly over core domains.
 
     The remaining time is split evenly over the other domains; if every domain is core, all
     time is core.
@@ -98,9 +98,22 @@ def plan_kwargs(params: Parameters, regime: Regime) -> dict[str, float]:
 
 
 STUDENT_COLUMNS = (
-    "year", "regime", "student", "group", "prior_score", "score", "gain", "core_start",
-    "core_end", "total_learning", "engagement", "fit", "core_time", "peer_learning",
-    "self_regulation_start", "self_regulation_end",
+    "year",
+    "regime",
+    "student",
+    "group",
+    "prior_score",
+    "score",
+    "gain",
+    "core_start",
+    "core_end",
+    "total_learning",
+    "engagement",
+    "fit",
+    "core_time",
+    "peer_learning",
+    "self_regulation_start",
+    "self_regulation_end",
 )
 
 
@@ -134,7 +147,7 @@ def year_table(
     """
     groups = np.asarray(groups)
     batch = groups.ndim == 2
-    c, n = (groups.shape if batch else (1, groups.shape[0]))
+    c, n = groups.shape if batch else (1, groups.shape[0])
     core = np.array(params.core_mask)
     flat = lambda a: np.asarray(a, dtype=float).reshape(c * n)  # noqa: E731
     cols: dict[str, object] = {}

@@ -1,0 +1,7 @@
+"""Entry point for ``python -m toolkit``."""
+
+import sys
+
+from toolkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,413 @@
+"""Charts of a study's results: arms compared on outcome, spread, diversity and the tails.
+
+Each function takes the tables written by :func:`toolkit.study.analysis.analyse_run`
+(``summary`` and ``tails``), draws on ``ax`` (a new slide-sized Axes if ``None``) and returns
+the Axes. :func:`headline_figures` composes them into the presenter figures of the headline
+study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from toolkit.charts.style import SLIDE_SIZES, chart_style, new_axes, regime_color
+
+__all__ = [
+    "METRIC_LABELS",
+    "crossovers",
+    "headline_figures",
+    "plot_metric",
+    "plot_sweep",
+    "plot_tails",
+    "plot_trajectory",
+]
+
+#: Human labels of the summary metrics (used as panel titles and axis labels).
+METRIC_LABELS = {
+    "score": "Test score (core domains, SD)",
+    "effect_size": "Effect on test vs reference (SD)",
+    "core_gain": "Gain in core skill (SD)",
+    "total_learning": "Total learning, all domains (SD)",
+    "engagement": "Engagement (0-1)",
+    "fit": "Challenge fit (0-1)",
+    "core_time": "Share of time on core domains",
+    "self_regulation_growth": "Self-regulation growth",
+    "sd_score": "SD of test scores",
+    "variance_ratio": "Variance ratio vs reference",
+    "cv": "Coefficient of variation (scale score)",
+    "gini": "Gini (scale score)",
+    "p90_p10": "90/10 gap (SD)",
+    "p75_p25": "75/25 gap (SD)",
+    "matthew": "Matthew effect r(prior, gain)",
+    "mean_pairwise_distance": "Profile distance (mean pairwise)",
+    "strongest_domain_entropy": "Entropy of strongest domain",
+    "rao_q": "Rao's quadratic entropy",
+    "diversity_of_excellence": "Share excelling in >= 1 domain",
+}
+
+
+def _select(
+    summary: pd.DataFrame, metric: str, point: int | None, year: int | None
+) -> pd.DataFrame:
+    if metric not in set(summary["metric"]):
+        raise ValueError(
+            f"metric {metric!r} is not in the summary; available: {sorted(set(summary['metric']))}"
+        )
+    s = summary[summary["metric"] == metric]
+    if point is not None:
+        s = s[s["point"] == point]
+    elif "point" in s and s["point"].nunique() > 1:
+        raise ValueError("the summary has several sweep points; pass point=...")
+    if year is not None:
+        s = s[s["year"] == year]
+    elif "year" in s and s["year"].nunique() > 1:
+        s = s[s["year"] == s["year"].max()]
+    return s
+
+
+def plot_metric(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    ax: Axes | None = None,
+    difference: bool = False,
+    point: int | None = None,
+    year: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Dot-and-whisker chart of one metric per arm: mean and 95% CI (or paired difference).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The study summary (columns ``arm, metric, mean, ci_low, ci_high, diff, diff_ci_low,
+        diff_ci_high`` and, for several points or years, ``point``, ``year``).
+    metric : str
+        A metric name (see :data:`METRIC_LABELS`).
+    ax : matplotlib Axes, optional
+    difference : bool
+        Plot the paired difference against the reference arm instead of the mean, with a zero
+        line.
+    point, year : int, optional
+        Sweep point and school year to show (defaults: the only point, the last year).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    s = _select(summary, metric, point, year)
+    ax = new_axes(ax)
+    arms = list(s["arm"].astype(str))
+    cols = ("diff", "diff_ci_low", "diff_ci_high") if difference else ("mean", "ci_low", "ci_high")
+    y = np.arange(len(arms))[::-1]
+    with chart_style():
+        for yi, (_, row) in zip(y, s.iterrows(), strict=True):
+            c = regime_color(str(row["arm"]), arms)
+            m, lo, hi = (row[k] for k in cols)
+            ax.plot([lo, hi], [yi, yi], color=c, lw=3, solid_capstyle="round")
+            ax.plot([m], [yi], "o", color=c, ms=11, mec="white", mew=1.5)
+        ax.set_yticks(y, arms)
+        ax.grid(axis="x", color="#DDDDDD")
+        ax.grid(axis="y", visible=False)
+        if difference or metric == "effect_size":
+            ax.axvline(0, color="#333333", lw=1)
+        label = METRIC_LABELS.get(metric, metric)
+        ref = s.loc[s["diff"] == 0, "arm"].astype(str)
+        if difference:
+            ax.set_xlabel(f"difference vs {ref.iloc[0] if len(ref) else 'reference'}")
+        ax.set_title(title if title is not None else label, loc="left")
+    return ax
+
+
+def plot_tails(
+    tails: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    value: str = "core_gain",
+    point: int | None = None,
+    year: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Outcome by prior-achievement quintile, one line per arm, with 95% CIs.
+
+    Parameters
+    ----------
+    tails : pandas.DataFrame
+        Columns ``arm, quintile, value, mean, ci_low, ci_high`` (and ``point``, ``year``).
+    value : str
+        Which outcome (``core_gain`` or ``score``).
+    ax : matplotlib Axes, optional
+    point, year : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    t = tails[tails["value"] == value]
+    if t.empty:
+        raise ValueError(f"tails: no rows for value {value!r}; have {sorted(set(tails['value']))}")
+    if point is not None:
+        t = t[t["point"] == point]
+    if year is not None:
+        t = t[t["year"] == year]
+    elif t["year"].nunique() > 1:
+        t = t[t["year"] == t["year"].max()]
+    ax = new_axes(ax)
+    arms = list(dict.fromkeys(t["arm"].astype(str)))
+    with chart_style():
+        for arm in arms:
+            r = t[t["arm"].astype(str) == arm].sort_values("quintile")
+            x = np.arange(1, len(r) + 1)
+            c = regime_color(arm, arms)
+            ax.fill_between(x, r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
+            ax.plot(x, r["mean"], "o-", color=c, lw=2.5, ms=8, label=arm)
+        ax.set_xticks(np.arange(1, 6), ["Q1\nlowest", "Q2", "Q3", "Q4", "Q5\nhighest"])
+        ax.set_xlabel("Prior achievement quintile")
+        ax.set_ylabel(METRIC_LABELS.get(value, value))
+        ax.set_title(title or "Who gains: by prior achievement", loc="left")
+        ax.legend(loc="best")
+    return ax
+
+
+#: Panels of the headline figures: (file stem, title, metrics, difference?)
+HEADLINE_PANELS = (
+    (
+        "outcome",
+        "What the test sees, and what it does not",
+        ("score", "total_learning", "engagement", "self_regulation_growth"),
+        False,
+    ),
+    (
+        "effects",
+        "Paired differences against the standardized regime",
+        ("effect_size", "core_gain", "total_learning", "core_time"),
+        True,
+    ),
+    ("spread", "Spread of outcomes", ("sd_score", "p90_p10", "gini", "matthew"), False),
+    (
+        "diversity",
+        "Diversity of skill profiles",
+        ("mean_pairwise_distance", "strongest_domain_entropy", "rao_q", "diversity_of_excellence"),
+        False,
+    ),
+)
+
+
+def headline_figures(
+    summary: pd.DataFrame,
+    tails: pd.DataFrame | None = None,
+    *,
+    point: int | None = None,
+    year: int | None = None,
+    panels: Sequence[tuple[str, str, Sequence[str], bool]] = HEADLINE_PANELS,
+) -> dict[str, Figure]:
+    """Make the presenter figures of a comparison study, one 16:9 figure per theme.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`toolkit.study.analysis.analyse_run`.
+    tails : pandas.DataFrame, optional
+        Outcome by prior quintile; adds a ``tails`` figure.
+    point, year : int, optional
+        Which sweep point and year.
+    panels : sequence
+        ``(name, title, metrics, difference)`` for each figure (2 x 2 panels each).
+
+    Returns
+    -------
+    dict of str to Figure
+        Keyed by the figure's name (``outcome``, ``effects``, ``spread``, ``diversity``,
+        ``tails``).
+    """
+    figures: dict[str, Figure] = {}
+    available = set(summary["metric"])
+    with chart_style():
+        for name, title, metrics, diff in panels:
+            metrics = [m for m in metrics if m in available]
+            if not metrics:
+                continue
+            fig, axes = plt.subplots(2, 2, figsize=SLIDE_SIZES["16:9"], layout="constrained")
+            for ax, metric in zip(axes.flat, metrics, strict=False):
+                plot_metric(
+                    summary,
+                    metric,
+                    ax=ax,
+                    difference=diff and metric != "effect_size",
+                    point=point,
+                    year=year,
+                )
+            for ax in list(axes.flat)[len(metrics) :]:
+                ax.set_visible(False)
+            fig.suptitle(title, fontsize=24, fontweight="bold", x=0.01, ha="left")
+            figures[name] = fig
+        if tails is not None and not tails.empty:
+            fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
+            plot_tails(tails, ax=ax, point=point, year=year)
+            figures["tails"] = fig
+    return figures
+
+
+def crossovers(summary: pd.DataFrame, metric: str, a: str, b: str) -> list[float]:
+    """Sweep values where arm ``a``'s mean crosses arm ``b``'s (linear interpolation).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A sweep's summary (``sweep_value`` numeric, one row per arm and point).
+    metric : str
+    a, b : str
+        Arm names.
+
+    Returns
+    -------
+    list of float
+        The interpolated sweep values at which the difference ``a - b`` changes sign.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"metric": "m", "year": 0, "arm": ["x", "y"] * 2,
+    ...                   "sweep_value": [0, 0, 1, 1], "mean": [0.0, 1.0, 2.0, 1.0]})
+    >>> crossovers(s, "m", "x", "y")
+    [0.5]
+    """
+    s = summary[summary["metric"] == metric]
+    if "year" in s and s["year"].nunique() > 1:
+        s = s[s["year"] == s["year"].max()]
+    wide = s.pivot_table(index="sweep_value", columns="arm", values="mean", observed=True)
+    if a not in wide or b not in wide:
+        raise ValueError(f"crossovers: arms {a!r} and {b!r} must both be in the summary.")
+    d = (wide[a] - wide[b]).sort_index()
+    x, y = d.index.to_numpy(dtype=float), d.to_numpy()
+    out = []
+    for i in range(len(x) - 1):
+        if y[i] == 0:
+            out.append(float(x[i]))
+        elif y[i] * y[i + 1] < 0:
+            out.append(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
+    if len(y) and y[-1] == 0:
+        out.append(float(x[-1]))
+    return out
+
+
+def plot_sweep(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    ax: Axes | None = None,
+    parameter: str | None = None,
+    reference: str | None = None,
+    year: int | None = None,
+    mark_crossovers: bool = True,
+    title: str | None = None,
+) -> Axes:
+    """One metric against a swept parameter, one line per arm with 95% bands; crossovers marked.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A sweep study's summary (numeric ``sweep_value``).
+    metric : str
+    ax : matplotlib Axes, optional
+    parameter : str, optional
+        Name of the swept parameter (x-axis label).
+    reference : str, optional
+        Crossovers are marked between every arm and this one (default: the first arm).
+    year : int, optional
+        School year (default: the last).
+    mark_crossovers : bool
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    s = summary[summary["metric"] == metric]
+    if s.empty:
+        raise ValueError(f"metric {metric!r} is not in the summary.")
+    if year is not None:
+        s = s[s["year"] == year]
+    elif s["year"].nunique() > 1:
+        s = s[s["year"] == s["year"].max()]
+    ax = new_axes(ax)
+    arms = [str(a) for a in dict.fromkeys(s["arm"].astype(str))]
+    reference = reference or arms[0]
+    with chart_style():
+        for arm in arms:
+            r = s[s["arm"].astype(str) == arm].sort_values("sweep_value")
+            c = regime_color(arm, arms)
+            ax.fill_between(r["sweep_value"], r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
+            ax.plot(r["sweep_value"], r["mean"], "o-", color=c, lw=2.5, ms=7, label=arm)
+        if mark_crossovers:
+            for arm in arms:
+                if arm == reference:
+                    continue
+                for xc in crossovers(s, metric, arm, reference):
+                    ax.axvline(xc, color=regime_color(arm, arms), ls=":", lw=1.5)
+                    ax.annotate(
+                        f"{xc:.3g}",
+                        (xc, 1.0),
+                        xycoords=("data", "axes fraction"),
+                        ha="center",
+                        va="bottom",
+                        fontsize=12,
+                        color=regime_color(arm, arms),
+                    )
+        ax.set_xlabel(parameter or "swept value")
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        ax.set_title(title or METRIC_LABELS.get(metric, metric), loc="left", pad=22)
+        ax.legend(loc="best")
+    return ax
+
+
+def plot_trajectory(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    ax: Axes | None = None,
+    point: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """One metric over school years, one line per arm with 95% bands.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A multi-year study's summary (``year`` from 0).
+    metric : str
+    ax : matplotlib Axes, optional
+    point : int, optional
+        Sweep point (default: the first).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    s = summary[summary["metric"] == metric]
+    if s.empty:
+        raise ValueError(f"metric {metric!r} is not in the summary.")
+    s = s[s["point"] == (s["point"].min() if point is None else point)]
+    ax = new_axes(ax)
+    arms = [str(a) for a in dict.fromkeys(s["arm"].astype(str))]
+    with chart_style():
+        for arm in arms:
+            r = s[s["arm"].astype(str) == arm].sort_values("year")
+            x = r["year"] + 1
+            c = regime_color(arm, arms)
+            ax.fill_between(x, r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
+            ax.plot(x, r["mean"], "o-", color=c, lw=2.5, ms=8, label=arm)
+        ax.set_xticks(sorted(set(s["year"] + 1)))
+        ax.set_xlabel("School year")
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        ax.set_title(title or METRIC_LABELS.get(metric, metric), loc="left")
+        ax.legend(loc="best")
+    return ax

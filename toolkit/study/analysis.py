@@ -1,0 +1,405 @@
+"""Analysis of a study run: classroom metrics, the summary table, the tails, and the charts.
+
+The unit of replication is the classroom: every metric is computed per classroom (and arm,
+year and sweep point) with :func:`toolkit.metrics.group_metrics`, then compared across arms
+with paired differences over classrooms (:func:`toolkit.metrics.compare_conditions`), which is
+valid because classroom ``i`` has the same students and random streams in every arm.
+
+Conventions, stated once here and in every output's manifest:
+
+- ``score`` is the standardized test of the core domains, on the SD scale of the starting
+  cohort; ``effect_size`` is the paired difference in class mean score divided by the SD of
+  students' scores in the reference arm (treated as fixed);
+- ``cv`` and ``gini`` use the scale score ``500 + 100 * score`` (zero 5 SD below the starting
+  mean), as large-scale assessments report scores, because both need a natural zero;
+- the Matthew effect is the within-class correlation of the *true* core gain with the prior
+  test score (the observed gain would carry the prior test's error with a minus sign and
+  regress to the mean);
+- diversity of excellence uses, per sweep point and year, the top-decile thresholds of each
+  domain among the reference arm's students: "excellent" means the same thing in every arm;
+- tails: students are placed in quintiles of the prior score within each sweep point and year
+  (prior scores are identical across arms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from toolkit.metrics import (
+    by_prior_group,
+    compare_conditions,
+    effect_vs_reference,
+    excellence_thresholds,
+    group_metrics,
+)
+from toolkit.study.runner import RunResult
+from toolkit.study.spec import StudySpec
+
+__all__ = [
+    "SCALE_ZERO",
+    "SUMMARY_METRICS",
+    "analyse_run",
+    "classroom_metrics",
+    "format_summary",
+    "provenance_line",
+    "summarise",
+    "tails_table",
+]
+
+#: Zero of the scale score used for CV and Gini: ``500 + 100 * score`` is 0 at score -5.
+SCALE_ZERO = -5.0
+
+_RENAME = {
+    "mean": "score",
+    "sd": "sd_score",
+    "mean_core_gain": "core_gain",
+    "mean_total_learning": "total_learning",
+    "mean_engagement": "engagement",
+    "mean_fit": "fit",
+    "mean_core_time": "core_time",
+    "mean_self_regulation_growth": "self_regulation_growth",
+    "mean_peer_learning": "peer_learning",
+}
+_EXTRA = [
+    "core_gain",
+    "total_learning",
+    "engagement",
+    "fit",
+    "core_time",
+    "self_regulation_growth",
+    "peer_learning",
+]
+
+#: Metrics in the summary table, in display order.
+SUMMARY_METRICS = (
+    "score",
+    "effect_size",
+    "core_gain",
+    "total_learning",
+    "engagement",
+    "fit",
+    "core_time",
+    "self_regulation_growth",
+    "peer_learning",
+    "sd_score",
+    "variance_ratio",
+    "cv",
+    "gini",
+    "p90_p10",
+    "p75_p25",
+    "matthew",
+    "mean_pairwise_distance",
+    "strongest_domain_entropy",
+    "rao_q",
+    "diversity_of_excellence",
+)
+_KEYS = ["point", "year"]
+
+
+def _profile_columns(students: pd.DataFrame) -> list[str]:
+    return [c for c in students.columns if c.startswith("skill_")]
+
+
+def _prepare(students: pd.DataFrame) -> pd.DataFrame:
+    return students.assign(
+        core_gain=students["core_end"] - students["core_start"],
+        self_regulation_growth=students["self_regulation_end"] - students["self_regulation_start"],
+    )
+
+
+def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Every outcome, spread and diversity metric per classroom, arm, year and sweep point.
+
+    Parameters
+    ----------
+    students : pandas.DataFrame
+        The run's student table (``point, sweep_value, arm, replicate, year, ...``).
+    reference : str
+        Reference arm (its students set the excellence thresholds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``point, year, arm, replicate`` with ``sweep_value``, ``n`` and the
+        columns of :data:`SUMMARY_METRICS` except ``effect_size`` (computed at comparison);
+        ``variance_ratio`` is the classroom's score variance over the same classroom's variance
+        in the reference arm.
+    """
+    df = _prepare(students)
+    profile = _profile_columns(df)
+    frames = []
+    for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
+        ref = part[part["arm"] == reference]
+        thresholds = excellence_thresholds(ref[profile], quantile=0.9)
+        gm = group_metrics(
+            part,
+            by=["arm", "replicate"],
+            score="score",
+            prior="prior_score",
+            profile=profile,
+            gain="core_gain",
+            extra=_EXTRA,
+            shift=SCALE_ZERO,
+            thresholds=thresholds,
+        ).rename(columns=_RENAME)
+        gm.insert(0, "year", year)
+        gm.insert(0, "sweep_value", part["sweep_value"].iloc[0])
+        gm.insert(0, "point", point)
+        ref_var = gm.loc[gm["arm"] == reference].set_index("replicate")["sd_score"] ** 2
+        gm["variance_ratio"] = gm["sd_score"] ** 2 / gm["replicate"].map(ref_var).to_numpy()
+        frames.append(gm)
+    out = pd.concat(frames, ignore_index=True)
+    out["arm"] = pd.Categorical(out["arm"], categories=students["arm"].cat.categories)
+    return out
+
+
+def summarise(classrooms: pd.DataFrame, students: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Arm x metric: mean over classrooms with a 95% t interval, and the paired difference.
+
+    Parameters
+    ----------
+    classrooms : pandas.DataFrame
+        From :func:`classroom_metrics`.
+    students : pandas.DataFrame
+        The student table (for the reference SD of scores behind ``effect_size``).
+    reference : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``point, sweep_value, year, arm, metric, mean, ci_low, ci_high, diff,
+        diff_ci_low, diff_ci_high, p_val, n_units``. For ``effect_size``, ``mean`` and its
+        interval are the standardized paired difference itself (0 for the reference).
+    """
+    metrics = [m for m in SUMMARY_METRICS if m != "effect_size" and m in classrooms]
+    frames = []
+    for (point, year), part in classrooms.groupby(_KEYS, sort=True, observed=True):
+        cc = compare_conditions(part, "arm", reference, pair_on="replicate", metrics=metrics)
+        cc = cc.rename(columns={"condition": "arm", "diff_vs_reference": "diff"})
+        ref_scores = students.loc[
+            (students["point"] == point)
+            & (students["year"] == year)
+            & (students["arm"] == reference),
+            "score",
+        ]
+        sd_ref = float(ref_scores.std(ddof=1))
+        ev = effect_vs_reference(part, "score", "arm", reference, unit="replicate", sd=sd_ref)
+        es_rows = [
+            {
+                "arm": reference,
+                "metric": "effect_size",
+                "mean": 0.0,
+                "ci_low": 0.0,
+                "ci_high": 0.0,
+                "diff": 0.0,
+                "diff_ci_low": np.nan,
+                "diff_ci_high": np.nan,
+                "p_val": np.nan,
+                "n_units": int(part["arm"].eq(reference).sum()),
+            }
+        ]
+        for r in ev.itertuples():
+            es_rows.append(
+                {
+                    "arm": r.condition,
+                    "metric": "effect_size",
+                    "mean": r.std_diff,
+                    "ci_low": r.std_ci_low,
+                    "ci_high": r.std_ci_high,
+                    "diff": r.std_diff,
+                    "diff_ci_low": r.std_ci_low,
+                    "diff_ci_high": r.std_ci_high,
+                    "p_val": r.p_val,
+                    "n_units": r.n_units,
+                }
+            )
+        cc = pd.concat([cc, pd.DataFrame(es_rows)], ignore_index=True)
+        cc.insert(0, "year", year)
+        cc.insert(0, "sweep_value", part["sweep_value"].iloc[0])
+        cc.insert(0, "point", point)
+        frames.append(cc)
+    out = pd.concat(frames, ignore_index=True)
+    cols = [
+        "point",
+        "sweep_value",
+        "year",
+        "arm",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_val",
+        "n_units",
+    ]
+    out = out[cols]
+    order = {m: i for i, m in enumerate(SUMMARY_METRICS)}
+    arms = list(classrooms["arm"].cat.categories)
+    out["arm"] = pd.Categorical(out["arm"].astype(str), categories=arms)
+    out["_m"] = out["metric"].map(order)
+    return out.sort_values(["point", "year", "_m", "arm"]).drop(columns="_m").reset_index(drop=True)
+
+
+def tails_table(students: pd.DataFrame, reference: str, q: int = 5) -> pd.DataFrame:
+    """Outcomes by prior-achievement quintile, compared across arms over classrooms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``point, year, arm, quintile (1..q), value (core_gain or score), mean,
+        ci_low, ci_high, diff, diff_ci_low, diff_ci_high, n_units``: per classroom the mean
+        of the value among its students in that quintile, then mean and t interval over
+        classrooms, and the paired difference against the reference arm.
+    """
+    df = _prepare(students)
+    df["quintile"] = by_prior_group(df, "prior_score", q=q, within=[*_KEYS, "arm"])
+    df["quintile"] = df["quintile"].cat.codes + 1
+    units = (
+        df.groupby([*_KEYS, "quintile", "arm", "replicate"], observed=True)[["core_gain", "score"]]
+        .mean()
+        .reset_index()
+    )
+    frames = []
+    for (point, year, quint), part in units.groupby([*_KEYS, "quintile"], observed=True):
+        cc = compare_conditions(
+            part, "arm", reference, pair_on="replicate", metrics=["core_gain", "score"]
+        )
+        cc = cc.rename(columns={"condition": "arm", "diff_vs_reference": "diff", "metric": "value"})
+        cc.insert(0, "quintile", quint)
+        cc.insert(0, "year", year)
+        cc.insert(0, "point", point)
+        frames.append(cc)
+    out = pd.concat(frames, ignore_index=True)
+    return out[
+        [
+            "point",
+            "year",
+            "arm",
+            "quintile",
+            "value",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "diff",
+            "diff_ci_low",
+            "diff_ci_high",
+            "n_units",
+        ]
+    ]
+
+
+def _fmt(m: float, lo: float, hi: float, signed: bool = False) -> str:
+    if np.isnan(m):
+        return ""
+    f = "{:+.3f}" if signed else "{:.3f}"
+    if np.isnan(lo) or np.isnan(hi):
+        return f.format(m)
+    return f"{f.format(m)} [{lo:.3f}, {hi:.3f}]"
+
+
+def format_summary(
+    summary: pd.DataFrame,
+    metrics: tuple[str, ...] | None = None,
+    point: int | None = None,
+    year: int | None = None,
+) -> str:
+    """Format the summary as text: metric x arm, mean [95% CI], then paired differences.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`summarise`.
+    metrics : tuple of str, optional
+        Rows to show (default: all in the summary).
+    point, year : int, optional
+        Which sweep point and year (default: the first point and last year).
+
+    Returns
+    -------
+    str
+    """
+    s = summary
+    s = s[s["point"] == (s["point"].min() if point is None else point)]
+    s = s[s["year"] == (s["year"].max() if year is None else year)]
+    if metrics is not None:
+        s = s[s["metric"].isin(metrics)]
+    arms = [a for a in s["arm"].cat.categories if a in set(s["arm"].astype(str))]
+    order = list(dict.fromkeys(s["metric"]))
+    cell = lambda r: _fmt(r["mean"], r["ci_low"], r["ci_high"])  # noqa: E731
+    dcell = lambda r: (  # noqa: E731
+        _fmt(r["diff"], r["diff_ci_low"], r["diff_ci_high"], signed=True)
+        if not np.isnan(r["diff_ci_low"])
+        else "reference"
+    )
+    means = s.assign(v=s.apply(cell, axis=1)).pivot(index="metric", columns="arm", values="v")
+    diffs = s[s["metric"] != "effect_size"]
+    diffs = diffs.assign(v=diffs.apply(dcell, axis=1)).pivot(
+        index="metric", columns="arm", values="v"
+    )
+    means = means.reindex(index=order, columns=arms)
+    diffs = diffs.reindex(index=[m for m in order if m != "effect_size"], columns=arms)
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        return (
+            "Mean over classrooms [95% CI]\n"
+            + means.to_string()
+            + "\n\nPaired difference vs reference [95% CI]\n"
+            + diffs.to_string()
+        )
+
+
+def provenance_line(result: RunResult, spec: StudySpec) -> str:
+    """One line for the foot of every figure: study, seed, classrooms, version, commit."""
+    m = result.manifest
+    version = m.get("versions", {}).get("classroom-regimes-toolkit") or "dev"
+    git = m.get("git", {})
+    commit = (git.get("commit") or "no-git")[:8] + ("+dirty" if git.get("dirty") else "")
+    return (
+        f"{spec.name} | {spec.source} | seed {spec.seed} | {spec.classrooms} classrooms/arm | "
+        f"{spec.years} year(s) | engine {spec.engine} | toolkit {version} | commit {commit}"
+    )
+
+
+def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
+    """Compute the classroom table, summary, tails and figures of a run and write them.
+
+    Writes ``classrooms.csv``, ``summary.csv``, ``tails.csv`` and ``figures/*`` into the run
+    folder and returns the result with those tables and figure paths filled in.
+    """
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
+    from toolkit.charts.style import save_figure
+
+    students = result.students
+    classrooms = classroom_metrics(students, spec.reference)
+    summary = summarise(classrooms, students, spec.reference)
+    tails = tails_table(students, spec.reference)
+    folder = result.folder
+    classrooms.to_csv(folder / "classrooms.csv", index=False)
+    summary.to_csv(folder / "summary.csv", index=False)
+    tails.to_csv(folder / "tails.csv", index=False)
+
+    line = provenance_line(result, spec)
+    figs: dict[str, plt.Figure] = {}
+    if spec.sweep_parameter:
+        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
+            fig, ax = plt.subplots(figsize=(10, 6.5), layout="constrained")
+            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
+            figs[f"sweep_{metric}"] = fig
+    else:
+        figs |= headline_figures(summary, tails)
+    if spec.years > 1:
+        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
+            fig, ax = plt.subplots(figsize=(10, 6.5), layout="constrained")
+            plot_trajectory(summary, metric, ax=ax)
+            figs[f"years_{metric}"] = fig
+    paths = []
+    for name, fig in figs.items():
+        paths += save_figure(fig, folder / "figures" / name, formats=spec.formats, provenance=line)
+        plt.close(fig)
+    result.classrooms, result.summary, result.figures = classrooms, summary, paths
+    result.tails = tails
+    return result

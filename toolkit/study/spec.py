@@ -1,0 +1,383 @@
+"""Study files: a TOML description of a simulation study, parsed and checked.
+
+A study file says which arms (regimes, blends or per-year schedules) to compare, on how many
+classrooms, for how many years, with which parameters, under which master seed; optionally a
+sweep of one parameter. Example (``simulations/headline.toml``)::
+
+    [study]
+    name = "headline"
+    title = "Four learning regimes on the same classrooms"
+    seed = 20261125
+    classrooms = 200
+    years = 1
+    engine = "fast"
+    reference = "standardized"
+
+    [arms]
+    standardized = "standardized"
+    individualized = "individualized"
+    personalized = "personalized"
+    personal = "personal"
+    # an arm can also be a blend, a table of axes, or a list with one regime per year:
+    # transition = ["personalized", "blend(personalized, personal, 0.5)", "personal"]
+
+    [parameters]
+    n_students = 25
+
+    [sweep]            # optional
+    parameter = "teacher_capacity"
+    values = [0.25, 0.5, 1.0, 2.0]
+
+    [output]
+    folder = "runs/headline"
+    formats = ["png", "svg"]
+
+Every error names the file, the table and key, and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.model.model import resolve_schedule
+from toolkit.model.params import ParameterError, Parameters, suggest_name
+from toolkit.model.regimes import PRESETS, Regime, resolve_regime
+
+__all__ = ["StudyError", "StudySpec", "load_study", "parse_study"]
+
+ENGINES = ("fast", "mesa")
+FORMATS = ("png", "svg", "pdf")
+_TABLES = {
+    "study": {
+        "name",
+        "title",
+        "description",
+        "seed",
+        "classrooms",
+        "years",
+        "engine",
+        "reference",
+        "chunk_size",
+    },
+    "arms": None,  # free keys: arm names
+    "parameters": None,  # checked against Parameters
+    "sweep": {"parameter", "values", "axis"},
+    "output": {"folder", "formats", "charts"},
+}
+
+
+class StudyError(ValueError):
+    """A study file is missing, not valid TOML, or has a missing, unknown or invalid key."""
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A parsed, validated study.
+
+    Attributes
+    ----------
+    name, title, description : str
+    seed : int
+        The master seed; classroom ``i`` uses ``classroom_seed(seed, i)`` in every arm.
+    classrooms : int
+        Replicate classrooms per arm (and per sweep point).
+    years : int
+        School years simulated per classroom.
+    engine : {"fast", "mesa"}
+        Vectorized engine (default) or the Mesa reference model; same numbers.
+    reference : str
+        Arm that differences and effect sizes are computed against.
+    arms : dict
+        Arm name -> raw regime spec (string, table or per-year list), as written.
+    parameters : dict
+        Parameter overrides, as written.
+    sweep_parameter : str or None
+        Name of a model parameter or a regime axis (``axis = true``) to sweep.
+    sweep_values : list
+    sweep_is_axis : bool
+        Whether the swept name is a regime axis (applied to every arm) rather than a parameter.
+    folder : str
+        Default output folder (relative to the working directory).
+    formats : tuple of str
+        Chart file formats.
+    chunk_size : int
+        Classrooms per work unit (also the unit of resuming).
+    source : str
+        File the spec was read from (for messages and the manifest).
+    """
+
+    name: str
+    title: str = ""
+    description: str = ""
+    seed: int = 0
+    classrooms: int = 100
+    years: int = 1
+    engine: str = "fast"
+    reference: str = "standardized"
+    arms: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    sweep_parameter: str | None = None
+    sweep_values: list[Any] = field(default_factory=list)
+    sweep_is_axis: bool = False
+    folder: str = ""
+    formats: tuple[str, ...] = ("png", "svg")
+    chunk_size: int = 50
+    source: str = "<study>"
+
+    # --------------------------------------------------------------------------------------------
+    def base_parameters(self) -> Parameters:
+        """Model parameters with the study's overrides (no sweep applied)."""
+        return Parameters.from_mapping(self.parameters, source=f"{self.source} [parameters]")
+
+    def points(self) -> list[tuple[Any, Parameters, dict[str, list[Regime]]]]:
+        """Sweep points: ``(value, parameters, {arm: per-year regimes})``; one point if no sweep."""
+        base = self.base_parameters()
+        values = self.sweep_values if self.sweep_parameter else [None]
+        out = []
+        for v in values:
+            params = base
+            arms = {
+                a: resolve_schedule(s, self.years, f"{self.source} [arms] {a}")
+                for a, s in self.arms.items()
+            }
+            if self.sweep_parameter and not self.sweep_is_axis:
+                params = base.replace(**{self.sweep_parameter: v})
+            elif self.sweep_parameter:
+                arms = {
+                    a: [r.replace(**{self.sweep_parameter: v}) for r in regs]
+                    for a, regs in arms.items()
+                }
+            out.append((v, params, arms))
+        return out
+
+    def resolved(self) -> dict[str, Any]:
+        """Return the study as resolved: every parameter and arm's regimes, JSON-friendly."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "seed": self.seed,
+            "classrooms": self.classrooms,
+            "years": self.years,
+            "engine": self.engine,
+            "reference": self.reference,
+            "chunk_size": self.chunk_size,
+            "parameters": self.base_parameters().to_dict(),
+            "arms": {
+                a: [r.to_dict() for r in resolve_schedule(s, self.years)]
+                for a, s in self.arms.items()
+            },
+            "sweep": (
+                {
+                    "parameter": self.sweep_parameter,
+                    "values": self.sweep_values,
+                    "axis": self.sweep_is_axis,
+                }
+                if self.sweep_parameter
+                else None
+            ),
+        }
+
+    def fingerprint(self) -> str:
+        """Hash of what determines the numbers (not the output options); for safe resuming."""
+        core = self.resolved()
+        core.pop("chunk_size")
+        for k in ("title", "description", "engine"):
+            core.pop(k)
+        blob = json.dumps(core, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str, where: str) -> Any:
+    if key not in table:
+        raise StudyError(f"{where}: missing key '{key}' ({what}).")
+    value = table[key]
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise StudyError(f"{where}: '{key}' must be {what}, got {value!r}.")
+    if not isinstance(value, types):
+        raise StudyError(f"{where}: '{key}' must be {what}, got {value!r}.")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise StudyError(
+                f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
+                f"Allowed keys: {sorted(allowed)}."
+            )
+
+
+def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
+    """Check a study mapping (as read from TOML) and return a :class:`StudySpec`.
+
+    Parameters
+    ----------
+    data : mapping
+        Tables ``study`` (required), ``arms``, ``parameters``, ``sweep``, ``output``.
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    StudySpec
+
+    Raises
+    ------
+    StudyError
+        Naming the file, table and key, and what was expected.
+
+    Examples
+    --------
+    >>> spec = parse_study({"study": {"name": "demo", "seed": 1, "classrooms": 4}})
+    >>> sorted(spec.arms)
+    ['individualized', 'personal', 'personalized', 'standardized']
+    """
+    _check_keys(data, set(_TABLES), source)
+    for name, value in data.items():
+        if not isinstance(value, Mapping):
+            raise StudyError(f"{source}: '{name}' must be a table ([{name}]), got {value!r}.")
+    if "study" not in data:
+        raise StudyError(f"{source}: missing table [study] (with at least 'name' and 'seed').")
+    st = data["study"]
+    where = f"{source} [study]"
+    _check_keys(st, _TABLES["study"], where)
+    name = _require(st, "name", str, "a short name for the run", where)
+    seed = _require(st, "seed", int, "a non-negative whole number (the master seed)", where)
+    if seed < 0:
+        raise StudyError(f"{where}: 'seed' must be non-negative, got {seed}.")
+    classrooms = st.get("classrooms", 100)
+    if isinstance(classrooms, bool) or not isinstance(classrooms, int) or classrooms < 2:
+        raise StudyError(
+            f"{where}: 'classrooms' must be a whole number >= 2 (replicates per arm, needed for "
+            f"confidence intervals), got {classrooms!r}."
+        )
+    years = st.get("years", 1)
+    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+        raise StudyError(f"{where}: 'years' must be a whole number >= 1, got {years!r}.")
+    engine = st.get("engine", "fast")
+    if engine not in ENGINES:
+        raise StudyError(
+            f"{where}: 'engine' must be one of {list(ENGINES)}, got {engine!r}."
+            f"{suggest_name(str(engine), ENGINES)}"
+        )
+    chunk = st.get("chunk_size", 50)
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise StudyError(f"{where}: 'chunk_size' must be a whole number >= 1, got {chunk!r}.")
+
+    arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
+    if not arms_raw:
+        raise StudyError(f"{source} [arms]: no arms; name at least two regimes to compare.")
+    for arm, spec in arms_raw.items():
+        try:
+            resolve_schedule(spec, years, f"{source} [arms] {arm}")
+        except ParameterError as exc:
+            raise StudyError(str(exc)) from None
+        if isinstance(spec, Mapping) and "name" not in spec:
+            arms_raw[arm] = dict(spec) | {"name": arm}
+        elif isinstance(spec, str) and spec != arm:
+            base = resolve_regime(spec, f"{source} [arms] {arm}")
+            arms_raw[arm] = base.to_dict() | {"name": arm}
+    reference = st.get("reference", "standardized")
+    if reference not in arms_raw:
+        raise StudyError(
+            f"{where}: 'reference' = {reference!r} is not one of the arms {list(arms_raw)}."
+            f"{suggest_name(str(reference), list(arms_raw))}"
+        )
+    parameters = dict(data.get("parameters", {}))
+    try:
+        Parameters.from_mapping(parameters, source=f"{source} [parameters]")
+    except ParameterError as exc:
+        raise StudyError(str(exc)) from None
+
+    sweep_parameter, sweep_values, sweep_is_axis = None, [], False
+    if "sweep" in data:
+        sw = data["sweep"]
+        w = f"{source} [sweep]"
+        _check_keys(sw, _TABLES["sweep"], w)
+        sweep_parameter = _require(sw, "parameter", str, "the name of a parameter or axis", w)
+        sweep_values = list(_require(sw, "values", list, "a list of values", w))
+        if not sweep_values:
+            raise StudyError(f"{w}: 'values' is empty.")
+        sweep_is_axis = bool(sw.get("axis", sweep_parameter in Regime.axes()))
+        valid = Regime.axes() if sweep_is_axis else Parameters.names()
+        if sweep_parameter not in valid:
+            kind = "regime axis" if sweep_is_axis else "parameter"
+            raise StudyError(
+                f"{w}: unknown {kind} '{sweep_parameter}'.{suggest_name(sweep_parameter, valid)}"
+            )
+        for v in sweep_values:
+            try:
+                if sweep_is_axis:
+                    Regime().replace(**{sweep_parameter: v})
+                else:
+                    Parameters.from_mapping(parameters | {sweep_parameter: v}, source=w)
+            except ParameterError as exc:
+                raise StudyError(f"{w}: value {v!r} for '{sweep_parameter}': {exc}") from None
+
+    out = data.get("output", {})
+    w = f"{source} [output]"
+    _check_keys(out, _TABLES["output"], w)
+    folder = out.get("folder", f"runs/{name}")
+    if not isinstance(folder, str) or not folder:
+        raise StudyError(f"{w}: 'folder' must be a path, got {folder!r}.")
+    formats = out.get("formats", ["png", "svg"])
+    if not isinstance(formats, list) or any(f not in FORMATS for f in formats):
+        raise StudyError(
+            f"{w}: 'formats' must be a list drawn from {list(FORMATS)}, got {formats!r}."
+        )
+    return StudySpec(
+        name=name,
+        title=str(st.get("title", name)),
+        description=str(st.get("description", "")),
+        seed=seed,
+        classrooms=classrooms,
+        years=years,
+        engine=engine,
+        reference=reference,
+        arms=arms_raw,
+        parameters=parameters,
+        sweep_parameter=sweep_parameter,
+        sweep_values=sweep_values,
+        sweep_is_axis=sweep_is_axis,
+        folder=folder,
+        formats=tuple(formats),
+        chunk_size=chunk,
+        source=source,
+    )
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read and check a study file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.toml`` study file.
+
+    Returns
+    -------
+    StudySpec
+
+    Raises
+    ------
+    StudyError
+        If the file is missing, is not valid TOML (with the line and column), or its content is
+        invalid (see :func:`parse_study`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"{path}: no such study file.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{path}: not valid TOML: {exc}.") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"{path}: not a UTF-8 text file.") from None
+    return parse_study(data, source=str(path))
