@@ -4,6 +4,7 @@
 #   ./run.sh headline [args]   run the headline regime comparison (creates .venv on first use)
 #   ./run.sh test [args]       run the whole test suite (pytest args pass through)
 #   ./run.sh study FILE [args] run any study file (see simulations/)
+#   ./run.sh gallery           regenerate the README's images and headline table
 #   ./run.sh lint              ruff check + format check
 #   ./run.sh lock              re-resolve requirements.lock from pyproject.toml (needs network)
 #   ./run.sh python [args]     the project's Python, e.g. ./run.sh python -m toolkit --help
@@ -63,6 +64,10 @@ case "$cmd" in
         ensure_env
         exec "$VENV/bin/python" -m toolkit run "$@"
         ;;
+    gallery)
+        ensure_env
+        exec "$VENV/bin/python" -m toolkit.gallery "$@"
+        ;;
     test)
         ensure_env
         exec "$VENV/bin/python" -m pytest "$@"
@@ -83,7 +88,7 @@ case "$cmd" in
         exec "$VENV/bin/python" "$@"
         ;;
     *)
-        sed -n '2,12p' "$0"
+        sed -n '2,13p' "$0"
         [ "$cmd" = help ] || exit 2
         ;;
 esac
