@@ -179,3 +179,11 @@ def test_bad_rng_and_cohort_shape(small_params):
             small_params,
             cohort=Cohort(np.zeros((3, 4)), np.ones((3, 4)), np.zeros((3, 4)), np.zeros(3)),
         )
+
+
+def test_mesa_deprecation_warnings_fail_the_suite():
+    """pyproject's filterwarnings turns Mesa's deprecations into errors (seed= is deprecated)."""
+    import mesa
+
+    with pytest.raises(FutureWarning, match="seed"):
+        mesa.Model(seed=1)
