@@ -371,7 +371,7 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     import matplotlib.pyplot as plt
 
     from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
-    from toolkit.charts.style import save_figure
+    from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
 
     students = result.students
     classrooms = classroom_metrics(students, spec.reference)
@@ -386,14 +386,16 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     figs: dict[str, plt.Figure] = {}
     if spec.sweep_parameter:
         for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
-            fig, ax = plt.subplots(figsize=(10, 6.5), layout="constrained")
+            with chart_style():
+                fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
             plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
             figs[f"sweep_{metric}"] = fig
     else:
         figs |= headline_figures(summary, tails)
     if spec.years > 1:
         for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-            fig, ax = plt.subplots(figsize=(10, 6.5), layout="constrained")
+            with chart_style():
+                fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
             plot_trajectory(summary, metric, ax=ax)
             figs[f"years_{metric}"] = fig
     paths = []
