@@ -1,35 +1,66 @@
 """Presenter charts in one colour-blind-safe style.
 
-Every chart function takes ``ax=None`` and returns the Axes.
+Every chart function takes ``ax=None`` and returns the Axes. Charts of a study's summary
+(classroom means with paired CIs) are in :mod:`toolkit.charts.study`; charts of individual
+students' outcomes are in :mod:`toolkit.charts.distributions`; the style, palettes and
+:func:`save_figure` are in :mod:`toolkit.charts.style`.
 """
 
+from toolkit.charts.distributions import (
+    STUDENT_LABELS,
+    plot_distribution,
+    plot_strongest_domains,
+)
 from toolkit.charts.study import (
+    DIVERSITY_METRICS,
     METRIC_LABELS,
+    SPREAD_METRICS,
     crossovers,
     headline_figures,
+    plot_diversity,
     plot_metric,
+    plot_metrics,
+    plot_spread,
+    plot_study,
     plot_sweep,
     plot_tails,
     plot_trajectory,
 )
 from toolkit.charts.style import (
+    DOMAIN_COLORS,
     OKABE_ITO,
     REGIME_COLORS,
     SLIDE_SIZES,
     chart_style,
+    default_provenance,
+    domain_color,
+    new_axes,
     regime_color,
     save_figure,
 )
 
 __all__ = [
+    "DIVERSITY_METRICS",
+    "DOMAIN_COLORS",
     "METRIC_LABELS",
     "OKABE_ITO",
     "REGIME_COLORS",
     "SLIDE_SIZES",
+    "SPREAD_METRICS",
+    "STUDENT_LABELS",
     "chart_style",
     "crossovers",
+    "default_provenance",
+    "domain_color",
     "headline_figures",
+    "new_axes",
+    "plot_distribution",
+    "plot_diversity",
     "plot_metric",
+    "plot_metrics",
+    "plot_spread",
+    "plot_strongest_domains",
+    "plot_study",
     "plot_sweep",
     "plot_tails",
     "plot_trajectory",

@@ -19,10 +19,16 @@ from matplotlib.figure import Figure
 from toolkit.charts.style import SLIDE_SIZES, chart_style, new_axes, regime_color
 
 __all__ = [
+    "DIVERSITY_METRICS",
     "METRIC_LABELS",
+    "SPREAD_METRICS",
     "crossovers",
     "headline_figures",
+    "plot_diversity",
     "plot_metric",
+    "plot_metrics",
+    "plot_spread",
+    "plot_study",
     "plot_sweep",
     "plot_tails",
     "plot_trajectory",
@@ -411,3 +417,235 @@ def plot_trajectory(
         ax.set_title(title or METRIC_LABELS.get(metric, metric), loc="left")
         ax.legend(loc="best")
     return ax
+
+
+#: Spread and gap metrics, all in SD units of the starting cohort (:func:`plot_spread`).
+SPREAD_METRICS = ("sd_score", "p75_p25", "p90_p10")
+
+#: Profile-diversity metrics (:func:`plot_diversity`).
+DIVERSITY_METRICS = (
+    "mean_pairwise_distance",
+    "strongest_domain_entropy",
+    "rao_q",
+    "diversity_of_excellence",
+)
+
+#: Short labels of metrics when several share one axis.
+SHORT_LABELS = {
+    "sd_score": "SD",
+    "p75_p25": "75/25 gap",
+    "p90_p10": "90/10 gap",
+    "mean_pairwise_distance": "Profile distance",
+    "strongest_domain_entropy": "Strongest-domain entropy",
+    "rao_q": "Rao's Q",
+    "diversity_of_excellence": "Excelling in >= 1 domain",
+}
+
+
+def plot_metrics(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    ax: Axes | None = None,
+    difference: bool = False,
+    relative: bool = False,
+    point: int | None = None,
+    year: int | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Several metrics on one axis: one row per metric, one dot and 95% CI per arm.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The study summary (as for :func:`plot_metric`).
+    metrics : sequence of str
+        Metric names, top to bottom. They share the x-axis, so they should share a unit
+        unless ``relative`` is set.
+    ax : matplotlib Axes, optional
+    difference : bool
+        Plot paired differences against the reference arm (with a zero line).
+    relative : bool
+        Plot paired differences as a percentage of the reference arm's mean, so metrics in
+        different units can share the axis (implies ``difference``; the reference mean is
+        treated as fixed).
+    point, year : int, optional
+        Sweep point and school year (defaults: the only point, the last year).
+    xlabel, title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        One dot per arm and metric (``Line2D`` with label ``"<arm>|<metric>"``) and one
+        whisker per arm and metric with a finite interval.
+    """
+    if not metrics:
+        raise ValueError("plot_metrics: give at least one metric.")
+    difference = difference or relative
+    rows = {m: _select(summary, m, point, year) for m in metrics}
+    ax = new_axes(ax)
+    arms = list(dict.fromkeys(str(a) for r in rows.values() for a in r["arm"].astype(str)))
+    n = len(arms)
+    step = 0.8 / max(n, 1)
+    cols = ("diff", "diff_ci_low", "diff_ci_high") if difference else ("mean", "ci_low", "ci_high")
+    y0 = np.arange(len(metrics))[::-1].astype(float)
+    with chart_style():
+        for yi, metric in zip(y0, metrics, strict=True):
+            r = rows[metric].set_index(rows[metric]["arm"].astype(str))
+            ref_mean = float(r.loc[r["diff"] == 0, "mean"].iloc[0]) if relative else 1.0
+            scale = 100.0 / ref_mean if relative else 1.0
+            for k, arm in enumerate(arms):
+                if arm not in r.index:
+                    continue
+                c = regime_color(arm, arms)
+                y = yi + 0.4 - step / 2 - k * step
+                m, lo, hi = (float(r.loc[arm, col]) * scale for col in cols)
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.plot([lo, hi], [y, y], color=c, lw=3, solid_capstyle="round")
+                ax.plot([m], [y], "o", color=c, ms=9, mec="white", mew=1.2, label=f"{arm}|{metric}")
+        ax.set_yticks(y0, [SHORT_LABELS.get(m, METRIC_LABELS.get(m, m)) for m in metrics])
+        ax.set_ylim(-0.6, len(metrics) - 0.4)
+        ax.grid(axis="x", color="#DDDDDD")
+        ax.grid(axis="y", visible=False)
+        if difference:
+            ax.axvline(0, color="#333333", lw=1)
+        ref = next(
+            (str(a) for r in rows.values() for a in r.loc[r["diff"] == 0, "arm"].astype(str)),
+            "reference",
+        )
+        if xlabel is None:
+            if relative:
+                xlabel = f"% difference vs {ref}"
+            elif difference:
+                xlabel = f"difference vs {ref}"
+            else:
+                xlabel = ""
+        ax.set_xlabel(xlabel)
+        handles = [
+            plt.Line2D([], [], marker="o", ls="", color=regime_color(a, arms), ms=9, label=a)
+            for a in arms
+        ]
+        ax.legend(handles=handles, loc="best")
+        if title:
+            ax.set_title(title, loc="left")
+    return ax
+
+
+def plot_spread(
+    summary: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    difference: bool = False,
+    point: int | None = None,
+    year: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Spread and gaps of test scores per arm: SD, 75/25 and 90/10 gaps, with 95% CIs.
+
+    All three are in SD units of the starting cohort, so they share the axis. Gaps between
+    prior-achievement groups are shown by :func:`plot_tails`.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+    ax : matplotlib Axes, optional
+    difference : bool
+        Paired differences against the reference arm instead of levels.
+    point, year : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    return plot_metrics(
+        summary,
+        [m for m in SPREAD_METRICS if m in set(summary["metric"])],
+        ax=ax,
+        difference=difference,
+        point=point,
+        year=year,
+        xlabel=None if difference else "Test-score spread (SD of the starting cohort)",
+        title=title or "Spread and gaps of test scores",
+    )
+
+
+def plot_diversity(
+    summary: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    point: int | None = None,
+    year: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Diversity of skill profiles per arm, in % of the reference arm, with 95% CIs.
+
+    The four profile-diversity metrics (mean pairwise profile distance, entropy of students'
+    strongest domain, Rao's quadratic entropy, share excelling in at least one domain) have
+    different units, so each is shown as the paired difference in percent of the reference
+    arm's mean. :func:`toolkit.charts.plot_strongest_domains` shows the profiles themselves.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+    ax : matplotlib Axes, optional
+    point, year : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    return plot_metrics(
+        summary,
+        [m for m in DIVERSITY_METRICS if m in set(summary["metric"])],
+        ax=ax,
+        relative=True,
+        point=point,
+        year=year,
+        title=title or "Diversity of skill profiles",
+    )
+
+
+def plot_study(
+    result: object,
+    metric: str | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw the key chart of any study run, in one call.
+
+    A sweep gives :func:`plot_sweep` of the effect on the test (crossovers marked); a study
+    over several school years gives :func:`plot_trajectory` of the test score; a comparison
+    gives :func:`plot_metric` of the effect on the test with paired CIs.
+
+    Parameters
+    ----------
+    result : toolkit.study.RunResult
+        A finished run (its ``summary`` and ``manifest`` are used).
+    metric : str, optional
+        Another metric of the summary to show.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    summary = result.summary
+    study = result.manifest.get("study", {})
+    sweep = study.get("sweep") or {}
+    if summary["point"].nunique() > 1 or sweep:
+        return plot_sweep(
+            summary,
+            metric or "effect_size",
+            ax=ax,
+            parameter=sweep.get("parameter"),
+            reference=study.get("reference"),
+            title=title,
+        )
+    if summary["year"].nunique() > 1:
+        return plot_trajectory(summary, metric or "score", ax=ax, title=title)
+    return plot_metric(summary, metric or "effect_size", ax=ax, title=title)

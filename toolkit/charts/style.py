@@ -21,13 +21,17 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 __all__ = [
+    "DOMAIN_COLORS",
     "OKABE_ITO",
     "REGIME_COLORS",
     "SLIDE_SIZES",
     "caption",
     "chart_style",
+    "default_provenance",
+    "domain_color",
     "new_axes",
     "regime_color",
     "save_figure",
@@ -50,6 +54,13 @@ REGIME_COLORS = {
     "individualized": OKABE_ITO["blue"],
     "personalized": OKABE_ITO["orange"],
     "personal": OKABE_ITO["bluish_green"],
+}
+#: The colour of each default skill domain (Okabe-Ito colours no regime uses).
+DOMAIN_COLORS = {
+    "mathematics": OKABE_ITO["sky_blue"],
+    "reading": OKABE_ITO["vermillion"],
+    "arts": OKABE_ITO["reddish_purple"],
+    "technology": OKABE_ITO["yellow"],
 }
 _EXTRA = [
     OKABE_ITO["reddish_purple"],
@@ -115,6 +126,34 @@ def regime_color(name: str, others: Sequence[str] = ()) -> str:
     return _EXTRA[i % len(_EXTRA)]
 
 
+def domain_color(name: str, domains: Sequence[str] = ()) -> str:
+    """Colour of a skill domain: the fixed colour of a default domain, else a stable one.
+
+    Parameters
+    ----------
+    name : str
+        Domain name.
+    domains : sequence of str
+        All domains on the chart, in order, so that non-default domains get distinct colours.
+
+    Returns
+    -------
+    str
+        A hex colour.
+
+    Examples
+    --------
+    >>> domain_color("reading")
+    '#D55E00'
+    """
+    if name in DOMAIN_COLORS:
+        return DOMAIN_COLORS[name]
+    palette = [*DOMAIN_COLORS.values(), OKABE_ITO["black"], OKABE_ITO["blue"]]
+    others = [d for d in domains if d not in DOMAIN_COLORS]
+    i = others.index(name) if name in others else sum(map(ord, name))
+    return palette[i % len(palette)]
+
+
 @contextlib.contextmanager
 def chart_style() -> Iterator[None]:
     """Context manager applying the toolkit's matplotlib style (restored on exit)."""
@@ -123,24 +162,62 @@ def chart_style() -> Iterator[None]:
 
 
 def new_axes(ax: Axes | None = None, size: str | tuple[float, float] = "half") -> Axes:
-    """Return ``ax``, or a new Axes on a figure of a slide size, in the toolkit style."""
+    """Return ``ax``, or a new Axes on a figure of a slide size, in the toolkit style.
+
+    New figures use matplotlib's constrained layout, so that titles, labels and legends fit
+    inside the figure when it is saved at an exact slide size (:func:`save_figure`).
+    """
     if ax is not None:
         return ax
     figsize = SLIDE_SIZES[size] if isinstance(size, str) else size
     with chart_style():
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
-def caption(fig: Figure, text: str) -> None:
-    """Put a small provenance line under a figure's bottom-left corner (replacing any earlier)."""
+#: Height of the strip kept for the provenance line at the foot of an exact-size figure.
+_CAPTION_STRIP_IN = 0.24
+
+
+def caption(fig: Figure, text: str, *, inside: bool = False) -> None:
+    """Put a small provenance line at a figure's bottom-left corner (replacing any earlier).
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    text : str
+    inside : bool
+        ``False`` puts the line just below the figure's lower edge, for saving with
+        ``bbox_inches="tight"`` (which extends the canvas to it, so it never overlaps axis
+        labels). ``True`` puts it inside the canvas, in a strip at the foot that the figure's
+        layout engine keeps free, for saving at an exact size.
+    """
     for t in list(fig.texts):
         if t.get_gid() == "provenance":
             t.remove()
-    # just below the figure's lower edge: saving with bbox="tight" extends the canvas to it,
-    # so it never overlaps axis labels
-    t = fig.text(0.005, -0.005, text, fontsize=9, color="#555555", ha="left", va="top")
+    if inside:
+        y, va = 0.06 / fig.get_figheight(), "bottom"
+    else:
+        y, va = -0.005, "top"
+    t = fig.text(0.005, y, text, fontsize=9, color="#555555", ha="left", va=va)
     t.set_gid("provenance")
+
+
+def default_provenance() -> str:
+    """Return the toolkit's version, git commit and today's date as a provenance line.
+
+    Used by :func:`save_figure` when a figure has no study-specific line (for a study run,
+    :func:`toolkit.study.analysis.provenance_line` adds the study, seed and classrooms).
+    """
+    from datetime import date
+
+    from toolkit.study.runner import provenance
+
+    p = provenance()
+    version = p["versions"].get("classroom-regimes-toolkit") or "dev"
+    git = p["git"]
+    commit = (git.get("commit") or "no-git")[:8] + ("+dirty" if git.get("dirty") else "")
+    return f"toolkit {version} | commit {commit} | {date.today().isoformat()}"
 
 
 def save_figure(
@@ -149,8 +226,9 @@ def save_figure(
     *,
     formats: Iterable[str] = ("png", "svg"),
     size: str | tuple[float, float] | None = None,
-    provenance: str | None = None,
+    provenance: str | bool | None = True,
     dpi: int = 200,
+    exact: bool | None = None,
 ) -> list[Path]:
     """Save a figure in several formats, optionally resized to a slide size and captioned.
 
@@ -161,11 +239,19 @@ def save_figure(
         Path without extension (an extension, if given, is replaced).
     formats : iterable of {"png", "svg", "pdf"}
     size : {"16:9", "4:3", "half"} or (width, height), optional
-        Resize before saving.
-    provenance : str, optional
-        Text of the provenance line (study, seed, version, commit); ``None`` for none.
+        Resize before saving (inches, see :data:`SLIDE_SIZES`).
+    provenance : str or bool, optional
+        Text of the provenance line (study, seed, version, commit). ``True`` (the default)
+        writes :func:`default_provenance`; ``False`` or ``None`` writes none. The text is also
+        stored in the file's metadata (PNG/SVG ``Description``, PDF ``Subject``).
     dpi : int
-        Resolution of PNG output.
+        Resolution of PNG output (200 dpi makes a 16:9 slide 2666 pixels wide).
+    exact : bool, optional
+        Save the canvas at exactly its size (slides keep their aspect ratio), with the
+        provenance line in a strip at the foot. Default: exact when ``size`` is given or the
+        figure has a layout engine (constrained or tight layout, which keep everything inside
+        the canvas); otherwise the canvas is cropped to its contents (``bbox_inches="tight"``)
+        and the line goes just below.
 
     Returns
     -------
@@ -173,18 +259,35 @@ def save_figure(
         The files written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if size is not None:
-        fig.set_size_inches(SLIDE_SIZES[size] if isinstance(size, str) else size)
-    if provenance:
-        caption(fig, provenance)
-    written = []
+    formats = list(formats)
     for fmt in formats:
         if fmt not in ("png", "svg", "pdf"):
             raise ValueError(f"formats: {fmt!r} is not one of 'png', 'svg', 'pdf'.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if size is not None:
+        fig.set_size_inches(SLIDE_SIZES[size] if isinstance(size, str) else size)
+    engine = fig.get_layout_engine()
+    if exact is None:
+        exact = size is not None or engine is not None
+    if provenance is True:
+        provenance = default_provenance()
+    if provenance:
+        caption(fig, provenance, inside=exact)
+        if exact:
+            strip = _CAPTION_STRIP_IN / fig.get_figheight()
+            if engine is None:
+                fig.set_layout_engine("constrained")
+                engine = fig.get_layout_engine()
+            if isinstance(engine, TightLayoutEngine):
+                engine.set(rect=(0, strip, 1, 1))  # left, bottom, right, top
+            else:
+                engine.set(rect=(0, strip, 1, 1 - strip))  # left, bottom, width, height
+    written = []
+    for fmt in formats:
         out = path.with_suffix(f".{fmt}")
-        with chart_style():
-            fig.savefig(out, dpi=dpi, metadata=_metadata(fmt, provenance))
+        bbox = {"savefig.bbox": "standard" if exact else "tight"}
+        with chart_style(), mpl.rc_context(bbox):
+            fig.savefig(out, dpi=dpi, metadata=_metadata(fmt, provenance or None))
         written.append(out)
     return written
 

@@ -1,0 +1,513 @@
+"""Image tests of the presenter charts: each chart on fixed data, checked artist by artist.
+
+Every chart is drawn (Agg backend, see conftest.py) from small hand-made tables whose numbers
+are known, then its artists are compared with those numbers: one dot and one whisker per arm
+at the table's mean and CI, the regime's fixed colour, labels, crossover positions, violin
+medians and quartiles, bar widths. The save helper is checked on the files it writes.
+"""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex, to_rgba
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+from toolkit.charts import (
+    DIVERSITY_METRICS,
+    DOMAIN_COLORS,
+    METRIC_LABELS,
+    REGIME_COLORS,
+    SLIDE_SIZES,
+    SPREAD_METRICS,
+    crossovers,
+    domain_color,
+    headline_figures,
+    new_axes,
+    plot_distribution,
+    plot_diversity,
+    plot_metric,
+    plot_metrics,
+    plot_spread,
+    plot_strongest_domains,
+    plot_study,
+    plot_sweep,
+    plot_tails,
+    plot_trajectory,
+    regime_color,
+    save_figure,
+)
+from toolkit.charts.study import SHORT_LABELS
+
+ARMS = ["standardized", "individualized", "personalized", "personal"]
+METRICS = ["score", "effect_size", "total_learning", *SPREAD_METRICS, *DIVERSITY_METRICS]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _summary_rows(point=0, sweep_value=np.nan, year=0, offset=0.0, arms=ARMS, metrics=METRICS):
+    rows = []
+    for m_i, metric in enumerate(metrics):
+        ref = 1.0 + m_i + offset
+        for a_i, arm in enumerate(arms):
+            mean = ref + 0.1 * a_i * (m_i + 1)
+            diff = mean - ref
+            rows.append(
+                {
+                    "point": point,
+                    "sweep_value": sweep_value,
+                    "year": year,
+                    "arm": arm,
+                    "metric": metric,
+                    "mean": mean,
+                    "ci_low": mean - 0.05 * (a_i + 1),
+                    "ci_high": mean + 0.07 * (a_i + 1),
+                    "diff": diff,
+                    "diff_ci_low": np.nan if a_i == 0 else diff - 0.02 * a_i,
+                    "diff_ci_high": np.nan if a_i == 0 else diff + 0.03 * a_i,
+                    "p_val": np.nan,
+                    "n_units": 10,
+                }
+            )
+    return rows
+
+
+def _frame(rows, arms=ARMS):
+    df = pd.DataFrame(rows)
+    df["arm"] = pd.Categorical(df["arm"], categories=arms)
+    return df
+
+
+@pytest.fixture
+def summary():
+    return _frame(_summary_rows())
+
+
+@pytest.fixture
+def sweep_summary():
+    """Two arms over four sweep values; 'personal' crosses 'standardized' at 1.5 and 2.75."""
+    ref = {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    other = {0: 0.6, 1: 0.8, 2: 1.2, 3: 0.9}  # diff -0.4, -0.2, +0.2, -0.1
+    rows = []
+    for p, x in enumerate([0.0, 1.0, 2.0, 3.0]):
+        for arm, values in (("standardized", ref), ("personal", other)):
+            m = values[p]
+            rows.append(
+                {"point": p, "sweep_value": x, "year": 0, "arm": arm, "metric": "effect_size",
+                 "mean": m, "ci_low": m - 0.1, "ci_high": m + 0.1, "diff": m - 1.0,
+                 "diff_ci_low": np.nan, "diff_ci_high": np.nan, "p_val": np.nan, "n_units": 5}
+            )  # fmt: skip
+    return _frame(rows, ["standardized", "personal"])
+
+
+@pytest.fixture
+def years_summary():
+    rows = []
+    for y in range(3):
+        rows += _summary_rows(year=y, offset=0.5 * y, metrics=["score"])
+    return _frame(rows)
+
+
+@pytest.fixture
+def tails():
+    rows = []
+    for a_i, arm in enumerate(ARMS):
+        for q in range(1, 6):
+            m = 0.1 * q + 0.05 * a_i
+            rows.append(
+                {"point": 0, "year": 0, "arm": arm, "quintile": q, "value": "core_gain",
+                 "mean": m, "ci_low": m - 0.02, "ci_high": m + 0.02, "diff": 0.05 * a_i,
+                 "diff_ci_low": np.nan, "diff_ci_high": np.nan, "n_units": 8}
+            )  # fmt: skip
+    return _frame(rows)
+
+
+@pytest.fixture
+def students():
+    """300 students per arm with known score distributions; strongest domains by design."""
+    rng = np.random.default_rng(1)
+    frames = []
+    for a_i, arm in enumerate(ARMS):
+        n = 300
+        skills = np.zeros((n, 4))
+        # arm a_i: the first (a_i + 1) * 60 students are strongest in reading, the rest in maths
+        k = (a_i + 1) * 60
+        skills[:k, 1] = 1.0
+        skills[k:, 0] = 1.0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "point": 0,
+                    "year": 0,
+                    "arm": arm,
+                    "score": rng.normal(0.2 * a_i, 1.0 + 0.2 * a_i, n),
+                    "total_learning": rng.gamma(4.0, 0.25 + 0.05 * a_i, n),
+                    "skill_mathematics": skills[:, 0],
+                    "skill_reading": skills[:, 1],
+                    "skill_arts": skills[:, 2] - 1,
+                    "skill_technology": skills[:, 3] - 1,
+                }
+            )
+        )
+    return _frame(pd.concat(frames, ignore_index=True).to_dict("records"))
+
+
+def _dots(ax):
+    """Marker-only lines (the dots), as {label or index: Line2D}."""
+    return [ln for ln in ax.lines if ln.get_marker() == "o" and ln.get_linestyle() == "None"]
+
+
+def _whiskers(ax):
+    """The CI whiskers: thick two-point lines."""
+    return [ln for ln in ax.lines if ln.get_linewidth() == 3 and len(ln.get_xdata()) == 2]
+
+
+def _hex(c):
+    return to_hex(c, keep_alpha=False).upper()
+
+
+# --- palette and axes ---
+def test_fixed_colours_are_okabe_ito_and_distinct():
+    assert list(REGIME_COLORS) == ARMS
+    assert len(set(REGIME_COLORS.values())) == 4
+    for arm, c in REGIME_COLORS.items():
+        assert regime_color(arm) == c
+    # extra arms get distinct colours that are not regime colours
+    extra = [regime_color(n, ["transition", "mix"]) for n in ("transition", "mix")]
+    assert len(set(extra)) == 2 and not set(extra) & set(REGIME_COLORS.values())
+    assert domain_color("arts") == DOMAIN_COLORS["arts"]
+    assert not set(DOMAIN_COLORS.values()) & set(REGIME_COLORS.values())
+
+
+def test_new_axes_is_slide_sized_with_constrained_layout():
+    ax = new_axes(size="4:3")
+    assert tuple(ax.figure.get_size_inches()) == pytest.approx(SLIDE_SIZES["4:3"])
+    assert ax.figure.get_layout_engine() is not None
+    given = plt.subplots()[1]
+    assert new_axes(given) is given
+
+
+# --- summary charts ---
+def test_plot_metric_draws_each_arms_mean_and_ci_in_its_colour(summary):
+    ax = plot_metric(summary, "total_learning")
+    assert isinstance(ax, Axes)
+    s = summary[summary.metric == "total_learning"].reset_index()
+    dots, whiskers = _dots(ax), _whiskers(ax)
+    assert len(dots) == len(whiskers) == 4
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ys = list(ax.get_yticks())
+    assert dict(zip(labels, ys, strict=True)) == {a: 3 - i for i, a in enumerate(ARMS)}  # top down
+    for dot, wh, (_, row) in zip(dots, whiskers, s.iterrows(), strict=True):
+        assert _hex(dot.get_color()) == REGIME_COLORS[row.arm]
+        assert _hex(wh.get_color()) == REGIME_COLORS[row.arm]
+        assert dot.get_xdata()[0] == pytest.approx(row["mean"])
+        assert list(wh.get_xdata()) == pytest.approx([row.ci_low, row.ci_high])
+    assert ax.get_title(loc="left") == METRIC_LABELS["total_learning"]
+
+
+def test_plot_metric_difference_uses_paired_cis_and_zero_line(summary):
+    ax = plot_metric(summary, "score", difference=True)
+    s = summary[summary.metric == "score"].reset_index()
+    for dot, (_, row) in zip(_dots(ax), s.iterrows(), strict=True):
+        assert dot.get_xdata()[0] == pytest.approx(row["diff"])
+    wh = _whiskers(ax)
+    # the reference has no interval (NaN): its whisker is drawn from NaN and shows nothing
+    finite = [w for w in wh if np.isfinite(w.get_xdata()).all()]
+    np.testing.assert_allclose(
+        [w.get_xdata() for w in finite], s.loc[1:, ["diff_ci_low", "diff_ci_high"]].to_numpy()
+    )
+    assert any(list(ln.get_xdata()) == [0, 0] for ln in ax.lines)  # axvline at 0
+    assert ax.get_xlabel() == "difference vs standardized"
+
+
+def test_plot_metrics_groups_metrics_and_dodges_arms(summary):
+    metrics = ["sd_score", "p90_p10"]
+    ax = plot_metrics(summary, metrics)
+    dots = _dots(ax)
+    assert len(dots) == 2 * 4
+    by_label = {d.get_label(): d for d in dots}
+    for metric in metrics:
+        s = summary[summary.metric == metric]
+        for row in s.itertuples():
+            d = by_label[f"{row.arm}|{metric}"]
+            assert d.get_xdata()[0] == pytest.approx(row.mean)
+            assert _hex(d.get_color()) == REGIME_COLORS[row.arm]
+    # arms keep their order inside each metric's row, metrics top to bottom
+    ys = [by_label[f"{a}|sd_score"].get_ydata()[0] for a in ARMS]
+    assert ys == sorted(ys, reverse=True)
+    assert (
+        by_label["personal|sd_score"].get_ydata()[0]
+        > by_label["standardized|p90_p10"].get_ydata()[0]
+    )
+    assert [t.get_text() for t in ax.get_yticklabels()] == [SHORT_LABELS[m] for m in metrics]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ARMS
+    with pytest.raises(ValueError, match="at least one"):
+        plot_metrics(summary, [])
+
+
+def test_plot_spread_and_plot_diversity(summary):
+    ax = plot_spread(summary)
+    assert len(_dots(ax)) == len(SPREAD_METRICS) * 4
+    assert "SD" in ax.get_xlabel()
+    ax = plot_diversity(summary)
+    by_label = {d.get_label(): d for d in _dots(ax)}
+    assert len(by_label) == len(DIVERSITY_METRICS) * 4
+    for metric in DIVERSITY_METRICS:
+        s = summary[summary.metric == metric].set_index("arm", drop=False)
+        ref = s.loc["standardized", "mean"]
+        for row in s.itertuples(index=False):
+            # relative: the paired difference in % of the reference mean
+            assert by_label[f"{row.arm}|{metric}"].get_xdata()[0] == pytest.approx(
+                100 * row.diff / ref
+            )
+    finite = [w for w in _whiskers(ax) if np.isfinite(w.get_xdata()).all()]
+    s = summary[(summary.metric == "rao_q") & (summary.arm == "personal")].iloc[0]
+    ref = summary[(summary.metric == "rao_q") & (summary.arm == "standardized")]["mean"].item()
+    expected = [100 * s.diff_ci_low / ref, 100 * s.diff_ci_high / ref]
+    assert any(list(w.get_xdata()) == pytest.approx(expected) for w in finite)
+    assert ax.get_xlabel() == "% difference vs standardized"
+
+
+def test_plot_tails_one_line_per_arm_over_quintiles(tails):
+    ax = plot_tails(tails)
+    lines = [ln for ln in ax.lines if ln.get_label() in ARMS]
+    assert [ln.get_label() for ln in lines] == ARMS
+    for ln in lines:
+        t = tails[tails.arm == ln.get_label()].sort_values("quintile")
+        assert list(ln.get_xdata()) == [1, 2, 3, 4, 5]
+        assert list(ln.get_ydata()) == pytest.approx(t["mean"].tolist())
+        assert _hex(ln.get_color()) == REGIME_COLORS[ln.get_label()]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 4
+    assert ax.get_xticklabels()[0].get_text().startswith("Q1")
+
+
+def test_crossovers_interpolate_sign_changes(sweep_summary):
+    assert crossovers(sweep_summary, "effect_size", "personal", "standardized") == pytest.approx(
+        [1.5, 2 + 0.2 / 0.3]
+    )
+    with pytest.raises(ValueError, match="must both be"):
+        crossovers(sweep_summary, "effect_size", "personal", "nobody")
+
+
+def test_plot_sweep_marks_crossovers_at_the_interpolated_values(sweep_summary):
+    ax = plot_sweep(sweep_summary, "effect_size", parameter="teacher_capacity")
+    lines = {
+        ln.get_label(): ln for ln in ax.lines if ln.get_label() in ("standardized", "personal")
+    }
+    assert list(lines["personal"].get_xdata()) == [0, 1, 2, 3]
+    assert list(lines["personal"].get_ydata()) == pytest.approx([0.6, 0.8, 1.2, 0.9])
+    vlines = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    xs = sorted(ln.get_xdata()[0] for ln in vlines)
+    assert xs == pytest.approx([1.5, 2 + 0.2 / 0.3])
+    assert all(_hex(ln.get_color()) == REGIME_COLORS["personal"] for ln in vlines)
+    assert sorted(t.get_text() for t in ax.texts) == ["1.5", "2.67"]
+    assert ax.get_xlabel() == "teacher_capacity"
+    ax2 = plot_sweep(sweep_summary, "effect_size", mark_crossovers=False)
+    assert not [ln for ln in ax2.lines if ln.get_linestyle() == ":"]
+
+
+def test_plot_trajectory_over_school_years(years_summary):
+    ax = plot_trajectory(years_summary, "score")
+    lines = {ln.get_label(): ln for ln in ax.lines if ln.get_label() in ARMS}
+    assert len(lines) == 4
+    for arm, ln in lines.items():
+        s = years_summary[years_summary.arm == arm].sort_values("year")
+        assert list(ln.get_xdata()) == [1, 2, 3]
+        assert list(ln.get_ydata()) == pytest.approx(s["mean"].tolist())
+        assert _hex(ln.get_color()) == REGIME_COLORS[arm]
+    assert ax.get_xlabel() == "School year"
+
+
+def test_headline_figures_have_one_panel_per_metric(summary, tails):
+    figs = headline_figures(summary, tails)
+    assert set(figs) == {"outcome", "effects", "spread", "diversity", "tails"}
+    spread = [ax for ax in figs["spread"].axes if ax.get_visible()]
+    # spread panel asks for sd_score, p90_p10, gini, matthew: the fixture has the first two
+    assert [ax.get_title(loc="left") for ax in spread] == [
+        METRIC_LABELS["sd_score"],
+        METRIC_LABELS["p90_p10"],
+    ]
+    assert tuple(figs["outcome"].get_size_inches()) == pytest.approx(SLIDE_SIZES["16:9"])
+
+
+def test_plot_study_picks_the_key_chart(summary, sweep_summary, years_summary):
+    comparison = SimpleNamespace(summary=summary, manifest={"study": {"sweep": None}})
+    ax = plot_study(comparison)
+    assert ax.get_title(loc="left") == METRIC_LABELS["effect_size"] and len(_dots(ax)) == 4
+    sweep = SimpleNamespace(
+        summary=sweep_summary,
+        manifest={"study": {"sweep": {"parameter": "peer_learning"}, "reference": "standardized"}},
+    )
+    ax = plot_study(sweep)
+    assert ax.get_xlabel() == "peer_learning"
+    assert len([ln for ln in ax.lines if ln.get_linestyle() == ":"]) == 2
+    years = SimpleNamespace(summary=years_summary, manifest={"study": {}})
+    assert plot_study(years).get_xlabel() == "School year"
+
+
+# --- student-level charts ---
+@pytest.mark.parametrize("kind", ["violin", "ridgeline"])
+def test_plot_distribution_one_shape_per_arm_with_quartiles(students, kind):
+    ax = plot_distribution(students, "score", kind=kind)
+    shapes = [c for c in ax.collections if c.get_label() in ARMS]
+    assert [c.get_label() for c in shapes] == ARMS
+    for c in shapes:
+        assert to_rgba(c.get_facecolor()[0])[:3] == pytest.approx(
+            to_rgba(REGIME_COLORS[c.get_label()])[:3]
+        )
+    medians = {
+        ln.get_label().split("|")[1]: ln for ln in ax.lines if ln.get_label().startswith("median|")
+    }
+    bars = [ln for ln in ax.lines if ln.get_linewidth() == 6]
+    assert len(medians) == len(bars) == 4
+    for i, arm in enumerate(ARMS):
+        x = students.loc[students.arm == arm, "score"]
+        assert medians[arm].get_xdata()[0] == pytest.approx(np.median(x))
+        assert list(bars[i].get_xdata()) == pytest.approx(np.percentile(x, [25, 75]).tolist())
+        assert bars[i].get_ydata()[0] == medians[arm].get_ydata()[0] == 3 - i
+    assert [t.get_text() for t in ax.get_yticklabels()] == ARMS
+    assert ax.get_xlabel() == "Test score (core domains, SD)"
+
+
+def test_violins_follow_the_data(students):
+    ax = plot_distribution(students, "score")
+    bodies = [c for c in ax.collections if c.get_label() in ARMS]
+    for body, arm in zip(bodies, ARMS, strict=True):
+        x = students.loc[students.arm == arm, "score"]
+        xs = body.get_paths()[0].vertices[:, 0]
+        # violins span the data's range (matplotlib's KDE is evaluated from min to max)
+        assert xs.min() == pytest.approx(x.min()) and xs.max() == pytest.approx(x.max())
+    # the widest violin is the arm with the largest SD
+    spans = [np.ptp(b.get_paths()[0].vertices[:, 0]) for b in bodies]
+    assert np.argmax(spans) == 3
+
+
+def test_ridgeline_peaks_near_the_mode(students):
+    ax = plot_distribution(students, "total_learning", kind="ridgeline", arms=["personal"])
+    (fill,) = [c for c in ax.collections if c.get_label() == "personal"]
+    v = fill.get_paths()[0].vertices
+    peak_x = v[np.argmax(v[:, 1]), 0]
+    x = students.loc[students.arm == "personal", "total_learning"]
+    mode = 3 * (0.25 + 0.05 * 3)  # gamma(k=4, theta): (k - 1) * theta
+    assert abs(peak_x - mode) < 0.3 and x.min() <= peak_x <= x.max()
+    with pytest.raises(ValueError, match="not in the student table"):
+        plot_distribution(students, arms=["nobody"])
+    with pytest.raises(ValueError, match="kind"):
+        plot_distribution(students, kind="box")
+
+
+def test_plot_strongest_domains_bar_widths_are_the_shares(students):
+    ax = plot_strongest_domains(students)
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 4 * 4
+    for i in range(len(ARMS)):
+        row = [b for b in bars if b.get_y() + b.get_height() / 2 == pytest.approx(3 - i)]
+        widths = {_hex(b.get_facecolor()): b.get_width() for b in row}
+        reading = (i + 1) * 60 / 300
+        assert widths[DOMAIN_COLORS["reading"]] == pytest.approx(reading)
+        assert widths[DOMAIN_COLORS["mathematics"]] == pytest.approx(1 - reading)
+        assert sum(widths.values()) == pytest.approx(1.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(DOMAIN_COLORS)
+    assert "20%" in {t.get_text() for t in ax.texts}
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda d, ax: plot_metric(d["summary"], "score", ax=ax),
+        lambda d, ax: plot_metrics(d["summary"], ["score"], ax=ax),
+        lambda d, ax: plot_spread(d["summary"], ax=ax),
+        lambda d, ax: plot_diversity(d["summary"], ax=ax),
+        lambda d, ax: plot_tails(d["tails"], ax=ax),
+        lambda d, ax: plot_sweep(d["sweep"], "effect_size", ax=ax),
+        lambda d, ax: plot_trajectory(d["years"], "score", ax=ax),
+        lambda d, ax: plot_distribution(d["students"], ax=ax),
+        lambda d, ax: plot_strongest_domains(d["students"], ax=ax),
+    ],
+)
+def test_every_chart_draws_on_the_given_axes(
+    draw, summary, tails, sweep_summary, years_summary, students
+):
+    data = {"summary": summary, "tails": tails, "sweep": sweep_summary, "years": years_summary,
+            "students": students}  # fmt: skip
+    _, (ax, other) = plt.subplots(1, 2)
+    assert draw(data, ax) is ax
+    assert ax.has_data() and not other.has_data()
+
+
+# --- saving ---
+@pytest.mark.parametrize(("size", "pixels"), [("16:9", (2666, 1500)), ("4:3", (2000, 1500))])
+def test_save_figure_writes_slide_sizes_with_provenance(tmp_path, summary, size, pixels):
+    ax = plot_metric(summary, "score")
+    line = "headline | seed 7 | toolkit 0.1.0 | commit abc12345"
+    paths = save_figure(ax.figure, tmp_path / "chart.png", formats=["png", "svg", "pdf"],
+                        size=size, provenance=line)  # fmt: skip
+    assert [p.name for p in paths] == ["chart.png", "chart.svg", "chart.pdf"]
+    with Image.open(paths[0]) as im:
+        assert im.size == pixels  # exact slide size: 200 dpi, nothing cropped
+        assert im.info["Description"] == line
+    svg = paths[1].read_text()
+    assert line in svg
+    assert (
+        paths[2].read_bytes().startswith(b"%PDF") and b"headline | seed 7" in paths[2].read_bytes()
+    )
+    # the provenance line sits inside the canvas, below every axes
+    fig = ax.figure
+    fig.canvas.draw()
+    (cap,) = [t for t in fig.texts if t.get_gid() == "provenance"]
+    box = cap.get_window_extent()
+    assert box.y0 >= 0 and box.x0 >= 0
+    assert box.y1 <= min(a.get_tightbbox().y0 for a in fig.axes) + 1
+
+
+def test_save_figure_default_and_no_provenance(tmp_path, summary):
+    ax = plot_metric(summary, "score")
+    save_figure(ax.figure, tmp_path / "a", formats=["png"])
+    with Image.open(tmp_path / "a.png") as im:
+        assert im.info["Description"].startswith("toolkit ") and "commit" in im.info["Description"]
+    ax = plot_metric(summary, "score")
+    save_figure(ax.figure, tmp_path / "b", formats=["png"], provenance=False)
+    assert not [t for t in ax.figure.texts if t.get_gid() == "provenance"]
+    with Image.open(tmp_path / "b.png") as im:
+        assert "Description" not in im.info
+    with pytest.raises(ValueError, match="'gif'"):
+        save_figure(ax.figure, tmp_path / "c", formats=["png", "gif"])
+    assert not (tmp_path / "c.png").exists()  # nothing written before the error
+
+
+def test_save_figure_without_layout_engine_crops_to_contents(tmp_path):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("x")
+    save_figure(fig, tmp_path / "t", formats=["png"], provenance="a line", dpi=100)
+    (cap,) = [t for t in fig.texts if t.get_gid() == "provenance"]
+    assert cap.get_position()[1] < 0  # below the canvas; bbox "tight" extends the image to it
+    with Image.open(tmp_path / "t.png") as im:
+        assert im.size != (400, 300)
+
+
+def test_run_figures_are_exact_slides(tmp_path):
+    """The figures a study run writes keep their slide size (they use constrained layout)."""
+    from toolkit.study import parse_study, run_study
+
+    spec = parse_study({"study": {"name": "tiny", "seed": 3, "classrooms": 3},
+                        "parameters": {"n_students": 8, "n_days": 5, "peer_ties": 2},
+                        "output": {"formats": ["png"]}})  # fmt: skip
+    result = run_study(spec, tmp_path / "run", progress=False)
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    with Image.open(result.folder / "figures" / "effects.png") as im:
+        assert im.size == (2666, 1500)
+        assert f"seed {manifest['master_seed']}" in im.info["Description"]
+    assert Path(result.folder / "figures" / "tails.png").is_file()
