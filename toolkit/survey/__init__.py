@@ -1,0 +1,57 @@
+"""Analysis helpers for real survey and assessment data, agreeing with R.
+
+Modules
+-------
+readers
+    CSV, Excel, SPSS ``.sav``, Stata ``.dta`` (value labels via pyreadstat) and Qualtrics
+    exports; question text and value labels kept in ``DataFrame.attrs``.
+codebook
+    :class:`Codebook` (TOML or CSV): Likert labels to numbers, reverse keys, missing codes,
+    validation reports naming columns and rows, scale scores.
+reliability
+    :func:`cronbach_alpha` (the whole ``psych::alpha`` table), :func:`score_items`
+    (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
+
+Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
+"""
+
+from toolkit.survey.codebook import Codebook, CodebookItem, ResponseSet, read_codebook
+from toolkit.survey.readers import (
+    question_text,
+    read_csv,
+    read_excel,
+    read_qualtrics,
+    read_spss,
+    read_stata,
+    read_survey,
+)
+from toolkit.survey.reliability import (
+    AlphaResult,
+    OmegaResult,
+    ScoreItemsResult,
+    cronbach_alpha,
+    omega,
+    parse_keys,
+    score_items,
+)
+
+__all__ = [
+    "AlphaResult",
+    "Codebook",
+    "CodebookItem",
+    "OmegaResult",
+    "ResponseSet",
+    "ScoreItemsResult",
+    "cronbach_alpha",
+    "omega",
+    "parse_keys",
+    "question_text",
+    "read_codebook",
+    "read_csv",
+    "read_excel",
+    "read_qualtrics",
+    "read_spss",
+    "read_stata",
+    "read_survey",
+    "score_items",
+]

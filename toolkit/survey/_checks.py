@@ -1,0 +1,92 @@
+"""Input checks shared by the survey modules (private).
+
+Every error names the parameter, the column and, where rows are at fault, the first few row
+labels, so that a researcher can find the cell in the original file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def check_frame(data: object, name: str = "data") -> pd.DataFrame:
+    """Raise TypeError unless ``data`` is a DataFrame."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}.")
+    return data
+
+
+def check_columns(data: pd.DataFrame, columns: str | Sequence[str], param: str) -> list[str]:
+    """Normalise a column name or list of names and check that each is in ``data``."""
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if not cols:
+        raise ValueError(f"{param} must name at least one column.")
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{param}: column(s) {missing} not found in data "
+            f"(available: {preview(list(data.columns), 12)})."
+        )
+    if len(set(cols)) != len(cols):
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        raise ValueError(f"{param}: column(s) {dup} are listed more than once.")
+    return cols
+
+
+def check_column(data: pd.DataFrame, column: str, param: str) -> str:
+    """Check one column name."""
+    if not isinstance(column, str):
+        raise TypeError(f"{param} must be a single column name (str), got {column!r}.")
+    return check_columns(data, column, param)[0]
+
+
+def numeric_block(data: pd.DataFrame, cols: Sequence[str], param: str) -> np.ndarray:
+    """Return ``data[cols]`` as a float array, naming the first non-numeric cell if any."""
+    out = np.empty((len(data), len(cols)), dtype=float)
+    for j, col in enumerate(cols):
+        s = data[col]
+        if pd.api.types.is_bool_dtype(s) or not (
+            pd.api.types.is_numeric_dtype(s) or s.isna().all()
+        ):
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & conv.isna()
+            if bad.any():
+                rows = preview(list(s.index[bad]))
+                vals = preview(list(pd.unique(s[bad])), 5)
+                raise TypeError(
+                    f"{param}: column {col!r} holds non-numeric values {vals} in rows {rows}; "
+                    "recode labels to numbers first (see toolkit.survey.Codebook.recode)."
+                )
+            s = conv
+        out[:, j] = s.to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(out).any():
+        j = int(np.where(np.isinf(out).any(axis=0))[0][0])
+        raise ValueError(f"{param}: column {cols[j]!r} contains infinite values.")
+    return out
+
+
+def preview(values: Iterable[Hashable], k: int = 8) -> str:
+    """Short printable list: the first ``k`` values and how many more."""
+    vals = list(values)
+    head = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in vals[:k])
+    more = f", ... ({len(vals) - k} more)" if len(vals) > k else ""
+    return f"[{head}{more}]"
+
+
+def check_choice(value: object, name: str, choices: Sequence[object]) -> None:
+    """Raise ValueError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
+
+
+def check_level(ci: float, name: str = "ci") -> float:
+    """Check a confidence level strictly between 0 and 1."""
+    if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a number between 0 and 1, got {ci!r}.")
+    if not 0.0 < float(ci) < 1.0:
+        raise ValueError(f"{name} must be strictly between 0 and 1 (e.g. 0.95), got {ci}.")
+    return float(ci)

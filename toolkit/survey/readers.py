@@ -1,0 +1,398 @@
+"""Read questionnaire exports: CSV, Excel, SPSS ``.sav``, Stata ``.dta`` and Qualtrics CSV.
+
+Every reader returns a pandas DataFrame whose ``attrs`` carry what the file says about itself:
+
+``attrs["source"]``
+    the file path;
+``attrs["format"]``
+    ``"csv"``, ``"excel"``, ``"spss"``, ``"stata"`` or ``"qualtrics"``;
+``attrs["column_labels"]``
+    ``{column: question text}`` (SPSS/Stata variable labels, Qualtrics' second header row);
+``attrs["value_labels"]``
+    ``{column: {code: label}}`` (SPSS/Stata value labels);
+``attrs["import_ids"]``
+    ``{column: QID}`` (Qualtrics' third header row).
+
+:func:`question_text` returns the question wording as a Series, and
+:meth:`toolkit.survey.Codebook.from_metadata` starts a codebook from the value labels.
+SPSS and Stata files are read with pyreadstat; user-defined missing values become NaN.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "question_text",
+    "read_csv",
+    "read_excel",
+    "read_qualtrics",
+    "read_spss",
+    "read_stata",
+    "read_survey",
+]
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".sav": "spss",
+    ".zsav": "spss",
+    ".dta": "stata",
+}
+
+
+def _check_path(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"survey file {str(p)!r} does not exist.")
+    if p.is_dir():
+        raise IsADirectoryError(f"survey file {str(p)!r} is a directory.")
+    return p
+
+
+def _finish(df: pd.DataFrame, path: Path, fmt: str, **meta: Any) -> pd.DataFrame:
+    df.attrs["source"] = str(path)
+    df.attrs["format"] = fmt
+    df.attrs["column_labels"] = dict(meta.get("column_labels") or {})
+    df.attrs["value_labels"] = dict(meta.get("value_labels") or {})
+    if "import_ids" in meta:
+        df.attrs["import_ids"] = dict(meta["import_ids"])
+    return df
+
+
+def _numeric_where_possible(df: pd.DataFrame) -> pd.DataFrame:
+    """Turn text columns whose every non-empty cell is a number into numeric columns."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s):
+            continue
+        cells = s.astype(object)
+        empty = cells.isna() | cells.map(lambda v: isinstance(v, str) and not v.strip())
+        cells = cells.where(~empty, None)
+        num = pd.to_numeric(
+            cells.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce"
+        )
+        if (~empty).any() and (num.notna() == ~empty).all():
+            out[col] = num
+        else:
+            out[col] = pd.Series(np.where(empty, np.nan, cells), index=s.index, dtype=object)
+    return out
+
+
+def _qualtrics_rows(rows: list[list[str]]) -> int:
+    """Count the extra header rows after the header: 2 for a Qualtrics export, else 0."""
+    if len(rows) >= 3 and any(str(c).strip().startswith('{"ImportId"') for c in rows[2]):
+        return 2
+    return 0
+
+
+def _import_id(cell: str) -> str | None:
+    try:
+        val = json.loads(cell)
+    except (ValueError, TypeError):
+        return None
+    return val.get("ImportId") if isinstance(val, dict) else None
+
+
+def read_csv(
+    path: str | Path,
+    *,
+    qualtrics: bool | Literal["auto"] = "auto",
+    encoding: str = "utf-8-sig",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Read a CSV export; a Qualtrics export (detected or forced) is handled as such.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    qualtrics : bool or "auto", default "auto"
+        ``"auto"``: treat the file as a Qualtrics export if its third row holds Qualtrics'
+        ``{"ImportId": ...}`` cells; ``True``: always (see :func:`read_qualtrics`).
+    encoding : str, default "utf-8-sig"
+        Text encoding (the default also strips a byte-order mark).
+    **kwargs
+        Passed to :func:`pandas.read_csv` (not for Qualtrics files).
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``attrs["source"]`` and ``attrs["format"]``.
+    """
+    p = _check_path(path)
+    if qualtrics is True:
+        return read_qualtrics(p, encoding=encoding)
+    if qualtrics == "auto":
+        sep = kwargs.get("sep", "\t" if p.suffix.lower() == ".tsv" else ",")
+        with p.open(newline="", encoding=encoding) as fh:
+            head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
+        if _qualtrics_rows(head):
+            return read_qualtrics(p, encoding=encoding)
+    if p.suffix.lower() == ".tsv":
+        kwargs.setdefault("sep", "\t")
+    try:
+        df = pd.read_csv(p, encoding=encoding, **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
+    return _finish(df, p, "csv")
+
+
+def read_qualtrics(path: str | Path, *, encoding: str = "utf-8-sig") -> pd.DataFrame:
+    r"""Read a Qualtrics CSV export with its two extra header rows.
+
+    Qualtrics writes the column names (``Q1``, ``Q2_1`` ...), then a row with each question's
+    wording, then a row of ``{"ImportId":"QID1"}`` cells, then the responses. This reader keeps
+    the names as columns, the wording in ``attrs["column_labels"]`` and the import IDs in
+    ``attrs["import_ids"]``, and drops the two rows from the data. Columns whose every answer
+    is a number become numeric; "choice text" exports keep their labels for the codebook.
+    A legacy export (wording row but no ImportId row) is read with one extra row.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.csv`` file (also ``.xlsx``: read with :func:`read_excel`).
+    encoding : str, default "utf-8-sig"
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = ('ResponseId,Q1,Q2\n"Response ID","How old are you?","I like school"\n'
+    ...         '"{""ImportId"":""_recordId""}","{""ImportId"":""QID1""}",'
+    ...         '"{""ImportId"":""QID2""}"\nR_1,15,Agree\nR_2,16,Disagree\n')
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = path.write_text(text)
+    >>> df = read_qualtrics(path)
+    >>> df.to_dict("list")
+    {'ResponseId': ['R_1', 'R_2'], 'Q1': [15, 16], 'Q2': ['Agree', 'Disagree']}
+    >>> question_text(df)["Q2"]
+    'I like school'
+    """
+    p = _check_path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return read_excel(p, qualtrics=True)
+    with p.open(newline="", encoding=encoding) as fh:
+        rows = list(csv.reader(fh))
+    return _from_rows(rows, p, legacy_ok=True)
+
+
+def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool) -> pd.DataFrame:
+    if len(rows) < 2:
+        raise ValueError(f"{str(p)!r} has no data rows after the header.")
+    header = [str(h) for h in rows[0]]
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise ValueError(f"{str(p)!r}: duplicated column names {dup} in the header row.")
+    n_extra = _qualtrics_rows(rows)
+    if n_extra == 0:
+        if not legacy_ok:
+            raise ValueError(f"{str(p)!r} does not look like a Qualtrics export.")
+        n_extra = 1
+    texts = {h: str(t) for h, t in zip(header, rows[1], strict=False) if str(t).strip()}
+    ids = {}
+    if n_extra == 2:
+        ids = {h: qid for h, c in zip(header, rows[2], strict=False) if (qid := _import_id(c))}
+    body = rows[1 + n_extra :]
+    width = len(header)
+    bad = [i + 2 + n_extra for i, r in enumerate(body) if len(r) != width]
+    if bad:
+        raise ValueError(
+            f"{str(p)!r}: rows {bad[:8]} (file line numbers) do not have {width} cells."
+        )
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    df = _numeric_where_possible(df)
+    return _finish(df, p, "qualtrics", column_labels=texts, import_ids=ids)
+
+
+def read_excel(
+    path: str | Path,
+    *,
+    sheet: str | int = 0,
+    qualtrics: bool | Literal["auto"] = "auto",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Read one sheet of an Excel workbook (openpyxl); Qualtrics ``.xlsx`` exports too.
+
+    Parameters
+    ----------
+    path : str or Path
+    sheet : str or int, default 0
+        Sheet name or position.
+    qualtrics : bool or "auto", default "auto"
+        As in :func:`read_csv`.
+    **kwargs
+        Passed to :func:`pandas.read_excel`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    p = _check_path(path)
+    try:
+        raw = pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"could not read sheet {sheet!r} of {str(p)!r}: {exc}") from exc
+    rows = raw.where(raw.notna(), "").to_numpy().tolist()
+    if not rows:
+        raise ValueError(f"sheet {sheet!r} of {str(p)!r} is empty.")
+    if qualtrics is True or (qualtrics == "auto" and _qualtrics_rows(rows)):
+        df = _from_rows(rows, p, legacy_ok=True)
+        df.attrs["format"] = "qualtrics"
+        return df
+    header = [str(h) for h in rows[0]]
+    df = pd.DataFrame(rows[1:], columns=header, dtype=object)
+    df = _numeric_where_possible(df)
+    return _finish(df, p, "excel")
+
+
+def _readstat(reader: Any, p: Path, fmt: str, apply_value_labels: bool) -> pd.DataFrame:
+    try:
+        df, meta = reader(str(p))
+    except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
+        raise ValueError(f"could not read {str(p)!r} as {fmt.upper()}: {exc}") from exc
+    labels = {k: v for k, v in (meta.column_names_to_labels or {}).items() if v}
+    values = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    if apply_value_labels:
+        df = _apply_value_labels(df, values)
+    return _finish(df, p, fmt, column_labels=labels, value_labels=values)
+
+
+def _apply_value_labels(df: pd.DataFrame, value_labels: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Replace coded values by their labels, as ordered categoricals in code order.
+
+    Done here rather than by pyreadstat's ``apply_value_formats``, which fails under pandas 3
+    when a labelled column has missing values. Codes without a label keep their value as text.
+    """
+    out = df.copy()
+    for col, labels in value_labels.items():
+        if col not in out.columns or not labels:
+            continue
+        codes = sorted(labels, key=lambda c: (isinstance(c, str), c))
+        cats = list(dict.fromkeys(str(labels[c]) for c in codes))
+        mapped = out[col].map(lambda v, lab=labels: lab.get(v, v) if pd.notna(v) else None)
+        extra = [str(v) for v in pd.unique(mapped.dropna()) if str(v) not in cats]
+        out[col] = pd.Categorical(
+            mapped.map(lambda v: None if v is None or pd.isna(v) else str(v)),
+            categories=cats + sorted(extra),
+            ordered=True,
+        )
+    return out
+
+
+def read_spss(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataFrame:
+    """Read an SPSS ``.sav``/``.zsav`` file with its variable and value labels (pyreadstat).
+
+    Parameters
+    ----------
+    path : str or Path
+    apply_value_labels : bool, default False
+        ``False``: keep numeric codes (labels in ``attrs["value_labels"]``); ``True``: replace
+        codes by labels as ordered categoricals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        User-defined missing values (e.g. 99 = "refused") are NaN.
+    """
+    import pyreadstat
+
+    return _readstat(pyreadstat.read_sav, _check_path(path), "spss", apply_value_labels)
+
+
+def read_stata(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataFrame:
+    """Read a Stata ``.dta`` file with its variable and value labels (pyreadstat).
+
+    Parameters
+    ----------
+    path : str or Path
+    apply_value_labels : bool, default False
+        As in :func:`read_spss`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pyreadstat
+
+    return _readstat(pyreadstat.read_dta, _check_path(path), "stata", apply_value_labels)
+
+
+def read_survey(
+    path: str | Path,
+    *,
+    format: Literal["csv", "excel", "spss", "stata", "qualtrics"] | None = None,
+    apply_value_labels: bool = False,
+    sheet: str | int = 0,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Read a questionnaire export, choosing the reader from the file extension.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.tsv``/``.txt`` (Qualtrics exports detected), ``.xlsx``/``.xls``,
+        ``.sav``/``.zsav`` or ``.dta``.
+    format : {"csv", "excel", "spss", "stata", "qualtrics"}, optional
+        Override the extension.
+    apply_value_labels : bool, default False
+        SPSS/Stata: replace codes by their labels.
+    sheet : str or int, default 0
+        Excel sheet.
+    **kwargs
+        Passed to the underlying reader.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``attrs`` ``source``, ``format``, ``column_labels``, ``value_labels``.
+    """
+    p = _check_path(path)
+    fmt = format or _EXTENSIONS.get(p.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"cannot tell the format of {str(p)!r} from its extension; pass format= "
+            f"(one of 'csv', 'excel', 'spss', 'stata', 'qualtrics')."
+        )
+    if fmt == "csv":
+        return read_csv(p, **kwargs)
+    if fmt == "qualtrics":
+        return read_qualtrics(p, **kwargs)
+    if fmt == "excel":
+        return read_excel(p, sheet=sheet, **kwargs)
+    if fmt == "spss":
+        return read_spss(p, apply_value_labels=apply_value_labels)
+    if fmt == "stata":
+        return read_stata(p, apply_value_labels=apply_value_labels)
+    raise ValueError(f"format must be 'csv', 'excel', 'spss', 'stata' or 'qualtrics', got {fmt!r}.")
+
+
+def question_text(data: pd.DataFrame) -> pd.Series:
+    """Question wording of each column, from the reader's metadata (empty string if none).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Q1": [1]})
+    >>> df.attrs["column_labels"] = {"Q1": "How old are you?"}
+    >>> question_text(df).to_dict()
+    {'Q1': 'How old are you?'}
+    """
+    labels: Mapping[str, str] = data.attrs.get("column_labels", {}) or {}
+    return pd.Series(
+        [labels.get(c, "") for c in data.columns], index=data.columns, name="question", dtype=object
+    )
