@@ -11,11 +11,14 @@ codebook
 reliability
     :func:`cronbach_alpha` (the whole ``psych::alpha`` table), :func:`score_items`
     (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
+multilevel
+    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
 
 Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
 """
 
 from toolkit.survey.codebook import Codebook, CodebookItem, ResponseSet, read_codebook
+from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
 from toolkit.survey.readers import (
     question_text,
     read_csv,
@@ -39,10 +42,13 @@ __all__ = [
     "AlphaResult",
     "Codebook",
     "CodebookItem",
+    "MixedModelResult",
     "OmegaResult",
     "ResponseSet",
     "ScoreItemsResult",
     "cronbach_alpha",
+    "icc",
+    "mixed_model",
     "omega",
     "parse_keys",
     "question_text",
