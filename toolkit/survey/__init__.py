@@ -13,11 +13,29 @@ reliability
     (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
 multilevel
     :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
+lsa
+    Replicate weights (Fay/BRR, JK1, JK2; PISA, TIMSS, PIRLS presets) and plausible values
+    (Rubin's rules): means, percentages, percentiles, correlations, regressions, spread.
 
 Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
 """
 
 from toolkit.survey.codebook import Codebook, CodebookItem, ResponseSet, read_codebook
+from toolkit.survey.lsa import (
+    ReplicateDesign,
+    lsa_cor,
+    lsa_mean,
+    lsa_percent,
+    lsa_quantile,
+    lsa_regression,
+    lsa_spread,
+    pirls_design,
+    pisa_design,
+    replicate_design,
+    rubin_combine,
+    timss_design,
+    with_replicates,
+)
 from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
 from toolkit.survey.readers import (
     question_text,
@@ -44,13 +62,22 @@ __all__ = [
     "CodebookItem",
     "MixedModelResult",
     "OmegaResult",
+    "ReplicateDesign",
     "ResponseSet",
     "ScoreItemsResult",
     "cronbach_alpha",
     "icc",
+    "lsa_cor",
+    "lsa_mean",
+    "lsa_percent",
+    "lsa_quantile",
+    "lsa_regression",
+    "lsa_spread",
     "mixed_model",
     "omega",
     "parse_keys",
+    "pirls_design",
+    "pisa_design",
     "question_text",
     "read_codebook",
     "read_csv",
@@ -59,5 +86,9 @@ __all__ = [
     "read_spss",
     "read_stata",
     "read_survey",
+    "replicate_design",
+    "rubin_combine",
     "score_items",
+    "timss_design",
+    "with_replicates",
 ]
