@@ -16,11 +16,22 @@ multilevel
 lsa
     Replicate weights (Fay/BRR, JK1, JK2; PISA, TIMSS, PIRLS presets) and plausible values
     (Rubin's rules): means, percentages, percentiles, correlations, regressions, spread.
+diversity
+    Effect-size tables and diversity of outcomes by group and by class, through
+    :mod:`toolkit.metrics`.
+plots
+    Likert diverging bars, item-by-group heatmaps, distributions by group.
 
 Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
 """
 
 from toolkit.survey.codebook import Codebook, CodebookItem, ResponseSet, read_codebook
+from toolkit.survey.diversity import (
+    ClusterDiversity,
+    diversity_by_cluster,
+    diversity_by_group,
+    effect_size_table,
+)
 from toolkit.survey.lsa import (
     ReplicateDesign,
     lsa_cor,
@@ -37,6 +48,7 @@ from toolkit.survey.lsa import (
     with_replicates,
 )
 from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
+from toolkit.survey.plots import distribution_by_group, item_heatmap, likert_bars
 from toolkit.survey.readers import (
     question_text,
     read_csv,
@@ -58,6 +70,7 @@ from toolkit.survey.reliability import (
 
 __all__ = [
     "AlphaResult",
+    "ClusterDiversity",
     "Codebook",
     "CodebookItem",
     "MixedModelResult",
@@ -66,7 +79,13 @@ __all__ = [
     "ResponseSet",
     "ScoreItemsResult",
     "cronbach_alpha",
+    "distribution_by_group",
+    "diversity_by_cluster",
+    "diversity_by_group",
+    "effect_size_table",
     "icc",
+    "item_heatmap",
+    "likert_bars",
     "lsa_cor",
     "lsa_mean",
     "lsa_percent",
