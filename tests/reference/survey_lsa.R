@@ -23,6 +23,7 @@
 # Plausible values are combined with mitools::withPV / MIcombine (Rubin's rules).
 # Spread: weighted Gini (Lorenz-curve formula) and Hmisc percentile gaps via withReplicates.
 # survey's own examples: apiclus1 as.svrepdesign (JK1) and scd with BRR weights.
+# Jackknife weights built from strata and clusters: as.svrepdesign(type = "JKn" / "JK1").
 
 suppressPackageStartupMessages({
   library(survey)
@@ -171,6 +172,21 @@ sm <- svymean(~alive + arrests, scdrep)
 out$scd <- list(data = scd, repweights = repweights, scale = scdrep$scale,
                 rscales = scdrep$rscales, mse = scdrep$mse,
                 mean = unname(coef(sm)), se = unname(SE(sm)))
+
+# jackknife replicate weights built from the design (pisamaths: schools in strata; apiclus1)
+# stratum NZL0102 has a single school: collapse the explicit strata to NZL01 / NZL02
+pm2 <- pisamaths
+pm2$STRATUM2 <- substr(as.character(pm2$STRATUM), 1, 5)
+dp <- svydesign(ids = ~SCHOOLID, strata = ~STRATUM2, weights = ~W_FSTUWT, data = pm2)
+jkn <- as.svrepdesign(dp, type = "JKn", mse = TRUE)
+out$jkn <- combine(withPV(pvs, jkn, quote(svymean(~MATH, data)), rewrite = TRUE))
+jkn_nomse <- as.svrepdesign(dp, type = "JKn", mse = FALSE)
+sj <- svymean(~PV1MATH, jkn_nomse)
+out$jkn_pv1_nomse <- list(estimate = unname(coef(sj)), se = unname(SE(sj)))
+jk1 <- as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1",
+                      mse = TRUE)
+sa <- svymean(~api00, jk1)
+out$apiclus1_jk1_built <- list(estimate = unname(coef(sa)), se = unname(SE(sa)))
 
 # Rubin's rules on made-up numbers
 mi <- MIcombine(results = list(1.0, 1.5, 1.2, 0.9, 1.4),

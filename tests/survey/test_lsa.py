@@ -12,6 +12,7 @@ import pytest
 
 from toolkit.metrics import gini, percentile_gap
 from toolkit.survey import (
+    jackknife_design,
     lsa_cor,
     lsa_mean,
     lsa_percent,
@@ -241,3 +242,21 @@ def test_design_errors(pisa_rw):
         pisa_design(w)
     with pytest.raises(ValueError, match="different lengths"):
         lsa_cor(pisa_design(pisa_rw), ["PV1MATH", "PV2MATH"], "PV@MATH")
+
+
+def test_jackknife_built_from_strata_and_clusters(pisa_rw, ref_lsa, reference_dir, close):
+    # R: as.svrepdesign(svydesign(ids = ~SCHOOLID, strata = ~STRATUM2, weights = ~W_FSTUWT),
+    #    type = "JKn"), strata collapsed to NZL01 / NZL02 (NZL0102 has one school)
+    pm = pisa_rw.assign(STRATUM2=pisa_rw["STRATUM"].str[:5])
+    des = jackknife_design(pm, "W_FSTUWT", "SCHOOLID", "STRATUM2")
+    assert des.n_replicates == 177
+    res = lsa_mean(des, "PV@MATH", sd=False).iloc[0]
+    close(res["estimate"], ref_lsa["jkn"]["estimate"], ATOL, "JKn mean")
+    close(res["se"], ref_lsa["jkn"]["se"], ATOL, "JKn se")
+    nomse = jackknife_design(pm, "W_FSTUWT", "SCHOOLID", "STRATUM2", mse=False)
+    close(lsa_mean(nomse, "PV1MATH", sd=False)["se"], [ref_lsa["jkn_pv1_nomse"]["se"]], ATOL, "")
+    api = pd.read_csv(reference_dir / "survey_apiclus1_jk1.csv")
+    jk1 = jackknife_design(api, "pw", "dnum")
+    close(lsa_mean(jk1, "api00", sd=False)["se"], [ref_lsa["apiclus1_jk1_built"]["se"]], ATOL, "")
+    with pytest.raises(ValueError, match="single cluster"):
+        jackknife_design(pm, "W_FSTUWT", "SCHOOLID", "STRATUM")

@@ -34,6 +34,7 @@ from toolkit.survey.diversity import (
 )
 from toolkit.survey.lsa import (
     ReplicateDesign,
+    jackknife_design,
     lsa_cor,
     lsa_mean,
     lsa_percent,
@@ -85,6 +86,7 @@ __all__ = [
     "effect_size_table",
     "icc",
     "item_heatmap",
+    "jackknife_design",
     "likert_bars",
     "lsa_cor",
     "lsa_mean",

@@ -21,6 +21,8 @@ method          replicate weights                          :math:`c`
 ``"other"``     anything, with ``scale`` (and ``rscales``)  given
 ==============  ========================================  =====================================
 
+Surveys that ship no replicate weights: :func:`jackknife_design` builds delete-one-cluster
+weights (JK1, or JKn within strata) from the cluster and stratum columns.
 TIMSS 2015+ and PIRLS 2016+ use both halves of every zone (:func:`timss_design` builds
 :math:`2Z` replicates from ``TOTWGT``, ``JKZONE`` and ``JKREP``) with :math:`c = 1/2`.
 ``mse=True`` (the default, as in PISA and IEA practice) centres the squared deviations on the
@@ -64,6 +66,7 @@ from toolkit.survey._checks import check_choice, check_column, check_columns, ch
 
 __all__ = [
     "ReplicateDesign",
+    "jackknife_design",
     "lsa_cor",
     "lsa_mean",
     "lsa_percent",
@@ -448,6 +451,93 @@ def pirls_design(
     full = cycle >= 2016
     label = f"PIRLS {cycle} (JK2, {'both halves' if full else 'one half'} per zone)"
     return _iea_design(data, weight, zone, rep, full, n_zones, label)
+
+
+def jackknife_design(
+    data: pd.DataFrame,
+    weight: str,
+    cluster: str,
+    strata: str | None = None,
+    *,
+    mse: bool = True,
+) -> ReplicateDesign:
+    r"""Delete-one-cluster jackknife replicate weights, for surveys that ship none.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Survey data.
+    weight : str
+        Final weight column.
+    cluster : str
+        Primary sampling unit (school, class) column.
+    strata : str, optional
+        Stratum column; without it the design is JK1.
+    mse : bool, default True
+        Centre on the full-sample estimate.
+
+    Returns
+    -------
+    ReplicateDesign
+        One replicate per cluster: its weights set to 0 and the other clusters of its
+        stratum multiplied by :math:`n_h/(n_h - 1)`. JK1: scale :math:`(R-1)/R`; JKn
+        (stratified): scale 1 and replicate scales :math:`(n_h - 1)/n_h`.
+
+    Notes
+    -----
+    Matches ``survey::as.svrepdesign(svydesign(ids = ~cluster, strata = ~strata,
+    weights = ~weight), type = "JK1"`` or ``"JKn")``. No finite population correction.
+
+    References
+    ----------
+    .. [1] Wolter, K. M. (2007). *Introduction to Variance Estimation* (2nd ed.), ch. 4.
+       Springer. https://doi.org/10.1007/978-0-387-35099-8
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"school": [1, 1, 2, 2, 3, 3], "y": [1.0, 2, 3, 4, 5, 6], "w": 1.0})
+    >>> des = jackknife_design(df, "w", "school")
+    >>> des.n_replicates, round(des.scale, 4)
+    (3, 0.6667)
+    """
+    data = check_frame(data)
+    w = _check_weight(data, weight)
+    cluster = check_column(data, cluster, "cluster")
+    if data[cluster].isna().any():
+        rows = list(data.index[data[cluster].isna()])
+        raise ValueError(f"cluster: column {cluster!r} is empty in rows {preview(rows)}.")
+    if strata is None:
+        stratum = np.zeros(len(data), dtype=int)
+    else:
+        strata = check_column(data, strata, "strata")
+        if data[strata].isna().any():
+            rows = list(data.index[data[strata].isna()])
+            raise ValueError(f"strata: column {strata!r} is empty in rows {preview(rows)}.")
+        stratum = pd.factorize(data[strata], sort=True)[0]
+    psu = pd.factorize(pd.Series(list(zip(stratum, data[cluster], strict=True))), sort=True)[0]
+    n_psu = psu.max() + 1
+    psu_stratum = np.zeros(n_psu, dtype=int)
+    psu_stratum[psu] = stratum
+    n_h = np.bincount(psu_stratum)
+    if (n_h < 2).any():
+        bad = int(np.where(n_h < 2)[0][0])
+        raise ValueError(
+            f"strata: a stratum has a single cluster (stratum number {bad}); the jackknife needs "
+            "at least two per stratum (merge it with a neighbour)."
+        )
+    reps = np.repeat(w[:, None], n_psu, axis=1)
+    for r in range(n_psu):
+        h = psu_stratum[r]
+        in_h = stratum == h
+        reps[in_h, r] *= n_h[h] / (n_h[h] - 1)
+        reps[psu == r, r] = 0.0
+    if strata is None:
+        des = replicate_design(data, weight, reps, method="jk1", mse=mse)
+        return replace(des, label=f"JK1 ({n_psu} clusters)")
+    rscales = (n_h[psu_stratum] - 1) / n_h[psu_stratum]
+    des = replicate_design(data, weight, reps, method="other", scale=1.0, rscales=rscales, mse=mse)
+    return replace(des, method="jkn", label=f"JKn ({n_psu} clusters in {len(n_h)} strata)")
 
 
 # ---------------------------------------------------------------------------------------------
