@@ -447,6 +447,22 @@ def test_every_chart_draws_on_the_given_axes(
     assert ax.has_data() and not other.has_data()
 
 
+def test_likert_bars_from_the_survey_helpers_in_the_same_style():
+    from toolkit.charts import likert_bars
+    from toolkit.survey import plots
+
+    assert likert_bars is plots.likert_bars
+    data = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 5, 4, 4], "q2": [1, 1, 2, 3, 3, 3, 4, 5]})
+    ax = likert_bars(data, ["q1", "q2"], levels=[1, 2, 3, 4, 5])
+    assert tuple(ax.figure.get_size_inches()) == pytest.approx(SLIDE_SIZES["16:9"])
+    assert ax.title.get_fontsize() == 20 and ax.xaxis.label.get_fontsize() == 17  # chart_style
+    # q1: 1/8 each on levels 1 to 3, neutral (3) centred on zero; 3/8 on 4, 2/8 on 5
+    bars = {c.get_label(): c.patches for c in ax.containers}
+    assert [round(p.get_width(), 6) for p in bars["4"]] == [37.5, 12.5]
+    q1_neutral = bars["3"][0]
+    assert q1_neutral.get_x() == pytest.approx(-q1_neutral.get_width() / 2)
+
+
 # --- saving ---
 @pytest.mark.parametrize(("size", "pixels"), [("16:9", (2666, 1500)), ("4:3", (2000, 1500))])
 def test_save_figure_writes_slide_sizes_with_provenance(tmp_path, summary, size, pixels):
