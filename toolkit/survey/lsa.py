@@ -735,8 +735,11 @@ def _rows(
 def _frame(rows: list[dict], lead: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     order = [c for c in lead if c in df.columns]
-    rest = [c for c in df.columns if c not in order and c not in _VALUE_COLUMNS]
-    return df[order + rest + [c for c in _VALUE_COLUMNS if c in df.columns]]
+    values = [c for c in _VALUE_COLUMNS if c in df.columns]
+    if "t_value" in df.columns:
+        values.insert(2, "t_value")
+    rest = [c for c in df.columns if c not in order and c not in values]
+    return df[order + rest + values]
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:

@@ -14,12 +14,13 @@ from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
-from toolkit.charts.style import OKABE_ITO, chart_style, new_axes
+from toolkit.charts.style import OKABE_ITO, SLIDE_SIZES, chart_style
 from toolkit.survey._checks import check_column, check_columns, check_frame
 
 __all__ = ["distribution_by_group", "item_heatmap", "likert_bars"]
@@ -46,6 +47,21 @@ def _style() -> Iterator[dict[str, object]]:
             ],
             "neutral": NEUTRAL_GREY,
         }
+
+
+def _axes(ax: Axes | None, size: str) -> Axes:
+    """Return ``ax`` or a new slide-sized Axes in the toolkit style.
+
+    The figure is created outside the rc context on purpose: in Jupyter the inline backend
+    switches ``rcParams["interactive"]`` on when the session's first figure is made, and
+    leaving an rc context made around that moment would switch it off again, so that later
+    figures would no longer be shown.
+    """
+    if ax is not None:
+        return ax
+    fig = plt.figure(figsize=SLIDE_SIZES[size])
+    with chart_style():
+        return fig.add_subplot()
 
 
 def _levels(data: pd.DataFrame, items: list[str], levels: Sequence[object] | None) -> list[object]:
@@ -149,8 +165,8 @@ def likert_bars(
     left_total = shares[:, :split].sum(axis=1)
     if neutral_idx is not None:
         left_total = left_total + shares[:, neutral_idx] / 2
+    ax = _axes(ax, "16:9")
     with _style() as st:
-        ax = new_axes(ax, "16:9")
         colors = _diverging_colors(k, neutral_idx, st["diverging"])  # type: ignore[arg-type]
         y = np.arange(len(items))[::-1]
         start = -left_total
@@ -251,8 +267,8 @@ def item_heatmap(
                 if top_levels is None:
                     raise ValueError("stat='top_box' needs top_levels, e.g. [5, 6].")
                 values[i, j] = 100 * col.isin(list(top_levels)).mean()
+    ax = _axes(ax, "half")
     with _style() as st:
-        ax = new_axes(ax, "half")
         if center is None:
             cmap = st["sequential"]
             vmin, vmax = np.nanmin(values), np.nanmax(values)
@@ -261,7 +277,14 @@ def item_heatmap(
             half = np.nanmax(np.abs(values - center)) or 1.0
             vmin, vmax = center - half, center + half
         im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-        ax.set_xticks(np.arange(len(groups)), [str(g) for g in groups])
+        labels = [str(g) for g in groups]
+        long = max(len(lab) for lab in labels) > 6 and len(labels) > 2
+        ax.set_xticks(
+            np.arange(len(groups)),
+            labels,
+            rotation=30 if long else 0,
+            ha="right" if long else "center",
+        )
         ax.set_yticks(np.arange(len(items)), items)
         ax.set_xlabel(group)
         ax.grid(False)
@@ -341,8 +364,8 @@ def distribution_by_group(
         groups = sorted(pd.unique(grp.dropna()), key=lambda v: (str(type(v)), v))
     series = [data.loc[grp == g, score].dropna().to_numpy(dtype=float) for g in groups]
     rng = np.random.default_rng(seed)
+    ax = _axes(ax, "half")
     with _style() as st:
-        ax = new_axes(ax, "half")
         colors = st["groups"]
         pos = np.arange(1, len(groups) + 1)
         box = ax.boxplot(
