@@ -901,6 +901,11 @@ def lsa_percent(
     -----
     :math:`100\sum_i w_i[x_i = c]/\sum_i w_i`. Matches ``svymean(~factor(x), design,
     na.rm = TRUE)`` (times 100) and intsvy's ``*.table``.
+
+    References
+    ----------
+    .. [1] OECD (2009). *PISA Data Analysis Manual: SPSS* (2nd ed.), ch. 7. OECD Publishing.
+       https://doi.org/10.1787/9789264056275-en
     """
     label, cols = _variable(design.data, x, "x")
     if len(cols) > 1:
@@ -1015,6 +1020,11 @@ def lsa_cor(
     w(y-\bar y_w)^2}` on rows complete for both. Matches ``withReplicates(design,
     function(w, d) cov.wt(cbind(d$x, d$y), w, cor = TRUE)$cor[1, 2])`` and intsvy's
     ``*.rho.pv``.
+
+    References
+    ----------
+    .. [1] OECD (2009). *PISA Data Analysis Manual: SPSS* (2nd ed.), ch. 8 and 11. OECD
+       Publishing. https://doi.org/10.1787/9789264056275-en
     """
     lx, cx = _variable(design.data, x, "x")
     ly, cy = _variable(design.data, y, "y")
@@ -1058,6 +1068,11 @@ def lsa_regression(
     :math:`R^2 = 1 - \sum w e^2/\sum w(y-\bar y_w)^2`. Rows with any missing value are
     dropped. Matches ``withPV(..., svyglm(y ~ x, design))`` + ``MIcombine`` and intsvy's
     ``*.reg.pv``.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, ch. 5. Wiley.
+       https://doi.org/10.1002/9780470580066
     """
     data = design.data
     ly, cy = _variable(data, y, "y")

@@ -309,6 +309,11 @@ def read_spss(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataF
     -------
     pandas.DataFrame
         User-defined missing values (e.g. 99 = "refused") are NaN.
+
+    Notes
+    -----
+    The R counterpart is ``haven::read_sav(path, user_na = FALSE)`` (labels as ``labelled``
+    vectors) followed by ``haven::as_factor`` for ``apply_value_labels=True``.
     """
     import pyreadstat
 
@@ -327,6 +332,10 @@ def read_stata(path: str | Path, *, apply_value_labels: bool = False) -> pd.Data
     Returns
     -------
     pandas.DataFrame
+
+    Notes
+    -----
+    The R counterpart is ``haven::read_dta(path)`` (and ``haven::as_factor``).
     """
     import pyreadstat
 
