@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -222,17 +224,10 @@ save(ax, "agreeableness_by_gender")
 
 # %% [markdown]
 # Differences between women and men on each scale, with Welch's t test, Cohen's d and Hedges' g
-# (noncentral-t intervals) and Glass's delta, all from `toolkit.metrics`. (With SciPy 1.18
-# the noncentral-t interval of `toolkit.metrics` can fail for samples this large, when
-# `scipy.stats.nct.cdf` returns NaN far in the tail; such scales are listed, not hidden.)
+# (noncentral-t intervals) and Glass's delta, all from `toolkit.metrics`.
 
 # %%
-tables = []
-for scale in codebook.scales:
-    try:
-        tables.append(effect_size_table(scores, scale, "gender", reference="Male"))
-    except ValueError as err:
-        print(f"{scale}: no interval ({err})")
+tables = [effect_size_table(scores, scale, "gender", reference="Male") for scale in codebook.scales]
 comparison = pd.concat(tables, ignore_index=True)
 columns = [
     "dv",

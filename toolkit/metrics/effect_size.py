@@ -241,11 +241,24 @@ def noncentral_t_ci(t: float, dof: float, ci: float = 0.95) -> tuple[float, floa
         raise ValueError(f"dof must be a finite number of at least 1, got {dof}.")
     alpha = 1.0 - ci
 
+    def cdf(ncp: float) -> float:
+        # scipy's nct.cdf returns NaN far in the upper tail (large dof, ncp well below t),
+        # where the true value is within rounding of 1; fall back to 1 - sf, then to the limit.
+        value = float(stats.nct.cdf(t, dof, ncp))
+        if math.isnan(value):
+            value = 1.0 - float(stats.nct.sf(t, dof, ncp))
+        if math.isnan(value):
+            value = 1.0 if ncp < t else 0.0
+        return value
+
+    # Start from the normal approximation of the pivot, sd(t) ~ sqrt(1 + t^2 / (2 dof)).
+    half_width = stats.norm.ppf(1.0 - alpha / 2.0) * math.sqrt(1.0 + t * t / (2.0 * dof))
+
     def solve(p: float) -> float:
         def f(ncp: float) -> float:
-            return float(stats.nct.cdf(t, dof, ncp)) - p
+            return cdf(ncp) - p
 
-        step = 5.0 + abs(t)
+        step = 1.0 + 2.0 * half_width
         lo, hi = t - step, t + step
         for _ in range(60):
             if f(lo) > 0:
