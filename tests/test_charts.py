@@ -27,6 +27,7 @@ from toolkit.charts import (
     REGIME_COLORS,
     SLIDE_SIZES,
     SPREAD_METRICS,
+    crossover_table,
     crossovers,
     domain_color,
     headline_figures,
@@ -299,6 +300,22 @@ def test_crossovers_interpolate_sign_changes(sweep_summary):
     )
     with pytest.raises(ValueError, match="must both be"):
         crossovers(sweep_summary, "effect_size", "personal", "nobody")
+
+
+def test_crossover_table_names_the_leader_on_each_side(sweep_summary):
+    t = crossover_table(sweep_summary, ["effect_size"])
+    assert t["at"].tolist() == pytest.approx([1.5, 2 + 0.2 / 0.3])
+    # personal is below standardized, then above it between 1.5 and 2.67, then below again
+    assert t[["below", "above"]].values.tolist() == [
+        ["standardized", "personal"],
+        ["personal", "standardized"],
+    ]
+    assert crossover_table(sweep_summary, ["effect_size"]).columns.tolist() == [
+        "metric",
+        "at",
+        "below",
+        "above",
+    ]
 
 
 def test_plot_sweep_marks_crossovers_at_the_interpolated_values(sweep_summary):

@@ -22,6 +22,7 @@ __all__ = [
     "DIVERSITY_METRICS",
     "METRIC_LABELS",
     "SPREAD_METRICS",
+    "crossover_table",
     "crossovers",
     "headline_figures",
     "plot_diversity",
@@ -302,6 +303,55 @@ def crossovers(summary: pd.DataFrame, metric: str, a: str, b: str) -> list[float
     if len(y) and y[-1] == 0:
         out.append(float(x[-1]))
     return out
+
+
+def crossover_table(
+    summary: pd.DataFrame, metrics: Sequence[str] = ("effect_size",)
+) -> pd.DataFrame:
+    """Every crossover between two arms in a sweep: where, and which arm leads beyond it.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A sweep's summary (numeric ``sweep_value``).
+    metrics : sequence of str
+        Metrics to look at.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, at, below, above``: the interpolated sweep value where the two arms'
+        means cross (:func:`crossovers`), the arm ahead just below it and the arm ahead just
+        above it. Sorted by metric and position; empty if no lines cross.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"metric": "m", "year": 0, "arm": ["x", "y"] * 2,
+    ...                   "sweep_value": [0, 0, 1, 1], "mean": [0.0, 1.0, 2.0, 1.0]})
+    >>> crossover_table(s, ["m"]).to_dict("records")
+    [{'metric': 'm', 'at': 0.5, 'below': 'y', 'above': 'x'}]
+    """
+    rows = []
+    for metric in metrics:
+        s = summary[summary["metric"] == metric]
+        if "year" in s and s["year"].nunique() > 1:
+            s = s[s["year"] == s["year"].max()]
+        wide = s.pivot_table(index="sweep_value", columns="arm", values="mean", observed=True)
+        arms = [str(a) for a in wide.columns]
+        for i, a in enumerate(arms):
+            for b in arms[i + 1 :]:
+                d = (wide[a] - wide[b]).sort_index()
+                x = d.index.to_numpy(dtype=float)
+                for at in crossovers(s, metric, a, b):
+                    before = d[x < at]
+                    after = d[x > at]
+                    lead_below = a if len(before) and before.iloc[-1] > 0 else b
+                    lead_above = a if len(after) and after.iloc[0] > 0 else b
+                    rows.append(
+                        {"metric": metric, "at": at, "below": lead_below, "above": lead_above}
+                    )
+    out = pd.DataFrame(rows, columns=["metric", "at", "below", "above"])
+    return out.sort_values(["metric", "at"], kind="stable").reset_index(drop=True)
 
 
 def plot_sweep(

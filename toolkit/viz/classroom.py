@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import mesa
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from toolkit.charts.style import (
     SLIDE_SIZES,
     chart_style,
     domain_color,
+    new_axes,
     regime_color,
 )
 from toolkit.metrics import mean_pairwise_distance
@@ -241,7 +243,7 @@ def draw_classroom(
     ----------
     model : ClassroomModel
     ax : matplotlib Axes, optional
-        Default: a new half-slide figure (no pyplot state is used).
+        Default: a new half-slide figure.
     color_by : {"domain", "engagement"}
         Colour students by the domain they spend most time on today (domain colours), or by
         engagement (viridis, 0 to 1).
@@ -254,9 +256,7 @@ def draw_classroom(
     """
     if color_by not in ("domain", "engagement"):
         raise ValueError(f"color_by must be 'domain' or 'engagement', got {color_by!r}.")
-    if ax is None:
-        with chart_style():
-            ax = Figure(figsize=SLIDE_SIZES["half"], layout="constrained").add_subplot()
+    ax = new_axes(ax, "half")
     students = model.ordered_students
     pos = _layout(np.asarray(model.teacher.groups))
     core = model.core_skills()
@@ -332,6 +332,9 @@ def draw_classroom(
     return ax
 
 
+#: Size of the outcome figure (inches): three panels stacked.
+OUTCOME_SIZE = (7.0, 8.0)
+
 #: Panels of :func:`draw_outcomes`: (title, [(series, label, line style)]).
 OUTCOME_PANELS = (
     (
@@ -375,8 +378,9 @@ def draw_outcomes(
     """
     if axes is None:
         with chart_style():
-            fig = Figure(figsize=(7.0, 8.0), layout="constrained")
-            axes = list(fig.subplots(len(OUTCOME_PANELS), 1, sharex=True))
+            _, axes = plt.subplots(
+                len(OUTCOME_PANELS), 1, figsize=OUTCOME_SIZE, sharex=True, layout="constrained"
+            )
     axes = list(axes)
     if len(axes) != len(OUTCOME_PANELS):
         raise ValueError(f"draw_outcomes: expected {len(OUTCOME_PANELS)} axes, got {len(axes)}.")
@@ -397,6 +401,12 @@ def draw_outcomes(
 
 
 # -- Solara components (capitalised names, as Solara components are) ----------------------------
+def _figure(size: tuple[float, float]) -> Figure:
+    """Return a figure outside pyplot (Solara renders from threads; nothing accumulates)."""
+    with chart_style():
+        return Figure(figsize=size, layout="constrained")
+
+
 @solara.component
 def ClassroomPanel(model: ClassroomView) -> None:  # noqa: N802
     """Show the class, redrawn after every step; a toggle switches the colouring."""
@@ -406,7 +416,8 @@ def ClassroomPanel(model: ClassroomView) -> None:  # noqa: N802
         solara.ToggleButtonsSingle(
             value=color_by, values=["domain", "engagement"], on_value=set_color_by
         )
-        ax = draw_classroom(model, color_by=color_by)
+        ax = _figure(SLIDE_SIZES["half"]).add_subplot()
+        draw_classroom(model, ax=ax, color_by=color_by)
         solara.FigureMatplotlib(ax.figure, format="png", bbox_inches="tight")
 
 
@@ -414,9 +425,12 @@ def ClassroomPanel(model: ClassroomView) -> None:  # noqa: N802
 def OutcomePanel(model: ClassroomView) -> None:  # noqa: N802
     """Show the live outcome and diversity charts, from the model's data collector."""
     update_counter.get()
-    axes = draw_outcomes(model)
+    fig = _figure(OUTCOME_SIZE)
+    with chart_style():
+        axes = fig.subplots(len(OUTCOME_PANELS), 1, sharex=True)
+    draw_outcomes(model, axes=axes)
     with solara.Column(classes=["classroom-outcomes"]):
-        solara.FigureMatplotlib(axes[0].figure, format="png", bbox_inches="tight")
+        solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
 
 
 def stats_line(model: ClassroomView) -> str:
