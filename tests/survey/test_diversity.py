@@ -75,7 +75,7 @@ def test_diversity_by_cluster_on_nlschools(nlschools):
 
 
 def test_errors(scored):
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ValueError, match="is not in data"):
         effect_size_table(scored, ["agree", "nope"], "gender")
     with pytest.raises(ValueError, match="cluster must not"):
         diversity_by_cluster(scored, "agree", "gender", by="gender")

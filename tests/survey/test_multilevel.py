@@ -113,7 +113,7 @@ def test_missing_rows_are_dropped_and_counted(nl):
         ("lang ~ IQ", {}, "grouping column"),
         ("lang ~ IQ + (1 | class) + (1 | GS)", {}, "only one random-effects term"),
         ("score ~ IQ + (1 | class)", {}, "outcome column 'score'"),
-        ("lang ~ IQ + (1 | school)", {}, "not found"),
+        ("lang ~ IQ + (1 | school)", {}, "is not in data"),
         ("lang ~ IQ + (1 | class)", {"group": "GS"}, "disagrees"),
     ],
 )

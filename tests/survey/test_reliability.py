@@ -111,7 +111,7 @@ def test_alpha_errors_name_the_problem(bfi):
         cronbach_alpha(df)
     with pytest.raises(ValueError, match="at least two items"):
         cronbach_alpha(bfi, ["A1"])
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ValueError, match="is not in data"):
         cronbach_alpha(bfi, ["A1", "Z9"])
 
 
@@ -168,7 +168,7 @@ def test_score_items_counts_missing(bfi, bfi_keys):
 def test_score_items_bad_keys(bfi):
     with pytest.raises(TypeError, match="mapping"):
         score_items(bfi, ["A1", "A2"])  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ValueError, match="is not in data"):
         score_items(bfi, {"s": ["A1", "Q7"]})
 
 

@@ -21,6 +21,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
+from toolkit._checks import check_choice as _check_choice
+from toolkit._checks import check_column as _check_column
+from toolkit._checks import check_columns as _check_columns
+from toolkit._checks import check_frame as _check_frame
+from toolkit._checks import check_level as _check_ci
+from toolkit._checks import check_nan_policy as _check_nan_policy
+
 __all__ = [
     "cohen_d",
     "compare_groups",
@@ -37,26 +44,6 @@ CIMethod = Literal["nct", "normal"]
 # ---------------------------------------------------------------------------------------------
 # Private helpers shared by the metric modules
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_nan_policy(nan_policy: str) -> None:
-    if nan_policy not in ("omit", "raise"):
-        raise ValueError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}.")
-
-
-def _check_ci(ci: float, name: str = "ci") -> float:
-    if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating | np.integer):
-        raise TypeError(f"{name} must be a float between 0 and 1, got {type(ci).__name__}.")
-    ci = float(ci)
-    if not 0.0 < ci < 1.0:
-        raise ValueError(f"{name} must be strictly between 0 and 1 (e.g. 0.95), got {ci}.")
-    return ci
-
-
-def _check_choice(value: object, name: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
 
 
 def _to_float_array(x: object, name: str) -> np.ndarray:
@@ -130,32 +117,6 @@ def _paired_1d(
 def _require_n(n: int, minimum: int, name: str) -> None:
     if n < minimum:
         raise ValueError(f"{name} needs at least {minimum} non-missing values, got {n}.")
-
-
-def _check_frame(data: object, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}.")
-    return data
-
-
-def _check_columns(data: pd.DataFrame, columns: str | Sequence[str], param: str) -> list[str]:
-    """Normalise a column name or list of names and check that they exist in ``data``."""
-    cols = [columns] if isinstance(columns, str) else list(columns)
-    if not cols:
-        raise ValueError(f"{param} must name at least one column.")
-    for col in cols:
-        if not isinstance(col, str):
-            raise TypeError(f"{param} must be a column name or a list of names, got {col!r}.")
-        if col not in data.columns:
-            raise ValueError(f"{param}: column {col!r} is not in data.")
-    return cols
-
-
-def _check_column(data: pd.DataFrame, column: str, param: str) -> str:
-    """Check that ``column`` is a single column name present in ``data``."""
-    if not isinstance(column, str):
-        raise TypeError(f"{param} must be a single column name (str), got {column!r}.")
-    return _check_columns(data, column, param)[0]
 
 
 def _check_numeric_column(data: pd.DataFrame, col: str, param: str) -> None:

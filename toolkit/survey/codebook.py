@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from toolkit.survey._checks import check_choice, check_frame, preview
+from toolkit._checks import check_choice, check_frame, preview
 from toolkit.survey.reliability import ScoreItemsResult, score_items
 
 __all__ = ["Codebook", "CodebookItem", "ResponseSet", "read_codebook"]

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit._checks import check_column, check_columns, check_frame
 from toolkit.metrics import compare_groups, glass_delta, group_metrics
-from toolkit.survey._checks import check_column, check_columns, check_frame
 
 __all__ = [
     "ClusterDiversity",

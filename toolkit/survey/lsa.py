@@ -62,7 +62,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from toolkit.survey._checks import check_choice, check_column, check_columns, check_frame, preview
+from toolkit._checks import check_choice, check_column, check_columns, check_frame, preview
 
 __all__ = [
     "ReplicateDesign",

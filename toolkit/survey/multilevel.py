@@ -27,7 +27,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from toolkit.survey._checks import check_column, check_frame
+from toolkit._checks import check_column, check_frame
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]
 

@@ -20,8 +20,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
+from toolkit._checks import check_column, check_columns, check_frame
 from toolkit.charts.style import OKABE_ITO, SLIDE_SIZES, chart_style
-from toolkit.survey._checks import check_column, check_columns, check_frame
 
 __all__ = ["distribution_by_group", "item_heatmap", "likert_bars"]
 

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
-from toolkit.survey._checks import (
+from toolkit._checks import (
     check_choice,
     check_columns,
     check_frame,

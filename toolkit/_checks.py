@@ -1,4 +1,4 @@
-"""Input checks shared by the survey modules (private).
+"""Input checks shared by the metrics and survey modules (private).
 
 Every error names the parameter, the column and, where rows are at fault, the first few row
 labels, so that a researcher can find the cell in the original file.
@@ -24,12 +24,14 @@ def check_columns(data: pd.DataFrame, columns: str | Sequence[str], param: str) 
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise ValueError(f"{param} must name at least one column.")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"{param}: column(s) {missing} not found in data "
-            f"(available: {preview(list(data.columns), 12)})."
-        )
+    for col in cols:
+        if not isinstance(col, Hashable) or isinstance(col, tuple | list):
+            raise TypeError(f"{param} must be a column name or a list of names, got {col!r}.")
+        if col not in data.columns:
+            raise ValueError(
+                f"{param}: column {col!r} is not in data "
+                f"(available: {preview(list(data.columns), 12)})."
+            )
     if len(set(cols)) != len(cols):
         dup = sorted({c for c in cols if cols.count(c) > 1})
         raise ValueError(f"{param}: column(s) {dup} are listed more than once.")
@@ -86,7 +88,13 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> None:
 def check_level(ci: float, name: str = "ci") -> float:
     """Check a confidence level strictly between 0 and 1."""
     if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating | np.integer):
-        raise TypeError(f"{name} must be a number between 0 and 1, got {ci!r}.")
+        raise TypeError(f"{name} must be a float between 0 and 1, got {ci!r}.")
     if not 0.0 < float(ci) < 1.0:
         raise ValueError(f"{name} must be strictly between 0 and 1 (e.g. 0.95), got {ci}.")
     return float(ci)
+
+
+def check_nan_policy(nan_policy: str) -> None:
+    """Raise ValueError unless ``nan_policy`` is 'omit' or 'raise'."""
+    if nan_policy not in ("omit", "raise"):
+        raise ValueError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}.")
