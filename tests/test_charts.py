@@ -505,6 +505,15 @@ def test_save_figure_writes_slide_sizes_with_provenance(tmp_path, summary, size,
     assert box.y1 <= min(a.get_tightbbox().y0 for a in fig.axes) + 1
 
 
+def test_long_provenance_line_fits_the_slide(tmp_path, summary):
+    ax = plot_metric(summary, "score")
+    line = "a long provenance line | " * 7  # 175 characters, as a sweep's line can be
+    save_figure(ax.figure, tmp_path / "long", formats=["png"], size="4:3", provenance=line)
+    (cap,) = [t for t in ax.figure.texts if t.get_gid() == "provenance"]
+    box = cap.get_window_extent(renderer=ax.figure.canvas.get_renderer())
+    assert box.x1 <= ax.figure.bbox.width and cap.get_fontsize() < 9
+
+
 def test_save_figure_default_and_no_provenance(tmp_path, summary):
     ax = plot_metric(summary, "score")
     save_figure(ax.figure, tmp_path / "a", formats=["png"])

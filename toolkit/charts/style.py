@@ -201,6 +201,11 @@ def caption(fig: Figure, text: str, *, inside: bool = False) -> None:
         y, va = -0.005, "top"
     t = fig.text(0.005, y, text, fontsize=9, color="#555555", ha="left", va=va)
     t.set_gid("provenance")
+    if inside:  # the canvas will not grow: shrink the line to fit its width (not below 6 pt)
+        width = t.get_window_extent(renderer=fig.canvas.get_renderer()).width
+        room = 0.99 * fig.bbox.width
+        if width > room:
+            t.set_fontsize(max(6.0, 9 * room / width))
 
 
 def default_provenance() -> str:
