@@ -220,10 +220,12 @@ plt.show()
 # ## Diversity of profiles
 #
 # The last question is whether regimes make students more alike or more different in *what*
-# they are good at. Tailoring to strengths (personalized) and following interests (personal)
-# spread students' strongest domains across the curriculum and raise the share who excel in at
-# least one domain; remediation of deficits (individualized) concentrates time on the tested
-# core.
+# they are good at. Tailoring to strengths (personalized) makes students' skill profiles most
+# different from one another and raises most the share who excel in at least one domain;
+# following interests (personal) spreads students' strongest domains evenly over all four
+# domains, tested or not. Remediation of deficits (individualized) concentrates time on the
+# tested core and leaves profiles about as alike as standardized teaching does, though more
+# students excel in a core domain.
 
 # %%
 with chart_style():
@@ -246,7 +248,9 @@ plt.show()
 #   (notebook 04 follows it over several years).
 # - **Spread** barely moves; the Matthew effect falls under individualized teaching (remediation
 #   helps low achievers most) and rises under personalized teaching (strengths compound).
-# - **Diversity of profiles** rises most under personalized, then personal learning.
+# - **Diversity of profiles** rises most under personalized teaching (profiles most unlike each
+#   other, most students excelling somewhere), then under personal learning (strengths spread
+#   evenly across the domains).
 # - **Tails**: standardized teaching serves the middle and fails both tails; every other regime
 #   does better than it for the lowest and the highest achievers.
 #
