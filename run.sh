@@ -51,6 +51,21 @@ ensure_env() {
         rm -f "$VENV"/.installed-*
         touch "$stamp"
     fi
+    # Solara's front-end packages for the standalone interactive view (its page cannot reach a
+    # CDN here): fetched once from the npm registry, at install time, never while tests run.
+    if [ ! -f "$VENV/.solara-assets" ]; then
+        if command -v npm >/dev/null 2>&1; then
+            echo "run.sh: installing Solara's front-end packages from the npm registry" >&2
+            if "$VENV/bin/python" -m toolkit.viz.assets >&2; then
+                touch "$VENV/.solara-assets"
+            else
+                echo "run.sh: could not install them; the view's browser test will be skipped" >&2
+            fi
+        else
+            echo "run.sh: npm not found: 'solara run' and the view's browser test need Solara's" \
+                "front-end packages (install npm, then run any ./run.sh command again)" >&2
+        fi
+    fi
 }
 
 cmd=${1:-help}

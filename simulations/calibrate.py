@@ -90,8 +90,8 @@ BRACKETS = {
 }
 
 
-def search(n: int) -> Parameters:
-    p = Parameters()
+def search(n: int, base: Parameters | None = None) -> Parameters:
+    p = base or Parameters()
     for sweep in range(4):
         moved = False
         for name, (lo, hi) in BRACKETS.items():

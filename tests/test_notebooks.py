@@ -36,6 +36,16 @@ SMALL = {
 }
 
 
+#: Files a notebook must write into its OUTPUT_DIR (checked after the run).
+WRITES = {
+    "03-survey-real-data": [
+        "agreeableness_by_gender.png",
+        "items_by_education.png",
+        "likert_agreeableness.png",
+    ],
+}
+
+
 def _notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
@@ -77,8 +87,11 @@ def test_notebook_is_paired_parameterized_and_stripped(path):
 def test_notebook_runs(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     params = dict(SMALL.get(path.stem, {}))
-    if "RUN_DIR" in _declared(nb):
+    declared = _declared(nb)
+    if "RUN_DIR" in declared:
         params["RUN_DIR"] = str(tmp_path / "runs")
+    if "OUTPUT_DIR" in declared:
+        params["OUTPUT_DIR"] = str(tmp_path / "out")
     pm.execute_notebook(
         str(path),
         str(tmp_path / path.name),
@@ -88,3 +101,6 @@ def test_notebook_runs(path, tmp_path):
         progress_bar=False,
         execution_timeout=600,
     )
+    expected = WRITES.get(path.stem)
+    if expected:
+        assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == expected
