@@ -34,7 +34,7 @@ def curriculum_weights(params: Parameters) -> np.ndarray:
     Examples
     --------
     >>> curriculum_weights(Parameters()).round(3).tolist()
-    [0.35, 0.35, 0.15, 0.15]
+    [0.26, 0.26, 0.24, 0.24]
     """
     core = np.array(params.core_mask)
     k = int(core.sum())
