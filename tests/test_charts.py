@@ -553,3 +553,46 @@ def test_run_figures_are_exact_slides(tmp_path):
         assert im.size == (2666, 1500)
         assert f"seed {manifest['master_seed']}" in im.info["Description"]
     assert Path(result.folder / "figures" / "tails.png").is_file()
+
+
+def test_style_keeps_settings_changed_by_others_while_active():
+    """Jupyter's inline backend switches interactive mode on inside the first styled figure."""
+    import matplotlib as mpl
+
+    from toolkit.charts.style import _RC, chart_style
+
+    was_interactive, size, font = (
+        mpl.is_interactive(),
+        mpl.rcParams["lines.markersize"],
+        mpl.rcParams["font.size"],
+    )
+    assert "lines.markersize" not in _RC
+    try:
+        mpl.interactive(False)
+        with chart_style():
+            assert mpl.rcParams["font.size"] == _RC["font.size"]
+            mpl.interactive(True)  # what the inline backend does when it loads
+            mpl.rcParams["lines.markersize"] = 7.3  # a setting outside the style
+        assert mpl.is_interactive() and mpl.rcParams["lines.markersize"] == 7.3
+        assert mpl.rcParams["font.size"] == font  # the style itself is restored
+    finally:
+        mpl.interactive(was_interactive)
+        mpl.rcParams["lines.markersize"] = size
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_figures_after_a_toolkit_chart_still_show_in_jupyter():
+    import nbclient
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from toolkit.charts.style import new_axes\nax = new_axes()\nax.plot([1, 2])"
+        ),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])"),
+    ]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    for cell in nb.cells:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs)

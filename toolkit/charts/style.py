@@ -156,9 +156,31 @@ def domain_color(name: str, domains: Sequence[str] = ()) -> str:
 
 @contextlib.contextmanager
 def chart_style() -> Iterator[None]:
-    """Context manager applying the toolkit's matplotlib style (restored on exit)."""
+    """Context manager applying the toolkit's matplotlib style (restored on exit).
+
+    Settings that something else changes while the style is active are kept on exit. In
+    Jupyter, the first figure of a session loads the inline backend, which switches on
+    interactive mode and sets its own defaults; reverting those with the style would stop every
+    later figure of the session from being shown.
+    """
+    before = mpl.rcParams.copy()
     with mpl.rc_context(_RC):
-        yield
+        try:
+            yield
+        finally:
+            inside = mpl.rcParams.copy()
+    changed = {}
+    for key, value in inside.items():
+        if key in _RC or key == "backend":
+            continue
+        try:
+            same = bool(before[key] == value)
+        except (KeyError, ValueError, TypeError):
+            same = False
+        if not same:
+            changed[key] = value
+    if changed:
+        mpl.rcParams.update(changed)
 
 
 def new_axes(ax: Axes | None = None, size: str | tuple[float, float] = "half") -> Axes:
