@@ -133,6 +133,20 @@ def plot_metric(
     return ax
 
 
+def _lines_with_bands(
+    ax: Axes, table: pd.DataFrame, x: str, *, offset: float = 0.0, markersize: float = 8
+) -> list[str]:
+    """Draw one line per arm (``mean`` against column ``x``) with its 95% band; return the arms."""
+    arms = [str(a) for a in dict.fromkeys(table["arm"].astype(str))]
+    for arm in arms:
+        r = table[table["arm"].astype(str) == arm].sort_values(x)
+        xs = r[x] + offset
+        c = regime_color(arm, arms)
+        ax.fill_between(xs, r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
+        ax.plot(xs, r["mean"], "o-", color=c, lw=2.5, ms=markersize, label=arm)
+    return arms
+
+
 def plot_tails(
     tails: pd.DataFrame,
     *,
@@ -168,14 +182,8 @@ def plot_tails(
     elif t["year"].nunique() > 1:
         t = t[t["year"] == t["year"].max()]
     ax = new_axes(ax)
-    arms = list(dict.fromkeys(t["arm"].astype(str)))
     with chart_style():
-        for arm in arms:
-            r = t[t["arm"].astype(str) == arm].sort_values("quintile")
-            x = np.arange(1, len(r) + 1)
-            c = regime_color(arm, arms)
-            ax.fill_between(x, r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
-            ax.plot(x, r["mean"], "o-", color=c, lw=2.5, ms=8, label=arm)
+        _lines_with_bands(ax, t, "quintile")
         ax.set_xticks(np.arange(1, 6), ["Q1\nlowest", "Q2", "Q3", "Q4", "Q5\nhighest"])
         ax.set_xlabel("Prior achievement quintile")
         ax.set_ylabel(METRIC_LABELS.get(value, value))
@@ -394,14 +402,9 @@ def plot_sweep(
     elif s["year"].nunique() > 1:
         s = s[s["year"] == s["year"].max()]
     ax = new_axes(ax)
-    arms = [str(a) for a in dict.fromkeys(s["arm"].astype(str))]
-    reference = reference or arms[0]
     with chart_style():
-        for arm in arms:
-            r = s[s["arm"].astype(str) == arm].sort_values("sweep_value")
-            c = regime_color(arm, arms)
-            ax.fill_between(r["sweep_value"], r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
-            ax.plot(r["sweep_value"], r["mean"], "o-", color=c, lw=2.5, ms=7, label=arm)
+        arms = _lines_with_bands(ax, s, "sweep_value", markersize=7)
+        reference = reference or arms[0]
         if mark_crossovers:
             for arm in arms:
                 if arm == reference:
@@ -453,14 +456,8 @@ def plot_trajectory(
         raise ValueError(f"metric {metric!r} is not in the summary.")
     s = s[s["point"] == (s["point"].min() if point is None else point)]
     ax = new_axes(ax)
-    arms = [str(a) for a in dict.fromkeys(s["arm"].astype(str))]
     with chart_style():
-        for arm in arms:
-            r = s[s["arm"].astype(str) == arm].sort_values("year")
-            x = r["year"] + 1
-            c = regime_color(arm, arms)
-            ax.fill_between(x, r["ci_low"], r["ci_high"], color=c, alpha=0.15, lw=0)
-            ax.plot(x, r["mean"], "o-", color=c, lw=2.5, ms=8, label=arm)
+        _lines_with_bands(ax, s, "year", offset=1)
         ax.set_xticks(sorted(set(s["year"] + 1)))
         ax.set_xlabel("School year")
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
