@@ -1,30 +1,53 @@
 """The vectorized engine: many classrooms at once, on arrays, with the Mesa model's mechanisms.
 
 :func:`simulate_batch` steps ``C`` classrooms of ``N`` students in ``D`` domains as arrays of
-shape ``(C, N, D)``. It calls the very functions the Mesa agents call
-(:func:`~toolkit.model.mechanisms.system_plan`, :func:`~toolkit.model.mechanisms.student_choose`,
-:func:`~toolkit.model.mechanisms.student_learn`, ...), in the same order as the model's
-activation order, and draws its random numbers from the same per-classroom streams
-(:mod:`toolkit.model.cohort`). So for the same classroom seed it reproduces the Mesa model's
-numbers up to floating-point rounding, and the docking tests (``tests/test_docking*.py``) check
-both that and the distributions on independent seeds.
+shape ``(C, N, D)``. Everything that happens once a year (the students, the prior test, the
+system's first picture of each learner, groups, the peer network, the final test) calls the
+very functions the Mesa model calls (:mod:`toolkit.model.mechanisms`, :mod:`toolkit.model.shared`)
+on the whole chunk of classrooms, and every random number comes from the same per-classroom
+streams (:mod:`toolkit.model.cohort`), so classroom ``i`` sees the same students and the same
+daily shocks in both implementations.
 
-Classrooms are processed in chunks (``chunk_size``) so that memory stays bounded whatever the
-number of classrooms; because each classroom's random numbers come from its own seed, the
-results do not depend on the chunk size.
+The school days run in one of two kernels:
+
+``"numpy"``
+    calls :func:`~toolkit.model.mechanisms.system_plan`,
+    :func:`~toolkit.model.mechanisms.student_choose`,
+    :func:`~toolkit.model.mechanisms.student_learn` and
+    :func:`~toolkit.model.mechanisms.update_estimate` on ``(C, N, D)`` arrays, in the order of
+    the Mesa model's activation: it reproduces the Mesa model bit for bit.
+``"numba"``
+    :func:`toolkit.engine.kernel.run_days`, a compiled transcription of the same functions that
+    keeps their order of floating-point operations; about 10 times faster (see
+    ``benchmarks/README.md``) and equal to the other two to ``rtol=1e-12``.
+
+``"auto"`` (the default) takes numba when it is installed. The docking tests
+(``tests/test_docking*.py``) check all three against each other, exactly on the same seeds and in
+distribution on independent seeds.
+
+Memory is bounded whatever the number of classrooms: classrooms are simulated ``chunk_size`` at
+a time, and the day-by-day random numbers (by far the largest array) are drawn in blocks of days
+of at most :data:`NOISE_BLOCK_BYTES`, continuing each classroom's stream, which gives exactly the
+numbers :func:`~toolkit.model.cohort.draw_year` draws in one go. Because each classroom's
+random numbers come from its own seed and classrooms never interact, results do not depend on
+the chunk size (nor on the block size).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from toolkit.model import cohort as _cohort
 from toolkit.model import mechanisms as mech
-from toolkit.model.cohort import Cohort, draw_cohort, draw_year
+from toolkit.model.cohort import Cohort, draw_cohort, stream
 from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
+from toolkit.model.regimes import Regime
 from toolkit.model.shared import (
     choose_kwargs,
     curriculum_weights,
@@ -34,7 +57,18 @@ from toolkit.model.shared import (
     year_table,
 )
 
-__all__ = ["simulate_batch"]
+try:  # the compiled kernel is optional: without numba the engine runs the numpy kernel
+    from toolkit.engine import kernel as _kernel
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    _kernel = None
+
+__all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_batch"]
+
+#: Kernels of the school days (see the module docstring).
+KERNELS = ("auto", "numba", "numpy")
+
+#: Upper bound on the bytes of day-by-day random numbers held at once per chunk.
+NOISE_BLOCK_BYTES = 32 * 2**20
 
 
 def simulate_batch(
@@ -46,6 +80,7 @@ def simulate_batch(
     cohorts: Sequence[Cohort] | None = None,
     chunk_size: int = 256,
     progress: Callable[[int], None] | None = None,
+    kernel: str = "auto",
 ) -> pd.DataFrame:
     """Simulate one classroom per seed under a regime (or a per-year schedule) on arrays.
 
@@ -61,17 +96,28 @@ def simulate_batch(
     cohorts : sequence of Cohort, optional
         Starting students per classroom instead of drawing them from the seeds.
     chunk_size : int
-        Classrooms processed together. Memory grows linearly with it (about
-        ``chunk_size * n_days * N * (3 D + 1) * 8`` bytes for the year's draws); results do not
-        depend on it.
+        Classrooms simulated together. Results do not depend on it. Memory per chunk is about
+        ``chunk_size * N * (N + 12 D + 12) * 8`` bytes of state and yearly draws, plus at most
+        :data:`NOISE_BLOCK_BYTES` of daily draws (at least one day's), plus the result table.
     progress : callable, optional
         Called with the number of classrooms finished after each chunk.
+    kernel : {"auto", "numba", "numpy"}
+        Implementation of the school days (see the module docstring); the same numbers to
+        ``rtol=1e-12``. ``"auto"`` uses numba when it is installed.
 
     Returns
     -------
     pandas.DataFrame
         The student table of :meth:`~toolkit.model.ClassroomModel.student_table` with a
         leading ``classroom`` column (position in ``seeds``).
+
+    Examples
+    --------
+    >>> from toolkit.model import classroom_seed
+    >>> p = Parameters(n_students=10, n_days=5)
+    >>> df = simulate_batch("personal", p, [classroom_seed(1, i) for i in range(3)])
+    >>> df.shape[0], int(df.classroom.max())
+    (30, 2)
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
@@ -79,12 +125,13 @@ def simulate_batch(
         raise ValueError(
             f"cohorts: got {len(cohorts)} cohorts for {len(seeds)} seeds; expected one each."
         )
+    use_numba = _resolve_kernel(kernel, params)
     schedule = resolve_schedule(regime, n_years)
     frames = []
     for start in range(0, len(seeds), chunk_size):
         chunk = list(seeds[start : start + chunk_size])
         chunk_cohorts = None if cohorts is None else list(cohorts[start : start + chunk_size])
-        df = _simulate_chunk(schedule, params, chunk, chunk_cohorts)
+        df = _simulate_chunk(schedule, params, chunk, chunk_cohorts, use_numba)
         df["classroom"] += start
         frames.append(df)
         if progress is not None:
@@ -94,8 +141,107 @@ def simulate_batch(
     return pd.concat(frames, ignore_index=True)
 
 
+def _resolve_kernel(kernel: str, params: Parameters) -> bool:
+    """Return whether to run the numba kernel."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
+    if kernel == "numpy":
+        return False
+    if _kernel is None:
+        if kernel == "numba":
+            raise ImportError("kernel='numba' needs the numba package; install it or use 'numpy'.")
+        return False
+    if params.n_domains > 128:  # the kernel's pairwise sums cover numpy's unrecursed case only
+        if kernel == "numba":
+            raise ValueError("kernel='numba' supports at most 128 domains; use 'numpy'.")
+        return False
+    return True
+
+
+@dataclass
+class _YearDraws:
+    """One school year's draws of a chunk of classrooms, as :func:`cohort.draw_year` makes them.
+
+    The small per-year arrays are drawn at once; the day-by-day normals are drawn on demand in
+    blocks of days (:meth:`daily_block`), each classroom's stream continuing where it stopped.
+    """
+
+    pretest_error: np.ndarray  # (C, N)
+    posttest_error: np.ndarray  # (C, N)
+    diagnostic: np.ndarray  # (C, N, D)
+    profile: np.ndarray  # (C, N, D)
+    gumbel: np.ndarray  # (C, N, N)
+    tiebreak: np.ndarray  # (C, N)
+    daily_streams: list[np.random.Generator]
+    buffer: np.ndarray  # (C, B, N, 3 D + 1)
+
+    @classmethod
+    def draw(cls, params: Parameters, seeds: list, year: int) -> _YearDraws:
+        n, d, t = params.n_students, params.n_domains, params.n_days
+        c = len(seeds)
+        pre, post = np.empty((c, n)), np.empty((c, n))
+        diag, prof = np.empty((c, n, d)), np.empty((c, n, d))
+        gumbel, tiebreak = np.empty((c, n, n)), np.empty((c, n))
+        daily = []
+        base = _cohort._YEAR + 10 * year  # the stream keys of cohort.draw_year
+        for i, seed in enumerate(seeds):
+            a = stream(seed, base + 0)
+            a.standard_normal(out=pre[i])
+            a.standard_normal(out=post[i])
+            a.standard_normal(out=diag[i])
+            a.standard_normal(out=prof[i])
+            net = stream(seed, base + 1)
+            gumbel[i] = net.gumbel(size=(n, n))
+            net.random(out=tiebreak[i])
+            daily.append(stream(seed, base + 2))
+        per_day = c * n * (3 * d + 1) * 8
+        block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
+        buffer = np.empty((c, block, n, 3 * d + 1))
+        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
+
+    @property
+    def block_days(self) -> int:
+        """Most days :meth:`daily_block` can hold."""
+        return self.buffer.shape[1]
+
+    def daily_block(self, n_days: int) -> np.ndarray:
+        """Draw the next ``n_days`` days of every classroom: array ``(C, n_days, N, 3 D + 1)``."""
+        for i, rng in enumerate(self.daily_streams):
+            rng.standard_normal(out=self.buffer[i, :n_days])
+        return self.buffer[:, :n_days]
+
+
+def _segments(n_days: int, regroup_interval: int, block: int) -> list[tuple[int, int]]:
+    """Split a year into runs of days with fixed groups and at most ``block`` days each."""
+    cuts = {0, n_days}
+    if regroup_interval:
+        cuts.update(range(regroup_interval, n_days, regroup_interval))
+    cuts.update(range(block, n_days, block))
+    edges = sorted(cuts)
+    return list(itertools.pairwise(edges))
+
+
+def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
+    """Scalar parameters of :func:`toolkit.engine.kernel.run_days`, from the shared kwargs."""
+    p = params
+    values = {
+        **plan_kwargs(p, regime),
+        **choose_kwargs(p, regime),
+        **learn_kwargs(p, regime),
+        "daily_pace": p.daily_pace,
+        "monitoring_rate": p.monitoring_rate,
+        "diagnostic_noise": p.diagnostic_noise,
+        "judgement_bias": p.judgement_bias,
+    }
+    return np.array([float(values[k]) for k in _kernel.PAR_NAMES])
+
+
 def _simulate_chunk(
-    schedule: list, params: Parameters, seeds: list, cohorts: list[Cohort] | None
+    schedule: list[Regime],
+    params: Parameters,
+    seeds: list,
+    cohorts: list[Cohort] | None,
+    use_numba: bool,
 ) -> pd.DataFrame:
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
@@ -108,31 +254,27 @@ def _simulate_chunk(
             f"cohorts: skills have shape {cohort.skill.shape[1:]}, but the parameters say "
             f"n_students = {n} and {d} domains."
         )
-    skill = cohort.skill.copy()
-    aptitude, interest = cohort.aptitude, cohort.interest
-    sr = cohort.self_regulation.copy()
+    skill = np.ascontiguousarray(cohort.skill)
+    aptitude = np.ascontiguousarray(cohort.aptitude)
+    interest = np.ascontiguousarray(cohort.interest)
+    sr = np.ascontiguousarray(cohort.self_regulation)
     engagement = np.full((c, n), initial_engagement(p))
     core = np.array(p.core_mask)
     curriculum = curriculum_weights(p)
-    rows = np.arange(c)[:, None, None]
+    log_curriculum = tuple(float(x) for x in np.log(curriculum))  # a tuple: see kernel
     frames = []
     for year, regime in enumerate(schedule):
-        draws = [draw_year(p, s, year) for s in seeds]
-        stack = lambda name: np.stack([getattr(x, name) for x in draws])  # noqa: E731
-        daily = stack("daily")  # (C, T, N, 3D+1)
-        diag = stack("diagnostic")
-        lk, ck, pk = learn_kwargs(p, regime), choose_kwargs(p, regime), plan_kwargs(p, regime)
+        draws = _YearDraws.draw(p, seeds, year)
         g = min(regime.n_groups, n)
         start_skill = skill.copy()
         sr_start = sr.copy()
-        prior = mech.test_score(skill, core, stack("pretest_error"), p.test_error_sd)
+        prior = mech.test_score(skill, core, draws.pretest_error, p.test_error_sd)
         # the system's picture, groups and network (Teacher.start_year, ClassroomModel)
-        estimate = skill + p.diagnostic_noise * diag
-        interest_est = interest + p.profile_noise * stack("profile")
+        estimate = skill + p.diagnostic_noise * draws.diagnostic
+        interest_est = interest + p.profile_noise * draws.profile
         profile = (1 - regime.peer_choice) * interest_est + regime.peer_choice * interest
-        tiebreak = stack("tiebreak")
 
-        def form(estimate=estimate, profile=profile, tiebreak=tiebreak, regime=regime, g=g):
+        def form(estimate, profile=profile, tiebreak=draws.tiebreak, regime=regime, g=g):
             core_est = estimate[..., core].mean(axis=-1)
             key = mech.grouping_key(regime.grouping, core_est, profile, tiebreak)
             groups = mech.form_groups(key, g)
@@ -143,53 +285,182 @@ def _simulate_chunk(
             eff = mech.direct_instruction_efficacy(
                 np.take_along_axis(sizes, groups, axis=-1), p.group_size_penalty
             )
-            return groups, np.broadcast_to(tau[:, None], (c, n)), eff
+            return groups, tau, eff
 
-        groups, tau, eff = form()
+        groups, tau, eff = form(estimate)
         peers = mech.peer_network(
             estimate[..., core].mean(axis=-1),
             profile,
             regime.peer_ability_homophily,
             regime.peer_interest_homophily,
-            stack("gumbel"),
+            draws.gumbel,
             p.peer_ties,
         )
-        peer_weight = np.ones(peers.shape)
         sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "core_time", "peer")}
-        for day in range(t_days):
-            noise = daily[:, day]
-            if p.regroup_interval and day > 0 and day % p.regroup_interval == 0:
-                groups, tau, eff = form(estimate=estimate)
-            standard = np.full(d, p.daily_pace * (year * t_days + day))
-            plan = mech.system_plan(
-                estimate, interest_est, groups, g, curriculum, core, standard, **pk
-            )
-            alloc, level = mech.student_choose(
-                plan.allocation, plan.practice_level, skill, interest, sr,
-                noise[..., :d], noise[..., d : 2 * d], **ck,
-            )
-            gmeans, _ = mech.group_mean(alloc, groups, g)
-            group_alloc = np.take_along_axis(gmeans, groups[..., None], axis=-2)
-            out = mech.student_learn(
-                skill, start_skill, aptitude, interest, engagement, sr, alloc, group_alloc,
-                plan.direct_level, level, tau, eff, skill[rows, peers], alloc[rows, peers],
-                peer_weight, noise[..., 3 * d], core, **lk,
-            )
-            skill, engagement, sr = out.skill, out.engagement, out.self_regulation
-            sums["engagement"] += engagement
-            sums["fit"] += out.fit
-            sums["core_time"] += out.core_time
-            sums["peer"] += out.peer.sum(axis=-1)
-            estimate = mech.update_estimate(
-                estimate, skill, noise[..., 2 * d : 3 * d], diag, p.daily_pace,
-                p.monitoring_rate, p.diagnostic_noise, p.judgement_bias,
-            )
-        score = mech.test_score(skill, core, stack("posttest_error"), p.test_error_sd)
+        if use_numba:
+            par = _kernel_par(p, regime)
+            peers_c = np.ascontiguousarray(peers, dtype=np.int64)
+        for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
+            if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
+                groups, tau, eff = form(estimate)
+            noise = draws.daily_block(d1 - d0)
+            if use_numba:
+                estimate = np.ascontiguousarray(estimate)
+                _kernel.run_days(
+                    skill,
+                    engagement,
+                    sr,
+                    estimate,
+                    sums["engagement"],
+                    sums["fit"],
+                    sums["core_time"],
+                    sums["peer"],
+                    start_skill,
+                    aptitude,
+                    interest,
+                    np.ascontiguousarray(interest_est),
+                    np.ascontiguousarray(draws.diagnostic),
+                    np.ascontiguousarray(groups, dtype=np.int64),
+                    g,
+                    np.ascontiguousarray(tau, dtype=float),
+                    np.ascontiguousarray(eff, dtype=float),
+                    peers_c,
+                    draws.buffer,  # contiguous; the block is its first d1 - d0 days
+                    d1 - d0,
+                    year * t_days + d0,
+                    log_curriculum,
+                    core,
+                    par,
+                )
+            else:
+                skill, engagement, sr, estimate = _days_numpy(
+                    p,
+                    regime,
+                    year,
+                    d0,
+                    noise,
+                    skill,
+                    engagement,
+                    sr,
+                    estimate,
+                    sums,
+                    start_skill,
+                    aptitude,
+                    interest,
+                    interest_est,
+                    draws.diagnostic,
+                    groups,
+                    g,
+                    tau,
+                    eff,
+                    peers,
+                    curriculum,
+                    core,
+                )
+        score = mech.test_score(skill, core, draws.posttest_error, p.test_error_sd)
         frames.append(
             year_table(
-                p, year, regime.name, groups, prior, score, start_skill, skill,
-                sums["engagement"] / t_days, sums["fit"] / t_days, sums["core_time"] / t_days,
-                sums["peer"], sr_start, sr,
+                p,
+                year,
+                regime.name,
+                groups,
+                prior,
+                score,
+                start_skill,
+                skill,
+                sums["engagement"] / t_days,
+                sums["fit"] / t_days,
+                sums["core_time"] / t_days,
+                sums["peer"],
+                sr_start,
+                sr.copy(),  # sr is updated in place next year
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _days_numpy(
+    p: Parameters,
+    regime: Regime,
+    year: int,
+    d0: int,
+    noise_block: np.ndarray,
+    skill: np.ndarray,
+    engagement: np.ndarray,
+    sr: np.ndarray,
+    estimate: np.ndarray,
+    sums: dict[str, np.ndarray],
+    start_skill: np.ndarray,
+    aptitude: np.ndarray,
+    interest: np.ndarray,
+    interest_est: np.ndarray,
+    diag: np.ndarray,
+    groups: np.ndarray,
+    g: int,
+    tau: np.ndarray,
+    eff: np.ndarray,
+    peers: np.ndarray,
+    curriculum: np.ndarray,
+    core: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the days of one block with the shared numpy mechanisms (the Mesa model's order)."""
+    c, n = groups.shape
+    d = p.n_domains
+    t_days = p.n_days
+    lk, ck, pk = learn_kwargs(p, regime), choose_kwargs(p, regime), plan_kwargs(p, regime)
+    rows = np.arange(c)[:, None, None]
+    direct_time = np.broadcast_to(tau[:, None], (c, n))
+    peer_weight = np.ones(peers.shape)
+    for k in range(noise_block.shape[1]):
+        day = d0 + k
+        noise = noise_block[:, k]
+        standard = np.full(d, p.daily_pace * (year * t_days + day))
+        plan = mech.system_plan(estimate, interest_est, groups, g, curriculum, core, standard, **pk)
+        alloc, level = mech.student_choose(
+            plan.allocation,
+            plan.practice_level,
+            skill,
+            interest,
+            sr,
+            noise[..., :d],
+            noise[..., d : 2 * d],
+            **ck,
+        )
+        gmeans, _ = mech.group_mean(alloc, groups, g)
+        group_alloc = np.take_along_axis(gmeans, groups[..., None], axis=-2)
+        out = mech.student_learn(
+            skill,
+            start_skill,
+            aptitude,
+            interest,
+            engagement,
+            sr,
+            alloc,
+            group_alloc,
+            plan.direct_level,
+            level,
+            direct_time,
+            eff,
+            skill[rows, peers],
+            alloc[rows, peers],
+            peer_weight,
+            noise[..., 3 * d],
+            core,
+            **lk,
+        )
+        skill, engagement, sr = out.skill, out.engagement, out.self_regulation
+        sums["engagement"] += engagement
+        sums["fit"] += out.fit
+        sums["core_time"] += out.core_time
+        sums["peer"] += out.peer.sum(axis=-1)
+        estimate = mech.update_estimate(
+            estimate,
+            skill,
+            noise[..., 2 * d : 3 * d],
+            diag,
+            p.daily_pace,
+            p.monitoring_rate,
+            p.diagnostic_noise,
+            p.judgement_bias,
+        )
+    return skill, engagement, sr, estimate
