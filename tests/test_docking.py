@@ -1,0 +1,205 @@
+"""Exact docking of the vectorized engine against the Mesa model (same classroom seeds).
+
+For every regime preset, a blend, a multi-year schedule and non-default parameters:
+
+- the engine's ``"numpy"`` kernel (the shared mechanisms on arrays) reproduces the Mesa model
+  bit for bit;
+- the ``"numba"`` kernel (the compiled transcription) agrees with the Mesa model to
+  ``rtol=1e-12`` (``atol=1e-12`` for quantities that are differences near 0, like ``gain``),
+  and bit for bit with the numpy kernel once group means are summed in student order (the one
+  place where numpy's BLAS product may round differently);
+- results do not depend on the chunk size or on the block size of the daily draws.
+
+The distributional docking on independent seeds, and its power, are in
+``test_docking_distribution.py``.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import toolkit.engine.fast as fast
+from toolkit.engine import simulate_batch
+from toolkit.model import Parameters, classroom_seed, draw_cohort
+from toolkit.model import mechanisms as mech
+from toolkit.model.model import simulate_classroom
+from toolkit.model.shared import STUDENT_COLUMNS
+
+numba_installed = fast._kernel is not None
+needs_numba = pytest.mark.skipif(not numba_installed, reason="numba is not installed")
+
+BASE = {"n_students": 12, "n_days": 40, "peer_ties": 3}
+NINE = tuple(f"d{k}" for k in range(9))  # > 8 domains: numpy's 8-way pairwise sums
+CASES = {
+    "standardized": ("standardized", {}),
+    "individualized": ("individualized", {}),
+    "personalized": ("personalized", {}),
+    "personal": ("personal", {}),
+    "blend": ("blend(personalized, personal, 0.5)", {}),
+    "schedule": (["individualized", "blend(personalized, personal, 0.5)", "personal"], {}),
+    "regroup_30": ("individualized", {"regroup_interval": 30}),
+    "forgetting": ("personal", {"forgetting_rate": 0.01}),
+    "five_groups": ({"base": "personalized", "n_groups": 5}, {}),
+    "capacity_2": ("individualized", {"teacher_capacity": 2.0}),
+    "nine_domains": ("personalized", {"domains": NINE, "core_domains": NINE[:3]}),
+    "no_peers": ("personal", {"peer_ties": 0, "regroup_interval": 20}),
+}
+KEY = ["classroom", "year", "student"]
+
+
+def mesa_table(regime, params, seeds):
+    frames = []
+    for i, s in enumerate(seeds):
+        one = simulate_classroom(regime, params, s)
+        one.insert(0, "classroom", i)
+        frames.append(one)
+    return pd.concat(frames, ignore_index=True)
+
+
+def ordered(df):
+    return df.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+def assert_docked(a, b, rtol=1e-12, atol=1e-12):
+    """Same rows, same labels and integers, floats within rtol (atol for values near 0)."""
+    a, b = ordered(a), ordered(b)
+    assert list(a.columns) == list(b.columns)
+    floats = [c for c in a.columns if a[c].dtype == float]
+    others = [c for c in a.columns if c not in floats]
+    pd.testing.assert_frame_equal(a[others], b[others], check_exact=True)
+    np.testing.assert_allclose(b[floats].to_numpy(), a[floats].to_numpy(), rtol=rtol, atol=atol)
+
+
+def sequential_group_mean(values, groups, n_groups):
+    """mechanisms.group_mean with each group's sum taken in student order (no BLAS)."""
+    v = np.asarray(values, dtype=float)
+    groups = np.asarray(groups)
+    sums = np.zeros((*v.shape[:-2], n_groups, v.shape[-1]))
+    sizes = np.zeros((*v.shape[:-2], n_groups))
+    for i in range(v.shape[-2]):
+        member = groups[..., i, None] == np.arange(n_groups)
+        sums = sums + np.where(member[..., None], v[..., i, None, :], 0.0)
+        sizes = sizes + member
+    return sums / np.maximum(sizes, 1.0)[..., None], sizes.astype(np.int64)
+
+
+_mesa_cache = {}
+
+
+def case(name):
+    """Regime, parameters, seeds and the Mesa table of a case (computed once)."""
+    if name not in _mesa_cache:
+        regime, changes = CASES[name]
+        params = Parameters(**{**BASE, **changes})
+        seeds = [classroom_seed(7, i) for i in range(3)]
+        _mesa_cache[name] = (regime, params, seeds, mesa_table(regime, params, seeds))
+    return _mesa_cache[name]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_numpy_kernel_is_the_mesa_model_bit_for_bit(name):
+    regime, params, seeds, mesa = case(name)
+    engine = simulate_batch(regime, params, seeds, kernel="numpy")
+    pd.testing.assert_frame_equal(ordered(engine), ordered(mesa), check_exact=True)
+
+
+# every case but nine domains, whose kernel would be compiled anew (about 7 s) for the tuple
+# length of 9; the 8-way pairwise sums it needs are checked in test_pairwise_sum_is_numpys
+NUMBA_CASES = [name for name in CASES if name != "nine_domains"]
+
+
+@needs_numba
+@pytest.mark.parametrize("name", NUMBA_CASES)
+def test_numba_kernel_docks_with_the_mesa_model(name):
+    regime, params, seeds, mesa = case(name)
+    engine = simulate_batch(regime, params, seeds, kernel="numba")
+    assert_docked(mesa, engine)
+
+
+@needs_numba
+@pytest.mark.parametrize("name", ["standardized", "personal", "schedule", "no_peers"])
+def test_numba_kernel_is_an_exact_transcription(name, monkeypatch):
+    """With group sums in student order in both, the two kernels agree bit for bit."""
+    regime, params, seeds, _ = case(name)
+    fast_table = simulate_batch(regime, params, seeds, kernel="numba")
+    monkeypatch.setattr(mech, "group_mean", sequential_group_mean)
+    numpy_table = simulate_batch(regime, params, seeds, kernel="numpy")
+    pd.testing.assert_frame_equal(ordered(fast_table), ordered(numpy_table), check_exact=True)
+
+
+@needs_numba
+def test_pairwise_sum_is_numpys():
+    """The kernel's sums over domains round exactly as ndarray.sum does, for any length."""
+    from toolkit.engine.kernel import _psum
+
+    rng = np.random.default_rng(3)
+    for n in range(1, 129):  # the kernel supports up to 128 domains
+        a = rng.standard_normal(n) * 10.0 ** rng.integers(-8, 8, n)
+        assert _psum(a, n) == a.sum(), n
+
+
+@pytest.mark.parametrize("kernel", [pytest.param("numba", marks=needs_numba), "numpy"])
+def test_results_do_not_depend_on_chunk_or_block_size(kernel, monkeypatch):
+    params = Parameters(n_students=9, n_days=25, peer_ties=2, regroup_interval=7)
+    seeds = [classroom_seed(11, i) for i in range(7)]
+    schedule = ["individualized", "personal"]
+    ref = simulate_batch(schedule, params, seeds, chunk_size=256, kernel=kernel)
+    for chunk in (1, 2, 5):
+        other = simulate_batch(schedule, params, seeds, chunk_size=chunk, kernel=kernel)
+        pd.testing.assert_frame_equal(ordered(other), ordered(ref), check_exact=True)
+    monkeypatch.setattr(fast, "NOISE_BLOCK_BYTES", 1)  # one day of draws at a time
+    one_day = simulate_batch(schedule, params, seeds, chunk_size=3, kernel=kernel)
+    pd.testing.assert_frame_equal(ordered(one_day), ordered(ref), check_exact=True)
+
+
+def test_classroom_numbers_follow_the_seeds_not_the_batch():
+    params = Parameters(n_students=8, n_days=10, peer_ties=2)
+    seeds = [classroom_seed(5, i) for i in range(6)]
+    whole = simulate_batch("personal", params, seeds, chunk_size=4)
+    part = simulate_batch("personal", params, seeds[3:5])
+    mine = whole[whole.classroom.isin([3, 4])].reset_index(drop=True)
+    part["classroom"] += 3
+    pd.testing.assert_frame_equal(mine, part, check_exact=True)
+
+
+def test_output_columns_and_runner_call():
+    params = Parameters(n_students=6, n_days=8, peer_ties=2)
+    seeds = [classroom_seed(3, i) for i in range(5)]
+    done = []
+    df = simulate_batch(
+        ["standardized", "personal"], params, seeds, n_years=3, chunk_size=2, progress=done.append
+    )
+    skills = [f"skill_{d}" for d in params.domains]
+    gains = [f"gain_{d}" for d in params.domains]
+    assert list(df.columns) == ["classroom", *STUDENT_COLUMNS, *skills, *gains]
+    assert done == [2, 2, 1]
+    assert len(df) == 5 * 6 * 3
+    assert df.groupby("year").regime.first().tolist() == ["standardized", "personal", "personal"]
+    assert simulate_batch("personal", params, []).empty
+
+
+def test_given_cohorts_match_the_mesa_model():
+    params = Parameters(n_students=10, n_days=20, peer_ties=3)
+    seeds = [classroom_seed(4, i) for i in range(2)]
+    cohorts = [draw_cohort(params, classroom_seed(99, i)) for i in range(2)]
+    engine = simulate_batch("individualized", params, seeds, cohorts=cohorts, kernel="numpy")
+    from toolkit.model import ClassroomModel
+
+    for i, (s, c) in enumerate(zip(seeds, cohorts, strict=True)):
+        m = ClassroomModel("individualized", params, rng=s, cohort=c, collect=False)
+        m.run()
+        mine = engine[engine.classroom == i].drop(columns="classroom").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, m.student_table(), check_exact=True)
+    if numba_installed:
+        assert_docked(engine, simulate_batch("individualized", params, seeds, cohorts=cohorts))
+
+
+def test_bad_arguments():
+    params = Parameters(n_students=6, n_days=3, peer_ties=2)
+    seeds = [classroom_seed(1, 0)]
+    with pytest.raises(ValueError, match="chunk_size"):
+        simulate_batch("personal", params, seeds, chunk_size=0)
+    with pytest.raises(ValueError, match="kernel"):
+        simulate_batch("personal", params, seeds, kernel="cuda")
+    with pytest.raises(ValueError, match="cohorts"):
+        simulate_batch("personal", params, seeds, cohorts=[])
