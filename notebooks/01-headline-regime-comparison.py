@@ -23,7 +23,7 @@
 # profiles, and to the students at the tails?
 #
 # **Design.** The headline study (`simulations/headline.toml`): the same simulated classrooms
-# of 25 students are run for one year under each of the four regimes, with the same students
+# of 21 students are run for one year under each of the four regimes, with the same students
 # and the same random numbers (common random numbers), so every difference between regimes is
 # a paired difference within a classroom. The classroom is the unit of replication; intervals
 # are 95% t intervals over classrooms.
@@ -94,10 +94,11 @@ params.loc[
 
 # %% [markdown]
 # One classroom, one regime, is a Mesa model. Here is a personal-regime class two months into
-# the year: students sit with their instructional group (the system forms interest groups), each
-# coloured by the domain they spend most time on today, sized by their core skill, with lines
-# to the peers they learn from. Under the personal regime, students follow their own
-# interests, so the class works across all four domains, tested or not.
+# the year: students sit with their instructional group (interest groups, formed under this
+# regime from the students' own interests), each coloured by the domain they spend most time on
+# today, sized by their core skill, with lines to the peers they learn from. Under the personal
+# regime, students follow their own interests, so the class works across all four domains,
+# tested or not.
 
 # %%
 view = ClassroomView(regime="personal", seed=7)
@@ -157,10 +158,14 @@ print(
 # ## What the test sees, and what it does not
 #
 # The test first. Adapting the level of work to each student (individualized and personalized
-# regimes) raises test scores over standardized teaching, mostly by fitting work to students'
-# levels; the effect lands inside the range published for within-class grouping and mastery
-# learning (section 10 of `docs/odd.md`). The personal regime, in which learners choose their
-# own work, scores close to standardized teaching on the test.
+# regimes) raises test scores over standardized teaching, by about 0.2 and 0.26 SD; the effects
+# land inside the range published for within-class grouping and mastery learning (section 10 of
+# `docs/odd.md`). Part of each effect comes from fitting work to students' levels and part from
+# more time on the tested core, to which both regimes move students' plans (a variant of each
+# that fits the level but keeps the standard curriculum's core time gains about two thirds of
+# the individualized effect and half of the personalized one). The personal regime, in which
+# learners choose their own work, scores a little above standardized teaching on the test (about
+# 0.08 SD) and well below the other two adaptive regimes.
 
 # %%
 with chart_style():
@@ -170,11 +175,13 @@ plot_metric(result.summary, "total_learning", ax=axes[1], difference=True)
 plt.show()
 
 # %% [markdown]
-# The right panel is what the test does not see: total learning across all four domains,
-# tested or not. Every regime that adapts the work to the student learns more in total than
-# standardized teaching, and the personal regime's gap to the others on the test comes from
-# where its students spend their time (less of it on the tested core) and from novice
-# self-regulators choosing work less well, not from learning less.
+# The right panel is what the test does not see: total learning across all four domains, tested
+# or not. Every regime that adapts the work to the student learns more in total than
+# standardized teaching, by about a quarter to two fifths. The personal regime learns less in
+# total than the other two adaptive regimes, and its gap to them on the test comes mainly from
+# two things: where its students spend their time (half of it on the tested core, against about
+# 61% and 64%) and novice self-regulators choosing work less well, which costs learning tested
+# or not (notebook 02 shows the gap in total learning closing as self-regulation rises).
 
 # %%
 s = result.summary.set_index(["metric", "arm"])
@@ -208,9 +215,10 @@ plt.show()
 # %% [markdown]
 # Who gains? Students are placed in quintiles of their prior test score (the same students in
 # every regime). Standardized teaching is pitched at the middle of the class: it serves the
-# middle quintiles and fails both tails, where the work is too hard or too easy. Even the
-# personal regime, below standardized teaching on average, does better than it in the lowest
-# and the highest quintile.
+# middle quintiles and fails both tails, where the work is too hard or too easy. Every other
+# regime gains on it most at the tails: the personal regime, only slightly ahead of standardized
+# teaching in the middle quintiles (about 0.04 to 0.06 SD of core gain), is ahead by about 0.15
+# SD in the lowest quintile and 0.18 SD in the highest.
 
 # %%
 plot_tails(result.tails)
@@ -221,11 +229,15 @@ plt.show()
 #
 # The last question is whether regimes make students more alike or more different in *what*
 # they are good at. Tailoring to strengths (personalized) makes students' skill profiles most
-# different from one another and raises most the share who excel in at least one domain;
-# following interests (personal) spreads students' strongest domains evenly over all four
-# domains, tested or not. Remediation of deficits (individualized) concentrates time on the
-# tested core and leaves profiles about as alike as standardized teaching does, though more
-# students excel in a core domain.
+# different from one another and raises most the share who excel in at least one domain (from
+# about a fifth under standardized teaching to two fifths), while tilting students' strongest
+# domains towards the tested core, on which it spends most time (section 10 of `docs/odd.md`
+# says why). Following interests (personal) comes second on both counts and keeps students'
+# strongest domains spread evenly over all four domains, tested or not, as standardized
+# teaching, with about half of its time on the core, also does. Remediation of deficits
+# (individualized) concentrates time on the tested core and leaves profiles about as alike as
+# standardized teaching does, though more students excel somewhere (about 28% against 22%), in
+# tested and untested domains alike.
 
 # %%
 with chart_style():
@@ -239,20 +251,24 @@ plt.show()
 #
 # With default parameters, one school year and the same students:
 #
-# - **On the test**, individualized and personalized teaching beat standardized teaching by a
-#   medium effect (Kraft's 2020 benchmarks), and personal learning does about as well as
-#   standardized teaching, slightly below it.
+# - **On the test**, personalized teaching beats standardized teaching by a large effect (about
+#   0.26 SD) and individualized teaching by one at the border between medium and large (about
+#   0.2 SD; Kraft's 2020 benchmarks). Personal learning scores a little above standardized
+#   teaching (about 0.08 SD, a medium effect on the same benchmarks) and well below the other two.
 # - **Beyond the test**, every adaptive regime produces far more total learning than
 #   standardized teaching; the personal regime has the most engaged students and is the only one
-#   in which self-regulation grows markedly, an investment the one-year test does not reward
-#   (notebook 04 follows it over several years).
-# - **Spread** barely moves; the Matthew effect falls under individualized teaching (remediation
-#   helps low achievers most) and rises under personalized teaching (strengths compound).
+#   in which self-regulation grows markedly, an investment of which a one-year test shows only a
+#   small part (notebook 04 follows it over several years).
+# - **Spread** moves little: the SD of test scores falls slightly under individualized teaching
+#   and rises slightly under personalized and personal learning (by about 0.04 SD either way).
+#   The Matthew effect reverses under individualized teaching (gains fall with prior score, a
+#   correlation of about -0.2: remediation helps low achievers most) and rises a little under
+#   personalized teaching (strengths compound).
 # - **Diversity of profiles** rises most under personalized teaching (profiles most unlike each
-#   other, most students excelling somewhere), then under personal learning (strengths spread
-#   evenly across the domains).
+#   other, most students excelling somewhere), then under personal learning, whose students'
+#   strongest domains stay spread evenly across all four domains.
 # - **Tails**: standardized teaching serves the middle and fails both tails; every other regime
-#   does better than it for the lowest and the highest achievers.
+#   does better than it for the lowest and the highest achievers, and gains on it most there.
 #
 # Each of these is an outcome of the mechanisms, not of the regime definitions, and each can
 # change sign under other parameters: notebook 02 takes the mechanisms one at a time.

@@ -115,16 +115,18 @@ spec, result = run_sweep("teacher-capacity")
 show_sweep(spec, result)
 
 # %% [markdown]
-# Standardized teaching does not gain from more capacity at all: for a whole class taught at
-# one level, more whole-class instruction is worth about as much as the independent practice it
-# replaces, and beyond a capacity of 1 the one group is already taught all lesson long.
-# Personalized teaching hardly moves either. Individualized teaching, which adapts ability
-# groups and the level of work to prior scores, gains most on the test and overtakes
-# personalized teaching a little above the default capacity. The personal regime, below
-# standardized teaching on the test at default capacity, catches up with it at roughly one
-# teacher teaching all lesson long (twice the default), and with about three times the default
-# it learns the most in total: extra adults make self-directed work better supported, not less
-# autonomous.
+# Standardized teaching hardly gains from more capacity: for a whole class taught at one level,
+# more whole-class instruction is worth little more than the independent practice it replaces
+# (about 0.01 SD on the test from a quarter of a teacher to a whole one), and beyond a capacity
+# of 1 the one group is already taught all lesson long. Personalized teaching hardly moves
+# either. The personal regime gains most on the test, from about 0.08 to 0.24 SD over
+# standardized teaching across the range, then individualized teaching, which adapts ability
+# groups and the level of work to prior scores, from about 0.19 to 0.29 SD. Individualized
+# teaching overtakes personalized teaching in total learning at about two and a half times the
+# default capacity, but on the test only at about six times. The personal regime, ahead of
+# standardized teaching on the test at every capacity, stays behind the other two on the test
+# across the range, but with about three times the default capacity it learns the most in
+# total: extra adults make self-directed work better supported, not less autonomous.
 #
 # ## 2. Diagnostic noise
 #
@@ -141,12 +143,16 @@ show_sweep(spec, result)
 # %% [markdown]
 # The cost of a noisy picture falls almost entirely on the regimes that act on it.
 # Individualized teaching, which places students in ability groups and sets their level from
-# the picture, loses most of its advantage on the test as noise grows past about one SD, and
-# falls below personalized teaching already near the default noise. Personalized teaching loses
-# less, because it groups by interest and gives students some say over their level. The
-# personal regime does not move: the learner's own sense of their level does not depend on the
-# system's records. With a very noisy picture, individualized teaching yields less total
-# learning than standardized teaching.
+# the picture, loses most of its advantage on the test as noise grows past about one SD (from
+# about 0.2 SD at the default to 0.03 SD at four times the default noise); it is behind
+# personalized teaching on the test at every noise level, and further behind the noisier the
+# picture. Personalized teaching loses less, because it groups by interest and gives students
+# some say over their level. The personal regime does not move: the learner's own sense of
+# their level does not depend on the system's records. So with a noisy enough picture it
+# overtakes the regimes that rely on one: individualized teaching in total learning from about
+# 0.6 SD of noise and on the test from about 1.2 SD, personalized teaching in total learning
+# from about 1 SD. With a very noisy picture (above about 1.3 SD), individualized teaching
+# yields less total learning than standardized teaching.
 #
 # ## 3. Self-regulation
 #
@@ -161,13 +167,15 @@ show_sweep(spec, result)
 
 # %% [markdown]
 # This is the mechanism behind the personal regime's headline result. With novice
-# self-regulators it trails standardized teaching on the test and the adaptive regimes in total
-# learning; as starting self-regulation rises it catches up with standardized teaching on the
-# test around a class average of one half, and overtakes individualized and then personalized
-# teaching in total learning. The other regimes hardly move, because they leave students little
-# to decide. *Autonomy alone does not ensure quality learning*, but the same autonomy pays for
-# students who can use it, which is why scaffolding self-regulation over several years matters
-# (notebook 04).
+# self-regulators it is only slightly ahead of standardized teaching on the test (about 0.08 SD
+# at the default, and level with it at a class average of 0.1) and trails the other adaptive
+# regimes in total learning; as starting self-regulation rises its lead on the test grows (to
+# about 0.18 SD at 0.8, still behind individualized and personalized teaching), and it
+# overtakes individualized teaching in total learning around a class average of one half and
+# personalized teaching a little above it (about 0.58). The other regimes hardly move, because
+# they leave students little to decide. *Autonomy alone does not ensure quality learning*, but
+# the same autonomy pays for students who can use it, which is why scaffolding self-regulation
+# over several years matters (notebook 04).
 #
 # ## 4. Peer learning
 #
@@ -185,8 +193,10 @@ show_sweep(spec, result)
 # Stronger peer learning lifts every regime and keeps their order on the test; the advantage
 # of individualized and personalized teaching over standardized teaching grows with it. It
 # also changes the shape of the outcomes, which the two panels above do not show: peers are
-# ahead mainly of low achievers, so stronger peer learning narrows the spread and turns the
-# Matthew effect (the correlation of gain with prior score) negative in every regime:
+# ahead mainly of low achievers, so stronger peer learning narrows the spread and lowers the
+# Matthew effect (the correlation of gain with prior score) in every regime, to below zero in
+# all of them at the strongest peer learning swept (under individualized teaching it is
+# negative throughout):
 
 # %%
 s = result.summary
@@ -201,18 +211,22 @@ table.round(3)
 # - The **test advantage of individualized teaching** rests on an accurate picture of each
 #   student: with noisy diagnosis it shrinks towards nothing, and its total learning can fall
 #   below standardized teaching. It grows with teacher capacity and with peer learning.
-# - The **personal regime's deficit on the test** is a matter of self-regulation and support:
-#   it closes with a class of moderately self-regulated learners or with about twice the default
-#   teacher capacity, and with a little more of either the personal regime leads in total
-#   learning.
+# - The **personal regime's place** is a matter of self-regulation and support: it is ahead of
+#   standardized teaching on the test in every sweep (only level with it in the least
+#   self-regulated classes), and its lead grows with self-regulation and with teacher capacity,
+#   though within the ranges swept it stays behind personalized teaching on the test. In total
+#   learning it leads every regime with a class of moderately self-regulated learners (a class
+#   average above about 0.6) or with about three times the default teacher capacity. It is the
+#   one adaptive regime that a noisy picture of the learner does not harm.
 # - **Standardized teaching** is the most robust regime and the one with least to gain: it does
-#   not use the system's picture of students, gives them little to decide, and gains nothing
-#   from more adults in the room.
+#   not use the system's picture of students, gives them little to decide, and gains almost
+#   nothing from more adults in the room.
 # - **Peers** help everyone and narrow the spread, but do not reorder the regimes.
 #
 # These are one-at-a-time sweeps around the defaults; the parameters interact (for example,
-# self-regulation matters more when there is less direct instruction), and the global
-# sensitivity analysis study looks at them together.
+# self-regulation matters more when there is less direct instruction); only a global
+# sensitivity analysis, which varies them together, can say how far the conclusions hold away
+# from the defaults.
 
 # %%
 plt.close("all")
