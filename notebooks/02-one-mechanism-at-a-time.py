@@ -223,8 +223,7 @@ table.round(3)
 #   nothing from more adults in the room.
 # - **Peers** help everyone and narrow the spread. They keep the regimes' order on the test; in
 #   total learning, individualized teaching overtakes personalized teaching only above about
-#   three times the default peer learning (ability groups then give low achievers more to learn
-#   from in their own group's work).
+#   three times the default peer learning.
 #
 # These are one-at-a-time sweeps around the defaults; the parameters interact (for example,
 # self-regulation matters more when there is less direct instruction); only a global
