@@ -4,9 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
+import pytest
 
-from toolkit.model import Parameters  # noqa: E402
+from toolkit.model import Parameters
 
 
 @pytest.fixture

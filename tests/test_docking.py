@@ -25,7 +25,7 @@ from toolkit.model import mechanisms as mech
 from toolkit.model.model import simulate_classroom
 from toolkit.model.shared import STUDENT_COLUMNS
 
-numba_installed = fast._kernel is not None
+numba_installed = fast._load_kernel() is not None
 needs_numba = pytest.mark.skipif(not numba_installed, reason="numba is not installed")
 
 BASE = {"n_students": 12, "n_days": 40, "peer_ties": 3}

@@ -18,8 +18,9 @@ The school days run in one of two kernels:
     the Mesa model's activation: it reproduces the Mesa model bit for bit.
 ``"numba"``
     :func:`toolkit.engine.kernel.run_days`, a compiled transcription of the same functions that
-    keeps their order of floating-point operations; about 10 times faster (see
-    ``benchmarks/README.md``) and equal to the other two to ``rtol=1e-12``.
+    keeps their order of floating-point operations; about 7 times faster on the days and 3.5
+    times end to end, where drawing the random numbers takes a third of the time (see
+    ``benchmarks/README.md``), and equal to the other two to ``rtol=1e-12``.
 
 ``"auto"`` (the default) takes numba when it is installed. The docking tests
 (``tests/test_docking*.py``) check all three against each other, exactly on the same seeds and in
@@ -57,10 +58,22 @@ from toolkit.model.shared import (
     year_table,
 )
 
-try:  # the compiled kernel is optional: without numba the engine runs the numpy kernel
-    from toolkit.engine import kernel as _kernel
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    _kernel = None
+_kernel = None  # toolkit.engine.kernel, imported on first use (importing numba takes ~1 s)
+_kernel_tried = False
+
+
+def _load_kernel():
+    """Return the compiled kernel module, or None where numba is not installed."""
+    global _kernel, _kernel_tried
+    if not _kernel_tried:
+        _kernel_tried = True
+        try:
+            from toolkit.engine import kernel
+        except ImportError:  # pragma: no cover - exercised only where numba is missing
+            kernel = None
+        _kernel = kernel
+    return _kernel
+
 
 __all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_batch"]
 
@@ -147,7 +160,7 @@ def _resolve_kernel(kernel: str, params: Parameters) -> bool:
         raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
     if kernel == "numpy":
         return False
-    if _kernel is None:
+    if _load_kernel() is None:
         if kernel == "numba":
             raise ImportError("kernel='numba' needs the numba package; install it or use 'numpy'.")
         return False

@@ -9,17 +9,21 @@ fancy-index gathers and temporaries rather than arithmetic (see ``benchmarks/REA
 
 It is a transcription, not a second model: every expression keeps the operands and the order
 of floating-point operations of the numpy function it transcribes (named in the comments), sums
-over domains follow numpy's pairwise summation (:func:`_psum`), and ``exp``/``log`` are the
-same C library functions numpy calls. The docking tests (``tests/test_docking*.py``) check that
-it reproduces the Mesa model and the ``"numpy"`` kernel to ``rtol=1e-12`` (in practice bit for
-bit, except that numpy computes group means with a BLAS product whose summation order over a
-group's members may differ from the plain loop here by rounding) for every regime preset,
-blends, multi-year schedules and non-default parameters.
+over domains follow numpy's pairwise summation (:func:`_psum`), and ``exp`` is the C library's,
+which gave numpy's float64 results on the project's AVX2 machine (two million values compared;
+where numpy uses its own AVX-512 ``exp`` the two may differ in the last bit). The
+docking tests (``tests/test_docking*.py``) check that it reproduces the Mesa model and the
+``"numpy"`` kernel to ``rtol=1e-12`` for every regime preset, a blend, multi-year schedules and
+non-default parameters, and bit for bit the ``"numpy"`` kernel whose group means are summed in
+student order: numpy computes group means with a BLAS product, whose summation order over a
+group's members may round differently from the plain loop here.
 
-Two shortcuts give identical numbers and save most ``exp`` calls: the peer term
+Three shortcuts give identical numbers and save ``exp`` calls: the peer term
 :math:`g^+ e^{-g^+/\gamma}` is 0 whenever the peer is not ahead, so ``exp`` is only evaluated for
-peers ahead; and when the regime adapts neither the level nor lets the learner set it, the
-direct-instruction and practice levels are the same number, so their fit is computed once.
+peers ahead; when the regime adapts neither the level nor lets the learner set it, the
+direct-instruction and practice levels are the same number, so their fit is computed once; and
+without remediation or tailoring the system's time shares are the curriculum's for everyone and
+every day, so they are computed once.
 """
 
 from __future__ import annotations
