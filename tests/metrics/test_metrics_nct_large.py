@@ -25,10 +25,12 @@ def test_large_dof_matches_r(case):
 def test_compare_groups_on_survey_sized_data():
     rng = np.random.default_rng(0)
     n = 1400
-    df = pd.DataFrame({
-        "group": ["a"] * n + ["b"] * n,
-        "y": np.r_[rng.normal(0, 1, n), rng.normal(0.19, 1, n)],
-    })
+    df = pd.DataFrame(
+        {
+            "group": ["a"] * n + ["b"] * n,
+            "y": np.r_[rng.normal(0, 1, n), rng.normal(0.19, 1, n)],
+        }
+    )
     res = compare_groups(df, "y", "group", reference="a")
     row = res.iloc[0]
     assert np.isfinite([row.d_ci_low, row.d_ci_high, row.g_ci_low, row.g_ci_high]).all()
