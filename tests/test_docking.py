@@ -203,3 +203,46 @@ def test_bad_arguments():
         simulate_batch("personal", params, seeds, kernel="cuda")
     with pytest.raises(ValueError, match="cohorts"):
         simulate_batch("personal", params, seeds, cohorts=[])
+
+
+@pytest.mark.parametrize("kernel", [pytest.param("numba", marks=needs_numba), "numpy"])
+def test_arms_in_one_call_equal_one_call_per_arm(kernel, monkeypatch):
+    """Drawing the shared randomness once for all arms gives each arm its own numbers exactly."""
+    params = Parameters(n_students=9, n_days=25, peer_ties=2, regroup_interval=7)
+    seeds = [classroom_seed(13, i) for i in range(5)]
+    arms = {
+        "pers": "personal",
+        "std": "standardized",
+        "sched": ["individualized", "blend(personalized, personal, 0.5)"],
+        "ind5": {"base": "individualized", "n_groups": 5},
+    }
+    monkeypatch.setattr(fast, "NOISE_BLOCK_BYTES", 9 * 13 * 8 * 2 * 4)  # blocks of 4 days
+    done = []
+    together = fast.simulate_arms(
+        arms, params, seeds, n_years=2, chunk_size=2, progress=done.append, kernel=kernel
+    )
+    assert done == [2, 2, 1]
+    assert list(together.arm.cat.categories) == list(arms)
+    assert list(together.columns[:2]) == ["arm", "classroom"]
+    for name, regime in arms.items():
+        alone = simulate_batch(regime, params, seeds, n_years=2, kernel=kernel)
+        mine = together[together.arm == name].drop(columns="arm")
+        pd.testing.assert_frame_equal(ordered(mine), ordered(alone), check_exact=True)
+
+
+def test_arms_with_given_cohorts_and_bad_arms():
+    params = Parameters(n_students=6, n_days=5, peer_ties=2)
+    seeds = [classroom_seed(2, i) for i in range(2)]
+    cohorts = [draw_cohort(params, classroom_seed(98, i)) for i in range(2)]
+    both = fast.simulate_arms(
+        {"a": "personal", "b": "individualized"}, params, seeds, cohorts=cohorts
+    )
+    alone = simulate_batch("individualized", params, seeds, cohorts=cohorts)
+    mine = both[both.arm == "b"].drop(columns="arm").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    with pytest.raises(ValueError, match="same number of school years"):
+        fast.simulate_arms({"a": "personal", "b": ["personal", "standardized"]}, params, seeds)
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        fast.simulate_arms({}, params, seeds)
+    with pytest.raises(ValueError, match="chunk_size"):
+        fast.simulate_arms({"a": "personal"}, params, seeds, chunk_size=0)

@@ -1,12 +1,15 @@
 """The vectorized engine: many classrooms at once, on arrays, with the Mesa model's mechanisms.
 
 :func:`simulate_batch` steps ``C`` classrooms of ``N`` students in ``D`` domains as arrays of
-shape ``(C, N, D)``. Everything that happens once a year (the students, the prior test, the
-system's first picture of each learner, groups, the peer network, the final test) calls the
-very functions the Mesa model calls (:mod:`toolkit.model.mechanisms`, :mod:`toolkit.model.shared`)
-on the whole chunk of classrooms, and every random number comes from the same per-classroom
-streams (:mod:`toolkit.model.cohort`), so classroom ``i`` sees the same students and the same
-daily shocks in both implementations.
+shape ``(C, N, D)``; :func:`simulate_arms` does the same for several regimes (arms) on the same
+classrooms, drawing their random numbers once for all arms.
+
+Everything that happens once a year (the students, the prior test, the system's first picture
+of each learner, groups, the peer network, the final test) calls the very functions the Mesa
+model calls (:mod:`toolkit.model.mechanisms`, :mod:`toolkit.model.shared`) on the whole chunk
+of classrooms, and every random number comes from the same per-classroom streams
+(:mod:`toolkit.model.cohort`), so classroom ``i`` sees the same students and the same daily
+shocks in both implementations.
 
 The school days run in one of two kernels:
 
@@ -37,7 +40,7 @@ the chunk size (nor on the block size).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +78,7 @@ def _load_kernel():
     return _kernel
 
 
-__all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_batch"]
+__all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_arms", "simulate_batch"]
 
 #: Kernels of the school days (see the module docstring).
 KERNELS = ("auto", "numba", "numpy")
@@ -132,6 +135,98 @@ def simulate_batch(
     >>> df.shape[0], int(df.classroom.max())
     (30, 2)
     """
+    schedule = resolve_schedule(regime, n_years)
+    df = _run([schedule], params, seeds, cohorts, chunk_size, progress, kernel)[0]
+    return df
+
+
+def simulate_arms(
+    arms: Mapping[str, RegimeSpec | Sequence[RegimeSpec]],
+    params: Parameters,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    n_years: int | None = None,
+    cohorts: Sequence[Cohort] | None = None,
+    chunk_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+    kernel: str = "auto",
+) -> pd.DataFrame:
+    """Simulate the same classrooms under several regimes (arms), drawing their randomness once.
+
+    A paired comparison runs every arm on the same classrooms: the same students and the same
+    random streams (common random numbers). Everything drawn from a classroom's seed (the
+    students, each year's test errors, diagnostic and network draws, and the day-by-day
+    shocks, which are most of the cost of drawing) is drawn once per chunk and given to every
+    arm, so the result equals ``simulate_batch(arm, ...)`` per arm, bit for bit, and costs less
+    than that: with four arms the random numbers are drawn once instead of four times.
+
+    Parameters
+    ----------
+    arms : mapping of str to regime spec or list of specs
+        Arm name to regime (or per-year schedule), as for :func:`simulate_batch`. Every arm
+        must run the same number of school years.
+    params : Parameters
+        Shared by every arm (arms that differ in parameters draw different students).
+    seeds : sequence of SeedSequence
+        One per classroom.
+    n_years : int, optional
+        School years (default: the length of the arms' schedules, else 1).
+    cohorts : sequence of Cohort, optional
+        Starting students per classroom instead of drawing them from the seeds.
+    chunk_size : int
+        Classrooms simulated together (all arms at once). Results do not depend on it.
+    progress : callable, optional
+        Called with the number of classrooms finished (in every arm) after each chunk.
+    kernel : {"auto", "numba", "numpy"}
+        As for :func:`simulate_batch`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The student table of :func:`simulate_batch` with a leading ``arm`` column (the arm
+        names, in the order given) and then ``classroom``.
+
+    Examples
+    --------
+    >>> from toolkit.model import classroom_seed
+    >>> p = Parameters(n_students=10, n_days=5)
+    >>> seeds = [classroom_seed(1, i) for i in range(3)]
+    >>> df = simulate_arms({"std": "standardized", "pers": "personal"}, p, seeds)
+    >>> df.groupby("arm", observed=True).size().to_dict()
+    {'std': 30, 'pers': 30}
+    >>> alone = simulate_batch("personal", p, seeds)
+    >>> bool((df[df.arm == "pers"].drop(columns="arm").reset_index(drop=True) == alone).all().all())
+    True
+    """
+    if not isinstance(arms, Mapping) or not arms:
+        raise ValueError("arms must be a non-empty mapping of arm name to regime.")
+    names = list(arms)
+    schedules = [resolve_schedule(arms[k], n_years, f"arm {k!r}") for k in names]
+    lengths = {k: len(s) for k, s in zip(names, schedules, strict=True)}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            f"arms: every arm must run the same number of school years, got {lengths}; "
+            "pass n_years or give every schedule the same length."
+        )
+    frames = _run(schedules, params, seeds, cohorts, chunk_size, progress, kernel)
+    for name, df in zip(names, frames, strict=True):
+        df.insert(0, "arm", name)
+    df = pd.concat(frames, ignore_index=True)
+    if len(df):
+        df["arm"] = pd.Categorical(df["arm"], categories=names)
+    return df
+
+
+def _run(
+    schedules: list[list[Regime]],
+    params: Parameters,
+    seeds: Sequence[np.random.SeedSequence],
+    cohorts: Sequence[Cohort] | None,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    kernel: str,
+) -> list[pd.DataFrame]:
+    """Run every schedule on every seed, chunk by chunk; one student table per schedule."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
     if cohorts is not None and len(cohorts) != len(seeds):
@@ -139,19 +234,20 @@ def simulate_batch(
             f"cohorts: got {len(cohorts)} cohorts for {len(seeds)} seeds; expected one each."
         )
     use_numba = _resolve_kernel(kernel, params)
-    schedule = resolve_schedule(regime, n_years)
-    frames = []
+    frames: list[list[pd.DataFrame]] = [[] for _ in schedules]
     for start in range(0, len(seeds), chunk_size):
         chunk = list(seeds[start : start + chunk_size])
         chunk_cohorts = None if cohorts is None else list(cohorts[start : start + chunk_size])
-        df = _simulate_chunk(schedule, params, chunk, chunk_cohorts, use_numba)
-        df["classroom"] += start
-        frames.append(df)
+        for arm_frames, df in zip(
+            frames,
+            _simulate_chunk(schedules, params, chunk, chunk_cohorts, use_numba),
+            strict=True,
+        ):
+            df["classroom"] += start
+            arm_frames.append(df)
         if progress is not None:
             progress(len(chunk))
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    return [pd.concat(f, ignore_index=True) if f else pd.DataFrame() for f in frames]
 
 
 def _resolve_kernel(kernel: str, params: Parameters) -> bool:
@@ -249,13 +345,30 @@ def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
     return np.array([float(values[k]) for k in _kernel.PAR_NAMES])
 
 
+@dataclass
+class _ArmState:
+    """What one arm carries from day to day and year to year within a chunk."""
+
+    schedule: list[Regime]
+    skill: np.ndarray
+    engagement: np.ndarray
+    sr: np.ndarray
+    frames: list[pd.DataFrame]
+
+
 def _simulate_chunk(
-    schedule: list[Regime],
+    schedules: list[list[Regime]],
     params: Parameters,
     seeds: list,
     cohorts: list[Cohort] | None,
     use_numba: bool,
-) -> pd.DataFrame:
+) -> list[pd.DataFrame]:
+    """Simulate one chunk of classrooms under every schedule; one student table per schedule.
+
+    The arms share everything drawn from the seeds (the students, each year's draws, the daily
+    blocks), which are drawn once and reused: each arm gets exactly the numbers it would get
+    alone, so the result equals one call per arm.
+    """
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
     c = len(seeds)
@@ -267,23 +380,145 @@ def _simulate_chunk(
             f"cohorts: skills have shape {cohort.skill.shape[1:]}, but the parameters say "
             f"n_students = {n} and {d} domains."
         )
-    skill = np.ascontiguousarray(cohort.skill)
     aptitude = np.ascontiguousarray(cohort.aptitude)
     interest = np.ascontiguousarray(cohort.interest)
-    sr = np.ascontiguousarray(cohort.self_regulation)
-    engagement = np.full((c, n), initial_engagement(p))
     core = np.array(p.core_mask)
     curriculum = curriculum_weights(p)
     log_curriculum = tuple(float(x) for x in np.log(curriculum))  # a tuple: see kernel
-    frames = []
-    for year, regime in enumerate(schedule):
+    arms = [
+        _ArmState(
+            schedule,
+            np.array(cohort.skill, dtype=float, order="C"),
+            np.full((c, n), initial_engagement(p)),
+            np.array(cohort.self_regulation, dtype=float, order="C"),
+            [],
+        )
+        for schedule in schedules
+    ]
+    for year in range(len(schedules[0])):
         draws = _YearDraws.draw(p, seeds, year)
+        years = [_ArmYear.start(arm, year, p, draws, interest, core, use_numba) for arm in arms]
+        for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
+            noise = draws.daily_block(d1 - d0)
+            for arm, ay in zip(arms, years, strict=True):
+                if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
+                    ay.groups, ay.tau, ay.eff = ay.form(ay.estimate)
+                if use_numba:
+                    ay.estimate = np.ascontiguousarray(ay.estimate)
+                    _kernel.run_days(
+                        arm.skill,
+                        arm.engagement,
+                        arm.sr,
+                        ay.estimate,
+                        ay.sums["engagement"],
+                        ay.sums["fit"],
+                        ay.sums["core_time"],
+                        ay.sums["peer"],
+                        ay.start_skill,
+                        aptitude,
+                        interest,
+                        np.ascontiguousarray(ay.interest_est),
+                        np.ascontiguousarray(draws.diagnostic),
+                        np.ascontiguousarray(ay.groups, dtype=np.int64),
+                        ay.g,
+                        np.ascontiguousarray(ay.tau, dtype=float),
+                        np.ascontiguousarray(ay.eff, dtype=float),
+                        ay.peers_c,
+                        draws.buffer,  # contiguous; the block is its first d1 - d0 days
+                        d1 - d0,
+                        year * t_days + d0,
+                        log_curriculum,
+                        core,
+                        ay.par,
+                    )
+                else:
+                    arm.skill, arm.engagement, arm.sr, ay.estimate = _days_numpy(
+                        p,
+                        ay.regime,
+                        year,
+                        d0,
+                        noise,
+                        arm.skill,
+                        arm.engagement,
+                        arm.sr,
+                        ay.estimate,
+                        ay.sums,
+                        ay.start_skill,
+                        aptitude,
+                        interest,
+                        ay.interest_est,
+                        draws.diagnostic,
+                        ay.groups,
+                        ay.g,
+                        ay.tau,
+                        ay.eff,
+                        ay.peers,
+                        curriculum,
+                        core,
+                    )
+        for arm, ay in zip(arms, years, strict=True):
+            score = mech.test_score(arm.skill, core, draws.posttest_error, p.test_error_sd)
+            arm.frames.append(
+                year_table(
+                    p,
+                    year,
+                    ay.regime.name,
+                    ay.groups,
+                    ay.prior,
+                    score,
+                    ay.start_skill,
+                    arm.skill,
+                    ay.sums["engagement"] / t_days,
+                    ay.sums["fit"] / t_days,
+                    ay.sums["core_time"] / t_days,
+                    ay.sums["peer"],
+                    ay.sr_start,
+                    arm.sr.copy(),  # sr is updated in place next year
+                )
+            )
+    return [pd.concat(arm.frames, ignore_index=True) for arm in arms]
+
+
+@dataclass
+class _ArmYear:
+    """One arm's school year in a chunk: the system's picture, groups, network and running sums."""
+
+    regime: Regime
+    g: int
+    start_skill: np.ndarray
+    sr_start: np.ndarray
+    prior: np.ndarray
+    estimate: np.ndarray
+    interest_est: np.ndarray
+    form: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    groups: np.ndarray
+    tau: np.ndarray
+    eff: np.ndarray
+    peers: np.ndarray
+    peers_c: np.ndarray | None
+    par: np.ndarray | None
+    sums: dict[str, np.ndarray]
+
+    @classmethod
+    def start(
+        cls,
+        arm: _ArmState,
+        year: int,
+        p: Parameters,
+        draws: _YearDraws,
+        interest: np.ndarray,
+        core: np.ndarray,
+        use_numba: bool,
+    ) -> _ArmYear:
+        regime = arm.schedule[year]
+        n = p.n_students
+        c = arm.skill.shape[0]
         g = min(regime.n_groups, n)
-        start_skill = skill.copy()
-        sr_start = sr.copy()
-        prior = mech.test_score(skill, core, draws.pretest_error, p.test_error_sd)
+        start_skill = arm.skill.copy()
+        sr_start = arm.sr.copy()
+        prior = mech.test_score(arm.skill, core, draws.pretest_error, p.test_error_sd)
         # the system's picture, groups and network (Teacher.start_year, ClassroomModel)
-        estimate = skill + p.diagnostic_noise * draws.diagnostic
+        estimate = arm.skill + p.diagnostic_noise * draws.diagnostic
         interest_est = interest + p.profile_noise * draws.profile
         profile = (1 - regime.peer_choice) * interest_est + regime.peer_choice * interest
 
@@ -310,86 +545,25 @@ def _simulate_chunk(
             p.peer_ties,
         )
         sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "core_time", "peer")}
-        if use_numba:
-            par = _kernel_par(p, regime)
-            peers_c = np.ascontiguousarray(peers, dtype=np.int64)
-        for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
-            if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
-                groups, tau, eff = form(estimate)
-            noise = draws.daily_block(d1 - d0)
-            if use_numba:
-                estimate = np.ascontiguousarray(estimate)
-                _kernel.run_days(
-                    skill,
-                    engagement,
-                    sr,
-                    estimate,
-                    sums["engagement"],
-                    sums["fit"],
-                    sums["core_time"],
-                    sums["peer"],
-                    start_skill,
-                    aptitude,
-                    interest,
-                    np.ascontiguousarray(interest_est),
-                    np.ascontiguousarray(draws.diagnostic),
-                    np.ascontiguousarray(groups, dtype=np.int64),
-                    g,
-                    np.ascontiguousarray(tau, dtype=float),
-                    np.ascontiguousarray(eff, dtype=float),
-                    peers_c,
-                    draws.buffer,  # contiguous; the block is its first d1 - d0 days
-                    d1 - d0,
-                    year * t_days + d0,
-                    log_curriculum,
-                    core,
-                    par,
-                )
-            else:
-                skill, engagement, sr, estimate = _days_numpy(
-                    p,
-                    regime,
-                    year,
-                    d0,
-                    noise,
-                    skill,
-                    engagement,
-                    sr,
-                    estimate,
-                    sums,
-                    start_skill,
-                    aptitude,
-                    interest,
-                    interest_est,
-                    draws.diagnostic,
-                    groups,
-                    g,
-                    tau,
-                    eff,
-                    peers,
-                    curriculum,
-                    core,
-                )
-        score = mech.test_score(skill, core, draws.posttest_error, p.test_error_sd)
-        frames.append(
-            year_table(
-                p,
-                year,
-                regime.name,
-                groups,
-                prior,
-                score,
-                start_skill,
-                skill,
-                sums["engagement"] / t_days,
-                sums["fit"] / t_days,
-                sums["core_time"] / t_days,
-                sums["peer"],
-                sr_start,
-                sr.copy(),  # sr is updated in place next year
-            )
+        peers_c = np.ascontiguousarray(peers, dtype=np.int64) if use_numba else None
+        par = _kernel_par(p, regime) if use_numba else None
+        return cls(
+            regime,
+            g,
+            start_skill,
+            sr_start,
+            prior,
+            estimate,
+            interest_est,
+            form,
+            groups,
+            tau,
+            eff,
+            peers,
+            peers_c,
+            par,
+            sums,
         )
-    return pd.concat(frames, ignore_index=True)
 
 
 def _days_numpy(

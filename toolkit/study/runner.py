@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.engine import simulate_batch
+from toolkit.engine import simulate_arms
 from toolkit.model.cohort import classroom_seed
 from toolkit.model.model import simulate_classroom
 from toolkit.model.params import Parameters
@@ -138,34 +138,37 @@ def _now() -> str:
 
 
 def _units(spec: StudySpec) -> list[dict[str, Any]]:
+    """Work units: a chunk of classrooms at one sweep point, in every arm (same classrooms)."""
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
-        for arm, regimes in arms.items():
-            for start in range(0, spec.classrooms, spec.chunk_size):
-                stop = min(start + spec.chunk_size, spec.classrooms)
-                units.append(
-                    {
-                        "id": f"p{pi:03d}-{arm}-c{start:06d}",
-                        "point": pi,
-                        "value": value,
-                        "arm": arm,
-                        "params": params.to_dict(),
-                        "regimes": [r.to_dict() for r in regimes],
-                        "start": start,
-                        "stop": stop,
-                    }
-                )
+        for start in range(0, spec.classrooms, spec.chunk_size):
+            stop = min(start + spec.chunk_size, spec.classrooms)
+            units.append(
+                {
+                    "id": f"p{pi:03d}-c{start:06d}",
+                    "point": pi,
+                    "value": value,
+                    "params": params.to_dict(),
+                    "arms": {arm: [r.to_dict() for r in regs] for arm, regs in arms.items()},
+                    "start": start,
+                    "stop": stop,
+                }
+            )
     return units
 
 
 def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) -> pd.DataFrame:
-    """Simulate one work unit (a chunk of classrooms of one arm at one sweep point).
+    """Simulate one work unit: a chunk of classrooms at one sweep point, in every arm.
+
+    Every arm runs the same classrooms (common random numbers). The fast engine draws their
+    randomness once for all arms (:func:`toolkit.engine.simulate_arms`); the Mesa model runs
+    each arm's classrooms one by one. Both give the same numbers.
 
     Parameters
     ----------
     unit : dict
-        As built by the runner: ``params`` and ``regimes`` as dicts, classroom range
-        ``start:stop``, ``arm``, ``point`` and sweep ``value``.
+        As built by the runner: ``params`` as a dict, ``arms`` (arm name to its per-year
+        regimes as dicts), classroom range ``start:stop``, ``point`` and sweep ``value``.
     seed : int
         The study's master seed.
     engine : {"fast", "mesa"}
@@ -177,21 +180,23 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
         Student table with ``point, sweep_value, arm, replicate`` in front.
     """
     params = Parameters.from_mapping(unit["params"], source=f"unit {unit['id']}")
-    regimes = [Regime(**r) for r in unit["regimes"]]
+    arms = {arm: [Regime(**r) for r in regs] for arm, regs in unit["arms"].items()}
     idx = list(range(unit["start"], unit["stop"]))
     seeds = [classroom_seed(seed, i) for i in idx]
     if engine == "fast":
-        df = simulate_batch(regimes, params, seeds, n_years=n_years, chunk_size=len(seeds))
+        df = simulate_arms(arms, params, seeds, n_years=n_years, chunk_size=len(seeds))
+        df["arm"] = df["arm"].astype(str)
         df["classroom"] = df["classroom"].map(dict(enumerate(idx)))
     else:
         frames = []
-        for i, s in zip(idx, seeds, strict=True):
-            one = simulate_classroom(regimes, params, s, n_years=n_years)
-            one.insert(0, "classroom", i)
-            frames.append(one)
+        for arm, regimes in arms.items():
+            for i, s in zip(idx, seeds, strict=True):
+                one = simulate_classroom(regimes, params, s, n_years=n_years)
+                one.insert(0, "classroom", i)
+                one.insert(0, "arm", arm)
+                frames.append(one)
         df = pd.concat(frames, ignore_index=True)
     df = df.rename(columns={"classroom": "replicate"})
-    df.insert(0, "arm", unit["arm"])
     df.insert(0, "sweep_value", unit["value"] if unit["value"] is not None else float("nan"))
     df.insert(0, "point", unit["point"])
     return df
