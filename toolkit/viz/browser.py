@@ -186,6 +186,27 @@ class ViewDriver:
         """Return (bytes, FNV-1a hash) of the image in ``selector`` (e.g. the outcome chart)."""
         return tuple(self.page.locator(f"{selector} img").evaluate(_IMAGE_DIGEST_JS))
 
+    def wait_images_settled(
+        self,
+        selectors: tuple[str, ...] = (".classroom-network", ".classroom-outcomes"),
+        quiet: float = 1.5,
+    ) -> None:
+        """Wait until the images in ``selectors`` have not changed for ``quiet`` seconds.
+
+        The stats line is text and updates first; the charts are images re-rendered on the
+        server, which can arrive a moment later.
+        """
+        deadline = time.monotonic() + self.timeout / 1000
+        last = [self.image_digest(s) for s in selectors]
+        since = time.monotonic()
+        while time.monotonic() - since < quiet:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the view's charts kept changing for {self.timeout} ms")
+            time.sleep(0.25)
+            now = [self.image_digest(s) for s in selectors]
+            if now != last:
+                last, since = now, time.monotonic()
+
 
 def screenshot_view(
     path: str | Path,
@@ -227,6 +248,7 @@ def screenshot_view(
             view.reset()
             view.wait_stats(f"{regime} | day 0 of", start=True)
             view.step(steps)
+            view.wait_images_settled()  # the charts show the same day as the stats line
             page.screenshot(path=str(path))
         finally:
             browser.close()
