@@ -25,7 +25,7 @@ import pandas as pd
 
 from toolkit.model.params import ParameterError, parameter_table
 from toolkit.model.regimes import regime_table
-from toolkit.study.spec import StudyError, StudySpec, parse_study
+from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
 
 __all__ = ["main"]
 
@@ -46,13 +46,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace) -> StudySpec:
-    path = Path(args.study)
-    if not path.is_file():
-        raise StudyError(f"{path}: no such study file.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"{path}: not valid TOML: {exc}.") from None
+    data = read_study_file(args.study)
     study = dict(data.get("study", {}))
     for opt in ("classrooms", "seed", "engine", "years"):
         value = getattr(args, opt, None)
@@ -63,7 +57,7 @@ def _load(args: argparse.Namespace) -> StudySpec:
     sets = _parse_set(getattr(args, "set", None) or [])
     if sets:
         data["parameters"] = dict(data.get("parameters", {})) | sets
-    return parse_study(data, source=str(path))
+    return parse_study(data, source=str(Path(args.study)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ from toolkit.model.model import resolve_schedule
 from toolkit.model.params import ParameterError, Parameters, suggest_name
 from toolkit.model.regimes import PRESETS, Regime, resolve_regime
 
-__all__ = ["StudyError", "StudySpec", "load_study", "parse_study"]
+__all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_file"]
 
 ENGINES = ("fast", "mesa")
 FORMATS = ("png", "svg", "pdf")
@@ -371,13 +371,31 @@ def load_study(path: str | Path) -> StudySpec:
         If the file is missing, is not valid TOML (with the line and column), or its content is
         invalid (see :func:`parse_study`).
     """
+    return parse_study(read_study_file(path), source=str(path))
+
+
+def read_study_file(path: str | Path) -> dict[str, Any]:
+    """Read a study file's TOML tables, unchecked (:func:`parse_study` checks them).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    StudyError
+        If the file is missing, not UTF-8 text, or not valid TOML (with the line and column).
+    """
     path = Path(path)
     if not path.is_file():
         raise StudyError(f"{path}: no such study file.")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{path}: not valid TOML: {exc}.") from None
     except UnicodeDecodeError:
         raise StudyError(f"{path}: not a UTF-8 text file.") from None
-    return parse_study(data, source=str(path))
