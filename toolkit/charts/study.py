@@ -59,6 +59,36 @@ METRIC_LABELS = {
 }
 
 
+def _year_rows(df: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """Rows of school year ``year``; by default the last year when there are several."""
+    if year is not None:
+        return df[df["year"] == year]
+    if "year" in df and df["year"].nunique() > 1:
+        return df[df["year"] == df["year"].max()]
+    return df
+
+
+def _wide_means(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Return a sweep's last-year means of ``metric``: a row per sweep value, a column per arm."""
+    s = _year_rows(summary[summary["metric"] == metric])
+    return s.pivot_table(index="sweep_value", columns="arm", values="mean", observed=True)
+
+
+def _crossings(d: pd.Series) -> list[float]:
+    """Sweep values where ``d`` (a difference indexed by sweep value) changes sign."""
+    d = d.sort_index()
+    x, y = d.index.to_numpy(dtype=float), d.to_numpy()
+    out = []
+    for i in range(len(x) - 1):
+        if y[i] == 0:
+            out.append(float(x[i]))
+        elif y[i] * y[i + 1] < 0:
+            out.append(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
+    if len(y) and y[-1] == 0:
+        out.append(float(x[-1]))
+    return out
+
+
 def _select(
     summary: pd.DataFrame, metric: str, point: int | None, year: int | None
 ) -> pd.DataFrame:
@@ -71,11 +101,7 @@ def _select(
         s = s[s["point"] == point]
     elif "point" in s and s["point"].nunique() > 1:
         raise ValueError("the summary has several sweep points; pass point=...")
-    if year is not None:
-        s = s[s["year"] == year]
-    elif "year" in s and s["year"].nunique() > 1:
-        s = s[s["year"] == s["year"].max()]
-    return s
+    return _year_rows(s, year)
 
 
 def plot_metric(
@@ -177,10 +203,7 @@ def plot_tails(
         raise ValueError(f"tails: no rows for value {value!r}; have {sorted(set(tails['value']))}")
     if point is not None:
         t = t[t["point"] == point]
-    if year is not None:
-        t = t[t["year"] == year]
-    elif t["year"].nunique() > 1:
-        t = t[t["year"] == t["year"].max()]
+    t = _year_rows(t, year)
     ax = new_axes(ax)
     with chart_style():
         _lines_with_bands(ax, t, "quintile")
@@ -294,23 +317,10 @@ def crossovers(summary: pd.DataFrame, metric: str, a: str, b: str) -> list[float
     >>> crossovers(s, "m", "x", "y")
     [0.5]
     """
-    s = summary[summary["metric"] == metric]
-    if "year" in s and s["year"].nunique() > 1:
-        s = s[s["year"] == s["year"].max()]
-    wide = s.pivot_table(index="sweep_value", columns="arm", values="mean", observed=True)
+    wide = _wide_means(summary, metric)
     if a not in wide or b not in wide:
         raise ValueError(f"crossovers: arms {a!r} and {b!r} must both be in the summary.")
-    d = (wide[a] - wide[b]).sort_index()
-    x, y = d.index.to_numpy(dtype=float), d.to_numpy()
-    out = []
-    for i in range(len(x) - 1):
-        if y[i] == 0:
-            out.append(float(x[i]))
-        elif y[i] * y[i + 1] < 0:
-            out.append(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
-    if len(y) and y[-1] == 0:
-        out.append(float(x[-1]))
-    return out
+    return _crossings(wide[a] - wide[b])
 
 
 def crossover_table(
@@ -341,16 +351,13 @@ def crossover_table(
     """
     rows = []
     for metric in metrics:
-        s = summary[summary["metric"] == metric]
-        if "year" in s and s["year"].nunique() > 1:
-            s = s[s["year"] == s["year"].max()]
-        wide = s.pivot_table(index="sweep_value", columns="arm", values="mean", observed=True)
+        wide = _wide_means(summary, metric)
         arms = [str(a) for a in wide.columns]
         for i, a in enumerate(arms):
             for b in arms[i + 1 :]:
                 d = (wide[a] - wide[b]).sort_index()
                 x = d.index.to_numpy(dtype=float)
-                for at in crossovers(s, metric, a, b):
+                for at in _crossings(d):
                     before = d[x < at]
                     after = d[x > at]
                     lead_below = a if len(before) and before.iloc[-1] > 0 else b
@@ -397,10 +404,7 @@ def plot_sweep(
     s = summary[summary["metric"] == metric]
     if s.empty:
         raise ValueError(f"metric {metric!r} is not in the summary.")
-    if year is not None:
-        s = s[s["year"] == year]
-    elif s["year"].nunique() > 1:
-        s = s[s["year"] == s["year"].max()]
+    s = _year_rows(s, year)
     ax = new_axes(ax)
     with chart_style():
         arms = _lines_with_bands(ax, s, "sweep_value", markersize=7)

@@ -104,8 +104,7 @@ def regime_color(name: str, others: Sequence[str] = ()) -> str:
     Parameters
     ----------
     name : str
-        Regime or arm name. Names that start with a preset name (``"personal*"``) take the
-        preset's colour.
+        Regime or arm name. A preset's name takes the preset's colour.
     others : sequence of str
         All non-preset names on the chart, in order, so that each gets a distinct extra colour.
 
@@ -119,11 +118,7 @@ def regime_color(name: str, others: Sequence[str] = ()) -> str:
     >>> regime_color("personal")
     '#009E73'
     """
-    if name in REGIME_COLORS:
-        return REGIME_COLORS[name]
-    extras = [o for o in others if o not in REGIME_COLORS]
-    i = extras.index(name) if name in extras else sum(map(ord, name))
-    return _EXTRA[i % len(_EXTRA)]
+    return _fixed_or_stable(name, REGIME_COLORS, others, _EXTRA)
 
 
 def domain_color(name: str, domains: Sequence[str] = ()) -> str:
@@ -146,11 +141,21 @@ def domain_color(name: str, domains: Sequence[str] = ()) -> str:
     >>> domain_color("reading")
     '#D55E00'
     """
-    if name in DOMAIN_COLORS:
-        return DOMAIN_COLORS[name]
     palette = [*DOMAIN_COLORS.values(), OKABE_ITO["black"], OKABE_ITO["blue"]]
-    others = [d for d in domains if d not in DOMAIN_COLORS]
-    i = others.index(name) if name in others else sum(map(ord, name))
+    return _fixed_or_stable(name, DOMAIN_COLORS, domains, palette)
+
+
+def _fixed_or_stable(
+    name: str, fixed: dict[str, str], names: Sequence[str], palette: Sequence[str]
+) -> str:
+    """``fixed[name]``; else the palette colour of ``name``'s place among the other names.
+
+    A name not in ``names`` gets a colour from the sum of its characters, so it is stable.
+    """
+    if name in fixed:
+        return fixed[name]
+    extras = [n for n in names if n not in fixed]
+    i = extras.index(name) if name in extras else sum(map(ord, name))
     return palette[i % len(palette)]
 
 

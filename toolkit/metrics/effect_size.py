@@ -849,41 +849,26 @@ def _welch_row(
     _require_n(b.size, 2, f"dv in reference group {reference!r}")
     n1, n2 = a.size, b.size
     v1, v2 = np.var(a, ddof=1) / n1, np.var(b, ddof=1) / n2
-    diff = float(a.mean() - b.mean())
     se = math.sqrt(v1 + v2)
     if se == 0:
         raise ValueError(f"dv is constant in both group {g!r} and reference {reference!r}.")
     dof = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    t = diff / se
-    p = float(2 * stats.t.sf(abs(t), dof))
-    tcrit = float(stats.t.ppf(0.5 + ci / 2, dof))
     d, dlo, dhi, _, ddof = _cohen_parts(a, b, ci, "nct")
-    j = hedges_correction(ddof)
-    return {
-        "group": g,
-        "reference": reference,
-        "n": n1,
-        "n_ref": n2,
-        "mean": float(a.mean()),
-        "mean_ref": float(b.mean()),
-        "sd": float(np.std(a, ddof=1)),
-        "sd_ref": float(np.std(b, ddof=1)),
-        "diff": diff,
-        "diff_ci_low": diff - tcrit * se,
-        "diff_ci_high": diff + tcrit * se,
-        "t": float(t),
-        "dof": float(dof),
-        "p_val": p,
-        "test": "welch",
-        "d_type": "d_s",
-        "cohen_d": d,
-        "d_ci_low": dlo,
-        "d_ci_high": dhi,
-        "hedges_g": j * d,
-        "g_ci_low": j * dlo,
-        "g_ci_high": j * dhi,
-        "n_omitted": na_a + na_b,
-    }
+    return _comparison_row(
+        g,
+        reference,
+        a,
+        b,
+        diff=float(a.mean() - b.mean()),
+        se=se,
+        dof=dof,
+        ci=ci,
+        test="welch",
+        d_type="d_s",
+        d_with_ci=(d, dlo, dhi),
+        j=hedges_correction(ddof),
+        n_omitted=na_a + na_b,
+    )
 
 
 def _paired_row(
@@ -915,19 +900,53 @@ def _paired_row(
     sd_d = float(np.std(diff_v, ddof=1))
     if sd_d == 0:
         raise ValueError(f"Differences between group {g!r} and {reference!r} are constant.")
-    se = sd_d / math.sqrt(n)
     diff = float(diff_v.mean())
     dof = n - 1
-    t = diff / se
-    tcrit = float(stats.t.ppf(0.5 + ci / 2, dof))
     dz = diff / sd_d
     dlo, dhi = _ci_from_ncp(dz * math.sqrt(n), dof, 1 / math.sqrt(n), ci)
     j = hedges_correction(dof) if dof > 1 else float("nan")
+    return _comparison_row(
+        g,
+        reference,
+        a,
+        b,
+        diff=diff,
+        se=sd_d / math.sqrt(n),
+        dof=dof,
+        ci=ci,
+        test="paired",
+        d_type="d_z",
+        d_with_ci=(float(dz), dlo, dhi),
+        j=j,
+        n_omitted=int(n_omitted),
+    )
+
+
+def _comparison_row(
+    g: Hashable,
+    reference: Hashable,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    diff: float,
+    se: float,
+    dof: float,
+    ci: float,
+    test: str,
+    d_type: str,
+    d_with_ci: tuple[float, float, float],
+    j: float,
+    n_omitted: int,
+) -> dict[str, object]:
+    """One row of :func:`compare_groups`: t test of ``diff`` with ``se`` and ``dof``, and d."""
+    t = diff / se
+    tcrit = float(stats.t.ppf(0.5 + ci / 2, dof))
+    d, dlo, dhi = d_with_ci
     return {
         "group": g,
         "reference": reference,
-        "n": n,
-        "n_ref": n,
+        "n": a.size,
+        "n_ref": b.size,
         "mean": float(a.mean()),
         "mean_ref": float(b.mean()),
         "sd": float(np.std(a, ddof=1)),
@@ -938,13 +957,13 @@ def _paired_row(
         "t": float(t),
         "dof": float(dof),
         "p_val": float(2 * stats.t.sf(abs(t), dof)),
-        "test": "paired",
-        "d_type": "d_z",
-        "cohen_d": float(dz),
+        "test": test,
+        "d_type": d_type,
+        "cohen_d": d,
         "d_ci_low": dlo,
         "d_ci_high": dhi,
-        "hedges_g": j * dz,
+        "hedges_g": j * d,
         "g_ci_low": j * dlo,
         "g_ci_high": j * dhi,
-        "n_omitted": int(n_omitted),
+        "n_omitted": n_omitted,
     }

@@ -50,17 +50,7 @@ __all__ = [
 #: Zero of the scale score used for CV and Gini: ``500 + 100 * score`` is 0 at score -5.
 SCALE_ZERO = -5.0
 
-_RENAME = {
-    "mean": "score",
-    "sd": "sd_score",
-    "mean_core_gain": "core_gain",
-    "mean_total_learning": "total_learning",
-    "mean_engagement": "engagement",
-    "mean_fit": "fit",
-    "mean_core_time": "core_time",
-    "mean_self_regulation_growth": "self_regulation_growth",
-    "mean_peer_learning": "peer_learning",
-}
+#: Student columns averaged per classroom besides the score (``group_metrics`` extra).
 _EXTRA = [
     "core_gain",
     "total_learning",
@@ -70,6 +60,8 @@ _EXTRA = [
     "self_regulation_growth",
     "peer_learning",
 ]
+#: ``group_metrics`` column names to the summary's metric names.
+_RENAME = {"mean": "score", "sd": "sd_score", **{f"mean_{c}": c for c in _EXTRA}}
 
 #: Metrics in the summary table, in display order.
 SUMMARY_METRICS = (
