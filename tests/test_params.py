@@ -1,5 +1,6 @@
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from toolkit.model import ParameterError, Parameters, parameter_table
@@ -71,3 +72,39 @@ def test_parameter_table_documents_every_parameter():
 def test_suggest_name():
     assert suggest_name("n_studnets", ["n_students", "n_days"]) == " Did you mean 'n_students'?"
     assert suggest_name("zzz", ["n_students"]) == ""
+
+
+def test_every_parameter_has_a_plausible_range_inside_its_validation_range():
+    from toolkit.model.params import PLAUSIBLE, plausible_ranges
+
+    assert set(PLAUSIBLE) == set(Parameters.names())
+    r = plausible_ranges()
+    fields = {f.name: f for f in dataclasses.fields(Parameters)}
+    for name, row in r.iterrows():
+        lo, hi = fields[name].metadata["lo"], fields[name].metadata["hi"]
+        assert lo <= row.low <= row.default <= row.high <= hi, name
+        assert row.low < row.high, name
+        assert row.scale in ("linear", "log") and (row.scale == "linear" or row.low > 0), name
+        assert row.source, name
+    # parameters without a range are listed only on request
+    assert "domains" not in r.index
+    assert pd.isna(plausible_ranges(fixed=True).loc["domains", "low"])
+    with pytest.raises(ParameterError, match=r"'zpd_widht'.*'zpd_width'"):
+        plausible_ranges(["zpd_widht"])
+
+
+def test_meaning_and_source_are_separate_columns():
+    t = parameter_table().set_index("name")
+    for name in (
+        "n_students",
+        "skill_correlation",
+        "class_icc",
+        "core_time_share",
+        "group_size_penalty",
+        "test_reliability",
+    ):
+        assert not any(
+            w in t.loc[name, "description"]
+            for w in ("NCES", "Hedges", "Calibrated", "Assumption", "STAR")
+        ), name
+    assert "0.1 SD" not in t.loc["group_size_penalty", "source"]

@@ -131,7 +131,7 @@ def test_summary_is_paired_against_reference(tiny_run):
 def test_same_numbers_serial_parallel_chunked_and_mesa(tiny_run, tmp_path):
     base = tiny_run.students
     par = run_study(spec(study={"chunk_size": 1}), tmp_path / "p", workers=2, progress=False)
-    pd.testing.assert_frame_equal(base, par.students)
+    pd.testing.assert_frame_equal(base, par.students, check_exact=True)  # guaranteed bitwise
     mesa = run_study(spec(study={"engine": "mesa"}), tmp_path / "m", progress=False)
     num = base.select_dtypes("number").columns
     np.testing.assert_allclose(mesa.students[num], base[num], rtol=1e-12, atol=1e-12)
@@ -177,7 +177,7 @@ def test_resume_after_interruption_gives_same_numbers(tiny_run, tmp_path):
         runner.simulate_unit = original
     assert calls["n"] == 1  # only the missing unit was recomputed
     assert all((out / "parts" / n).stat().st_mtime_ns == t for n, t in mtimes.items())
-    pd.testing.assert_frame_equal(res.students, tiny_run.students)
+    pd.testing.assert_frame_equal(res.students, tiny_run.students, check_exact=True)
     with pytest.raises(StudyError, match="different study"):
         run_study(spec(study={"seed": 6}), out, resume=True, progress=False)
 

@@ -28,12 +28,16 @@ def parameters_markdown() -> str:
     out = []
     for group, rows in t.groupby("group", sort=False):
         out.append(f"**{group}**\n")
-        out.append("| parameter | default | unit | range | meaning | source of the default |")
-        out.append("|---|---|---|---|---|---|")
+        out.append(
+            "| parameter | default | unit | range | plausible | meaning | source of the default "
+            "| source of the plausible range |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|")
         for r in rows.itertuples():
             out.append(
                 f"| `{r.name}` | {_cell(r.default)} | {_cell(r.unit)} | {_cell(r.range)} | "
-                f"{_cell(r.description)} | {_cell(r.source)} |"
+                f"{_cell(r.plausible)} | {_cell(r.description)} | {_cell(r.source)} | "
+                f"{_cell(r.plausible_source)} |"
             )
         out.append("")
     return "\n".join(out).rstrip() + "\n"

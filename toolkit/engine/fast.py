@@ -18,7 +18,9 @@ The school days run in one of two kernels:
     :func:`~toolkit.model.mechanisms.student_choose`,
     :func:`~toolkit.model.mechanisms.student_learn` and
     :func:`~toolkit.model.mechanisms.update_estimate` on ``(C, N, D)`` arrays, in the order of
-    the Mesa model's activation: it reproduces the Mesa model bit for bit.
+    the Mesa model's activation: it reproduces the Mesa model to ``rtol=1e-12`` everywhere,
+    and bit for bit where numpy gives an element the same result whatever the array's length
+    (:func:`toolkit.engine.docking.bitwise_properties`).
 ``"numba"``
     :func:`toolkit.engine.kernel.run_days`, a compiled transcription of the same functions that
     keeps their order of floating-point operations; about 7 times faster on the days and 3.5

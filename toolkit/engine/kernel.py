@@ -14,9 +14,10 @@ which gave numpy's float64 results on the project's AVX2 machine (two million va
 where numpy uses its own AVX-512 ``exp`` the two may differ in the last bit). The
 docking tests (``tests/test_docking*.py``) check that it reproduces the Mesa model and the
 ``"numpy"`` kernel to ``rtol=1e-12`` for every regime preset, a blend, multi-year schedules and
-non-default parameters, and bit for bit the ``"numpy"`` kernel whose group means are summed in
-student order: numpy computes group means with a BLAS product, whose summation order over a
-group's members may round differently from the plain loop here.
+non-default parameters on every machine, and, where numpy's ``exp`` is the C library's
+(:func:`toolkit.engine.docking.bitwise_properties`), bit for bit the ``"numpy"`` kernel whose
+group means are summed in student order: numpy computes group means with a BLAS product, whose
+summation order over a group's members may round differently from the plain loop here.
 
 Three shortcuts give identical numbers and save ``exp`` calls: the peer term
 :math:`g^+ e^{-g^+/\gamma}` is 0 whenever the peer is not ahead, so ``exp`` is only evaluated for

@@ -11,16 +11,19 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 __all__ = [
+    "PLAUSIBLE",
     "ParameterError",
     "Parameters",
+    "Plausible",
     "parameter_table",
+    "plausible_ranges",
     "suggest_name",
 ]
 
@@ -94,10 +97,10 @@ class Parameters:
         2,
         200,
         "students",
+        "Students in one class (all taught by the class's teacher).",
         "NCES: about 21 students in US elementary self-contained classes (24-26 in "
         "departmentalized secondary classes); STAR regular classes had 22 to 25 "
         "(docs/calibration-sources.md).",
-        "Typical US primary class (NCES: about 21 to 26); STAR regular classes had 22 to 25.",
         "cohort",
     )
     n_days: int = _p(
@@ -132,10 +135,10 @@ class Parameters:
         0.0,
         0.99,
         "correlation",
-        "No sourced value was found (docs/calibration-sources.md); 0.6 is at the low "
-        "end of the 0.6-0.8 usually reported, keeping profiles jagged. An assumption: sweep it.",
-        "Math-reading correlations in large-scale assessments are about 0.6-0.8; 0.6 keeps "
-        "profiles jagged across the untested domains too (assumption, see docs/calibration).",
+        "Correlation of starting skills between any two domains (a general factor).",
+        "Assumption: no sourced value was found (docs/calibration-sources.md); 0.6 is at the "
+        "low end of the 0.6-0.8 usually reported for mathematics and reading, keeping profiles "
+        "jagged across the untested domains too.",
         "cohort",
     )
     class_icc: float = _p(
@@ -143,9 +146,10 @@ class Parameters:
         0.0,
         0.9,
         "share of variance",
+        "Share of the variance of starting skill that lies between classes (a class effect "
+        "common to the class's students).",
         "Hedges & Hedberg (2007): between-school ICCs of about 0.20 (math) and 0.17 "
         "(reading) in state data, grades 3-8 (docs/calibration-sources.md).",
-        "Hedges & Hedberg (2007): unconditional ICCs of achievement average about 0.2.",
         "cohort",
     )
     aptitude_sd: float = _p(
@@ -222,9 +226,10 @@ class Parameters:
         0.0,
         1.0,
         "share of time",
+        "Share of the standard curriculum's lesson time on the core (tested) domains, split "
+        "evenly between them; the rest is split evenly over the other domains.",
         "NCES Schools and Staffing Survey 2011-12, grades 1-4: English language arts 34% "
         "and mathematics 18% of the school week (docs/calibration-sources.md).",
-        "Assumption: English language arts and mathematics fill most primary lesson time.",
         "learning",
     )
     learning_rate: float = _p(
@@ -272,12 +277,12 @@ class Parameters:
         0.0,
         1.0,
         "per extra student",
+        "Loss of efficacy of direct instruction per extra student in the group: efficacy "
+        "1 / (1 + penalty * (size - 1)) (less attention and feedback per student).",
         "Calibrated so that 15 instead of 23 students in the standardized regime adds 7% "
         "of a year's gain: STAR's first-year effect of about 4 percentile points (0.10 SD at "
         "the median; Krueger 1999) relative to an early-grades year of about 1.4 SD "
         "(Hill et al. 2008; docs/calibration-sources.md).",
-        "Calibrated so that 15 instead of 23 students in the standardized regime adds about "
-        "0.1 SD in a year (Krueger 1999, Tennessee STAR, about 4 percentile points).",
         "learning",
     )
     forgetting_rate: float = _p(
@@ -368,9 +373,10 @@ class Parameters:
         0.01,
         1.0,
         "reliability",
+        "Reliability of the standardized test: the share of the starting variance of observed "
+        "scores that is true-score variance; sets the test's error SD.",
         "Assumption: state tests usually report 0.85-0.95; no single sourced value "
         "(docs/calibration-sources.md).",
-        "Typical state tests report reliabilities of 0.85-0.95.",
         "system",
     )
     # --- engagement ---------------------------------------------------------------------------
@@ -692,14 +698,215 @@ class Parameters:
         return self.true_core_sd * math.sqrt((1 - r) / r)
 
 
+class Plausible(NamedTuple):
+    """The plausible range of one parameter, for sensitivity analysis and calibration priors.
+
+    The plausible range is what a careful reader would accept as a value for the parameter in
+    an ordinary school; it is narrower than the validation range (``lo``, ``hi`` of the field,
+    what the model accepts at all). Sensitivity studies sample it; calibration uses it as the
+    prior's support.
+
+    Attributes
+    ----------
+    low, high : float or None
+        Bounds (``None`` for a parameter that is fixed by the design of a study, such as the
+        list of domains or the length of the year).
+    scale : {"linear", "log"}
+        How to sample between the bounds: uniformly, or uniformly in the logarithm (for rates
+        and weights whose range spans a factor).
+    source : str
+        Where the range comes from, or ``"Judgement: ..."`` where it is an assumption.
+    relative : bool
+        ``low`` and ``high`` are factors of the default (for calibrated values, whose range
+        follows the calibration).
+    """
+
+    low: float | None
+    high: float | None
+    scale: str
+    source: str
+    relative: bool = False
+
+    def bounds(self, default: float) -> tuple[float | None, float | None]:
+        """Return the absolute bounds for a parameter whose default is ``default``."""
+        if self.low is None or not self.relative:
+            return self.low, self.high
+        return self.low * default, self.high * default
+
+
+_HALF_TO_TWICE = "Judgement: half to twice the default (an assumption with no sourced value)."
+
+#: Plausible range of every parameter (see :class:`Plausible`); a test checks that every
+#: parameter has one, inside its validation range and containing its default.
+PLAUSIBLE: dict[str, Plausible] = {
+    # cohort
+    "n_students": Plausible(
+        15, 30, "linear", "NCES class sizes and STAR's small (13-17) and regular (22-25) classes."
+    ),
+    "n_days": Plausible(None, None, "linear", "Fixed by the study design (one school year)."),
+    "domains": Plausible(None, None, "linear", "Fixed by the study design."),
+    "core_domains": Plausible(None, None, "linear", "Fixed by the study design."),
+    "skill_correlation": Plausible(
+        0.4,
+        0.8,
+        "linear",
+        "Mathematics-reading correlations of "
+        "about 0.6-0.8; lower for untested domains (judgement).",
+    ),
+    "class_icc": Plausible(
+        0.1,
+        0.3,
+        "linear",
+        "Hedges & Hedberg (2007): unconditional ICCs "
+        "of about 0.1 to 0.3 across states, grades and subjects.",
+    ),
+    "aptitude_sd": Plausible(0.15, 0.6, "log", _HALF_TO_TWICE),
+    "aptitude_correlation": Plausible(0.25, 0.8, "linear", "Judgement."),
+    "aptitude_skill_correlation": Plausible(0.0, 0.5, "linear", "Judgement."),
+    "interest_aptitude_correlation": Plausible(
+        0.1,
+        0.4,
+        "linear",
+        "Interest-achievement correlations of about 0.2-0.3 (Schiefele et al. 1992), widened.",
+    ),
+    "self_regulation_mean": Plausible(0.25, 0.6, "linear", "Judgement."),
+    "self_regulation_sd": Plausible(0.075, 0.3, "log", _HALF_TO_TWICE),
+    "self_regulation_skill_correlation": Plausible(0.1, 0.5, "linear", "Judgement."),
+    # learning
+    "core_time_share": Plausible(
+        0.45,
+        0.6,
+        "linear",
+        "NCES SASS 2011-12: the core share of "
+        "the primary week varies by grade and school (judgement).",
+    ),
+    "learning_rate": Plausible(
+        0.5,
+        2.0,
+        "log",
+        "Calibrated; half to twice the calibrated value (a year's gain of roughly 0.2 to 0.7 SD).",
+        relative=True,
+    ),
+    "zpd_optimum": Plausible(0.1, 0.6, "linear", "Judgement."),
+    "zpd_width": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
+    "practice_efficacy": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
+    "group_size_penalty": Plausible(
+        0.5, 2.0, "log", "Calibrated; half to twice the calibrated value.", relative=True
+    ),
+    "forgetting_rate": Plausible(
+        0.0, 0.002, "linear", "Judgement: off by default; up to a small daily decay."
+    ),
+    # system
+    "teacher_capacity": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
+    "diagnostic_noise": Plausible(0.2, 0.8, "log", _HALF_TO_TWICE),
+    "profile_noise": Plausible(0.4, 1.6, "log", _HALF_TO_TWICE),
+    "monitoring_rate": Plausible(0.01, 0.04, "log", _HALF_TO_TWICE),
+    "judgement_bias": Plausible(0.25, 0.75, "linear", "Judgement."),
+    "regroup_interval": Plausible(
+        None, None, "linear", "A school policy fixed by the study design (0 = sticky placement)."
+    ),
+    "expected_annual_gain": Plausible(
+        0.32, 0.41, "linear", "Hill et al. (2008) grade 5-6: reading 0.32, mathematics 0.41."
+    ),
+    "test_reliability": Plausible(0.85, 0.95, "linear", "State tests usually report 0.85-0.95."),
+    # engagement
+    "engagement_baseline": Plausible(0.0, 1.2, "linear", "Judgement: the default +- 0.6 logits."),
+    "engagement_interest_weight": Plausible(0.3, 1.2, "log", _HALF_TO_TWICE),
+    "engagement_autonomy_weight": Plausible(0.3, 1.2, "log", _HALF_TO_TWICE),
+    "engagement_fit_weight": Plausible(0.75, 3.0, "log", _HALF_TO_TWICE),
+    "engagement_rate": Plausible(0.05, 0.2, "log", _HALF_TO_TWICE),
+    "engagement_noise": Plausible(0.015, 0.06, "log", _HALF_TO_TWICE),
+    # self-regulation
+    "scaffolding_effect": Plausible(
+        0.5,
+        2.0,
+        "log",
+        "Calibrated on an upper bound; half to twice the calibrated value.",
+        relative=True,
+    ),
+    "autonomy_practice_effect": Plausible(0.00025, 0.001, "log", _HALF_TO_TWICE),
+    "focus_floor": Plausible(0.3, 0.8, "linear", "Judgement."),
+    "choice_bias": Plausible(-0.8, 0.0, "linear", "Judgement."),
+    "choice_noise": Plausible(0.4, 1.6, "log", _HALF_TO_TWICE),
+    "choice_sharpness": Plausible(0.75, 3.0, "log", _HALF_TO_TWICE),
+    "choice_drift": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
+    # peers
+    "peer_ties": Plausible(2, 8, "linear", "Judgement."),
+    "peer_learning": Plausible(
+        0.5,
+        2.0,
+        "log",
+        "Calibrated on an assumed share; half to twice the calibrated value.",
+        relative=True,
+    ),
+    "peer_gap_scale": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
+}
+
+
+def plausible_ranges(names: Sequence[str] | None = None, *, fixed: bool = False) -> pd.DataFrame:
+    """Return the plausible range of parameters, for sampling designs and calibration priors.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Parameters to include (default: all that have a range). Unknown names raise
+        :class:`ParameterError` with a suggestion.
+    fixed : bool
+        Also list the parameters without a range (fixed by the study design).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``name``: ``default, low, high, scale`` (``"linear"`` or ``"log"``),
+        ``integer`` (whether values must be whole numbers), ``group``, ``unit`` and ``source``.
+
+    Examples
+    --------
+    >>> r = plausible_ranges(["zpd_width", "n_students"])
+    >>> row = r.loc["zpd_width"]
+    >>> float(row.low), float(row.high), row.scale
+    (0.5, 2.0, 'log')
+    >>> bool(r.loc["n_students", "integer"])
+    True
+    """
+    fields = {f.name: f for f in dataclasses.fields(Parameters)}
+    if names is None:
+        names = [n for n in fields if fixed or PLAUSIBLE[n].low is not None]
+    rows = []
+    for name in names:
+        if name not in fields:
+            raise ParameterError(
+                f"plausible_ranges: unknown parameter '{name}'."
+                f"{suggest_name(name, list(fields))} Run `python -m toolkit params` for the list."
+            )
+        f, pr = fields[name], PLAUSIBLE[name]
+        low, high = pr.bounds(f.default)
+        rows.append(
+            {
+                "name": name,
+                "default": f.default,
+                "low": low,
+                "high": high,
+                "scale": pr.scale,
+                "integer": f.type in ("int", int),
+                "group": f.metadata["group"],
+                "unit": f.metadata["unit"],
+                "source": pr.source,
+            }
+        )
+    return pd.DataFrame(rows).set_index("name")
+
+
 def parameter_table() -> pd.DataFrame:
     """Return every model parameter with its group, default, unit, range, meaning and source.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``group, name, default, unit, range, description, source``, one row per
-        parameter, in declaration order.
+        Columns ``group, name, default, unit, range, description, source, plausible,
+        plausible_source``, one row per parameter, in declaration order. ``range`` is what the
+        model accepts; ``plausible`` is the range sensitivity studies sample
+        (:func:`plausible_ranges`).
 
     Examples
     --------
@@ -712,6 +919,8 @@ def parameter_table() -> pd.DataFrame:
         m = f.metadata
         rng = "" if m["lo"] is None else f"[{m['lo']}, {m['hi']}]"
         default = list(f.default) if isinstance(f.default, tuple) else f.default
+        pr = PLAUSIBLE[f.name]
+        low, high = pr.bounds(f.default)
         rows.append(
             {
                 "group": m["group"],
@@ -721,6 +930,10 @@ def parameter_table() -> pd.DataFrame:
                 "range": rng,
                 "description": m["doc"],
                 "source": m["source"],
+                "plausible": "fixed"
+                if pr.low is None
+                else f"[{low:.4g}, {high:.4g}]" + (" log" if pr.scale == "log" else ""),
+                "plausible_source": pr.source,
             }
         )
     return pd.DataFrame(rows)
