@@ -61,6 +61,22 @@ CASES = {
     "capacity_2": ("individualized", {"teacher_capacity": 2.0}),
     "nine_domains": ("personalized", {"domains": NINE, "core_domains": NINE[:3]}),
     "no_peers": ("personal", {"peer_ties": 0, "regroup_interval": 20}),
+    "core_limits": ("personal", {"core_floor": 0.45, "core_ceiling": 0.6}),
+    "grouping_alone": (
+        {"base": "standardized", "n_groups": 3, "grouping": "ability", "path_adaptation": 1.0},
+        {},
+    ),
+    "mixed_control": (
+        {
+            "base": "personalized",
+            "learner_goal_control": 0.5,
+            "remediation": 0.5,
+            "practice_individualization": 0.5,
+            "scaffolding": 0.1,
+        },
+        {"interest_rate": 0.02, "disruption": 0.05},
+    ),
+    "static_interests": ("personal", {"interest_rate": 0.0, "disruption": 0.0}),
 }
 KEY = ["classroom", "year", "student"]
 
@@ -198,7 +214,8 @@ def test_output_columns_and_runner_call():
     )
     skills = [f"skill_{d}" for d in params.domains]
     gains = [f"gain_{d}" for d in params.domains]
-    assert list(df.columns) == ["classroom", *STUDENT_COLUMNS, *skills, *gains]
+    interests = [f"interest_{d}" for d in params.domains]
+    assert list(df.columns) == ["classroom", *STUDENT_COLUMNS, *skills, *gains, *interests]
     assert done == [2, 2, 1]
     assert len(df) == 5 * 6 * 3
     assert df.groupby("year").regime.first().tolist() == ["standardized", "personal", "personal"]
@@ -278,3 +295,74 @@ def test_arms_with_given_cohorts_and_bad_arms():
         fast.simulate_arms({}, params, seeds)
     with pytest.raises(ValueError, match="chunk_size"):
         fast.simulate_arms({"a": "personal"}, params, seeds, chunk_size=0)
+
+
+def test_kernel_reads_exactly_the_parameters_of_the_shared_steps():
+    """A parameter added to the mechanisms but not to the compiled kernel fails here."""
+    from toolkit.engine.kernel import PAR_NAMES
+    from toolkit.model.regimes import PRESETS
+    from toolkit.model.shared import choose_kwargs, learn_kwargs, plan_kwargs
+
+    p, r = Parameters(), PRESETS["personal"]
+    shared_names = {**plan_kwargs(p, r), **choose_kwargs(p, r), **learn_kwargs(p, r)}
+    estimate = {"daily_pace", "monitoring_rate", "diagnostic_noise", "judgement_bias"}
+    assert len(set(PAR_NAMES)) == len(PAR_NAMES)
+    assert set(PAR_NAMES) == set(shared_names) | estimate
+
+
+# Every numeric parameter and regime axis, moved from its default: the compiled kernel must
+# dock with the numpy kernel each time, so a term transcribed wrongly (or left out) fails.
+_MOVE_BASE = {
+    "base": "personalized",
+    "learner_goal_control": 0.5,
+    "remediation": 0.5,
+    "practice_individualization": 0.5,
+    "scaffolding": 0.1,
+}
+_MOVE_PARAMS = {"n_students": 9, "n_days": 12, "peer_ties": 3, "regroup_interval": 5}
+
+
+def _moved_values():
+    from toolkit.model.params import plausible_ranges
+
+    r = plausible_ranges()
+    for name, row in r.iterrows():
+        if name in _MOVE_PARAMS or row.integer:
+            continue
+        value = row.high if row.default != row.high else row.low
+        yield "param", name, float(value)
+    for axis, value in {
+        "learner_goal_control": 0.9,
+        "remediation": 1.5,
+        "strength_tailoring": 0.7,
+        "path_adaptation": 0.6,
+        "practice_individualization": 0.2,
+        "learner_path_control": 0.6,
+        "n_groups": 4,
+        "peer_ability_homophily": 2.0,
+        "peer_interest_homophily": 1.0,
+        "peer_choice": 0.5,
+        "scaffolding": 0.3,
+    }.items():
+        yield "axis", axis, value
+
+
+@needs_numba
+def test_numba_kernel_docks_for_every_parameter_and_axis_moved():
+    seeds = [classroom_seed(21, i) for i in range(2)]
+    failures = []
+    for kind, name, value in _moved_values():
+        changes = dict(_MOVE_PARAMS)
+        regime = dict(_MOVE_BASE)
+        if kind == "param":
+            changes[name] = value
+        else:
+            regime[name] = value
+        params = Parameters(**changes)
+        a = simulate_batch(regime, params, seeds, kernel="numpy")
+        b = simulate_batch(regime, params, seeds, kernel="numba")
+        try:
+            assert_docked(a, b)
+        except AssertionError:
+            failures.append(f"{name}={value}")
+    assert not failures, f"numba kernel differs from numpy with {failures}"

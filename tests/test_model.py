@@ -79,8 +79,8 @@ def test_individualized_matches_level_exactly_without_noise_and_unlimited_time()
     assert noisy.student_table().fit.mean() < 0.97
 
 
-def test_zero_peer_learning_peers_change_nothing(small_params):
-    p0 = small_params.replace(peer_learning=0.0)
+def test_zero_peer_learning_and_disruption_peers_change_nothing(small_params):
+    p0 = small_params.replace(peer_learning=0.0, disruption=0.0)
     a = run("personal", p0, 4).student_table()
     b = run("personal", p0.replace(peer_ties=1), 4).student_table()
     c = run(PRESETS["personal"].replace(peer_interest_homophily=0.0), p0, 4).student_table()
@@ -92,6 +92,26 @@ def test_zero_peer_learning_peers_change_nothing(small_params):
     d = run("personal", small_params, 4).student_table()
     e = run("personal", small_params.replace(peer_ties=1), 4).student_table()
     assert not np.allclose(d.total_learning, e.total_learning)
+
+
+def test_peers_can_harm_through_disruption(small_params):
+    """Without peer learning, the others' disengagement still lowers everyone's learning."""
+    calm = small_params.replace(peer_learning=0.0, disruption=0.0)
+    a = run("standardized", calm, 4).student_table()
+    b = run("standardized", calm.replace(disruption=0.05), 4).student_table()
+    assert (b.total_learning < a.total_learning).all()
+    # smaller groups lose less: the same students taught in two groups lose a smaller share
+    one = run("standardized", small_params, 4).student_table()
+    two = run({"base": "standardized", "n_groups": 2}, small_params, 4).student_table()
+    loss = lambda t, ref: (ref.total_learning - t.total_learning).mean()  # noqa: E731
+    assert loss(
+        run("standardized", small_params.replace(disruption=0.05), 4).student_table(), one
+    ) > loss(
+        run(
+            {"base": "standardized", "n_groups": 2}, small_params.replace(disruption=0.05), 4
+        ).student_table(),
+        two,
+    )
 
 
 def test_max_self_regulation_choices_at_least_as_well_fitted_as_personalized(small_params):

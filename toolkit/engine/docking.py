@@ -204,9 +204,10 @@ def bitwise_properties(n: int = 100_000, seed: int = 0) -> dict[str, tuple[bool,
         length of the array (probed by comparing whole arrays with rows of 4 and with scalars).
     ``"numba_kernel_is_numpy"``
         The compiled kernel reproduces the ``"numpy"`` kernel bit for bit (with group sums in
-        student order). The kernel calls the C library's ``exp``, so this holds when numpy's
-        ``exp`` returns the C library's results; where numpy dispatches its own SIMD ``exp``
-        (x86-64 with AVX-512, numpy 2.x), the two differ by one or two units in the last place
+        student order). The kernel calls the C library's ``exp`` and ``log``, so this holds
+        when numpy's ``exp`` and ``log`` return the C library's results; where numpy dispatches
+        its own SIMD code (x86-64 with AVX-512, numpy 2.x), the two differ by one or two units
+        in the last place
         (relative :math:`\sim 10^{-15}`). ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL
         AVX512_SPR"`` switches that dispatch off.
 
@@ -240,8 +241,8 @@ def bitwise_properties(n: int = 100_000, seed: int = 0) -> dict[str, tuple[bool,
         shape_ok &= bool(
             np.array_equal(whole, rows) and np.array_equal(whole[: len(scalars)], scalars)
         )
-    libm = np.array([math.exp(e) for e in x])
-    n_diff = int((np.exp(x) != libm).sum())
+    n_diff = int((np.exp(x) != np.array([math.exp(e) for e in x])).sum())
+    n_diff += int((np.log(pos) != np.array([math.log(e) for e in pos])).sum())
     return {
         "numpy_kernel_is_mesa": (
             shape_ok,
@@ -254,10 +255,10 @@ def bitwise_properties(n: int = 100_000, seed: int = 0) -> dict[str, tuple[bool,
         ),
         "numba_kernel_is_numpy": (
             n_diff == 0,
-            "numpy's exp returns the C library's results on this CPU"
+            "numpy's exp and log return the C library's results on this CPU"
             if n_diff == 0
-            else f"numpy dispatches its own SIMD exp on this CPU, which differs from the C "
-            f"library's exp (used by the compiled kernel) in the last bit for {n_diff} of {n} "
+            else f"numpy dispatches its own SIMD exp or log on this CPU, which differ from the C "
+            f"library's (used by the compiled kernel) in the last bit for {n_diff} of {2 * n} "
             "probe values (e.g. AVX-512 with numpy 2.x)",
         ),
     }

@@ -50,6 +50,7 @@ import pandas as pd
 
 from toolkit.model import cohort as _cohort
 from toolkit.model import mechanisms as mech
+from toolkit.model import shared
 from toolkit.model.cohort import Cohort, draw_cohort, stream
 from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
@@ -334,6 +335,18 @@ def _segments(n_days: int, regroup_interval: int, block: int) -> list[tuple[int,
 
 def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
     """Scalar parameters of :func:`toolkit.engine.kernel.run_days`, from the shared kwargs."""
+    return np.array([float(v) for v in kernel_values(params, regime).values()])
+
+
+def kernel_values(params: Parameters, regime: Regime) -> dict[str, float]:
+    """Every scalar the day's mechanisms read, by name, in the kernel's order (``PAR_NAMES``).
+
+    They are the keyword arguments of the shared day steps (:func:`shared.plan_kwargs`,
+    :func:`shared.choose_kwargs`, :func:`shared.learn_kwargs`) and of
+    :func:`~toolkit.model.mechanisms.update_estimate`; a test checks that the kernel's
+    parameter list is exactly this set, so no parameter can be added to the mechanisms and
+    forgotten in the compiled transcription.
+    """
     p = params
     values = {
         **plan_kwargs(p, regime),
@@ -344,7 +357,7 @@ def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
         "diagnostic_noise": p.diagnostic_noise,
         "judgement_bias": p.judgement_bias,
     }
-    return np.array([float(values[k]) for k in _kernel.PAR_NAMES])
+    return {k: values[k] for k in _load_kernel().PAR_NAMES}
 
 
 @dataclass
@@ -355,6 +368,7 @@ class _ArmState:
     skill: np.ndarray
     engagement: np.ndarray
     sr: np.ndarray
+    interest: np.ndarray
     frames: list[pd.DataFrame]
 
 
@@ -364,13 +378,17 @@ def _simulate_chunk(
     seeds: list,
     cohorts: list[Cohort] | None,
     use_numba: bool,
+    record: list[list] | None = None,
 ) -> list[pd.DataFrame]:
     """Simulate one chunk of classrooms under every schedule; one student table per schedule.
 
     The arms share everything drawn from the seeds (the students, each year's draws, the daily
     blocks), which are drawn once and reused: each arm gets exactly the numbers it would get
-    alone, so the result equals one call per arm.
+    alone, so the result equals one call per arm. With ``record`` (one list per schedule; numpy
+    kernel only), every day's start-of-day skills and learning factors are appended to it.
     """
+    if record is not None and use_numba:
+        raise ValueError("recording the learning factors needs the numpy kernel")
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
     c = len(seeds)
@@ -383,7 +401,7 @@ def _simulate_chunk(
             f"n_students = {n} and {d} domains."
         )
     aptitude = np.ascontiguousarray(cohort.aptitude)
-    interest = np.ascontiguousarray(cohort.interest)
+    calibration = np.ascontiguousarray(cohort.calibration)
     core = np.array(p.core_mask)
     curriculum = curriculum_weights(p)
     log_curriculum = tuple(float(x) for x in np.log(curriculum))  # a tuple: see kernel
@@ -393,32 +411,35 @@ def _simulate_chunk(
             np.array(cohort.skill, dtype=float, order="C"),
             np.full((c, n), initial_engagement(p)),
             np.array(cohort.self_regulation, dtype=float, order="C"),
+            np.array(cohort.interest, dtype=float, order="C"),
             [],
         )
         for schedule in schedules
     ]
     for year in range(len(schedules[0])):
         draws = _YearDraws.draw(p, seeds, year)
-        years = [_ArmYear.start(arm, year, p, draws, interest, core, use_numba) for arm in arms]
+        years = [_ArmYear.start(arm, year, p, draws, core, use_numba) for arm in arms]
         for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
             noise = draws.daily_block(d1 - d0)
-            for arm, ay in zip(arms, years, strict=True):
+            for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
-                    ay.groups, ay.tau, ay.eff = ay.form(ay.estimate)
+                    ay.regroup(p, draws.tiebreak, core)
                 if use_numba:
                     ay.estimate = np.ascontiguousarray(ay.estimate)
                     _kernel.run_days(
                         arm.skill,
                         arm.engagement,
                         arm.sr,
+                        arm.interest,
                         ay.estimate,
                         ay.sums["engagement"],
                         ay.sums["fit"],
+                        ay.sums["on_task"],
                         ay.sums["core_time"],
                         ay.sums["peer"],
                         ay.start_skill,
                         aptitude,
-                        interest,
+                        calibration,
                         np.ascontiguousarray(ay.interest_est),
                         np.ascontiguousarray(draws.diagnostic),
                         np.ascontiguousarray(ay.groups, dtype=np.int64),
@@ -434,7 +455,7 @@ def _simulate_chunk(
                         ay.par,
                     )
                 else:
-                    arm.skill, arm.engagement, arm.sr, ay.estimate = _days_numpy(
+                    arm.skill, arm.engagement, arm.sr, arm.interest, ay.estimate = _days_numpy(
                         p,
                         ay.regime,
                         year,
@@ -443,11 +464,12 @@ def _simulate_chunk(
                         arm.skill,
                         arm.engagement,
                         arm.sr,
+                        arm.interest,
                         ay.estimate,
                         ay.sums,
                         ay.start_skill,
                         aptitude,
-                        interest,
+                        calibration,
                         ay.interest_est,
                         draws.diagnostic,
                         ay.groups,
@@ -457,6 +479,7 @@ def _simulate_chunk(
                         ay.peers,
                         curriculum,
                         core,
+                        None if record is None else record[ai],
                     )
         for arm, ay in zip(arms, years, strict=True):
             score = mech.test_score(arm.skill, core, draws.posttest_error, p.test_error_sd)
@@ -472,10 +495,12 @@ def _simulate_chunk(
                     arm.skill,
                     ay.sums["engagement"] / t_days,
                     ay.sums["fit"] / t_days,
+                    ay.sums["on_task"] / t_days,
                     ay.sums["core_time"] / t_days,
                     ay.sums["peer"],
                     ay.sr_start,
-                    arm.sr.copy(),  # sr is updated in place next year
+                    arm.sr.copy(),  # sr and interest are updated in place next year
+                    arm.interest.copy(),
                 )
             )
     return [pd.concat(arm.frames, ignore_index=True) for arm in arms]
@@ -492,7 +517,7 @@ class _ArmYear:
     prior: np.ndarray
     estimate: np.ndarray
     interest_est: np.ndarray
-    form: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    profile: np.ndarray
     groups: np.ndarray
     tau: np.ndarray
     eff: np.ndarray
@@ -508,64 +533,51 @@ class _ArmYear:
         year: int,
         p: Parameters,
         draws: _YearDraws,
-        interest: np.ndarray,
         core: np.ndarray,
         use_numba: bool,
     ) -> _ArmYear:
+        """Start the year with :func:`toolkit.model.shared.start_year` (as the Mesa model does)."""
         regime = arm.schedule[year]
         n = p.n_students
         c = arm.skill.shape[0]
-        g = min(regime.n_groups, n)
-        start_skill = arm.skill.copy()
-        sr_start = arm.sr.copy()
-        prior = mech.test_score(arm.skill, core, draws.pretest_error, p.test_error_sd)
-        # the system's picture, groups and network (Teacher.start_year, ClassroomModel)
-        estimate = arm.skill + p.diagnostic_noise * draws.diagnostic
-        interest_est = interest + p.profile_noise * draws.profile
-        profile = (1 - regime.peer_choice) * interest_est + regime.peer_choice * interest
-
-        def form(estimate, profile=profile, tiebreak=draws.tiebreak, regime=regime, g=g):
-            core_est = estimate[..., core].mean(axis=-1)
-            key = mech.grouping_key(regime.grouping, core_est, profile, tiebreak)
-            groups = mech.form_groups(key, g)
-            _, sizes = mech.group_mean(estimate, groups, g)
-            tau = mech.instruction_time(
-                p.teacher_capacity, regime.scaffolding, (sizes > 0).sum(axis=-1)
-            )
-            eff = mech.direct_instruction_efficacy(
-                np.take_along_axis(sizes, groups, axis=-1), p.group_size_penalty
-            )
-            return groups, tau, eff
-
-        groups, tau, eff = form(estimate)
-        peers = mech.peer_network(
-            estimate[..., core].mean(axis=-1),
-            profile,
-            regime.peer_ability_homophily,
-            regime.peer_interest_homophily,
+        start = shared.start_year(
+            p,
+            regime,
+            arm.skill,
+            arm.interest,
+            draws.pretest_error,
+            draws.diagnostic,
+            draws.profile,
             draws.gumbel,
-            p.peer_ties,
+            draws.tiebreak,
+            core,
         )
-        sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "core_time", "peer")}
-        peers_c = np.ascontiguousarray(peers, dtype=np.int64) if use_numba else None
+        sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "on_task", "core_time", "peer")}
+        peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if use_numba else None
         par = _kernel_par(p, regime) if use_numba else None
+        ins = start.instruction
         return cls(
             regime,
-            g,
-            start_skill,
-            sr_start,
-            prior,
-            estimate,
-            interest_est,
-            form,
-            groups,
-            tau,
-            eff,
-            peers,
+            min(regime.n_groups, n),
+            arm.skill.copy(),
+            arm.sr.copy(),
+            start.prior,
+            start.estimate,
+            start.interest_estimate,
+            start.profile,
+            ins.groups,
+            ins.direct_time,
+            ins.direct_efficacy,
+            start.peers,
             peers_c,
             par,
             sums,
         )
+
+    def regroup(self, p: Parameters, tiebreak: np.ndarray, core: np.ndarray) -> None:
+        """Re-form the groups from the current estimates (as ``Teacher.form_groups``)."""
+        ins = shared.form_instruction(p, self.regime, self.estimate, self.profile, tiebreak, core)
+        self.groups, self.tau, self.eff = ins.groups, ins.direct_time, ins.direct_efficacy
 
 
 def _days_numpy(
@@ -577,11 +589,12 @@ def _days_numpy(
     skill: np.ndarray,
     engagement: np.ndarray,
     sr: np.ndarray,
+    interest: np.ndarray,
     estimate: np.ndarray,
     sums: dict[str, np.ndarray],
     start_skill: np.ndarray,
     aptitude: np.ndarray,
-    interest: np.ndarray,
+    calibration: np.ndarray,
     interest_est: np.ndarray,
     diag: np.ndarray,
     groups: np.ndarray,
@@ -591,11 +604,15 @@ def _days_numpy(
     peers: np.ndarray,
     curriculum: np.ndarray,
     core: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the days of one block with the shared numpy mechanisms (the Mesa model's order)."""
+    record: list | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the days of one block with the shared numpy mechanisms (the Mesa model's order).
+
+    With ``record`` (a list), each day's :class:`~toolkit.model.mechanisms.Channels` and
+    start-of-day skills are appended to it, for the mechanism decomposition.
+    """
     c, n = groups.shape
     d = p.n_domains
-    t_days = p.n_days
     lk, ck, pk = learn_kwargs(p, regime), choose_kwargs(p, regime), plan_kwargs(p, regime)
     rows = np.arange(c)[:, None, None]
     direct_time = np.broadcast_to(tau[:, None], (c, n))
@@ -603,20 +620,27 @@ def _days_numpy(
     for k in range(noise_block.shape[1]):
         day = d0 + k
         noise = noise_block[:, k]
-        standard = np.full(d, p.daily_pace * (year * t_days + day))
+        standard = np.full(d, shared.grade_standard(p, year, day))
+        # teacher.plan_day
         plan = mech.system_plan(estimate, interest_est, groups, g, curriculum, core, standard, **pk)
+        # students.choose
         alloc, level = mech.student_choose(
             plan.allocation,
             plan.practice_level,
             skill,
             interest,
             sr,
+            calibration,
             noise[..., :d],
             noise[..., d : 2 * d],
+            core,
             **ck,
         )
+        # teacher.gather
         gmeans, _ = mech.group_mean(alloc, groups, g)
         group_alloc = np.take_along_axis(gmeans, groups[..., None], axis=-2)
+        group_off = shared.group_disengagement(engagement, groups, g)
+        # students.learn, then commit
         out = mech.student_learn(
             skill,
             start_skill,
@@ -630,18 +654,29 @@ def _days_numpy(
             level,
             direct_time,
             eff,
+            group_off,
             skill[rows, peers],
             alloc[rows, peers],
             peer_weight,
+            shared.class_disengagement(engagement),
             noise[..., 3 * d],
             core,
             **lk,
         )
-        skill, engagement, sr = out.skill, out.engagement, out.self_regulation
+        if record is not None:
+            record.append((skill, out.channels))
+        skill, engagement, sr, interest = (
+            out.skill,
+            out.engagement,
+            out.self_regulation,
+            out.interest,
+        )
         sums["engagement"] += engagement
         sums["fit"] += out.fit
+        sums["on_task"] += out.channels.on_task
         sums["core_time"] += out.core_time
         sums["peer"] += out.peer.sum(axis=-1)
+        # teacher.observe
         estimate = mech.update_estimate(
             estimate,
             skill,
@@ -652,4 +687,4 @@ def _days_numpy(
             p.diagnostic_noise,
             p.judgement_bias,
         )
-    return skill, engagement, sr, estimate
+    return skill, engagement, sr, interest, estimate

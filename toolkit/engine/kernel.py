@@ -25,6 +25,11 @@ peers ahead; when the regime adapts neither the level nor lets the learner set i
 direct-instruction and practice levels are the same number, so their fit is computed once; and
 without remediation or tailoring the system's time shares are the curriculum's for everyone and
 every day, so they are computed once.
+
+The transcription is checked mechanically: :data:`PAR_NAMES` must be exactly the keyword
+arguments of the shared day steps (a test compares the two sets), and a docking test changes
+every parameter and every regime axis from its default in turn and compares this kernel with
+the numpy kernel each time, so a term left out or transcribed wrongly fails a test.
 """
 
 from __future__ import annotations
@@ -36,28 +41,34 @@ from numba import njit
 
 __all__ = ["PAR_NAMES", "run_days"]
 
-#: Order of the scalar parameters packed into the ``par`` array of :func:`run_days`.
+#: Order of the scalar parameters packed into the ``par`` array of :func:`run_days`: the keyword
+#: arguments of system_plan, student_choose, student_learn and update_estimate.
 PAR_NAMES = (
     # system_plan / system_allocation
     "remediation",
     "tailoring",
-    "core_floor",
     "adaptation",
+    "individualization",
     "optimum",
-    # student_choose
+    # student_choose / apply_core_limits / self_assessment / chosen_level
     "goal_control",
     "path_control",
     "choice_bias",
+    "self_assessment_bias",
     "choice_noise",
     "choice_sharpness",
     "choice_drift",
+    "core_floor",
+    "core_ceiling",
     # student_learn
     "autonomy",
     "scaffolding",
     "rate",
     "width",
     "practice_efficacy",
-    "focus_floor",
+    "supervision",
+    "self_direction_cost",
+    "disruption",
     "peer_strength",
     "peer_gap_scale",
     "forgetting",
@@ -69,13 +80,60 @@ PAR_NAMES = (
     "engagement_noise_sd",
     "scaffolding_effect",
     "autonomy_practice_effect",
+    "interest_rate",
+    "interest_threshold",
+    "interest_autonomy_weight",
+    "interest_saturation",
     # update_estimate and the grade standard
     "daily_pace",
     "monitoring_rate",
     "diagnostic_noise",
     "judgement_bias",
 )
-_P = {name: i for i, name in enumerate(PAR_NAMES)}
+# positions in ``par`` (module constants, which numba compiles in)
+(
+    _REMEDIATION,
+    _TAILORING,
+    _ADAPTATION,
+    _INDIVIDUALIZATION,
+    _OPTIMUM,
+    _GOAL_CONTROL,
+    _PATH_CONTROL,
+    _CHOICE_BIAS,
+    _SELF_ASSESSMENT_BIAS,
+    _CHOICE_NOISE,
+    _CHOICE_SHARPNESS,
+    _CHOICE_DRIFT,
+    _CORE_FLOOR,
+    _CORE_CEILING,
+    _AUTONOMY,
+    _SCAFFOLDING,
+    _RATE,
+    _WIDTH,
+    _PRACTICE_EFFICACY,
+    _SUPERVISION,
+    _SELF_DIRECTION_COST,
+    _DISRUPTION,
+    _PEER_STRENGTH,
+    _PEER_GAP_SCALE,
+    _FORGETTING,
+    _E_BASELINE,
+    _E_W_INTEREST,
+    _E_W_AUTONOMY,
+    _E_W_FIT,
+    _E_RATE,
+    _E_NOISE_SD,
+    _SCAFFOLDING_EFFECT,
+    _PRACTICE_EFFECT,
+    _I_RATE,
+    _I_THRESHOLD,
+    _I_AUTONOMY_WEIGHT,
+    _I_SATURATION,
+    _DAILY_PACE,
+    _MONITORING,
+    _DIAG_NOISE,
+    _JUDGEMENT_BIAS,
+) = range(len(PAR_NAMES))
 
 
 @njit(cache=True)
@@ -127,27 +185,20 @@ def _system_allocation(
     interest_est,
     log_curriculum,
     core,
+    n_core,
     standard,
     remediation,
     tailoring,
-    core_floor,
-    one_minus_floor,
-    use_floor,
     logw,
     pi,
     buf,
+    within,
+    gap,
 ):
     """System time shares of one student, into ``pi``, as mechanisms.system_allocation."""
     nd = len(log_curriculum)
     for d in range(nd):
         logw[d] = log_curriculum[d]  # log(curriculum) + zeros_like(estimate)
-    if remediation != 0.0:
-        for d in range(nd):
-            if core[d]:  # (remediation * core) * maximum(standard - estimate, 0): 0 off core
-                x = standard - est[d]
-                if x < 0.0:
-                    x = 0.0
-                logw[d] = logw[d] + remediation * x
     if tailoring != 0.0:
         for d in range(nd):
             buf[d] = est[d]
@@ -156,15 +207,53 @@ def _system_allocation(
             strength = est[d] - mean
             logw[d] = logw[d] + tailoring * (strength + interest_est[d])
     _softmax(logw, pi, nd)
-    if use_floor:
+    if remediation == 0.0 or n_core == 0:
+        return
+    for d in range(nd):
+        gap[d] = standard - est[d]
+        within[d] = pi[d] * math.exp(remediation * gap[d]) if core[d] else 0.0
+    s = _psum(within, nd)
+    for d in range(nd):
+        within[d] = within[d] / s
+    if n_core == nd:
         for d in range(nd):
-            buf[d] = pi[d] if core[d] else 0.0  # (pi * core).sum(axis=-1)
-        share = _psum(buf, nd)
-        if share < core_floor:
-            scale_core = core_floor / max(share, 1e-12)
-            scale_rest = one_minus_floor / max(1 - share, 1e-12)
-            for d in range(nd):
-                pi[d] = pi[d] * (scale_core if core[d] else scale_rest)
+            pi[d] = within[d]
+        return
+    for d in range(nd):
+        buf[d] = pi[d] if core[d] else 0.0  # (pi * core).sum(axis=-1)
+    k0 = _psum(buf, nd)
+    kc = 0
+    for d in range(nd):
+        if core[d]:
+            buf[kc] = gap[d]
+            kc += 1
+    core_gap = _psum(buf, n_core) / n_core  # gap[..., core].mean(axis=-1)
+    x = math.log(k0) - math.log(1.0 - k0) + remediation * core_gap
+    k = 1.0 / (1.0 + math.exp(-x))  # logistic
+    rest = (1.0 - k) / (1.0 - k0)
+    for d in range(nd):
+        pi[d] = k * within[d] if core[d] else pi[d] * rest
+
+
+@njit(cache=True)
+def _core_limits(pi, core, floor, ceiling, use_limits, buf):
+    """Keep the core share within [floor, ceiling], in place, as mechanisms.apply_core_limits."""
+    if not use_limits:
+        return
+    nd = len(pi)
+    for d in range(nd):
+        buf[d] = pi[d] if core[d] else 0.0  # (pi * core).sum(axis=-1)
+    share = _psum(buf, nd)
+    target = share
+    if target < floor:
+        target = floor
+    if target > ceiling:
+        target = ceiling
+    if share != target:
+        scale_core = target / max(share, 1e-12)
+        scale_rest = (1 - target) / max(1 - share, 1e-12)
+        for d in range(nd):
+            pi[d] = pi[d] * (scale_core if core[d] else scale_rest)
 
 
 @njit(cache=True)
@@ -172,14 +261,16 @@ def run_days(
     skill,
     engagement,
     self_regulation,
+    interest,
     estimate,
     sum_engagement,
     sum_fit,
+    sum_on_task,
     sum_core_time,
     sum_peer,
     start_skill,
     aptitude,
-    interest,
+    calibration,
     interest_estimate,
     first_error,
     groups,
@@ -198,21 +289,23 @@ def run_days(
 
     One day is, as in :class:`toolkit.model.ClassroomModel` and the ``"numpy"`` kernel:
     :func:`~toolkit.model.mechanisms.system_plan`,
-    :func:`~toolkit.model.mechanisms.student_choose`, the group means of the chosen time shares,
-    :func:`~toolkit.model.mechanisms.student_learn` (peers' start-of-day skills, synchronous
-    update) and :func:`~toolkit.model.mechanisms.update_estimate`.
+    :func:`~toolkit.model.mechanisms.student_choose`, the group means of the chosen time shares
+    and the group's disengagement (``Teacher.gather``),
+    :func:`~toolkit.model.mechanisms.student_learn` (peers' start-of-day skills and
+    engagement, synchronous update) and :func:`~toolkit.model.mechanisms.update_estimate`.
 
     Parameters
     ----------
-    skill, estimate : ndarray, shape (C, N, D)
-        True skills and the system's estimates; updated in place.
+    skill, estimate, interest : ndarray, shape (C, N, D)
+        True skills, the system's estimates and the students' interests; updated in place.
     engagement, self_regulation : ndarray, shape (C, N)
         Updated in place.
-    sum_engagement, sum_fit, sum_core_time, sum_peer : ndarray, shape (C, N)
+    sum_engagement, sum_fit, sum_on_task, sum_core_time, sum_peer : ndarray, shape (C, N)
         The year's running sums; the day's values are added in place.
-    start_skill, aptitude, interest, interest_estimate, first_error : ndarray, shape (C, N, D)
-        Start-of-year skills, aptitudes, interests, the system's interest profile and the
-        start-of-year diagnostic draws (the persistent part of the observation error).
+    start_skill, aptitude, calibration, interest_estimate, first_error : ndarray, shape (C, N, D)
+        Start-of-year skills, aptitudes, the students' calibration draws, the system's
+        interest profile and the start-of-year diagnostic draws (the persistent part of the
+        observation error).
     groups : ndarray of int64, shape (C, N)
         Instructional groups (fixed for these days).
     n_groups : int
@@ -235,73 +328,84 @@ def run_days(
     n_class, n, _ = skill.shape
     nd = len(log_curriculum)  # a tuple: the number of domains is a compile-time constant
     n_ties = peers.shape[2]
-    remediation = par[0]
-    tailoring = par[1]
-    core_floor = par[2]
-    adaptation = par[3]
-    optimum = par[4]
-    goal_control = par[5]
-    path_control = par[6]
-    choice_bias = par[7]
-    choice_noise = par[8]
-    choice_sharpness = par[9]
-    choice_drift = par[10]
-    autonomy = par[11]
-    scaffolding = par[12]
-    rate = par[13]
-    width = par[14]
-    practice_efficacy = par[15]
-    focus_floor = par[16]
-    peer_strength = par[17]
-    peer_gap_scale = par[18]
-    forgetting = par[19]
-    e_baseline = par[20]
-    e_w_interest = par[21]
-    e_w_autonomy = par[22]
-    e_w_fit = par[23]
-    e_rate = par[24]
-    e_noise_sd = par[25]
-    scaffolding_effect = par[26]
-    practice_effect = par[27]
-    daily_pace = par[28]
-    monitoring = par[29]
-    diag_noise = par[30]
-    judgement_bias = par[31]
+    remediation = par[_REMEDIATION]
+    tailoring = par[_TAILORING]
+    adaptation = par[_ADAPTATION]
+    individualization = par[_INDIVIDUALIZATION]
+    optimum = par[_OPTIMUM]
+    goal_control = par[_GOAL_CONTROL]
+    path_control = par[_PATH_CONTROL]
+    choice_bias = par[_CHOICE_BIAS]
+    sa_bias = par[_SELF_ASSESSMENT_BIAS]
+    choice_noise = par[_CHOICE_NOISE]
+    choice_sharpness = par[_CHOICE_SHARPNESS]
+    choice_drift = par[_CHOICE_DRIFT]
+    core_floor = par[_CORE_FLOOR]
+    core_ceiling = par[_CORE_CEILING]
+    autonomy = par[_AUTONOMY]
+    scaffolding = par[_SCAFFOLDING]
+    rate = par[_RATE]
+    width = par[_WIDTH]
+    practice_efficacy = par[_PRACTICE_EFFICACY]
+    supervision = par[_SUPERVISION]
+    sd_cost = par[_SELF_DIRECTION_COST]
+    disruption = par[_DISRUPTION]
+    peer_strength = par[_PEER_STRENGTH]
+    peer_gap_scale = par[_PEER_GAP_SCALE]
+    forgetting = par[_FORGETTING]
+    e_baseline = par[_E_BASELINE]
+    e_w_interest = par[_E_W_INTEREST]
+    e_w_autonomy = par[_E_W_AUTONOMY]
+    e_w_fit = par[_E_W_FIT]
+    e_rate = par[_E_RATE]
+    e_noise_sd = par[_E_NOISE_SD]
+    scaffolding_effect = par[_SCAFFOLDING_EFFECT]
+    practice_effect = par[_PRACTICE_EFFECT]
+    i_rate = par[_I_RATE]
+    i_threshold = par[_I_THRESHOLD]
+    i_autonomy_weight = par[_I_AUTONOMY_WEIGHT]
+    i_saturation = par[_I_SATURATION]
+    daily_pace = par[_DAILY_PACE]
+    monitoring = par[_MONITORING]
+    diag_noise = par[_DIAG_NOISE]
+    judgement_bias = par[_JUDGEMENT_BIAS]
 
     # Python-float constants of the numpy expressions, computed as Python computes them
-    one_minus_floor = 1 - core_floor  # system_allocation: (1 - core_floor)
     one_minus_adapt = 1 - adaptation  # system_plan: (1 - adaptation)
+    one_minus_ind = 1 - individualization  # system_plan: (1 - individualization)
     one_minus_goal = 1 - goal_control  # student_choose: (1 - goal_control)
     one_minus_path = 1 - path_control  # student_choose: (1 - path_control)
     two_w2 = 2.0 * width * width  # zpd_fit
-    focus_k = autonomy * (1.0 - focus_floor)  # focus: autonomy * (1.0 - floor)
+    # on_task: (1 - autonomy) * (1 - supervision) and autonomy * self_direction_cost
+    sys_unreg = (1.0 - autonomy) * (1.0 - supervision)
+    cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target: w_autonomy * autonomy
     sr_k = (scaffolding_effect * scaffolding + practice_effect) * autonomy  # update_self_reg.
+    i_scale = i_rate * (1.0 + i_autonomy_weight * autonomy)  # update_interest: scale
     total_w = float(n_ties)  # peer_gain: w.sum() of unit weights
     if total_w < 1e-12:
         total_w = 1e-12
-    any_core = False
-    any_rest = False
     n_core = 0
     for d in range(nd):
         if core[d]:
-            any_core = True
             n_core += 1
-        else:
-            any_rest = True
-    use_floor = any_core and any_rest and core_floor > 0
+    use_limits = 0 < n_core < nd and not (core_floor <= 0.0 and core_ceiling >= 1.0)
     same_levels = adaptation == 0.0 and path_control == 0.0
     nf = float(n)
+    ndf = nd  # update_interest: d * t, with d the (integer) number of domains
 
     # scratch
     sizes = np.zeros(n_groups)
     gsum = np.zeros((n_groups, nd))
     gmean = np.zeros((n_groups, nd))
+    goff = np.zeros(n_groups)
     class_mean = np.zeros(nd)
     alloc = np.empty((n, nd))
     direct = np.empty((n, nd))
     level = np.empty((n, nd))
     new_skill = np.empty((n, nd))
+    group_off = np.empty(n)
+    peer_off = np.empty(n)
     logw = np.empty(nd)
     pi = np.empty(nd)
     learn = np.empty(nd)
@@ -309,7 +413,10 @@ def run_days(
     fit_prac = np.empty(nd)
     t_dir = np.empty(nd)
     t_prac = np.empty(nd)
+    wfit = np.empty(nd)
     buf = np.empty(nd)
+    within = np.empty(nd)
+    gap_d = np.empty(nd)
     buf_core = np.empty(max(n_core, 1))
     peer = np.empty(nd)
     gaps = np.empty(n_ties * nd)
@@ -327,15 +434,15 @@ def run_days(
             class_mean,
             log_curriculum,
             core,
+            n_core,
             0.0,
             remediation,
             tailoring,
-            core_floor,
-            one_minus_floor,
-            use_floor,
             logw,
             pi_fixed,
             buf,
+            within,
+            gap_d,
         )
 
     for c in range(n_class):
@@ -351,6 +458,7 @@ def run_days(
         one_minus_tau = 1.0 - tau
         sk = skill[c]
         est = estimate[c]
+        intr = interest[c]
         for day in range(n_days):
             nz = noise[c, day]
             standard = daily_pace * (elapsed0 + day)
@@ -384,22 +492,25 @@ def run_days(
                         interest_estimate[c, i],
                         log_curriculum,
                         core,
+                        n_core,
                         standard,
                         remediation,
                         tailoring,
-                        core_floor,
-                        one_minus_floor,
-                        use_floor,
                         logw,
                         pi,
                         buf,
+                        within,
+                        gap_d,
                     )
                 # levels (system_plan)
                 for d in range(nd):
                     if adaptation != 0.0:
                         base = optimum + one_minus_adapt * class_mean[d]
-                        direct[i, d] = base + adaptation * gmean[g_of[i], d]
-                        level[i, d] = base + adaptation * est[i, d]
+                        own_group = gmean[g_of[i], d]
+                        direct[i, d] = base + adaptation * own_group
+                        level[i, d] = base + adaptation * (
+                            one_minus_ind * own_group + individualization * est[i, d]
+                        )
                     else:
                         direct[i, d] = optimum + class_mean[d]
                         level[i, d] = direct[i, d]
@@ -408,40 +519,54 @@ def run_days(
                 if goal_control != 0.0:
                     k = choice_drift * (1.0 - r)  # learner_allocation
                     for d in range(nd):
-                        buf[d] = choice_sharpness * (interest[c, i, d] + k * nz[i, d])
+                        buf[d] = choice_sharpness * (intr[i, d] + k * nz[i, d])
                     _softmax(buf, learn, nd)
                     for d in range(nd):
                         alloc[i, d] = one_minus_goal * pi[d] + goal_control * learn[d]
                 else:
                     for d in range(nd):
                         alloc[i, d] = pi[d]
+                _core_limits(alloc[i], core, core_floor, core_ceiling, use_limits, buf)
                 if path_control != 0.0:
-                    for d in range(nd):  # chosen_level
-                        own = (
-                            sk[i, d]
-                            + optimum
-                            + (1.0 - r) * (choice_bias + choice_noise * nz[i, nd + d])
-                        )
+                    for d in range(nd):
+                        # self_assessment, then chosen_level
+                        err = sa_bias * calibration[c, i, d] + choice_noise * nz[i, nd + d]
+                        sense = sk[i, d] + (1.0 - r) * err
+                        own = sense + optimum + (1.0 - r) * choice_bias
                         level[i, d] = one_minus_path * level[i, d] + path_control * own
-            # ---- group means of the chosen time shares (teacher.gather) -----------------
+            # ---- teacher.gather: group time shares and disengagement (start of day) ----------
             for g in range(n_groups):
+                goff[g] = 0.0
                 for d in range(nd):
                     gsum[g, d] = 0.0
             for i in range(n):
                 g = g_of[i]
+                goff[g] += 1.0 - engagement[c, i]
                 for d in range(nd):
                     gsum[g, d] += alloc[i, d]
             for g in range(n_groups):
+                goff[g] = (goff[g] / sizes[g]) * sizes[g]  # group_mean(...) * sizes
                 for d in range(nd):
                     gmean[g, d] = gsum[g, d] / sizes[g]
+            class_off = 0.0  # class_disengagement: a cumulative sum in student order
+            for i in range(n):
+                class_off += 1.0 - engagement[c, i]
+            for i in range(n):
+                own_off = 1.0 - engagement[c, i]
+                group_off[i] = goff[g_of[i]] - own_off
+                peer_off[i] = class_off - own_off
             # ---- student_learn --------------------------------------------------------------
             for i in range(n):
                 e = engagement[c, i]
                 r = self_regulation[c, i]
                 gi = g_of[i]
                 eff = direct_efficacy[c, i]
-                phi = 1.0 - focus_k * (1.0 - r)
-                eff_prac = practice_efficacy * phi
+                # on_task
+                unreg = autonomy * (1.0 - r) + sys_unreg
+                phi = (1.0 - (1.0 - e) * unreg) * (1.0 - cost_k * (1.0 - r))
+                d_dir = math.exp(-disruption * group_off[i])
+                d_ind = math.exp(-disruption * peer_off[i])
+                teacher_dir = tau * eff  # gain_terms: the direct term's teacher-time factor
                 for d in range(nd):
                     cd = (direct[i, d] - sk[i, d]) - optimum
                     fit_dir[d] = math.exp(-(cd * cd) / two_w2)
@@ -452,8 +577,8 @@ def run_days(
                         fit_prac[d] = math.exp(-(cp * cp) / two_w2)
                     t_dir[d] = tau * gmean[gi, d]
                     t_prac[d] = one_minus_tau * alloc[i, d]
-                # peer_gain: only peers ahead (gap > 0) contribute; the others add exactly 0,
-                # so they are skipped. Per domain the terms are still added in tie order.
+                # peer_gain (engagement 1): only peers ahead (gap > 0) contribute; the others add
+                # exactly 0, so they are skipped. Per domain the terms are added in tie order.
                 n_pos = 0
                 for kk in range(n_ties):
                     j = peers[c, i, kk]
@@ -472,21 +597,24 @@ def run_days(
                     help_sum[gap_domain[q]] += overlaps[q] * (gap * math.exp(-gap / peer_gap_scale))
                 for d in range(nd):
                     mean_help = help_sum[d] / total_w
-                    peer[d] = peer_strength * aptitude[c, i, d] * e * one_minus_tau * mean_help
-                fit = 0.0
+                    peer[d] = peer_strength * aptitude[c, i, d] * 1.0 * mean_help
+                # compose_gain, forgetting
                 for d in range(nd):
                     apt = aptitude[c, i, d]
-                    gain = rate * apt * e * t_dir[d] * eff * fit_dir[d]
-                    gain = gain + rate * apt * e * t_prac[d] * eff_prac * fit_prac[d]
+                    # gain_terms: base, then one factor per channel in the order of CHANNELS
+                    direct_g = rate * apt * gmean[gi, d] * fit_dir[d] * e * d_dir * teacher_dir
+                    practice_g = (
+                        rate * apt * practice_efficacy * alloc[i, d] * fit_prac[d] * e * d_ind * phi
+                    ) * one_minus_tau
+                    ns = sk[i, d] + (direct_g + practice_g + 1.0 * e * peer[d])
                     t_total = t_dir[d] + t_prac[d]
-                    ns = sk[i, d] + gain + peer[d]
                     if forgetting != 0.0:
                         ns = ns - forgetting * (1.0 - t_total) * (sk[i, d] - start_skill[c, i, d])
                     new_skill[i, d] = ns
-                    buf[d] = t_dir[d] * fit_dir[d] + t_prac[d] * fit_prac[d]
-                fit = _psum(buf, nd)
+                    wfit[d] = t_dir[d] * fit_dir[d] + t_prac[d] * fit_prac[d]
+                fit = _psum(wfit, nd)
                 for d in range(nd):
-                    buf[d] = (t_dir[d] + t_prac[d]) * interest[c, i, d]
+                    buf[d] = (t_dir[d] + t_prac[d]) * intr[i, d]
                 interest_of_work = _psum(buf, nd)
                 x = e_baseline + e_w_interest * interest_of_work + w_aut + e_w_fit * (fit - 1.0)
                 target = 1.0 / (1.0 + math.exp(-x))
@@ -495,6 +623,16 @@ def run_days(
                     ne = 0.0
                 elif ne > 1.0:
                     ne = 1.0
+                # update_interest (start-of-day interest and engagement)
+                if i_rate != 0.0:
+                    for d in range(nd):
+                        t_total = t_dir[d] + t_prac[d]
+                        experience = e * (wfit[d] / max(t_total, 1e-12))
+                        iv = intr[i, d]
+                        q = iv / i_saturation
+                        intr[i, d] = iv + i_scale * (ndf * t_total) * (experience - i_threshold) / (
+                            1.0 + q**2
+                        )
                 engagement[c, i] = ne
                 self_regulation[c, i] = r + sr_k * (1.0 - r)
                 kc = 0
@@ -502,10 +640,13 @@ def run_days(
                     if core[d]:
                         buf_core[kc] = t_dir[d] + t_prac[d]
                         kc += 1
+                for d in range(nd):
+                    buf[d] = e * peer[d]
                 sum_engagement[c, i] += ne
                 sum_fit[c, i] += fit
+                sum_on_task[c, i] += phi
                 sum_core_time[c, i] += _psum(buf_core, n_core)
-                sum_peer[c, i] += _psum(peer, nd)
+                sum_peer[c, i] += _psum(buf, nd)
             # ---- commit (synchronous update) and update_estimate ------------------------------
             for i in range(n):
                 for d in range(nd):

@@ -13,6 +13,7 @@ import mesa
 import numpy as np
 
 from toolkit.model import mechanisms as mech
+from toolkit.model import shared
 
 if TYPE_CHECKING:
     from toolkit.model.model import ClassroomModel
@@ -27,7 +28,12 @@ class Student(mesa.Agent):
     ----------
     index : int
         Position in the class (row of the day's random draws and of the teacher's arrays).
-    skill, start_skill, aptitude, interest : ndarray, shape (D,)
+    skill, start_skill, aptitude : ndarray, shape (D,)
+    interest : ndarray, shape (D,)
+        The student's own interests; they change with experience
+        (:func:`toolkit.model.mechanisms.update_interest`).
+    calibration : ndarray, shape (D,)
+        The student's persistent misjudgement of their own level (standard normal draws).
     engagement, self_regulation : float
     peers : list of Student
         The students this one learns from (this year's network).
@@ -44,6 +50,7 @@ class Student(mesa.Agent):
         interest: np.ndarray,
         self_regulation: float,
         engagement: float,
+        calibration: np.ndarray,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -51,6 +58,7 @@ class Student(mesa.Agent):
         self.start_skill = self.skill.copy()
         self.aptitude = np.array(aptitude, dtype=float)
         self.interest = np.array(interest, dtype=float)
+        self.calibration = np.array(calibration, dtype=float)
         self.self_regulation = float(self_regulation)
         self.engagement = float(engagement)
         self.peers: list[Student] = []
@@ -62,11 +70,12 @@ class Student(mesa.Agent):
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def reset_year_totals(self) -> None:
-        """Start this year's running sums (engagement, fit, core time, peer gain)."""
+        """Start this year's running sums (engagement, fit, time on task, core time, peer gain)."""
         self.start_skill = self.skill.copy()
         self.self_regulation_start = self.self_regulation
         self.sum_engagement = 0.0
         self.sum_fit = 0.0
+        self.sum_on_task = 0.0
         self.sum_core_time = 0.0
         self.sum_peer_gain = 0.0
         self.days = 0
@@ -91,8 +100,10 @@ class Student(mesa.Agent):
             self.skill,
             self.interest,
             np.float64(self.self_regulation),
+            self.calibration,
             noise[:d],
             noise[d : 2 * d],
+            m.core_mask,
             **m.choose_kwargs,
         )
 
@@ -121,9 +132,11 @@ class Student(mesa.Agent):
             self.practice_level,
             np.float64(teacher.direct_time),
             np.float64(teacher.direct_efficacy[self.index]),
+            np.float64(teacher.group_disengagement[self.index]),
             peer_skill,
             peer_alloc,
             peer_weight,
+            np.float64(teacher.class_disengagement[self.index]),
             m.today_noise[self.index, 3 * d],
             m.core_mask,
             **m.learn_kwargs,
@@ -133,11 +146,13 @@ class Student(mesa.Agent):
         """Apply the state computed in :meth:`learn` (synchronous update) and add to totals."""
         nxt = self._next
         self.skill = nxt.skill
+        self.interest = nxt.interest
         self.engagement = float(nxt.engagement)
         self.self_regulation = float(nxt.self_regulation)
         self.last_fit = float(nxt.fit)
         self.sum_engagement += self.engagement
         self.sum_fit += float(nxt.fit)
+        self.sum_on_task += float(nxt.channels.on_task)
         self.sum_core_time += float(nxt.core_time)
         self.sum_peer_gain += float(nxt.peer.sum())
         self.days += 1
@@ -152,17 +167,24 @@ class Teacher(mesa.Agent):
     estimate : ndarray, shape (N, D)
         The system's estimate of each student's skills (prior records, then daily quizzes).
     interest_estimate : ndarray, shape (N, D)
-        The system's interest profile of each student (a noisy survey).
+        The system's interest profile of each student (a noisy survey at the start of the year;
+        it does not follow the students' interests as they change).
+    profile : ndarray, shape (N, D)
+        The interest profile groups and ties are formed on this year.
     groups : ndarray of int, shape (N,)
         Instructional group of each student.
     plan : mechanisms.SystemPlan
         Today's plan (time shares, direct-instruction and practice levels per student).
     group_allocation : ndarray, shape (N, D)
         Time shares of each student's group during direct instruction.
+    group_disengagement, class_disengagement : ndarray, shape (N,)
+        Disengagement of the others in each student's group, and in the class, this morning.
     direct_time : float
         Share of the lesson each group gets direct instruction.
     direct_efficacy : ndarray, shape (N,)
         Efficacy of direct instruction for each student's group size.
+    overhead : float
+        Teacher time per lesson spent on adapting the work (groups, individual levels, plans).
     """
 
     def __init__(self, model: ClassroomModel) -> None:
@@ -170,10 +192,14 @@ class Teacher(mesa.Agent):
         n, d = model.params.n_students, model.params.n_domains
         self.estimate = np.zeros((n, d))
         self.interest_estimate = np.zeros((n, d))
+        self.profile = np.zeros((n, d))
         self.groups = np.zeros(n, dtype=np.int64)
         self.group_allocation = np.zeros((n, d))
+        self.group_disengagement = np.zeros(n)
+        self.class_disengagement = np.zeros(n)
         self.direct_time = 0.0
         self.direct_efficacy = np.ones(n)
+        self.overhead = 0.0
         self.plan: mech.SystemPlan | None = None
 
     @property
@@ -181,43 +207,31 @@ class Teacher(mesa.Agent):
         """Number of instructional groups this year (the regime's, at most the class size)."""
         return min(self.model.regime.n_groups, self.model.params.n_students)
 
-    def start_year(self, skill: np.ndarray, interest: np.ndarray) -> None:
-        """Take the prior records (noisy), survey interests (noisy) and form groups."""
-        m = self.model
-        p = m.params
-        draws = m.draws
-        self.estimate = skill + p.diagnostic_noise * draws.diagnostic
-        self.interest_estimate = interest + p.profile_noise * draws.profile
-        self.form_groups()
-
-    def grouping_profile(self) -> np.ndarray:
-        """Interest profile used to form interest groups and networks.
-
-        The system's noisy profile when the system assigns (``peer_choice`` 0), the students'
-        own interests when they choose (``peer_choice`` 1), a mix in between.
-        """
-        c = self.model.regime.peer_choice
-        true_interest = np.stack([s.interest for s in self.model.ordered_students])
-        return (1 - c) * self.interest_estimate + c * true_interest
+    def start_year(self, start: shared.YearStart) -> None:
+        """Take this year's picture of the class and its groups (:func:`shared.start_year`)."""
+        self.estimate = start.estimate
+        self.interest_estimate = start.interest_estimate
+        self.profile = start.profile
+        self.set_instruction(start.instruction)
 
     def core_estimate(self) -> np.ndarray:
         """Return the system's estimate of each student's core level (mean over core domains)."""
         return self.estimate[:, self.model.core_mask].mean(axis=1)
 
+    def set_instruction(self, instruction: shared.Instruction) -> None:
+        """Adopt instructional groups, their direct-instruction time and efficacy."""
+        self.groups = instruction.groups
+        self.direct_time = float(instruction.direct_time)
+        self.direct_efficacy = instruction.direct_efficacy
+        self.overhead = float(instruction.overhead)
+
     def form_groups(self) -> None:
-        """Cut the class into instructional groups on the regime's basis."""
+        """Re-form the instructional groups from the current estimates (regrouping)."""
         m = self.model
-        key = mech.grouping_key(
-            m.regime.grouping, self.core_estimate(), self.grouping_profile(), m.draws.tiebreak
-        )
-        self.groups = mech.form_groups(key, self.n_groups)
-        _, sizes = mech.group_mean(self.estimate, self.groups, self.n_groups)
-        p, r = m.params, m.regime
-        self.direct_time = float(
-            mech.instruction_time(p.teacher_capacity, r.scaffolding, int((sizes > 0).sum()))
-        )
-        self.direct_efficacy = mech.direct_instruction_efficacy(
-            sizes[self.groups], p.group_size_penalty
+        self.set_instruction(
+            shared.form_instruction(
+                m.params, m.regime, self.estimate, self.profile, m.draws.tiebreak, m.core_mask
+            )
         )
 
     def plan_day(self) -> None:
@@ -233,15 +247,21 @@ class Teacher(mesa.Agent):
             self.n_groups,
             m.curriculum,
             m.core_mask,
-            m.standard(),
+            np.full(p.n_domains, shared.grade_standard(p, m.year, m.day)),
             **m.plan_kwargs,
         )
 
     def gather(self) -> None:
-        """Set each group's direct-instruction time shares from its members' choices."""
-        alloc = np.stack([s.allocation for s in self.model.ordered_students])
+        """Set each group's time shares from its members' choices; note its disengagement."""
+        students = self.model.ordered_students
+        alloc = np.stack([s.allocation for s in students])
         gmeans, _ = mech.group_mean(alloc, self.groups, self.n_groups)
         self.group_allocation = gmeans[self.groups]
+        engagement = np.array([s.engagement for s in students])
+        self.group_disengagement = shared.group_disengagement(
+            engagement, self.groups, self.n_groups
+        )
+        self.class_disengagement = shared.class_disengagement(engagement)
 
     def observe(self) -> None:
         """Update the estimates from today's noisy formative observation."""

@@ -14,7 +14,7 @@ is run alone, in a batch, serially or in parallel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,18 +92,25 @@ class Cohort:
         Interest z-scores.
     self_regulation : ndarray, shape (..., N)
         In (0, 1).
+    calibration : ndarray, shape (..., N, D), optional
+        Standard-normal draws of each student's persistent misjudgement of their own level
+        (see :func:`toolkit.model.mechanisms.self_assessment`); zeros (perfectly calibrated)
+        when not given.
     """
 
     skill: NDArray[np.float64]
     aptitude: NDArray[np.float64]
     interest: NDArray[np.float64]
     self_regulation: NDArray[np.float64]
+    calibration: NDArray[np.float64] | None = field(default=None)
 
     def __post_init__(self) -> None:
+        if self.calibration is None:
+            self.calibration = np.zeros(np.shape(self.skill))
         for f in fields(self):
             setattr(self, f.name, np.asarray(getattr(self, f.name), dtype=float))
         shape = self.skill.shape
-        for name in ("aptitude", "interest"):
+        for name in ("aptitude", "interest", "calibration"):
             if getattr(self, name).shape != shape:
                 raise ValueError(
                     f"Cohort: '{name}' has shape {getattr(self, name).shape}, expected {shape} "
@@ -152,12 +159,15 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
         I_{id} &= r_{IA} \tilde V_{id} + \sqrt{1 - r_{IA}^2}\,U_{id} \\
         R_i &= \operatorname{logistic}\!\left(\operatorname{logit}(\bar R)
             + \frac{\sigma_R}{\bar R (1 - \bar R)}
-              \left(r_{RS} \bar Z_i + \sqrt{1 - r_{RS}^2}\,W_i\right)\right)
+              \left(r_{RS} \bar Z_i + \sqrt{1 - r_{RS}^2}\,W_i\right)\right) \\
+        v_{id} &\sim N(0, 1)
 
     with :math:`c` the class effect, :math:`\tilde V` the standardized aptitude factor,
     :math:`\bar Z_i` the standardized mean of a student's skills, and all other draws standard
     normal. The :math:`-\sigma_A^2/2` term makes the mean aptitude 1. The logit-scale SD is
     chosen so that the SD of :math:`R` is about ``self_regulation_sd`` (delta method).
+    :math:`v` is each student's calibration draw (how they misjudge their own level, drawn
+    last, so that it leaves the other draws unchanged).
 
     Parameters
     ----------
@@ -190,7 +200,8 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
     logit_sd = p.self_regulation_sd / (m * (1 - m))
     x = np.log(m / (1 - m)) + logit_sd * (r_rs * zbar + np.sqrt(1 - r_rs**2) * w)
     self_regulation = 1.0 / (1.0 + np.exp(-x))
-    return Cohort(skill, aptitude, interest, self_regulation)
+    calibration = rng.standard_normal((n, d))
+    return Cohort(skill, aptitude, interest, self_regulation, calibration)
 
 
 @dataclass

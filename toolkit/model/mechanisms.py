@@ -23,6 +23,13 @@ References
    Practice*, 41(2), 64-70. https://doi.org/10.1207/s15430421tip4102_2
 .. [4] Sacerdote, B. (2011). Peer effects in education. *Handbook of the Economics of
    Education*, 3, 249-277. https://doi.org/10.1016/B978-0-444-53429-3.00004-1
+.. [5] Lazear, E. P. (2001). Educational production. *The Quarterly Journal of Economics*,
+   116(3), 777-803. https://doi.org/10.1162/00335530152466232
+.. [6] Hidi, S., & Renninger, K. A. (2006). The four-phase model of interest development.
+   *Educational Psychologist*, 41(2), 111-127. https://doi.org/10.1207/s15326985ep4102_4
+.. [7] Falchikov, N., & Boud, D. (1989). Student self-assessment in higher education: a
+   meta-analysis. *Review of Educational Research*, 59(4), 395-430.
+   https://doi.org/10.3102/00346543059004395
 """
 
 from __future__ import annotations
@@ -33,21 +40,30 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "CHANNELS",
+    "Channels",
     "DayOutcome",
     "SystemPlan",
+    "adaptation_overhead",
+    "apply_core_limits",
     "chosen_level",
+    "compose_gain",
     "direct_instruction_efficacy",
+    "disruption_factor",
     "engagement_target",
-    "focus",
     "form_groups",
     "group_mean",
     "grouping_key",
+    "individual_share",
     "instruction_time",
     "learner_allocation",
     "learning_gain",
     "logistic",
+    "on_task",
     "peer_gain",
     "peer_network",
+    "portfolio_score",
+    "self_assessment",
     "softmax",
     "student_choose",
     "student_learn",
@@ -56,6 +72,7 @@ __all__ = [
     "test_score",
     "update_engagement",
     "update_estimate",
+    "update_interest",
     "update_self_regulation",
     "zpd_fit",
 ]
@@ -180,17 +197,100 @@ def direct_instruction_efficacy(group_size: ArrayLike, penalty: float) -> Array:
     return 1.0 / (1.0 + penalty * (g - 1.0))
 
 
-def instruction_time(teacher_capacity: float, scaffolding: float, n_groups: ArrayLike) -> Array:
+def adaptation_overhead(
+    n_students: ArrayLike,
+    n_groups: ArrayLike,
+    individual: ArrayLike,
+    group_cost: float,
+    plan_cost: float,
+    exponent: float,
+) -> Array:
+    r"""Teacher time per lesson that adapting the work costs, before any instruction is given.
+
+    .. math:: O = c_G\,(G - 1) + c_U\,(\psi N)^{\beta}
+
+    Each instructional group beyond the first needs its own lesson, transitions and work set
+    for the others (:math:`c_G`, ``group_cost``); work set individually (levels of practice or
+    plans of time) must be diagnosed, prepared and monitored student by student
+    (:math:`c_U`, ``plan_cost``), with economies of scale :math:`\beta \le 1`
+    (``plan_cost_exponent``). :math:`\psi \in [0, 2]` is how much of each student's work the
+    system sets individually (see :func:`individual_share`), so :math:`\psi N` counts students
+    with individually set work. Standardized teaching (one group, nothing individual) costs
+    nothing; the learner's own choices cost the teacher nothing but cost the learner time
+    (:func:`on_task`).
+
+    Parameters
+    ----------
+    n_students : array_like
+        :math:`N`.
+    n_groups : array_like
+        :math:`G`, the number of non-empty instructional groups.
+    individual : array_like
+        :math:`\psi`.
+    group_cost, plan_cost, exponent : float
+        :math:`c_G, c_U, \beta`.
+
+    Returns
+    -------
+    ndarray
+        :math:`O`, in lessons of teacher time per lesson.
+
+    Examples
+    --------
+    >>> float(adaptation_overhead(21, 1, 0.0, 0.04, 0.02, 0.5))
+    0.0
+    >>> round(float(adaptation_overhead(21, 3, 1.0, 0.04, 0.02, 0.5)), 4)
+    0.1717
+    """
+    g = np.asarray(n_groups, dtype=float)
+    units = np.asarray(individual, dtype=float) * np.asarray(n_students, dtype=float)
+    return group_cost * (g - 1.0) + plan_cost * units**exponent
+
+
+def individual_share(
+    adaptation: float,
+    individualization: float,
+    path_control: float,
+    goal_control: float,
+    remediation: float,
+    tailoring: float,
+) -> float:
+    r"""How much of each student's work the system sets individually, :math:`\psi \in [0, 2]`.
+
+    .. math:: \psi = (1 - p)\,\alpha\,\iota + (1 - g)\,\min(1, \rho + \theta)
+
+    Levels: the system sets the level of independent work from its estimate of each student to
+    the extent :math:`\alpha\iota` (``path_adaptation`` times ``practice_individualization``),
+    except for the share :math:`p` the learner sets. Plans: the system plans each student's time
+    over domains individually when it remediates or tailors (:math:`\rho + \theta > 0`, up to
+    1), except for the share :math:`g` the learner decides.
+
+    Examples
+    --------
+    >>> individual_share(1.0, 1.0, 0.0, 0.0, 1.0, 0.0)
+    2.0
+    >>> individual_share(1.0, 1.0, 1.0, 1.0, 0.0, 0.0)
+    0.0
+    """
+    return (1.0 - path_control) * adaptation * individualization + (1.0 - goal_control) * min(
+        1.0, remediation + tailoring
+    )
+
+
+def instruction_time(
+    teacher_capacity: float, scaffolding: float, n_groups: ArrayLike, overhead: ArrayLike = 0.0
+) -> Array:
     r"""Share of a lesson each student spends in direct instruction with their group.
 
-    The teacher's capacity :math:`T` (lessons of direct instruction per lesson) minus the share
-    :math:`s` invested in scaffolding self-regulation is split equally between the
-    :math:`G` groups, and no group can be taught for more than the whole lesson:
+    The teacher's capacity :math:`T` (lessons of adult time per lesson) minus the share
+    :math:`s` invested in scaffolding self-regulation and minus the time that adaptation costs
+    (:math:`O`, :func:`adaptation_overhead`) is split equally between the :math:`G` groups, and
+    no group can be taught for more than the whole lesson:
 
-    .. math:: \tau = \min\!\left(1, \frac{T (1 - s)}{G}\right)
+    .. math:: \tau = \min\!\left(1, \frac{\max(0,\; T (1 - s) - O)}{G}\right)
 
-    This is the *fit against exposure* trade-off: more groups fit each group better but give
-    each less instruction.
+    This is the *fit against exposure* trade-off: more groups and individually set work fit
+    each student better but leave less instruction for each.
 
     Parameters
     ----------
@@ -200,6 +300,8 @@ def instruction_time(teacher_capacity: float, scaffolding: float, n_groups: Arra
         :math:`s \in [0, 1]`.
     n_groups : array_like
         :math:`G \ge 1`, the number of non-empty groups.
+    overhead : array_like
+        :math:`O \ge 0`.
 
     Returns
     -------
@@ -210,44 +312,100 @@ def instruction_time(teacher_capacity: float, scaffolding: float, n_groups: Arra
     --------
     >>> float(instruction_time(0.5, 0.0, 1)), round(float(instruction_time(0.5, 0.0, 3)), 4)
     (0.5, 0.1667)
+    >>> round(float(instruction_time(0.5, 0.0, 3, overhead=0.2)), 4)
+    0.1
     """
     g = np.asarray(n_groups, dtype=float)
-    return np.minimum(1.0, teacher_capacity * (1.0 - scaffolding) / g)
+    available = np.maximum(0.0, teacher_capacity * (1.0 - scaffolding) - np.asarray(overhead))
+    return np.minimum(1.0, available / g)
 
 
-def focus(self_regulation: ArrayLike, autonomy: float, floor: float) -> Array:
-    r"""Share of independent-work time spent on task.
+def on_task(
+    engagement: ArrayLike,
+    self_regulation: ArrayLike,
+    autonomy: float,
+    supervision: float,
+    self_direction_cost: float,
+) -> Array:
+    r"""Share of independent-work time spent on the work itself.
 
-    Under system direction students follow the plan; the more the learner directs the work,
-    the more time on task depends on self-regulation (autonomy alone does not ensure quality
-    learning, seed 004):
+    Independent work goes off task when the student is disengaged and nothing regulates the
+    work: their own self-regulation for the part they direct, the system's structure
+    (``supervision``) for the part it directs. Directing one's own work also costs the
+    learner time to choose and plan it, less as self-regulation grows (autonomy alone does not
+    ensure quality learning, seed 004):
 
-    .. math:: \phi = 1 - a (1 - \phi_0)(1 - R)
+    .. math:: \phi = \left[1 - (1 - E)\big(a (1 - R) + (1 - a)(1 - \sigma)\big)\right]
+              \big(1 - a\, c_L (1 - R)\big)
 
-    with autonomy :math:`a`, floor :math:`\phi_0` (``focus_floor``) and self-regulation
-    :math:`R`.
+    with engagement :math:`E`, self-regulation :math:`R`, autonomy :math:`a`, supervision
+    :math:`\sigma` and the learner's planning cost :math:`c_L` (``self_direction_cost``).
 
     Parameters
     ----------
-    self_regulation : array_like
-        :math:`R \in [0, 1]`.
+    engagement, self_regulation : array_like
+        :math:`E, R \in [0, 1]`.
     autonomy : float
         :math:`a \in [0, 1]`.
-    floor : float
-        :math:`\phi_0 \in [0, 1]`, time on task at :math:`a = 1, R = 0`.
+    supervision, self_direction_cost : float
+        :math:`\sigma, c_L \in [0, 1]`.
 
     Returns
     -------
     ndarray
-        :math:`\phi \in [\phi_0, 1]`.
+        :math:`\phi \in [0, 1]`.
 
     Examples
     --------
-    >>> float(focus(0.0, autonomy=1.0, floor=0.5)), float(focus(1.0, autonomy=1.0, floor=0.5))
-    (0.5, 1.0)
+    >>> round(float(on_task(0.5, 0.0, 0.0, 0.5, 0.1)), 4)  # system-directed
+    0.75
+    >>> round(float(on_task(0.5, 0.0, 1.0, 0.5, 0.1)), 4)  # self-directed novice
+    0.45
+    >>> float(on_task(0.5, 1.0, 1.0, 0.5, 0.1))  # self-directed expert
+    1.0
     """
+    e = np.asarray(engagement, dtype=float)
     r = np.asarray(self_regulation, dtype=float)
-    return 1.0 - autonomy * (1.0 - floor) * (1.0 - r)
+    unregulated = autonomy * (1.0 - r) + (1.0 - autonomy) * (1.0 - supervision)
+    return (1.0 - (1.0 - e) * unregulated) * (1.0 - autonomy * self_direction_cost * (1.0 - r))
+
+
+def disruption_factor(disengagement_of_others: ArrayLike, strength: float) -> Array:
+    r"""Share of instruction not lost to disruption by the others present.
+
+    After Lazear's (2001) model of class size, instruction reaches a student only while no one
+    disrupts; each other student :math:`j` disrupts with propensity
+    :math:`\delta (1 - E_j)`, so that
+
+    .. math:: D_i = \prod_{j \ne i} \big(1 - \delta(1 - E_j)\big)
+              \approx \exp\!\Big(-\delta \sum_{j \ne i} (1 - E_j)\Big)
+
+    (the exponential form, used here, is exact for small :math:`\delta`). Larger groups and
+    groups that gather disengaged students lose more: peers can harm [5]_.
+
+    Parameters
+    ----------
+    disengagement_of_others : array_like
+        :math:`\sum_{j \ne i} (1 - E_j)` over the others sharing the activity.
+    strength : float
+        :math:`\delta` (``disruption``).
+
+    Returns
+    -------
+    ndarray
+        :math:`D \in (0, 1]`.
+
+    References
+    ----------
+    .. [5] Lazear, E. P. (2001). Educational production. *The Quarterly Journal of Economics*,
+       116(3), 777-803.
+
+    Examples
+    --------
+    >>> round(float(disruption_factor(9.0, 0.01)), 4)
+    0.9139
+    """
+    return np.exp(-strength * np.asarray(disengagement_of_others, dtype=float))
 
 
 def learning_gain(
@@ -297,12 +455,11 @@ def peer_gain(
     gap_scale: float,
     aptitude: ArrayLike = 1.0,
     engagement: ArrayLike = 1.0,
-    time: ArrayLike = 1.0,
 ) -> Array:
-    r"""Skill gained from more skilled peers in one's network during shared independent work.
+    r"""Skill gained from more skilled peers in one's network.
 
     .. math::
-        \Delta S^{peer}_{id} = \eta \, A_{id} \, E_i \, \tau_i \,
+        \Delta S^{peer}_{id} = \eta \, A_{id} \, E_i \,
         \frac{\sum_k w_{ik} \min(\pi_{id}, \pi_{kd}) \, h(S_{kd} - S_{id})}{\sum_k w_{ik}},
         \qquad h(g) = g^+ e^{-g^+ / \gamma}
 
@@ -310,7 +467,9 @@ def peer_gain(
     :math:`\gamma` (``peer_gap_scale``) because peers far ahead explain less well, and a pair
     learns together only in the time both spend on the same domain,
     :math:`\min(\pi_{id}, \pi_{kd})`. So networks that cluster by interest share more time,
-    and ability-sorted networks give low achievers few peers ahead of them [4]_.
+    and ability-sorted networks give low achievers few peers ahead of them [4]_. The time for
+    working with peers is the same in every regime: it does not grow with the length of
+    independent work.
 
     Parameters
     ----------
@@ -327,8 +486,6 @@ def peer_gain(
         :math:`\gamma > 0`.
     aptitude : array_like, shape (..., D), optional
     engagement : array_like, shape (...,) broadcast as (..., 1), optional
-    time : array_like, optional
-        :math:`\tau_i`, the independent-work share of the lesson.
 
     Returns
     -------
@@ -356,8 +513,7 @@ def peer_gain(
         ..., None
     ]
     e = np.asarray(engagement, dtype=float)[..., None]
-    t = np.asarray(time, dtype=float)[..., None]
-    return strength * np.asarray(aptitude) * e * t * mean_help
+    return strength * np.asarray(aptitude) * e * mean_help
 
 
 def system_allocation(
@@ -368,23 +524,36 @@ def system_allocation(
     standard: ArrayLike,
     remediation: float,
     tailoring: float,
-    core_floor: float,
 ) -> Array:
     r"""Time shares over domains planned by the system for each student (the destination).
 
-    .. math::
-        \log \tilde\pi^{sys}_{id} = \log c_d
-            + \rho \, m_d \, (\sigma_d - \hat S_{id})^+
-            + \theta \left[(\hat S_{id} - \bar{\hat S}_{i\cdot}) + \hat I_{id}\right]
+    Tailoring to strengths and interests (strength model, :math:`\theta` =
+    ``strength_tailoring``) reweights every domain:
 
-    then normalized (softmax), and, if the core share
-    :math:`\sum_{d \in core} \pi_{id}` is below the floor :math:`\phi_c`, core domains are
-    scaled up to the floor and the others down (both proportionally).
-    :math:`c_d` is the standard curriculum, :math:`m_d` marks core domains, :math:`\sigma_d`
-    the grade standard, :math:`\rho` ``remediation`` (deficit model: more time where the student
-    is estimated to be behind) and :math:`\theta` ``strength_tailoring`` (strength model: more
-    time on relative strengths and interests). With :math:`\rho = \theta = 0` everyone gets the
-    curriculum.
+    .. math::
+        \pi^0_{id} = \operatorname{softmax}_d\Big(\log c_d
+            + \theta \left[(\hat S_{id} - \bar{\hat S}_{i\cdot}) + \hat I_{id}\right]\Big)
+
+    Remediation (deficit model, :math:`\rho` = ``remediation``) then moves time between the
+    core (tested) domains and the rest by the student's estimated gap to the grade standard
+    :math:`\sigma` (on the logit of the core share :math:`k`, so that students behind get more
+    core time and students ahead less, and a class whose gaps are symmetric keeps its core
+    share on average), and within the core towards the domains furthest behind:
+
+    .. math::
+        k_i = \operatorname{logistic}\!\Big(\operatorname{logit} k^0_i
+              + \rho\,(\sigma - \bar{\hat S}^{core}_i)\Big),\qquad
+        \pi_{id} = \begin{cases}
+            k_i\, \dfrac{\pi^0_{id}\, e^{\rho(\sigma - \hat S_{id})}}
+                       {\sum_{d' \in core} \pi^0_{id'}\, e^{\rho(\sigma - \hat S_{id'})}}
+                & d \in core \\[2ex]
+            (1 - k_i)\, \dfrac{\pi^0_{id}}{1 - k^0_i} & d \notin core
+        \end{cases}
+
+    with :math:`k^0_i = \sum_{d \in core} \pi^0_{id}`. Both move time within the same day, both
+    ways. :math:`c_d` is the standard curriculum; with :math:`\rho = \theta = 0` everyone gets
+    it. Limits on core time are the school's, applied to everyone's time whoever plans it
+    (:func:`apply_core_limits`).
 
     Parameters
     ----------
@@ -396,11 +565,9 @@ def system_allocation(
         :math:`c_d > 0`, summing to 1.
     core_mask : array_like of bool, shape (D,)
     standard : array_like, shape (D,)
-        :math:`\sigma_d`, where a student "should" be today.
+        :math:`\sigma_d`, where a student "should" be today (the same for every domain).
     remediation, tailoring : float
         :math:`\rho, \theta \ge 0`.
-    core_floor : float
-        :math:`\phi_c \in [0, 1]`.
 
     Returns
     -------
@@ -410,26 +577,79 @@ def system_allocation(
     Examples
     --------
     >>> pi = system_allocation([[0.0, 0.0]], [[0.0, 0.0]], [0.7, 0.3], [True, False],
-    ...                        [0.0, 0.0], 0.0, 0.0, 0.5)
+    ...                        [0.0, 0.0], 0.0, 0.0)
     >>> pi.round(3).tolist()
     [[0.7, 0.3]]
+    >>> est = [[1.0, 0.0], [-1.0, 0.0]]  # one student ahead of the standard, one behind
+    >>> pi = system_allocation(est, np.zeros((2, 2)), [0.5, 0.5], [True, False],
+    ...                        [0.0, 0.0], 1.0, 0.0)
+    >>> pi[:, 0].round(3).tolist(), float(pi[:, 0].mean().round(12))
+    ([0.269, 0.731], 0.5)
     """
     est = np.asarray(estimate, dtype=float)
     core = np.asarray(core_mask, dtype=bool)
     logw = np.log(np.asarray(curriculum, dtype=float)) + np.zeros_like(est)
-    if remediation:
-        logw = logw + remediation * core * np.maximum(np.asarray(standard) - est, 0.0)
     if tailoring:
         strength = est - est.mean(axis=-1, keepdims=True)
         logw = logw + tailoring * (strength + np.asarray(interest_estimate, dtype=float))
     pi = softmax(logw)
-    if core.any() and (~core).any() and core_floor > 0:
-        core_share = (pi * core).sum(axis=-1, keepdims=True)
-        low = core_share < core_floor
-        scale_core = np.where(low, core_floor / np.maximum(core_share, 1e-12), 1.0)
-        scale_rest = np.where(low, (1 - core_floor) / np.maximum(1 - core_share, 1e-12), 1.0)
-        pi = pi * np.where(core, scale_core, scale_rest)
-    return pi
+    if not remediation or not core.any():
+        return pi
+    gap = np.asarray(standard, dtype=float) - est
+    within = np.where(core, pi * np.exp(remediation * gap), 0.0)
+    within = within / within.sum(axis=-1, keepdims=True)
+    if core.all():
+        return within
+    k0 = (pi * core).sum(axis=-1, keepdims=True)
+    core_gap = gap[..., core].mean(axis=-1, keepdims=True)
+    k = logistic(np.log(k0) - np.log(1.0 - k0) + remediation * core_gap)
+    return np.where(core, k * within, pi * ((1.0 - k) / (1.0 - k0)))
+
+
+def apply_core_limits(
+    allocation: ArrayLike, core_mask: ArrayLike, floor: float, ceiling: float
+) -> Array:
+    r"""Keep the share of time on core (tested) domains within the school's limits.
+
+    If the core share :math:`k = \sum_{d \in core} \pi_d` is below the floor :math:`\phi_c`
+    (``core_floor``), core domains are scaled up to it and the others down; above the ceiling
+    :math:`\bar\phi_c` (``core_ceiling``), the reverse; both proportionally, so that the shares
+    still sum to 1:
+
+    .. math:: \pi'_d = \pi_d \cdot \begin{cases}
+              k^* / k & d \in core \\ (1 - k^*) / (1 - k) & d \notin core \end{cases},
+              \qquad k^* = \min(\max(k, \phi_c), \bar\phi_c)
+
+    The limits are school policy and apply the same way to every student's time in every
+    regime, whoever planned it (the system, the learner, or both).
+
+    Parameters
+    ----------
+    allocation : array_like, shape (..., D)
+    core_mask : array_like of bool, shape (D,)
+    floor, ceiling : float
+        :math:`0 \le \phi_c \le \bar\phi_c \le 1`.
+
+    Returns
+    -------
+    ndarray, shape (..., D)
+
+    Examples
+    --------
+    >>> apply_core_limits([[0.2, 0.8]], [True, False], 0.5, 1.0).tolist()
+    [[0.5, 0.5]]
+    >>> apply_core_limits([[0.9, 0.1]], [True, False], 0.0, 0.6).round(6).tolist()
+    [[0.6, 0.4]]
+    """
+    pi = np.asarray(allocation, dtype=float)
+    core = np.asarray(core_mask, dtype=bool)
+    if not (core.any() and (~core).any()) or (floor <= 0.0 and ceiling >= 1.0):
+        return pi
+    share = (pi * core).sum(axis=-1, keepdims=True)
+    target = np.minimum(np.maximum(share, floor), ceiling)
+    scale_core = np.where(share != target, target / np.maximum(share, 1e-12), 1.0)
+    scale_rest = np.where(share != target, (1 - target) / np.maximum(1 - share, 1e-12), 1.0)
+    return pi * np.where(core, scale_core, scale_rest)
 
 
 def learner_allocation(
@@ -470,28 +690,78 @@ def learner_allocation(
     return softmax(u)
 
 
-def chosen_level(
+def self_assessment(
     skill: ArrayLike,
     self_regulation: ArrayLike,
+    calibration: ArrayLike,
     noise: ArrayLike,
-    optimum: float,
-    bias: float,
+    bias_sd: float,
     noise_sd: float,
 ) -> Array:
-    r"""Level of work a learner chooses for themself.
+    r"""Return a learner's sense of their own level in each domain.
 
-    .. math:: L^{learn}_{id} = S_{id} + \delta^* + (1 - R_i)(b + \sigma_c \varepsilon_{id})
+    .. math:: \tilde S_{id} = S_{id} + (1 - R_i)\left(\sigma_b\, v_{id}
+              + \sigma_c\, \varepsilon_{id}\right)
 
-    A fully self-regulated learner picks the optimal challenge; a novice is biased (:math:`b`,
-    ``choice_bias``, negative = too easy) and erratic (:math:`\sigma_c`, ``choice_noise``) [3]_.
+    Learners, like the system (:func:`update_estimate`), see their level imperfectly: a
+    persistent, person-level misjudgement :math:`\sigma_b v_{id}` (calibration bias,
+    ``self_assessment_bias``; :math:`v` drawn once per student and domain) and a daily error
+    :math:`\sigma_c \varepsilon` (``choice_noise``), both shrinking as self-regulation
+    :math:`R` grows. Students' self-assessments are less accurate than teachers' judgements
+    [7]_.
 
     Parameters
     ----------
     skill : array_like, shape (..., D)
     self_regulation : array_like, shape (...,)
+    calibration : array_like, shape (..., D)
+        :math:`v`, standard normal, fixed per student.
     noise : array_like, shape (..., D)
-        Standard normal draws.
-    optimum, bias, noise_sd : float
+        :math:`\varepsilon`, today's standard normal draws.
+    bias_sd, noise_sd : float
+        :math:`\sigma_b, \sigma_c \ge 0`.
+
+    Returns
+    -------
+    ndarray, shape (..., D)
+
+    References
+    ----------
+    .. [7] Falchikov, N., & Boud, D. (1989). Student self-assessment in higher education: a
+       meta-analysis. *Review of Educational Research*, 59(4), 395-430.
+
+    Examples
+    --------
+    >>> self_assessment([0.0], 1.0, [2.0], [1.0], 0.65, 0.8).tolist()
+    [0.0]
+    >>> self_assessment([0.0], 0.5, [2.0], [0.0], 0.65, 0.8).tolist()
+    [0.65]
+    """
+    r = np.asarray(self_regulation, dtype=float)[..., None]
+    err = bias_sd * np.asarray(calibration, dtype=float) + noise_sd * np.asarray(noise, dtype=float)
+    return np.asarray(skill, dtype=float) + (1.0 - r) * err
+
+
+def chosen_level(
+    self_estimate: ArrayLike,
+    self_regulation: ArrayLike,
+    optimum: float,
+    bias: float,
+) -> Array:
+    r"""Level of work a learner chooses for themself.
+
+    .. math:: L^{learn}_{id} = \tilde S_{id} + \delta^* + (1 - R_i)\, b
+
+    The learner aims at the optimal challenge above their own sense of their level
+    :math:`\tilde S` (:func:`self_assessment`); a novice also leans towards easy work
+    (:math:`b`, ``choice_bias``, negative = too easy) [3]_.
+
+    Parameters
+    ----------
+    self_estimate : array_like, shape (..., D)
+        :math:`\tilde S`.
+    self_regulation : array_like, shape (...,)
+    optimum, bias : float
 
     Returns
     -------
@@ -504,12 +774,13 @@ def chosen_level(
 
     Examples
     --------
-    >>> chosen_level([0.0], 1.0, [2.0], 0.3, -0.4, 0.8).tolist()
+    >>> chosen_level([0.0], 1.0, 0.3, -0.4).tolist()
     [0.3]
+    >>> chosen_level([0.0], 0.0, 0.3, -0.4).round(6).tolist()
+    [-0.1]
     """
     r = np.asarray(self_regulation, dtype=float)[..., None]
-    noise = np.asarray(noise, dtype=float)
-    return np.asarray(skill, dtype=float) + optimum + (1.0 - r) * (bias + noise_sd * noise)
+    return np.asarray(self_estimate, dtype=float) + optimum + (1.0 - r) * bias
 
 
 def engagement_target(
@@ -598,6 +869,85 @@ def update_self_regulation(
     """
     r = np.asarray(self_regulation, dtype=float)
     return r + (scaffold_effect * scaffolding + practice_effect) * autonomy * (1.0 - r)
+
+
+def update_interest(
+    interest: ArrayLike,
+    time_share: ArrayLike,
+    experience: ArrayLike,
+    autonomy: float,
+    rate: float,
+    threshold: float,
+    autonomy_weight: float,
+    saturation: float,
+) -> Array:
+    r"""Interests change with experience: what one does, how well it goes, and who chose it.
+
+    .. math:: I_{t+1, d} = I_{t,d} + \kappa_I\,(D\, t_d)\,(q_d - q_0)\,(1 + w_a a)
+              \Big/ \left(1 + (I_{t,d} / I_s)^2\right)
+
+    Time :math:`t_d` spent in domain :math:`d` (relative to an even split over :math:`D`
+    domains) with a good experience :math:`q_d = E f_d` (engaged, well-fitted work) above the
+    threshold :math:`q_0` deepens interest; frustrating or boring work lowers it (Hidi &
+    Renninger's [6]_ phases: interest is triggered and maintained by supported, engaged
+    activity, and fades without it; expectancy-value: success raises intrinsic value). Work the
+    learner chose changes interest more (:math:`w_a`, internalization, with autonomy
+    :math:`a`), and well-developed interests (:math:`|I| \gg I_s`) change slowly. With
+    :math:`\kappa_I = 0` (``interest_rate``) interests never change.
+
+    Parameters
+    ----------
+    interest : array_like, shape (..., D)
+    time_share : array_like, shape (..., D)
+        :math:`t_d`, today's share of time in each domain.
+    experience : array_like, shape (..., D)
+        :math:`q_d = E f_d`.
+    autonomy : float
+    rate, threshold, autonomy_weight, saturation : float
+        :math:`\kappa_I, q_0, w_a, I_s`.
+
+    Returns
+    -------
+    ndarray, shape (..., D)
+
+    References
+    ----------
+    .. [6] Hidi, S., & Renninger, K. A. (2006). The four-phase model of interest development.
+       *Educational Psychologist*, 41(2), 111-127.
+
+    Examples
+    --------
+    >>> update_interest([0.0, 0.0], [0.5, 0.5], [0.9, 0.1], 0.0, 0.01, 0.5, 1.0, 2.0).round(4)
+    array([ 0.004, -0.004])
+    """
+    i = np.asarray(interest, dtype=float)
+    if not rate:
+        return i
+    t = np.asarray(time_share, dtype=float)
+    d = t.shape[-1]
+    scale = rate * (1.0 + autonomy_weight * autonomy)
+    return i + scale * (d * t) * (np.asarray(experience) - threshold) / (
+        1.0 + (i / saturation) ** 2
+    )
+
+
+def portfolio_score(skill: ArrayLike, interest: ArrayLike, sharpness: float) -> Array:
+    r"""Attainment in the domains a learner would choose: a portfolio measure.
+
+    .. math:: P_i = \sum_d w_{id} S_{id},
+              \qquad w_{i\cdot} = \operatorname{softmax}(\beta I_{i\cdot})
+
+    The student's skills weighted by how strongly they would choose each domain
+    (``choice_sharpness`` :math:`\beta` on their own interests :math:`I`): what a portfolio of
+    self-chosen work would show, beside the standardized test, which sees only the core.
+
+    Examples
+    --------
+    >>> float(portfolio_score([1.0, 3.0], [0.0, 0.0], 1.5))
+    2.0
+    """
+    w = softmax(sharpness * np.asarray(interest, dtype=float))
+    return (w * np.asarray(skill, dtype=float)).sum(axis=-1)
 
 
 def update_estimate(
@@ -818,7 +1168,7 @@ class SystemPlan(NamedTuple):
     Attributes
     ----------
     allocation : ndarray, shape (..., N, D)
-        System-planned time shares :math:`\pi^{sys}`.
+        System-planned time shares :math:`\pi^{sys}` (before the school's limits on core time).
     direct_level : ndarray, shape (..., N, D)
         Level of the student's group's direct instruction.
     practice_level : ndarray, shape (..., N, D)
@@ -841,20 +1191,21 @@ def system_plan(
     *,
     remediation: float,
     tailoring: float,
-    core_floor: float,
     adaptation: float,
+    individualization: float,
     optimum: float,
 ) -> SystemPlan:
     r"""Plan a day for the system: time shares, group levels and practice levels.
 
     Levels blend one level for the class (adaptation :math:`\alpha = 0`) with a level set from
-    the estimate of the group (direct instruction) or of the student (practice):
+    the estimate of the group (direct instruction) or, for independent work, of the group or
+    the student (individualization :math:`\iota`):
 
     .. math::
         L^{dir}_{id} = \delta^* + (1 - \alpha)\bar{\hat S}_{\cdot d}
                       + \alpha \bar{\hat S}_{g(i) d},\qquad
         L^{prac,sys}_{id} = \delta^* + (1 - \alpha)\bar{\hat S}_{\cdot d}
-                      + \alpha \hat S_{id}
+                      + \alpha \left[(1 - \iota)\bar{\hat S}_{g(i) d} + \iota \hat S_{id}\right]
 
     Parameters
     ----------
@@ -862,10 +1213,11 @@ def system_plan(
     groups : ndarray of int, shape (..., N)
     n_groups : int
     curriculum, core_mask, standard : ndarray, shape (D,)
-    remediation, tailoring, core_floor : float
+    remediation, tailoring : float
         Destination axes, see :func:`system_allocation`.
-    adaptation : float
-        :math:`\alpha`, the ``path_adaptation`` axis.
+    adaptation, individualization : float
+        :math:`\alpha`, :math:`\iota`: the ``path_adaptation`` and ``practice_individualization``
+        axes.
     optimum : float
         :math:`\delta^*`.
 
@@ -874,21 +1226,17 @@ def system_plan(
     SystemPlan
     """
     allocation = system_allocation(
-        estimate,
-        interest_estimate,
-        curriculum,
-        core_mask,
-        standard,
-        remediation,
-        tailoring,
-        core_floor,
+        estimate, interest_estimate, curriculum, core_mask, standard, remediation, tailoring
     )
     class_mean = estimate.mean(axis=-2, keepdims=True)
     if adaptation:
         gmeans, _ = group_mean(estimate, groups, n_groups)
         own_group = np.take_along_axis(gmeans, groups[..., None], axis=-2)
-        direct = optimum + (1 - adaptation) * class_mean + adaptation * own_group
-        practice = optimum + (1 - adaptation) * class_mean + adaptation * estimate
+        base = optimum + (1 - adaptation) * class_mean
+        direct = base + adaptation * own_group
+        practice = base + adaptation * (
+            (1 - individualization) * own_group + individualization * estimate
+        )
     else:
         direct = practice = np.broadcast_to(optimum + class_mean, estimate.shape)
     return SystemPlan(allocation, direct, practice)
@@ -900,26 +1248,34 @@ def student_choose(
     skill: Array,
     interest: Array,
     self_regulation: Array,
+    calibration: Array,
     domain_noise: Array,
     level_noise: Array,
+    core_mask: NDArray[np.bool_],
     *,
     goal_control: float,
     path_control: float,
     optimum: float,
     choice_bias: float,
+    self_assessment_bias: float,
     choice_noise: float,
     choice_sharpness: float,
     choice_drift: float,
+    core_floor: float,
+    core_ceiling: float,
 ) -> tuple[Array, Array]:
     r"""Settle a student's day: the time shares and practice level they actually follow.
 
     .. math::
-        \pi_{id} = (1 - g)\,\pi^{sys}_{id} + g\,\pi^{learn}_{id},\qquad
+        \pi_{id} = \operatorname{limits}\big((1 - g)\,\pi^{sys}_{id} + g\,\pi^{learn}_{id}\big),
+        \qquad
         L^{prac}_{id} = (1 - p)\,L^{prac,sys}_{id} + p\,L^{learn}_{id}
 
     with goal control :math:`g` and path control :math:`p` (the regime's learner-control axes),
-    :math:`\pi^{learn}` from :func:`learner_allocation` and :math:`L^{learn}` from
-    :func:`chosen_level`.
+    :math:`\pi^{learn}` from :func:`learner_allocation`, :math:`L^{learn}` from
+    :func:`chosen_level` on the learner's own, imperfect sense of their level
+    (:func:`self_assessment`), and the school's limits on core time applied to the time the
+    student actually spends, whoever chose it (:func:`apply_core_limits`).
 
     Returns
     -------
@@ -933,12 +1289,157 @@ def student_choose(
         alloc = (1 - goal_control) * system_alloc + goal_control * learn
     else:
         alloc = system_alloc
+    alloc = apply_core_limits(alloc, core_mask, core_floor, core_ceiling)
     if path_control:
-        own = chosen_level(skill, self_regulation, level_noise, optimum, choice_bias, choice_noise)
+        own_sense = self_assessment(
+            skill, self_regulation, calibration, level_noise, self_assessment_bias, choice_noise
+        )
+        own = chosen_level(own_sense, self_regulation, optimum, choice_bias)
         level = (1 - path_control) * system_practice_level + path_control * own
     else:
         level = system_practice_level
     return alloc, level
+
+
+class Channels(NamedTuple):
+    r"""The factors of a day's learning, one field per quantity (see :func:`compose_gain`).
+
+    They are grouped into the channels of :data:`CHANNELS`, which the mechanism decomposition
+    switches between two regimes (:mod:`toolkit.study.decompose`).
+
+    Attributes
+    ----------
+    group_allocation, allocation : ndarray, shape (..., D)
+        Time shares during direct instruction (the group's) and independent work (one's own).
+    direct_fit, practice_fit : ndarray, shape (..., D)
+        Challenge fit of direct instruction and of independent work.
+    engagement : ndarray, shape (...,)
+    peer : ndarray, shape (..., D)
+        Learning from peers before engagement, :func:`peer_gain` with :math:`E = 1`.
+    direct_disruption, independent_disruption : ndarray, shape (...,)
+        :func:`disruption_factor` in the instructional group (direct instruction) and in the
+        class (independent work in the shared room).
+    on_task : ndarray, shape (...,)
+        :func:`on_task` share of independent work.
+    direct_time, direct_efficacy : ndarray, shape (...,)
+        :math:`\tau` and the group-size efficacy :math:`\epsilon_g`.
+    """
+
+    group_allocation: Array
+    allocation: Array
+    direct_fit: Array
+    practice_fit: Array
+    engagement: Array
+    peer: Array
+    direct_disruption: Array
+    independent_disruption: Array
+    on_task: Array
+    direct_time: Array
+    direct_efficacy: Array
+
+
+#: The channels through which a regime acts on learning, and the factors of :class:`Channels`
+#: that make up each. Every factor belongs to exactly one channel.
+CHANNELS: dict[str, tuple[str, ...]] = {
+    "domain_time": ("group_allocation", "allocation"),
+    "fit": ("direct_fit", "practice_fit"),
+    "engagement": ("engagement",),
+    "peers": ("peer", "direct_disruption", "independent_disruption"),
+    "self_regulation": ("on_task",),
+    "teacher_time": ("direct_time", "direct_efficacy"),
+}
+
+
+def gain_terms(
+    rate: float, aptitude: Array, practice_efficacy: float, channels: Channels
+) -> list[tuple[Array, dict[str, Array]]]:
+    r"""Split the learning equation into terms, each a product of one factor per channel.
+
+    .. math::
+        \Delta S_{id} = \underbrace{\lambda A_{id}\,\bar\pi_{gd}\, f^{dir}_{id}\, E_i\,
+            D^g_i\, (\tau \epsilon_g)}_{\text{direct instruction}}
+          + \underbrace{\lambda A_{id} \epsilon_p\, \pi_{id}\, f^{prac}_{id}\, E_i\, D^p_i\,
+            \phi_i\, (1 - \tau)}_{\text{independent work}}
+          + \underbrace{E_i\, \Delta S^{peer,0}_{id}}_{\text{peers}}
+
+    Each term is a constant base times one factor from each channel it involves, in the order
+    of :data:`CHANNELS` (time on domains, fit, engagement, peers, self-regulation, teacher
+    time): time shares :math:`\bar\pi_g, \pi`, fits :math:`f`, engagement :math:`E`,
+    disruption :math:`D` and the peer term :math:`\Delta S^{peer,0}` (:func:`peer_gain` at
+    :math:`E = 1`), time on task :math:`\phi`, and direct-instruction time :math:`\tau` with
+    its efficacy :math:`\epsilon_g`. :func:`compose_gain` multiplies and adds them; the
+    mechanism decomposition (:mod:`toolkit.study.decompose`) recombines the factors of two
+    regimes channel by channel, with the same products in the same order.
+
+    Parameters
+    ----------
+    rate : float
+        :math:`\lambda` (``learning_rate``).
+    aptitude : ndarray, shape (..., D)
+    practice_efficacy : float
+        :math:`\epsilon_p`.
+    channels : Channels
+
+    Returns
+    -------
+    list of (base, {channel: factor})
+        One entry per term; factors broadcast against ``aptitude``.
+    """
+    c = channels
+    e = np.asarray(c.engagement)[..., None]
+    tau = np.asarray(c.direct_time)[..., None]
+    apt = np.asarray(aptitude)
+    direct = {
+        "domain_time": c.group_allocation,
+        "fit": c.direct_fit,
+        "engagement": e,
+        "peers": np.asarray(c.direct_disruption)[..., None],
+        "teacher_time": tau * np.asarray(c.direct_efficacy)[..., None],
+    }
+    practice = {
+        "domain_time": c.allocation,
+        "fit": c.practice_fit,
+        "engagement": e,
+        "peers": np.asarray(c.independent_disruption)[..., None],
+        "self_regulation": np.asarray(c.on_task)[..., None],
+        "teacher_time": 1.0 - tau,
+    }
+    peers = {"engagement": e, "peers": c.peer}
+    return [(rate * apt, direct), (rate * apt * practice_efficacy, practice), (1.0, peers)]
+
+
+def compose_gain(
+    rate: float, aptitude: Array, practice_efficacy: float, channels: Channels
+) -> Array:
+    r"""Compose the day's gain in every domain from its factors (the learning equation).
+
+    :math:`\Delta S = \sum_{\text{terms}} \text{base} \prod_{\text{channels}} \text{factor}`
+    with the terms and factors of :func:`gain_terms`, multiplied in the order of
+    :data:`CHANNELS` and added in the order of the terms. :func:`student_learn` uses it for the
+    day itself, and the mechanism decomposition recombines the same products, so the two never
+    disagree.
+
+    Parameters
+    ----------
+    rate : float
+        :math:`\lambda` (``learning_rate``).
+    aptitude : ndarray, shape (..., D)
+    practice_efficacy : float
+        :math:`\epsilon_p`.
+    channels : Channels
+
+    Returns
+    -------
+    ndarray, shape (..., D)
+    """
+    total = None
+    for base, factors in gain_terms(rate, aptitude, practice_efficacy, channels):
+        x = base
+        for name in CHANNELS:
+            if name in factors:
+                x = x * factors[name]
+        total = x if total is None else total + x
+    return total
 
 
 class DayOutcome(NamedTuple):
@@ -946,7 +1447,7 @@ class DayOutcome(NamedTuple):
 
     Attributes
     ----------
-    skill : ndarray, shape (..., D)
+    skill, interest : ndarray, shape (..., D)
     engagement, self_regulation : ndarray, shape (...,)
     fit : ndarray, shape (...,)
         Time-weighted challenge fit of the day's work.
@@ -954,14 +1455,18 @@ class DayOutcome(NamedTuple):
         Share of the day spent on core domains.
     peer : ndarray, shape (..., D)
         The part of the day's gain that came from peers.
+    channels : Channels
+        The factors of the day's gain (for the mechanism decomposition).
     """
 
     skill: Array
     engagement: Array
     self_regulation: Array
+    interest: Array
     fit: Array
     core_time: Array
     peer: Array
+    channels: Channels
 
 
 def student_learn(
@@ -977,9 +1482,11 @@ def student_learn(
     practice_level: Array,
     direct_time: Array,
     direct_efficacy: Array,
+    group_disengagement: Array,
     peer_skill: Array,
     peer_alloc: Array,
     peer_weight: Array,
+    class_disengagement: Array,
     engagement_noise: Array,
     core_mask: NDArray[np.bool_],
     *,
@@ -989,7 +1496,9 @@ def student_learn(
     optimum: float,
     width: float,
     practice_efficacy: float,
-    focus_floor: float,
+    supervision: float,
+    self_direction_cost: float,
+    disruption: float,
     peer_strength: float,
     peer_gap_scale: float,
     forgetting: float,
@@ -1001,41 +1510,38 @@ def student_learn(
     engagement_noise_sd: float,
     scaffolding_effect: float,
     autonomy_practice_effect: float,
+    interest_rate: float,
+    interest_threshold: float,
+    interest_autonomy_weight: float,
+    interest_saturation: float,
 ) -> DayOutcome:
     r"""One day of learning for one student (or, on arrays, for every student at once).
 
     Time: direct instruction :math:`\tau` with the group, following the group's time shares
     :math:`\bar\pi_{g(i)}`; independent work :math:`1 - \tau` following the student's own
-    shares :math:`\pi_i`. Gain in domain :math:`d`:
+    shares :math:`\pi_i`. The gain in domain :math:`d` is :func:`compose_gain` of
 
-    .. math::
-        \Delta S_{id} = \lambda A_{id} E_i \left[\tau \bar\pi_{g d} \epsilon_g
-            f(L^{dir}_{id} - S_{id}) + (1 - \tau)\pi_{id}\, \epsilon_p \phi_i
-            f(L^{prac}_{id} - S_{id})\right] + \Delta S^{peer}_{id}
-            - \omega (1 - t_{id})(S_{id} - S^0_{id})
+    - fits :math:`f = ` :func:`zpd_fit` of each level against today's skill;
+    - time on task :math:`\phi = ` :func:`on_task` (engagement, self-regulation, supervision);
+    - disruption :math:`D = ` :func:`disruption_factor` from the disengagement of the others in
+      the instructional group (``group_disengagement``, during direct instruction) and in the
+      class (``class_disengagement``, during independent work in the shared room);
+    - learning from peers :func:`peer_gain`;
 
-    with :math:`f` from :func:`zpd_fit`, :math:`\epsilon_g` from
-    :func:`direct_instruction_efficacy`, :math:`\epsilon_p` ``practice_efficacy``,
-    :math:`\phi_i` from :func:`focus`, the peer term from :func:`peer_gain` (during independent
-    work), and optional forgetting :math:`\omega` in domains given little time :math:`t_{id}`.
-    Engagement then moves towards :func:`engagement_target` and self-regulation grows by
-    :func:`update_self_regulation`. Peers' skills are those at the start of the day
-    (synchronous update), so the order in which students act does not matter.
+    minus optional forgetting :math:`\omega (1 - t_{id})(S_{id} - S^0_{id})` in domains given
+    little time :math:`t_{id}`. Engagement then moves towards :func:`engagement_target`,
+    self-regulation grows by :func:`update_self_regulation`, and interests change with the
+    day's experience (:func:`update_interest`). Peers' skills and engagement are those at the
+    start of the day (synchronous update), so the order in which students act does not matter.
 
     Returns
     -------
     DayOutcome
     """
-    e = engagement[..., None]
     fit_dir = zpd_fit(direct_level - skill, optimum, width)
     fit_prac = zpd_fit(practice_level - skill, optimum, width)
-    tau = direct_time[..., None]
-    t_dir = tau * group_allocation
-    t_prac = (1.0 - tau) * allocation
-    phi = focus(self_regulation, autonomy, focus_floor)[..., None]
-    gain = learning_gain(rate, aptitude, e, t_dir, direct_efficacy[..., None], fit_dir)
-    gain = gain + learning_gain(rate, aptitude, e, t_prac, practice_efficacy * phi, fit_prac)
-    peer = peer_gain(
+    phi = on_task(engagement, self_regulation, autonomy, supervision, self_direction_cost)
+    peer0 = peer_gain(
         skill,
         peer_skill,
         allocation,
@@ -1044,14 +1550,30 @@ def student_learn(
         peer_strength,
         peer_gap_scale,
         aptitude,
-        engagement,
-        1.0 - direct_time,
     )
+    channels = Channels(
+        group_allocation,
+        allocation,
+        fit_dir,
+        fit_prac,
+        engagement,
+        peer0,
+        disruption_factor(group_disengagement, disruption),
+        disruption_factor(class_disengagement, disruption),
+        phi,
+        direct_time,
+        direct_efficacy,
+    )
+    gain = compose_gain(rate, aptitude, practice_efficacy, channels)
+    tau = direct_time[..., None]
+    t_dir = tau * group_allocation
+    t_prac = (1.0 - tau) * allocation
     t_total = t_dir + t_prac
-    new_skill = skill + gain + peer
+    new_skill = skill + gain
     if forgetting:
         new_skill = new_skill - forgetting * (1.0 - t_total) * (skill - start_skill)
-    fit = (t_dir * fit_dir + t_prac * fit_prac).sum(axis=-1)
+    weighted_fit = t_dir * fit_dir + t_prac * fit_prac
+    fit = weighted_fit.sum(axis=-1)
     interest_of_work = (t_total * interest).sum(axis=-1)
     target = engagement_target(
         interest_of_work,
@@ -1068,5 +1590,17 @@ def student_learn(
     new_r = update_self_regulation(
         self_regulation, autonomy, scaffolding, scaffolding_effect, autonomy_practice_effect
     )
+    experience = engagement[..., None] * (weighted_fit / np.maximum(t_total, 1e-12))
+    new_i = update_interest(
+        interest,
+        t_total,
+        experience,
+        autonomy,
+        interest_rate,
+        interest_threshold,
+        interest_autonomy_weight,
+        interest_saturation,
+    )
     core_time = t_total[..., core_mask].sum(axis=-1)
-    return DayOutcome(new_skill, new_e, new_r, fit, core_time, peer)
+    peer = engagement[..., None] * peer0
+    return DayOutcome(new_skill, new_e, new_r, new_i, fit, core_time, peer, channels)

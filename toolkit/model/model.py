@@ -48,9 +48,11 @@ from toolkit.model.shared import (
     STUDENT_COLUMNS,
     choose_kwargs,
     curriculum_weights,
+    grade_standard,
     initial_engagement,
     learn_kwargs,
     plan_kwargs,
+    start_year,
     year_table,
 )
 
@@ -180,6 +182,7 @@ class ClassroomModel(mesa.Model):
                 cohort.interest[i],
                 cohort.self_regulation[i],
                 e0,
+                cohort.calibration[i],
             )
             for i in range(params.n_students)
         ]
@@ -214,9 +217,8 @@ class ClassroomModel(mesa.Model):
         return np.array([s.skill[self.core_mask].mean() for s in self.ordered_students])
 
     def standard(self) -> np.ndarray:
-        """Return the grade standard per domain today: the pace times school days so far."""
-        elapsed = self.year * self.params.n_days + self.day
-        return np.full(self.params.n_domains, self.params.daily_pace * elapsed)
+        """Return the grade standard per domain today (:func:`shared.grade_standard`)."""
+        return np.full(self.params.n_domains, grade_standard(self.params, self.year, self.day))
 
     def _test(self, errors: np.ndarray) -> np.ndarray:
         skill = np.stack([s.skill for s in self.ordered_students])
@@ -232,22 +234,25 @@ class ClassroomModel(mesa.Model):
         self.today_noise = self.draws.daily[0]
         for s in self.ordered_students:
             s.reset_year_totals()
-        self.prior_score = self._test(self.draws.pretest_error)
-        skill = np.stack([s.skill for s in self.ordered_students])
-        interest = np.stack([s.interest for s in self.ordered_students])
-        self.teacher.start_year(skill, interest)
-        self._form_network()
-
-    def _form_network(self) -> None:
-        p, r = self.params, self.regime
-        peers = mech.peer_network(
-            self.teacher.core_estimate(),
-            self.teacher.grouping_profile(),
-            r.peer_ability_homophily,
-            r.peer_interest_homophily,
-            self.draws.gumbel,
-            p.peer_ties,
+        dr = self.draws
+        start = start_year(
+            p,
+            self.regime,
+            np.stack([s.skill for s in self.ordered_students]),
+            np.stack([s.interest for s in self.ordered_students]),
+            dr.pretest_error,
+            dr.diagnostic,
+            dr.profile,
+            dr.gumbel,
+            dr.tiebreak,
+            self.core_mask,
         )
+        self.prior_score = start.prior
+        self.teacher.start_year(start)
+        self._form_network(start.peers)
+
+    def _form_network(self, peers: np.ndarray) -> None:
+        p = self.params
         self.network = nx.DiGraph()
         self.network.add_nodes_from(range(p.n_students))
         for s in self.ordered_students:
@@ -275,10 +280,12 @@ class ClassroomModel(mesa.Model):
                 np.stack(col("skill")),
                 col("sum_engagement") / days,
                 col("sum_fit") / days,
+                col("sum_on_task") / days,
                 col("sum_core_time") / days,
                 col("sum_peer_gain"),
                 col("self_regulation_start"),
                 col("self_regulation"),
+                np.stack(col("interest")),
             )
         )
 
@@ -318,11 +325,14 @@ class ClassroomModel(mesa.Model):
         -------
         pandas.DataFrame
             Columns: ``year, regime, student, group, prior_score, score, gain, core_start,
-            core_end, total_learning, engagement, fit, core_time, peer_learning,
-            self_regulation_start, self_regulation_end``, then ``skill_<domain>`` (end of year)
-            and ``gain_<domain>`` for every domain. ``score`` and ``prior_score`` are observed
-            test scores (with measurement error); ``core_*`` are true core skills; ``fit``,
-            ``engagement`` and ``core_time`` are averages over the year's days.
+            core_end, total_learning, engagement, fit, on_task, core_time, peer_learning,
+            self_regulation_start, self_regulation_end, portfolio, portfolio_gain``, then
+            ``skill_<domain>`` (end of year), ``gain_<domain>`` and ``interest_<domain>`` (end
+            of year) for every domain. ``score`` and ``prior_score`` are observed test scores
+            (with measurement error); ``core_*`` are true core skills; ``fit``, ``engagement``,
+            ``on_task`` and ``core_time`` are averages over the year's days; ``portfolio`` is
+            attainment weighted by the student's own interests (what a portfolio of self-chosen
+            work would show).
         """
         if not self.records:
             return pd.DataFrame(columns=list(STUDENT_COLUMNS))

@@ -232,8 +232,30 @@ class Parameters:
         "and mathematics 18% of the school week (docs/calibration-sources.md).",
         "learning",
     )
+    core_floor: float = _p(
+        0.0,
+        0.0,
+        1.0,
+        "share of time",
+        "Least share of every student's time on the core (tested) domains, whoever plans the "
+        "time (system or learner): the school's accountability policy, applied the same way "
+        "in every regime. Time shares below it are rescaled (core up, the rest down).",
+        "Policy setting: 0 (no floor) by default, so that no regime's core time is lifted by a "
+        "limit that binds for it alone; set it to study accountability pressure.",
+        "policy",
+    )
+    core_ceiling: float = _p(
+        1.0,
+        0.0,
+        1.0,
+        "share of time",
+        "Largest share of every student's time on the core (tested) domains, applied the same "
+        "way in every regime (a protected share for the untested domains when below 1).",
+        "Policy setting: 1 (no ceiling) by default.",
+        "policy",
+    )
     learning_rate: float = _p(
-        0.0276,
+        0.0463,
         0.0,
         1.0,
         "SD per day",
@@ -279,10 +301,9 @@ class Parameters:
         "per extra student",
         "Loss of efficacy of direct instruction per extra student in the group: efficacy "
         "1 / (1 + penalty * (size - 1)) (less attention and feedback per student).",
-        "Calibrated so that 15 instead of 23 students in the standardized regime adds 7% "
-        "of a year's gain: STAR's first-year effect of about 4 percentile points (0.10 SD at "
-        "the median; Krueger 1999) relative to an early-grades year of about 1.4 SD "
-        "(Hill et al. 2008; docs/calibration-sources.md).",
+        "Assumption: the value once calibrated on STAR when it alone carried the class-size "
+        "effect; the class-size effect now also works through disruption, which is calibrated "
+        "(docs/calibration-sources.md).",
         "learning",
     )
     forgetting_rate: float = _p(
@@ -305,6 +326,53 @@ class Parameters:
         "between instructional groups; a group gets at most the whole lesson. 0.5 = one teacher "
         "teaching half of each lesson; 2 = two adults teaching all lesson long.",
         "Assumption.",
+        "system",
+    )
+    group_cost: float = _p(
+        0.04,
+        0.0,
+        1.0,
+        "lessons of teacher time per extra group",
+        "Teacher time each instructional group beyond the first costs per lesson (a separate "
+        "lesson to prepare, transitions, setting the other groups to work), taken from the "
+        "teacher's capacity before direct instruction is shared out.",
+        "Assumption (about 2.5 minutes of a 60-minute lesson per extra group); transitions "
+        "take a sizeable share of elementary classroom time (Arlin 1979).",
+        "system",
+    )
+    plan_cost: float = _p(
+        0.02,
+        0.0,
+        1.0,
+        "lessons of teacher time",
+        "Teacher time per lesson for diagnosing, preparing and monitoring individually set "
+        "work: plan_cost * (students with individual levels or plans) ** plan_cost_exponent, "
+        "taken from the same budget as direct instruction.",
+        "Assumption: about 5 minutes a lesson to keep individual levels for a class of 21.",
+        "system",
+    )
+    plan_cost_exponent: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "exponent",
+        "How the time for individually set work grows with the number of students it is set "
+        "for: 1 = in proportion, below 1 = each further student costs less (shared materials, "
+        "software).",
+        "Assumption: economies of scale in preparing levels.",
+        "system",
+    )
+    supervision: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "0-1",
+        "How well the system's structure keeps independent work that it directs on task, "
+        "standing in for self-regulation: off-task time is (1 - engagement) * (autonomy * "
+        "(1 - self-regulation) + (1 - autonomy) * (1 - supervision)). 1 = system-directed work "
+        "is always on task.",
+        "Assumption: seatwork set by the teacher is better kept on task than a novice's own "
+        "work, but not always (off-task behaviour is common in seatwork).",
         "system",
     )
     diagnostic_noise: float = _p(
@@ -437,7 +505,7 @@ class Parameters:
     )
     # --- self-regulation ----------------------------------------------------------------------
     scaffolding_effect: float = _p(
-        0.00719,
+        0.0072,
         0.0,
         1.0,
         "per day per unit scaffolding",
@@ -456,14 +524,31 @@ class Parameters:
         "Assumption: small.",
         "self_regulation",
     )
-    focus_floor: float = _p(
-        0.5,
+    self_direction_cost: float = _p(
+        0.1,
         0.0,
         1.0,
         "share of time",
-        "Share of self-directed time spent on task by a student with no self-regulation "
-        "(autonomy alone does not ensure quality learning).",
-        "Seed 004 (comment on scaffolding); the value is an assumption.",
+        "Share of self-directed independent time that a learner with no self-regulation spends "
+        "choosing and planning the work instead of doing it; scaled by autonomy and "
+        "(1 - self-regulation). The learner's counterpart of the teacher's plan_cost.",
+        "Assumption.",
+        "self_regulation",
+    )
+    self_assessment_bias: float = _p(
+        0.65,
+        0.0,
+        5.0,
+        "SD",
+        "SD of a learner's persistent misjudgement of their own level in each domain "
+        "(calibration bias), for a learner with no self-regulation; scaled by "
+        "(1 - self-regulation). The learner's counterpart of the system's persistent "
+        "diagnostic error (diagnostic_noise * judgement_bias).",
+        "Students' self-assessments agree with teachers' marks less well (mean r about 0.3-0.4; "
+        "Mabe & West 1982, Falchikov & Boud 1989) than teachers' judgements with test scores "
+        "(r about 0.63; Suedkamp et al. 2012): an error SD about 1.9 times the teacher's. "
+        "0.65 gives a learner of average self-regulation (0.4) 1.9 times the system's "
+        "persistent error of 0.2.",
         "self_regulation",
     )
     choice_bias: float = _p(
@@ -481,8 +566,8 @@ class Parameters:
         0.0,
         5.0,
         "SD",
-        "Daily noise of a self-chosen level for a student with no self-regulation. Scaled by "
-        "(1 - self-regulation).",
+        "Daily noise in a learner's sense of their own level (and so in the level they choose) "
+        "for a student with no self-regulation. Scaled by (1 - self-regulation).",
         "Assumption.",
         "self_regulation",
     )
@@ -506,6 +591,49 @@ class Parameters:
         "self_regulation",
     )
     # --- peers --------------------------------------------------------------------------------
+    interest_rate: float = _p(
+        0.004,
+        0.0,
+        1.0,
+        "SD of interest per day",
+        "How fast interests change with experience: dI = rate * (D * time share) * "
+        "(engagement * fit - interest_threshold) * (1 + interest_autonomy_weight * autonomy) "
+        "/ (1 + (I / interest_saturation)**2). 0 = interests never change.",
+        "Hidi & Renninger (2006): interest develops (or fades) with repeated, supported "
+        "engagement; Frenzel et al. (2010): school-subject interest declines on average in "
+        "ordinary teaching. The value is an assumption (a decline of about 0.1 SD a year "
+        "under standardized teaching).",
+        "interest",
+    )
+    interest_threshold: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "engagement x fit",
+        "Quality of experience (engagement times challenge fit of the day's work in a domain) "
+        "at which interest in the domain neither grows nor fades.",
+        "Assumption.",
+        "interest",
+    )
+    interest_autonomy_weight: float = _p(
+        1.0,
+        0.0,
+        5.0,
+        "per unit autonomy",
+        "How much more an experience changes interest when the learner chose the work "
+        "(internalization of self-chosen activity).",
+        "Self-determination theory (Deci & Ryan 2000); the value is an assumption.",
+        "interest",
+    )
+    interest_saturation: float = _p(
+        2.0,
+        0.1,
+        10.0,
+        "SD of interest",
+        "Interest level beyond which changes slow down (well-developed interests are stable).",
+        "Hidi & Renninger (2006), the later phases; the value is an assumption.",
+        "interest",
+    )
     peer_ties: int = _p(
         4,
         0,
@@ -516,13 +644,32 @@ class Parameters:
         "peers",
     )
     peer_learning: float = _p(
-        0.0216,
+        0.0108,
         0.0,
         1.0,
         "SD per day per SD of gap",
-        "Strength of learning from more skilled peers during shared independent work.",
-        "Calibrated so that peers add about a tenth of the yearly gain in the standardized "
+        "Strength of learning from more skilled peers in one's network, in proportion to the "
+        "time both spend on the same domain (the same in every regime: collaboration is not "
+        "tied to the length of independent work).",
+        "Calibrated so that peers add about a tenth of the yearly learning in the standardized "
         "regime (Sacerdote 2011: linear-in-means effects are modest and vary widely).",
+        "peers",
+    )
+    disruption: float = _p(
+        0.0485,
+        0.0,
+        1.0,
+        "per disengaged peer",
+        "Disruption: instruction reaches a student only while no one around them disrupts; "
+        "each other student disrupts with a propensity of disruption * (1 - engagement), so "
+        "efficacy is multiplied by exp(-disruption * sum of (1 - engagement) of the others) in "
+        "the instructional group (direct instruction) and in the class (independent work in the "
+        "shared room).",
+        "Calibrated so that 15 instead of 23 students in the standardized regime raise test "
+        "scores by 4 percentile points in a year, STAR's first-year effect (Krueger 1999); "
+        "disruption is Lazear's (2001) account of class-size effects, and disruptive peers "
+        "lower others' scores (Carrell & Hoekstra 2010; Lavy, Silva & Weinhardt 2012). In a "
+        "class of 21 of average engagement it costs about a third of the instruction.",
         "peers",
     )
     peer_gap_scale: float = _p(
@@ -780,6 +927,14 @@ PLAUSIBLE: dict[str, Plausible] = {
         "NCES SASS 2011-12: the core share of "
         "the primary week varies by grade and school (judgement).",
     ),
+    "core_floor": Plausible(
+        0.0,
+        0.52,
+        "linear",
+        "From no floor to the curriculum's own core share "
+        "(a policy, sampled to see how conclusions depend on it).",
+    ),
+    "core_ceiling": Plausible(None, None, "linear", "A policy setting, fixed by the study design."),
     "learning_rate": Plausible(
         0.5,
         2.0,
@@ -790,14 +945,23 @@ PLAUSIBLE: dict[str, Plausible] = {
     "zpd_optimum": Plausible(0.1, 0.6, "linear", "Judgement."),
     "zpd_width": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
     "practice_efficacy": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
-    "group_size_penalty": Plausible(
-        0.5, 2.0, "log", "Calibrated; half to twice the calibrated value.", relative=True
-    ),
+    "group_size_penalty": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE, relative=True),
     "forgetting_rate": Plausible(
         0.0, 0.002, "linear", "Judgement: off by default; up to a small daily decay."
     ),
     # system
     "teacher_capacity": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
+    "group_cost": Plausible(
+        0.01,
+        0.1,
+        "log",
+        "Judgement: about half a minute to six minutes of a 60-minute lesson per extra group.",
+    ),
+    "plan_cost": Plausible(0.005, 0.08, "log", "Judgement: a quarter to four times the default."),
+    "plan_cost_exponent": Plausible(
+        0.3, 1.0, "linear", "Judgement: from strong economies of scale to none."
+    ),
+    "supervision": Plausible(0.25, 0.75, "linear", "Judgement."),
     "diagnostic_noise": Plausible(0.2, 0.8, "log", _HALF_TO_TWICE),
     "profile_noise": Plausible(0.4, 1.6, "log", _HALF_TO_TWICE),
     "monitoring_rate": Plausible(0.01, 0.04, "log", _HALF_TO_TWICE),
@@ -825,18 +989,38 @@ PLAUSIBLE: dict[str, Plausible] = {
         relative=True,
     ),
     "autonomy_practice_effect": Plausible(0.00025, 0.001, "log", _HALF_TO_TWICE),
-    "focus_floor": Plausible(0.3, 0.8, "linear", "Judgement."),
+    "self_direction_cost": Plausible(0.05, 0.2, "log", _HALF_TO_TWICE),
+    "self_assessment_bias": Plausible(
+        0.3,
+        1.3,
+        "log",
+        "Judgement around the ratio of self- to "
+        "teacher-judgement accuracy (about half to twice it).",
+    ),
     "choice_bias": Plausible(-0.8, 0.0, "linear", "Judgement."),
     "choice_noise": Plausible(0.4, 1.6, "log", _HALF_TO_TWICE),
     "choice_sharpness": Plausible(0.75, 3.0, "log", _HALF_TO_TWICE),
     "choice_drift": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
     # peers
+    "interest_rate": Plausible(0.002, 0.008, "log", _HALF_TO_TWICE),
+    "interest_threshold": Plausible(0.35, 0.6, "linear", "Judgement."),
+    "interest_autonomy_weight": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
+    "interest_saturation": Plausible(1.0, 4.0, "log", _HALF_TO_TWICE),
     "peer_ties": Plausible(2, 8, "linear", "Judgement."),
     "peer_learning": Plausible(
         0.5,
         2.0,
         "log",
         "Calibrated on an assumed share; half to twice the calibrated value.",
+        relative=True,
+    ),
+    "disruption": Plausible(
+        0.0,
+        2.0,
+        "linear",
+        "Calibrated; from none (class size then acts through group size alone, about 1.6 "
+        "percentile points: STAR's effect read as a share of a year's growth) to twice the "
+        "calibrated value.",
         relative=True,
     ),
     "peer_gap_scale": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),

@@ -4,11 +4,13 @@ A regime is not a class hierarchy or a switch over four outcomes: it is a point 
 of axes that say *who decides* and *how the system adapts*:
 
 - destination (goals): who chooses which domains a student spends time on (the system or the
-  learner), and how the system tailors that choice (to deficits, or to strengths and interests,
-  within a floor of core time);
+  learner), and how the system tailors that choice (to deficits, or to strengths and interests);
+  limits on core time are school policy (parameters ``core_floor``, ``core_ceiling``), the same
+  for every regime;
 - path (level and pace): how far the system adapts the level of work to its estimate of each
-  student, who sets the level of independent work, and how many instructional groups the
-  teacher's time is split between, and on what basis they are formed;
+  group or student, who sets the level of independent work, and how many instructional groups
+  the teacher's time is split between, and on what basis they are formed (every adaptation the
+  system makes costs teacher time);
 - peers: how peer networks form (random seating, sorted by estimated ability, by interest as the
   system sees it, or by interest as the learner knows it);
 - scaffolding: how much teacher time is invested in building self-regulation.
@@ -72,7 +74,8 @@ class Regime:
         10.0,
         "destination",
         "How strongly the system moves time towards core domains where its estimate of the "
-        "student is below the grade standard (deficit model). Log-weight per SD of deficit.",
+        "student is below the grade standard, and away from them where the student is ahead "
+        "(deficit model). Log-weight per SD of the gap to the standard.",
     )
     strength_tailoring: float = _ax(
         0.0,
@@ -82,14 +85,6 @@ class Regime:
         "How strongly the system moves time towards the student's estimated relative strengths "
         "and interests (strength model, the 'vanity plate'). Log-weight per SD.",
     )
-    core_floor: float = _ax(
-        0.5,
-        0.0,
-        1.0,
-        "destination",
-        "Minimum share of system-planned time on core domains whatever the tailoring (the "
-        "limits of the system). Does not bind the learner's own choices.",
-    )
     # path --------------------------------------------------------------------------------------
     path_adaptation: float = _ax(
         0.0,
@@ -98,6 +93,16 @@ class Regime:
         "path",
         "How far the system sets the level of work from its estimate of each group or student "
         "(1) instead of one level for the whole class (0).",
+    )
+    practice_individualization: float = _ax(
+        0.0,
+        0.0,
+        1.0,
+        "path",
+        "How far the level the system sets for a student's independent work follows the "
+        "system's estimate of that student (1) rather than of the student's instructional group "
+        "(0). Only matters where path_adaptation > 0; individually set levels cost teacher time "
+        "(plan_cost).",
     )
     learner_path_control: float = _ax(
         0.0,
@@ -226,6 +231,8 @@ class Regime:
         base = resolve_regime(base_name, source) if base_name is not None else Regime()
         valid = ["name", "base", *cls.axes()]
         for key in values:
+            if key in _MOVED:
+                raise ParameterError(f"{source}: '{key}' is no longer a regime axis: {_MOVED[key]}")
             if key not in valid:
                 raise ParameterError(
                     f"{source}: unknown regime axis '{key}'.{suggest_name(key, valid)} "
@@ -252,11 +259,18 @@ class Regime:
     def autonomy(self) -> float:
         """Learner control, the mean of goal control and path control (0 to 1).
 
-        It raises engagement, makes time on task depend on self-regulation, and is what
+        It raises engagement, makes time on task and the level of work depend on the learner's
+        self-regulation rather than on the system's supervision and estimates, and is what
         scaffolding acts on.
         """
         return 0.5 * (self.learner_goal_control + self.learner_path_control)
 
+
+#: Former axes and where they went (for a clear error on old study files).
+_MOVED = {
+    "core_floor": "the floor on core time is now a school policy applied alike to every regime, "
+    "the parameter 'core_floor' (with 'core_ceiling') in [parameters].",
+}
 
 PRESETS: dict[str, Regime] = {
     # Seeds 002, 001: one destination and one path for everyone, set by the system; a fixed class.
@@ -267,18 +281,19 @@ PRESETS: dict[str, Regime] = {
         name="individualized",
         remediation=1.0,
         path_adaptation=1.0,
+        practice_individualization=1.0,
         n_groups=3,
         grouping="ability",
         peer_ability_homophily=3.0,
     ),
     # Seeds 004, 002: goals and path tailored by the system from a profile of strengths and
-    # interests, within the system's limits (core floor); some voice on level; groups assigned
-    # by the system's interest profile.
+    # interests, within the system's limits (the system still plans, from its own picture of the
+    # learner); some voice on level; groups assigned by the system's interest profile.
     "personalized": Regime(
         name="personalized",
         strength_tailoring=1.0,
-        core_floor=0.5,
         path_adaptation=1.0,
+        practice_individualization=1.0,
         learner_path_control=0.25,
         n_groups=3,
         grouping="interest",
@@ -290,6 +305,7 @@ PRESETS: dict[str, Regime] = {
         name="personal",
         learner_goal_control=1.0,
         path_adaptation=1.0,
+        practice_individualization=1.0,
         learner_path_control=1.0,
         n_groups=3,
         grouping="interest",

@@ -15,8 +15,13 @@ Conventions, stated once here and in every output's manifest:
 - the Matthew effect is the within-class correlation of the *true* core gain with the prior
   test score (the observed gain would carry the prior test's error with a minus sign and
   regress to the mean);
-- diversity of excellence uses, per sweep point and year, the top-decile thresholds of each
-  domain among the reference arm's students: "excellent" means the same thing in every arm;
+- diversity of excellence is the share of students in the top decile of at least one domain,
+  with each arm's own top-decile thresholds (per sweep point and year): it measures how many
+  different students excel somewhere, whatever the arm's overall level; the earlier measure,
+  with the reference arm's thresholds ("excellent" meaning the same level in every arm, so
+  that it also rises with the level), is kept as ``excellence_vs_reference``;
+- ``portfolio`` is attainment weighted by each student's own interests (what a portfolio of
+  self-chosen work would show), beside the test, which sees only the core domains;
 - tails: students are placed in quintiles of the prior score within each sweep point and year
   (prior scores are identical across arms).
 """
@@ -41,6 +46,7 @@ __all__ = [
     "SUMMARY_METRICS",
     "analyse_run",
     "classroom_metrics",
+    "decomposition_table",
     "format_summary",
     "provenance_line",
     "summarise",
@@ -54,8 +60,11 @@ SCALE_ZERO = -5.0
 _EXTRA = [
     "core_gain",
     "total_learning",
+    "portfolio",
+    "portfolio_gain",
     "engagement",
     "fit",
+    "on_task",
     "core_time",
     "self_regulation_growth",
     "peer_learning",
@@ -69,8 +78,11 @@ SUMMARY_METRICS = (
     "effect_size",
     "core_gain",
     "total_learning",
+    "portfolio",
+    "portfolio_gain",
     "engagement",
     "fit",
+    "on_task",
     "core_time",
     "self_regulation_growth",
     "peer_learning",
@@ -85,6 +97,7 @@ SUMMARY_METRICS = (
     "strongest_domain_entropy",
     "rao_q",
     "diversity_of_excellence",
+    "excellence_vs_reference",
 )
 _KEYS = ["point", "year"]
 
@@ -98,6 +111,18 @@ def _prepare(students: pd.DataFrame) -> pd.DataFrame:
         core_gain=students["core_end"] - students["core_start"],
         self_regulation_growth=students["self_regulation_end"] - students["self_regulation_start"],
     )
+
+
+def _own_excellence(part: pd.DataFrame, profile: list[str], quantile: float = 0.9) -> pd.Series:
+    """Level-neutral diversity of excellence per arm and classroom (each arm's own thresholds)."""
+    out = {}
+    for arm, rows in part.groupby("arm", sort=False, observed=True):
+        thr = excellence_thresholds(rows[profile], quantile=quantile).to_numpy()
+        excellent = (rows[profile].to_numpy() >= thr).any(axis=1)
+        share = pd.Series(excellent, index=rows["replicate"].to_numpy()).groupby(level=0).mean()
+        for rep_, v in share.items():
+            out[(arm, rep_)] = float(v)
+    return pd.Series(out)
 
 
 def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
@@ -135,6 +160,12 @@ def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
             shift=SCALE_ZERO,
             thresholds=thresholds,
         ).rename(columns=_RENAME)
+        gm = gm.rename(columns={"diversity_of_excellence": "excellence_vs_reference"})
+        gm["diversity_of_excellence"] = (
+            _own_excellence(part, profile)
+            .reindex(pd.MultiIndex.from_frame(gm[["arm", "replicate"]]))
+            .to_numpy()
+        )
         gm.insert(0, "year", year)
         gm.insert(0, "sweep_value", part["sweep_value"].iloc[0])
         gm.insert(0, "point", point)
@@ -354,6 +385,34 @@ def provenance_line(result: RunResult, spec: StudySpec) -> str:
     )
 
 
+def decomposition_table(spec: StudySpec) -> pd.DataFrame:
+    """Decompose every arm's difference from the reference into channels, at every sweep point.
+
+    Runs :func:`toolkit.study.decompose.decompose` on the study's first ``spec.decomposition``
+    classrooms (the same seeds as the run), per sweep point; outcomes are those at the end of
+    the last school year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The decomposition with ``point`` and ``sweep_value`` in front (empty if
+        ``spec.decomposition`` is 0 or there is a single arm).
+    """
+    from toolkit.model.cohort import classroom_seed
+    from toolkit.study.decompose import decompose
+
+    if spec.decomposition < 2 or len(spec.arms) < 2:
+        return pd.DataFrame()
+    seeds = [classroom_seed(spec.seed, i) for i in range(spec.decomposition)]
+    frames = []
+    for pi, (value, params, arms) in enumerate(spec.points()):
+        d = decompose(arms, params, seeds, reference=spec.reference, n_years=spec.years)
+        d.insert(0, "sweep_value", value if value is not None else np.nan)
+        d.insert(0, "point", pi)
+        frames.append(d)
+    return pd.concat(frames, ignore_index=True)
+
+
 def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     """Compute the classroom table, summary, tails and figures of a run and write them.
 
@@ -373,6 +432,9 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     classrooms.to_csv(folder / "classrooms.csv", index=False)
     summary.to_csv(folder / "summary.csv", index=False)
     tails.to_csv(folder / "tails.csv", index=False)
+    decomposition = decomposition_table(spec)
+    if not decomposition.empty:
+        decomposition.to_csv(folder / "decomposition.csv", index=False)
 
     line = provenance_line(result, spec)
     figs: dict[str, plt.Figure] = {}
@@ -384,6 +446,14 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             figs[f"sweep_{metric}"] = fig
     else:
         figs |= headline_figures(summary, tails)
+        if not decomposition.empty:
+            from toolkit.charts.decomposition import plot_decomposition
+
+            for arm in (a for a in spec.arms if a != spec.reference):
+                with chart_style():
+                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
+                plot_decomposition(decomposition, arm, "effect_size", ax=ax)
+                figs[f"decomposition_{arm}"] = fig
     if spec.years > 1:
         for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
             with chart_style():
@@ -396,4 +466,5 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
         plt.close(fig)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
+    result.decomposition = decomposition
     return result

@@ -74,6 +74,8 @@ class RunResult:
         Arm x metric with means, CIs and paired differences against the reference arm.
     tails : pandas.DataFrame
         Outcomes by prior-achievement quintile per arm.
+    decomposition : pandas.DataFrame
+        Each arm's difference from the reference split into channels (may be empty).
     figures : list of Path
     manifest : dict
     """
@@ -83,6 +85,7 @@ class RunResult:
     classrooms: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     tails: pd.DataFrame = field(default_factory=pd.DataFrame)
+    decomposition: pd.DataFrame = field(default_factory=pd.DataFrame)
     figures: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
 

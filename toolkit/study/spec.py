@@ -64,6 +64,7 @@ _TABLES = {
         "engine",
         "reference",
         "chunk_size",
+        "decomposition",
     },
     "arms": None,  # free keys: arm names
     "parameters": None,  # checked against Parameters
@@ -108,6 +109,9 @@ class StudySpec:
         Chart file formats.
     chunk_size : int
         Classrooms per work unit (also the unit of resuming).
+    decomposition : int
+        Classrooms (the first ones) on which every arm's difference from the reference is
+        decomposed into its channels (:func:`toolkit.study.decompose.decompose`); 0 = none.
     source : str
         File the spec was read from (for messages and the manifest).
     """
@@ -128,6 +132,7 @@ class StudySpec:
     folder: str = ""
     formats: tuple[str, ...] = ("png", "svg")
     chunk_size: int = 50
+    decomposition: int = 60
     source: str = "<study>"
 
     # --------------------------------------------------------------------------------------------
@@ -168,6 +173,7 @@ class StudySpec:
             "engine": self.engine,
             "reference": self.reference,
             "chunk_size": self.chunk_size,
+            "decomposition": self.decomposition,
             "parameters": self.base_parameters().to_dict(),
             "arms": {
                 a: [r.to_dict() for r in resolve_schedule(s, self.years)]
@@ -188,6 +194,7 @@ class StudySpec:
         """Hash of what determines the numbers (not the output options); for safe resuming."""
         core = self.resolved()
         core.pop("chunk_size")
+        core.pop("decomposition")
         for k in ("title", "description", "engine"):
             core.pop(k)
         blob = json.dumps(core, sort_keys=True, default=str).encode()
@@ -270,6 +277,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
     chunk = st.get("chunk_size", 50)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise StudyError(f"{where}: 'chunk_size' must be a whole number >= 1, got {chunk!r}.")
+    decomposition = st.get("decomposition", 60)
+    if isinstance(decomposition, bool) or not isinstance(decomposition, int) or decomposition < 0:
+        raise StudyError(
+            f"{where}: 'decomposition' must be a whole number of classrooms (0 for none), got "
+            f"{decomposition!r}."
+        )
 
     arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
     if not arms_raw:
@@ -349,6 +362,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         folder=folder,
         formats=tuple(formats),
         chunk_size=chunk,
+        decomposition=min(decomposition, classrooms) if decomposition >= 2 else 0,
         source=source,
     )
 

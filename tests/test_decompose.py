@@ -1,0 +1,102 @@
+"""The mechanism decomposition: exact replay, Shapley efficiency, and channels that must win."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit.metrics import diversity_of_excellence, excellence_thresholds, mean_pairwise_distance
+from toolkit.model import Parameters, classroom_seed
+from toolkit.study.decompose import OUTCOMES, decompose, outcome_values, shapley_values
+
+P = Parameters(n_students=10, n_days=30, peer_ties=3)
+SEEDS = [classroom_seed(5, i) for i in range(4)]
+
+
+@pytest.fixture(scope="module")
+def four_arms():
+    arms = {a: a for a in ("standardized", "individualized", "personalized", "personal")}
+    return decompose(arms, P, SEEDS, chunk_size=3)
+
+
+def test_shapley_values_closed_form():
+    # pure interaction: each of two players gets half
+    assert shapley_values(np.array([0.0, 0.0, 0.0, 1.0]), 2).tolist() == [0.5, 0.5]
+    # additive game: each player gets its own effect
+    v = np.array([0.0, 1.0, 10.0, 11.0, 100.0, 101.0, 110.0, 111.0])
+    np.testing.assert_allclose(shapley_values(v, 3), [1.0, 10.0, 100.0])
+    with pytest.raises(ValueError, match="coalitions"):
+        shapley_values(np.zeros(5), 2)
+
+
+def test_contributions_sum_to_the_paired_difference(four_arms):
+    d = four_arms
+    assert set(d.outcome) == set(OUTCOMES)
+    assert d.attrs["replay_error"] < 1e-10  # both arms' own factors reproduce their years
+    for (arm, outcome), part in d.groupby(["arm", "outcome"]):
+        total = part.loc[part.channel == "total", "contribution"].item()
+        parts = part.loc[part.channel != "total", "contribution"].sum()
+        assert parts == pytest.approx(total, abs=1e-12), (arm, outcome)
+        assert (part.ci_low <= part.contribution).all() and (
+            part.contribution <= part.ci_high
+        ).all()
+
+
+def test_total_equals_the_simulated_paired_difference(four_arms):
+    from toolkit.engine import simulate_arms
+
+    df = simulate_arms({"s": "standardized", "p": "personal"}, P, SEEDS)
+    m = df.groupby(["arm", "classroom"], observed=True).score.mean().unstack(0)
+    expected = (m["p"] - m["s"]).mean()
+    got = four_arms.query("arm == 'personal' and outcome == 'score' and channel == 'total'")
+    assert got.contribution.item() == pytest.approx(expected, abs=1e-12)
+
+
+def test_identical_arms_have_no_contributions():
+    d = decompose({"a": "personalized", "b": "personalized"}, P, SEEDS, outcomes=["score"])
+    assert np.abs(d.contribution).max() == 0.0
+
+
+def test_teacher_time_carries_a_difference_in_teacher_time_alone():
+    """Scaffolding without autonomy only takes teacher time: that channel must carry it."""
+    arms = {"base": "standardized", "less_time": {"base": "standardized", "scaffolding": 0.4}}
+    d = decompose(arms, P, SEEDS, outcomes=["score", "total_learning"])
+    for outcome in ("score", "total_learning"):
+        part = d[d.outcome == outcome].set_index("channel").contribution
+        assert part["total"] < 0
+        assert part["teacher_time"] == pytest.approx(part["total"], rel=0.1)
+
+
+def test_outcome_values_match_the_metrics_functions():
+    rng = np.random.default_rng(2)
+    c, n, d = 3, 7, 4
+    start = rng.standard_normal((c, n, d))
+    end = start + rng.uniform(0, 1, (c, n, d))
+    err = 0.1 * rng.standard_normal((c, n))
+    core = np.array([True, True, False, False])
+    v = outcome_values(end, start, err, core, reference_sd=2.0)
+    score = end[..., core].mean(axis=-1) + err
+    np.testing.assert_allclose(v["score"], score.mean(axis=1))
+    np.testing.assert_allclose(v["effect_size"], score.mean(axis=1) / 2.0)
+    np.testing.assert_allclose(v["sd_score"], score.std(axis=1, ddof=1))
+    np.testing.assert_allclose(v["total_learning"], (end - start).sum(-1).mean(1))
+    np.testing.assert_allclose(
+        v["mean_pairwise_distance"], [mean_pairwise_distance(e) for e in end]
+    )
+    thr = excellence_thresholds(end.reshape(-1, d), 0.9).to_numpy()
+    expected = [diversity_of_excellence(e, thresholds=thr) for e in end]
+    np.testing.assert_allclose(v["diversity_of_excellence"], expected)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        outcome_values(end, start, err, core, ["gpa"])
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="reference"):
+        decompose({"a": "personal"}, P, SEEDS, reference="b")
+    with pytest.raises(ValueError, match="at least 2 classrooms"):
+        decompose({"a": "personal", "b": "standardized"}, P, SEEDS[:1])
+    with pytest.raises(ValueError, match="unknown outcome"):
+        decompose({"a": "personal", "b": "standardized"}, P, SEEDS, outcomes=["iq"])
+    assert isinstance(
+        decompose({"a": "personal", "b": "standardized"}, P, SEEDS, outcomes=["score"]),
+        pd.DataFrame,
+    )

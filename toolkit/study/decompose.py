@@ -1,0 +1,403 @@
+r"""Mechanism decomposition: what each channel contributes to a difference between two regimes.
+
+Two arms run on the same classrooms (common random numbers) differ in every factor of the
+day's learning (:class:`toolkit.model.mechanisms.Channels`): the time on each domain, the fit
+of the work, engagement, peers (learning from them, and their disruption), time on task
+(self-regulation and supervision) and teacher time (direct instruction and its efficacy).
+:func:`decompose` records every factor of every student-day in both arms, then replays the
+school year with each channel taken from one arm or the other, for all :math:`2^K`
+combinations of the :math:`K` channels, through the very learning equation of the model
+(:func:`~toolkit.model.mechanisms.compose_gain`). Taking every channel from arm :math:`A`
+reproduces arm :math:`A`'s outcomes and every channel from :math:`B` reproduces :math:`B`'s
+(checked and reported as ``replay_error``), so the difference :math:`v(N) - v(\emptyset)` in
+any outcome :math:`v` splits into channel contributions by the Shapley value [1]_:
+
+.. math::
+    \phi_k = \sum_{S \subseteq N \setminus \{k\}}
+        \frac{|S|!\,(K - |S| - 1)!}{K!}\,\big[v(S \cup \{k\}) - v(S)\big],
+    \qquad \sum_k \phi_k = v(N) - v(\emptyset)
+
+which is order-independent (no channel is switched "first") and sums to the total. Each
+contribution is computed per classroom (the unit of replication) and averaged, with a 95% t
+interval over classrooms.
+
+What the replay holds fixed. Factors are switched as *values*: the fit of the work in the
+replay is the fit each student had that day in the arm it is taken from. So a channel's
+contribution includes what the other channels did to it through the year (better-fitted work
+in May because of more engagement in October counts as fit); the decomposition accounts for
+each day's learning equation, it is not a causal model of the feedbacks between channels.
+Outcomes that are functions of skills (the test, total learning, spread, profile diversity) are
+decomposed; engagement, self-regulation and interests are themselves channels or drive them.
+
+References
+----------
+.. [1] Shapley, L. S. (1953). A value for n-person games. In H. W. Kuhn & A. W. Tucker (Eds.),
+   *Contributions to the Theory of Games II* (pp. 307-317). Princeton University Press.
+.. [2] Shorrocks, A. F. (2013). Decomposition procedures for distributional analysis: a
+   unified framework based on the Shapley value. *Journal of Economic Inequality*, 11(1),
+   99-126. https://doi.org/10.1007/s10888-011-9214-z
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from toolkit.engine import fast
+from toolkit.model import mechanisms as mech
+from toolkit.model.cohort import Cohort, draw_cohort
+from toolkit.model.model import RegimeSpec, resolve_schedule
+from toolkit.model.params import Parameters
+
+__all__ = ["CHANNEL_LABELS", "OUTCOMES", "decompose", "outcome_values", "shapley_values"]
+
+#: Outcomes decomposed by default (classroom-level, functions of end-of-year skills).
+OUTCOMES = (
+    "effect_size",
+    "score",
+    "total_learning",
+    "sd_score",
+    "mean_pairwise_distance",
+    "diversity_of_excellence",
+)
+
+#: Readable names of the channels (:data:`toolkit.model.mechanisms.CHANNELS`).
+CHANNEL_LABELS = {
+    "domain_time": "time on each domain (incl. tested ones)",
+    "fit": "fit of the work",
+    "engagement": "engagement",
+    "peers": "peers (learning and disruption)",
+    "self_regulation": "time on task (self-regulation, supervision)",
+    "teacher_time": "teacher time (instruction, group size)",
+}
+
+
+def shapley_values(values: np.ndarray, n_players: int) -> np.ndarray:
+    r"""Shapley values of a game given by its value on every coalition.
+
+    Parameters
+    ----------
+    values : ndarray, shape (2 ** K, ...)
+        :math:`v(S)` for every coalition :math:`S`, indexed by its bit mask (bit :math:`k` set
+        when player :math:`k` is in :math:`S`); trailing axes are independent games.
+    n_players : int
+        :math:`K`.
+
+    Returns
+    -------
+    ndarray, shape (K, ...)
+        :math:`\phi_k`, summing over :math:`k` to :math:`v(N) - v(\emptyset)`.
+
+    Examples
+    --------
+    >>> v = np.array([0.0, 1.0, 2.0, 4.0])  # v({}), v({0}), v({1}), v({0, 1})
+    >>> shapley_values(v, 2).tolist()
+    [1.5, 2.5]
+    """
+    k = n_players
+    values = np.asarray(values, dtype=float)
+    if values.shape[0] != 2**k:
+        raise ValueError(f"values: expected {2**k} coalitions for {k} players, got {len(values)}")
+    out = np.zeros((k, *values.shape[1:]))
+    for mask in range(2**k):
+        size = bin(mask).count("1")
+        for player in range(k):
+            if mask >> player & 1:
+                continue
+            w = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
+            out[player] += w * (values[mask | (1 << player)] - values[mask])
+    return out
+
+
+def outcome_values(
+    end_skill: np.ndarray,
+    start_skill: np.ndarray,
+    test_error: np.ndarray,
+    core: np.ndarray,
+    outcomes: Sequence[str] = OUTCOMES,
+    reference_sd: float | None = None,
+    excellence_quantile: float = 0.9,
+) -> dict[str, np.ndarray]:
+    r"""Classroom-level outcomes from skills, for every classroom (and leading axes) at once.
+
+    The same definitions as the study summary (:mod:`toolkit.study.analysis`), written on
+    arrays: ``score`` the class mean of the test (mean core skill plus the test's error),
+    ``effect_size`` that mean divided by ``reference_sd``, ``total_learning`` the class mean of
+    the gain summed over domains, ``sd_score`` the SD of the test within the class
+    (``ddof=1``), ``mean_pairwise_distance`` the mean Euclidean distance between students'
+    skill profiles (:func:`toolkit.metrics.mean_pairwise_distance`) and
+    ``diversity_of_excellence`` the share of students in the top decile of at least one domain,
+    with thresholds from the same arm's students pooled over classrooms
+    (:func:`toolkit.metrics.diversity_of_excellence`; level-neutral).
+
+    Parameters
+    ----------
+    end_skill, start_skill : ndarray, shape (..., C, N, D)
+    test_error : ndarray, shape (C, N)
+        The test's error (score minus true core skill), the same in every arm.
+    core : ndarray of bool, shape (D,)
+    outcomes : sequence of str
+    reference_sd : float, optional
+        SD of the reference arm's test scores (needed for ``effect_size``).
+    excellence_quantile : float
+
+    Returns
+    -------
+    dict of str to ndarray, shape (..., C)
+    """
+    score = end_skill[..., core].mean(axis=-1) + test_error
+    out: dict[str, np.ndarray] = {}
+    for name in outcomes:
+        if name == "score":
+            out[name] = score.mean(axis=-1)
+        elif name == "effect_size":
+            if reference_sd is None:
+                raise ValueError("outcome 'effect_size' needs reference_sd")
+            out[name] = score.mean(axis=-1) / reference_sd
+        elif name == "total_learning":
+            out[name] = (end_skill - start_skill).sum(axis=-1).mean(axis=-1)
+        elif name == "sd_score":
+            out[name] = score.std(axis=-1, ddof=1)
+        elif name == "mean_pairwise_distance":
+            diff = end_skill[..., :, None, :] - end_skill[..., None, :, :]
+            dist = np.sqrt((diff * diff).sum(axis=-1))
+            n = end_skill.shape[-2]
+            iu = np.triu_indices(n, k=1)
+            out[name] = dist[..., iu[0], iu[1]].mean(axis=-1)
+        elif name == "diversity_of_excellence":
+            lead = end_skill.shape[:-3]
+            pooled = end_skill.reshape(*lead, -1, end_skill.shape[-1])
+            thr = np.quantile(pooled, excellence_quantile, axis=-2, method="linear")
+            excellent = (end_skill >= thr[..., None, None, :]).any(axis=-1)
+            out[name] = excellent.mean(axis=-1)
+        else:
+            raise ValueError(f"unknown outcome {name!r}; expected one of {list(OUTCOMES)}")
+    return out
+
+
+def _field_masks(channels: Sequence[str]) -> dict[str, np.ndarray]:
+    """For every factor of Channels, which coalitions (bit masks) take it from arm B."""
+    k = len(channels)
+    coalitions = np.arange(2**k)
+    masks = {}
+    for j, name in enumerate(channels):
+        in_b = (coalitions >> j) & 1 == 1
+        for f in mech.CHANNELS[name]:
+            masks[f] = in_b
+    return masks
+
+
+def _coalition_gain(terms_a: list, terms_b: list, shape: tuple[int, ...]) -> np.ndarray:
+    """Return the day's gain for every coalition (the products of :func:`mech.compose_gain`).
+
+    Each term is built channel by channel in the order of :data:`mech.CHANNELS`, doubling the
+    filled part of the coalition axis at each channel (first half: the factor from arm A,
+    second half: from B), so that coalition ``mask`` has channel ``j`` from B exactly when bit
+    ``j`` is set, and the coalition of no channel (or of every channel) multiplies exactly the
+    factors of arm A (or B) in the same order as the simulation.
+    """
+    n = 2 ** len(mech.CHANNELS)
+    total = np.empty((n, *shape))
+    x = np.empty((n, *shape))
+    for t, ((base, fa), (_, fb)) in enumerate(zip(terms_a, terms_b, strict=True)):
+        x[0] = base
+        size = 1
+        for name in mech.CHANNELS:
+            if name in fa:
+                np.multiply(x[:size], fb[name], out=x[size : 2 * size])
+                np.multiply(x[:size], fa[name], out=x[:size])
+            else:
+                x[size : 2 * size] = x[:size]
+            size *= 2
+        if t == 0:
+            total[...] = x
+        else:
+            total += x
+    return total
+
+
+def _replay(
+    rec_a: list,
+    rec_b: list,
+    masks: dict[str, np.ndarray],
+    params: Parameters,
+    aptitude: np.ndarray,
+    year_starts: set[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replay the days with each factor taken from arm A or B per coalition.
+
+    Returns the end skills and the start-of-(last)-year skills, shape (2 ** K, C, N, D).
+    """
+    n_coal = len(next(iter(masks.values())))
+    rate, pe = params.learning_rate, params.practice_efficacy
+    skill = np.broadcast_to(rec_a[0][0], (n_coal, *rec_a[0][0].shape)).copy()
+    start = skill.copy()
+    for t, ((_, ca), (_, cb)) in enumerate(zip(rec_a, rec_b, strict=True)):
+        if t in year_starts and t > 0:
+            start = skill.copy()
+        gain = _coalition_gain(
+            mech.gain_terms(rate, aptitude, pe, ca),
+            mech.gain_terms(rate, aptitude, pe, cb),
+            aptitude.shape,
+        )
+        new = skill + gain
+        if params.forgetting_rate:
+            pick = {}
+            for f in ("direct_time", "group_allocation", "allocation"):
+                a, b = np.asarray(getattr(ca, f)), np.asarray(getattr(cb, f))
+                pick[f] = np.where(masks[f].reshape((n_coal,) + (1,) * a.ndim), b, a)
+            tau = pick["direct_time"][..., None]
+            t_total = tau * pick["group_allocation"] + (1.0 - tau) * pick["allocation"]
+            new = new - params.forgetting_rate * (1.0 - t_total) * (skill - start)
+        skill = new
+    return skill, start
+
+
+def decompose(
+    arms: Mapping[str, RegimeSpec | Sequence[RegimeSpec]],
+    params: Parameters,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    reference: str | None = None,
+    n_years: int | None = None,
+    outcomes: Sequence[str] = OUTCOMES,
+    cohorts: Sequence[Cohort] | None = None,
+    chunk_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    r"""Split every arm's paired difference from the reference into channel contributions.
+
+    Parameters
+    ----------
+    arms : mapping of str to regime spec (or per-year list)
+        As for :func:`toolkit.engine.simulate_arms`; the reference must be one of them.
+    params : Parameters
+    seeds : sequence of SeedSequence
+        One per classroom (e.g. :func:`toolkit.model.classroom_seed`).
+    reference : str, optional
+        The arm every other arm is compared with (default: the first).
+    n_years : int, optional
+        School years; the outcomes are those at the end of the last year.
+    outcomes : sequence of str
+        From :data:`OUTCOMES`.
+    cohorts : sequence of Cohort, optional
+        Starting students per classroom instead of drawing them.
+    chunk_size : int
+        Classrooms recorded at once (memory grows with it: about 8 * 12 * N * D * days bytes
+        per classroom and arm).
+    progress : callable, optional
+        Called with the number of classrooms finished after each chunk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``arm`` (other than the reference), ``outcome`` and ``channel`` with
+        ``contribution`` (mean over classrooms), ``ci_low``, ``ci_high`` (95% t interval over
+        classrooms) and ``share`` (of the total); a row with ``channel = "total"`` holds the
+        paired difference itself, equal to the sum of the contributions.
+        ``df.attrs["replay_error"]`` is the largest absolute difference between an arm's
+        simulated end-of-year skills and their replay from its own factors (round-off only).
+
+    Examples
+    --------
+    >>> from toolkit.model import classroom_seed
+    >>> p = Parameters(n_students=8, n_days=10, peer_ties=2)
+    >>> seeds = [classroom_seed(1, i) for i in range(3)]
+    >>> d = decompose({"std": "standardized", "pers": "personal"}, p, seeds,
+    ...               outcomes=["score"])
+    >>> parts = d[d.channel != "total"].contribution.sum()
+    >>> bool(np.isclose(parts, d[d.channel == "total"].contribution.item()))
+    True
+    """
+    names = list(arms)
+    if not names:
+        raise ValueError("arms must be a non-empty mapping of arm name to regime.")
+    reference = names[0] if reference is None else reference
+    if reference not in arms:
+        raise ValueError(f"reference {reference!r} is not one of the arms {names}")
+    channels = list(mech.CHANNELS)
+    for o in outcomes:
+        if o not in OUTCOMES:
+            raise ValueError(f"unknown outcome {o!r}; expected one of {list(OUTCOMES)}")
+    if len(seeds) < 2:
+        raise ValueError("decompose needs at least 2 classrooms (for the intervals).")
+    schedules = [resolve_schedule(arms[k], n_years, f"arm {k!r}") for k in names]
+    years = len(schedules[0])
+    core = np.array(params.core_mask)
+    masks = _field_masks(channels)
+    t_days = params.n_days
+    year_starts = {y * t_days for y in range(years)}
+    others = [k for k in names if k != reference]
+    ia = names.index(reference)
+
+    ends: dict[str, list[np.ndarray]] = {k: [] for k in names}  # replayed: arm -> (M, C, N, D)
+    starts: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    errors: list[np.ndarray] = []
+    ref_scores: list[np.ndarray] = []
+    replay_error = 0.0
+    for lo in range(0, len(seeds), chunk_size):
+        chunk = list(seeds[lo : lo + chunk_size])
+        chunk_cohorts = (
+            [draw_cohort(params, s) for s in chunk]
+            if cohorts is None
+            else list(cohorts[lo : lo + chunk_size])
+        )
+        record: list[list] = [[] for _ in schedules]
+        frames = fast._simulate_chunk(
+            schedules, params, chunk, chunk_cohorts, use_numba=False, record=record
+        )
+        aptitude = Cohort.stack(chunk_cohorts).aptitude
+        c = len(chunk)
+        n, d = params.n_students, params.n_domains
+        last = [f[f.year == years - 1].sort_values(["classroom", "student"]) for f in frames]
+        ref_t = last[ia]
+        err = (ref_t.score - ref_t.core_end).to_numpy().reshape(c, n)
+        errors.append(err)
+        ref_scores.append(ref_t.score.to_numpy())
+        skill_cols = [f"skill_{x}" for x in params.domains]
+        for k in others:
+            ib = names.index(k)
+            end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
+            for ix, mask in ((ia, 0), (ib, -1)):
+                actual = last[ix][skill_cols].to_numpy().reshape(c, n, d)
+                replay_error = max(replay_error, float(np.abs(end[mask] - actual).max()))
+            ends[k].append(end)
+            starts[k].append(start)
+        if progress is not None:
+            progress(c)
+    test_error = np.concatenate(errors)
+    sd_ref = float(np.std(np.concatenate(ref_scores), ddof=1))
+    rows = []
+    for k in others:
+        end = np.concatenate(ends[k], axis=1)
+        start = np.concatenate(starts[k], axis=1)
+        vals = outcome_values(end, start, test_error, core, outcomes, reference_sd=sd_ref)
+        for o in outcomes:
+            v = vals[o]  # (2 ** K, C)
+            phi = shapley_values(v, len(channels))  # (K, C)
+            total = v[-1] - v[0]
+            for name, per in [*zip(channels, phi, strict=True), ("total", total)]:
+                mean = float(per.mean())
+                half = float(stats.t.ppf(0.975, per.size - 1) * per.std(ddof=1) / np.sqrt(per.size))
+                tot = float(total.mean())
+                rows.append(
+                    {
+                        "arm": k,
+                        "reference": reference,
+                        "outcome": o,
+                        "channel": name,
+                        "contribution": mean,
+                        "ci_low": mean - half,
+                        "ci_high": mean + half,
+                        "share": mean / tot if tot != 0 else np.nan,
+                        "n_units": per.size,
+                    }
+                )
+    out = pd.DataFrame(rows)
+    out.attrs["replay_error"] = replay_error
+    out.attrs["channels"] = channels
+    return out
