@@ -72,9 +72,9 @@ pd.set_option("display.width", 160)
 # A regime is not a separate model: it is a point on a few explicit axes that say *who decides*
 # and *how the system adapts*. Who sets the destination (which domains a student works on: the
 # system, tailored to deficits or to strengths, or the learner), how far the level of work is
-# adapted to each student and who sets it, how many instructional groups share the teacher's
-# time and how they are formed, how peer networks form, and how much teacher time goes to
-# scaffolding self-regulation. The four presets place the regimes of the seed texts on these
+# adapted to each group or student and who sets it, how many instructional groups share the
+# teacher's time and how they are formed, how peer networks form, and how much teacher time goes
+# to scaffolding self-regulation. The four presets place the regimes of the seed texts on these
 # axes:
 
 # %%
@@ -82,14 +82,22 @@ regime_table().drop(columns="description")
 
 # %% [markdown]
 # Everything else (students, the school, the mechanisms) is shared by all regimes and has a
-# documented default with its source. A few of the parameters that matter most here:
+# documented default with its source and a plausible range. The mechanisms treat every
+# decision-maker alike: adapting the work costs the teacher time (`group_cost`, `plan_cost`),
+# directing one's own work costs the learner time (`self_direction_cost`); the system and the
+# learner both misjudge the learner's level (`diagnostic_noise`, `self_assessment_bias`); work
+# goes off task when disengaged students are not kept at it by supervision or by their own
+# self-regulation (`supervision`); limits on time for the tested domains are the school's,
+# applied to every regime alike and off by default (`core_floor`). A few of the parameters that
+# matter most here:
 
 # %%
 params = parameter_table().set_index("name")
 params.loc[
-    ["n_students", "learning_rate", "zpd_width", "teacher_capacity", "diagnostic_noise",
-     "self_regulation_mean", "scaffolding_effect", "peer_learning"],
-    ["default", "unit", "source"],
+    ["n_students", "learning_rate", "teacher_capacity", "group_cost", "plan_cost",
+     "disruption", "engagement_interest_weight", "engagement_autonomy_weight",
+     "self_assessment_bias", "core_floor"],
+    ["default", "unit", "plausible"],
 ]  # fmt: skip
 
 # %% [markdown]
@@ -148,8 +156,8 @@ print(f"{len(result.students):,} student-years in {result.folder}")
 print(
     format_summary(
         result.summary,
-        metrics=("score", "effect_size", "total_learning", "engagement", "core_time",
-                 "self_regulation_growth", "sd_score", "p90_p10", "matthew",
+        metrics=("score", "effect_size", "total_learning", "portfolio", "engagement",
+                 "core_time", "self_regulation_growth", "sd_score", "p90_p10", "matthew",
                  "diversity_of_excellence"),
     )
 )  # fmt: skip
@@ -157,15 +165,12 @@ print(
 # %% [markdown]
 # ## What the test sees, and what it does not
 #
-# The test first. Adapting the level of work to each student (individualized and personalized
-# regimes) raises test scores over standardized teaching, by about 0.2 and 0.26 SD; the effects
-# land inside the range published for within-class grouping and mastery learning (section 10 of
-# `docs/odd.md`). Part of each effect comes from fitting work to students' levels and part from
-# more time on the tested core, to which both regimes move students' plans (a variant of each
-# that fits the level but keeps the standard curriculum's core time gains about two thirds of
-# the individualized effect and half of the personalized one). The personal regime, in which
-# learners choose their own work, scores a little above standardized teaching on the test (about
-# 0.08 SD) and well below the other two adaptive regimes.
+# The test first. Every regime that adapts beats standardized teaching on it: individualized
+# teaching by about 0.08 SD, inside the range published for grouping and adaptive instruction
+# (section 10 of `docs/odd.md`), personalized teaching by about 0.2 SD and personal learning by
+# about 0.26 SD. All four spend about the same half of their time on the tested core (0.50 to
+# 0.52): no regime's lead comes from extra time on tested domains, since limits on core time are
+# the school's and apply to every regime alike (off by default).
 
 # %%
 with chart_style():
@@ -175,13 +180,10 @@ plot_metric(result.summary, "total_learning", ax=axes[1], difference=True)
 plt.show()
 
 # %% [markdown]
-# The right panel is what the test does not see: total learning across all four domains, tested
-# or not. Every regime that adapts the work to the student learns more in total than
-# standardized teaching, by about a quarter to two fifths. The personal regime learns less in
-# total than the other two adaptive regimes, and its gap to them on the test comes mainly from
-# two things: where its students spend their time (half of it on the tested core, against about
-# 61% and 64%) and novice self-regulators choosing work less well, which costs learning tested
-# or not (notebook 02 shows the gap in total learning closing as self-regulation rises).
+# The right panel is what the test does not see: learning across all four domains, tested or
+# not. Every adaptive regime learns more in total than standardized teaching, the personal
+# regime most (about +1.1 SD against +0.8 and +0.4), and the gap is larger still on the portfolio
+# measure, attainment weighted by each student's own interests (about +0.9, +0.6 and +0.1).
 
 # %%
 s = result.summary.set_index(["metric", "arm"])
@@ -193,6 +195,31 @@ for arm in ["individualized", "personalized", "personal"]:
         f"total learning {tl['diff']:+.3f} SD [{tl['diff_ci_low']:+.3f}, "
         f"{tl['diff_ci_high']:+.3f}], time on core {ct['mean']:.0%}"
     )
+
+# %% [markdown]
+# ## Why: the channels of each difference
+#
+# Each study also writes `decomposition.csv`: every regime's difference from standardized
+# teaching split into six channels, by replaying the year with each channel (time on each
+# domain, fit of the work, engagement, peers, time on task, teacher time) taken from one regime or
+# the other, for every combination, and attributing the difference by the Shapley value (the
+# channels add up exactly to the difference; `docs/odd.md` section 12). Adapting the level fits
+# the work far better, but three groups and individually set work cost the teacher's time, which
+# takes back most of what the fit gains (teacher time, about -0.06 to -0.08 SD). What carries
+# the personalized and personal regimes is engagement (work that follows interests, and
+# autonomy) and, through disruption, everyone else's engagement (peers).
+
+# %%
+from toolkit.charts.decomposition import plot_decomposition
+
+with chart_style():
+    fig, axes = plt.subplots(3, 1, figsize=(13.33, 15), layout="constrained", sharex=True)
+for ax, arm in zip(axes, ["individualized", "personalized", "personal"], strict=True):
+    plot_decomposition(result.decomposition, arm, "effect_size", ax=ax)
+plt.show()
+result.decomposition.query("outcome == 'effect_size'").pivot(
+    index="channel", columns="arm", values="contribution"
+).round(3)
 
 # %% [markdown]
 # ## Spread, gaps and the tails
@@ -215,10 +242,12 @@ plt.show()
 # %% [markdown]
 # Who gains? Students are placed in quintiles of their prior test score (the same students in
 # every regime). Standardized teaching is pitched at the middle of the class: it serves the
-# middle quintiles and fails both tails, where the work is too hard or too easy. Every other
-# regime gains on it most at the tails: the personal regime, only slightly ahead of standardized
-# teaching in the middle quintiles (about 0.04 to 0.06 SD of core gain), is ahead by about 0.15
-# SD in the lowest quintile and 0.18 SD in the highest.
+# middle quintiles and fails both tails, where the work is too hard or too easy. Individualized
+# teaching gains most at the bottom (about +0.34 SD of core gain in the lowest quintile) and
+# nothing at the top, where remediation moves time away from the core for students ahead of the
+# standard; it is the regime that narrows the spread (SD of scores about -0.11) and reverses the
+# Matthew effect. The personalized and personal regimes gain at every level, most at the top
+# (about +0.35 and +0.39) and the bottom, and widen the spread a little (about +0.10).
 
 # %%
 plot_tails(result.tails)
@@ -228,16 +257,14 @@ plt.show()
 # ## Diversity of profiles
 #
 # The last question is whether regimes make students more alike or more different in *what*
-# they are good at. Tailoring to strengths (personalized) makes students' skill profiles most
-# different from one another and raises most the share who excel in at least one domain (from
-# about a fifth under standardized teaching to two fifths), while tilting students' strongest
-# domains towards the tested core, on which it spends most time (section 10 of `docs/odd.md`
-# says why). Following interests (personal) comes second on both counts and keeps students'
-# strongest domains spread evenly over all four domains, tested or not, as standardized
-# teaching, with about half of its time on the core, also does. Remediation of deficits
-# (individualized) concentrates time on the tested core and leaves profiles about as alike as
-# standardized teaching does, though more students excel somewhere (about 28% against 22%), in
-# tested and untested domains alike.
+# they are good at. Tailoring to strengths (personalized) and following interests (personal)
+# make students' skill profiles much more different from one another (mean pairwise distance
+# about +0.77 and +0.71), mostly through where students spend their time, and more students
+# excel in at least one domain by their own regime's standard (about a third, against a fifth;
+# this share is level-neutral, the thresholds being each regime's own top decile). Remediation
+# (individualized) leaves profiles as alike as standardized teaching and tilts students'
+# strongest domains towards the untested ones, since it moves strong students' time away from
+# the core.
 
 # %%
 with chart_style():
@@ -251,27 +278,28 @@ plt.show()
 #
 # With default parameters, one school year and the same students:
 #
-# - **On the test**, personalized teaching beats standardized teaching by a large effect (about
-#   0.26 SD) and individualized teaching by one at the border between medium and large (about
-#   0.2 SD; Kraft's 2020 benchmarks). Personal learning scores a little above standardized
-#   teaching (about 0.08 SD, a medium effect on the same benchmarks) and well below the other two.
-# - **Beyond the test**, every adaptive regime produces far more total learning than
-#   standardized teaching; the personal regime has the most engaged students and is the only one
-#   in which self-regulation grows markedly, an investment of which a one-year test shows only a
-#   small part (notebook 04 follows it over several years).
-# - **Spread** moves little: the SD of test scores falls slightly under individualized teaching
-#   and rises slightly under personalized and personal learning (by about 0.04 SD either way).
-#   The Matthew effect reverses under individualized teaching (gains fall with prior score, a
-#   correlation of about -0.2: remediation helps low achievers most) and rises a little under
-#   personalized teaching (strengths compound).
-# - **Diversity of profiles** rises most under personalized teaching (profiles most unlike each
-#   other, most students excelling somewhere), then under personal learning, whose students'
-#   strongest domains stay spread evenly across all four domains.
-# - **Tails**: standardized teaching serves the middle and fails both tails; every other regime
-#   does better than it for the lowest and the highest achievers, and gains on it most there.
+# - **On the test**, personal learning beats standardized teaching by about 0.26 SD,
+#   personalized teaching by about 0.2 SD and individualized teaching by about 0.08 SD, with the
+#   same share of time on the tested core in all four. What decides the order is engagement and
+#   the disruption it spares, not time on tested domains or fit alone (the decomposition above),
+#   so it rests on the engagement weights, which are assumptions: without the effects of interest
+#   and autonomy on engagement, personalized and individualized teaching draw level and personal
+#   learning falls back to standardized teaching (`docs/odd.md` section 10).
+# - **Beyond the test**, every adaptive regime produces more learning in all domains, and more
+#   on the portfolio measure, than standardized teaching; the personal regime has the most
+#   engaged students and is the only one in which self-regulation grows markedly, an investment
+#   of which a one-year test shows only a small part (notebook 04 follows it over several years).
+# - **Spread**: individualized teaching narrows it (SD of scores about -0.11, Matthew effect
+#   reversed), personalized and personal learning widen it a little (about +0.10).
+# - **Diversity of profiles** rises under personalized and personal learning, and more of their
+#   students excel somewhere.
+# - **Tails**: standardized teaching serves the middle and fails both tails; individualized
+#   teaching helps the lowest achievers most, personalized and personal learning the highest.
 #
-# Each of these is an outcome of the mechanisms, not of the regime definitions, and each can
-# change sign under other parameters: notebook 02 takes the mechanisms one at a time.
+# How far each conclusion holds across the plausible range of every parameter, and what breaks
+# them, is in the README ("What the headline run shows") and notebook 05. Each of these is an
+# outcome of the mechanisms, not of the regime definitions, and each can change sign under other
+# parameters: notebook 02 takes the mechanisms one at a time.
 #
 # ## Taking a chart to a slide
 #
