@@ -8,9 +8,14 @@ standard errors and t values, the variance components as ``as.data.frame(VarCorr
 REML criterion, the number of observations and groups.
 
 statsmodels' default optimiser can stop early on random-slope models, so every fit here runs
-Powell's method first and then polishes the optimum with BFGS and L-BFGS at a gradient
-tolerance of 1e-9, keeping the converged fit with the highest restricted likelihood. On MASS's
-``nlschools`` this reproduces lme4 1.1-31 to at least five significant digits (see
+Powell's method first, then BFGS and L-BFGS from there (gradient tolerance 1e-9), keeps the
+converged fit with the highest restricted likelihood and finally polishes it with Newton steps
+on the profiled likelihood (statsmodels' analytic score, a central-difference Hessian of it,
+step halving) until the step is below 1e-10. Without the Newton steps a random-slope fit on
+7,185 students in 160 schools (nlme's MathAchieve) stopped 1.1e-6 above the optimum of the
+REML criterion, with a covariance 7e-4 (relative) away from lme4's. With them, the
+random-slope covariances agree with lme4 1.1-31 to better than 1e-4 (relative) on MASS's
+``nlschools`` and on MathAchieve, and the REML criterion is at or below lme4's (see
 tests/survey/test_multilevel.py).
 """
 
@@ -25,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
+from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from toolkit._checks import check_column, check_frame
@@ -80,6 +86,46 @@ def _r_name(name: str) -> str:
     return name
 
 
+def _newton_polish(model: Any, packed: np.ndarray, max_iter: int = 50) -> np.ndarray | None:
+    r"""Newton steps on statsmodels' profiled (RE)ML from ``packed``; None if nothing gained.
+
+    ``packed`` holds the random-effects parameters on statsmodels' Cholesky scale (fixed
+    effects and residual variance profiled out). Each step solves :math:`H\delta = -g` with
+    the analytic score :math:`g` and the central-difference Hessian :math:`H` of it, halving
+    :math:`\delta` until the likelihood does not decrease; it stops when the step is below
+    1e-10 or :math:`H` is not negative definite (a boundary optimum).
+    """
+    x = np.asarray(packed, dtype=float).copy()
+    ll = float(model.loglike(x))
+    start_ll = ll
+    for _ in range(max_iter):
+        g = np.asarray(model.score(x), dtype=float)
+        k = x.size
+        h = np.empty((k, k))
+        for j in range(k):
+            step = 1e-5 * max(1.0, abs(x[j]))
+            e = np.zeros(k)
+            e[j] = step
+            h[:, j] = (np.asarray(model.score(x + e)) - np.asarray(model.score(x - e))) / (2 * step)
+        h = (h + h.T) / 2
+        if not np.all(np.isfinite(h)) or np.linalg.eigvalsh(h).max() >= 0:
+            break
+        delta = -np.linalg.solve(h, g)
+        t = 1.0
+        while t > 1e-6:
+            cand = x + t * delta
+            cand_ll = float(model.loglike(cand))
+            if np.isfinite(cand_ll) and cand_ll >= ll - 1e-12 * max(1.0, abs(ll)):
+                break
+            t /= 2
+        else:
+            break
+        x, ll = cand, cand_ll
+        if np.abs(t * delta).max() < 1e-10:
+            break
+    return x if ll > start_ll else None
+
+
 def _fit(model: Any, reml: bool) -> tuple[Any, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -111,7 +157,25 @@ def _fit(model: Any, reml: bool) -> tuple[Any, str]:
             stacklevel=3,
         )
         converged = [f for f in fits if np.isfinite(f[0].llf)] or fits
-    return max(converged, key=lambda f: f[0].llf)
+    best, name = max(converged, key=lambda f: f[0].llf)
+    if model.k_re == 0 or not np.isfinite(best.llf):  # pragma: no cover - defensive
+        return best, name
+    packed = best.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*Hessian.*")
+        try:
+            polished = _newton_polish(model, packed)
+            if polished is not None:
+                # at the polished optimum the gradient is ~1e-9: BFGS stops at once and wraps
+                # the parameters in a results object
+                again = model.fit(reml=reml, start_params=polished, method=["bfgs"], gtol=1e-6)
+                if again.converged and again.llf >= best.llf:
+                    return again, name + "+newton"
+        except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - defensive
+            pass
+    return best, name
 
 
 def _fixed_vcov(model: Any, cov_re: np.ndarray, sigma2: float) -> np.ndarray:
