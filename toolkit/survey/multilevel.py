@@ -33,7 +33,7 @@ import statsmodels.formula.api as smf
 from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from toolkit._checks import check_column, check_frame
+from toolkit._checks import check_column, check_frame, preview
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]
 
@@ -178,6 +178,82 @@ def _fit(model: Any, reml: bool) -> tuple[Any, str]:
     return best, name
 
 
+def _numeric_outcome(data: pd.DataFrame, col: str, param: str, shown: str) -> pd.Series:
+    """The outcome as floats; numbers stored as ``object`` are converted, text is an error."""
+    s = data[col]
+    if pd.api.types.is_bool_dtype(s):
+        raise TypeError(f"{param}: column {shown!r} is boolean; code it as 0/1 numbers first.")
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    conv = pd.to_numeric(s, errors="coerce")
+    bad = s.notna() & conv.isna()
+    if bad.any():
+        vals = preview(list(pd.unique(s[bad])), 5)
+        raise TypeError(
+            f"{param}: column {shown!r} must be numeric; it holds {vals} in rows "
+            f"{preview(list(s.index[bad]))} (dtype {s.dtype}). Recode labels to numbers "
+            "first (toolkit.survey.Codebook.recode)."
+        )
+    return conv.astype(float)
+
+
+def _check_model_frame(
+    data: pd.DataFrame,
+    used: list[str],
+    outcome: str,
+    grp: str,
+    shown: dict[str, str],
+) -> tuple[pd.DataFrame, int]:
+    """Drop incomplete rows and check that the model can be estimated at all.
+
+    Errors name the user's columns (``shown`` maps internal names to them) and say what is
+    wrong: no value at all, too few groups, no more observations than random effects (lme4's
+    identifiability check), no variance in the outcome.
+    """
+
+    def name(c: str) -> str:
+        return shown.get(c, c)
+
+    for c in used:
+        if data[c].isna().all():
+            what = "outcome" if c == outcome else ("group" if c == grp else "predictor")
+            raise ValueError(
+                f"{what} column {name(c)!r} has no values: all {len(data)} rows are missing."
+            )
+    complete = data[used].notna().all(axis=1)
+    frame = data.loc[complete, used]
+    n_dropped = int((~complete).sum())
+    others = [name(c) for c in used if c != grp]
+    if frame.empty:
+        raise ValueError(
+            f"no row has all of {others + [name(grp)]} observed; the model cannot be fitted."
+        )
+    n_groups = int(frame[grp].nunique())
+    if n_groups < 2:
+        raise ValueError(
+            f"group: column {name(grp)!r} has {n_groups} group among the {len(frame)} rows "
+            f"with {others} observed; a mixed model needs at least two groups."
+        )
+    y = frame[outcome].to_numpy(dtype=float)
+    if np.ptp(y) == 0:
+        raise ValueError(
+            f"outcome column {name(outcome)!r} has no variance (every complete row is "
+            f"{y[0]:g}); there is nothing to model."
+        )
+    return frame, n_dropped
+
+
+def _check_identifiable(nobs: int, n_groups: int, k_re: int, grp: str) -> None:
+    """lme4's check: more observations than random effects, else the variances are confounded."""
+    if n_groups * k_re >= nobs:
+        raise ValueError(
+            f"group: column {grp!r} has {n_groups} groups for {nobs} complete rows and {k_re} "
+            "random effect(s) per group: the number of observations must exceed the number "
+            "of random effects, or the group and residual variances cannot be told apart "
+            "(lme4 refuses such models too)."
+        )
+
+
 def _fixed_vcov(model: Any, cov_re: np.ndarray, sigma2: float) -> np.ndarray:
     r"""Fixed-effect covariance as lme4's ``vcov``: :math:`(\sum_j X_j' V_j^{-1} X_j)^{-1}`.
 
@@ -288,6 +364,7 @@ def mixed_model(
     *,
     re_formula: str | None = None,
     reml: bool = True,
+    _shown: dict[str, str] | None = None,
 ) -> MixedModelResult:
     r"""Fit a two-level linear mixed model; report it as lme4's ``lmer`` does.
 
@@ -305,6 +382,9 @@ def mixed_model(
         Random part in statsmodels notation, e.g. ``"~IQ"`` (intercept and slope).
     reml : bool, default True
         REML (lme4's default) or maximum likelihood.
+    _shown : dict, optional
+        Private: names to show in errors instead of internal column names (used by
+        :func:`icc`).
 
     Returns
     -------
@@ -354,19 +434,38 @@ def mixed_model(
         if parsed_re is not None:
             raise ValueError("Give the random slopes either in the formula or as re_formula.")
         parsed_re = re_formula
+    shown = dict(_shown or {})
     grp = check_column(data, grp, "group")
     lhs = fixed_formula.split("~")[0].strip()
     if lhs not in data.columns:
         raise ValueError(f"formula: outcome column {lhs!r} is not in data.")
     names = set(re.findall(r"[A-Za-z_.][\w.]*", fixed_formula + " " + (parsed_re or "")))
     used = [c for c in data.columns if c in names or c == grp]
-    complete = data[used].notna().all(axis=1)
-    frame = data.loc[complete, used]
-    n_dropped = int((~complete).sum())
-    if frame[grp].nunique() < 2:
-        raise ValueError(f"group: column {grp!r} needs at least two groups with complete data.")
-    model = smf.mixedlm(fixed_formula, frame, groups=frame[grp], re_formula=parsed_re)
-    res, optimizer = _fit(model, reml)
+    all_columns = list(data.columns)
+    data = data[used].copy()
+    data[lhs] = _numeric_outcome(data, lhs, "formula", shown.get(lhs, lhs))
+    for c in used:
+        s = data[c]
+        if c not in (lhs, grp) and s.dtype == object and s.notna().any():
+            conv = pd.to_numeric(s, errors="coerce")
+            if (conv.notna() == s.notna()).all():
+                data[c] = conv.astype(float)  # numbers stored as object (an old reader)
+    frame, n_dropped = _check_model_frame(data, used, lhs, grp, shown)
+    try:
+        model = smf.mixedlm(fixed_formula, frame, groups=frame[grp], re_formula=parsed_re)
+    except PatsyError as exc:
+        raise ValueError(
+            f"formula {formula!r} cannot be evaluated on the data: {exc} "
+            f"(columns: {preview(all_columns, 12)})"
+        ) from exc
+    _check_identifiable(len(frame), int(frame[grp].nunique()), int(model.k_re), shown.get(grp, grp))
+    try:
+        res, optimizer = _fit(model, reml)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            f"the mixed model {formula!r} could not be fitted ({exc}): the design is singular; "
+            "check for predictors that are constant or collinear within the complete rows."
+        ) from exc
 
     fe = res.fe_params
     cov = np.asarray(res.cov_re, dtype=float)
@@ -499,9 +598,11 @@ def icc(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
     data = check_frame(data)
     dv = check_column(data, dv, "dv")
     group = check_column(data, group, "group")
-    if not pd.api.types.is_numeric_dtype(data[dv]):
-        raise TypeError(f"dv: column {dv!r} must be numeric, got {data[dv].dtype}.")
-    res = mixed_model(data.rename(columns={dv: "_y", group: "_g"})[["_y", "_g"]], "_y ~ 1", "_g")
+    if dv == group:
+        raise ValueError(f"dv and group are the same column {dv!r}.")
+    y = _numeric_outcome(data, dv, "dv", dv)
+    frame = pd.DataFrame({"_y": y.to_numpy(), "_g": data[group].to_numpy()}, index=data.index)
+    res = mixed_model(frame, "_y ~ 1", "_g", _shown={"_y": dv, "_g": group})
     f = res.fit.iloc[0]
     return pd.DataFrame(
         [
