@@ -47,7 +47,7 @@ def sav(raw, tmp_path):
     pyreadstat.write_sav(
         raw.astype(float),
         path,
-        variable_value_labels={it: LABELS for it in ITEMS},
+        variable_value_labels=dict.fromkeys(ITEMS, LABELS),
         missing_ranges={it: [8.0, 9.0] for it in ITEMS},
     )
     return path

@@ -14,8 +14,10 @@ reliability
 multilevel
     :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
 lsa
-    Replicate weights (Fay/BRR, JK1, JK2; PISA, TIMSS, PIRLS presets) and plausible values
-    (Rubin's rules): means, percentages, percentiles, correlations, regressions, spread.
+    Replicate weights (Fay/BRR, JK1, JK2, JKn with a finite population correction; PISA,
+    TIMSS, PIRLS presets), Taylor-linearised means for cluster/stratified designs, and
+    plausible values (Rubin's rules): means, percentages, percentiles, correlations,
+    regressions, spread.
 diversity
     Effect-size tables and diversity of outcomes by group and by class, through
     :mod:`toolkit.metrics`.
@@ -45,6 +47,7 @@ from toolkit.survey.lsa import (
     pisa_design,
     replicate_design,
     rubin_combine,
+    taylor_mean,
     timss_design,
     with_replicates,
 )
@@ -110,6 +113,7 @@ __all__ = [
     "replicate_design",
     "rubin_combine",
     "score_items",
+    "taylor_mean",
     "timss_design",
     "with_replicates",
 ]

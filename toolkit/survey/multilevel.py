@@ -179,7 +179,7 @@ def _fit(model: Any, reml: bool) -> tuple[Any, str]:
 
 
 def _numeric_outcome(data: pd.DataFrame, col: str, param: str, shown: str) -> pd.Series:
-    """The outcome as floats; numbers stored as ``object`` are converted, text is an error."""
+    """Return the outcome as floats (numbers stored as ``object`` converted; text an error)."""
     s = data[col]
     if pd.api.types.is_bool_dtype(s):
         raise TypeError(f"{param}: column {shown!r} is boolean; code it as 0/1 numbers first.")
@@ -226,7 +226,7 @@ def _check_model_frame(
     others = [name(c) for c in used if c != grp]
     if frame.empty:
         raise ValueError(
-            f"no row has all of {others + [name(grp)]} observed; the model cannot be fitted."
+            f"no row has all of {[*others, name(grp)]} observed; the model cannot be fitted."
         )
     n_groups = int(frame[grp].nunique())
     if n_groups < 2:
