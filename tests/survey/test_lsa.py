@@ -311,7 +311,7 @@ def test_degenerate_subgroups_give_nan_se_with_a_warning():
 def test_replicate_pattern_count_is_checked(pisa_rw):
     pattern = r"W_FSTURWT\d+"
     # one of 80 Fay replicates dropped at the end: 79 is not a Hadamard order
-    with pytest.raises(ValueError, match="matches 79 columns.*multiple of 4"):
+    with pytest.raises(ValueError, match=r"matches 79 columns.*multiple of 4"):
         replicate_design(pisa_rw.drop(columns="W_FSTURWT80"), "W_FSTUWT", pattern)
     # ... or in the middle: the numbering has a gap
     with pytest.raises(ValueError, match=r"numbered 1..80 but number\(s\) \[37\] are missing"):
