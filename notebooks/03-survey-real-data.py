@@ -287,7 +287,10 @@ per_class.summary[per_class.summary["metric"].isin(["sd", "gini", "p90_p10"])].r
 # `pisamaths` (from R's mitools) has five plausible values and the final student weight but no
 # replicate weights, so we build delete-one-school jackknife weights within strata (the one
 # school of stratum NZL0102 is merged with NZL0101). Estimates combine the plausible values by
-# Rubin's rules.
+# Rubin's rules; `ci_low` and `ci_high` are 95% intervals (estimate ± 1.96 SE), and `n_pv`
+# says how many plausible values were pooled. (Surveys described by their design rather than
+# by replicate weights: `taylor_mean`, and `jackknife_design(..., fpc=...)` when a large
+# share of the schools was sampled.)
 
 # %%
 pm = load_dataset("pisamaths")

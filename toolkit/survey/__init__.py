@@ -36,6 +36,7 @@ from toolkit.survey.diversity import (
 )
 from toolkit.survey.lsa import (
     ReplicateDesign,
+    ResultTable,
     jackknife_design,
     lsa_cor,
     lsa_mean,
@@ -81,6 +82,7 @@ __all__ = [
     "OmegaResult",
     "ReplicateDesign",
     "ResponseSet",
+    "ResultTable",
     "ScoreItemsResult",
     "cronbach_alpha",
     "distribution_by_group",

@@ -22,7 +22,11 @@ method          replicate weights                          :math:`c`
 ==============  ========================================  =====================================
 
 Surveys that ship no replicate weights: :func:`jackknife_design` builds delete-one-cluster
-weights (JK1, or JKn within strata) from the cluster and stratum columns.
+weights (JK1, or JKn within strata) from the cluster and stratum columns, with a finite
+population correction :math:`1 - f_h` when ``fpc`` is given, and :func:`taylor_mean` gives the
+design-based (Taylor-linearised) SE of a mean from clusters, strata and ``fpc`` directly.
+Replicate designs built from replicate-weight columns carry no fpc unless it is in ``scale``
+or ``rscales``.
 TIMSS 2015+ and PIRLS 2016+ use both halves of every zone (:func:`timss_design` builds
 :math:`2Z` replicates from ``TOTWGT``, ``JKZONE`` and ``JKREP``) with :math:`c = 1/2`.
 ``mse=True`` (the default, as in PISA and IEA practice) centres the squared deviations on the
@@ -42,9 +46,19 @@ For TIMSS/PIRLS before 2015/2016 (``pv_sampling="first"``), :math:`\bar U` is th
 variance of the first PV only, as in the IEA's reports and intsvy.
 
 Estimators (each overall and by group, each accepting PVs): :func:`lsa_mean` (mean and SD),
-:func:`lsa_percent`, :func:`lsa_quantile`, :func:`lsa_cor`, :func:`lsa_regression`, and
-:func:`with_replicates` for any statistic you write. A variable is a column name, a list of PV
-columns, or a pattern with ``@`` standing for the PV number (``"PV@MATH"``).
+:func:`lsa_percent`, :func:`lsa_quantile`, :func:`lsa_cor`, :func:`lsa_regression`,
+:func:`lsa_spread`, and :func:`with_replicates` for any statistic you write. A variable is a
+column name, a list of PV columns, or a pattern with ``@`` standing for the PV number
+(``"PV@MATH"``).
+
+Nothing is guessed silently: a replicate-weight pattern must match a gap-free numbering and the
+number of replicates the method implies (or ``n_replicates``); a PV pattern must match
+gap-free PV numbers and the design's ``n_pv``, and the table reports ``n_pv``. Every table
+puts ``estimate``, ``se``, ``ci_low`` and ``ci_high`` (the Wald interval
+:math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{SE}`, as ``confint(svymean(...))``; level
+``ci``) after the identifying columns and prints with them in view (:class:`ResultTable`).
+Estimates that cannot be computed, SEs that are undefined (a replicate that gives a domain no
+weight) or exactly 0 are reported in one warning per call, never by an arithmetic error.
 
 Compared with R: ``survey::svrepdesign(..., mse = TRUE)`` with ``svymean``, ``svyby``,
 ``svyglm``, ``withReplicates``, and ``mitools::withPV`` + ``MIcombine`` (see
@@ -77,6 +91,7 @@ from toolkit._checks import (
 
 __all__ = [
     "ReplicateDesign",
+    "ResultTable",
     "jackknife_design",
     "lsa_cor",
     "lsa_mean",
@@ -97,7 +112,7 @@ Method = Literal["fay", "brr", "jk1", "jk2", "other"]
 QRule = Literal["hmisc", "math"]
 
 _ID_COLUMNS = ["variable", "statistic"]
-_VALUE_COLUMNS = ["estimate", "se", "n", "sum_weights", "sampling_var", "imputation_var", "n_pv"]
+_VALUE_COLUMNS = ["estimate", "se", "n", "n_pv", "sum_weights", "sampling_var", "imputation_var"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1201,14 +1216,17 @@ def lsa_mean(
     sd : bool, default True
         Also report the weighted population SD
         :math:`\sqrt{\sum w(x-\bar x_w)^2/\sum w}` (intsvy's SD) and its standard error.
+    ci : float, default 0.95
+        Level of the interval ``ci_low``, ``ci_high`` (every estimator has this argument).
 
     Returns
     -------
     pandas.DataFrame
         One row per group and statistic (``"mean"``, ``"sd"``): the ``by`` columns,
-        ``variable``, ``statistic``, ``estimate``, ``se``, ``n`` (rows used),
-        ``sum_weights``, ``sampling_var`` (:math:`\bar U`), ``imputation_var`` (:math:`B`),
-        ``n_pv``.
+        ``variable``, ``statistic``, ``estimate``, ``se``, ``ci_low``, ``ci_high`` (level
+        ``ci``), ``n`` (rows used), ``n_pv`` (plausible values pooled), ``sum_weights``,
+        ``sampling_var`` (:math:`\bar U`), ``imputation_var`` (:math:`B`); a
+        :class:`ResultTable`.
 
     Notes
     -----
@@ -1337,7 +1355,8 @@ def lsa_quantile(
     the order statistics at cumulative weights :math:`\lfloor h\rfloor` and
     :math:`\lfloor h\rfloor + 1`. Zero weights are dropped first (as both R functions do).
     Replicate SEs of quantiles are the usual BRR/jackknife ones; jackknife SEs of medians are
-    known to be unstable. Matches ``withReplicates(design, function(w, d)
+    known to be unstable. ``ci_low``/``ci_high`` are Wald intervals (estimate :math:`\pm z`
+    SE), not the Woodruff intervals R's ``svyquantile`` reports by default. Matches ``withReplicates(design, function(w, d)
     survey:::qrule_math(d$x, w, p))`` and ``Hmisc::wtd.quantile(x, w, p)``.
     """
     check_level(ci)
