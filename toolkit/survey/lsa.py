@@ -1356,8 +1356,9 @@ def lsa_quantile(
     :math:`\lfloor h\rfloor + 1`. Zero weights are dropped first (as both R functions do).
     Replicate SEs of quantiles are the usual BRR/jackknife ones; jackknife SEs of medians are
     known to be unstable. ``ci_low``/``ci_high`` are Wald intervals (estimate :math:`\pm z`
-    SE), not the Woodruff intervals R's ``svyquantile`` reports by default. Matches ``withReplicates(design, function(w, d)
-    survey:::qrule_math(d$x, w, p))`` and ``Hmisc::wtd.quantile(x, w, p)``.
+    SE), not the Woodruff intervals R's ``svyquantile`` reports by default. Matches
+    ``withReplicates(design, function(w, d) survey:::qrule_math(d$x, w, p))`` and
+    ``Hmisc::wtd.quantile(x, w, p)``.
     """
     check_level(ci)
     label, cols = _variable(design.data, x, "x", design.n_pv)
