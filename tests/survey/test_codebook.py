@@ -230,3 +230,14 @@ def test_recode_and_score_report_duplicated_ids(cb, raw_labels):
     with pytest.warns(UserWarning, match="ID column 'id' is not in the data.*not checked"):
         cb.recode(raw_labels.drop(columns="id"))
     assert cb.score(raw_labels).scores.shape == (2800, 5)  # clean IDs: no complaint
+
+
+def test_decode_names_values_without_a_label(cb, bfi):
+    odd = bfi.copy()
+    odd.loc[odd.index[[3, 7]], "A1"] = [7, 99]
+    with pytest.warns(UserWarning, match=r"'A1': \[7.0, 99.0\] \(rows \["):
+        dec = cb.decode(odd)
+    assert dec["A1"].isna().sum() == bfi["A1"].isna().sum() + 2
+    # decoding labels again keeps them
+    again = cb.decode(cb.decode(bfi))
+    pd.testing.assert_series_equal(again["A2"], cb.decode(bfi)["A2"])

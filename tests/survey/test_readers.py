@@ -255,3 +255,18 @@ def test_decimal_commas_are_reported(tmp_path):
         df = read_csv(path)
     assert df["weight"].tolist() == ["1,5", "2,25"]
     assert read_csv(path, decimal=",")["weight"].tolist() == [1.5, 2.25]
+
+
+def test_duplicated_column_names_are_refused(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,q1,q1\n1,2,3\n")
+    with pytest.raises(ValueError, match=r"duplicated column names \['q1'\]"):
+        read_csv(path)  # pandas would call the second one 'q1.1'
+    xlsx = tmp_path / "dup.xlsx"
+    pd.DataFrame([["id", "q1", "q1"], [1, 2, 3]]).to_excel(xlsx, header=False, index=False)
+    with pytest.raises(ValueError, match=r"duplicated column names \['q1'\]"):
+        read_excel(xlsx)
+    # empty header cells (trailing columns of a spreadsheet export) are not duplicates
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("id,q1,,\n1,2,,\n")
+    assert read_csv(trailing).columns[:2].tolist() == ["id", "q1"]

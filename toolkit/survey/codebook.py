@@ -973,19 +973,41 @@ class Codebook:
         """Replace numeric codes of items that have response labels by their labels.
 
         Returns a copy of ``data`` in which those items are ordered categoricals (categories in
-        scale order), e.g. for :func:`toolkit.survey.plots.likert_bars` or an export.
+        scale order), e.g. for :func:`toolkit.survey.plots.likert_bars` or an export. Cells that
+        already hold a label keep it; values with no label (a 7 on a 1-6 scale, a missing code)
+        become missing, with a warning that names them.
         """
         data = check_frame(data)
         out = data.copy()
+        lost = []
         for it in self._items.values():
             if it.responses is None or it.name not in data.columns:
                 continue
             lab = it.responses.label_of()
-            num = pd.to_numeric(data[it.name], errors="coerce")
+            canonical = {_norm(v): v for v in it.responses.labels}
+            s = data[it.name]
+
+            def one(v: object, lab: dict = lab, canonical: dict = canonical) -> object:
+                if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                    return None
+                if isinstance(v, str) and _norm(v) in canonical:
+                    return canonical[_norm(v)]  # already a label
+                num = _as_number(v)
+                return lab.get(num) if num is not None else None
+
+            decoded = s.map(one)
+            bad = s.notna() & decoded.isna()
+            if bad.any():
+                vals = preview(list(pd.unique(s[bad])), 5)
+                lost.append(f"{it.name!r}: {vals} (rows {preview(list(s.index[bad]), 5)})")
             out[it.name] = pd.Categorical(
-                num.map(lambda v, lab=lab: lab.get(v) if not pd.isna(v) else None),
-                categories=list(it.responses.labels),
-                ordered=True,
+                decoded, categories=list(it.responses.labels), ordered=True
+            )
+        if lost:
+            warnings.warn(
+                "decode: values without a response label became missing: " + "; ".join(lost),
+                UserWarning,
+                stacklevel=2,
             )
         return out
 

@@ -136,6 +136,17 @@ def _numeric_where_possible(df: pd.DataFrame, keep_text: bool = False) -> pd.Dat
     return out
 
 
+def _check_header(header: list[str], p: Path) -> None:
+    """Refuse duplicated column names (pandas would rename them silently to ``q1.1``).
+
+    Empty names are left to the reader (pandas calls them ``Unnamed: k``).
+    """
+    named = [h for h in header if h.strip()]
+    if len(set(named)) != len(named):
+        dup = sorted({h for h in named if named.count(h) > 1})
+        raise ValueError(f"{str(p)!r}: duplicated column names {dup} in the header row.")
+
+
 def _qualtrics_rows(rows: list[list[str]]) -> int:
     """Count the extra header rows after the header: 2 for a Qualtrics export, else 0."""
     if len(rows) >= 3 and any(str(c).strip().startswith('{"ImportId"') for c in rows[2]):
@@ -224,11 +235,12 @@ def read_csv(
         sep = given or ("\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(p, encoding))
     except UnicodeDecodeError as exc:
         raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
-    if qualtrics == "auto":
-        with p.open(newline="", encoding=encoding) as fh:
-            head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
-        if _qualtrics_rows(head):
-            return read_qualtrics(p, encoding=encoding, sep=sep)
+    with p.open(newline="", encoding=encoding) as fh:
+        head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
+    if qualtrics == "auto" and _qualtrics_rows(head):
+        return read_qualtrics(p, encoding=encoding, sep=sep)
+    if head and kwargs.get("header", "infer") in ("infer", 0) and "names" not in kwargs:
+        _check_header([h.strip() for h in head[0]], p)
     if given is None:
         kwargs["sep"] = sep
     try:
@@ -310,9 +322,7 @@ def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool) -> pd.DataFrame:
     if len(rows) < 2:
         raise ValueError(f"{str(p)!r} has no data rows after the header.")
     header = [str(h) for h in rows[0]]
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
-        raise ValueError(f"{str(p)!r}: duplicated column names {dup} in the header row.")
+    _check_header(header, p)
     n_extra = _qualtrics_rows(rows)
     if n_extra == 0:
         if not legacy_ok:
@@ -369,7 +379,8 @@ def read_excel(
         df = _from_rows(rows, p, legacy_ok=True)
         df.attrs["format"] = "qualtrics"
         return df
-    header = [str(h) for h in rows[0]]
+    header = [str(h) if str(h).strip() else f"Unnamed: {j}" for j, h in enumerate(rows[0])]
+    _check_header(header, p)
     df = pd.DataFrame(rows[1:], columns=header, dtype=object)
     df = _numeric_where_possible(df)
     return _finish(df, p, "excel")
