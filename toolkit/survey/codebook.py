@@ -1053,11 +1053,15 @@ class Codebook:
         used = [k.lstrip("-") for its in keys.values() for k in its]
         bounds = {self._items[n].bounds for n in used}
         sub = Codebook([self._items[n] for n in used], missing=self.missing, id=self.id)
-        if len(bounds) == 1 and None not in bounds:
+        shared = len(bounds) == 1 and None not in bounds
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rec = sub.recode(data, reverse=not shared, errors=errors, keep_other=False)
+        for w in caught:  # re-issued so that they point at the caller's line
+            warnings.warn(w.message, w.category, stacklevel=2)
+        if shared:
             lo, hi = next(iter(bounds))  # type: ignore[misc]
-            rec = sub.recode(data, reverse=False, errors=errors, keep_other=False)
             return score_items(rec, keys, totals=totals, impute=impute, min=lo, max=hi)
-        rec = sub.recode(data, reverse=True, errors=errors, keep_other=False)
         plain = {s: [k.lstrip("-") for k in its] for s, its in keys.items()}
         return score_items(rec, plain, totals=totals, impute=impute)
 
