@@ -278,6 +278,9 @@ def test_zero_replicate_se_is_reported_not_raised():
     assert reg["estimate"].iloc[1] == pytest.approx(np.polyfit(df["x"], df["y"], 1)[0])
     assert reg["t_value"].isna().all()
     assert (reg["ci_low"] == reg["estimate"]).all()
+    with pytest.warns(UserWarning, match="with_replicates: SE is 0 for stat0"):
+        generic = with_replicates(des, lambda d, w: np.average(d["y"], weights=w))
+    assert generic["se"].iloc[0] == 0.0
 
 
 def test_degenerate_subgroups_give_nan_se_with_a_warning():
