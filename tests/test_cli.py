@@ -358,3 +358,21 @@ def test_help_shows_examples_that_are_real_commands(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "--set teacher_capacity=1.0" in capsys.readouterr().out
+
+
+def test_docs_errors_name_the_file(tmp_path, capsys):
+    assert main(["docs", "--file", str(tmp_path / "nope.md")]) == 2
+    assert f"--file {tmp_path / 'nope.md'}: no such file." in capsys.readouterr().err
+    other = tmp_path / "other.md"
+    other.write_text("# no generated blocks\n")
+    assert main(["docs", "--file", str(other), "--check"]) == 2
+    assert "no '<!-- BEGIN parameters -->'" in capsys.readouterr().err
+
+
+def test_a_run_folder_that_cannot_be_made_is_an_error_not_a_traceback(tiny, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = main(["run", str(tiny), "--out", str(blocker / "run"), "--no-progress"])
+    assert code in (1, 2)
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "a-file" in err

@@ -216,7 +216,12 @@ def _cmd_regimes(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     from toolkit.docs import update_document
 
-    changed = update_document(args.file, check=args.check)
+    if not Path(args.file).is_file():
+        raise CommandError(f"--file {args.file}: no such file.")
+    try:
+        changed = update_document(args.file, check=args.check)
+    except ValueError as exc:  # the document lacks a generated block
+        raise CommandError(f"--file {args.file}: {exc}") from None
     if args.check:
         print(f"{args.file}: out of date: {changed}" if changed else f"{args.file}: up to date")
         return 1 if changed else 0
@@ -347,6 +352,12 @@ def _main(argv: list[str] | None) -> int:
     except (StudyError, ParameterError, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a full disk: no traceback
+        if isinstance(exc, BrokenPipeError):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
