@@ -238,12 +238,21 @@ def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = T
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
-    parser = argparse.ArgumentParser(prog="python -m toolkit.gallery", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m toolkit.gallery`` (``./run.sh gallery``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m toolkit.gallery",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--no-screenshot", action="store_true", help="skip the browser step")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
+    args = build_parser().parse_args(argv)
     for path in build_gallery(progress=not args.quiet, screenshot=not args.no_screenshot):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
