@@ -76,7 +76,8 @@ from toolkit.survey import (
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 20)
-workdir = Path(tempfile.mkdtemp(prefix="survey-notebook-"))
+_workdir = tempfile.TemporaryDirectory(prefix="survey-notebook-")  # removed by the last cell
+workdir = Path(_workdir.name)
 
 
 def save(ax, name):
@@ -310,4 +311,4 @@ lsa_regression(design, "PV@MATH", ["ST04Q01", "MATHEFF"]).round(3)
 
 # %%
 plt.close("all")
-print("done; working files in", workdir)
+_workdir.cleanup()  # the raw export of section 1 is not needed any more
