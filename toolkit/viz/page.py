@@ -278,15 +278,22 @@ def changed_controls(values: Mapping[str, Any], model: ClassroomView) -> list[Co
 def _png(draw: Callable[[Figure], None], size: tuple[float, float], *, tight: bool) -> bytes:
     """Draw on a new figure outside pyplot (nothing accumulates) and return it as PNG.
 
-    ``tight`` crops to what was drawn (a second drawing pass; the class chart needs it for
-    its legend beside an equal-aspect plot, the outcome charts fit their figure as laid out).
+    No constrained layout: it takes half the drawing time, and a live view redraws at every
+    step. ``tight`` crops to what was drawn instead (the class chart, whose legend sits
+    beside an equal-aspect plot); the outcome charts set their margins themselves.
     """
     with chart_style():
-        fig = Figure(figsize=size, layout="constrained")
+        fig = Figure(figsize=size)
         draw(fig)
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=100, **({"bbox_inches": "tight"} if tight else {}))
     return out.getvalue()
+
+
+def _outcome_axes(fig: Figure) -> list:
+    """Return the outcome figure's three panels, stacked, with margins for titles and ticks."""
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.96, bottom=0.07, hspace=0.28)
+    return list(fig.subplots(len(OUTCOME_PANELS), sharex=True))
 
 
 def _state(model: ClassroomView) -> str:
@@ -334,7 +341,7 @@ def OutcomePanel(model: ClassroomView, tick: int = 0) -> None:  # noqa: N802
 
     def draw() -> bytes:
         return _png(
-            lambda fig: draw_outcomes(model, axes=fig.subplots(len(OUTCOME_PANELS), sharex=True)),
+            lambda fig: draw_outcomes(model, axes=_outcome_axes(fig)),
             OUTCOME_SIZE,
             tight=False,
         )
