@@ -201,6 +201,19 @@ def test_valid_inputs_read_into_the_model_keywords():
     assert CONTROL["n_students"].text(CONTROL["n_students"].snap(20.6)) == "21"
 
 
+def test_a_combination_the_model_refuses_is_reported_under_the_field_it_names(monkeypatch):
+    texts = _texts()
+
+    def refuse(inputs):
+        raise ParameterError(message)
+
+    monkeypatch.setattr(ClassroomView, "parameters_from", staticmethod(refuse))
+    message = "parameters: 'diagnostic_noise' = 1.5 is out of range; expected a value in [0, 1]."
+    assert read_controls(texts)[1] == {"diagnostic_noise": message}
+    message = "parameters: these values do not go together."
+    assert read_controls(texts)[1] == {"": message}
+
+
 # --- the page, without a browser ---
 def _walk(widget: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
     yield widget
@@ -340,6 +353,21 @@ def test_invalid_input_keeps_the_page_and_the_class():
         page.button("Reset").click()
         assert page.alerts("classroom-notice") == []
         assert page.stats() == stats_line(ClassroomView(n_students=6, seed=9))
+
+
+def test_a_failing_step_is_reported_and_the_page_stays(monkeypatch):
+    m = ClassroomView(n_students=6, seed=1)
+    with rendered(m) as page:
+        before = page.stats()
+
+        def broken():
+            raise FloatingPointError("overflow in the learning rule")
+
+        monkeypatch.setattr(m, "step", broken)
+        page.button("Step").click()
+        (notice,) = page.alerts("classroom-notice")
+        assert notice == "The class stopped on day 0: overflow in the learning rule"
+        assert page.stats() == before and page.button("Reset")
 
 
 def test_changed_settings_are_marked_until_reset_applies_them():

@@ -431,6 +431,18 @@ def _field(
                 )
 
 
+def _slider_value(control: Control, values: Mapping[str, Any], model: ClassroomView) -> float:
+    """Where a number's slider stands: the box's value if valid, else the running class's."""
+    if control.kind != "number":
+        return 0.0
+    for value in (values.get(control.name), model.inputs[control.name]):
+        try:
+            return float(control.parse(value))
+        except ParameterError:
+            continue
+    return float(control.low or 0.0)
+
+
 def _initial_text(model: ClassroomView) -> dict[str, str]:
     return {c.name: c.text(model.inputs[c.name]) for c in CONTROLS}
 
@@ -493,15 +505,15 @@ def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
 
     def reset() -> None:
         playing.set(False)
-        _, errs = read_controls(texts.value)
+        fresh, errs = read_controls(texts.value)
         if errs:
             fields = [c.label for c in CONTROLS if c.name in errs]
             where = f"fix {', '.join(fields)} first (see the message under it)" if fields else ""
-            notice.set(f"Not reset: {where or errs['']}.")
+            notice.set(f"Not reset: {where or errs[''].rstrip('.')}.")
             return
         try:
-            new = ClassroomView(**values)
-        except ParameterError as exc:  # a combination read_controls could not foresee
+            new = ClassroomView(**fresh)
+        except ValueError as exc:  # a combination read_controls could not foresee
             notice.set(f"Not reset: {exc}")
             return
         with lock:
@@ -549,14 +561,13 @@ def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
                     "Settings", subtitle="Applied when Reset starts a new class", margin=0
                 ):
                     for control in CONTROLS:
-                        valid = values.get(control.name, m.inputs[control.name])
                         _field(
                             control,
                             texts.value[control.name],
                             errors.get(control.name),
                             control in changed,
                             set_text(control.name),
-                            float(valid) if control.kind == "number" else 0.0,
+                            _slider_value(control, values, m),
                         )
             with solara.Column(gap="8px", style={"flex": "1 1 600px", "min-width": "0"}):
                 StatsPanel(m, tick.value)
