@@ -5,8 +5,8 @@ widgets. The browser tests serve the view on 127.0.0.1 twice, standalone (``pyth
 toolkit.viz``) and inside a JupyterLab server (a notebook whose cell displays ``page``), open
 both in Debian's headless Chromium through Playwright with every request outside this machine
 refused, and work the controls as a user would. Both servers start together, so the two tests
-share their start-up time. They are skipped only where no Chromium is installed (or Solara's
-front-end packages are missing, which ./run.sh installs).
+share their start-up time. They are skipped only where no Chromium is installed; the standalone
+one also where Solara's front-end packages are missing (./run.sh installs them with npm).
 """
 
 import contextlib
@@ -459,12 +459,6 @@ def chromium():
         pytest.skip(
             "Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
         )
-    missing = missing_assets()
-    if missing:
-        pytest.skip(
-            f"Solara's front-end packages {missing} are not installed; ./run.sh fetches them from "
-            "the npm registry at install time when npm is present (.ci/run installs npm)"
-        )
     return path
 
 
@@ -498,11 +492,15 @@ def servers(chromium, tmp_path_factory):
     root = tmp / "lab"
     root.mkdir()
     (root / "view.ipynb").write_text(json.dumps(NOTEBOOK), encoding="utf-8")
-    with (
-        serve_view(log=tmp / "solara.log", wait=False) as view_url,
-        serve_jupyterlab(root, log=tmp / "jupyterlab.log", wait=False) as lab_url,
-    ):
-        yield {"view": view_url, "lab": lab_url, "logs": tmp}
+    missing = missing_assets()  # the standalone page needs them; JupyterLab has its own
+    with contextlib.ExitStack() as stack:
+        lab_url = stack.enter_context(
+            serve_jupyterlab(root, log=tmp / "jupyterlab.log", wait=False)
+        )
+        view_url = None
+        if not missing:
+            view_url = stack.enter_context(serve_view(log=tmp / "solara.log", wait=False))
+        yield {"view": view_url, "lab": lab_url, "missing": missing}
 
 
 @contextlib.contextmanager
@@ -529,6 +527,11 @@ def offline_page(pw, chromium) -> Iterator[tuple]:
 def test_view_in_a_real_browser(servers, chromium, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    if servers["missing"]:
+        pytest.skip(
+            f"Solara's front-end packages {servers['missing']} are not installed; ./run.sh fetches "
+            "them from the npm registry at install time when npm is present (.ci/run installs npm)"
+        )
     wait_until_up(servers["view"])
     with sync_playwright() as pw, offline_page(pw, chromium) as (page, refused, errors):
         page.goto(servers["view"])
