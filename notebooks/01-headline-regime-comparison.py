@@ -317,8 +317,9 @@ plt.close("all")
 # ## Watch one class
 #
 # The interactive view runs one class day by day: choose a regime or a blend of two, the main
-# parameters and the seed, press *Step* or *Play*. It works here in JupyterLab and standalone
-# (`./run.sh python -m solara run toolkit/viz/app.py`).
+# parameters and the seed, press *Reset* to start a class with them, then *Step* or *Play* by a
+# day, a week or a month. It works here in JupyterLab and standalone
+# (`./run.sh python -m toolkit.viz`).
 
 # %%
 if SHOW_VIEW:

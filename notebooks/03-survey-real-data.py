@@ -76,7 +76,8 @@ from toolkit.survey import (
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 20)
-workdir = Path(tempfile.mkdtemp(prefix="survey-notebook-"))
+_workdir = tempfile.TemporaryDirectory(prefix="survey-notebook-")  # removed by the last cell
+workdir = Path(_workdir.name)
 
 
 def save(ax, name):
@@ -287,7 +288,10 @@ per_class.summary[per_class.summary["metric"].isin(["sd", "gini", "p90_p10"])].r
 # `pisamaths` (from R's mitools) has five plausible values and the final student weight but no
 # replicate weights, so we build delete-one-school jackknife weights within strata (the one
 # school of stratum NZL0102 is merged with NZL0101). Estimates combine the plausible values by
-# Rubin's rules.
+# Rubin's rules; `ci_low` and `ci_high` are 95% intervals (estimate ± 1.96 SE), and `n_pv`
+# says how many plausible values were pooled. (Surveys described by their design rather than
+# by replicate weights: `taylor_mean`, and `jackknife_design(..., fpc=...)` when a large
+# share of the schools was sampled.)
 
 # %%
 pm = load_dataset("pisamaths")
@@ -307,4 +311,4 @@ lsa_regression(design, "PV@MATH", ["ST04Q01", "MATHEFF"]).round(3)
 
 # %%
 plt.close("all")
-print("done; working files in", workdir)
+_workdir.cleanup()  # the raw export of section 1 is not needed any more

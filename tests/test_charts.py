@@ -325,14 +325,94 @@ def test_plot_sweep_marks_crossovers_at_the_interpolated_values(sweep_summary):
     }
     assert list(lines["personal"].get_xdata()) == [0, 1, 2, 3]
     assert list(lines["personal"].get_ydata()) == pytest.approx([0.6, 0.8, 1.2, 0.9])
-    vlines = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
-    xs = sorted(ln.get_xdata()[0] for ln in vlines)
+    vlines = sorted(
+        (ln for ln in ax.lines if ln.get_linestyle() == ":"), key=lambda ln: ln.get_xdata()[0]
+    )
+    xs = [ln.get_xdata()[0] for ln in vlines]
     assert xs == pytest.approx([1.5, 2 + 0.2 / 0.3])
-    assert all(_hex(ln.get_color()) == REGIME_COLORS["personal"] for ln in vlines)
+    # each in the colour of the arm ahead beyond it: personal after 1.5, standardized after 2.67
+    assert [_hex(ln.get_color()) for ln in vlines] == [
+        REGIME_COLORS["personal"],
+        REGIME_COLORS["standardized"],
+    ]
     assert sorted(t.get_text() for t in ax.texts) == ["1.5", "2.67"]
     assert ax.get_xlabel() == "teacher_capacity"
     ax2 = plot_sweep(sweep_summary, "effect_size", mark_crossovers=False)
     assert not [ln for ln in ax2.lines if ln.get_linestyle() == ":"]
+
+
+def _sweep_rows(lines, xs=(0.0, 1.0, 2.0, 3.0), metric="effect_size"):
+    rows = []
+    for p, x in enumerate(xs):
+        for arm, values in lines.items():
+            m = values[p]
+            rows.append(
+                {"point": p, "sweep_value": x, "year": 0, "arm": arm, "metric": metric,
+                 "mean": m, "ci_low": m - 0.01, "ci_high": m + 0.01, "diff": np.nan,
+                 "diff_ci_low": np.nan, "diff_ci_high": np.nan, "p_val": np.nan, "n_units": 5}
+            )  # fmt: skip
+    return _frame(rows, list(lines))
+
+
+@pytest.fixture
+def three_arm_sweep():
+    """individualized and personalized cross each other at 1.5; neither crosses standardized."""
+    return _sweep_rows(
+        {
+            "standardized": [0.0, 0.0, 0.0, 0.0],
+            "individualized": [0.1, 0.2, 0.4, 0.5],
+            "personalized": [0.3, 0.3, 0.3, 0.3],
+        }
+    )
+
+
+def test_plot_sweep_marks_crossings_between_any_two_arms(three_arm_sweep):
+    ax = plot_sweep(three_arm_sweep, "effect_size")
+    vlines = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert [ln.get_xdata()[0] for ln in vlines] == pytest.approx([1.5])
+    assert _hex(vlines[0].get_color()) == REGIME_COLORS["individualized"]  # ahead beyond 1.5
+    (ring,) = [ln for ln in ax.lines if ln.get_label().startswith("crossing|")]
+    assert ring.get_label() == "crossing|personalized|individualized"
+    assert (ring.get_xdata()[0], ring.get_ydata()[0]) == pytest.approx((1.5, 0.3))
+    assert [t.get_text() for t in ax.texts] == ["1.5"]
+    # the legend lists the arms only, not the marks
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(
+        three_arm_sweep.arm.cat.categories
+    )
+    # restricted to crossings with one arm, there are none here
+    ax = plot_sweep(three_arm_sweep, "effect_size", reference="standardized")
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == ":"] and not ax.texts
+    with pytest.raises(ValueError, match="not one of the arms"):
+        plot_sweep(three_arm_sweep, "effect_size", reference="nobody")
+
+
+def test_crossover_table_lists_every_pair_of_arms():
+    s = _sweep_rows({"a": [0.0, 3.0], "b": [1.0, 2.0], "c": [2.0, 0.0]}, xs=(0.0, 1.0))
+    t = crossover_table(s, ["effect_size"])
+    pairs = {frozenset((r.below, r.above)): r.at for r in t.itertuples()}
+    assert pairs == pytest.approx(
+        {frozenset("ab"): 0.5, frozenset("ac"): 0.4, frozenset("bc"): 1 / 3}
+    )
+    assert t["at"].tolist() == pytest.approx([1 / 3, 0.4, 0.5])  # sorted by position
+    assert t[["below", "above"]].values.tolist() == [["c", "b"], ["c", "a"], ["b", "a"]]
+
+
+def test_lines_that_touch_or_coincide_do_not_cross():
+    s = _sweep_rows(
+        {
+            "a": [0.0, 1.0, 0.0, 1.0],
+            "same": [0.0, 1.0, 0.0, 1.0],  # identical to a: never crosses it
+            "touch": [1.0, 1.0, 1.0, 1.0],  # meets a at 1 and 3 without passing it
+            "cross": [-1.0, 0.0, 0.0, 1.0 / 3],  # meets a at 2 and turns back
+        }
+    )
+    # a - touch: -1, 0, -1, 0; a - cross: 1, 1, 0, 2/3; touch - cross: 2, 1, 1, 2/3
+    assert crossover_table(s, ["effect_size"]).empty
+    assert crossovers(s, "effect_size", "a", "same") == []
+    assert crossovers(s, "effect_size", "a", "touch") == []
+    # a sign change through an exact zero at a sweep value crosses there
+    s2 = _sweep_rows({"x": [-1.0, 0.0, 1.0, 2.0], "y": [0.0, 0.0, 0.0, 0.0]})
+    assert crossovers(s2, "effect_size", "x", "y") == [1.0]
 
 
 def test_plot_trajectory_over_school_years(years_summary):
@@ -596,3 +676,144 @@ def test_figures_after_a_toolkit_chart_still_show_in_jupyter():
     nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
     for cell in nb.cells:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs)
+
+
+# --- titles, labels and text inside the figure at slide sizes ----------------------------------
+def _drawn_texts(fig):
+    """Every text the figure draws: titles, axis labels, tick labels in view, legends, notes."""
+    out = [*fig.texts]
+    if fig._suptitle is not None:
+        out.append(fig._suptitle)
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        out += ax.texts
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks():
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    out += [tick.label1, tick.label2]
+        if ax.get_legend() is not None:
+            out += ax.get_legend().get_texts()
+    return [t for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def _layout_problems(fig):
+    """Texts outside the figure (renderer extents), and panel titles that overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    problems = []
+    for t in _drawn_texts(fig):
+        b = t.get_window_extent(renderer)
+        if b.x0 < box.x0 - 0.5 or b.x1 > box.x1 + 0.5 or b.y0 < box.y0 - 0.5 or b.y1 > box.y1 + 0.5:
+            problems.append(f"outside: {t.get_text()!r} {b.bounds}")
+    titles = [
+        t
+        for ax in fig.axes
+        if ax.get_visible()
+        for t in (ax.title, ax._left_title, ax._right_title)
+        if t.get_text()
+    ]
+    for i, a in enumerate(titles):
+        for b in titles[i + 1 :]:
+            if a.get_window_extent(renderer).overlaps(b.get_window_extent(renderer)):
+                problems.append(f"overlap: {a.get_text()!r} and {b.get_text()!r}")
+    return problems
+
+
+@pytest.fixture
+def full_summary():
+    """Every summary metric, with small signed values (wide tick labels such as '-0.25').
+
+    With these, the right-hand titles of the 16:9 outcome figure ran past the figure's edge.
+    """
+    from toolkit.study.analysis import SUMMARY_METRICS
+
+    rows = _summary_rows(metrics=list(SUMMARY_METRICS))
+    for r in rows:
+        for c in ("mean", "ci_low", "ci_high"):
+            r[c] = (r[c] - 3.0) / 7.0
+        for c in ("diff", "diff_ci_low", "diff_ci_high"):
+            r[c] = r[c] / 7.0
+    return _frame(rows)
+
+
+def test_every_panel_of_the_headline_figures_has_a_title_and_an_x_label(full_summary, tails):
+    figs = headline_figures(full_summary, tails)
+    assert set(figs) == {"outcome", "effects", "spread", "diversity", "tails"}
+    for name, fig in figs.items():
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert panels, name
+        if name != "tails":
+            assert fig.get_suptitle(), name
+        for ax in panels:
+            assert ax.get_title(loc="left"), name
+            assert ax.get_xlabel(), (name, ax.get_title(loc="left"))
+    effect = next(ax for ax in figs["effects"].axes if ax.get_title(loc="left").startswith("Eff"))
+    assert effect.get_xlabel() == "effect size vs standardized (SD)"
+    others = [ax.get_xlabel() for ax in figs["effects"].axes if ax is not effect]
+    assert set(others) == {"difference vs standardized"}
+    assert {ax.get_xlabel() for ax in figs["outcome"].axes} == {"mean over classrooms (95% CI)"}
+
+
+#: A provenance line as long as a run with a few overrides makes (about 200 characters).
+LONG_LINE = (
+    "sweep-teacher-capacity | simulations/sweep-teacher-capacity.toml --classrooms 20 --set "
+    "zpd_width=2 --set learning_rate=0.03 | seed 20261201 | 20 classrooms/arm | 1 year(s) | "
+    "engine fast | toolkit 0.1.0 | commit 1dbe1dc0+dirty"
+)
+
+
+@pytest.mark.parametrize("size", ["16:9", "4:3"])
+def test_headline_figures_keep_their_text_inside_at_slide_sizes(
+    tmp_path, full_summary, tails, size
+):
+    for name, fig in headline_figures(full_summary, tails).items():
+        if size == "16:9":  # as made, before any saving
+            assert _layout_problems(fig) == [], name
+        save_figure(fig, tmp_path / name, formats=["png"], size=size, provenance=LONG_LINE, dpi=30)
+        assert _layout_problems(fig) == [], (name, size)
+
+
+def _gallery_inputs(stem, summary, students, sweep_summary, years_summary):
+    from toolkit.gallery import CHARTS
+
+    study = CHARTS[stem][0]
+    if study is None:
+        return None, None
+    table = {"sweep-teacher-capacity.toml": sweep_summary, "years.toml": years_summary}
+    result = SimpleNamespace(summary=table.get(study, summary), students=students)
+    return result, SimpleNamespace(sweep_parameter="teacher_capacity")
+
+
+@pytest.mark.parametrize("size", ["16:9", "4:3"])
+def test_every_gallery_chart_has_a_title_and_keeps_its_text_inside(
+    tmp_path, full_summary, students, sweep_summary, years_summary, size
+):
+    from toolkit.gallery import CHARTS, draw_chart
+
+    for stem in CHARTS:
+        result, spec = _gallery_inputs(stem, full_summary, students, sweep_summary, years_summary)
+        ax = draw_chart(stem, result, spec)
+        assert ax.get_title(loc="left") or ax.get_title(), stem
+        assert ax.get_xlabel(), stem
+        save_figure(ax.figure, tmp_path / stem, formats=["png"], size=size, provenance="p", dpi=30)
+        assert _layout_problems(ax.figure) == [], (stem, size)
+        plt.close(ax.figure)
+
+
+def test_fit_text_wraps_a_title_too_long_for_its_panel():
+    from toolkit.charts import fit_text
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=SLIDE_SIZES["4:3"], layout="constrained")
+    long = "A title that is much too long to fit above one of two panels on a slide"
+    a.set_title(long, loc="left", fontsize=20)
+    b.set_title("Right", loc="left", fontsize=20)
+    assert _layout_problems(fig)  # overlaps the right panel's title and leaves the figure
+    fit_text(fig)
+    assert _layout_problems(fig) == []
+    assert a.get_title(loc="left").replace("\n", " ") == long  # wrapped, not cut
+    assert a.get_title(loc="left").count("\n") >= 1
+    assert a._left_title.get_fontsize() == 20  # wrapped between words, not shrunk

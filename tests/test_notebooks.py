@@ -84,7 +84,10 @@ def test_notebook_is_paired_parameterized_and_stripped(path):
 @pytest.mark.notebook
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
-def test_notebook_runs(path, tmp_path):
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"  # the kernel's temporary folder: must be left as it was found
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     nb = nbformat.read(path, as_version=4)
     params = dict(SMALL.get(path.stem, {}))
     declared = _declared(nb)
@@ -101,6 +104,8 @@ def test_notebook_runs(path, tmp_path):
         progress_bar=False,
         execution_timeout=600,
     )
+    left = sorted(p.name for p in scratch.iterdir())
+    assert not left, f"the notebook left temporary files behind: {left}"
     expected = WRITES.get(path.stem)
     if expected:
         assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == expected

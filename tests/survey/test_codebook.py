@@ -197,3 +197,47 @@ def test_decode_gives_ordered_labels(cb, bfi):
     assert isinstance(dec["A1"].dtype, pd.CategoricalDtype)
     assert dec["A1"].cat.ordered
     assert dec["gender"].iloc[0] == "Male"
+
+
+def test_validate_reports_items_without_any_answer(cb, raw_labels):
+    bad = raw_labels.copy()
+    bad["A3"] = np.nan  # the column came out empty in the export
+    bad["O2"] = "Refused"  # every answer a missing code
+    cb2 = cb.with_items(O2={"missing": ("Refused",)})
+    report = cb2.validate(bad)
+    empty = report[report["check"] == "empty_item"]
+    assert empty["column"].tolist() == ["A3", "O2"]
+    assert "no valid answer: all 2800 rows" in empty["message"].iloc[0]
+    with pytest.warns(UserWarning, match="column 'A3' has no valid answer"):
+        cb2.recode(bad)
+
+
+def test_recode_and_score_report_duplicated_ids(cb, raw_labels):
+    dup = raw_labels.copy()
+    dup.loc[8, "id"] = dup.loc[9, "id"]
+    with pytest.raises(ValueError, match=r"IDs \[.*\] occur more than once \(rows \[8, 9\]\)"):
+        cb.recode(dup)
+    with pytest.raises(ValueError, match="occur more than once"):
+        cb.score(dup)
+    with pytest.warns(UserWarning, match="occur more than once"):
+        rec = cb.recode(dup, errors="coerce")
+    assert rec["id"].duplicated().sum() == 1  # reported, not changed
+    empty_id = raw_labels.copy()
+    empty_id.loc[4, "id"] = np.nan
+    with pytest.raises(ValueError, match=r"ID column 'id' is empty in rows \[4\]"):
+        cb.recode(empty_id)
+    # without the ID column nothing can be checked: said, not silently skipped
+    with pytest.warns(UserWarning, match="ID column 'id' is not in the data.*not checked"):
+        cb.recode(raw_labels.drop(columns="id"))
+    assert cb.score(raw_labels).scores.shape == (2800, 5)  # clean IDs: no complaint
+
+
+def test_decode_names_values_without_a_label(cb, bfi):
+    odd = bfi.copy()
+    odd.loc[odd.index[[3, 7]], "A1"] = [7, 99]
+    with pytest.warns(UserWarning, match=r"'A1': \[7.0, 99.0\] \(rows \["):
+        dec = cb.decode(odd)
+    assert dec["A1"].isna().sum() == bfi["A1"].isna().sum() + 2
+    # decoding labels again keeps them
+    again = cb.decode(cb.decode(bfi))
+    pd.testing.assert_series_equal(again["A2"], cb.decode(bfi)["A2"])

@@ -7,7 +7,13 @@ from toolkit.datasets import DATASETS, codebook_path, dataset_info, list_dataset
 
 
 @pytest.mark.parametrize(
-    ("name", "shape"), [("bfi", (2800, 28)), ("nlschools", (2287, 6)), ("pisamaths", (4291, 23))]
+    ("name", "shape"),
+    [
+        ("bfi", (2800, 28)),
+        ("nlschools", (2287, 6)),
+        ("pisamaths", (4291, 23)),
+        ("mathachieve", (7185, 6)),
+    ],
 )
 def test_load(name, shape):
     df = load_dataset(name)

@@ -79,3 +79,11 @@ def test_errors(scored):
         effect_size_table(scored, ["agree", "nope"], "gender")
     with pytest.raises(ValueError, match="cluster must not"):
         diversity_by_cluster(scored, "agree", "gender", by="gender")
+
+
+def test_errors_name_the_column_and_what_is_wrong(nlschools):
+    two = nlschools.assign(g=np.where(nlschools.index % 2, "a", "b"))
+    with pytest.raises(ValueError, match=r"dvs: column 'lang': .*at least 2 non-missing"):
+        effect_size_table(two.assign(lang=np.nan), "lang", "g")
+    with pytest.raises(ValueError, match=r"no 'class' has 100 or more rows with a 'lang' value"):
+        diversity_by_cluster(nlschools, "lang", "class", by="COMB", min_size=100)

@@ -119,7 +119,8 @@ def test_spread_with_unit_weights_equals_metrics_module(pisa_rw):
     x = pisa_rw["PV1MATH"].to_numpy()
     ones = pisa_rw.assign(one=1.0)
     des = replicate_design(ones, "one", np.ones((len(x), 2)), method="brr")
-    res = lsa_spread(des, "PV1MATH").set_index("statistic")["estimate"]
+    with pytest.warns(UserWarning, match="SE is 0"):  # the replicates equal the final weight
+        res = lsa_spread(des, "PV1MATH").set_index("statistic")["estimate"]
     assert res["gini"] == pytest.approx(gini(x), abs=1e-12)
     assert res["p90_p10"] == pytest.approx(percentile_gap(x, 90, 10), abs=1e-9)
     assert res["p75_p25"] == pytest.approx(percentile_gap(x, 75, 25), abs=1e-9)
@@ -156,7 +157,7 @@ def test_survey_example_apiclus1_jk1(ref_lsa, reference_dir, close):
     # R: rclus1 <- as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = apiclus1,
     #    fpc = ~fpc)); svymean(~api00, rclus1)  (type JK1, mse = FALSE)
     des = replicate_design(
-        api, "pw", r"repw\d+", method="other", scale=ref["scale"], mse=ref["mse"]
+        api, "pw", r"repw\d+", method="other", scale=ref["scale"], mse=ref["mse"], n_replicates=15
     )
     res = lsa_mean(des, "api00", sd=False).iloc[0]
     close(res["estimate"], ref["mean"], ATOL, "mean")
@@ -164,7 +165,9 @@ def test_survey_example_apiclus1_jk1(ref_lsa, reference_dir, close):
     by = lsa_mean(des, "api00", by="stype", sd=False)
     close(by["estimate"], ref["by_stype"]["mean"], ATOL, "by stype")
     close(by["se"], ref["by_stype"]["se"], ATOL, "se by stype")
-    mse = replicate_design(api, "pw", r"repw\d+", method="other", scale=ref["scale"])
+    mse = replicate_design(
+        api, "pw", r"repw\d+", method="other", scale=ref["scale"], n_replicates=15
+    )
     close(lsa_mean(mse, "api00", sd=False)["se"].iloc[0], ref["se_mse"], ATOL, "se mse")
 
 
@@ -240,8 +243,11 @@ def test_design_errors(pisa_rw):
     w = pisa_rw.assign(W_FSTUWT=pisa_rw["W_FSTUWT"].where(pisa_rw.index != 7))
     with pytest.raises(ValueError, match=r"missing or negative in rows \[7\]"):
         pisa_design(w)
-    with pytest.raises(ValueError, match="different lengths"):
+    with pytest.raises(ValueError, match="the design has n_pv=5"):
         lsa_cor(pisa_design(pisa_rw), ["PV1MATH", "PV2MATH"], "PV@MATH")
+    no_count = replicate_design(pisa_rw, "W_FSTUWT", r"W_FSTURWT\d+", method="fay")
+    with pytest.raises(ValueError, match="different lengths"):
+        lsa_cor(no_count, ["PV1MATH", "PV2MATH"], "PV@MATH")
 
 
 def test_jackknife_built_from_strata_and_clusters(pisa_rw, ref_lsa, reference_dir, close):
@@ -260,3 +266,143 @@ def test_jackknife_built_from_strata_and_clusters(pisa_rw, ref_lsa, reference_di
     close(lsa_mean(jk1, "api00", sd=False)["se"], [ref_lsa["apiclus1_jk1_built"]["se"]], ATOL, "")
     with pytest.raises(ValueError, match="single cluster"):
         jackknife_design(pm, "W_FSTUWT", "SCHOOLID", "STRATUM")
+
+
+def test_zero_replicate_se_is_reported_not_raised():
+    # a constant replicate design (every replicate weight equals the final weight)
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 7], "x": [0.0, 1, 0, 1, 2, 1], "w": 1.0})
+    des = replicate_design(df, "w", np.ones((6, 4)), method="jk1", n_replicates=4)
+    with pytest.warns(UserWarning, match=r"lsa_regression: SE is 0 for \(Intercept\), x, r2"):
+        reg = lsa_regression(des, "y", "x")
+    assert reg["se"].tolist() == [0.0, 0.0, 0.0]
+    assert reg["estimate"].iloc[1] == pytest.approx(np.polyfit(df["x"], df["y"], 1)[0])
+    assert reg["t_value"].isna().all()
+    assert (reg["ci_low"] == reg["estimate"]).all()
+    with pytest.warns(UserWarning, match="with_replicates: SE is 0 for stat0"):
+        generic = with_replicates(des, lambda d, w: np.average(d["y"], weights=w))
+    assert generic["se"].iloc[0] == 0.0
+
+
+def test_degenerate_subgroups_give_nan_se_with_a_warning():
+    # group "a" lies inside school 1: the replicate that deletes school 1 gives it no weight
+    df = pd.DataFrame(
+        {
+            "school": [1, 1, 2, 2, 3, 3],
+            "g": ["a", "a", "b", "b", "b", "b"],
+            "y": [1.0, 2, 3, 4, 5, 7],
+            "x": [0.0, 1, 0, 1, 1, 0],
+            "w": 1.0,
+        }
+    )
+    des = jackknife_design(df, "w", "school")
+    calls = {
+        "lsa_mean": lambda: lsa_mean(des, "y", by="g"),
+        "lsa_quantile": lambda: lsa_quantile(des, "y", q=[50], by="g"),
+        "lsa_spread": lambda: lsa_spread(des, "y", by="g"),
+        "lsa_cor": lambda: lsa_cor(des, "y", "x", by="g"),
+        "lsa_percent": lambda: lsa_percent(des, "x", by="g"),
+        "lsa_regression": lambda: lsa_regression(des, "y", "x", by="g"),
+    }
+    for name, call in calls.items():
+        with pytest.warns(UserWarning, match=rf"{name}: SE undefined \(NaN\) for .*g='a'"):
+            res = call()
+        a = res[res["g"] == "a"]
+        assert a["se"].isna().all() and a["estimate"].notna().all(), name
+        assert res.loc[res["g"] == "b", "se"].notna().all(), name
+
+
+def test_replicate_pattern_count_is_checked(pisa_rw):
+    pattern = r"W_FSTURWT\d+"
+    # one of 80 Fay replicates dropped at the end: 79 is not a Hadamard order
+    with pytest.raises(ValueError, match=r"matches 79 columns.*multiple of 4"):
+        replicate_design(pisa_rw.drop(columns="W_FSTURWT80"), "W_FSTUWT", pattern)
+    # ... or in the middle: the numbering has a gap
+    with pytest.raises(ValueError, match=r"numbered 1..80 but number\(s\) \[37\] are missing"):
+        replicate_design(pisa_rw.drop(columns="W_FSTURWT37"), "W_FSTUWT", pattern)
+    with pytest.raises(ValueError, match="matches 80 replicate weights, n_replicates=79"):
+        replicate_design(pisa_rw, "W_FSTUWT", pattern, n_replicates=79)
+    # a jackknife has no expected count: the number must be given
+    with pytest.raises(ValueError, match="pass n_replicates="):
+        replicate_design(pisa_rw, "W_FSTUWT", pattern, method="jk1")
+    des = replicate_design(pisa_rw, "W_FSTUWT", pattern, method="jk1", n_replicates=80)
+    assert des.n_replicates == 80
+
+
+def test_plausible_value_count_is_checked(pisa_rw):
+    ten = pisa_rw.copy()
+    rng = np.random.default_rng(1)
+    for m in range(6, 11):
+        ten[f"PV{m}MATH"] = ten["PV1MATH"] + rng.normal(0, 20, len(ten))
+    for m in range(1, 11):
+        ten[f"PV{m}READ"] = ten[f"PV{m}MATH"] + 5.0
+    full = pisa_design(ten)
+    assert full.n_pv == 10 and "10 PVs" in full.label
+    assert lsa_mean(full, "PV@MATH")["n_pv"].tolist() == [10, 10]
+    # 9 of 10 plausible values: refused, not pooled over 9
+    nine = pisa_design(ten.drop(columns="PV10MATH"))
+    with pytest.raises(ValueError, match=r"matches 9 plausible values.*n_pv=10"):
+        lsa_mean(nine, "PV@MATH")
+    with pytest.raises(ValueError, match=r"numbered 1..10, but \['PV7MATH'\] is missing"):
+        lsa_mean(pisa_design(ten.drop(columns="PV7MATH")), "PV@MATH")
+    with pytest.raises(ValueError, match="n_pv=10"):
+        lsa_regression(nine, [f"PV{m}MATH" for m in range(1, 10)], "MATHEFF")
+    with pytest.raises(ValueError, match="n_pv=5"):
+        lsa_mean(timss_design(ten), "PV@MATH")
+    # a design built without a count still refuses gaps
+    plain = replicate_design(ten.drop(columns="PV2READ"), "W_FSTUWT", r"W_FSTURWT\d+")
+    assert plain.n_pv is None
+    with pytest.raises(ValueError, match=r"\['PV2READ'\] is missing"):
+        lsa_quantile(plain, "PV@READ")
+
+
+def test_no_complete_rows_names_the_column(pisa_rw):
+    des = pisa_design(pisa_rw.assign(MATHEFF=np.nan))
+    with pytest.raises(ValueError, match=r"x 'MATHEFF': no row has all of \['MATHEFF'\]"):
+        lsa_mean(des, "MATHEFF")
+    partly = pisa_rw.assign(MATHEFF=pisa_rw["MATHEFF"].where(pisa_rw["ST04Q01"] == "Male"))
+    with pytest.raises(ValueError, match=r"'MATHEFF'.*in the group ST04Q01='Female'"):
+        lsa_mean(pisa_design(partly), "MATHEFF", by="ST04Q01")
+    with pytest.raises(ValueError, match=r"y 'PV@MATH' with x \['MATHEFF'\]"):
+        lsa_regression(des, "PV@MATH", "MATHEFF")
+
+
+def test_tables_print_estimate_se_and_interval_at_width_80(pisa_rw, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # pandas fits a terminal's width (max_columns 0)
+    des = pisa_design(pisa_rw)
+    tables = {
+        "mean": lsa_mean(des, "PV@MATH", by="ST04Q01"),
+        "regression": lsa_regression(des, "PV@MATH", ["ST04Q01", "MATHEFF"]),
+        "percent": lsa_percent(des, "ABGMATH", by="ST04Q01"),
+        "quantile": lsa_quantile(des, "PV@MATH", by="ST04Q01"),
+    }
+    for name, table in tables.items():
+        assert list(table.columns[table.columns.get_loc("estimate") :][:4]) == [
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+        ]
+        with pd.option_context("display.width", 80, "display.max_columns", 0):
+            text = repr(table)
+        header = text.splitlines()[0].split()
+        for col in ["estimate", "se", "ci_low", "ci_high"]:
+            assert col in header, (name, col, text)
+        assert "statistic" in header or "statistic = 'percent'" in text
+        assert "ST04Q01" in header or name == "regression"
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        assert "not shown:" in text
+        # a wide screen shows everything, as pandas does
+        monkeypatch.setenv("COLUMNS", "250")
+        with pd.option_context("display.width", 250, "display.max_columns", 0):
+            assert "not shown" not in repr(table) and "imputation_var" in repr(table)
+        monkeypatch.setenv("COLUMNS", "80")
+        # outside a terminal (max_columns 20) pandas would wrap at display.width instead
+        with pd.option_context("display.width", 80, "display.max_columns", 20):
+            assert "estimate" in repr(table).splitlines()[0]
+    # the interval is estimate +- z SE, z the normal quantile (R: confint(svyby(...)))
+    by = tables["mean"]
+    np.testing.assert_allclose(by["ci_high"] - by["estimate"], 1.959963984540054 * by["se"])
+    narrow = lsa_mean(des, "PV@MATH", ci=0.9)
+    np.testing.assert_allclose(
+        narrow["estimate"] - narrow["ci_low"], 1.6448536269514722 * narrow["se"]
+    )

@@ -99,3 +99,11 @@ def test_distribution_by_group(bfi, bfi_keys):
     # reproducible jitter
     ax2 = distribution_by_group(scores, "agree", "gender", seed=0)
     np.testing.assert_array_equal(ax.collections[0].get_offsets(), ax2.collections[0].get_offsets())
+
+
+def test_nothing_to_plot_is_an_error(nlschools):
+    empty = nlschools.assign(lang=np.nan)
+    with pytest.raises(ValueError, match="column 'lang' has no value in any group of 'COMB'"):
+        distribution_by_group(empty, "lang", "COMB")
+    with pytest.raises(ValueError, match=r"\['lang'\] have no answer in any group of 'COMB'"):
+        item_heatmap(empty, ["lang"], "COMB")

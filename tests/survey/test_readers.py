@@ -162,3 +162,111 @@ def test_reader_errors(tmp_path):
     broken.write_bytes(b"not a sav file")
     with pytest.raises(ValueError, match="could not read"):
         read_spss(broken)
+
+
+@pytest.fixture
+def items_with_gaps() -> pd.DataFrame:
+    """Integer items with missing answers, as questionnaires have them."""
+    return pd.DataFrame(
+        {
+            "pid": [1, 2, 3, 4, 5],
+            "q1": pd.array([1, 4, None, 2, 5], dtype="Int64"),
+            "q2": pd.array([3, None, None, 1, 2], dtype="Int64"),
+            "school": ["a", "a", "b", "b", "c"],
+        }
+    )
+
+
+def _write(fmt: str, df: pd.DataFrame, path):
+    if fmt == "stata":
+        df.to_stata(path, write_index=False)  # integer items with missing: int8 with '.'
+    elif fmt == "spss":
+        pyreadstat.write_sav(df.astype({"q1": float, "q2": float}), path)
+    elif fmt == "excel":
+        df.to_excel(path, index=False)
+    elif fmt == "csv":
+        text = df.to_csv(index=False).replace(",,", ", ,")  # a blank cell typed as a space
+        path.write_text(text)
+    else:  # qualtrics
+        head = ",".join(df.columns)
+        wording = ",".join(f'"Question {c}"' for c in df.columns)
+        ids = ",".join(f'"{{""ImportId"":""QID_{c}""}}"' for c in df.columns)
+        body = df.to_csv(index=False, header=False)
+        path.write_text(f"{head}\n{wording}\n{ids}\n{body}")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"),
+    [
+        ("stata", ".dta"),
+        ("spss", ".sav"),
+        ("excel", ".xlsx"),
+        ("csv", ".csv"),
+        ("qualtrics", ".csv"),
+    ],
+)
+def test_every_reader_returns_numeric_items(items_with_gaps, tmp_path, fmt, suffix):
+    path = tmp_path / f"items{suffix}"
+    _write(fmt, items_with_gaps, path)
+    df = read_survey(path)
+    assert df.attrs["format"] == fmt
+    for col in ["pid", "q1", "q2"]:
+        assert pd.api.types.is_numeric_dtype(df[col]), (fmt, col, df[col].dtype)
+        assert df[col].dtype != object
+    assert df["q1"].dtype == np.float64  # as pandas' own readers give integers with gaps
+    np.testing.assert_array_equal(df["q1"].to_numpy(), [1.0, 4.0, np.nan, 2.0, 5.0])
+    assert df["q2"].isna().sum() == 2
+    assert not pd.api.types.is_numeric_dtype(df["school"])
+
+
+def test_stata_matches_pandas_read_stata(items_with_gaps, tmp_path):
+    path = tmp_path / "items.dta"
+    items_with_gaps.to_stata(path, write_index=False)
+    ours = read_stata(path)
+    theirs = pd.read_stata(path)
+    for col in ["q1", "q2"]:
+        assert ours[col].dtype == theirs[col].dtype == np.float64
+        np.testing.assert_array_equal(ours[col].to_numpy(), theirs[col].to_numpy())
+
+
+def test_semicolon_csv_is_read_with_its_delimiter(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text('id;q1;q2;comment\n1;3;4;"fine; thanks"\n2;5;;\n3;1;2;no\n')
+    df = read_csv(path)
+    assert list(df.columns) == ["id", "q1", "q2", "comment"]
+    assert df.attrs["delimiter"] == ";"
+    assert df["q2"].tolist()[::2] == [4.0, 2.0] and np.isnan(df["q2"].iloc[1])
+    assert df["comment"].iloc[0] == "fine; thanks"
+    tabs = tmp_path / "export.txt"
+    tabs.write_text("id\tq1\n1\t3\n2\t5\n")
+    assert read_survey(tabs).columns.tolist() == ["id", "q1"]
+    # a comma file with semicolons inside quoted text stays a comma file
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('a,b\n"x;y;z",1\n"p;q;r",2\n')
+    assert read_csv(quoted).columns.tolist() == ["a", "b"]
+    # a separator that is given is used as given
+    assert read_csv(path, sep=",").columns.tolist() == ["id;q1;q2;comment"]
+
+
+def test_decimal_commas_are_reported(tmp_path):
+    path = tmp_path / "euro.csv"
+    path.write_text("id;weight\n1;1,5\n2;2,25\n")
+    with pytest.warns(UserWarning, match=r"columns \['weight'\] hold numbers with decimal commas"):
+        df = read_csv(path)
+    assert df["weight"].tolist() == ["1,5", "2,25"]
+    assert read_csv(path, decimal=",")["weight"].tolist() == [1.5, 2.25]
+
+
+def test_duplicated_column_names_are_refused(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,q1,q1\n1,2,3\n")
+    with pytest.raises(ValueError, match=r"duplicated column names \['q1'\]"):
+        read_csv(path)  # pandas would call the second one 'q1.1'
+    xlsx = tmp_path / "dup.xlsx"
+    pd.DataFrame([["id", "q1", "q1"], [1, 2, 3]]).to_excel(xlsx, header=False, index=False)
+    with pytest.raises(ValueError, match=r"duplicated column names \['q1'\]"):
+        read_excel(xlsx)
+    # empty header cells (trailing columns of a spreadsheet export) are not duplicates
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("id,q1,,\n1,2,,\n")
+    assert read_csv(trailing).columns[:2].tolist() == ["id", "q1"]

@@ -6,6 +6,8 @@ iterative steps (minres uniquenesses by L-BFGS-B, oblimin by GPA); it agrees to 
 this machine and the tests allow 1e-6.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -220,3 +222,53 @@ def test_omega_arguments(bfi):
     keyed = omega(bfi, ["-A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3", "-C4", "-C5"], 2)
     assert keyed.keys.tolist() == [-1, 1, 1, 1, 1, 1, 1, 1, -1, -1]
     assert 0 < keyed.omega_h < keyed.omega_total < 1
+
+
+AGREE = ["-A1", "A2", "A3", "A4", "A5"]
+
+
+@pytest.fixture(scope="module")
+def coded_missing(bfi) -> pd.DataFrame:
+    """bfi's agreeableness items with their missing answers typed in as 99, 0 or 7."""
+    bad = bfi.copy()
+    for k, item in enumerate(["A1", "A2", "A3", "A4", "A5"]):
+        bad.loc[bad[item].isna(), item] = [99, 0, 7][k % 3]
+    return bad
+
+
+def test_codes_outside_the_scale_warn(bfi, coded_missing, ref_reliability):
+    with pytest.warns(
+        UserWarning, match=r"outside the range nearly all answers use \(1 to 6\)"
+    ) as rec:
+        wrong = cronbach_alpha(coded_missing, AGREE)
+    message = str(rec[0].message)
+    assert "'A1' has 99 (rows [" in message and "'A2' has 0" in message and "'A3' has 7" in message
+    assert wrong.alpha < 0.1  # instead of psych's 0.70 on the real answers
+    with pytest.warns(UserWarning, match=r"outside the declared scale \[1, 6\]"):
+        cronbach_alpha(coded_missing, AGREE, min=1, max=6)
+    with pytest.warns(UserWarning, match="score_items: answers outside"):
+        score_items(coded_missing, {"agree": AGREE})
+    with pytest.warns(UserWarning, match="omega: answers outside"):
+        omega(coded_missing, [i.lstrip("-") for i in AGREE], nfactors=1)
+    # recoded as missing, alpha is psych's again, without a warning
+    clean = coded_missing.copy()
+    for item in ["A1", "A2", "A3", "A4", "A5"]:
+        clean[item] = clean[item].where(clean[item].between(1, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        right = cronbach_alpha(clean, AGREE)
+        cronbach_alpha(bfi, AGREE, min=1, max=6)
+    assert right.alpha == pytest.approx(ref_reliability["alpha"]["agree"]["total"]["raw_alpha"])
+
+
+def test_declared_bounds_set_the_reversal(bfi):
+    # a scale whose answers never reach the top: psych's rule reverses with the observed max
+    sub = bfi[["A1", "A2", "A3"]].clip(upper=5)
+    observed = cronbach_alpha(sub, ["-A1", "A2", "A3"])
+    declared = cronbach_alpha(sub, ["-A1", "A2", "A3"], min=1, max=6)
+    np.testing.assert_allclose(
+        declared.item_stats["mean"].iloc[0] - observed.item_stats["mean"].iloc[0], 1.0
+    )
+    assert declared.alpha == pytest.approx(observed.alpha)  # alpha itself does not move
+    with pytest.raises(ValueError, match="must be below max"):
+        cronbach_alpha(sub, ["A1", "A2"], min=6, max=1)

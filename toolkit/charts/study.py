@@ -8,6 +8,7 @@ study.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -16,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from toolkit.charts.style import SLIDE_SIZES, chart_style, new_axes, regime_color
+from toolkit.charts.style import SLIDE_SIZES, chart_style, fit_text, new_axes, regime_color
 
 __all__ = [
     "DIVERSITY_METRICS",
@@ -75,17 +76,24 @@ def _wide_means(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def _crossings(d: pd.Series) -> list[float]:
-    """Sweep values where ``d`` (a difference indexed by sweep value) changes sign."""
+    """Sweep values where ``d`` (a difference indexed by sweep value) changes sign.
+
+    Between two sweep values of opposite sign the crossing is interpolated linearly; where the
+    difference is exactly 0 at one or more sweep values and has opposite signs on either side,
+    the crossing is the first of them. Lines that only touch (the same sign on both sides), or
+    never differ, do not cross.
+    """
     d = d.sort_index()
-    x, y = d.index.to_numpy(dtype=float), d.to_numpy()
+    x, y = d.index.to_numpy(dtype=float), d.to_numpy(dtype=float)
+    nonzero = [i for i in range(len(y)) if y[i] != 0 and np.isfinite(y[i])]
     out = []
-    for i in range(len(x) - 1):
-        if y[i] == 0:
-            out.append(float(x[i]))
-        elif y[i] * y[i + 1] < 0:
-            out.append(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
-    if len(y) and y[-1] == 0:
-        out.append(float(x[-1]))
+    for i, j in itertools.pairwise(nonzero):
+        if y[i] * y[j] > 0:
+            continue
+        if j == i + 1:
+            out.append(float(x[i] - y[i] * (x[j] - x[i]) / (y[j] - y[i])))
+        else:  # equal at the sweep values between
+            out.append(float(x[i + 1]))
     return out
 
 
@@ -153,8 +161,13 @@ def plot_metric(
             ax.axvline(0, color="#333333", lw=1)
         label = METRIC_LABELS.get(metric, metric)
         ref = s.loc[s["diff"] == 0, "arm"].astype(str)
+        ref_name = ref.iloc[0] if len(ref) else "reference"
         if difference:
-            ax.set_xlabel(f"difference vs {ref.iloc[0] if len(ref) else 'reference'}")
+            ax.set_xlabel(f"difference vs {ref_name}")
+        elif metric == "effect_size":
+            ax.set_xlabel(f"effect size vs {ref_name} (SD)")
+        else:
+            ax.set_xlabel("mean over classrooms (95% CI)")
         ax.set_title(title if title is not None else label, loc="left")
     return ax
 
@@ -286,11 +299,11 @@ def headline_figures(
             for ax in list(axes.flat)[len(metrics) :]:
                 ax.set_visible(False)
             fig.suptitle(title, fontsize=24, fontweight="bold", x=0.01, ha="left")
-            figures[name] = fig
+            figures[name] = fit_text(fig)
         if tails is not None and not tails.empty:
             fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
             plot_tails(tails, ax=ax, point=point, year=year)
-            figures["tails"] = fig
+            figures["tails"] = fit_text(fig)
     return figures
 
 
@@ -369,6 +382,12 @@ def crossover_table(
     return out.sort_values(["metric", "at"], kind="stable").reset_index(drop=True)
 
 
+def _value_at(line: pd.Series, x: float) -> float:
+    """Linear interpolation of a line (indexed by sweep value) at ``x``."""
+    line = line.sort_index()
+    return float(np.interp(x, line.index.to_numpy(dtype=float), line.to_numpy(dtype=float)))
+
+
 def plot_sweep(
     summary: pd.DataFrame,
     metric: str,
@@ -382,6 +401,10 @@ def plot_sweep(
 ) -> Axes:
     """One metric against a swept parameter, one line per arm with 95% bands; crossovers marked.
 
+    Every crossing of two arms' lines (:func:`crossover_table`) is marked with a ring on the
+    crossing, a dotted vertical line in the colour of the arm that leads beyond it, and its
+    sweep value above the plot (labels that would touch are raised one row).
+
     Parameters
     ----------
     summary : pandas.DataFrame
@@ -391,7 +414,7 @@ def plot_sweep(
     parameter : str, optional
         Name of the swept parameter (x-axis label).
     reference : str, optional
-        Crossovers are marked between every arm and this one (default: the first arm).
+        Mark only the crossings with this arm (default: the crossings of every pair of arms).
     year : int, optional
         School year (default: the last).
     mark_crossovers : bool
@@ -400,6 +423,8 @@ def plot_sweep(
     Returns
     -------
     matplotlib Axes
+        The crossing marks are ``Line2D`` objects labelled ``"crossing|<a>|<b>"`` (the ring)
+        and dotted vertical lines; the value labels are ``ax.texts``.
     """
     s = summary[summary["metric"] == metric]
     if s.empty:
@@ -408,26 +433,39 @@ def plot_sweep(
     ax = new_axes(ax)
     with chart_style():
         arms = _lines_with_bands(ax, s, "sweep_value", markersize=7)
-        reference = reference or arms[0]
-        if mark_crossovers:
-            for arm in arms:
-                if arm == reference:
-                    continue
-                for xc in crossovers(s, metric, arm, reference):
-                    ax.axvline(xc, color=regime_color(arm, arms), ls=":", lw=1.5)
-                    ax.annotate(
-                        f"{xc:.3g}",
-                        (xc, 1.0),
-                        xycoords=("data", "axes fraction"),
-                        ha="center",
-                        va="bottom",
-                        fontsize=12,
-                        color=regime_color(arm, arms),
-                    )
+        if reference is not None and reference not in arms:
+            raise ValueError(f"plot_sweep: reference {reference!r} is not one of the arms {arms}.")
+        rows = crossover_table(s, [metric]) if mark_crossovers else pd.DataFrame()
+        wide = _wide_means(s, metric)
+        xmin, xmax = float(s["sweep_value"].min()), float(s["sweep_value"].max())
+        placed: list[tuple[float, int, str]] = []  # labels: x (axes fraction), row, text
+        for row in rows.itertuples():
+            if reference is not None and reference not in (row.below, row.above):
+                continue
+            xc, c = float(row.at), regime_color(str(row.above), arms)
+            ax.axvline(xc, color=c, ls=":", lw=1.5)
+            yc = _value_at(wide[row.above], xc)
+            ax.plot([xc], [yc], "o", ms=12, mfc="none", mec="#222222", mew=2, zorder=5,
+                    label=f"crossing|{row.below}|{row.above}")  # fmt: skip
+            text = f"{xc:.3g}"
+            frac = (xc - xmin) / (xmax - xmin) if xmax > xmin else 0.5
+            if any(abs(frac - f) < 0.02 and t == text for f, _, t in placed):
+                continue  # the same value is already written there
+            level = 0
+            while any(abs(frac - f) < 0.07 and lv == level for f, lv, _ in placed):
+                level += 1
+            placed.append((frac, level, text))
+            ax.annotate(text, (xc, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 2 + 16 * level), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=12, color=c)  # fmt: skip
         ax.set_xlabel(parameter or "swept value")
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-        ax.set_title(title or METRIC_LABELS.get(metric, metric), loc="left", pad=22)
-        ax.legend(loc="best")
+        rows_of_labels = 1 + max((lv for _, lv, _ in placed), default=0)
+        ax.set_title(
+            title or METRIC_LABELS.get(metric, metric), loc="left", pad=6 + 16 * rows_of_labels
+        )
+        handles = [h for h in ax.get_lines() if h.get_label() in arms]
+        ax.legend(handles=handles, loc="best")
     return ax
 
 
@@ -694,7 +732,6 @@ def plot_study(
             metric or "effect_size",
             ax=ax,
             parameter=sweep.get("parameter"),
-            reference=study.get("reference"),
             title=title,
         )
     if summary["year"].nunique() > 1:

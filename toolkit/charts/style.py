@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
+from matplotlib.text import Text
 
 __all__ = [
     "DOMAIN_COLORS",
@@ -32,6 +33,7 @@ __all__ = [
     "chart_style",
     "default_provenance",
     "domain_color",
+    "fit_text",
     "new_axes",
     "regime_color",
     "save_figure",
@@ -229,10 +231,140 @@ def caption(fig: Figure, text: str, *, inside: bool = False) -> None:
     t = fig.text(0.005, y, text, fontsize=9, color="#555555", ha="left", va=va)
     t.set_gid("provenance")
     if inside:  # the canvas will not grow: shrink the line to fit its width (not below 6 pt)
-        width = t.get_window_extent(renderer=fig.canvas.get_renderer()).width
-        room = 0.99 * fig.bbox.width
-        if width > room:
-            t.set_fontsize(max(6.0, 9 * room / width))
+        renderer = fig.canvas.get_renderer()
+        room = fig.bbox.width - 2 * t.get_window_extent(renderer=renderer).x0
+        for _ in range(4):  # text width is not quite proportional to the size: measure again
+            width = t.get_window_extent(renderer=renderer).width
+            if width <= room or t.get_fontsize() <= 6.0:
+                break
+            t.set_fontsize(max(6.0, t.get_fontsize() * room / width * 0.99))
+        if t.get_window_extent(renderer=renderer).width > room:  # two lines fit in the strip
+            _fit_one(t, room, renderer)
+
+
+#: Pixels kept between a fitted text and the edge of its room.
+_TEXT_PAD_PX = 4.0
+#: Smallest font size :func:`fit_text` shrinks a text to, when a single word is too long.
+_MIN_FONT_PT = 8.0
+
+
+def _row_neighbours(ax: Axes, axes: Sequence[Axes]) -> tuple[float, float]:
+    """Return the horizontal room of ``ax``'s row in pixels, as ``(left, right)``.
+
+    From the figure's left edge (or the nearest axes to the left in the same row) to its right
+    edge (or the nearest axes to the right), less a small pad.
+    """
+    fig = ax.get_figure()
+    box = ax.get_position().transformed(fig.transSubfigure)
+    left, right = fig.bbox.x0, fig.bbox.x1
+    for other in axes:
+        if other is ax:
+            continue
+        ob = other.get_position().transformed(fig.transSubfigure)
+        if ob.y1 <= box.y0 or ob.y0 >= box.y1:  # not in the same row
+            continue
+        if ob.x0 >= box.x1 - 1:
+            right = min(right, ob.x0)
+        elif ob.x1 <= box.x0 + 1:
+            left = max(left, ob.x1)
+    return left + _TEXT_PAD_PX, right - _TEXT_PAD_PX
+
+
+def _text_width(text: Text, s: str, renderer: object) -> float:
+    w, _, _ = renderer.get_text_width_height_descent(s, text.get_fontproperties(), ismath=False)
+    return float(w)
+
+
+def _fit_one(text: Text, room: float, renderer: object) -> bool:
+    """Wrap ``text`` onto more lines (then shrink it) until it is at most ``room`` pixels wide."""
+    if room <= 0 or text.get_window_extent(renderer).width <= room + 0.5:
+        return False
+    words = text.get_text().replace("\n", " ").split()
+    lines: list[str] = []
+    for word in words:
+        if lines and _text_width(text, f"{lines[-1]} {word}", renderer) <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    text.set_text("\n".join(lines))
+    widest = max(_text_width(text, line, renderer) for line in lines)
+    if widest > room:
+        text.set_fontsize(max(_MIN_FONT_PT, text.get_fontsize() * room / widest))
+    return True
+
+
+def fit_text(fig: Figure, rounds: int = 3) -> Figure:
+    """Wrap titles and labels that would run past the figure's edge or into a neighbouring panel.
+
+    Each Axes title (left, centre, right) may use the width from where it starts to the right
+    edge of the figure, or to the next panel in the same row; each x-axis label the width of its
+    row's room around its centre; the figure's own texts (a ``suptitle``) the figure's width.
+    A text that needs more is broken between words onto further lines (and, if one word alone
+    is too long, set smaller, not below 8 pt). The figure's layout engine then runs again, so
+    the extra lines get their room; this repeats until nothing changes (at most ``rounds``
+    times). Extents are measured with the figure's renderer at its current size, so call it
+    after the last resize (:func:`save_figure` does).
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    rounds : int
+        Most layout passes.
+
+    Returns
+    -------
+    matplotlib Figure
+        ``fig``, changed in place.
+    """
+    if getattr(fig, "_toolkit_fitted", None) == _fit_signature(fig):
+        return fig  # already fitted at this size, and no text changed since
+    renderer = fig.canvas.get_renderer()
+    for _ in range(rounds):
+        fig.draw_without_rendering()  # runs the layout engine at the current size
+        axes = [a for a in fig.axes if a.get_visible()]
+        changed = False
+        for ax in axes:
+            left, right = _row_neighbours(ax, axes)
+            titles = [getattr(ax, k, None) for k in ("_left_title", "title", "_right_title")]
+            for t in titles:
+                if t is None or not t.get_text() or not t.get_visible():
+                    continue
+                b = t.get_window_extent(renderer)
+                ha = t.get_horizontalalignment()
+                if ha == "left":
+                    room = right - b.x0
+                elif ha == "right":
+                    room = b.x1 - left
+                else:
+                    centre = (b.x0 + b.x1) / 2
+                    room = 2 * min(centre - left, right - centre)
+                changed |= _fit_one(t, room, renderer)
+            label = ax.xaxis.label
+            if label.get_text() and label.get_visible():
+                b = label.get_window_extent(renderer)
+                centre = (b.x0 + b.x1) / 2
+                changed |= _fit_one(label, 2 * min(centre - left, right - centre), renderer)
+        own = [
+            t for t in [*fig.texts, fig._suptitle] if t is not None and t.get_gid() != "provenance"
+        ]
+        for t in own:
+            if t.get_text() and t.get_visible():
+                b = t.get_window_extent(renderer)
+                room = fig.bbox.x1 - _TEXT_PAD_PX - max(b.x0, fig.bbox.x0 + _TEXT_PAD_PX)
+                changed |= _fit_one(t, room, renderer)
+        if not changed:
+            break
+    fig._toolkit_fitted = _fit_signature(fig)
+    return fig
+
+
+def _fit_signature(fig: Figure) -> tuple:
+    """Return what :func:`fit_text` depends on: the size and the texts (not the caption)."""
+    texts = [t.get_text() for t in fig.texts if t.get_gid() != "provenance"]
+    for ax in fig.axes:
+        texts += [ax.get_title(loc=k) for k in ("left", "center", "right")]
+        texts += [ax.get_xlabel(), ax.get_ylabel(), str(ax.get_visible())]
+    return (tuple(fig.get_size_inches()), fig.get_suptitle(), tuple(texts))
 
 
 def default_provenance() -> str:
@@ -314,6 +446,8 @@ def save_figure(
                 engine.set(rect=(0, strip, 1, 1))  # left, bottom, right, top
             else:
                 engine.set(rect=(0, strip, 1, 1 - strip))  # left, bottom, width, height
+    if exact:
+        fit_text(fig)  # at the final size: titles and labels stay inside the canvas
     written = []
     for fmt in formats:
         out = path.with_suffix(f".{fmt}")

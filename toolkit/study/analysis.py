@@ -28,6 +28,8 @@ Conventions, stated once here and in every output's manifest:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -373,15 +375,51 @@ def format_summary(
         )
 
 
-def provenance_line(result: RunResult, spec: StudySpec) -> str:
-    """One line for the foot of every figure: study, seed, classrooms, version, commit."""
+#: Longest list of overrides written out in a provenance line; longer lists are summarised
+#: with a reference to the run's manifest, which records every one.
+_MAX_OVERRIDES_CHARS = 60
+
+
+def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
+    """One line for the foot of every figure: study, source and overrides, seed, size, commit.
+
+    Settings changed after the study file was read (``--set``, ``--classrooms``, ...; see
+    :attr:`StudySpec.overrides`) follow the file's name as they were given, so a chart made with
+    ``--set teacher_capacity=1.0`` never looks like one made from the file alone; a long list is
+    replaced by their number and the path of the run's ``manifest.json``, which records each one
+    with its source.
+
+    Parameters
+    ----------
+    result : RunResult
+        The run (its manifest gives the versions, the git commit and, without ``spec``, the
+        study).
+    spec : StudySpec, optional
+        The study as run (default: as recorded in the manifest).
+
+    Returns
+    -------
+    str
+    """
     m = result.manifest
     version = m.get("versions", {}).get("classroom-regimes-toolkit") or "dev"
     git = m.get("git", {})
     commit = (git.get("commit") or "no-git")[:8] + ("+dirty" if git.get("dirty") else "")
+    if spec is not None:
+        st = {k: getattr(spec, k) for k in ("name", "seed", "classrooms", "years", "engine")}
+        source, options = spec.source, [o for o, _, _ in spec.overrides]
+    else:
+        st = m.get("study", {})
+        source = m.get("source", "?")
+        options = [o.get("option", "?") for o in m.get("overrides", [])]
+    origin = " ".join([source, *options])
+    if len(" ".join(options)) > _MAX_OVERRIDES_CHARS:
+        manifest = Path(result.folder) / "manifest.json"
+        origin = f"{source} + {len(options)} overrides (see {manifest.as_posix()})"
     return (
-        f"{spec.name} | {spec.source} | seed {spec.seed} | {spec.classrooms} classrooms/arm | "
-        f"{spec.years} year(s) | engine {spec.engine} | toolkit {version} | commit {commit}"
+        f"{st.get('name')} | {origin} | seed {st.get('seed')} | "
+        f"{st.get('classrooms')} classrooms/arm | {st.get('years')} year(s) | "
+        f"engine {st.get('engine')} | toolkit {version} | commit {commit}"
     )
 
 

@@ -2,7 +2,8 @@
 
 A run folder holds::
 
-    manifest.json        config as resolved, master seed, versions, git commit, times, status
+    manifest.json        config as resolved, its source and command-line overrides, master seed,
+                         versions, git commit, times, status
     parts/*.parquet      one file per work unit (sweep point x arm x chunk of classrooms)
     students.parquet     every student-year of every arm (the tidy results table)
     classrooms.csv       metrics per classroom (the unit of replication)
@@ -294,6 +295,7 @@ def run_study(
     manifest: dict[str, Any] = {
         "study": spec.resolved(),
         "source": spec.source,
+        "overrides": [{"option": o, "setting": k, "value": v} for o, k, v in spec.overrides],
         "fingerprint": spec.fingerprint(),
         "master_seed": spec.seed,
         "seeding": "classroom i uses numpy SeedSequence(master_seed, spawn_key=(i,)) in every arm",

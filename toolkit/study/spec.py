@@ -114,6 +114,11 @@ class StudySpec:
         decomposed into its channels (:func:`toolkit.study.decompose.decompose`); 0 = none.
     source : str
         File the spec was read from (for messages and the manifest).
+    overrides : tuple of (str, str, object)
+        Settings changed after reading ``source`` (e.g. on the command line), as
+        ``(option as given, setting, value)``: ``("--set teacher_capacity=1.0",
+        "parameters.teacher_capacity", 1.0)``. Their values are already in the fields above;
+        this records where they came from, for the manifest and the charts' provenance line.
     """
 
     name: str
@@ -134,6 +139,7 @@ class StudySpec:
     chunk_size: int = 50
     decomposition: int = 60
     source: str = "<study>"
+    overrides: tuple[tuple[str, str, Any], ...] = ()
 
     # --------------------------------------------------------------------------------------------
     def base_parameters(self) -> Parameters:
@@ -402,9 +408,14 @@ def read_study_file(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     StudyError
-        If the file is missing, not UTF-8 text, or not valid TOML (with the line and column).
+        If the file is missing or a folder (listing the study files in it), not UTF-8 text, or
+        not valid TOML (with the line and column).
     """
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.toml"))
+        hint = f" Study files in it: {', '.join(found)}." if found else " It has no .toml files."
+        raise StudyError(f"{path}: is a folder, not a study file (.toml).{hint}")
     if not path.is_file():
         raise StudyError(f"{path}: no such study file.")
     try:

@@ -14,8 +14,10 @@ reliability
 multilevel
     :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
 lsa
-    Replicate weights (Fay/BRR, JK1, JK2; PISA, TIMSS, PIRLS presets) and plausible values
-    (Rubin's rules): means, percentages, percentiles, correlations, regressions, spread.
+    Replicate weights (Fay/BRR, JK1, JK2, JKn with a finite population correction; PISA,
+    TIMSS, PIRLS presets), Taylor-linearised means for cluster/stratified designs, and
+    plausible values (Rubin's rules): means, percentages, percentiles, correlations,
+    regressions, spread.
 diversity
     Effect-size tables and diversity of outcomes by group and by class, through
     :mod:`toolkit.metrics`.
@@ -34,6 +36,7 @@ from toolkit.survey.diversity import (
 )
 from toolkit.survey.lsa import (
     ReplicateDesign,
+    ResultTable,
     jackknife_design,
     lsa_cor,
     lsa_mean,
@@ -45,6 +48,7 @@ from toolkit.survey.lsa import (
     pisa_design,
     replicate_design,
     rubin_combine,
+    taylor_mean,
     timss_design,
     with_replicates,
 )
@@ -78,6 +82,7 @@ __all__ = [
     "OmegaResult",
     "ReplicateDesign",
     "ResponseSet",
+    "ResultTable",
     "ScoreItemsResult",
     "cronbach_alpha",
     "distribution_by_group",
@@ -110,6 +115,7 @@ __all__ = [
     "replicate_design",
     "rubin_combine",
     "score_items",
+    "taylor_mean",
     "timss_design",
     "with_replicates",
 ]

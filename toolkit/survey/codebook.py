@@ -9,7 +9,7 @@ TOML layout (every key optional except the item names)::
 
     title = "Big Five Inventory (psych::bfi)"
     id = "id"                      # respondent ID column, checked for duplicates
-    missing = [-9, "Refused"]      # codes that mean "missing" for every item
+    missing = [-9, "Refused", [97, 99]]  # "missing" for every item; [lo, hi] is a range
 
     [responses.accuracy6]          # a named response set, shared by items
     labels = ["Very Inaccurate", "Moderately Inaccurate", "Slightly Inaccurate",
@@ -27,13 +27,17 @@ TOML layout (every key optional except the item names)::
 
 CSV layout: one row per item with columns ``item`` (required), ``scale``, ``reverse``
 (true/false, 1/0, yes/no), ``labels`` and ``values`` (``|``-separated, in order),
-``missing`` (``|``-separated), ``min``, ``max``, ``text``.
+``missing`` (``|``-separated; ``lo..hi`` is a range), ``min``, ``max``, ``text``.
+
+Missing codes are labels (matched ignoring case and spacing), numbers, or inclusive numeric
+ranges ``[lo, hi]`` (SPSS's "90 THRU 99"; ``-inf``/``inf`` allowed in TOML).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import re
 import tomllib
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -49,12 +53,52 @@ from toolkit.survey.reliability import ScoreItemsResult, score_items
 
 __all__ = ["Codebook", "CodebookItem", "ResponseSet", "read_codebook"]
 
-_CHECKS = ("missing_item", "unknown_label", "out_of_range", "duplicated_id", "missing_id")
+_CHECKS = (
+    "missing_item",
+    "empty_item",
+    "unknown_label",
+    "out_of_range",
+    "duplicated_id",
+    "missing_id",
+)
+#: Label wording that usually marks a missing-value code ("don't know", "refused", ...).
+_MISSING_WORDS = re.compile(
+    r"don.?t know|do not know|refus|not applicable|\bn/?a\b|no answer|not answered|missing|"
+    r"prefer not|not asked|skipped|weiß nicht|keine angabe|ne sais pas|no sabe|no contesta",
+    re.IGNORECASE,
+)
 _REPORT_COLUMNS = ["check", "column", "n_rows", "rows", "values", "message"]
 
 
 def _norm(label: object) -> str:
     return " ".join(str(label).split()).casefold()
+
+
+def _as_range(code: object) -> tuple[float, float] | None:
+    """Return ``code`` as an inclusive (lo, hi) range if it is a pair of numbers, else None."""
+    if isinstance(code, list | tuple) and len(code) == 2:
+        lo, hi = _as_number(code[0]), _as_number(code[1])
+        if lo is not None and hi is not None:
+            return lo, hi
+    return None
+
+
+def _check_missing(codes: Iterable[Any], where: str) -> tuple[Any, ...]:
+    """Normalise missing codes (ranges as tuples) and reject malformed ones."""
+    out: list[Any] = []
+    for c in codes:
+        if isinstance(c, list | tuple):
+            rng = _as_range(c)
+            if rng is None:
+                raise ValueError(
+                    f"{where}: a missing range must be two numbers [lo, hi], got {list(c)!r}."
+                )
+            if rng[0] > rng[1]:
+                raise ValueError(f"{where}: missing range {list(c)!r} has lo above hi.")
+            out.append(tuple(_num(v) for v in rng))
+        else:
+            out.append(c)
+    return tuple(out)
 
 
 def _as_number(value: object) -> float | None:
@@ -69,6 +113,17 @@ def _as_number(value: object) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _csv_missing(token: str) -> Any:
+    """Parse a missing code of a CSV codebook cell: a number, a ``lo..hi`` range or a label."""
+    if ".." in token:
+        lo, _, hi = token.partition("..")
+        a, b = _as_number(lo), _as_number(hi)
+        if a is not None and b is not None:
+            return (a, b)
+    num = _as_number(token)
+    return num if num is not None else token
 
 
 @dataclass(frozen=True)
@@ -109,7 +164,9 @@ class ResponseSet:
             raise ValueError(f"response set {self.name!r}: values are not unique: {values}.")
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "values", values)
-        object.__setattr__(self, "missing", tuple(self.missing))
+        object.__setattr__(
+            self, "missing", _check_missing(self.missing, f"response set {self.name!r}")
+        )
 
     @property
     def min(self) -> float:
@@ -147,7 +204,7 @@ class CodebookItem:
     min, max : float, optional
         Valid numeric range when there is no response set (or to narrow it).
     missing : tuple, optional
-        Item-specific missing codes.
+        Item-specific missing codes: labels, numbers or ``(lo, hi)`` ranges.
     text : str, optional
         Question wording.
     """
@@ -170,6 +227,7 @@ class CodebookItem:
         lo, hi = self.min, self.max
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"item {self.name!r}: min {lo} is above max {hi}.")
+        object.__setattr__(self, "missing", _check_missing(self.missing, f"item {self.name!r}"))
 
     @property
     def bounds(self) -> tuple[float, float] | None:
@@ -236,7 +294,7 @@ class Codebook:
             raise ValueError(f"codebook: the ID column {id!r} is also listed as an item.")
         self._items = {it.name: it for it in items}
         self.id = id
-        self.missing = tuple(missing)
+        self.missing = _check_missing(missing, "codebook missing")
         self.title = title
 
     # ----------------------------------------------------------------------------- reading
@@ -361,9 +419,7 @@ class Codebook:
                 split(get("values")),
                 split(get("missing")),
             )
-            missing_codes = tuple(
-                _as_number(m) if _as_number(m) is not None else m for m in missing
-            )
+            missing_codes = tuple(_csv_missing(m) for m in missing)
             rs = None
             if labels:
                 key = (labels, values, ())
@@ -405,52 +461,128 @@ class Codebook:
         items: Sequence[str] | None = None,
         *,
         scales: Mapping[str, Sequence[str]] | None = None,
+        missing: Sequence[Any] = (),
+        id: str | None = None,
     ) -> Codebook:
-        """Start a codebook from the value labels and question text a reader stored.
+        r"""Start a codebook from the value labels, missing codes and question text of a file.
 
         Parameters
         ----------
         data : pandas.DataFrame
-            Returned by :func:`toolkit.survey.read_survey` (value labels and question text are
-            in ``data.attrs``).
+            Returned by :func:`toolkit.survey.read_survey` (value labels, declared missing
+            values and question text are in ``data.attrs``).
         items : list of str, optional
             Columns to include (default: all columns that have value labels).
         scales : mapping, optional
             ``{scale: [items]}`` with ``"-"`` on reverse-keyed items.
+        missing : sequence, optional
+            Further codes that mean "missing" for every item (numbers, labels, ``(lo, hi)``
+            ranges), for files that label such codes without declaring them missing.
+        id : str, optional
+            Respondent ID column.
 
         Returns
         -------
         Codebook
-            Labels are ordered by their numeric codes.
+            Labels are ordered by their numeric codes. Codes the file declares missing
+            (SPSS user-defined missing values, ``attrs["missing_values"]``) and codes in
+            ``missing`` are the items' missing codes, not answers: they neither widen the
+            answer range nor enter the reversal :math:`\min + \max - x`.
+
+        Warns
+        -----
+        UserWarning
+            When a labelled code that is kept as an answer reads like a missing-value code
+            ("Don't know", "Refused", "Not applicable", ...): the range and the reversal then
+            include it. Declare it in ``missing`` (or in the SPSS file) if it is not an answer.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"q1": [1, 5, 9]})
+        >>> df.attrs["value_labels"] = {"q1": {1: "Disagree", 5: "Agree", 9: "Refused"}}
+        >>> df.attrs["missing_values"] = {"q1": [(9, 9)]}
+        >>> cb = Codebook.from_metadata(df)
+        >>> cb.items["q1"].bounds, cb.items["q1"].missing
+        ((1.0, 5.0), (9,))
         """
         check_frame(data)
-        value_labels = dict(data.attrs.get("value_labels", {}))
-        texts = dict(data.attrs.get("column_labels", {}))
+        value_labels = dict(data.attrs.get("value_labels", {}) or {})
+        declared = dict(data.attrs.get("missing_values", {}) or {})
+        texts = dict(data.attrs.get("column_labels", {}) or {})
+        members = [
+            it[1:] if it.startswith("-") else it for its in (scales or {}).values() for it in its
+        ]
         if items is None:
-            items = [c for c in data.columns if c in value_labels]
+            items = [c for c in data.columns if c in value_labels or c in members]
         membership: dict[str, tuple[str, bool]] = {}
         for scale, its in (scales or {}).items():
             for it in its:
                 name = it[1:] if it.startswith("-") else it
                 membership[name] = (scale, it.startswith("-"))
+        unknown = [n for n in membership if n not in items]
+        if unknown:
+            raise ValueError(f"scales: item(s) {unknown} are not among the items {list(items)}.")
+        extra = _check_missing(missing, "missing")
+        extra_num = {float(n) for c in extra if (n := _as_number(c)) is not None}
+        extra_rng = [r for c in extra if (r := _as_range(c)) is not None]
+        extra_lab = {_norm(c) for c in extra if isinstance(c, str)}
         out = []
+        suspicious: list[str] = []
         for name in items:
             if name not in data.columns:
                 raise ValueError(f"items: column {name!r} is not in data.")
+            ranges = [(float(lo), float(hi)) for lo, hi in declared.get(name, ())]
+            item_missing: list[Any] = [
+                _num(lo) if lo == hi else (_num(lo), _num(hi)) for lo, hi in ranges
+            ]
+
+            def is_missing(code: float, label: str, ranges: list = ranges) -> bool:
+                return (
+                    code in extra_num
+                    or _norm(label) in extra_lab
+                    or any(lo <= code <= hi for lo, hi in [*ranges, *extra_rng])
+                )
+
             labels = value_labels.get(name)
             rs = None
             if labels:
                 pairs = sorted(
                     (float(k), str(v)) for k, v in labels.items() if _as_number(k) is not None
                 )
-                rs = ResponseSet(
-                    f"{name}_labels", tuple(p[1] for p in pairs), tuple(p[0] for p in pairs)
-                )
+                answers = [(c, lab) for c, lab in pairs if not is_missing(c, lab)]
+                suspicious += [
+                    f"{name}: {_num(c)} = {lab!r}"
+                    for c, lab in answers
+                    if _MISSING_WORDS.search(lab)
+                ]
+                if answers:
+                    rs = ResponseSet(
+                        f"{name}_labels",
+                        tuple(p[1] for p in answers),
+                        tuple(p[0] for p in answers),
+                    )
             scale, rev = membership.get(name, (None, False))
             out.append(
-                CodebookItem(name, scale=scale, reverse=rev, responses=rs, text=texts.get(name))
+                CodebookItem(
+                    name,
+                    scale=scale,
+                    reverse=rev,
+                    responses=rs,
+                    missing=tuple(item_missing),
+                    text=texts.get(name),
+                )
             )
-        return cls(out)
+        if suspicious:
+            warnings.warn(
+                "Codebook.from_metadata: labelled codes that read like missing values are kept "
+                "as answers (they widen the range and the reversal): "
+                f"{'; '.join(suspicious[:6])}{' ...' if len(suspicious) > 6 else ''}. "
+                "If they are not answers, declare them with missing=[...] (or as user-missing "
+                "values in the file).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return cls(out, missing=extra, id=id)
 
     # ----------------------------------------------------------------------------- views
 
@@ -564,9 +696,9 @@ class Codebook:
         return tuple(codes)
 
     def _recode_column(self, it: CodebookItem, s: pd.Series) -> _ColumnResult:
-        missing_num = {
-            float(n) for c in self._missing_codes(it) if (n := _as_number(c)) is not None
-        }
+        codes = self._missing_codes(it)
+        missing_num = {float(n) for c in codes if (n := _as_number(c)) is not None}
+        missing_rng = [r for c in codes if (r := _as_range(c)) is not None]
         missing_lab = {_norm(c) for c in self._missing_codes(it) if isinstance(c, str)}
         lab2val = it.responses.value_of() if it.responses else {}
         allowed = set(it.responses.values) if it.responses else None
@@ -587,7 +719,7 @@ class Codebook:
                     mapping[value] = math.nan  # empty cell in a text export
                 else:
                     unknown.append(value)
-            elif num in missing_num:
+            elif num in missing_num or any(lo <= num <= hi for lo, hi in missing_rng):
                 mapping[value] = math.nan
             elif (allowed is not None and num not in allowed) or (
                 bounds is not None and not bounds[0] <= num <= bounds[1]
@@ -627,7 +759,69 @@ class Codebook:
                         f"{preview(rows)}; {allowed_txt}.",
                     }
                 )
+        if len(s) and not values.notna().any() and not unknown and not out_of_range:
+            problems.append(
+                {
+                    "check": "empty_item",
+                    "column": it.name,
+                    "n_rows": len(s),
+                    "rows": [],
+                    "values": [],
+                    "message": f"column {it.name!r} has no valid answer: all {len(s)} rows are "
+                    "empty or missing codes.",
+                }
+            )
         return _ColumnResult(values, problems)
+
+    def _id_problems(self, data: pd.DataFrame, id_col: str | None) -> list[dict[str, Any]]:
+        """Problems with the ID column: absent, empty in some rows, or duplicated."""
+        if id_col is None:
+            return []
+        if id_col in data.columns:
+            ids = data[id_col]
+        elif data.index.name == id_col:
+            ids = pd.Series(data.index, index=data.index)
+        else:
+            return [
+                {
+                    "check": "missing_id",
+                    "column": id_col,
+                    "n_rows": len(data),
+                    "rows": [],
+                    "values": [],
+                    "message": f"ID column {id_col!r} is not in the data.",
+                }
+            ]
+        problems = []
+        na = ids.isna()
+        if na.any():
+            rows = list(data.index[na])
+            problems.append(
+                {
+                    "check": "missing_id",
+                    "column": id_col,
+                    "n_rows": len(rows),
+                    "rows": rows,
+                    "values": [],
+                    "message": f"ID column {id_col!r} is empty in rows {preview(rows)}.",
+                }
+            )
+        dup = ids.duplicated(keep=False) & ~na
+        if dup.any():
+            rows = list(data.index[dup])
+            vals = list(pd.unique(ids[dup]))
+            problems.append(
+                {
+                    "check": "duplicated_id",
+                    "column": id_col,
+                    "n_rows": len(rows),
+                    "rows": rows,
+                    "values": vals,
+                    "message": f"ID column {id_col!r}: IDs {preview(vals, 5)} occur more "
+                    f"than once (rows {preview(rows)}).",
+                }
+            )
+        return problems
 
     def validate(self, data: pd.DataFrame, *, id: str | None = None) -> pd.DataFrame:
         """Check a raw data table against the codebook.
@@ -644,6 +838,8 @@ class Codebook:
         pandas.DataFrame
             One row per problem, empty if none, with columns ``check``
             (``"missing_item"``: an item of the codebook is not a column of the data;
+            ``"empty_item"``: an item column without a single valid answer (every cell empty
+            or a missing code);
             ``"unknown_label"``: text that is neither a response label nor a missing code;
             ``"out_of_range"``: a number outside the item's values or range;
             ``"duplicated_id"``: IDs that occur more than once, all their rows listed;
@@ -677,54 +873,7 @@ class Codebook:
                 )
                 continue
             problems += self._recode_column(it, data[it.name]).problems
-        id_col = id if id is not None else self.id
-        if id_col is not None:
-            if id_col in data.columns:
-                ids = data[id_col]
-            elif data.index.name == id_col:
-                ids = pd.Series(data.index, index=data.index)
-            else:
-                ids = None
-            if ids is None:
-                problems.append(
-                    {
-                        "check": "missing_id",
-                        "column": id_col,
-                        "n_rows": len(data),
-                        "rows": [],
-                        "values": [],
-                        "message": f"ID column {id_col!r} is not in the data.",
-                    }
-                )
-            else:
-                na = ids.isna()
-                if na.any():
-                    rows = list(data.index[na])
-                    problems.append(
-                        {
-                            "check": "missing_id",
-                            "column": id_col,
-                            "n_rows": len(rows),
-                            "rows": rows,
-                            "values": [],
-                            "message": f"ID column {id_col!r} is empty in rows {preview(rows)}.",
-                        }
-                    )
-                dup = ids.duplicated(keep=False) & ~na
-                if dup.any():
-                    rows = list(data.index[dup])
-                    vals = list(pd.unique(ids[dup]))
-                    problems.append(
-                        {
-                            "check": "duplicated_id",
-                            "column": id_col,
-                            "n_rows": len(rows),
-                            "rows": rows,
-                            "values": vals,
-                            "message": f"ID column {id_col!r}: IDs {preview(vals, 5)} occur more "
-                            f"than once (rows {preview(rows)}).",
-                        }
-                    )
+        problems += self._id_problems(data, id if id is not None else self.id)
         return pd.DataFrame(problems, columns=_REPORT_COLUMNS)
 
     def recode(
@@ -747,9 +896,10 @@ class Codebook:
             own bounds. Use ``reverse=False`` before :func:`toolkit.survey.cronbach_alpha`
             with psych-style keys or :meth:`score`, which reverse themselves.
         errors : {"raise", "coerce"}, default "raise"
-            ``"raise"``: any unknown label, out-of-range value or missing item raises a
-            ValueError listing column, rows and values (see :meth:`validate`).
-            ``"coerce"``: such cells become NaN (with a warning) and missing items are skipped.
+            ``"raise"``: any unknown label, out-of-range value, missing item, duplicated or
+            empty respondent ID raises a ValueError listing column, rows and values (see
+            :meth:`validate`). ``"coerce"``: such cells become NaN and missing items are
+            skipped, with a warning that lists them (duplicated IDs are only reported).
         keep_other : bool, default True
             Keep the columns that are not codebook items (IDs, metadata) unchanged.
 
@@ -757,6 +907,13 @@ class Codebook:
         -------
         pandas.DataFrame
             Same index as ``data``; codebook items as float columns.
+
+        Warns
+        -----
+        UserWarning
+            With ``errors="coerce"``, for every problem; always, for an item without a single
+            valid answer and when the codebook's ID column is not in the data (duplicates
+            then go unchecked).
         """
         data = check_frame(data)
         check_choice(errors, "errors", ("raise", "coerce"))
@@ -782,11 +939,29 @@ class Codebook:
                     "message": f"codebook item(s) {missing} are not columns of the data.",
                 },
             )
+        problems += self._id_problems(data, self.id)
+        notes = [
+            p
+            for p in problems
+            if p["check"] == "empty_item" or (p["check"] == "missing_id" and not p["rows"])
+        ]
+        problems = [p for p in problems if p not in notes]
         if problems:
             text = "\n  ".join(p["message"] for p in problems)
             if errors == "raise":
                 raise ValueError(f"recode found {len(problems)} problem(s):\n  {text}")
-            warnings.warn(f"recode set offending cells to NaN:\n  {text}", stacklevel=2)
+            warnings.warn(
+                f"recode set offending cells to NaN (IDs are left as they are):\n  {text}",
+                UserWarning,
+                stacklevel=2,
+            )
+        if notes:
+            text = "\n  ".join(
+                p["message"]
+                + (" Duplicated IDs were not checked." if p["check"] == "missing_id" else "")
+                for p in notes
+            )
+            warnings.warn(f"recode:\n  {text}", UserWarning, stacklevel=2)
         if keep_other:
             out = data.copy()
             for name, vals in recoded.items():
@@ -798,19 +973,41 @@ class Codebook:
         """Replace numeric codes of items that have response labels by their labels.
 
         Returns a copy of ``data`` in which those items are ordered categoricals (categories in
-        scale order), e.g. for :func:`toolkit.survey.plots.likert_bars` or an export.
+        scale order), e.g. for :func:`toolkit.survey.plots.likert_bars` or an export. Cells that
+        already hold a label keep it; values with no label (a 7 on a 1-6 scale, a missing code)
+        become missing, with a warning that names them.
         """
         data = check_frame(data)
         out = data.copy()
+        lost = []
         for it in self._items.values():
             if it.responses is None or it.name not in data.columns:
                 continue
             lab = it.responses.label_of()
-            num = pd.to_numeric(data[it.name], errors="coerce")
+            canonical = {_norm(v): v for v in it.responses.labels}
+            s = data[it.name]
+
+            def one(v: object, lab: dict = lab, canonical: dict = canonical) -> object:
+                if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                    return None
+                if isinstance(v, str) and _norm(v) in canonical:
+                    return canonical[_norm(v)]  # already a label
+                num = _as_number(v)
+                return lab.get(num) if num is not None else None
+
+            decoded = s.map(one)
+            bad = s.notna() & decoded.isna()
+            if bad.any():
+                vals = preview(list(pd.unique(s[bad])), 5)
+                lost.append(f"{it.name!r}: {vals} (rows {preview(list(s.index[bad]), 5)})")
             out[it.name] = pd.Categorical(
-                num.map(lambda v, lab=lab: lab.get(v) if not pd.isna(v) else None),
-                categories=list(it.responses.labels),
-                ordered=True,
+                decoded, categories=list(it.responses.labels), ordered=True
+            )
+        if lost:
+            warnings.warn(
+                "decode: values without a response label became missing: " + "; ".join(lost),
+                UserWarning,
+                stacklevel=2,
             )
         return out
 
@@ -855,12 +1052,16 @@ class Codebook:
             keys = {s: keys[s] for s in scales}
         used = [k.lstrip("-") for its in keys.values() for k in its]
         bounds = {self._items[n].bounds for n in used}
-        sub = Codebook([self._items[n] for n in used], missing=self.missing)
-        if len(bounds) == 1 and None not in bounds:
+        sub = Codebook([self._items[n] for n in used], missing=self.missing, id=self.id)
+        shared = len(bounds) == 1 and None not in bounds
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rec = sub.recode(data, reverse=not shared, errors=errors, keep_other=False)
+        for w in caught:  # re-issued so that they point at the caller's line
+            warnings.warn(w.message, w.category, stacklevel=2)
+        if shared:
             lo, hi = next(iter(bounds))  # type: ignore[misc]
-            rec = sub.recode(data, reverse=False, errors=errors, keep_other=False)
             return score_items(rec, keys, totals=totals, impute=impute, min=lo, max=hi)
-        rec = sub.recode(data, reverse=True, errors=errors, keep_other=False)
         plain = {s: [k.lstrip("-") for k in its] for s, its in keys.items()}
         return score_items(rec, plain, totals=totals, impute=impute)
 

@@ -88,7 +88,10 @@ def effect_size_table(
     group = check_column(data, group, "group")
     tables = []
     for dv in dv_list:
-        tab = compare_groups(data, dv, group, reference, paired_on, ci=ci)
+        try:
+            tab = compare_groups(data, dv, group, reference, paired_on, ci=ci)
+        except ValueError as exc:  # name the outcome: metrics' messages say "dv"
+            raise ValueError(f"dvs: column {dv!r}: {exc}") from exc
         if glass and paired_on is None:
             extra = []
             for _, row in tab.iterrows():
@@ -242,6 +245,11 @@ def diversity_by_cluster(
         raise ValueError("cluster must not also be a by column.")
     per = group_metrics(data, [*by_cols, cluster], score, None, profile, **kwargs)
     keep = per[per["n"] >= min_size]
+    if keep.empty:
+        raise ValueError(
+            f"min_size: no {cluster!r} has {min_size} or more rows with a {score!r} value (the "
+            f"largest has {int(per['n'].max())}); lower min_size."
+        )
     id_cols = [*by_cols, cluster, "n", "n_omitted"]
     metrics = [c for c in per.columns if c not in id_cols]
     long = keep.melt(id_vars=[*by_cols, cluster], value_vars=metrics, var_name="metric")

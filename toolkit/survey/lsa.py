@@ -22,7 +22,11 @@ method          replicate weights                          :math:`c`
 ==============  ========================================  =====================================
 
 Surveys that ship no replicate weights: :func:`jackknife_design` builds delete-one-cluster
-weights (JK1, or JKn within strata) from the cluster and stratum columns.
+weights (JK1, or JKn within strata) from the cluster and stratum columns, with a finite
+population correction :math:`1 - f_h` when ``fpc`` is given, and :func:`taylor_mean` gives the
+design-based (Taylor-linearised) SE of a mean from clusters, strata and ``fpc`` directly.
+Replicate designs built from replicate-weight columns carry no fpc unless it is in ``scale``
+or ``rscales``.
 TIMSS 2015+ and PIRLS 2016+ use both halves of every zone (:func:`timss_design` builds
 :math:`2Z` replicates from ``TOTWGT``, ``JKZONE`` and ``JKREP``) with :math:`c = 1/2`.
 ``mse=True`` (the default, as in PISA and IEA practice) centres the squared deviations on the
@@ -42,9 +46,19 @@ For TIMSS/PIRLS before 2015/2016 (``pv_sampling="first"``), :math:`\bar U` is th
 variance of the first PV only, as in the IEA's reports and intsvy.
 
 Estimators (each overall and by group, each accepting PVs): :func:`lsa_mean` (mean and SD),
-:func:`lsa_percent`, :func:`lsa_quantile`, :func:`lsa_cor`, :func:`lsa_regression`, and
-:func:`with_replicates` for any statistic you write. A variable is a column name, a list of PV
-columns, or a pattern with ``@`` standing for the PV number (``"PV@MATH"``).
+:func:`lsa_percent`, :func:`lsa_quantile`, :func:`lsa_cor`, :func:`lsa_regression`,
+:func:`lsa_spread`, and :func:`with_replicates` for any statistic you write. A variable is a
+column name, a list of PV columns, or a pattern with ``@`` standing for the PV number
+(``"PV@MATH"``).
+
+Nothing is guessed silently: a replicate-weight pattern must match a gap-free numbering and the
+number of replicates the method implies (or ``n_replicates``); a PV pattern must match
+gap-free PV numbers and the design's ``n_pv``, and the table reports ``n_pv``. Every table
+puts ``estimate``, ``se``, ``ci_low`` and ``ci_high`` (the Wald interval
+:math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{SE}`, as ``confint(svymean(...))``; level
+``ci``) after the identifying columns and prints with them in view (:class:`ResultTable`).
+Estimates that cannot be computed, SEs that are undefined (a replicate that gives a domain no
+weight) or exactly 0 are reported in one warning per call, never by an arithmetic error.
 
 Compared with R: ``survey::svrepdesign(..., mse = TRUE)`` with ``svymean``, ``svyby``,
 ``svyglm``, ``withReplicates``, and ``mitools::withPV`` + ``MIcombine`` (see
@@ -55,17 +69,29 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import textwrap
+import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from toolkit._checks import check_choice, check_column, check_columns, check_frame, preview
+from toolkit._checks import (
+    check_choice,
+    check_column,
+    check_columns,
+    check_frame,
+    check_level,
+    preview,
+)
 
 __all__ = [
     "ReplicateDesign",
+    "ResultTable",
     "jackknife_design",
     "lsa_cor",
     "lsa_mean",
@@ -77,6 +103,7 @@ __all__ = [
     "pisa_design",
     "replicate_design",
     "rubin_combine",
+    "taylor_mean",
     "timss_design",
     "with_replicates",
 ]
@@ -85,7 +112,7 @@ Method = Literal["fay", "brr", "jk1", "jk2", "other"]
 QRule = Literal["hmisc", "math"]
 
 _ID_COLUMNS = ["variable", "statistic"]
-_VALUE_COLUMNS = ["estimate", "se", "n", "sum_weights", "sampling_var", "imputation_var", "n_pv"]
+_VALUE_COLUMNS = ["estimate", "se", "n", "n_pv", "sum_weights", "sampling_var", "imputation_var"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +147,10 @@ class ReplicateDesign:
         Average the sampling variance over all plausible values, or use the first one only.
     label : str
         Short description (e.g. ``"PISA (Fay k=0.5, 80 replicates)"``).
+    n_pv : int or None
+        Number of plausible values of the study (PISA 2000-2012, TIMSS, PIRLS: 5; PISA 2015
+        and later: 10). Every PV set given to an estimator must have exactly this many
+        columns; ``None`` checks only that a pattern's PV numbers have no gap.
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -131,6 +162,7 @@ class ReplicateDesign:
     method: str = "other"
     pv_sampling: Literal["all", "first"] = "all"
     label: str = ""
+    n_pv: int | None = None
 
     @property
     def n_replicates(self) -> int:
@@ -153,7 +185,9 @@ class ReplicateDesign:
         return self.scale * (self.rscales[:, None] * (reps - center) ** 2).sum(axis=0)
 
 
-def _resolve_replicates(data: pd.DataFrame, spec: object) -> np.ndarray:
+def _resolve_replicates(
+    data: pd.DataFrame, spec: object, method: str, n_replicates: int | None
+) -> np.ndarray:
     if isinstance(spec, np.ndarray):
         arr = np.asarray(spec, dtype=float)
         if arr.ndim != 2 or arr.shape[0] != len(data):
@@ -161,20 +195,69 @@ def _resolve_replicates(data: pd.DataFrame, spec: object) -> np.ndarray:
                 f"replicate_weights: an array must have shape (n_rows={len(data)}, R), "
                 f"got {arr.shape}."
             )
+        _check_count(arr.shape[1], n_replicates, "the array has")
         return arr
     if isinstance(spec, str):
         cols = [c for c in data.columns if re.fullmatch(spec, str(c))]
         if not cols:
             raise ValueError(f"replicate_weights: no column matches the pattern {spec!r}.")
         cols = sorted(cols, key=_natural_key)
+        _check_numbering(cols, f"replicate_weights: the columns matching {spec!r}")
+        found = f"the pattern {spec!r} matches"
+        if n_replicates is None:
+            if method in ("fay", "brr"):
+                r = len(cols)
+                if not (r in (1, 2) or r % 4 == 0):
+                    raise ValueError(
+                        f"replicate_weights: {found} {r} columns ({cols[0]!r} .. "
+                        f"{cols[-1]!r}), but {method} designs have 2 or a multiple of 4 "
+                        "replicates (the order of a Hadamard matrix; PISA has 80). A column "
+                        "is probably missing or misnamed; pass n_replicates= to confirm the "
+                        "number."
+                    )
+            else:
+                raise ValueError(
+                    f"replicate_weights: {found} {len(cols)} columns ({cols[0]!r} .. "
+                    f"{cols[-1]!r}); with method={method!r} the number of replicates cannot be "
+                    "checked from the method, so pass n_replicates= (the number the study "
+                    "documents), or list the columns."
+                )
+        _check_count(len(cols), n_replicates, found)
     else:
         cols = check_columns(data, list(spec), "replicate_weights")  # type: ignore[arg-type]
+        _check_count(len(cols), n_replicates, "the list has")
     arr = data[cols].to_numpy(dtype=float)
     if np.isnan(arr).any():
         j = int(np.where(np.isnan(arr).any(axis=0))[0][0])
         rows = list(data.index[np.isnan(arr[:, j])])
         raise ValueError(f"replicate weight {cols[j]!r} is missing in rows {preview(rows)}.")
     return arr
+
+
+def _check_count(found: int, expected: int | None, what: str) -> None:
+    if expected is not None and found != expected:
+        raise ValueError(
+            f"replicate_weights: {what} {found} replicate weights, n_replicates={expected}."
+        )
+
+
+def _check_numbering(cols: Sequence[str], what: str) -> None:
+    """Raise if the trailing numbers of ``cols`` (sorted naturally) skip a value."""
+    nums = []
+    for c in cols:
+        m = re.search(r"(\d+)\D*$", str(c))
+        if m is None:
+            return
+        nums.append(int(m.group(1)))
+    if len(set(nums)) != len(nums):
+        return
+    full = set(range(min(nums), max(nums) + 1))
+    gaps = sorted(full - set(nums))
+    if gaps:
+        raise ValueError(
+            f"{what} are numbered {min(nums)}..{max(nums)} but number(s) {preview(gaps, 6)} "
+            f"are missing ({len(cols)} of {len(full)} found); check the column names."
+        )
 
 
 def _natural_key(name: object) -> list[object]:
@@ -204,6 +287,8 @@ def replicate_design(
     rscales: Sequence[float] | None = None,
     mse: bool = True,
     pv_sampling: Literal["all", "first"] = "all",
+    n_replicates: int | None = None,
+    n_pv: int | None = None,
 ) -> ReplicateDesign:
     r"""Build a replicate-weight design for any survey.
 
@@ -216,6 +301,9 @@ def replicate_design(
     replicate_weights : list of str, regex str or array
         Replicate weight columns (a regular expression such as ``r"W_FSTURWT\d+"`` is
         matched against the column names and sorted naturally), or an ``(n, R)`` array.
+        A pattern must not skip a number (``...36``, ``...38`` is an error), and the number
+        of columns it matches is checked: Fay and BRR designs have 2 or a multiple of 4
+        replicates (Hadamard orders); for the other methods pass ``n_replicates``.
     method : {"fay", "brr", "jk1", "jk2", "other"}, default "fay"
         Sets the default ``scale``: Fay :math:`1/(R(1-k)^2)`, BRR :math:`1/R`, JK1
         :math:`(R-1)/R`, JK2 1; ``"other"`` needs ``scale``.
@@ -229,6 +317,12 @@ def replicate_design(
         Centre on the full-sample estimate (PISA, IEA). R's survey default is False.
     pv_sampling : {"all", "first"}, default "all"
         Sampling variance of PV estimates from all PVs (averaged) or from the first only.
+    n_replicates : int, optional
+        The number of replicate weights the study documents; a different count is an error.
+        Required with a pattern for ``"jk1"``, ``"jk2"`` and ``"other"``.
+    n_pv : int, optional
+        The number of plausible values of the study; estimators refuse PV sets of another
+        size (see :class:`ReplicateDesign`).
 
     Returns
     -------
@@ -237,7 +331,9 @@ def replicate_design(
     Notes
     -----
     Matches ``survey::svrepdesign(data, weights, repweights, type, rho = fay_k, scale,
-    rscales, mse, combined.weights = TRUE)``.
+    rscales, mse, combined.weights = TRUE)``. A replicate design carries no finite population
+    correction unless it is in ``scale``/``rscales`` (see :func:`jackknife_design`'s
+    ``fpc``); survey's ``as.svrepdesign`` folds :math:`1 - f` into the scale in the same way.
 
     References
     ----------
@@ -260,7 +356,11 @@ def replicate_design(
     _check_weight(data, weight)
     check_choice(method, "method", ("fay", "brr", "jk1", "jk2", "other"))
     check_choice(pv_sampling, "pv_sampling", ("all", "first"))
-    reps = _resolve_replicates(data, replicate_weights)
+    n_replicates = _check_positive_int(n_replicates, "n_replicates")
+    n_pv = _check_positive_int(n_pv, "n_pv")
+    if method == "other" and scale is None:
+        raise ValueError("method='other' needs an explicit scale.")
+    reps = _resolve_replicates(data, replicate_weights, method, n_replicates)
     r = reps.shape[1]
     if r < 2:
         raise ValueError(f"replicate_weights: need at least 2 replicates, got {r}.")
@@ -280,7 +380,25 @@ def replicate_design(
     if rs.shape != (r,):
         raise ValueError(f"rscales: need {r} values (one per replicate), got {rs.shape}.")
     label = f"{method} ({r} replicates, scale {scale:.4g}{', mse' if mse else ''})"
-    return ReplicateDesign(data, weight, reps, float(scale), rs, mse, method, pv_sampling, label)
+    return ReplicateDesign(
+        data, weight, reps, float(scale), rs, mse, method, pv_sampling, label, n_pv
+    )
+
+
+def _check_positive_int(value: int | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _pv_count_in(data: pd.DataFrame) -> int | None:
+    """Return the largest PV number among PISA-style columns ``PV<m><DOMAIN>``, or None."""
+    nums = [
+        int(m.group(1)) for c in data.columns if (m := re.fullmatch(r"PV(\d+)[A-Z]\w*", str(c)))
+    ]
+    return max(nums) if nums else None
 
 
 def pisa_design(
@@ -290,6 +408,7 @@ def pisa_design(
     replicate_prefix: str = "W_FSTURWT",
     n_replicates: int = 80,
     fay_k: float = 0.5,
+    n_pv: int | None = None,
 ) -> ReplicateDesign:
     r"""PISA's design: final weight ``W_FSTUWT``, 80 Fay replicates ``W_FSTURWT1..80``, k = 0.5.
 
@@ -302,6 +421,10 @@ def pisa_design(
         PISA 2000-2012 files name them ``W_FSTR1..80``: pass ``replicate_prefix="W_FSTR"``.
     n_replicates : int, default 80
     fay_k : float, default 0.5
+    n_pv : int, optional
+        Plausible values per domain: 5 up to PISA 2012, 10 from PISA 2015. Default: the
+        largest ``m`` among the file's ``PV<m><DOMAIN>`` columns (``PV1MATH``...), so that a
+        domain with a missing PV column is refused rather than pooled over fewer values.
 
     Returns
     -------
@@ -327,8 +450,11 @@ def pisa_design(
             f"pisa_design: replicate weight column(s) {preview(missing, 4)} are not in data; "
             "PISA 2000-2012 files use replicate_prefix='W_FSTR'."
         )
-    des = replicate_design(data, weight, cols, method="fay", fay_k=fay_k, mse=True)
-    return replace(des, label=f"PISA (Fay k={fay_k}, {n_replicates} replicates)")
+    if n_pv is None:
+        n_pv = _pv_count_in(data)
+    des = replicate_design(data, weight, cols, method="fay", fay_k=fay_k, mse=True, n_pv=n_pv)
+    pvs = f", {n_pv} PVs" if n_pv else ""
+    return replace(des, label=f"PISA (Fay k={fay_k}, {n_replicates} replicates{pvs})")
 
 
 def _iea_design(
@@ -339,8 +465,10 @@ def _iea_design(
     full: bool,
     n_zones: int | None,
     label: str,
+    n_pv: int | None,
 ) -> ReplicateDesign:
     data = check_frame(data)
+    n_pv = _check_positive_int(n_pv, "n_pv")
     w = _check_weight(data, weight)
     zone = check_column(data, zone, "zone")
     rep = check_column(data, rep, "rep")
@@ -370,7 +498,7 @@ def _iea_design(
     else:
         reps, scale, sampling = first, 1.0, "first"
     return ReplicateDesign(
-        data, weight, reps, scale, np.ones(reps.shape[1]), True, "jk2", sampling, label
+        data, weight, reps, scale, np.ones(reps.shape[1]), True, "jk2", sampling, label, n_pv
     )
 
 
@@ -382,6 +510,7 @@ def timss_design(
     zone: str = "JKZONE",
     rep: str = "JKREP",
     n_zones: int | None = None,
+    n_pv: int | None = 5,
 ) -> ReplicateDesign:
     r"""TIMSS's jackknife (JK2) design built from ``TOTWGT``, ``JKZONE`` and ``JKREP``.
 
@@ -397,7 +526,11 @@ def timss_design(
     weight, zone, rep : str
         Column names (IEA defaults).
     n_zones : int, optional
-        Number of zones (default: the largest ``JKZONE``, as intsvy does).
+        Number of zones (default: the largest ``JKZONE``, as intsvy does; zones beyond a
+        country's last contribute nothing).
+    n_pv : int or None, default 5
+        Plausible values per scale (TIMSS has 5 in every cycle); PV sets of another size are
+        refused.
 
     Returns
     -------
@@ -421,7 +554,7 @@ def timss_design(
     """
     full = cycle >= 2015
     label = f"TIMSS {cycle} (JK2, {'both halves' if full else 'one half'} per zone)"
-    return _iea_design(data, weight, zone, rep, full, n_zones, label)
+    return _iea_design(data, weight, zone, rep, full, n_zones, label, n_pv)
 
 
 def pirls_design(
@@ -432,6 +565,7 @@ def pirls_design(
     zone: str = "JKZONE",
     rep: str = "JKREP",
     n_zones: int | None = None,
+    n_pv: int | None = 5,
 ) -> ReplicateDesign:
     """PIRLS's jackknife design; as :func:`timss_design` with the switch at the 2016 cycle.
 
@@ -443,6 +577,8 @@ def pirls_design(
         first PV only.
     weight, zone, rep : str
     n_zones : int, optional
+    n_pv : int or None, default 5
+        Plausible values per scale (5 in PIRLS).
 
     Returns
     -------
@@ -450,7 +586,7 @@ def pirls_design(
     """
     full = cycle >= 2016
     label = f"PIRLS {cycle} (JK2, {'both halves' if full else 'one half'} per zone)"
-    return _iea_design(data, weight, zone, rep, full, n_zones, label)
+    return _iea_design(data, weight, zone, rep, full, n_zones, label, n_pv)
 
 
 def jackknife_design(
@@ -459,7 +595,9 @@ def jackknife_design(
     cluster: str,
     strata: str | None = None,
     *,
+    fpc: str | None = None,
     mse: bool = True,
+    n_pv: int | None = None,
 ) -> ReplicateDesign:
     r"""Delete-one-cluster jackknife replicate weights, for surveys that ship none.
 
@@ -473,20 +611,33 @@ def jackknife_design(
         Primary sampling unit (school, class) column.
     strata : str, optional
         Stratum column; without it the design is JK1.
+    fpc : str, optional
+        Finite population correction, as ``svydesign(fpc = ~col)``: a column holding, for
+        each row, either the number of clusters in the population of its stratum
+        :math:`N_h` (values above 1) or the sampling fraction :math:`f_h = n_h/N_h` (values
+        up to 1); constant within a stratum. Without it the clusters are taken as sampled
+        with replacement (:math:`f_h = 0`), which overstates the variance when a large
+        share of the clusters was sampled.
     mse : bool, default True
         Centre on the full-sample estimate.
+    n_pv : int, optional
+        Number of plausible values of the study (see :class:`ReplicateDesign`).
 
     Returns
     -------
     ReplicateDesign
         One replicate per cluster: its weights set to 0 and the other clusters of its
-        stratum multiplied by :math:`n_h/(n_h - 1)`. JK1: scale :math:`(R-1)/R`; JKn
-        (stratified): scale 1 and replicate scales :math:`(n_h - 1)/n_h`.
+        stratum multiplied by :math:`n_h/(n_h - 1)`. JK1: scale
+        :math:`\frac{R-1}{R}(1 - f)`; JKn (stratified): scale 1 and replicate scales
+        :math:`\frac{n_h - 1}{n_h}(1 - f_h)`.
 
     Notes
     -----
     Matches ``survey::as.svrepdesign(svydesign(ids = ~cluster, strata = ~strata,
-    weights = ~weight), type = "JK1"`` or ``"JKn")``. No finite population correction.
+    weights = ~weight, fpc = ~fpc), type = "JK1"`` or ``"JKn")``. Only the first stage is
+    used (the ultimate-cluster variance): with ``fpc`` for later stages too, R's
+    ``svydesign`` adds their (usually small) contribution to its linearised variance, which
+    a replicate design does not have.
 
     References
     ----------
@@ -526,18 +677,81 @@ def jackknife_design(
             f"strata: a stratum has a single cluster (stratum number {bad}); the jackknife needs "
             "at least two per stratum (merge it with a neighbour)."
         )
+    f_h = _sampling_fractions(data, fpc, stratum, n_h, strata)
     reps = np.repeat(w[:, None], n_psu, axis=1)
     for r in range(n_psu):
         h = psu_stratum[r]
         in_h = stratum == h
         reps[in_h, r] *= n_h[h] / (n_h[h] - 1)
         reps[psu == r, r] = 0.0
+    fpc_txt = f", fpc {fpc!r}" if fpc is not None else ""
     if strata is None:
-        des = replicate_design(data, weight, reps, method="jk1", mse=mse)
-        return replace(des, label=f"JK1 ({n_psu} clusters)")
-    rscales = (n_h[psu_stratum] - 1) / n_h[psu_stratum]
-    des = replicate_design(data, weight, reps, method="other", scale=1.0, rscales=rscales, mse=mse)
-    return replace(des, method="jkn", label=f"JKn ({n_psu} clusters in {len(n_h)} strata)")
+        des = replicate_design(
+            data,
+            weight,
+            reps,
+            method="jk1",
+            scale=(n_psu - 1) / n_psu * (1 - f_h[0]),
+            mse=mse,
+            n_pv=n_pv,
+        )
+        return replace(des, label=f"JK1 ({n_psu} clusters{fpc_txt})")
+    rscales = (n_h[psu_stratum] - 1) / n_h[psu_stratum] * (1 - f_h[psu_stratum])
+    des = replicate_design(
+        data,
+        weight,
+        reps,
+        method="other",
+        scale=1.0,
+        rscales=rscales,
+        mse=mse,
+        n_pv=n_pv,
+    )
+    return replace(des, method="jkn", label=f"JKn ({n_psu} clusters in {len(n_h)} strata{fpc_txt})")
+
+
+def _sampling_fractions(
+    data: pd.DataFrame,
+    fpc: str | None,
+    stratum: np.ndarray,
+    n_h: np.ndarray,
+    strata: str | None,
+) -> np.ndarray:
+    r"""Return the sampling fraction :math:`f_h = n_h / N_h` of clusters per stratum (0: no fpc).
+
+    ``fpc`` holds :math:`N_h` (values above 1) or :math:`f_h` (values up to 1), as in R's
+    ``svydesign``; it must be constant within a stratum and give :math:`N_h \ge n_h`.
+    """
+    if fpc is None:
+        return np.zeros(n_h.size)
+    fpc = check_column(data, fpc, "fpc")
+    v = pd.to_numeric(data[fpc], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(v) | (v <= 0)
+    if bad.any():
+        raise ValueError(
+            f"fpc: column {fpc!r} must hold positive numbers (population numbers of clusters "
+            f"or sampling fractions); bad rows {preview(list(data.index[bad]))}."
+        )
+    where = "the sample" if strata is None else "a stratum"
+    f_h = np.zeros(n_h.size)
+    for h in range(n_h.size):
+        vals = np.unique(v[stratum == h])
+        if vals.size > 1:
+            raise ValueError(
+                f"fpc: column {fpc!r} takes several values {preview(vals.tolist(), 4)} within "
+                f"{where}; it must be constant within each stratum."
+            )
+        val = float(vals[0])
+        if val > 1:
+            if val < n_h[h]:
+                raise ValueError(
+                    f"fpc: column {fpc!r} says {val:g} clusters in the population but "
+                    f"{n_h[h]} were sampled (in {where}); give N_h >= n_h or the fraction."
+                )
+            f_h[h] = n_h[h] / val
+        else:
+            f_h[h] = val
+    return f_h
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,8 +838,14 @@ def rubin_combine(
     )
 
 
-def _variable(data: pd.DataFrame, spec: str | Sequence[str], param: str) -> tuple[str, list[str]]:
-    """Resolve a variable spec to (label, list of columns): one column or the PV columns."""
+def _variable(
+    data: pd.DataFrame, spec: str | Sequence[str], param: str, n_pv: int | None = None
+) -> tuple[str, list[str]]:
+    """Resolve a variable spec to (label, list of columns): one column or the PV columns.
+
+    A ``"PV@MATH"`` pattern must match consecutive PV numbers, and a PV set (pattern or list
+    of more than one column) must have the design's number of plausible values ``n_pv``.
+    """
     if isinstance(spec, str):
         if "@" in spec:
             pattern = re.escape(spec).replace("@", r"(\d+)")
@@ -636,11 +856,35 @@ def _variable(data: pd.DataFrame, spec: str | Sequence[str], param: str) -> tupl
                     found.append((int(mt.group(1)), str(c)))
             if not found:
                 raise ValueError(f"{param}: no columns match the plausible-value pattern {spec!r}.")
-            return spec, [c for _, c in sorted(found)]
+            found.sort()
+            nums = [k for k, _ in found]
+            gaps = sorted(set(range(nums[0], nums[-1] + 1)) - set(nums))
+            if gaps:
+                names = [spec.replace("@", str(g)) for g in gaps]
+                raise ValueError(
+                    f"{param}: the plausible-value pattern {spec!r} matches {len(found)} "
+                    f"columns numbered {nums[0]}..{nums[-1]}, but {preview(names, 4)} "
+                    "is missing; pooling fewer plausible values would change the estimate "
+                    "and its SE."
+                )
+            cols = [c for _, c in found]
+            _check_pv_count(cols, n_pv, param, f"the pattern {spec!r} matches")
+            return spec, cols
         return spec, [check_column(data, spec, param)]
     cols = check_columns(data, list(spec), param)
+    if len(cols) > 1:
+        _check_pv_count(cols, n_pv, param, "the list has")
     label = cols[0] if len(cols) == 1 else f"{cols[0]}..{cols[-1]}"
     return label, cols
+
+
+def _check_pv_count(cols: list[str], n_pv: int | None, param: str, what: str) -> None:
+    if n_pv is not None and len(cols) != n_pv:
+        raise ValueError(
+            f"{param}: {what} {len(cols)} plausible values ({cols[0]!r} .. {cols[-1]!r}) but "
+            f"the design has n_pv={n_pv}; a missing or extra PV column would silently change "
+            "the pooled estimate (build the design with the right n_pv if the study differs)."
+        )
 
 
 def _draws(specs: list[list[str]], param: str) -> int:
@@ -653,16 +897,24 @@ def _draws(specs: list[list[str]], param: str) -> int:
 StatFn = Callable[[list[np.ndarray], np.ndarray], np.ndarray]
 
 
+def _describe(key: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in key.items())
+
+
 def _run(
     design: ReplicateDesign,
     variables: list[list[str]],
     stat: StatFn,
+    *,
+    label: str,
+    key: Mapping[str, object] | None = None,
     complete: list[str] | None = None,
 ) -> dict[str, np.ndarray | float | int]:
     """Estimate a vectorised statistic with replicate variance and PV pooling.
 
     ``stat(columns, W)`` gets one 1-d array per variable (the m-th PV where a variable has
-    several) and the ``(n, K)`` weight matrix, and returns ``(K, p)`` estimates.
+    several) and the ``(n, K)`` weight matrix, and returns ``(K, p)`` estimates. ``label``
+    (the variable as the user gave it) and ``key`` (the group) name the estimate in errors.
     """
     data = design.data
     m = _draws(variables, "variables")
@@ -672,16 +924,23 @@ def _run(
     frame = data.loc[ok]
     n = int(ok.sum())
     if n == 0:
-        raise ValueError("no rows with complete data for this estimate.")
+        where = f" in the group {_describe(key)}" if key else ""
+        empty = [c for c in used if data[c].isna().all()]
+        why = f"; {preview(empty, 4)} have no value at all" if empty else ""
+        raise ValueError(
+            f"{label}: no row{where} has all of {preview(used, 6)} observed "
+            f"({len(data)} rows{why}), so there is nothing to estimate."
+        )
     ests, vars_ = [], []
-    for i in range(m):
-        cols = [frame[c[i] if len(c) > 1 else c[0]].to_numpy() for c in variables]
-        need_reps = design.pv_sampling == "all" or i == 0
-        w = w_all if need_reps else w_all[:, :1]
-        theta = np.atleast_2d(np.asarray(stat(cols, w), dtype=float))
-        ests.append(theta[0])
-        if need_reps:
-            vars_.append(design.variance(theta[0], theta[1:]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(m):
+            cols = [frame[c[i] if len(c) > 1 else c[0]].to_numpy() for c in variables]
+            need_reps = design.pv_sampling == "all" or i == 0
+            w = w_all if need_reps else w_all[:, :1]
+            theta = np.atleast_2d(np.asarray(stat(cols, w), dtype=float))
+            ests.append(theta[0])
+            if need_reps:
+                vars_.append(design.variance(theta[0], theta[1:]))
     est = np.vstack(ests)
     u = np.vstack(vars_)
     qbar = est.mean(axis=0)
@@ -732,14 +991,129 @@ def _rows(
     return rows
 
 
-def _frame(rows: list[dict], lead: list[str]) -> pd.DataFrame:
+#: Columns a printed result table keeps in view (besides the group columns).
+_KEY_COLUMNS = ["variable", "category", "term", "statistic", "estimate", "se", "ci_low", "ci_high"]
+#: Columns dropped first when a printed table is too wide, in this order.
+_DROP_ORDER = ["imputation_var", "sampling_var", "sum_weights", "n_pv", "n", "t_value"]
+
+
+class ResultTable(pd.DataFrame):
+    """A pandas DataFrame of estimates that prints with its estimate, SE and interval in view.
+
+    It is an ordinary DataFrame in every other respect. When the whole table is wider than
+    the screen (the terminal's width when ``display.max_columns`` is 0, pandas' default in
+    a terminal, else ``display.width``), its text form leaves out the diagnostic columns
+    (``imputation_var``, ``sampling_var``, ``sum_weights``, ``n_pv``, ``n``, ``t_value``,
+    in that order) instead of the middle columns pandas would hide (which were the estimate
+    and the SE), and says which it left out; if still too wide, ``statistic`` and
+    ``variable`` when they are the same in every row, named once below the table, and long
+    labels are shortened (``display.max_colwidth`` down to 16).
+    ``table.to_string()`` prints everything; the HTML view in notebooks is pandas' own.
+    """
+
+    @property
+    def _constructor(self) -> type[ResultTable]:
+        return ResultTable
+
+    def __repr__(self) -> str:
+        plain = pd.DataFrame(self)
+        if pd.get_option("display.max_columns") == 0:
+            width = shutil.get_terminal_size().columns - 1  # pandas fits to max_len < width
+        else:
+            width = pd.get_option("display.width") or 80
+        params = pd.io.formats.format.get_dataframe_repr_params()
+        params.update(max_cols=None, line_width=None, show_dimensions=False)
+
+        def widest(frame: pd.DataFrame) -> int:
+            return max((len(line) for line in frame.to_string(**params).splitlines()), default=0)
+
+        if widest(plain) <= width:
+            return repr(plain)
+        cols = list(plain.columns)
+        dropped: list[str] = []
+        for c in _DROP_ORDER:
+            if c in cols and widest(plain[cols]) > width:
+                cols.remove(c)
+                dropped.append(c)
+        constant = []
+        for c in ("statistic", "variable"):  # the same in every row: say it once below
+            if c in cols and widest(plain[cols]) > width and plain[c].nunique(dropna=False) == 1:
+                cols.remove(c)
+                constant.append(f"{c} = {_plain(plain[c].iloc[0])!r}")
+        colwidth = pd.get_option("display.max_colwidth")
+        for k in (40, 30, 24, 16):  # long labels (categories) shortened, as pandas does at 50
+            if widest(plain[cols]) <= width or (colwidth is not None and colwidth <= k):
+                break
+            colwidth = k
+            params["max_colwidth"] = k
+        with pd.option_context("display.max_colwidth", colwidth):
+            text = repr(plain[cols])
+        if constant:
+            text += "\n" + textwrap.fill(f"(every row: {', '.join(constant)})", max(width, 40))
+        if dropped:
+            note = f"(not shown: {', '.join(dropped)}; .to_string() prints every column)"
+            text += "\n" + textwrap.fill(note, width=max(width, 40))
+        return text
+
+
+def _frame(rows: list[dict], lead: list[str], ci: float = 0.95, what: str = "") -> ResultTable:
+    """Assemble the result table, add the interval, and warn about degenerate estimates."""
     df = pd.DataFrame(rows)
     order = [c for c in lead if c in df.columns]
-    values = [c for c in _VALUE_COLUMNS if c in df.columns]
+    z = float(stats.norm.ppf(0.5 + ci / 2))
+    df["ci_low"] = df["estimate"] - z * df["se"]
+    df["ci_high"] = df["estimate"] + z * df["se"]
+    values = ["estimate", "se", "ci_low", "ci_high"]
     if "t_value" in df.columns:
-        values.insert(2, "t_value")
+        values.append("t_value")
+    values += [c for c in _VALUE_COLUMNS if c in df.columns and c not in values]
     rest = [c for c in df.columns if c not in order and c not in values]
-    return df[order + rest + values]
+    out = ResultTable(df[order + rest + values])
+    _warn_degenerate(out, [c for c in order + rest if c != "variable"], what)
+    return out
+
+
+def _plain(v: object) -> object:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _warn_degenerate(table: pd.DataFrame, id_cols: list[str], what: str) -> None:
+    """One warning per call for estimates that are undefined or whose SE is 0 or undefined."""
+
+    def label(i: int) -> str:
+        parts = ", ".join(f"{c}={_plain(table[c].iloc[i])!r}" for c in id_cols if c != "statistic")
+        stat = str(table["statistic"].iloc[i]) if "statistic" in table.columns else ""
+        return f"{stat} ({parts})" if parts else stat
+
+    def listed(idx: np.ndarray) -> str:
+        names = [label(i) for i in idx[:4]]
+        return ", ".join(names) + (f" and {idx.size - 4} more" if idx.size > 4 else "")
+
+    est, se = table["estimate"].to_numpy(float), table["se"].to_numpy(float)
+    notes = []
+    undefined = np.where(~np.isfinite(est))[0]
+    if undefined.size:
+        notes.append(
+            f"estimate undefined (NaN) for {listed(undefined)}: the "
+            "statistic cannot be computed from these rows (no variance, no weight, a zero "
+            "mean)"
+        )
+    no_se = np.where(np.isfinite(est) & ~np.isfinite(se))[0]
+    if no_se.size:
+        notes.append(
+            f"SE undefined (NaN) for {listed(no_se)}: the statistic "
+            "cannot be computed in some replicate (a replicate that gives the group no "
+            "weight, e.g. a domain inside one deleted cluster)"
+        )
+    zero = np.where(np.isfinite(est) & (se == 0))[0]
+    if zero.size:
+        notes.append(
+            f"SE is 0 for {listed(zero)}: every replicate gives the "
+            "full-sample estimate (a constant variable, a degenerate subgroup, or replicate "
+            "weights equal to the final weight); its interval has width 0 and t is NaN"
+        )
+    if notes:
+        warnings.warn(f"{what or 'estimate'}: " + "; ".join(notes) + ".", UserWarning, stacklevel=4)
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:
@@ -769,6 +1143,8 @@ def _quantiles_math(x: np.ndarray, w: np.ndarray, probs: np.ndarray) -> np.ndarr
     """Survey's ``qrule_math``: smallest x whose weighted CDF reaches p (zero weights dropped)."""
     keep = w > 0
     x, w = x[keep], w[keep]
+    if x.size == 0:  # a replicate that gives these rows no weight
+        return np.full(probs.size, np.nan)
     order = np.argsort(x, kind="stable")
     xs, cw = x[order], np.cumsum(w[order])
     total = cw[-1]
@@ -785,6 +1161,8 @@ def _quantiles_hmisc(x: np.ndarray, w: np.ndarray, probs: np.ndarray) -> np.ndar
     """Hmisc's ``wtd.quantile`` (type "quantile"), as used by intsvy: weights as frequencies."""
     keep = w > 0
     x, w = x[keep], w[keep]
+    if x.size == 0:  # a replicate that gives these rows no weight
+        return np.full(probs.size, np.nan)
     ux, inv = np.unique(x, return_inverse=True)
     wts = np.bincount(inv, weights=w)
     cw = np.cumsum(wts)
@@ -824,6 +1202,7 @@ def lsa_mean(
     by: str | Sequence[str] | None = None,
     *,
     sd: bool = True,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted mean (and standard deviation) with replicate standard errors, PVs pooled.
 
@@ -837,14 +1216,17 @@ def lsa_mean(
     sd : bool, default True
         Also report the weighted population SD
         :math:`\sqrt{\sum w(x-\bar x_w)^2/\sum w}` (intsvy's SD) and its standard error.
+    ci : float, default 0.95
+        Level of the interval ``ci_low``, ``ci_high`` (every estimator has this argument).
 
     Returns
     -------
     pandas.DataFrame
         One row per group and statistic (``"mean"``, ``"sd"``): the ``by`` columns,
-        ``variable``, ``statistic``, ``estimate``, ``se``, ``n`` (rows used),
-        ``sum_weights``, ``sampling_var`` (:math:`\bar U`), ``imputation_var`` (:math:`B`),
-        ``n_pv``.
+        ``variable``, ``statistic``, ``estimate``, ``se``, ``ci_low``, ``ci_high`` (level
+        ``ci``), ``n`` (rows used), ``n_pv`` (plausible values pooled), ``sum_weights``,
+        ``sampling_var`` (:math:`\bar U`), ``imputation_var`` (:math:`B`); a
+        :class:`ResultTable`.
 
     Notes
     -----
@@ -866,19 +1248,22 @@ def lsa_mean(
     >>> lsa_mean(des, "y", by="g", sd=False)[["g", "estimate"]].to_numpy().tolist()
     [['a', 2.0], ['b', 4.0]]
     """
-    label, cols = _variable(design.data, x, "x")
+    check_level(ci)
+    label, cols = _variable(design.data, x, "x", design.n_pv)
     names = ["mean", "sd"] if sd else ["mean"]
     rows = []
     for key, sub in _groups(design, by):
-        res = _run(sub, [cols], lambda c, w: _mean_sd(c, w, sd))
+        res = _run(sub, [cols], lambda c, w: _mean_sd(c, w, sd), label=f"x {label!r}", key=key)
         rows += _rows(key, res, names, {"variable": label})
-    return _frame(rows, [*_by_list(by), *_ID_COLUMNS])
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "lsa_mean")
 
 
 def lsa_percent(
     design: ReplicateDesign,
     x: str,
     by: str | Sequence[str] | None = None,
+    *,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted percentage of each category of ``x`` (within each group), with replicate SEs.
 
@@ -907,7 +1292,8 @@ def lsa_percent(
     .. [1] OECD (2009). *PISA Data Analysis Manual: SPSS* (2nd ed.), ch. 7. OECD Publishing.
        https://doi.org/10.1787/9789264056275-en
     """
-    label, cols = _variable(design.data, x, "x")
+    check_level(ci)
+    label, cols = _variable(design.data, x, "x", design.n_pv)
     if len(cols) > 1:
         raise ValueError("x: percentages of plausible values are not supported; pass one column.")
     values = design.data[cols[0]]
@@ -922,14 +1308,14 @@ def lsa_percent(
             ind = np.column_stack([(c[0] == cat).astype(float) for cat in cats])
             return 100 * (w.T @ ind) / w.sum(axis=0)[:, None]
 
-        res = _run(sub, [cols], stat)
+        res = _run(sub, [cols], stat, label=f"x {label!r}", key=key)
         for j, cat in enumerate(cats):
             one = {
                 k: (np.asarray(v)[j : j + 1] if isinstance(v, np.ndarray) else v)
                 for k, v in res.items()
             }
             rows += _rows(key, one, ["percent"], {"variable": label, "category": cat})
-    return _frame(rows, [*_by_list(by), "variable", "category", "statistic"])
+    return _frame(rows, [*_by_list(by), "variable", "category", "statistic"], ci, "lsa_percent")
 
 
 def lsa_quantile(
@@ -939,6 +1325,7 @@ def lsa_quantile(
     by: str | Sequence[str] | None = None,
     *,
     qrule: QRule = "hmisc",
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted percentiles with replicate standard errors, PVs pooled.
 
@@ -968,10 +1355,13 @@ def lsa_quantile(
     the order statistics at cumulative weights :math:`\lfloor h\rfloor` and
     :math:`\lfloor h\rfloor + 1`. Zero weights are dropped first (as both R functions do).
     Replicate SEs of quantiles are the usual BRR/jackknife ones; jackknife SEs of medians are
-    known to be unstable. Matches ``withReplicates(design, function(w, d)
-    survey:::qrule_math(d$x, w, p))`` and ``Hmisc::wtd.quantile(x, w, p)``.
+    known to be unstable. ``ci_low``/``ci_high`` are Wald intervals (estimate :math:`\pm z`
+    SE), not the Woodruff intervals R's ``svyquantile`` reports by default. Matches
+    ``withReplicates(design, function(w, d) survey:::qrule_math(d$x, w, p))`` and
+    ``Hmisc::wtd.quantile(x, w, p)``.
     """
-    label, cols = _variable(design.data, x, "x")
+    check_level(ci)
+    label, cols = _variable(design.data, x, "x", design.n_pv)
     check_choice(qrule, "qrule", ("hmisc", "math"))
     probs = np.asarray(q, dtype=float) / 100
     if probs.size == 0 or (probs < 0).any() or (probs > 1).any():
@@ -985,9 +1375,9 @@ def lsa_quantile(
             x_ = c[0].astype(float)
             return np.vstack([fn(x_, w[:, k], probs) for k in range(w.shape[1])])
 
-        res = _run(sub, [cols], stat)
+        res = _run(sub, [cols], stat, label=f"x {label!r}", key=key)
         rows += _rows(key, res, names, {"variable": label})
-    return _frame(rows, [*_by_list(by), *_ID_COLUMNS])
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "lsa_quantile")
 
 
 def _fmt(v: float) -> str:
@@ -999,6 +1389,8 @@ def lsa_cor(
     x: str | Sequence[str],
     y: str | Sequence[str],
     by: str | Sequence[str] | None = None,
+    *,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted Pearson correlation with replicate SEs; either variable may be a PV set.
 
@@ -1026,15 +1418,20 @@ def lsa_cor(
     .. [1] OECD (2009). *PISA Data Analysis Manual: SPSS* (2nd ed.), ch. 8 and 11. OECD
        Publishing. https://doi.org/10.1787/9789264056275-en
     """
-    lx, cx = _variable(design.data, x, "x")
-    ly, cy = _variable(design.data, y, "y")
+    check_level(ci)
+    lx, cx = _variable(design.data, x, "x", design.n_pv)
+    ly, cy = _variable(design.data, y, "y", design.n_pv)
     rows = []
     for key, sub in _groups(design, by):
         res = _run(
-            sub, [cx, cy], lambda c, w: _wcor(c[0].astype(float), c[1].astype(float), w)[:, None]
+            sub,
+            [cx, cy],
+            lambda c, w: _wcor(c[0].astype(float), c[1].astype(float), w)[:, None],
+            label=f"x {lx!r} and y {ly!r}",
+            key=key,
         )
         rows += _rows(key, res, ["r"], {"variable": f"{lx} ~ {ly}"})
-    return _frame(rows, [*_by_list(by), *_ID_COLUMNS])
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "lsa_cor")
 
 
 def lsa_regression(
@@ -1042,6 +1439,8 @@ def lsa_regression(
     y: str | Sequence[str],
     x: str | Sequence[str],
     by: str | Sequence[str] | None = None,
+    *,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted least-squares regression coefficients with replicate SEs, PVs pooled.
 
@@ -1074,8 +1473,9 @@ def lsa_regression(
     .. [1] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, ch. 5. Wiley.
        https://doi.org/10.1002/9780470580066
     """
+    check_level(ci)
     data = design.data
-    ly, cy = _variable(data, y, "y")
+    ly, cy = _variable(data, y, "y", design.n_pv)
     xs = [x] if isinstance(x, str) else list(x)
     check_columns(data, xs, "x")
     blocks, names = [], ["(Intercept)"]
@@ -1105,18 +1505,25 @@ def lsa_regression(
     rows = []
     for key, sub in _groups(wdes, by):
 
-        def stat(c: list[np.ndarray], w: np.ndarray) -> np.ndarray:
+        def stat(c: list[np.ndarray], w: np.ndarray, key: dict = key) -> np.ndarray:
             yv = c[0].astype(float)
             xm = np.column_stack([v.astype(float) for v in c[1:]])
             xtwx = np.einsum("ni,nk,nj->kij", xm, w, xm)
             xtwy = np.einsum("ni,nk,n->ki", xm, w, yv)
-            try:
-                beta = np.linalg.solve(xtwx, xtwy[..., None])[..., 0]
-            except np.linalg.LinAlgError as exc:
-                raise ValueError(
-                    "the predictors are collinear (X'WX is singular) in some replicate; "
-                    "drop a predictor or merge sparse categories."
-                ) from exc
+            beta = np.full(xtwy.shape, np.nan)
+            for k in range(w.shape[1]):
+                try:
+                    beta[k] = np.linalg.solve(xtwx[k], xtwy[k])
+                except np.linalg.LinAlgError as exc:
+                    if k == 0:
+                        raise ValueError(
+                            f"lsa_regression: the predictors {xs!r} are collinear (X'WX is "
+                            "singular) in the full sample"
+                            + (f" of the group {_describe(key)}" if key else "")
+                            + "; drop a predictor or merge sparse categories."
+                        ) from exc
+                    # a replicate without the rows that identify a coefficient: its
+                    # estimate is undefined and so is the SE (reported with a warning)
             fitted = xm @ beta.T
             sw = w.sum(axis=0)
             ybar = (w.T @ yv) / sw
@@ -1124,13 +1531,21 @@ def lsa_regression(
             sst = (w * (yv[:, None] - ybar[None, :]) ** 2).sum(axis=0)
             return np.column_stack([beta, 1 - sse / sst])
 
-        res = _run(sub, [cy, *[[c] for c in xcols]], stat)
+        res = _run(
+            sub,
+            [cy, *[[c] for c in xcols]],
+            stat,
+            label=f"y {ly!r} with x {xs!r}",
+            key=key,
+            complete=xs,
+        )
         part = _rows(key, res, [*names, "r2"], {"variable": ly})
         for row in part:
-            row["t_value"] = row["estimate"] / row["se"] if row["statistic"] != "r2" else math.nan
+            se = row["se"]
+            ok = row["statistic"] != "r2" and math.isfinite(se) and se > 0
+            row["t_value"] = row["estimate"] / se if ok else math.nan
         rows += part
-    out = _frame(rows, [*_by_list(by), *_ID_COLUMNS])
-    return out
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "lsa_regression")
 
 
 def _spread(x: np.ndarray, w: np.ndarray, shift: float | None) -> np.ndarray:
@@ -1143,6 +1558,7 @@ def _spread(x: np.ndarray, w: np.ndarray, shift: float | None) -> np.ndarray:
     ys, ws = y[order], w[order]
     cum = np.cumsum(ws, axis=0)
     mu = (ws.T @ ys) / sw
+    mu = np.where(mu > 0, mu, np.nan)  # CV and Gini need a positive mean (a ratio scale)
     gini = (ws * ys[:, None] * (2 * cum - ws - sw[None, :])).sum(axis=0) / (sw**2 * mu)
     probs = np.array([0.1, 0.25, 0.75, 0.9])
     qs = np.vstack([_quantiles_hmisc(x, w[:, k], probs) for k in range(w.shape[1])])
@@ -1155,6 +1571,7 @@ def lsa_spread(
     by: str | Sequence[str] | None = None,
     *,
     shift: float | None = None,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Weighted spread of outcomes (SD, CV, Gini, percentile gaps) with replicate SEs.
 
@@ -1200,14 +1617,191 @@ def lsa_spread(
        coefficients. *Journal of Econometrics*, 42(1), 43-47.
        https://doi.org/10.1016/0304-4076(89)90074-2
     """
-    label, cols = _variable(design.data, x, "x")
+    check_level(ci)
+    label, cols = _variable(design.data, x, "x", design.n_pv)
     names = ["mean", "sd", "cv", "gini", "p90_p10", "p75_p25"]
     rows = []
     for key, sub in _groups(design, by):
-        res = _run(sub, [cols], lambda c, w: _spread(c[0].astype(float), w, shift))
+        res = _run(
+            sub,
+            [cols],
+            lambda c, w: _spread(c[0].astype(float), w, shift),
+            label=f"x {label!r}",
+            key=key,
+        )
         rows += _rows(key, res, names, {"variable": label})
-    out = _frame(rows, [*_by_list(by), *_ID_COLUMNS])
-    return out
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "lsa_spread")
+
+
+def taylor_mean(
+    data: pd.DataFrame,
+    x: str | Sequence[str],
+    weight: str,
+    *,
+    cluster: str | None = None,
+    strata: str | None = None,
+    fpc: str | None = None,
+    by: str | Sequence[str] | None = None,
+    n_pv: int | None = None,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    r"""Weighted mean with a Taylor-linearised (design-based) SE: clusters, strata, fpc.
+
+    For surveys described by their design rather than by replicate weights, as R's
+    ``svymean(~x, svydesign(ids = ~cluster, strata = ~strata, weights = ~weight,
+    fpc = ~fpc))``. Plausible values are pooled by Rubin's rules.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Survey data, one row per respondent.
+    x : str or list of str
+        A column, a list of PV columns or a ``"PV@MATH"`` pattern.
+    weight : str
+        Final weight column.
+    cluster : str, optional
+        Primary sampling unit (school, district); default: every row is its own PSU.
+        Clusters are nested in strata (R's ``nest = TRUE``).
+    strata : str, optional
+        Stratum column.
+    fpc : str, optional
+        Finite population correction as in :func:`jackknife_design`: per row, the number of
+        PSUs in the population of its stratum (values above 1) or the sampling fraction
+        (values up to 1).
+    by : str or list of str, optional
+        Domains; each is estimated as a domain of the whole design (rows outside it count as
+        zeros in their PSU), as ``svyby`` does.
+    n_pv : int, optional
+        Number of plausible values the study has; other PV counts are refused.
+    ci : float, default 0.95
+        Level of the Wald interval ``ci_low``, ``ci_high``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`lsa_mean` with ``sd=False``: ``variable``, ``statistic`` (``"mean"``),
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``n_pv``, ``sum_weights``,
+        ``sampling_var``, ``imputation_var``.
+
+    Notes
+    -----
+    With :math:`\bar y_d = \sum_{i\in d} w_i y_i / \sum_{i \in d} w_i`, the linearised
+    values are :math:`z_i = w_i (y_i - \bar y_d) / \sum_{i\in d} w_i` for rows in the domain
+    and 0 elsewhere; with PSU totals :math:`t_{hj} = \sum_{i \in hj} z_i`, their stratum mean
+    :math:`\bar t_h` over the :math:`n_h` PSUs of stratum :math:`h`, and the sampling
+    fraction :math:`f_h`,
+
+    .. math::
+
+        \hat V(\bar y_d) = \sum_h (1 - f_h)\,\frac{n_h}{n_h - 1}
+        \sum_{j=1}^{n_h} (t_{hj} - \bar t_h)^2 .
+
+    This is the ultimate-cluster variance of the first stage, R's for a one-stage design;
+    with ``fpc`` for later stages too R adds their contribution, which is not done here.
+    Rows with a missing ``x`` are outside the domain (``svymean(..., na.rm = TRUE)``).
+    Strata with a single PSU are refused (R's ``survey.lonely.psu = "fail"``).
+
+    References
+    ----------
+    .. [1] Wolter, K. M. (2007). *Introduction to Variance Estimation* (2nd ed.), ch. 6.
+       Springer. https://doi.org/10.1007/978-0-387-35099-8
+    .. [2] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, ch. 2-3. Wiley.
+       https://doi.org/10.1002/9780470580066
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"school": [1, 1, 2, 2, 3, 3], "y": [1.0, 2, 3, 4, 5, 6], "w": 1.0,
+    ...                    "N": 10})
+    >>> res = taylor_mean(df, "y", "w", cluster="school", fpc="N")
+    >>> res[["estimate", "se"]].round(4).iloc[0].tolist()
+    [3.5, 0.9661]
+    """
+    data = check_frame(data)
+    check_level(ci)
+    n_pv = _check_positive_int(n_pv, "n_pv")
+    w = _check_weight(data, weight)
+    label, cols = _variable(data, x, "x", n_pv)
+    if strata is None:
+        stratum = np.zeros(len(data), dtype=int)
+    else:
+        strata = check_column(data, strata, "strata")
+        if data[strata].isna().any():
+            rows = list(data.index[data[strata].isna()])
+            raise ValueError(f"strata: column {strata!r} is empty in rows {preview(rows)}.")
+        stratum = pd.factorize(data[strata], sort=True)[0]
+    if cluster is None:
+        psu = np.arange(len(data))
+    else:
+        cluster = check_column(data, cluster, "cluster")
+        if data[cluster].isna().any():
+            rows = list(data.index[data[cluster].isna()])
+            raise ValueError(f"cluster: column {cluster!r} is empty in rows {preview(rows)}.")
+        pairs = pd.Series(list(zip(stratum, data[cluster], strict=True)), index=data.index)
+        psu = pd.factorize(pairs, sort=True)[0]
+    n_psu = int(psu.max()) + 1
+    psu_stratum = np.zeros(n_psu, dtype=int)
+    psu_stratum[psu] = stratum
+    n_h = np.bincount(psu_stratum)
+    if (n_h < 2).any():
+        bad = int(np.where(n_h < 2)[0][0])
+        raise ValueError(
+            f"strata: stratum number {bad} has a single PSU; its variance cannot be estimated "
+            "(merge it with a neighbour, as R's survey.lonely.psu = 'fail' asks)."
+        )
+    f_h = _sampling_fractions(data, fpc, stratum, n_h, strata)
+    factor = (1 - f_h) * n_h / (n_h - 1)
+    m = _draws([cols], "x")
+
+    def variance(z: np.ndarray) -> float:
+        t = np.bincount(psu, weights=z, minlength=n_psu)
+        tbar = np.bincount(psu_stratum, weights=t, minlength=n_h.size) / n_h
+        return float((factor[psu_stratum] * (t - tbar[psu_stratum]) ** 2).sum())
+
+    if by is None:
+        domains: list[tuple[dict, np.ndarray]] = [({}, np.ones(len(data), dtype=bool))]
+    else:
+        by_cols = check_columns(data, by, "by")
+        grouped = data.groupby(by_cols, sort=True, observed=True, dropna=True)
+        domains = []
+        for key, pos in grouped.indices.items():
+            key_t = key if isinstance(key, tuple) else (key,)
+            mask = np.zeros(len(data), dtype=bool)
+            mask[pos] = True
+            domains.append((dict(zip(by_cols, key_t, strict=True)), mask))
+    rows = []
+    for key, mask in domains:
+        ok = mask & data[cols].notna().all(axis=1).to_numpy()
+        if not ok.any():
+            where = f" in the group {_describe(key)}" if key else ""
+            raise ValueError(
+                f"x {label!r}: no row{where} has {preview(cols, 6)} observed, so there is "
+                "nothing to estimate."
+            )
+        sw = float(w[ok].sum())
+        if sw <= 0:
+            raise ValueError(f"x {label!r}: the weights of the rows used sum to 0.")
+        ests, vars_ = [], []
+        for i in range(m):
+            y = data[cols[i] if len(cols) > 1 else cols[0]].to_numpy(dtype=float)
+            ybar = float((w[ok] * y[ok]).sum() / sw)
+            z = np.where(ok, w * (np.where(ok, y, 0.0) - ybar) / sw, 0.0)
+            ests.append(ybar)
+            vars_.append(variance(z))
+        est, u = np.array(ests), np.array(vars_)
+        b = float(est.var(ddof=1)) if m > 1 else 0.0
+        ubar = float(u.mean())
+        res = {
+            "estimate": np.array([est.mean()]),
+            "se": np.array([math.sqrt(ubar + (1 + 1 / m) * b)]),
+            "sampling_var": np.array([ubar]),
+            "imputation_var": np.array([b]),
+            "n": int(ok.sum()),
+            "sum_weights": sw,
+            "n_pv": m,
+        }
+        rows += _rows(key, res, ["mean"], {"variable": label})
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "taylor_mean")
 
 
 def with_replicates(
@@ -1216,6 +1810,7 @@ def with_replicates(
     *,
     pv: Mapping[str, str | Sequence[str]] | None = None,
     by: str | Sequence[str] | None = None,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
     r"""Replicate SEs (and PV pooling) for any statistic you can compute with weights.
 
@@ -1255,9 +1850,10 @@ def with_replicates(
     """
     if not callable(statistic):
         raise TypeError("statistic must be a function (data, weights) -> value(s).")
+    check_level(ci)
     pv_cols: dict[str, list[str]] = {}
     for name, spec in (pv or {}).items():
-        pv_cols[name] = _variable(design.data, spec, f"pv[{name!r}]")[1]
+        pv_cols[name] = _variable(design.data, spec, f"pv[{name!r}]", design.n_pv)[1]
     m = _draws(list(pv_cols.values()) or [[""]], "pv")
     rows = []
     for key, sub in _groups(design, by):
@@ -1297,4 +1893,4 @@ def with_replicates(
         }
         labels = names or [f"stat{j}" for j in range(est.shape[1])]
         rows += _rows(key, res, labels, {"variable": "statistic"})
-    return _frame(rows, [*_by_list(by), *_ID_COLUMNS])
+    return _frame(rows, [*_by_list(by), *_ID_COLUMNS], ci, "with_replicates")

@@ -8,9 +8,14 @@ standard errors and t values, the variance components as ``as.data.frame(VarCorr
 REML criterion, the number of observations and groups.
 
 statsmodels' default optimiser can stop early on random-slope models, so every fit here runs
-Powell's method first and then polishes the optimum with BFGS and L-BFGS at a gradient
-tolerance of 1e-9, keeping the converged fit with the highest restricted likelihood. On MASS's
-``nlschools`` this reproduces lme4 1.1-31 to at least five significant digits (see
+Powell's method first, then BFGS and L-BFGS from there (gradient tolerance 1e-9), keeps the
+converged fit with the highest restricted likelihood and finally polishes it with Newton steps
+on the profiled likelihood (statsmodels' analytic score, a central-difference Hessian of it,
+step halving) until the step is below 1e-10. Without the Newton steps a random-slope fit on
+7,185 students in 160 schools (nlme's MathAchieve) stopped 1.1e-6 above the optimum of the
+REML criterion, with a covariance 7e-4 (relative) away from lme4's. With them, the
+random-slope covariances agree with lme4 1.1-31 to better than 1e-4 (relative) on MASS's
+``nlschools`` and on MathAchieve, and the REML criterion is at or below lme4's (see
 tests/survey/test_multilevel.py).
 """
 
@@ -25,9 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
+from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from toolkit._checks import check_column, check_frame
+from toolkit._checks import check_column, check_frame, preview
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]
 
@@ -80,6 +86,46 @@ def _r_name(name: str) -> str:
     return name
 
 
+def _newton_polish(model: Any, packed: np.ndarray, max_iter: int = 50) -> np.ndarray | None:
+    r"""Newton steps on statsmodels' profiled (RE)ML from ``packed``; None if nothing gained.
+
+    ``packed`` holds the random-effects parameters on statsmodels' Cholesky scale (fixed
+    effects and residual variance profiled out). Each step solves :math:`H\delta = -g` with
+    the analytic score :math:`g` and the central-difference Hessian :math:`H` of it, halving
+    :math:`\delta` until the likelihood does not decrease; it stops when the step is below
+    1e-10 or :math:`H` is not negative definite (a boundary optimum).
+    """
+    x = np.asarray(packed, dtype=float).copy()
+    ll = float(model.loglike(x))
+    start_ll = ll
+    for _ in range(max_iter):
+        g = np.asarray(model.score(x), dtype=float)
+        k = x.size
+        h = np.empty((k, k))
+        for j in range(k):
+            step = 1e-5 * max(1.0, abs(x[j]))
+            e = np.zeros(k)
+            e[j] = step
+            h[:, j] = (np.asarray(model.score(x + e)) - np.asarray(model.score(x - e))) / (2 * step)
+        h = (h + h.T) / 2
+        if not np.all(np.isfinite(h)) or np.linalg.eigvalsh(h).max() >= 0:
+            break
+        delta = -np.linalg.solve(h, g)
+        t = 1.0
+        while t > 1e-6:
+            cand = x + t * delta
+            cand_ll = float(model.loglike(cand))
+            if np.isfinite(cand_ll) and cand_ll >= ll - 1e-12 * max(1.0, abs(ll)):
+                break
+            t /= 2
+        else:
+            break
+        x, ll = cand, cand_ll
+        if np.abs(t * delta).max() < 1e-10:
+            break
+    return x if ll > start_ll else None
+
+
 def _fit(model: Any, reml: bool) -> tuple[Any, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -111,7 +157,101 @@ def _fit(model: Any, reml: bool) -> tuple[Any, str]:
             stacklevel=3,
         )
         converged = [f for f in fits if np.isfinite(f[0].llf)] or fits
-    return max(converged, key=lambda f: f[0].llf)
+    best, name = max(converged, key=lambda f: f[0].llf)
+    if model.k_re == 0 or not np.isfinite(best.llf):  # pragma: no cover - defensive
+        return best, name
+    packed = best.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*Hessian.*")
+        try:
+            polished = _newton_polish(model, packed)
+            if polished is not None:
+                # at the polished optimum the gradient is ~1e-9: BFGS stops at once and wraps
+                # the parameters in a results object
+                again = model.fit(reml=reml, start_params=polished, method=["bfgs"], gtol=1e-6)
+                if again.converged and again.llf >= best.llf:
+                    return again, name + "+newton"
+        except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - defensive
+            pass
+    return best, name
+
+
+def _numeric_outcome(data: pd.DataFrame, col: str, param: str, shown: str) -> pd.Series:
+    """Return the outcome as floats (numbers stored as ``object`` converted; text an error)."""
+    s = data[col]
+    if pd.api.types.is_bool_dtype(s):
+        raise TypeError(f"{param}: column {shown!r} is boolean; code it as 0/1 numbers first.")
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    conv = pd.to_numeric(s, errors="coerce")
+    bad = s.notna() & conv.isna()
+    if bad.any():
+        vals = preview(list(pd.unique(s[bad])), 5)
+        raise TypeError(
+            f"{param}: column {shown!r} must be numeric; it holds {vals} in rows "
+            f"{preview(list(s.index[bad]))} (dtype {s.dtype}). Recode labels to numbers "
+            "first (toolkit.survey.Codebook.recode)."
+        )
+    return conv.astype(float)
+
+
+def _check_model_frame(
+    data: pd.DataFrame,
+    used: list[str],
+    outcome: str,
+    grp: str,
+    shown: dict[str, str],
+) -> tuple[pd.DataFrame, int]:
+    """Drop incomplete rows and check that the model can be estimated at all.
+
+    Errors name the user's columns (``shown`` maps internal names to them) and say what is
+    wrong: no value at all, too few groups, no more observations than random effects (lme4's
+    identifiability check), no variance in the outcome.
+    """
+
+    def name(c: str) -> str:
+        return shown.get(c, c)
+
+    for c in used:
+        if data[c].isna().all():
+            what = "outcome" if c == outcome else ("group" if c == grp else "predictor")
+            raise ValueError(
+                f"{what} column {name(c)!r} has no values: all {len(data)} rows are missing."
+            )
+    complete = data[used].notna().all(axis=1)
+    frame = data.loc[complete, used]
+    n_dropped = int((~complete).sum())
+    others = [name(c) for c in used if c != grp]
+    if frame.empty:
+        raise ValueError(
+            f"no row has all of {[*others, name(grp)]} observed; the model cannot be fitted."
+        )
+    n_groups = int(frame[grp].nunique())
+    if n_groups < 2:
+        raise ValueError(
+            f"group: column {name(grp)!r} has {n_groups} group among the {len(frame)} rows "
+            f"with {others} observed; a mixed model needs at least two groups."
+        )
+    y = frame[outcome].to_numpy(dtype=float)
+    if np.ptp(y) == 0:
+        raise ValueError(
+            f"outcome column {name(outcome)!r} has no variance (every complete row is "
+            f"{y[0]:g}); there is nothing to model."
+        )
+    return frame, n_dropped
+
+
+def _check_identifiable(nobs: int, n_groups: int, k_re: int, grp: str) -> None:
+    """lme4's check: more observations than random effects, else the variances are confounded."""
+    if n_groups * k_re >= nobs:
+        raise ValueError(
+            f"group: column {grp!r} has {n_groups} groups for {nobs} complete rows and {k_re} "
+            "random effect(s) per group: the number of observations must exceed the number "
+            "of random effects, or the group and residual variances cannot be told apart "
+            "(lme4 refuses such models too)."
+        )
 
 
 def _fixed_vcov(model: Any, cov_re: np.ndarray, sigma2: float) -> np.ndarray:
@@ -224,6 +364,7 @@ def mixed_model(
     *,
     re_formula: str | None = None,
     reml: bool = True,
+    _shown: dict[str, str] | None = None,
 ) -> MixedModelResult:
     r"""Fit a two-level linear mixed model; report it as lme4's ``lmer`` does.
 
@@ -241,6 +382,9 @@ def mixed_model(
         Random part in statsmodels notation, e.g. ``"~IQ"`` (intercept and slope).
     reml : bool, default True
         REML (lme4's default) or maximum likelihood.
+    _shown : dict, optional
+        Private: names to show in errors instead of internal column names (used by
+        :func:`icc`).
 
     Returns
     -------
@@ -290,19 +434,38 @@ def mixed_model(
         if parsed_re is not None:
             raise ValueError("Give the random slopes either in the formula or as re_formula.")
         parsed_re = re_formula
+    shown = dict(_shown or {})
     grp = check_column(data, grp, "group")
     lhs = fixed_formula.split("~")[0].strip()
     if lhs not in data.columns:
         raise ValueError(f"formula: outcome column {lhs!r} is not in data.")
     names = set(re.findall(r"[A-Za-z_.][\w.]*", fixed_formula + " " + (parsed_re or "")))
     used = [c for c in data.columns if c in names or c == grp]
-    complete = data[used].notna().all(axis=1)
-    frame = data.loc[complete, used]
-    n_dropped = int((~complete).sum())
-    if frame[grp].nunique() < 2:
-        raise ValueError(f"group: column {grp!r} needs at least two groups with complete data.")
-    model = smf.mixedlm(fixed_formula, frame, groups=frame[grp], re_formula=parsed_re)
-    res, optimizer = _fit(model, reml)
+    all_columns = list(data.columns)
+    data = data[used].copy()
+    data[lhs] = _numeric_outcome(data, lhs, "formula", shown.get(lhs, lhs))
+    for c in used:
+        s = data[c]
+        if c not in (lhs, grp) and s.dtype == object and s.notna().any():
+            conv = pd.to_numeric(s, errors="coerce")
+            if (conv.notna() == s.notna()).all():
+                data[c] = conv.astype(float)  # numbers stored as object (an old reader)
+    frame, n_dropped = _check_model_frame(data, used, lhs, grp, shown)
+    try:
+        model = smf.mixedlm(fixed_formula, frame, groups=frame[grp], re_formula=parsed_re)
+    except PatsyError as exc:
+        raise ValueError(
+            f"formula {formula!r} cannot be evaluated on the data: {exc} "
+            f"(columns: {preview(all_columns, 12)})"
+        ) from exc
+    _check_identifiable(len(frame), int(frame[grp].nunique()), int(model.k_re), shown.get(grp, grp))
+    try:
+        res, optimizer = _fit(model, reml)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            f"the mixed model {formula!r} could not be fitted ({exc}): the design is singular; "
+            "check for predictors that are constant or collinear within the complete rows."
+        ) from exc
 
     fe = res.fe_params
     cov = np.asarray(res.cov_re, dtype=float)
@@ -435,9 +598,11 @@ def icc(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
     data = check_frame(data)
     dv = check_column(data, dv, "dv")
     group = check_column(data, group, "group")
-    if not pd.api.types.is_numeric_dtype(data[dv]):
-        raise TypeError(f"dv: column {dv!r} must be numeric, got {data[dv].dtype}.")
-    res = mixed_model(data.rename(columns={dv: "_y", group: "_g"})[["_y", "_g"]], "_y ~ 1", "_g")
+    if dv == group:
+        raise ValueError(f"dv and group are the same column {dv!r}.")
+    y = _numeric_outcome(data, dv, "dv", dv)
+    frame = pd.DataFrame({"_y": y.to_numpy(), "_g": data[group].to_numpy()}, index=data.index)
+    res = mixed_model(frame, "_y ~ 1", "_g", _shown={"_y": dv, "_g": group})
     f = res.fit.iloc[0]
     return pd.DataFrame(
         [

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
-from toolkit._checks import check_column, check_columns, check_frame
+from toolkit._checks import check_column, check_columns, check_frame, preview
 from toolkit.charts.style import OKABE_ITO, SLIDE_SIZES, chart_style
 
 __all__ = ["distribution_by_group", "item_heatmap", "likert_bars"]
@@ -267,6 +267,10 @@ def item_heatmap(
                 if top_levels is None:
                     raise ValueError("stat='top_box' needs top_levels, e.g. [5, 6].")
                 values[i, j] = 100 * col.isin(list(top_levels)).mean()
+    if np.isnan(values).all():
+        raise ValueError(
+            f"items: {preview(items, 6)} have no answer in any group of {group!r}; nothing to plot."
+        )
     ax = _axes(ax, "half")
     with _style() as st:
         if center is None:
@@ -363,6 +367,10 @@ def distribution_by_group(
     else:
         groups = sorted(pd.unique(grp.dropna()), key=lambda v: (str(type(v)), v))
     series = [data.loc[grp == g, score].dropna().to_numpy(dtype=float) for g in groups]
+    if not any(len(v) for v in series):
+        raise ValueError(
+            f"score: column {score!r} has no value in any group of {group!r}; nothing to plot."
+        )
     rng = np.random.default_rng(seed)
     ax = _axes(ax, "half")
     with _style() as st:

@@ -11,17 +11,30 @@ Every reader returns a pandas DataFrame whose ``attrs`` carry what the file says
 ``attrs["value_labels"]``
     ``{column: {code: label}}`` (SPSS/Stata value labels);
 ``attrs["import_ids"]``
-    ``{column: QID}`` (Qualtrics' third header row).
+    ``{column: QID}`` (Qualtrics' third header row);
+``attrs["missing_values"]``
+    ``{column: [(lo, hi), ...]}``: the codes an SPSS file declares missing (user-defined
+    missing values; a single code ``c`` is the range ``(c, c)``);
+``attrs["delimiter"]``
+    the field separator of a CSV file (detected unless given).
 
 :func:`question_text` returns the question wording as a Series, and
-:meth:`toolkit.survey.Codebook.from_metadata` starts a codebook from the value labels.
-SPSS and Stata files are read with pyreadstat; user-defined missing values become NaN.
+:meth:`toolkit.survey.Codebook.from_metadata` starts a codebook from the value labels (declared
+missing codes become missing codes of the codebook, not answers).
+
+Columns are numeric whenever every answer in them is a number, whatever the format: integer
+items with missing answers come back as ``float64`` (as pandas' own readers give them), not as
+``object`` columns of mixed numbers and NaN. SPSS and Stata files are read with pyreadstat;
+user-defined missing values become NaN unless ``user_missing=True``.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -66,13 +79,45 @@ def _finish(df: pd.DataFrame, path: Path, fmt: str, **meta: Any) -> pd.DataFrame
     df.attrs["format"] = fmt
     df.attrs["column_labels"] = dict(meta.get("column_labels") or {})
     df.attrs["value_labels"] = dict(meta.get("value_labels") or {})
-    if "import_ids" in meta:
-        df.attrs["import_ids"] = dict(meta["import_ids"])
+    for key in ("import_ids", "missing_values", "delimiter"):
+        if key in meta:
+            value = meta[key]
+            df.attrs[key] = dict(value) if isinstance(value, Mapping) else value
     return df
 
 
-def _numeric_where_possible(df: pd.DataFrame) -> pd.DataFrame:
-    """Turn text columns whose every non-empty cell is a number into numeric columns."""
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def _numeric_object_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Make ``object`` columns that hold only numbers (and missing values) numeric.
+
+    pyreadstat returns Stata integer variables with missing values as ``object`` columns of
+    Python ints and NaN; pandas' ``read_stata`` gives ``float64``, and so does this.
+    """
+    out = df
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object:
+            continue
+        present = s[s.notna()]
+        if present.empty or not all(_is_number(v) for v in present):
+            continue
+        if out is df:
+            out = df.copy()
+        num = pd.to_numeric(s.where(s.notna(), np.nan), errors="raise")
+        out[col] = num.astype(float) if s.isna().any() else num
+    return out
+
+
+def _numeric_where_possible(df: pd.DataFrame, keep_text: bool = False) -> pd.DataFrame:
+    """Turn text columns whose every non-empty cell is a number into numeric columns.
+
+    Other text columns get NaN for empty cells, or are left as they are with ``keep_text``.
+    """
     out = df.copy()
     for col in out.columns:
         s = out[col]
@@ -86,9 +131,20 @@ def _numeric_where_possible(df: pd.DataFrame) -> pd.DataFrame:
         )
         if (~empty).any() and (num.notna() == ~empty).all():
             out[col] = num
-        else:
+        elif not keep_text:
             out[col] = pd.Series(np.where(empty, np.nan, cells), index=s.index, dtype=object)
     return out
+
+
+def _check_header(header: list[str], p: Path) -> None:
+    """Refuse duplicated column names (pandas would rename them silently to ``q1.1``).
+
+    Empty names are left to the reader (pandas calls them ``Unnamed: k``).
+    """
+    named = [h for h in header if h.strip()]
+    if len(set(named)) != len(named):
+        dup = sorted({h for h in named if named.count(h) > 1})
+        raise ValueError(f"{str(p)!r}: duplicated column names {dup} in the header row.")
 
 
 def _qualtrics_rows(rows: list[list[str]]) -> int:
@@ -104,6 +160,35 @@ def _import_id(cell: str) -> str | None:
     except (ValueError, TypeError):
         return None
     return val.get("ImportId") if isinstance(val, dict) else None
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
+
+
+def _sniff_delimiter(p: Path, encoding: str, size: int = 65536) -> str:
+    """Pick the field separator that splits the first rows into the same number (> 1) of fields.
+
+    Each candidate (``,``, ``;``, tab, ``|``) parses the first ``size`` characters with the
+    csv module (quoted fields may hold separators and line breaks); a candidate qualifies when
+    every complete row has the same number of fields, more than one. The widest qualifying
+    candidate wins, ``,`` on ties; if none qualifies, ``,``.
+    """
+    with p.open(newline="", encoding=encoding) as fh:
+        sample = fh.read(size)
+        truncated = bool(fh.read(1))
+    best, best_width = ",", 1
+    for sep in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+        except csv.Error:
+            continue
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the last row may be cut in the middle
+        widths = {len(r) for r in rows}
+        if len(widths) == 1 and (w := widths.pop()) > best_width:
+            best, best_width = sep, w
+    return best
 
 
 def read_csv(
@@ -125,32 +210,66 @@ def read_csv(
     encoding : str, default "utf-8-sig"
         Text encoding (the default also strips a byte-order mark).
     **kwargs
-        Passed to :func:`pandas.read_csv` (not for Qualtrics files).
+        Passed to :func:`pandas.read_csv` (not for Qualtrics files). Without ``sep``, the
+        separator is detected: ``,``, ``;`` (common in European exports), tab or ``|``,
+        whichever splits the first rows into the same number of fields (more than one);
+        ``.tsv`` files are tab-separated.
 
     Returns
     -------
     pandas.DataFrame
-        With ``attrs["source"]`` and ``attrs["format"]``.
+        With ``attrs["source"]``, ``attrs["format"]`` and ``attrs["delimiter"]``. Columns
+        whose every non-empty cell is a number are numeric.
+
+    Warns
+    -----
+    UserWarning
+        If a ``;``-separated file has columns of numbers written with decimal commas
+        (``3,5``) and no ``decimal=`` was given: they stay text; pass ``decimal=","``.
     """
     p = _check_path(path)
     if qualtrics is True:
         return read_qualtrics(p, encoding=encoding)
-    if qualtrics == "auto":
-        sep = kwargs.get("sep", "\t" if p.suffix.lower() == ".tsv" else ",")
-        with p.open(newline="", encoding=encoding) as fh:
-            head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
-        if _qualtrics_rows(head):
-            return read_qualtrics(p, encoding=encoding)
-    if p.suffix.lower() == ".tsv":
-        kwargs.setdefault("sep", "\t")
+    given = kwargs.get("sep", kwargs.get("delimiter"))
+    try:
+        sep = given or ("\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(p, encoding))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
+    with p.open(newline="", encoding=encoding) as fh:
+        head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
+    if qualtrics == "auto" and _qualtrics_rows(head):
+        return read_qualtrics(p, encoding=encoding, sep=sep)
+    if head and kwargs.get("header", "infer") in ("infer", 0) and "names" not in kwargs:
+        _check_header([h.strip() for h in head[0]], p)
+    if given is None:
+        kwargs["sep"] = sep
     try:
         df = pd.read_csv(p, encoding=encoding, **kwargs)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
-    return _finish(df, p, "csv")
+    df = _numeric_where_possible(df, keep_text=True)
+    if sep == ";" and "decimal" not in kwargs:
+        comma = [
+            c
+            for c in df.columns
+            if not pd.api.types.is_numeric_dtype(df[c])
+            and (cells := df[c].dropna().astype(str)).size
+            and cells.map(lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).all()
+        ]
+        if comma:
+            warnings.warn(
+                f"{str(p)!r} is ';'-separated and columns {comma[:8]} hold numbers with "
+                "decimal commas; they were kept as text. Pass decimal=',' to read them as "
+                "numbers.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return _finish(df, p, "csv", delimiter=sep)
 
 
-def read_qualtrics(path: str | Path, *, encoding: str = "utf-8-sig") -> pd.DataFrame:
+def read_qualtrics(
+    path: str | Path, *, encoding: str = "utf-8-sig", sep: str | None = None
+) -> pd.DataFrame:
     r"""Read a Qualtrics CSV export with its two extra header rows.
 
     Qualtrics writes the column names (``Q1``, ``Q2_1`` ...), then a row with each question's
@@ -165,6 +284,9 @@ def read_qualtrics(path: str | Path, *, encoding: str = "utf-8-sig") -> pd.DataF
     path : str or Path
         The ``.csv`` file (also ``.xlsx``: read with :func:`read_excel`).
     encoding : str, default "utf-8-sig"
+    sep : str, optional
+        Field separator (default: detected as in :func:`read_csv`; Qualtrics also exports
+        tab-separated files).
 
     Returns
     -------
@@ -187,18 +309,20 @@ def read_qualtrics(path: str | Path, *, encoding: str = "utf-8-sig") -> pd.DataF
     p = _check_path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return read_excel(p, qualtrics=True)
+    if sep is None:
+        sep = "\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(p, encoding)
     with p.open(newline="", encoding=encoding) as fh:
-        rows = list(csv.reader(fh))
-    return _from_rows(rows, p, legacy_ok=True)
+        rows = list(csv.reader(fh, delimiter=sep))
+    df = _from_rows(rows, p, legacy_ok=True)
+    df.attrs["delimiter"] = sep
+    return df
 
 
 def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool) -> pd.DataFrame:
     if len(rows) < 2:
         raise ValueError(f"{str(p)!r} has no data rows after the header.")
     header = [str(h) for h in rows[0]]
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
-        raise ValueError(f"{str(p)!r}: duplicated column names {dup} in the header row.")
+    _check_header(header, p)
     n_extra = _qualtrics_rows(rows)
     if n_extra == 0:
         if not legacy_ok:
@@ -255,22 +379,49 @@ def read_excel(
         df = _from_rows(rows, p, legacy_ok=True)
         df.attrs["format"] = "qualtrics"
         return df
-    header = [str(h) for h in rows[0]]
+    header = [str(h) if str(h).strip() else f"Unnamed: {j}" for j, h in enumerate(rows[0])]
+    _check_header(header, p)
     df = pd.DataFrame(rows[1:], columns=header, dtype=object)
     df = _numeric_where_possible(df)
     return _finish(df, p, "excel")
 
 
-def _readstat(reader: Any, p: Path, fmt: str, apply_value_labels: bool) -> pd.DataFrame:
+def _readstat(
+    reader: Any, p: Path, fmt: str, apply_value_labels: bool, **options: Any
+) -> tuple[pd.DataFrame, Any]:
     try:
-        df, meta = reader(str(p))
+        df, meta = reader(str(p), **options)
     except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
         raise ValueError(f"could not read {str(p)!r} as {fmt.upper()}: {exc}") from exc
+    return _numeric_object_columns(df), meta
+
+
+def _labels(meta: Any) -> tuple[dict[str, str], dict[str, dict]]:
     labels = {k: v for k, v in (meta.column_names_to_labels or {}).items() if v}
     values = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
-    if apply_value_labels:
-        df = _apply_value_labels(df, values)
-    return _finish(df, p, fmt, column_labels=labels, value_labels=values)
+    return labels, values
+
+
+def _spss_missing(meta: Any) -> dict[str, list[tuple[float, float]]]:
+    """Return the declared (user-defined) missing values per column as (lo, hi) ranges."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for col, ranges in (meta.missing_ranges or {}).items():
+        pairs = []
+        for r in ranges:
+            lo, hi = r.get("lo"), r.get("hi")
+            if _is_number(lo) and _is_number(hi):
+                pairs.append((float(lo), float(hi)))
+        if pairs:
+            out[col] = sorted(set(pairs))
+    return out
+
+
+def _declared_missing_mask(s: pd.Series, ranges: list[tuple[float, float]]) -> pd.Series:
+    num = pd.to_numeric(s, errors="coerce")
+    mask = pd.Series(False, index=s.index)
+    for lo, hi in ranges:
+        mask |= (num >= lo) & (num <= hi)
+    return mask
 
 
 def _apply_value_labels(df: pd.DataFrame, value_labels: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -295,7 +446,9 @@ def _apply_value_labels(df: pd.DataFrame, value_labels: Mapping[str, Mapping]) -
     return out
 
 
-def read_spss(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataFrame:
+def read_spss(
+    path: str | Path, *, apply_value_labels: bool = False, user_missing: bool = False
+) -> pd.DataFrame:
     """Read an SPSS ``.sav``/``.zsav`` file with its variable and value labels (pyreadstat).
 
     Parameters
@@ -304,20 +457,36 @@ def read_spss(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataF
     apply_value_labels : bool, default False
         ``False``: keep numeric codes (labels in ``attrs["value_labels"]``); ``True``: replace
         codes by labels as ordered categoricals.
+    user_missing : bool, default False
+        ``False``: values the file declares missing (user-defined missing values, e.g.
+        8 = "don't know", 9 = "refused") become NaN. ``True``: keep those codes in the data
+        (a codebook from :meth:`toolkit.survey.Codebook.from_metadata` still treats them as
+        missing).
 
     Returns
     -------
     pandas.DataFrame
-        User-defined missing values (e.g. 99 = "refused") are NaN.
+        Numeric columns for numeric variables; the declared missing codes in
+        ``attrs["missing_values"]`` as ``{column: [(lo, hi), ...]}`` either way.
 
     Notes
     -----
-    The R counterpart is ``haven::read_sav(path, user_na = FALSE)`` (labels as ``labelled``
-    vectors) followed by ``haven::as_factor`` for ``apply_value_labels=True``.
+    The R counterpart is ``haven::read_sav(path, user_na = user_missing)`` (labels as
+    ``labelled`` vectors) followed by ``haven::as_factor`` for ``apply_value_labels=True``.
     """
     import pyreadstat
 
-    return _readstat(pyreadstat.read_sav, _check_path(path), "spss", apply_value_labels)
+    p = _check_path(path)
+    df, meta = _readstat(pyreadstat.read_sav, p, "spss", apply_value_labels, user_missing=True)
+    missing = _spss_missing(meta)
+    if not user_missing:
+        for col, ranges in missing.items():
+            if col in df.columns:
+                df[col] = df[col].mask(_declared_missing_mask(df[col], ranges))
+    labels, values = _labels(meta)
+    if apply_value_labels:
+        df = _apply_value_labels(df, values)
+    return _finish(df, p, "spss", column_labels=labels, value_labels=values, missing_values=missing)
 
 
 def read_stata(path: str | Path, *, apply_value_labels: bool = False) -> pd.DataFrame:
@@ -332,6 +501,9 @@ def read_stata(path: str | Path, *, apply_value_labels: bool = False) -> pd.Data
     Returns
     -------
     pandas.DataFrame
+        Numeric variables as numeric columns: integer variables with missing values (``.``
+        or the extended ``.a`` to ``.z``, all NaN here) are ``float64``, as in
+        :func:`pandas.read_stata`.
 
     Notes
     -----
@@ -339,7 +511,12 @@ def read_stata(path: str | Path, *, apply_value_labels: bool = False) -> pd.Data
     """
     import pyreadstat
 
-    return _readstat(pyreadstat.read_dta, _check_path(path), "stata", apply_value_labels)
+    p = _check_path(path)
+    df, meta = _readstat(pyreadstat.read_dta, p, "stata", apply_value_labels)
+    labels, values = _labels(meta)
+    if apply_value_labels:
+        df = _apply_value_labels(df, values)
+    return _finish(df, p, "stata", column_labels=labels, value_labels=values)
 
 
 def read_survey(
@@ -385,7 +562,7 @@ def read_survey(
     if fmt == "excel":
         return read_excel(p, sheet=sheet, **kwargs)
     if fmt == "spss":
-        return read_spss(p, apply_value_labels=apply_value_labels)
+        return read_spss(p, apply_value_labels=apply_value_labels, **kwargs)
     if fmt == "stata":
         return read_stata(p, apply_value_labels=apply_value_labels)
     raise ValueError(f"format must be 'csv', 'excel', 'spss', 'stata' or 'qualtrics', got {fmt!r}.")

@@ -35,6 +35,7 @@ from toolkit._checks import (
     check_frame,
     check_level,
     numeric_block,
+    preview,
 )
 
 __all__ = [
@@ -151,6 +152,61 @@ def _smc(r: np.ndarray, covar: bool = False) -> np.ndarray:
     smc = 1.0 - 1.0 / np.diag(inv)
     smc = np.clip(smc, 0.0, 1.0)
     return smc * vari if covar else smc
+
+
+def _warn_out_of_scale(
+    x: np.ndarray,
+    names: Sequence[str],
+    index: pd.Index,
+    func: str,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> None:
+    """Warn when answers fall outside the declared scale, or outside the range most items use.
+
+    Declared bounds (``lo``/``hi``) are checked as given. Without them, items that look like
+    rating scales (whole numbers, at most 20 distinct values) are checked against the range
+    of the values that make up at least 0.5% of all answers: a 7, 0 or 99 among answers 1-6
+    is then named with its item and rows. Such codes (missing codes, typing errors) change
+    covariances, alpha and the reversal ``min + max - x``.
+    """
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return
+    declared = lo is not None or hi is not None
+    if not declared:
+        if np.unique(finite).size > 20 or not np.all(finite == np.round(finite)):
+            return
+        values, counts = np.unique(finite, return_counts=True)
+        common = values[counts >= 0.005 * finite.size]
+        lo, hi = float(common.min()), float(common.max())
+    low = -np.inf if lo is None else lo
+    high = np.inf if hi is None else hi
+    found = []
+    for j, name in enumerate(names):
+        col = x[:, j]
+        bad = np.isfinite(col) & ((col < low) | (col > high))
+        if bad.any():
+            vals = ", ".join(f"{v:g}" for v in np.unique(col[bad])[:5])
+            rows = preview(list(index[bad]), 5)
+            found.append(f"{name!r} has {vals} (rows {rows})")
+    if not found:
+        return
+    what = (
+        f"outside the declared scale [{_value_label(low)}, {_value_label(high)}]"
+        if declared
+        else f"outside the range nearly all answers use ({_value_label(low)} to "
+        f"{_value_label(high)})"
+    )
+    warnings.warn(
+        f"{func}: answers {what}: {'; '.join(found[:6])}"
+        + (f" and {len(found) - 6} more items" if len(found) > 6 else "")
+        + ". Codes like these (missing-value codes, typing errors) change the result; recode "
+        "them first (toolkit.survey.Codebook.validate and recode)"
+        + ("." if declared else ", or declare the scale with min= and max=."),
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _lower(r: np.ndarray) -> np.ndarray:
@@ -295,6 +351,8 @@ def cronbach_alpha(
     impute: Literal["median", "mean"] | None = None,
     max_categories: int = 10,
     ci: float = 0.95,
+    min: float | None = None,
+    max: float | None = None,
 ) -> AlphaResult:
     r"""Cronbach's alpha with the whole ``psych::alpha`` table.
 
@@ -322,6 +380,11 @@ def cronbach_alpha(
         distinct values (psych's ``max``).
     ci : float, default 0.95
         Level of the Feldt and Duhachek intervals.
+    min, max : float, optional
+        The answer scale, e.g. 1 and 6. Answers outside it raise a warning naming the items
+        and rows, and reverse-keyed items are flipped as ``min + max - x``. Default: the
+        smallest and largest answer over all items (psych's rule), and a warning for rare
+        answers outside the range nearly all answers use.
 
     Returns
     -------
@@ -335,6 +398,14 @@ def cronbach_alpha(
         If an item is missing from ``data``, has no variance, or the items are fewer than two.
     TypeError
         If an item column holds text (the error names the column and the rows).
+
+    Warns
+    -----
+    UserWarning
+        When answers fall outside ``[min, max]``, or, without them, outside the range of
+        the values that make up at least 0.5% of the answers (on bfi's agreeableness items,
+        missing answers typed in as 99, 0 or 7 take alpha from 0.70 to -0.03); and when
+        items correlate negatively with the total.
 
     Notes
     -----
@@ -398,6 +469,8 @@ def cronbach_alpha(
         check_choice(impute, "impute", ("median", "mean"))
     x = numeric_block(data, names, "items")
     n_obs, n_items = x.shape
+    _check_bounds(min, max)
+    _warn_out_of_scale(x, names, data.index, "cronbach_alpha", min, max)
     if impute is not None:
         fill = np.nanmedian(x, axis=0) if impute == "median" else np.nanmean(x, axis=0)
         x = np.where(np.isnan(x), fill, x)
@@ -437,7 +510,7 @@ def cronbach_alpha(
 
     c = c * np.outer(keys, keys)
     if (keys < 0).any():
-        adjust = np.nanmax(x) + np.nanmin(x)
+        adjust = (np.nanmax(x) if max is None else max) + (np.nanmin(x) if min is None else min)
         x = x.copy()
         x[:, keys < 0] = adjust - x[:, keys < 0]
     with warnings.catch_warnings():
@@ -533,6 +606,14 @@ def cronbach_alpha(
         scores=pd.Series(total, index=data.index, name="score"),
         n_obs=n_obs,
     )
+
+
+def _check_bounds(lo: float | None, hi: float | None) -> None:
+    for name, v in (("min", lo), ("max", hi)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float | np.number)):
+            raise TypeError(f"{name} must be a number, got {v!r}.")
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"min ({lo}) must be below max ({hi}).")
 
 
 def _pair_cor(a: np.ndarray, b: np.ndarray) -> float:
@@ -632,7 +713,9 @@ def score_items(
         statistics from pairwise covariances.
     min, max : float, optional
         Scale bounds for reverse keying, :math:`x' = \max + \min - x`; default: the smallest
-        and largest response over all scored items.
+        and largest response over all scored items. Answers outside them raise a warning
+        (without them: rare answers outside the range nearly all answers use, as in
+        :func:`cronbach_alpha`).
 
     Returns
     -------
@@ -683,6 +766,8 @@ def score_items(
     check_columns(data, item_names, "keys")
     x = numeric_block(data, item_names, "keys")
     n_obs = x.shape[0]
+    _check_bounds(min, max)
+    _warn_out_of_scale(x, item_names, data.index, "score_items", min, max)
     sds = np.nanstd(x, axis=0, ddof=1)
     bad = [item_names[j] for j in range(len(item_names)) if not sds[j] > 0]
     if bad:
@@ -1011,6 +1096,7 @@ def omega(
     if nfactors >= len(names):
         raise ValueError(f"nfactors={nfactors} needs more than {nfactors} items, got {len(names)}.")
     x = numeric_block(data, names, "items")
+    _warn_out_of_scale(x, names, data.index, "omega")
     m = _pairwise_cor(x)
     if np.isnan(m).any():
         i, j = np.argwhere(np.isnan(m))[0]

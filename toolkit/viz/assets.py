@@ -5,7 +5,7 @@ A Solara server (``solara run``) sends the browser a page that loads a few front
 fetches them once from a CDN and keeps them in a cache folder. Behind a firewall, or on a
 machine that reaches package registries but not CDNs, that first fetch fails and the page stays
 blank. :func:`install_assets` fills the cache from the npm registry instead, with npm itself
-(``npm pack``), so that ``solara run toolkit/viz/app.py`` works offline afterwards::
+(``npm pack``), so that the standalone view (``python -m toolkit.viz``) works offline afterwards::
 
     ./run.sh python -m toolkit.viz.assets          # install what is missing
     ./run.sh python -m toolkit.viz.assets --check  # list what is missing, exit 1 if anything

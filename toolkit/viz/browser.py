@@ -1,19 +1,28 @@
 """Serve the classroom view on loopback and drive it in headless Chromium (tests, screenshots).
 
+Two ways to serve it: :func:`serve_view` runs the standalone page (``python -m toolkit.viz``),
+:func:`serve_jupyterlab` a JupyterLab server in which :func:`open_notebook` opens a notebook and
+runs it. Both listen on 127.0.0.1 only. :class:`ViewDriver` then works the view the same way in
+either: choose a regime, type into a field, Reset, Step.
+
 Uses Debian's Chromium (``/usr/bin/chromium``) through Playwright's ``executable_path``: no
-browser is downloaded. The browser starts with background networking switched off, so it
-makes no connection besides the loopback page.
+browser is downloaded. The browser starts with background networking switched off, and
+:func:`block_outside_requests` refuses (and records) any request the page makes to a host other
+than this machine, as if the machine were offline.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +31,16 @@ from typing import Any
 __all__ = [
     "CHROMIUM_ARGS",
     "ViewDriver",
+    "block_outside_requests",
     "find_chromium",
     "launch_chromium",
+    "open_notebook",
     "screenshot_view",
+    "serve_jupyterlab",
     "serve_view",
+    "solara_command",
+    "solara_env",
+    "wait_until_up",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,11 +73,98 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def solara_env() -> dict[str, str]:
+    """Return the environment for the view's Solara server: no telemetry, no pytest leftovers.
+
+    Solara skips its one-time check from solara.dev while pytest runs (it looks for
+    ``PYTEST_CURRENT_TEST``); that variable is removed here, so that a test sees the page as a
+    user's browser does.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    return env | {
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage statistics sent to Mixpanel
+        "MPLBACKEND": "Agg",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def solara_command(
+    app: str | Path = APP, *, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False
+) -> list[str]:
+    """Return the ``solara run`` command serving ``app`` in production mode on ``host:port``.
+
+    Production mode leaves out the development helpers (hot reload, and the check that the
+    page would otherwise load once from solara.dev).
+    """
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port)]
+    cmd += ["--production"]
+    return cmd if open_browser else [*cmd, "--no-open"]
+
+
+def wait_until_up(url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> str:
+    """Wait until ``url`` answers (and ``proc``, if given, is still running); return ``url``.
+
+    Raises
+    ------
+    TimeoutError
+        If ``url`` gives no answer in ``timeout`` seconds.
+    RuntimeError
+        If ``proc`` exits first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return url
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer from {url} in {timeout} s") from None
+            time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def _server(
+    cmd: list[str],
+    url: str,
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float,
+    log: Path | None,
+    wait: bool,
+) -> Iterator[str]:
+    """Start ``cmd``; yield ``url`` (once it answers, if ``wait``); stop its process group."""
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        if wait:
+            try:
+                wait_until_up(url, timeout, proc)
+            except (RuntimeError, TimeoutError) as exc:
+                raise type(exc)(f"{exc}{f' (its output is in {log})' if log else ''}") from None
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)  # the server and the kernels it started
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 9)
+            proc.wait()
+        if log:
+            out.close()
+
+
 @contextlib.contextmanager
 def serve_view(
-    app: str | Path = APP, *, timeout: float = 60.0, log: Path | None = None
+    app: str | Path = APP, *, timeout: float = 60.0, log: Path | None = None, wait: bool = True
 ) -> Iterator[str]:
-    """Run ``solara run APP`` on 127.0.0.1 at a free port; yield its URL; stop it on exit.
+    """Serve ``app`` as ``python -m toolkit.viz`` does, on 127.0.0.1 at a free port; yield its URL.
 
     Parameters
     ----------
@@ -72,6 +174,8 @@ def serve_view(
         Seconds to wait for the server to answer.
     log : Path, optional
         File for the server's output (default: discarded).
+    wait : bool
+        Wait until the page answers before yielding (else call :func:`wait_until_up`).
 
     Yields
     ------
@@ -79,38 +183,138 @@ def serve_view(
         The page's URL, e.g. ``http://127.0.0.1:40123/``.
     """
     port = _free_port()
-    env = os.environ | {
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no calls home
-        "MPLBACKEND": "Agg",
-        "PYTHONUNBUFFERED": "1",
-    }
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--production", "--no-open"]
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"solara run exited with status {proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the view did not answer on {url} in {timeout} s") from None
-                time.sleep(0.3)
+    cmd = solara_command(app, port=port)
+    with _server(cmd, url, env=solara_env(), cwd=ROOT, timeout=timeout, log=log, wait=wait):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if log:
-            out.close()
+
+
+#: JupyterLab's own requests outside this machine, switched off in :func:`serve_jupyterlab`.
+_LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+@contextlib.contextmanager
+def serve_jupyterlab(
+    root: str | Path,
+    *,
+    token: str = "view-test",
+    timeout: float = 90.0,
+    log: Path | None = None,
+    wait: bool = True,
+) -> Iterator[str]:
+    """Run JupyterLab on 127.0.0.1 at a free port, serving ``root``; yield its URL.
+
+    Everything JupyterLab would write goes under ``root/.jupyter-test`` (settings, workspaces,
+    runtime files, the config and data folders): nothing of the user's Jupyter set-up is read
+    or changed. No browser is opened; its news and update checks are off; the extension manager
+    is read-only. Kernels are the project's Python (``python3``, from ipykernel).
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder JupyterLab serves (notebooks go here).
+    token : str
+        The server's token (it is in the yielded URL).
+    timeout : float
+        Seconds to wait for the server to answer.
+    log : Path, optional
+        File for the server's output (default: discarded).
+    wait : bool
+        Wait until the server answers before yielding (else call :func:`wait_until_up`).
+
+    Yields
+    ------
+    str
+        The server's URL with the token, e.g. ``http://127.0.0.1:40123/lab?token=view-test``;
+        see :func:`open_notebook`.
+    """
+    root = Path(root).resolve()
+    home = root / ".jupyter-test"
+    for name, value in _LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+    port = _free_port()
+    env = solara_env() | {
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "SOLARA_HOME": str(home / "solara"),  # as on a machine that never ran Solara
+    }
+    env.pop("MPLBACKEND")  # the kernel uses its inline backend, as for a user
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1"]
+    cmd += [f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}"]
+    cmd += [f"--IdentityProvider.token={token}", "--allow-root"]
+    cmd += [f"--LabApp.user_settings_dir={home / 'settings'}"]
+    cmd += [f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+    cmd += ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    cmd += ["--LabApp.extension_manager=readonly"]
+    url = f"http://127.0.0.1:{port}/lab?token={token}"
+    with _server(cmd, url, env=env, cwd=root, timeout=timeout, log=log, wait=wait):
+        yield url
+
+
+def open_notebook(page: Any, lab_url: str, name: str, timeout: float = 90_000) -> None:
+    """Open notebook ``name`` in JupyterLab and run its first cell, as a user would.
+
+    Waits for the kernel to be idle, clicks into the first cell and presses Shift+Enter.
+
+    Parameters
+    ----------
+    page : playwright.sync_api.Page
+    lab_url : str
+        The URL :func:`serve_jupyterlab` yields.
+    name : str
+        The notebook's path under the server's root.
+    timeout : float
+        Milliseconds to wait for the notebook and its kernel.
+    """
+    parts = urllib.parse.urlsplit(lab_url)
+    page.goto(f"{parts.scheme}://{parts.netloc}/lab/tree/{name}?{parts.query}")
+    cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
+    cell.wait_for(timeout=timeout)
+    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=timeout)
+    cell.click()
+    page.keyboard.press("Shift+Enter")
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def block_outside_requests(context: Any) -> list[str]:
+    """Refuse every request of a Playwright browser context to a host other than this machine.
+
+    The page then behaves as on an offline machine, and the refused URLs are recorded.
+
+    Parameters
+    ----------
+    context : playwright.sync_api.BrowserContext
+
+    Returns
+    -------
+    list of str
+        Filled with the URLs refused, as the pages in ``context`` request them.
+    """
+    refused: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and host not in _LOOPBACK:
+            refused.append(url)
+            r.abort("internetdisconnected")
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    return refused
 
 
 def launch_chromium(playwright: Any, executable: str | None = None) -> Any:
@@ -131,12 +335,15 @@ _IMAGE_DIGEST_JS = """async (img) => {
 
 
 class ViewDriver:
-    """Drive the classroom view in a Playwright page: wait, choose a regime, reset, step.
+    """Drive the classroom view in a Playwright page: choose, type, Reset, Step, wait.
+
+    Works the same on the standalone page and in a JupyterLab output (the view's elements
+    carry the same classes in both). Every action waits for what it changes to show.
 
     Parameters
     ----------
     page : playwright.sync_api.Page
-        A page already at the view's URL (see :func:`serve_view`).
+        A page showing the view (see :func:`serve_view`, :func:`open_notebook`).
     timeout : float
         Milliseconds to wait for the page to react to each action.
     """
@@ -146,13 +353,18 @@ class ViewDriver:
         self.timeout = timeout
 
     def wait_loaded(self, timeout: float = 90_000) -> str:
-        """Wait until the stats line shows, and return it."""
+        """Wait until the stats line and both charts show; return the stats line."""
         self.page.locator(".classroom-stats").wait_for(timeout=timeout)
+        self.wait_charts()
         return self.stats()
 
     def stats(self) -> str:
         """Return the stats line (``regime | day d of N, year y | mean core skill ...``)."""
         return self.page.locator(".classroom-stats").inner_text()
+
+    def state(self) -> str:
+        """Return where the class is: ``regime | day d of N, year y``."""
+        return self.stats().split(" | mean")[0]
 
     def wait_stats(self, text: str, *, start: bool = False) -> str:
         """Wait until the stats line contains (or starts with) ``text``; return it."""
@@ -164,48 +376,138 @@ class ViewDriver:
         )
         return self.stats()
 
+    def wait_day(self, at_least: int) -> str:
+        """Wait until the stats line shows day ``at_least`` or later (of any year)."""
+        self.page.wait_for_function(
+            """d => {
+                const s = document.querySelector('.classroom-stats')?.innerText ?? '';
+                const m = /\\| day (\\d+) of/.exec(s);
+                return m !== null && Number(m[1]) >= d;
+            }""",
+            arg=at_least,
+            timeout=self.timeout,
+        )
+        return self.stats()
+
+    def day(self) -> int:
+        """Return the day of the school year the stats line shows."""
+        return int(self.state().split("| day ")[1].split(" ")[0])
+
+    def wait_charts(self) -> None:
+        """Wait until both charts are drawn for the stats line's state, and loaded."""
+        self.page.wait_for_function(
+            """() => {
+                const tick = document.querySelector('.classroom-stats')?.dataset.tick;
+                const imgs = [...document.querySelectorAll(
+                    '.classroom-network img, .classroom-outcomes img')];
+                return tick !== undefined && imgs.length === 2 && imgs.every(
+                    i => i.dataset.tick === tick && i.complete && i.naturalWidth > 0);
+            }""",
+            timeout=self.timeout,
+        )
+
+    def control(self, name: str) -> Any:
+        """Return the locator of the control for keyword ``name`` (e.g. ``"seed"``)."""
+        return self.page.locator(f".control-{name}")
+
     def select(self, label: str, option: str) -> None:
         """Choose ``option`` in the drop-down labelled ``label`` (e.g. "Regime")."""
         page = self.page
         page.locator(".v-select").filter(has=page.get_by_text(label, exact=True)).click()
         page.get_by_role("option", name=option, exact=True).click()
+        self.page.locator(".v-select").filter(has=page.get_by_text(label, exact=True)).filter(
+            has_text=option
+        ).wait_for(timeout=self.timeout)
 
-    def reset(self) -> None:
-        """Press Reset: a new model from the current inputs."""
-        self.page.get_by_role("button", name="Reset").click()
+    def box(self, name: str) -> Any:
+        """Return the locator of the text box of control ``name`` (a number's box, the seed)."""
+        return self.control(name).locator("input[type='text']")
+
+    def fill(self, name: str, text: str) -> None:
+        """Type ``text`` into the box of control ``name`` (the page reads it as it changes)."""
+        self.box(name).fill(text)
+
+    def message(self, name: str) -> str:
+        """Return the message under control ``name`` (an error, or a note), or ""."""
+        messages = self.control(name).locator(".v-messages")
+        return " ".join(messages.all_inner_texts()).strip()
+
+    def wait_message(self, name: str, text: str) -> str:
+        """Wait until the message under control ``name`` contains ``text``; return it."""
+        self.control(name).locator(".v-messages").filter(has_text=text).first.wait_for(
+            timeout=self.timeout
+        )
+        return self.message(name)
+
+    def wait_no_message(self, name: str) -> None:
+        """Wait until control ``name`` shows no message."""
+        self.control(name).locator(".v-messages__message").first.wait_for(
+            state="detached", timeout=self.timeout
+        )
+
+    def button(self, name: str) -> Any:
+        """Return the locator of the button named ``name`` (Reset, Play, Pause, Step)."""
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def reset(self, *, refused: bool = False) -> str:
+        """Press Reset and wait for the new class and its charts; return the stats line.
+
+        With ``refused=True``, wait instead for the message that says why Reset did not
+        start a new class (a field is not valid), and return that message.
+        """
+        before = self.page.locator(".classroom-stats").get_attribute("data-tick")
+        self.button("Reset").click()
+        if refused:
+            notice = self.page.locator(".classroom-notice").filter(has_text="Not reset")
+            notice.wait_for(timeout=self.timeout)
+            return notice.inner_text()
+        self.page.wait_for_function(
+            "t => document.querySelector('.classroom-stats')?.dataset.tick !== t",
+            arg=before,
+            timeout=self.timeout,
+        )
+        self.wait_charts()
+        return self.stats()
+
+    def set_step_size(self, size: str) -> None:
+        """Choose what Step and Play advance by: ``"day"``, ``"week"`` or ``"month"``."""
+        toggle = self.page.locator(".classroom-step-size")
+        toggle.get_by_role("button", name=size, exact=True).click()
+        toggle.locator(".v-btn--active").filter(has_text=size).wait_for(timeout=self.timeout)
 
     def step(self, n: int = 1) -> str:
-        """Press Step ``n`` times, each time waiting for the day to advance; return the stats."""
+        """Press Step ``n`` times, each time waiting for the class to move and the charts.
+
+        Returns
+        -------
+        str
+            The stats line after the last step.
+        """
         for _ in range(n):
-            day = int(self.stats().split("| day ")[1].split(" ")[0])
-            self.page.get_by_role("button", name="Step").click()
-            self.wait_stats(f"| day {day + 1} of")
+            before = self.state()
+            self.button("Step").click()
+            self.page.wait_for_function(
+                "s => !(document.querySelector('.classroom-stats')?.innerText ?? s).startsWith(s)",
+                arg=before + " |",
+                timeout=self.timeout,
+            )
+            self.wait_charts()
+        return self.stats()
+
+    def advance(self, days: int) -> str:
+        """Step ``days`` school days, in as few clicks as months, weeks and days allow."""
+        from toolkit.viz.page import STEP_SIZES
+
+        for size, length in sorted(STEP_SIZES.items(), key=lambda kv: -kv[1]):
+            clicks, days = divmod(days, length)
+            if clicks:
+                self.set_step_size(size)
+                self.step(clicks)
         return self.stats()
 
     def image_digest(self, selector: str) -> tuple[int, int]:
         """Return (bytes, FNV-1a hash) of the image in ``selector`` (e.g. the outcome chart)."""
         return tuple(self.page.locator(f"{selector} img").evaluate(_IMAGE_DIGEST_JS))
-
-    def wait_images_settled(
-        self,
-        selectors: tuple[str, ...] = (".classroom-network", ".classroom-outcomes"),
-        quiet: float = 1.5,
-    ) -> None:
-        """Wait until the images in ``selectors`` have not changed for ``quiet`` seconds.
-
-        The stats line is text and updates first; the charts are images re-rendered on the
-        server, which can arrive a moment later.
-        """
-        deadline = time.monotonic() + self.timeout / 1000
-        last = [self.image_digest(s) for s in selectors]
-        since = time.monotonic()
-        while time.monotonic() - since < quiet:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the view's charts kept changing for {self.timeout} ms")
-            time.sleep(0.25)
-            now = [self.image_digest(s) for s in selectors]
-            if now != last:
-                last, since = now, time.monotonic()
 
 
 def screenshot_view(
@@ -225,7 +527,8 @@ def screenshot_view(
     regime : str
         Preset to select before resetting the model.
     steps : int
-        Days to step (each click waits for the page to update).
+        School days to advance (by months, weeks and days; each click waits until the stats
+        line and both charts show the new day).
     width, height : int
         Viewport size in pixels.
 
@@ -247,8 +550,7 @@ def screenshot_view(
             view.select("Regime", regime)
             view.reset()
             view.wait_stats(f"{regime} | day 0 of", start=True)
-            view.step(steps)
-            view.wait_images_settled()  # the charts show the same day as the stats line
+            view.advance(steps)  # each click waits until both charts show the new day
             page.screenshot(path=str(path))
         finally:
             browser.close()

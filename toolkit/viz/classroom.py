@@ -1,22 +1,9 @@
-"""The interactive classroom view: Mesa's SolaraViz page for the classroom model.
+"""The model behind the interactive classroom view, and its drawings.
 
-Choose a regime (a preset, or a blend of two presets), the main parameters and the seed; step
-or play the school year and watch the class and its live outcome and diversity charts. The
-view lives here, outside the model's code: :class:`ClassroomView` only gives
-:class:`~toolkit.model.ClassroomModel` the flat keyword arguments that SolaraViz's controls
-set, and records two more class-level series; the drawing functions read the model's state.
-
-In JupyterLab::
-
-    from toolkit.viz.app import page
-    page
-
-Standalone, in a browser::
-
-    ./run.sh python -m solara run toolkit/viz/app.py
-
-(The first page load fetches Solara's front-end packages through the server; on a machine
-without access to a CDN, run ``./run.sh python -m toolkit.viz.assets`` once.)
+The view lives here, outside the model's code: :class:`ClassroomView` only gives
+:class:`~toolkit.model.ClassroomModel` the flat keyword arguments that the view's controls
+set (:mod:`toolkit.viz.page`), and records two more class-level series; the drawing functions
+read the model's state.
 
 The drawing functions :func:`draw_classroom` and :func:`draw_outcomes` follow the charts'
 convention (``ax=None``, return the Axes) and work without Solara, e.g. in a notebook::
@@ -29,23 +16,18 @@ convention (``ax=None``, return the Axes) and work without Solara, e.g. in a not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import mesa
 import numpy as np
 import pandas as pd
-import solara
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
 
 from toolkit.charts.style import (
-    SLIDE_SIZES,
     chart_style,
     domain_color,
     new_axes,
@@ -55,17 +37,13 @@ from toolkit.metrics import mean_pairwise_distance
 from toolkit.model import PRESETS, ClassroomModel, ParameterError, Parameters, Regime, blend
 
 __all__ = [
-    "MODEL_PARAMS",
+    "OUTCOME_PANELS",
+    "OUTCOME_SIZE",
     "SCAFFOLDING_CHOICES",
-    "ClassroomApp",
-    "ClassroomPanel",
     "ClassroomView",
-    "OutcomePanel",
-    "StatsPanel",
-    "controls",
     "draw_classroom",
     "draw_outcomes",
-    "make_page",
+    "parse_seed",
     "stats_line",
     "view_regime",
 ]
@@ -118,13 +96,35 @@ def view_regime(
     return r
 
 
-def _seed(seed: int | str) -> int:
+def parse_seed(seed: int | str) -> int:
+    """Read a seed as the view's seed box gives it: a non-negative whole number, or its text.
+
+    Parameters
+    ----------
+    seed : int or str
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        If ``seed`` is not a whole number, or is negative (the message names the seed).
+
+    Examples
+    --------
+    >>> parse_seed(" 42 ")
+    42
+    """
+    if isinstance(seed, bool):
+        raise ParameterError(f"seed: expected a whole number of 0 or more, got {seed!r}.")
     try:
         value = int(str(seed).strip())
     except ValueError:
-        raise ParameterError(f"seed: expected a whole number, got {seed!r}.") from None
+        raise ParameterError(f"seed: expected a whole number of 0 or more, got {seed!r}.") from None
     if value < 0:
-        raise ParameterError(f"seed: expected a non-negative whole number, got {value}.")
+        raise ParameterError(f"seed: expected a whole number of 0 or more, got {value}.")
     return value
 
 
@@ -177,7 +177,7 @@ class ClassroomView(ClassroomModel):
         n_years: int = 1,
         seed: int | str = 42,
     ) -> None:
-        #: The inputs as given (the controls start from these, see :func:`controls`).
+        #: The inputs as given (the controls start from these, see :mod:`toolkit.viz.page`).
         self.inputs = {
             "regime": regime,
             "blend_with": blend_with,
@@ -192,21 +192,51 @@ class ClassroomView(ClassroomModel):
             "seed": seed,
         }
         spec = view_regime(regime, blend_with, blend_weight, scaffolding)
-        params = {
-            "teacher_capacity": teacher_capacity,
-            "diagnostic_noise": diagnostic_noise,
-            "peer_learning": peer_learning,
-            "self_regulation_mean": self_regulation_mean,
-            "n_students": int(n_students),
-            "peer_ties": min(_DEFAULTS.peer_ties, int(n_students) - 1),
-        }
-        super().__init__(spec, params, rng=_seed(seed), n_years=int(n_years), collect=True)
+        params = self.parameters_from(self.inputs)
+        super().__init__(spec, params, rng=parse_seed(seed), n_years=int(n_years), collect=True)
         self.color = regime_color(regime if blend_weight <= 0.5 else blend_with)
         reporters = dict(self.datacollector.model_reporters)
         reporters["mean_skill"] = lambda m: float(np.mean(m.skills()))
         reporters["profile_distance"] = lambda m: mean_pairwise_distance(m.skills())
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
+
+    @staticmethod
+    def parameters_from(inputs: Mapping[str, Any]) -> Parameters:
+        """Return the model parameters that the view's inputs set (the rest keep defaults).
+
+        ``peer_ties`` becomes at most ``n_students - 1``, so that a small class still forms
+        its peer network.
+
+        Parameters
+        ----------
+        inputs : mapping
+            At least ``teacher_capacity, diagnostic_noise, peer_learning,
+            self_regulation_mean, n_students``.
+
+        Returns
+        -------
+        toolkit.model.Parameters
+
+        Raises
+        ------
+        ParameterError
+            If a value is out of the model's range (the message names the parameter).
+        """
+        n_students = inputs["n_students"]
+        ties = _DEFAULTS.peer_ties
+        if isinstance(n_students, int | float) and not isinstance(n_students, bool):
+            ties = max(0, min(ties, int(n_students) - 1))
+        return Parameters.from_mapping(
+            {
+                "teacher_capacity": inputs["teacher_capacity"],
+                "diagnostic_noise": inputs["diagnostic_noise"],
+                "peer_learning": inputs["peer_learning"],
+                "self_regulation_mean": inputs["self_regulation_mean"],
+                "n_students": n_students,
+                "peer_ties": ties,
+            }
+        )
 
     def skills(self) -> np.ndarray:
         """Every student's skills, shape (N, D)."""
@@ -400,41 +430,8 @@ def draw_outcomes(
     return axes
 
 
-# -- Solara components (capitalised names, as Solara components are) ----------------------------
-def _figure(size: tuple[float, float]) -> Figure:
-    """Return a figure outside pyplot (Solara renders from threads; nothing accumulates)."""
-    with chart_style():
-        return Figure(figsize=size, layout="constrained")
-
-
-@solara.component
-def ClassroomPanel(model: ClassroomView) -> None:  # noqa: N802
-    """Show the class, redrawn after every step; a toggle switches the colouring."""
-    update_counter.get()
-    color_by, set_color_by = solara.use_state("domain")
-    with solara.Column(classes=["classroom-network"]):
-        solara.ToggleButtonsSingle(
-            value=color_by, values=["domain", "engagement"], on_value=set_color_by
-        )
-        ax = _figure(SLIDE_SIZES["half"]).add_subplot()
-        draw_classroom(model, ax=ax, color_by=color_by)
-        solara.FigureMatplotlib(ax.figure, format="png", bbox_inches="tight")
-
-
-@solara.component
-def OutcomePanel(model: ClassroomView) -> None:  # noqa: N802
-    """Show the live outcome and diversity charts, from the model's data collector."""
-    update_counter.get()
-    fig = _figure(OUTCOME_SIZE)
-    with chart_style():
-        axes = fig.subplots(len(OUTCOME_PANELS), 1, sharex=True)
-    draw_outcomes(model, axes=axes)
-    with solara.Column(classes=["classroom-outcomes"]):
-        solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
-
-
 def stats_line(model: ClassroomView) -> str:
-    """One line of today's class statistics (shown by :func:`StatsPanel`)."""
+    """One line of today's class statistics (shown above the view's charts)."""
     last = model.datacollector.get_model_vars_dataframe().iloc[-1]
     return (
         f"{model.regime.name} | day {model.day} of {model.params.n_days}, year {model.year + 1} | "
@@ -443,122 +440,3 @@ def stats_line(model: ClassroomView) -> str:
         f"self-regulation {last['mean_self_regulation']:.3f} | "
         f"profile distance {last['profile_distance']:.3f}"
     )
-
-
-@solara.component
-def StatsPanel(model: ClassroomView) -> None:  # noqa: N802
-    """Show today's numbers and the regime's position on its axes."""
-    update_counter.get()
-    axes = ", ".join(
-        f"{a} {v:g}" if isinstance(v, float) else f"{a} {v}"
-        for a, v in ((a, getattr(model.regime, a)) for a in Regime.axes())
-    )
-    with solara.Column():
-        solara.Text(stats_line(model), classes=["classroom-stats"])
-        solara.Text(f"Regime axes: {axes}", style={"font-size": "0.85em", "color": "#555"})
-
-
-#: The view's controls (SolaraViz ``model_params``); the defaults match :class:`ClassroomView`.
-MODEL_PARAMS: dict[str, Any] = {
-    "regime": {
-        "type": "Select",
-        "value": "standardized",
-        "values": list(PRESETS),
-        "label": "Regime",
-    },
-    "blend_with": {
-        "type": "Select",
-        "value": "personal",
-        "values": list(PRESETS),
-        "label": "Blend with",
-    },
-    "blend_weight": Slider("Blend weight (0 = first regime only)", 0.0, 0.0, 1.0, 0.05),
-    "scaffolding": {
-        "type": "Select",
-        "value": SCAFFOLDING_CHOICES[0],
-        "values": list(SCAFFOLDING_CHOICES),
-        "label": "Scaffolding (share of teacher time)",
-    },
-    "teacher_capacity": Slider("Teacher capacity", _DEFAULTS.teacher_capacity, 0.1, 3.0, 0.05),
-    "diagnostic_noise": Slider("Diagnostic noise (SD)", _DEFAULTS.diagnostic_noise, 0.0, 2.0, 0.05),
-    "peer_learning": Slider("Peer learning", _DEFAULTS.peer_learning, 0.0, 0.06, 0.001),
-    "self_regulation_mean": Slider(
-        "Starting self-regulation", _DEFAULTS.self_regulation_mean, 0.05, 0.95, 0.05
-    ),
-    "n_students": Slider("Students", _DEFAULTS.n_students, 4, 60, 1),
-    "n_years": Slider("School years", 1, 1, 4, 1),
-    "seed": {"type": "InputText", "value": "42", "label": "Seed"},
-}
-
-
-def controls(model: ClassroomView | None = None) -> dict[str, Any]:
-    """Return the view's controls (:data:`MODEL_PARAMS`), starting from a model's inputs.
-
-    Parameters
-    ----------
-    model : ClassroomView, optional
-        Its :attr:`~ClassroomView.inputs` become the controls' values (default: the defaults).
-
-    Returns
-    -------
-    dict
-        SolaraViz ``model_params``: Select/InputText dicts and Mesa Sliders.
-    """
-    if model is None:
-        return MODEL_PARAMS
-    out: dict[str, Any] = {}
-    for name, control in MODEL_PARAMS.items():
-        value = model.inputs[name]
-        if isinstance(control, Slider):
-            kind = float if control.is_float_slider else int
-            value = kind(value)
-            out[name] = Slider(control.label, value, control.min, control.max, control.step)
-        else:
-            out[name] = control | {"value": str(value) if name == "seed" else value}
-    return out
-
-
-@solara.component
-def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
-    """Lay out the view: Mesa's SolaraViz controls in the sidebar, the class and charts beside.
-
-    SolaraViz supplies the app bar, the step/play/reset controls, the model's parameter
-    inputs (:func:`controls`, starting from the model's inputs) and the step counter; the
-    main area is laid out here in fixed columns rather than in SolaraViz's draggable grid,
-    whose grid library (a Vue 2 package) does not load in a standalone Solara page with
-    ipyvue 3.
-
-    Parameters
-    ----------
-    model : ClassroomView, optional
-        The model to start with; by default each browser session gets its own model with
-        the controls' defaults.
-    """
-    initial = solara.use_memo(lambda: model if model is not None else ClassroomView(), [])
-    current = solara.use_reactive(initial)
-    params = solara.use_memo(lambda: controls(initial), [])
-    SolaraViz(current, components=[], model_params=params, name="Classroom regimes")
-    m = current.value
-    with solara.Column(style={"padding": "8px 16px"}):
-        StatsPanel(m)
-        with solara.Columns([2, 3]):
-            ClassroomPanel(m)
-            OutcomePanel(m)
-
-
-def make_page(model: ClassroomView | None = None) -> Any:
-    """Return the page element (display it in JupyterLab, or serve it with ``solara run``).
-
-    Parameters
-    ----------
-    model : ClassroomView, optional
-        The model to start with (default: a new one per session, with the controls'
-        defaults).
-
-    Returns
-    -------
-    solara element
-        :func:`ClassroomApp`: Mesa's SolaraViz controls with the class, the live charts and
-        today's numbers.
-    """
-    return ClassroomApp(model)
