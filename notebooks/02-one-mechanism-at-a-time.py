@@ -96,37 +96,36 @@ def show_sweep(spec, result):
 
 
 # %% [markdown]
-# In every chart below, the dashed grey line marks the parameter's default, the coloured dotted
-# lines mark where a regime crosses the standardized regime (the value is printed above the
-# panel), and the table lists every crossing between any two regimes: at which value, which
-# regime leads just below it and which leads just above it.
+# In every chart below, the dashed grey line marks the parameter's default, a ring and a dotted
+# line (in the colour of the regime ahead beyond it) mark every crossing between two regimes,
+# with its value, and the table lists them: at which value, which regime leads just below it
+# and which leads just above it.
 #
 # ## 1. Teacher capacity
 #
 # `teacher_capacity` is the direct instruction the adults in the room can give per lesson
-# (0.5: one teacher teaching half of each lesson). It is split equally between instructional
-# groups, and no group can use more than the whole lesson. Standardized teaching has one group;
-# the other regimes split the teacher between three groups, so their students get better fitted
-# but less direct instruction. We expect the adaptive regimes to gain from more capacity and
-# standardized teaching to stop gaining once its one group is taught all lesson long.
+# (0.5: one teacher teaching half of each lesson). The teacher first pays for adapting the work
+# (each extra group, individually set levels and plans) and for scaffolding; the rest is split
+# equally between instructional groups, and no group can use more than the whole lesson.
+# Standardized teaching has one group and nothing individual to prepare; the other regimes
+# split what is left between three groups, so their students get better fitted but less direct
+# instruction. We expect the adaptive regimes to gain from more capacity and standardized
+# teaching to stop gaining once its one group is taught all lesson long.
 
 # %%
 spec, result = run_sweep("teacher-capacity")
 show_sweep(spec, result)
 
 # %% [markdown]
-# Standardized teaching hardly gains from more capacity: for a whole class taught at one level,
-# more whole-class instruction is worth little more than the independent practice it replaces
-# (about 0.01 SD on the test from a quarter of a teacher to a whole one), and beyond a capacity
-# of 1 the one group is already taught all lesson long. Personalized teaching hardly moves
-# either. The personal regime gains most on the test, from about 0.08 to 0.24 SD over
-# standardized teaching across the range, then individualized teaching, which adapts ability
-# groups and the level of work to prior scores, from about 0.19 to 0.29 SD. Individualized
-# teaching overtakes personalized teaching in total learning at about two and a half times the
-# default capacity, but on the test only at about six times. The personal regime, ahead of
-# standardized teaching on the test at every capacity, stays behind the other two on the test
-# across the range, but with about three times the default capacity it learns the most in
-# total: extra adults make self-directed work better supported, not less autonomous.
+# Standardized teaching gains from more capacity only until its one group is taught all lesson
+# long (a capacity of 1); the adaptive regimes keep gaining, because their three groups and
+# their individually set work are what the extra adults pay for. Below a capacity of 1 their
+# effect on the test hardly moves, since standardized teaching gains as much; above it they pull
+# away: individualized teaching from about +0.07 SD at the default to +0.34 SD at eight times
+# it, personalized teaching from +0.21 to +0.36, the personal regime from +0.28 to +0.51.
+# Individualized teaching overtakes personalized teaching in total learning at about four and a
+# half times the default capacity (2.2), the only crossing in the range: more adults matter
+# most to the regime whose design asks the most of the teacher.
 #
 # ## 2. Diagnostic noise
 #
@@ -142,17 +141,14 @@ show_sweep(spec, result)
 
 # %% [markdown]
 # The cost of a noisy picture falls almost entirely on the regimes that act on it.
-# Individualized teaching, which places students in ability groups and sets their level from
-# the picture, loses most of its advantage on the test as noise grows past about one SD (from
-# about 0.2 SD at the default to 0.03 SD at four times the default noise); it is behind
-# personalized teaching on the test at every noise level, and further behind the noisier the
-# picture. Personalized teaching loses less, because it groups by interest and gives students
-# some say over their level. The personal regime does not move: the learner's own sense of
-# their level does not depend on the system's records. So with a noisy enough picture it
-# overtakes the regimes that rely on one: individualized teaching in total learning from about
-# 0.6 SD of noise and on the test from about 1.2 SD, personalized teaching in total learning
-# from about 1 SD. With a very noisy picture (above about 1.3 SD), individualized teaching
-# yields less total learning than standardized teaching.
+# Individualized teaching, which places students in ability groups and sets their level and
+# their remediation from the picture, loses its advantage on the test as noise grows (from about
+# +0.12 SD with a perfect picture to +0.03 at twice the default noise) and falls below
+# standardized teaching at about 1 SD of noise, on the test and in total learning alike.
+# Personalized teaching loses less, because it groups by interest and gives students some say
+# over their level (+0.23 to +0.05 across the range). The personal regime does not move: its
+# levels are set by the learners' own, imperfect sense of their level, not by the system's
+# records, so its place does not depend on how well the system knows the students.
 #
 # ## 3. Self-regulation
 #
@@ -166,16 +162,14 @@ spec, result = run_sweep("self-regulation")
 show_sweep(spec, result)
 
 # %% [markdown]
-# This is the mechanism behind the personal regime's headline result. With novice
-# self-regulators it is only slightly ahead of standardized teaching on the test (about 0.08 SD
-# at the default, and level with it at a class average of 0.1) and trails the other adaptive
-# regimes in total learning; as starting self-regulation rises its lead on the test grows (to
-# about 0.18 SD at 0.8, still behind individualized and personalized teaching), and it
-# overtakes individualized teaching in total learning around a class average of one half and
-# personalized teaching a little above it (about 0.58). The other regimes hardly move, because
-# they leave students little to decide. *Autonomy alone does not ensure quality learning*, but
-# the same autonomy pays for students who can use it, which is why scaffolding self-regulation
-# over several years matters (notebook 04).
+# This is the mechanism behind the personal regime's place. With novice self-regulators (a class
+# average of 0.1) it is behind personalized teaching on the test (about +0.15 SD against +0.19)
+# and in total learning; its lead grows with self-regulation, and it overtakes personalized
+# teaching in total learning at a class average of about 0.15 and on the test at about 0.26,
+# below the default of 0.4, reaching +0.41 SD on the test at 0.8. The other regimes hardly move,
+# because they leave students little to decide. *Autonomy alone does not ensure quality
+# learning*, but the same autonomy pays for students who can use it, which is why scaffolding
+# self-regulation over several years matters (notebook 04).
 #
 # ## 4. Peer learning
 #
@@ -190,13 +184,15 @@ spec, result = run_sweep("peer-learning")
 show_sweep(spec, result)
 
 # %% [markdown]
-# Stronger peer learning lifts every regime and keeps their order on the test; the advantage
-# of individualized and personalized teaching over standardized teaching grows with it. It
-# also changes the shape of the outcomes, which the two panels above do not show: peers are
-# ahead mainly of low achievers, so stronger peer learning narrows the spread and lowers the
-# Matthew effect (the correlation of gain with prior score) in every regime, to below zero in
-# all of them at the strongest peer learning swept (under individualized teaching it is
-# negative throughout):
+# Stronger peer learning lifts every regime, and keeps their order, but helps standardized
+# teaching most: in a class mixed at random every low achiever has peers ahead, while ability
+# groups (individualized) surround low achievers with low achievers. So the adaptive regimes'
+# advantage on the test shrinks as peer learning grows (individualized from +0.10 SD without peer
+# learning to +0.04 at four times the default). It also changes the shape of the outcomes, which
+# the two panels above do not show: peers are ahead mainly of low achievers, so stronger peer
+# learning narrows the spread and lowers the Matthew effect (the correlation of gain with prior
+# score) in every regime; under standardized teaching it turns negative from about twice the
+# default, under individualized teaching it is negative throughout:
 
 # %%
 s = result.summary
@@ -209,26 +205,22 @@ table.round(3)
 # ## What depends on what
 #
 # - The **test advantage of individualized teaching** rests on an accurate picture of each
-#   student: with noisy diagnosis it shrinks towards nothing, and its total learning can fall
-#   below standardized teaching. It grows with teacher capacity and with peer learning.
-# - The **personal regime's place** is a matter of self-regulation and support: it is ahead of
-#   standardized teaching on the test in every sweep (only level with it in the least
-#   self-regulated classes), and its lead grows with self-regulation and with teacher capacity,
-#   though within the ranges swept it stays behind personalized teaching on the test. In total
-#   learning it leads every regime with a class of moderately self-regulated learners (a class
-#   average above about 0.6) or with about three times the default teacher capacity. It is the
-#   one adaptive regime that a noisy picture of the learner does not harm.
+#   student and on teacher time: with noisy diagnosis it falls below standardized teaching, and
+#   with more adults in the room it grows more than any other regime's. Peer learning, which
+#   helps mixed classes most, shrinks it.
+# - The **personal regime's place** is a matter of self-regulation and support: it leads
+#   personalized teaching on the test once the class's self-regulation is above about 0.26 (the
+#   default is 0.4), and its lead grows with teacher capacity. It is the one adaptive regime that
+#   a noisy picture of the learner does not harm.
 # - **Standardized teaching** is the most robust regime and the one with least to gain: it does
-#   not use the system's picture of students, gives them little to decide, and gains almost
-#   nothing from more adults in the room.
-# - **Peers** help everyone and narrow the spread. They keep the regimes' order on the test; in
-#   total learning, individualized teaching overtakes personalized teaching only above about
-#   three times the default peer learning.
+#   not use the system's picture of students, gives them little to decide, and gains nothing from
+#   more adults once its one group is taught all lesson long; it gains most from peers.
+# - **Peers** help everyone and narrow the spread; they keep the regimes' order.
 #
 # These are one-at-a-time sweeps around the defaults; the parameters interact (for example,
-# self-regulation matters more when there is less direct instruction); only a global
-# sensitivity analysis, which varies them together, can say how far the conclusions hold away
-# from the defaults.
+# self-regulation matters more when there is less direct instruction). How far each conclusion
+# holds when every parameter varies at once, and which assumptions drive it, is the global
+# sensitivity analysis of notebook 05 and `simulations/box.py`.
 
 # %%
 plt.close("all")

@@ -48,6 +48,8 @@ old table
 """
 
 COMMITTED = ["headline-outcome", "headline-effects", "headline-spread", "headline-diversity"]
+COMMITTED += [f"headline-decomposition_{arm}" for arm in ("individualized", "personalized")]
+COMMITTED += ["headline-decomposition_personal"]
 COMMITTED += ["headline-tails", *CHARTS]
 
 

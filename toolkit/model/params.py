@@ -232,28 +232,6 @@ class Parameters:
         "and mathematics 18% of the school week (docs/calibration-sources.md).",
         "learning",
     )
-    core_floor: float = _p(
-        0.0,
-        0.0,
-        1.0,
-        "share of time",
-        "Least share of every student's time on the core (tested) domains, whoever plans the "
-        "time (system or learner): the school's accountability policy, applied the same way "
-        "in every regime. Time shares below it are rescaled (core up, the rest down).",
-        "Policy setting: 0 (no floor) by default, so that no regime's core time is lifted by a "
-        "limit that binds for it alone; set it to study accountability pressure.",
-        "policy",
-    )
-    core_ceiling: float = _p(
-        1.0,
-        0.0,
-        1.0,
-        "share of time",
-        "Largest share of every student's time on the core (tested) domains, applied the same "
-        "way in every regime (a protected share for the untested domains when below 1).",
-        "Policy setting: 1 (no ceiling) by default.",
-        "policy",
-    )
     learning_rate: float = _p(
         0.0463,
         0.0,
@@ -315,6 +293,28 @@ class Parameters:
         "(scaled by the day's time off the domain).",
         "Off by default.",
         "learning",
+    )
+    core_floor: float = _p(
+        0.0,
+        0.0,
+        1.0,
+        "share of time",
+        "Least share of every student's time on the core (tested) domains, whoever plans the "
+        "time (system or learner): the school's accountability policy, applied the same way "
+        "in every regime. Time shares below it are rescaled (core up, the rest down).",
+        "Policy setting: 0 (no floor) by default, so that no regime's core time is lifted by a "
+        "limit that binds for it alone; set it to study accountability pressure.",
+        "policy",
+    )
+    core_ceiling: float = _p(
+        1.0,
+        0.0,
+        1.0,
+        "share of time",
+        "Largest share of every student's time on the core (tested) domains, applied the same "
+        "way in every regime (a protected share for the untested domains when below 1).",
+        "Policy setting: 1 (no ceiling) by default.",
+        "policy",
     )
     # --- the system's capacity to match instruction ---------------------------------------------
     teacher_capacity: float = _p(
