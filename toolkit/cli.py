@@ -4,6 +4,7 @@ Sub-commands::
 
     run FILE       run a study file into its run folder, print the summary table
     check FILE     validate a study file and print it as resolved (nothing is run)
+    robustness FILE  run a study's [robustness] design and write its robustness report
     params         list every model parameter with unit, default, range and source
     regimes        show the regime presets side by side on their axes
     docs           regenerate the parameter and regime tables in docs/odd.md
@@ -57,6 +58,12 @@ def _load(args: argparse.Namespace) -> StudySpec:
     sets = _parse_set(getattr(args, "set", None) or [])
     if sets:
         data["parameters"] = dict(data.get("parameters", {})) | sets
+    rob = {k: getattr(args, k, None) for k in ("n", "design")}
+    rob = {k: v for k, v in rob.items() if v is not None}
+    if rob:
+        if "robustness" not in data:
+            raise StudyError(f"{args.study}: --n and --design need a [robustness] table.")
+        data["robustness"] = dict(data["robustness"]) | rob
     return parse_study(data, source=str(Path(args.study)))
 
 
@@ -87,6 +94,38 @@ def _cmd_check(args: argparse.Namespace) -> int:
     spec = _load(args)
     print(json.dumps(spec.resolved(), indent=2, default=str))
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.robustness is not None:
+        from toolkit.robustness.report import estimate, format_estimate
+
+        claims = spec.robustness.claims
+        print(f"{len(claims)} claim(s): " + "; ".join(c.text for c in claims))
+        info = estimate(spec, probe=not args.no_probe, workers=args.workers)
+        print(format_estimate(info))
+    return 0
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from toolkit.robustness.report import publish, run_robustness
+
+    spec = _load(args)
+    result = run_robustness(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    claims = result.summary
+    print(f"\n{spec.title}: robustness over {spec.robustness.design} n={spec.robustness.n}")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        cols = ["claim", "share", "share_low", "share_high", "drivers", "region"]
+        if not claims.empty:
+            print(claims[cols].round(3).to_string(index=False))
+    print(f"\nReport: {result.folder / 'report.html'} and {result.folder / 'report.md'}")
+    if args.publish:
+        for f in publish(result.folder, args.publish, label=args.label):
+            print(f"  wrote {f}")
     return 0
 
 
@@ -134,7 +173,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study")
-    for p in (run, check):
+    check.add_argument("--workers", type=int, default=1, help="workers for the time estimate")
+    check.add_argument(
+        "--no-probe", action="store_true", help="estimate a robustness study without timing a point"
+    )
+    rob = sub.add_parser("robustness", help="run a [robustness] study and write its report")
+    rob.add_argument("study", help="study file with a [robustness] table")
+    rob.add_argument("--out", help="run folder (default: the study's [output] folder)")
+    rob.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    rob.add_argument(
+        "--resume", action="store_true", help="continue a run (or re-analyse a finished one)"
+    )
+    rob.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    rob.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rob.add_argument(
+        "--publish", metavar="ROOT", help="fill ROOT/README.md's robustness block and ROOT/docs"
+    )
+    rob.add_argument("--label", help="note on the published summary (e.g. interim)")
+    for p in (check, rob):
+        p.add_argument("--n", type=int, help="override [robustness] n (design size)")
+        p.add_argument("--design", help="override [robustness] design")
+    for p in (run, check, rob):
         p.add_argument("--classrooms", type=int, help="override [study] classrooms")
         p.add_argument("--seed", type=int, help="override [study] seed")
         p.add_argument("--years", type=int, help="override [study] years")
@@ -158,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "run": _cmd_run,
         "check": _cmd_check,
+        "robustness": _cmd_robustness,
         "params": _cmd_params,
         "regimes": _cmd_regimes,
         "docs": _cmd_docs,
