@@ -452,8 +452,8 @@ def claim_share(claim_rows: pd.DataFrame, independent: np.ndarray) -> dict[str, 
         "share": k / n if n else float("nan"),
         "share_low": lo,
         "share_high": hi,
-        "decided_true": float(verdict.get("true", 0.0)),
-        "decided_false": float(verdict.get("false", 0.0)),
+        "decided_true": float(verdict.get("holds", 0.0)),
+        "decided_false": float(verdict.get("fails", 0.0)),
         "undecided": float(verdict.get("undecided", 0.0)),
         "n_points": n,
     }
@@ -540,10 +540,8 @@ def _prim_region(
     if ok.empty:
         ok = traj.iloc[[0]]
     dense = ok[ok["density"] >= min_density]
-    if not dense.empty:  # the largest box that is dense enough
-        i = int(dense["coverage"].idxmax())
-    else:  # otherwise the best balance of coverage and density
-        i = int((ok["coverage"] * ok["density"]).idxmax())
+    pick = dense if not dense.empty else ok  # the best balance of coverage and density
+    i = int((pick["coverage"] * pick["density"]).idxmax())
     lims = box.box_lims[i]
     init = box.box_lims[0]
     out = {}
@@ -603,9 +601,8 @@ def failure_region(
 
     PRIM peels the parameter space from its edges towards the failing points (Friedman &
     Fisher 1999; EMA Workbench's implementation). Among the boxes on the peeling trajectory that
-    restrict at most ``max_dims`` parameters, the one kept is the largest (highest coverage)
-    whose density is at least ``min_density``, or else the one with the largest
-    coverage x density. ``method = "tree"`` instead fits a decision tree of depth ``max_dims``
+    restrict at most ``max_dims`` parameters and have a density of at least ``min_density``
+    (all of them if none has), the one kept has the largest coverage x density. ``method = "tree"`` instead fits a decision tree of depth ``max_dims``
     and keeps the leaf with the best coverage x density.
 
     Parameters
@@ -634,6 +631,7 @@ def failure_region(
         limits = _tree_region(values, fails, max_dims, min_density)
     else:
         raise ValueError(f"method must be 'prim' or 'tree', got {method!r}.")
+    limits = {p: limits[p] for p in values.columns if p in limits}  # in the design's order
     cov, dens, mass = _box_stats(values, fails, limits)
     where = _describe(limits)
     if where:

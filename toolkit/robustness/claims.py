@@ -341,7 +341,7 @@ def evaluate_claims(
     -------
     dict
         Claim name to ``{"margin", "ci_low", "ci_high", "holds", "decided"}``, arrays over
-        points; ``decided`` is ``"true"``, ``"false"`` or ``"undecided"`` (see the module notes).
+        points; ``decided`` is ``"holds"``, ``"fails"`` or ``"undecided"`` (see the module notes).
 
     Examples
     --------
@@ -349,7 +349,7 @@ def evaluate_claims(
     >>> c = parse_claim("b - a > 0 on m", ["a", "b"], ["m"])
     >>> r = evaluate_claims([c], cube, ["a", "b"])[c.name]
     >>> float(r["margin"][0]), bool(r["holds"][0]), str(r["decided"][0])
-    (1.0, True, 'true')
+    (1.0, True, 'holds')
     """
     out = {}
     for c in claims:
@@ -357,7 +357,7 @@ def evaluate_claims(
         margin = np.min([p[0] for p in parts], axis=0)
         low = np.min([p[1] for p in parts], axis=0)
         high = np.min([p[2] for p in parts], axis=0)
-        decided = np.where(low > 0, "true", np.where(high < 0, "false", "undecided"))
+        decided = np.where(low > 0, "holds", np.where(high < 0, "fails", "undecided"))
         decided = np.where(np.isnan(margin), "undecided", decided)
         out[c.name] = {
             "margin": margin,

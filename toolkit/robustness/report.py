@@ -147,7 +147,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
                 "median_margin": float(rows["margin"].median()),
             }
         )
-    claims = pd.DataFrame(claim_rows)
+    claims = pd.DataFrame(claim_rows, columns=_CLAIM_COLUMNS)
 
     design.table().to_csv(folder / "design.csv", index=False)
     long = (
@@ -200,6 +200,13 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
     result.summary = claims
     result.figures = figures
     return result
+
+
+_CLAIM_COLUMNS = [
+    "claim", "text", "share", "share_low", "share_high", "decided_true", "decided_false",
+    "undecided", "n_points", "drivers", "driver_1", "driver_2", "region", "coverage", "density",
+    "median_margin",
+]  # fmt: skip
 
 
 def _region_text(region: Any, holds: np.ndarray) -> str:
