@@ -31,7 +31,7 @@ from toolkit.robustness.report import (
     readme_block,
     run_robustness,
 )
-from toolkit.robustness.spec import RobustnessSpec, parse_robustness
+from toolkit.robustness.spec import RobustnessSpec, load_study_with, parse_robustness
 
 __all__ = [
     "Claim",
@@ -47,6 +47,7 @@ __all__ = [
     "estimate",
     "evaluate_claims",
     "failure_region",
+    "load_study_with",
     "make_design",
     "metric_cube",
     "morris_indices",

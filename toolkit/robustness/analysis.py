@@ -392,11 +392,11 @@ def rank_correlations(values: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFra
         y = outputs[col].to_numpy(dtype=float)
         for p in values.columns:
             ok = np.isfinite(y)
-            rho = (
-                stats.spearmanr(values[p].to_numpy()[ok], y[ok]).statistic
-                if ok.sum() > 2
-                else np.nan
-            )
+            x = values[p].to_numpy()[ok]
+            if ok.sum() > 2 and np.ptp(x) > 0 and np.ptp(y[ok]) > 0:
+                rho = float(stats.spearmanr(x, y[ok]).statistic)
+            else:  # a constant output (or parameter) has no correlation
+                rho = np.nan
             rows.append({"output": col, "parameter": p, "rho": rho, "abs_rho": abs(rho)})
     return pd.DataFrame(rows)
 
@@ -530,8 +530,9 @@ def _prim_region(
 
     logging.getLogger("EMA").setLevel(logging.WARNING)
     x = values.reset_index(drop=True).copy()
-    for c in x.columns:  # PRIM peels floats and ints; keep ints as int64
-        x[c] = x[c].astype(np.int64 if pd.api.types.is_integer_dtype(x[c]) else float)
+    # whole-number parameters are peeled as real numbers: EMA Workbench's discrete peeling
+    # writes fractional limits into an integer box, which pandas 3 refuses
+    x = x.astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         box = prim.Prim(x, fails.astype(int), mass_min=0.05).find_box()

@@ -298,17 +298,16 @@ class Design:
         return len(self.values)
 
     def independent(self) -> np.ndarray:
-        """Boolean mask of points that are independent uniform draws over the ranges.
+        """Boolean mask of the points that sample the space uniformly, for shares and regions.
 
-        For a Sobol' design these are the ``A`` and ``B`` blocks (``2N`` points; the ``AB``
-        points repeat their coordinates); for LHS and random designs, every point; for Morris,
-        the first point of each trajectory (on the grid).
+        For a Sobol' design these are the ``A`` and ``B`` blocks (``2N`` points, uniform and
+        independent across base samples; the ``AB`` points repeat their coordinates); for LHS
+        and random designs, every point. For Morris, every point: each is uniform over the grid
+        of levels, but the points of one trajectory are neighbours, so a share's interval from
+        a Morris design is too narrow (a screening, not an estimate).
         """
         if self.kind == "sobol":
             return np.isin(self.block, ["A", "B"])
-        if self.kind == "morris":
-            k = len(self.ranges)
-            return (np.arange(self.size) % (k + 1)) == 0
         return np.ones(self.size, dtype=bool)
 
     def table(self) -> pd.DataFrame:

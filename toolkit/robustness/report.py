@@ -141,7 +141,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
                 "drivers": "; ".join(f"{p} ({v:.2f})" for p, v in top),
                 "driver_1": top[0][0] if top else None,
                 "driver_2": top[1][0] if len(top) > 1 else None,
-                "region": _region_text(region, rows["holds"].to_numpy()),
+                "region": _region_text(region, rows["holds"].to_numpy()[independent]),
                 "coverage": region.coverage if region else np.nan,
                 "density": region.density if region else np.nan,
                 "median_margin": float(rows["margin"].median()),
@@ -318,7 +318,13 @@ def _design_sentence(info: dict[str, Any]) -> str:
         f"{what} over the plausible ranges of {k} parameters ({info['points']} design points), "
         f"{arms} arm{'s' if arms > 1 else ''} on the same {info['classrooms']} classrooms at "
         f"every point (common random numbers); shares over the {info['independent_points']} "
-        "independent points of the design"
+        + (
+            "points of the A and B blocks (independent uniform draws)"
+            if info["design"] == "sobol"
+            else "grid points of the trajectories (a screening: their intervals are too narrow)"
+            if info["design"] == "morris"
+            else "points"
+        )
     )
 
 

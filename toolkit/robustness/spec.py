@@ -33,12 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from toolkit.robustness.claims import Claim, ClaimError, parse_claims
 from toolkit.robustness.design import DESIGNS, Design, DesignError, make_design, sampling_ranges
 
-__all__ = ["DEFAULT_METRICS", "RobustnessSpec", "parse_robustness"]
+__all__ = ["DEFAULT_METRICS", "RobustnessSpec", "load_study_with", "parse_robustness"]
 
 #: Metrics whose paired differences get sensitivity indices unless a study says otherwise
 #: (outcome, spread and diversity; the claims' metrics are always added).
@@ -145,14 +146,17 @@ class RobustnessSpec:
         ranges = sampling_ranges(
             table, self.parameters, overrides=self.ranges, fixed=self.fixed, where=self.where
         )
-        return make_design(
-            ranges,
-            self.design,
-            self.n,
-            seed=study_seed if self.seed is None else self.seed,
-            second_order=self.second_order,
-            num_levels=self.num_levels,
-        )
+        try:
+            return make_design(
+                ranges,
+                self.design,
+                self.n,
+                seed=study_seed if self.seed is None else self.seed,
+                second_order=self.second_order,
+                num_levels=self.num_levels,
+            )
+        except DesignError as exc:
+            raise DesignError(f"{self.where}: {exc}") from None
 
     def points(self, study: Any) -> list[tuple[dict[str, Any], Any, dict[str, list]]]:
         """Return the study's points: ``(design values, Parameters, {arm: regimes})`` each.
@@ -378,3 +382,49 @@ def parse_robustness(
                 except ParameterError as exc:
                     raise _err(where, f"range of '{name}': {exc}") from None
     return spec
+
+
+def load_study_with(
+    path: str | Path,
+    *,
+    study: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    robustness: Mapping[str, Any] | None = None,
+    output: Mapping[str, Any] | None = None,
+    source: str | None = None,
+) -> Any:
+    """Read a study file with some keys replaced, and check it (e.g. a smaller design).
+
+    Parameters
+    ----------
+    path : str or Path
+        The study file.
+    study, parameters, robustness, output : mapping, optional
+        Keys that replace (or add to) the file's ``[study]``, ``[parameters]``,
+        ``[robustness]`` and ``[output]`` tables.
+    source : str, optional
+        Name of the file in messages and provenance (default: the path).
+
+    Returns
+    -------
+    toolkit.study.StudySpec
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> root = Path(__file__).resolve().parents[2]
+    >>> spec = load_study_with(root / "simulations" / "headline-robustness.toml",
+    ...                        study={"classrooms": 4}, robustness={"n": 8})
+    >>> spec.classrooms, spec.robustness.n, spec.chunk_size
+    (4, 8, 4)
+    """
+    from toolkit.study.spec import parse_study, read_study_file
+
+    data = read_study_file(path)
+    for name, extra in (("study", study), ("parameters", parameters),
+                        ("robustness", robustness), ("output", output)):  # fmt: skip
+        if extra:
+            data[name] = dict(data.get(name, {})) | dict(extra)
+    if study and "classrooms" in study and "chunk_size" not in study:
+        data["study"].pop("chunk_size", None)
+    return parse_study(data, source=source or str(path))
