@@ -103,10 +103,11 @@ screen_spec = load_study_with(
     output={"formats": ["png"]},
     source="simulations/headline-screening.toml",
 )
+claim_list = screen_spec.robustness.claims
 pd.DataFrame(
-    [(c.name, c.text, " and ".join(a.text() for a in c.atoms)) for c in screen_spec.robustness.claims],
+    [(c.name, c.text, " and ".join(a.text() for a in c.atoms)) for c in claim_list],
     columns=["claim", "as written", "atoms"],
-)  # fmt: skip
+)
 
 # %% [markdown]
 # ## Step 1: screening every parameter (Morris)

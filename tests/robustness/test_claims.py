@@ -45,8 +45,8 @@ def test_every_form_becomes_its_atoms():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("personalised - individualized > 0 on effect_size", "unknown arm 'personalised'. Did you mean 'personalized'?"),
-        ("personalized - individualized > 0 on effect_sise", "unknown metric 'effect_sise'. Did you mean 'effect_size'?"),
+        ("personalised - individualized > 0 on effect_size", "unknown arm 'personalised'. Did you mean 'personalized'?"),  # noqa: E501
+        ("personalized - individualized > 0 on effect_sise", "unknown metric 'effect_sise'. Did you mean 'effect_size'?"),  # noqa: E501
         ("personalized beats individualized", "cannot read 'personalized beats individualized'"),
         ("rank of sd_score: personal > standardized < personalized", "one direction throughout"),
         ("personal - personal > 0 on sd_score", "an arm minus itself"),
@@ -62,7 +62,7 @@ def test_errors_name_the_claim_and_what_is_wrong(text, message):
 
 def test_claim_lists_and_names():
     claims = parse_claims(
-        ["personal - standardized > 0 on effect_size", {"name": "spread", "claim": "individualized has the lowest sd_score"}],
+        ["personal - standardized > 0 on effect_size", {"name": "spread", "claim": "individualized has the lowest sd_score"}],  # noqa: E501
         ARMS,
         METRICS,
     )  # fmt: skip
@@ -122,5 +122,9 @@ def test_true_by_construction_everywhere_and_its_negation_nowhere(study, run):
 
 
 def test_claim_errors_surface_as_study_errors(study):
-    with pytest.raises(StudyError, match=r"test.toml \[robustness\] claims\[1\].*unknown arm 'persnal'"):
-        study({"design": "lhs", "n": 4, "claims": ["personal > 0 on score", "persnal > 0 on score"]})
+    with pytest.raises(
+        StudyError, match=r"test.toml \[robustness\] claims\[1\].*unknown arm 'persnal'"
+    ):
+        study(
+            {"design": "lhs", "n": 4, "claims": ["personal > 0 on score", "persnal > 0 on score"]}
+        )

@@ -33,7 +33,9 @@ def test_planted_box_is_recovered_through_the_study_path(study, run, method):
     assert claim["coverage"] > 0.85 and claim["density"] > 0.85
     assert claim["share"] == pytest.approx(1 - 0.3 * 0.3, abs=0.03)
     assert claim["region"].startswith("fails when ")
-    assert re.search(r"0\.[12]\d* < u1 < 0\.[45]\d* and u2 > 0\.[67]", claim["region"]), claim["region"]
+    assert re.search(r"0\.[12]\d* < u1 < 0\.[45]\d* and u2 > 0\.[67]", claim["region"]), claim[
+        "region"
+    ]
     assert set(PlantedBox.box) == set(regions.index)
 
 

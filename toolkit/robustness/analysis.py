@@ -603,7 +603,8 @@ def failure_region(
     PRIM peels the parameter space from its edges towards the failing points (Friedman &
     Fisher 1999; EMA Workbench's implementation). Among the boxes on the peeling trajectory that
     restrict at most ``max_dims`` parameters and have a density of at least ``min_density``
-    (all of them if none has), the one kept has the largest coverage x density. ``method = "tree"`` instead fits a decision tree of depth ``max_dims``
+    (all of them if none has), the one kept has the largest coverage x density.
+    ``method = "tree"`` instead fits a decision tree of depth ``max_dims``
     and keeps the leaf with the best coverage x density.
 
     Parameters
