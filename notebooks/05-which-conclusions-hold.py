@@ -51,6 +51,7 @@ MORRIS_TRAJECTORIES = 10  # Morris screening: trajectories
 SOBOL_N = 256  # Saltelli base samples (a power of two)
 TOP_K = 6  # parameters carried from the screening into the Saltelli design
 WORKERS = 1  # worker processes
+FORMATS = ["png"]  # chart formats of the run folders' reports ([] for none)
 RUN_DIR = "runs/notebooks/05-robustness"  # where the run folders are written
 
 # %%
@@ -100,7 +101,7 @@ screen_spec = load_study_with(
     ROOT / "simulations" / "headline-screening.toml",
     **SIZE,
     robustness={"n": MORRIS_TRAJECTORIES},
-    output={"formats": ["png"]},
+    output={"formats": FORMATS},
     source="simulations/headline-screening.toml",
 )
 claim_list = screen_spec.robustness.claims
@@ -162,7 +163,7 @@ sobol_spec = load_study_with(
     ROOT / "simulations" / "headline-robustness.toml",
     **SIZE,
     robustness={"n": SOBOL_N, "parameters": chosen},
-    output={"formats": ["png"]},
+    output={"formats": FORMATS},
     source="simulations/headline-robustness.toml",
 )
 print(format_estimate(estimate(sobol_spec, workers=WORKERS)))

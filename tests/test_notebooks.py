@@ -33,6 +33,7 @@ SMALL = {
         "MORRIS_TRAJECTORIES": 2,
         "SOBOL_N": 4,
         "TOP_K": 3,
+        "FORMATS": [],
     },
     "04-scaffolding-over-school-years": {
         "CLASSROOMS": 4,

@@ -636,8 +636,14 @@ def failure_region(
     limits = {p: limits[p] for p in values.columns if p in limits}  # in the design's order
     cov, dens, mass = _box_stats(values, fails, limits)
     where = _describe(limits)
-    if where:
+    base = float(fails.mean())
+    if where and dens >= 0.5:
         text = f"fails when {where} (coverage {cov:.2f}, density {dens:.2f})"
+    elif where:  # a box, but most of its points do not fail: say so
+        text = (
+            f"fails in {base:.0%} of the space, with no clear region: the best box on at most "
+            f"{max_dims} parameters ({where}) has density {dens:.2f}, coverage {cov:.2f}"
+        )
     else:
         text = (
             f"fails in {dens:.0%} of the space, scattered: no box on at most {max_dims} "

@@ -298,13 +298,14 @@ class Design:
         return len(self.values)
 
     def independent(self) -> np.ndarray:
-        """Boolean mask of the points that sample the space uniformly, for shares and regions.
+        """Boolean mask of the points that are independent uniform draws, for shares.
 
         For a Sobol' design these are the ``A`` and ``B`` blocks (``2N`` points, uniform and
-        independent across base samples; the ``AB`` points repeat their coordinates); for LHS
-        and random designs, every point. For Morris, every point: each is uniform over the grid
-        of levels, but the points of one trajectory are neighbours, so a share's interval from
-        a Morris design is too narrow (a screening, not an estimate).
+        independent across base samples; each ``AB`` point is uniform too, but repeats all but
+        one coordinate of an ``A`` point, so failure regions use every point and shares only
+        these); for LHS and random designs, every point. For Morris, every point: each is
+        uniform over the grid of levels, but the points of one trajectory are neighbours, so a
+        share's interval from a Morris design is too narrow (a screening, not an estimate).
         """
         if self.kind == "sobol":
             return np.isin(self.block, ["A", "B"])

@@ -121,9 +121,9 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         rows = by_point[by_point["claim"] == c.name].reset_index(drop=True)
         share = claim_share(rows, independent)
         top = drivers(indices, f"claim: {c.name}")
-        region = failure_region(  # on the independent points: a uniform sample of the space
-            design.values[independent].reset_index(drop=True),
-            rows["holds"].to_numpy()[independent],
+        region = failure_region(  # on every point: each is a uniform draw over the space
+            design.values,
+            rows["holds"].to_numpy(),
             design.ranges,
             method=reg["method"],
             max_dims=reg["max_dims"],
@@ -141,7 +141,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
                 "drivers": "; ".join(f"{p} ({v:.2f})" for p, v in top),
                 "driver_1": top[0][0] if top else None,
                 "driver_2": top[1][0] if len(top) > 1 else None,
-                "region": _region_text(region, rows["holds"].to_numpy()[independent]),
+                "region": _region_text(region, rows["holds"].to_numpy()),
                 "coverage": region.coverage if region else np.nan,
                 "density": region.density if region else np.nan,
                 "median_margin": float(rows["margin"].median()),
@@ -238,7 +238,9 @@ def _figures(
     )
 
     rob = spec.robustness
-    fmts = list(spec.formats) or ["png"]
+    fmts = list(spec.formats)
+    if not fmts:  # [output] formats = []: no charts (the report has the tables only)
+        return []
     if "png" not in fmts:
         fmts = ["png", *fmts]  # the report embeds PNGs
     out: list[Path] = []
@@ -272,10 +274,13 @@ def _figures(
             for ax, o in zip(axes[0], outs, strict=True):
                 plot(indices, o, ax=ax, **({"top": 8} if kind == "ST" else {}))
                 ax.set_title(o.split(":")[0], loc="left", fontsize=14)
+                label = ax.get_xlabel()
+                ax.set_xlabel("")
                 if ax is not axes[0][0]:
                     ax.set_ylabel("")
                 if ax.get_legend() is not None and ax is not axes[0][-1]:
                     ax.get_legend().remove()
+            fig.supxlabel(label, fontsize=15)
             fig.suptitle(metric, x=0.01, ha="left", fontsize=18, fontweight="bold")
             save(axes[0][0], f"indices_{_slug(metric)}")
     for c in claims["claim"]:
@@ -631,7 +636,7 @@ def publish(
     root: str | Path,
     *,
     label: str | None = None,
-    dpi: int = 90,
+    dpi: int = 80,
     name: str = "robustness",
 ) -> list[Path]:
     """Publish a finished run: the README block, the report in ``docs/`` and small figures.
@@ -672,7 +677,11 @@ def publish(
         dest = gallery / Path(link).name
         with Image.open(src) as im:
             w, h = im.size
-            small = im.resize((round(w * dpi / 200), round(h * dpi / 200)), Image.LANCZOS)
+            small = im.convert("RGB").resize(
+                (round(w * dpi / 200), round(h * dpi / 200)), Image.LANCZOS
+            )
+            # charts have few colours: a 128-colour palette keeps them crisp at a third the size
+            small = small.quantize(colors=128, method=Image.Quantize.MEDIANCUT)
             small.save(dest, optimize=True, pnginfo=_pnginfo(im))
         written.append(dest)
         report = report.replace(f"]({link})", f"](gallery/{name}/{dest.name})")
