@@ -118,7 +118,7 @@ def test_charts_take_ax_and_return_it(finished):
             "x2",
             limits={"x1": (0.5, None)},
             ax=ax,
-        ),  # fmt: skip
+        ),
     ):
         fig, ax = plt.subplots()
         assert draw(ax) is ax
