@@ -126,10 +126,9 @@ morris = pd.read_csv(screen.folder / "morris.csv")
 # Morris' mu* is the mean absolute elementary effect of a parameter on a claim's margin, per
 # unit of the parameter's (log) range: parameters far to the right matter; a high sigma means
 # the effect changes across the space (non-linear, or interacting with other parameters). The
-# heat map scales mu* to the largest per claim. Two whole-number parameters, `n_students` and
-# `peer_ties`, change how many random numbers a classroom draws, so moving them draws other
-# students: their effects include Monte Carlo noise that common random numbers remove for every
-# other parameter.
+# heat map scales mu* to the largest per claim. One parameter, the class size `n_students`,
+# changes how many students a classroom's seed draws, so moving it draws other students: its
+# effects include Monte Carlo noise that common random numbers remove for every other parameter.
 
 # %%
 claims = list(screen.summary["claim"])

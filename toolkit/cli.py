@@ -79,6 +79,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.no_progress,
     )
+    if spec.robustness is not None:  # a [robustness] study: its report
+        _print_robustness(result, spec)
+        return 0
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
     if not result.summary.empty:
         from toolkit.study.analysis import format_summary
@@ -104,6 +107,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_robustness(result: Any, spec: StudySpec) -> None:
+    claims = result.summary
+    print(f"\n{spec.title}: robustness over {spec.robustness.design} n={spec.robustness.n}")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        cols = ["claim", "share", "share_low", "share_high", "drivers", "region"]
+        if not claims.empty:
+            print(claims[cols].round(3).to_string(index=False))
+    print(f"\nReport: {result.folder / 'report.html'} and {result.folder / 'report.md'}")
+
+
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from toolkit.robustness.report import publish, run_robustness
 
@@ -116,13 +129,7 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.no_progress,
     )
-    claims = result.summary
-    print(f"\n{spec.title}: robustness over {spec.robustness.design} n={spec.robustness.n}")
-    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
-        cols = ["claim", "share", "share_low", "share_high", "drivers", "region"]
-        if not claims.empty:
-            print(claims[cols].round(3).to_string(index=False))
-    print(f"\nReport: {result.folder / 'report.html'} and {result.folder / 'report.md'}")
+    _print_robustness(result, spec)
     if args.publish:
         for f in publish(result.folder, args.publish, label=args.label):
             print(f"  wrote {f}")

@@ -88,3 +88,22 @@ def test_morris_ranks_a_classroom_parameter_without_effect_last(study, run):
         assert rows.loc["profile_noise", "mu_star"] == 0, output
         assert rows["mu_star"].idxmin() == "profile_noise", output
         assert rows.loc["teacher_capacity", "mu_star"] > 0, output
+
+
+def test_ishigami_second_order(study, run):
+    """With second order (N = 512, 5,120 points): S13 = ST1 - S1 = 0.244, S12 = S23 = 0."""
+    spec = study(
+        {
+            "model": "ishigami",
+            "design": "sobol",
+            "n": 512,
+            "second_order": True,
+            "parameters": ["x1", "x2", "x3"],
+            "resamples": 300,
+        }  # fmt: skip
+    )
+    s2 = pd.read_csv(run(spec).folder / "sobol2.csv").set_index(["parameter", "other"])
+    true = Ishigami.analytic()
+    s13 = true.loc["x1", "ST"] - true.loc["x1", "S1"]
+    for pair, value in ((("x1", "x3"), s13), (("x1", "x2"), 0.0), (("x2", "x3"), 0.0)):
+        assert s2.loc[pair, "S2_low"] <= value <= s2.loc[pair, "S2_high"], pair

@@ -222,3 +222,37 @@ def test_same_classrooms_in_every_design_point(study):
     assert not np.allclose(a["score"], b["score"])  # the points differ ...
     for col in ("core_start", "prior_score", "self_regulation_start"):
         assert np.array_equal(a[col].to_numpy(), b[col].to_numpy()), col  # ... the students do not
+
+
+def test_run_command_on_a_robustness_study_prints_its_claims(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text(
+        '[study]\nname = "s"\nseed = 1\nclassrooms = 2\n[output]\nformats = []\n'
+        '[robustness]\nmodel = "paired"\ndesign = "lhs"\nn = 8\nclaims = ["b - a > 0 on m"]\n'
+    )
+    assert main(["run", str(f), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "b - a > 0 on m" in out and "report.html" in out
+    assert main(["robustness", str(f), "--out", str(tmp_path / "r"), "--no-progress"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_point_summaries_are_computable_part_by_part(study, run):
+    """Each part (work unit) holds whole design points: summaries per part equal the whole's."""
+    from toolkit.robustness.analysis import metric_cube, point_claims, point_outputs
+
+    spec = _tiny(study, ["personal - standardized > 0 on effect_size"])
+    result = run(spec)
+    rob = spec.robustness
+    pts, cube = metric_cube(result.classrooms, rob.arms, rob.metrics)
+    whole, _, _ = point_outputs(pts, cube, rob.arms)
+    claims = point_claims(pts, cube, rob.arms, rob.claims)
+    pieces, pieces_c = [], []
+    for part in sorted((result.folder / "parts").glob("*.parquet")):
+        p, c = metric_cube(pd.read_parquet(part), rob.arms, rob.metrics)
+        pieces.append(point_outputs(p, c, rob.arms)[0])
+        pieces_c.append(point_claims(p, c, rob.arms, rob.claims))
+    pd.testing.assert_frame_equal(pd.concat(pieces), whole)
+    pd.testing.assert_frame_equal(
+        pd.concat(pieces_c).sort_values("point", kind="stable").reset_index(drop=True), claims
+    )

@@ -336,13 +336,32 @@ def _design_sentence(info: dict[str, Any]) -> str:
 _METHOD_NOTES = {
     "sobol": "Drivers are ranked by the total Sobol' index of the claim's margin (the share of "
     "its variance across the plausible space that involves the parameter, interactions "
-    "included); intervals are SALib's bootstrap 95% intervals.",
+    "included); intervals are SALib's bootstrap 95% intervals. Parameters not varied stay at "
+    "their defaults: a Saltelli design costs N (k + 2) points, so choose its k parameters with a "
+    "Morris screening of all of them first (as simulations/headline-screening.toml does).",
     "morris": "Drivers are ranked by Morris mu* of the claim's margin (a screening: it ranks "
     "parameters, it does not apportion variance). Run a Saltelli design on the parameters that "
     "matter for Sobol' indices.",
     "spearman": "Drivers are ranked by the absolute Spearman correlation of the claim's margin "
     "with each parameter (this design has no Sobol' or Morris structure).",
 }
+
+
+def _integer_note(info: dict[str, Any]) -> str:
+    ints = [r["name"] for r in info["ranges"] if r["integer"]]
+    if not ints:
+        return ""
+    note = (
+        f"Whole-number parameters ({', '.join(ints)}) are rounded, each value equally likely: "
+        "their indices are those of the rounded values."
+    )
+    if info.get("uses_parameters") and "n_students" in ints:
+        note += (
+            " Class size changes how many students a classroom's seed draws, so moving it draws "
+            "other students: its indices include Monte Carlo noise that common random numbers "
+            "remove for the other parameters."
+        )
+    return note
 
 
 def _markdown(info: dict[str, Any], figures: list[Path], folder: Path) -> str:
@@ -361,6 +380,7 @@ def _markdown(info: dict[str, Any], figures: list[Path], folder: Path) -> str:
     ]
     if info.get("fixed"):
         lines += [f"Held fixed: {', '.join(f'{k} = {v}' for k, v in info['fixed'].items())}.", ""]
+    lines += [_integer_note(info), ""] if _integer_note(info) else []
     if "claim_shares" in pngs:
         lines += [f"![Where each claim holds]({pngs['claim_shares']})", ""]
     for c in info["claims"]:
