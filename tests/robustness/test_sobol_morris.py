@@ -92,16 +92,8 @@ def test_morris_ranks_a_classroom_parameter_without_effect_last(study, run):
 
 def test_ishigami_second_order(study, run):
     """With second order (N = 512, 5,120 points): S13 = ST1 - S1 = 0.244, S12 = S23 = 0."""
-    spec = study(
-        {
-            "model": "ishigami",
-            "design": "sobol",
-            "n": 512,
-            "second_order": True,
-            "parameters": ["x1", "x2", "x3"],
-            "resamples": 300,
-        }  # fmt: skip
-    )
+    table = {"model": "ishigami", "design": "sobol", "n": 512, "second_order": True}
+    spec = study(table | {"parameters": ["x1", "x2", "x3"], "resamples": 300})
     s2 = pd.read_csv(run(spec).folder / "sobol2.csv").set_index(["parameter", "other"])
     true = Ishigami.analytic()
     s13 = true.loc["x1", "ST"] - true.loc["x1", "S1"]
