@@ -66,7 +66,7 @@ def plot_indices(
         ax.set_yticks(y, rows["parameter"])
         ax.axvline(0, color="#999999", lw=1)
         ax.set_xlabel("Sobol' index (share of variance), 95% bootstrap interval")
-        ax.set_title(output, loc="left")
+        ax.set_title(_wrap(output.removeprefix("claim: "), 48), loc="left", fontsize=16)
         ax.legend(loc="lower right", frameon=False)
     return ax
 
@@ -98,7 +98,7 @@ def plot_morris(
                         textcoords="offset points", fontsize=11)  # fmt: skip
         ax.set_xlabel("mu* (mean |elementary effect| per unit of range)")
         ax.set_ylabel("sigma (non-linearity, interactions)")
-        ax.set_title(output, loc="left")
+        ax.set_title(_wrap(output.removeprefix("claim: "), 48), loc="left", fontsize=16)
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
     return ax
@@ -258,7 +258,7 @@ def plot_failure_region(
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         if title:
-            ax.set_title(title, loc="left", fontsize=15)
+            ax.set_title(_wrap(title, 48), loc="left", fontsize=15)
         ax.legend(loc="best", frameon=True, fontsize=12, markerscale=2)
     return ax
 

@@ -304,9 +304,10 @@ def _pct(v: float | None) -> str:
 def _claim_sentence(c: dict[str, Any]) -> str:
     return (
         f"holds in **{_pct(c['share'])}** of the plausible space "
-        f"(95% interval {_pct(c['share_low'])} to {_pct(c['share_high'])}; decided true at "
-        f"{_pct(c['decided_true'])} of points, false at {_pct(c['decided_false'])}, "
-        f"undecided at {_pct(c['undecided'])})"
+        f"(95% interval {_pct(c['share_low'])} to {_pct(c['share_high'])}; the classrooms' "
+        f"paired intervals settle that it holds at {_pct(c['decided_true'])} of the points, "
+        f"that it fails at {_pct(c['decided_false'])}, and cannot tell at "
+        f"{_pct(c['undecided'])})"
     )
 
 
@@ -438,7 +439,8 @@ def _html(
         "td,th{border:1px solid #ccc;padding:.2rem .45rem;text-align:right}"
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
         "code{background:#f5f5f5;padding:0 .2rem}.claim{border-left:4px solid #0072B2;"
-        "padding-left:1rem;margin:1.5rem 0}.prov{color:#666;font-size:.8rem}</style>",
+        "padding-left:1rem;margin:1.5rem 0}.prov{color:#666;font-size:.8rem}"
+        ".row{display:flex;gap:1%}.row img{width:49.5%}</style>",
         "</head><body>",
         f"<h1>Robustness: {e(info['title'])}</h1>",
         f"<p>Study <code>{e(info['source'])}</code>: {e(_design_sentence(info))}.</p>",
@@ -453,9 +455,10 @@ def _html(
             f"<p><code>{e(c['text'])}</code> {e(sentence)}.</p>",
             f"<p><b>Drivers:</b> {e(c['drivers'] or 'n/a')}<br>",
             f"<b>Where it breaks:</b> {e(c['region'])}</p>",
+            "<div class='row'>",
             img(f"indices_claim_{_slug(c['claim'])}", "indices"),
             img(f"region_{_slug(c['claim'])}", "failure region"),
-            "</div>",
+            "</div></div>",
         ]
     parts += ["<h2>Drivers of every claim</h2>", img("claim_drivers", "drivers")]
     for s in sorted(pngs):
