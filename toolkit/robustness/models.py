@@ -72,10 +72,14 @@ class DesignModel(Protocol):
     uses_parameters : bool
         Whether design values are :class:`toolkit.model.Parameters` (the classroom model) or
         the model's own variables (closed-form functions).
+    replicated : bool
+        Whether a point has one row per classroom (Monte Carlo replicates) or a single row
+        (a deterministic function).
     """
 
     name: str
     uses_parameters: bool
+    replicated: bool
 
     def ranges(self) -> pd.DataFrame:
         """Variables with ``default, low, high, scale, integer, source``, indexed by name."""
@@ -101,6 +105,7 @@ class ClassroomModel:
 
     name = "classroom"
     uses_parameters = True
+    replicated = True
 
     def ranges(self) -> pd.DataFrame:
         """Return the plausible range of every model parameter (:func:`plausible_ranges`)."""
@@ -159,6 +164,7 @@ class FunctionModel:
 
     name = "function"
     uses_parameters = False
+    replicated = False
     variables: ClassVar[dict[str, tuple[float, float]]] = {}
     source = "closed-form test function"
 
@@ -299,6 +305,7 @@ class PairedSynthetic(FunctionModel):
     """
 
     name = "paired"
+    replicated = True
     variables: ClassVar[dict[str, tuple[float, float]]] = {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}
     source = "synthetic: a claim true by construction"
 

@@ -544,7 +544,7 @@ def estimate(spec: StudySpec, *, probe: bool = True, workers: int = 1) -> dict[s
     design = rob.make_design(spec.seed)
     model = rob.model_object()
     arms = len(rob.arms)
-    reps = spec.classrooms if model.uses_parameters or rob.model == "paired" else 1
+    reps = spec.classrooms if getattr(model, "replicated", True) else 1
     runs = design.size * arms * reps * spec.years
     info: dict[str, Any] = {
         "points": design.size,

@@ -226,6 +226,7 @@ class RobustnessSpec:
             "num_levels": self.num_levels,
             "seed": self.seed,
             "ranges": self.ranges,
+            "points_per_unit": self.points_per_unit,
         }
 
     def describe(self) -> dict[str, Any]:
