@@ -153,9 +153,9 @@ ranking.head(12).round(2).to_frame("largest scaled mu* over the claims")
 # %% [markdown]
 # ## Step 2: Sobol' indices, shares and failure regions on the parameters that matter
 #
-# The headline study file lists the parameters its screening chose; here we use the ones this
-# notebook's screening just chose (the same at full size, unless the model has changed). Every
-# other parameter stays at its default.
+# The headline study file lists the six parameters that an earlier, smaller screening chose;
+# here we use the ones this notebook's screening just chose (if they differ, update the study
+# file's `parameters`). Every other parameter stays at its default.
 
 # %%
 sobol_spec = load_study_with(

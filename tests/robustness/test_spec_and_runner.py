@@ -158,7 +158,7 @@ def test_check_prints_runs_time_and_disk(tmp_path, capsys):
     assert (
         "1,024 design points (2 parameters) x 4 arms x 30 classrooms x 1 year(s) = 122,880" in out
     )
-    assert "min on 2 worker(s)" in out and "MB of parts on disk" in out
+    assert "min on 2 free core(s)" in out and "MB of parts on disk" in out
     assert main(["check", str(f), "--n", "100"]) == 2
     assert "power of two" in capsys.readouterr().err
 
