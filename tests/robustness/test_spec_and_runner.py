@@ -256,3 +256,12 @@ def test_point_summaries_are_computable_part_by_part(study, run):
     pd.testing.assert_frame_equal(
         pd.concat(pieces_c).sort_values("point", kind="stable").reset_index(drop=True), claims
     )
+
+
+def test_progress_bar_counts_design_points(study, tmp_path, capsys):
+    from toolkit.study.runner import run_study
+
+    spec = study({"model": "paired", "design": "lhs", "n": 3, "claims": ["b - a > 0 on m"]})
+    run_study(spec, tmp_path / "r", progress=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "design point" in err
