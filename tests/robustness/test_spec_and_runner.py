@@ -265,3 +265,20 @@ def test_progress_bar_counts_design_points(study, tmp_path, capsys):
     run_study(spec, tmp_path / "r", progress=True)
     err = capsys.readouterr().err
     assert "3/3" in err and "design point" in err
+
+
+def test_year_selects_the_school_year_counted_from_one(study, run):
+    claim = ["personal - standardized > 0 on self_regulation_growth"]
+    kw = {"study": {"classrooms": 2, "years": 2},
+          "parameters": {"n_students": 6, "n_days": 5, "peer_ties": 2}}  # fmt: skip
+    base = {"parameters": ["zpd_width"], "design": "lhs", "n": 2, "claims": claim}
+    last = run(study(base, **kw), name="last").folder / "claims_by_point.csv"
+    first = run(study(base | {"year": 1}, **kw), name="first").folder / "claims_by_point.csv"
+    m_last, m_first = pd.read_csv(last)["margin"], pd.read_csv(first)["margin"]
+    assert not np.allclose(m_last, m_first)  # two school years, two answers
+    table = run(study(base | {"year": 1}, **kw), name="again").classrooms
+    y0 = table[(table["year"] == 0) & (table["point"] == 0)].set_index("arm")
+    growth = y0.groupby("arm")["self_regulation_growth"].mean()
+    assert m_first[0] == pytest.approx(growth["personal"] - growth["standardized"])
+    with pytest.raises(StudyError, match="after the study's last school year"):
+        study(base | {"year": 3}, **kw)

@@ -81,7 +81,7 @@ def metric_cube(
         Arm order of the second axis.
     metrics : sequence of str
     year : int, optional
-        School year to read (default: the last in the table).
+        Year to read, as the table counts it (from 0; default: the last in the table).
     points : sequence of int, optional
         Points expected (default: those in the table); a missing one is an error.
 

@@ -205,7 +205,7 @@ class FunctionModel:
     def evaluate(
         self, unit: Mapping[str, Any], seed: int, engine: str, n_years: int
     ) -> pd.DataFrame:
-        """One row: ``year = 1``, arm ``"f"``, replicate 0 and ``y``."""
+        """One row: ``year = 0`` (the first), arm ``"f"``, replicate 0 and ``y``."""
         return self.evaluate_points(dict(unit, points=[dict(unit)]), seed, engine, n_years).drop(
             columns="point"
         )
@@ -217,7 +217,7 @@ class FunctionModel:
         pts = unit["points"]
         y = [float(self.f(self._values(p))) for p in pts]
         return pd.DataFrame(
-            {"point": [p["point"] for p in pts], "year": 1, "arm": "f", "replicate": 0, "y": y}
+            {"point": [p["point"] for p in pts], "year": 0, "arm": "f", "replicate": 0, "y": y}
         )
 
 
@@ -330,7 +330,7 @@ class PairedSynthetic(FunctionModel):
         for i in range(unit["start"], unit["stop"]):
             e = np.random.default_rng(classroom_seed(seed, i)).normal(0.0, 0.05, 2)
             a = x["x1"] + e[0]
-            rows += [(1, "a", i, a), (1, "b", i, a + 0.5 + x["x2"] + e[1])]
+            rows += [(0, "a", i, a), (0, "b", i, a + 0.5 + x["x2"] + e[1])]
         return pd.DataFrame(rows, columns=["year", "arm", "replicate", "m"])
 
 

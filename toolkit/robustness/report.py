@@ -97,7 +97,11 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
     design = rob.make_design(spec.seed)
     model = rob.model_object()
     pts, cube = metric_cube(
-        result.classrooms, rob.arms, rob.metrics, year=rob.year, points=range(design.size)
+        result.classrooms,
+        rob.arms,
+        rob.metrics,
+        year=None if rob.year is None else rob.year - 1,  # tables count years from 0
+        points=range(design.size),
     )
     mean, se, meta = point_outputs(pts, cube, rob.arms)
     by_point = point_claims(pts, cube, rob.arms, rob.claims)

@@ -102,7 +102,8 @@ class RobustnessSpec:
         The arms of the model's tables.
     reference : str
     year : int or None
-        School year the analysis reads (default: the last).
+        School year the analysis reads, counted from 1 (default: the last); the tables count
+        years from 0, so it reads their ``year == year - 1``.
     region : dict
         ``method``, ``max_dims``, ``min_density``.
     resamples : int
@@ -332,7 +333,7 @@ def parse_robustness(
     metrics = list(dict.fromkeys([*metrics, *(m for c in claims for m in c.metrics)]))
     year = table.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int) or year < 1):
-        raise _err(where, f"'year' must be a school year >= 1, got {year!r}.")
+        raise _err(where, f"'year' must be a school year >= 1 (1 = the first), got {year!r}.")
     region = {"method": "prim", "max_dims": 3, "min_density": 0.8} | dict(table.get("region", {}))
     for key, value in region.items():
         if key not in _REGION:

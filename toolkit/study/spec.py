@@ -352,6 +352,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             raise StudyError(f"{source}: a study has either [sweep] or [robustness], not both.")
         from toolkit.robustness.spec import parse_robustness
 
+        ry = data["robustness"].get("year")
+        if isinstance(ry, int) and not isinstance(ry, bool) and ry > years:
+            raise StudyError(
+                f"{source} [robustness]: 'year' = {ry} is after the study's last school year "
+                f"({years})."
+            )
         try:
             robustness = parse_robustness(
                 data["robustness"],
