@@ -27,6 +27,14 @@ SMALL = {
         "SWEEP_POINTS": 3,
         "FORMATS": [],
     },
+    "05-which-conclusions-hold": {
+        "CLASSROOMS": 3,
+        "N_DAYS": 10,
+        "MORRIS_TRAJECTORIES": 2,
+        "SOBOL_N": 4,
+        "TOP_K": 3,
+        "FORMATS": [],
+    },
     "04-scaffolding-over-school-years": {
         "CLASSROOMS": 4,
         "N_DAYS": 15,

@@ -4,6 +4,7 @@ Sub-commands::
 
     run FILE       run a study file into its run folder, print the summary table
     check FILE     validate a study file and print it as resolved (nothing is run)
+    robustness FILE  run a study's [robustness] design and write its robustness report
     params         list every model parameter with unit, default, range and source
     regimes        show the regime presets side by side on their axes
     runs [FOLDER]  list the run folders under FOLDER (default runs/): study, status, seed, date
@@ -115,6 +116,13 @@ def _load(args: argparse.Namespace) -> StudySpec:
         _check_sets(sets, data, source)
         data["parameters"] = dict(data.get("parameters", {})) | {k: v for _, k, v in sets}
         overrides += [(f"--set {item}", f"parameters.{k}", v) for item, k, v in sets]
+    rob = {k: getattr(args, k, None) for k in ("n", "design")}
+    rob = {k: v for k, v in rob.items() if v is not None}
+    if rob:
+        if "robustness" not in data:
+            raise StudyError(f"{args.study}: --n and --design need a [robustness] table.")
+        data["robustness"] = dict(data["robustness"]) | rob
+        overrides += [(f"--{k} {v}", f"robustness.{k}", v) for k, v in rob.items()]
     try:
         spec = parse_study(data, source=source)
     except StudyError as exc:
@@ -159,6 +167,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.no_progress,
     )
+    if spec.robustness is not None:  # a [robustness] study: its report
+        _print_robustness(result, spec)
+        return 0
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
     _print_overrides(spec)
     if not result.summary.empty:
@@ -176,6 +187,42 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(spec.resolved(), indent=2, default=str))
     _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.robustness is not None:
+        from toolkit.robustness.report import estimate, format_estimate
+
+        claims = spec.robustness.claims
+        print(f"{len(claims)} claim(s): " + "; ".join(c.text for c in claims))
+        info = estimate(spec, probe=not args.no_probe, workers=args.workers)
+        print(format_estimate(info))
+    return 0
+
+
+def _print_robustness(result: Any, spec: StudySpec) -> None:
+    claims = result.summary
+    print(f"\n{spec.title}: robustness over {spec.robustness.design} n={spec.robustness.n}")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        cols = ["claim", "share", "share_low", "share_high", "drivers", "region"]
+        if not claims.empty:
+            print(claims[cols].round(3).to_string(index=False))
+    print(f"\nReport: {result.folder / 'report.html'} and {result.folder / 'report.md'}")
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from toolkit.robustness.report import publish, run_robustness
+
+    spec = _load(args)
+    result = run_robustness(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    _print_robustness(result, spec)
+    if args.publish:
+        for f in publish(result.folder, args.publish, label=args.label):
+            print(f"  wrote {f}")
     return 0
 
 
@@ -301,7 +348,37 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study", help="study file (.toml)")
-    for p in (run, check):
+    check.add_argument(
+        "--workers",
+        type=_at_least(1, "a number of processes"),
+        default=1,
+        help="workers for the time estimate",
+    )
+    check.add_argument(
+        "--no-probe", action="store_true", help="estimate a robustness study without timing a point"
+    )
+    rob = sub.add_parser("robustness", help="run a [robustness] study and write its report")
+    rob.add_argument("study", help="study file with a [robustness] table")
+    rob.add_argument("--out", help="run folder (default: the study's [output] folder)")
+    rob.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    rob.add_argument(
+        "--resume", action="store_true", help="continue a run (or re-analyse a finished one)"
+    )
+    rob.add_argument(
+        "--workers",
+        type=_at_least(1, "a number of processes"),
+        default=1,
+        help="worker processes (default 1)",
+    )
+    rob.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rob.add_argument(
+        "--publish", metavar="ROOT", help="fill ROOT/README.md's robustness block and ROOT/docs"
+    )
+    rob.add_argument("--label", help="note on the published summary (e.g. interim)")
+    for p in (check, rob):
+        p.add_argument("--n", type=_at_least(1, "a design size"), help="override [robustness] n")
+        p.add_argument("--design", help="override [robustness] design")
+    for p in (run, check, rob):
         p.add_argument(
             "--classrooms",
             type=_at_least(2, "replicates per arm, needed for confidence intervals"),
@@ -342,6 +419,7 @@ def _main(argv: list[str] | None) -> int:
     commands = {
         "run": _cmd_run,
         "check": _cmd_check,
+        "robustness": _cmd_robustness,
         "params": _cmd_params,
         "regimes": _cmd_regimes,
         "runs": _cmd_runs,

@@ -21,6 +21,7 @@ size, the number of worker processes or the order in which units run.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -143,6 +144,8 @@ def _now() -> str:
 
 def _units(spec: StudySpec) -> list[dict[str, Any]]:
     """Work units: a chunk of classrooms at one sweep point, in every arm (same classrooms)."""
+    if spec.robustness is not None:  # design points, grouped by toolkit.robustness.spec
+        return spec.robustness.units(spec)
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
         for start in range(0, spec.classrooms, spec.chunk_size):
@@ -159,6 +162,11 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
                 }
             )
     return units
+
+
+def _unit_size(spec: StudySpec, unit: dict[str, Any]) -> int:
+    """Progress of one unit: its classrooms, or its design points in a robustness study."""
+    return len(unit["points"]) if spec.robustness is not None else unit["stop"] - unit["start"]
 
 
 def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) -> pd.DataFrame:
@@ -181,8 +189,13 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
     Returns
     -------
     pandas.DataFrame
-        Student table with ``point, sweep_value, arm, replicate`` in front.
+        Student table with ``point, sweep_value, arm, replicate`` in front; or, for a unit with
+        an ``evaluate`` entry (``"module:function"``, a design point of a robustness study),
+        what that function returns for the unit (see :mod:`toolkit.robustness.models`).
     """
+    if unit.get("evaluate"):
+        module, _, name = unit["evaluate"].partition(":")
+        return getattr(importlib.import_module(module), name)(unit, seed, engine, n_years)
     params = Parameters.from_mapping(unit["params"], source=f"unit {unit['id']}")
     arms = {arm: [Regime(**r) for r in regs] for arm, regs in unit["arms"].items()}
     idx = list(range(unit["start"], unit["stop"]))
@@ -317,9 +330,10 @@ def run_study(
     if progress:
         from tqdm.auto import tqdm
 
-        total = sum(u["stop"] - u["start"] for u in units)
-        done = total - sum(u["stop"] - u["start"] for u in todo)
-        bar = tqdm(total=total, initial=done, unit="classroom", desc=spec.name, file=sys.stderr)
+        total = sum(_unit_size(spec, u) for u in units)
+        done = total - sum(_unit_size(spec, u) for u in todo)
+        what = "design point" if spec.robustness is not None else "classroom"
+        bar = tqdm(total=total, initial=done, unit=what, desc=spec.name, file=sys.stderr)
     try:
         if workers == 1 or len(todo) <= 1:
             for u in todo:
@@ -328,7 +342,7 @@ def run_study(
                     parts / f"{u['id']}.parquet",
                 )
                 if bar is not None:
-                    bar.update(u["stop"] - u["start"])
+                    bar.update(_unit_size(spec, u))
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -340,11 +354,22 @@ def run_study(
                     u = futures[fut]
                     _write_atomic(fut.result(), parts / f"{u['id']}.parquet")
                     if bar is not None:
-                        bar.update(u["stop"] - u["start"])
+                        bar.update(_unit_size(spec, u))
     finally:
         if bar is not None:
             bar.close()
 
+    if spec.robustness is not None:  # parts hold each design point's classroom metrics
+        from toolkit.robustness.report import analyse_design, collect_parts
+
+        result = RunResult(
+            folder=folder,
+            students=pd.DataFrame(),
+            classrooms=collect_parts(parts, [u["id"] for u in units]),
+            manifest=manifest,
+        )
+        analyse = analyse or analyse_design
+        return _finish(analyse(result, spec), folder, parts, mpath, manifest)
     students = pd.concat(
         [pd.read_parquet(parts / f"{u['id']}.parquet") for u in units], ignore_index=True
     )
@@ -358,7 +383,13 @@ def run_study(
         from toolkit.study.analysis import analyse_run
 
         analyse = analyse_run
-    result = analyse(result, spec)
+    return _finish(analyse(result, spec), folder, parts, mpath, manifest)
+
+
+def _finish(
+    result: RunResult, folder: Path, parts: Path, mpath: Path, manifest: dict[str, Any]
+) -> RunResult:
+    """Mark the run complete in its manifest, with the files it wrote."""
     manifest["finished"] = _now()
     manifest["status"] = "complete"
     manifest["files"] = sorted(

@@ -32,6 +32,12 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     folder = "runs/headline"
     formats = ["png", "svg"]
 
+    [robustness]       # optional: a sampling design over the plausible ranges, with claims
+    parameters = ["teacher_capacity", "zpd_width"]   # see toolkit.robustness.spec
+    design = "sobol"
+    n = 256
+    claims = ["personalized - individualized > 0 on effect_size"]
+
 Every error names the file, the table and key, and what was expected.
 """
 
@@ -70,6 +76,7 @@ _TABLES = {
     "parameters": None,  # checked against Parameters
     "sweep": {"parameter", "values", "axis"},
     "output": {"folder", "formats", "charts"},
+    "robustness": None,  # checked by toolkit.robustness.spec.parse_robustness
 }
 
 
@@ -140,6 +147,7 @@ class StudySpec:
     decomposition: int = 60
     source: str = "<study>"
     overrides: tuple[tuple[str, str, Any], ...] = ()
+    robustness: Any = None  # toolkit.robustness.spec.RobustnessSpec: design points as points
 
     # --------------------------------------------------------------------------------------------
     def base_parameters(self) -> Parameters:
@@ -147,7 +155,13 @@ class StudySpec:
         return Parameters.from_mapping(self.parameters, source=f"{self.source} [parameters]")
 
     def points(self) -> list[tuple[Any, Parameters, dict[str, list[Regime]]]]:
-        """Sweep points: ``(value, parameters, {arm: per-year regimes})``; one point if no sweep."""
+        """Sweep points: ``(value, parameters, {arm: per-year regimes})``; one point if no sweep.
+
+        With a ``[robustness]`` table, the design points: ``value`` is the dict of the point's
+        design values (see :meth:`toolkit.robustness.spec.RobustnessSpec.points`).
+        """
+        if self.robustness is not None:
+            return self.robustness.points(self)
         base = self.base_parameters()
         values = self.sweep_values if self.sweep_parameter else [None]
         out = []
@@ -169,6 +183,12 @@ class StudySpec:
 
     def resolved(self) -> dict[str, Any]:
         """Return the study as resolved: every parameter and arm's regimes, JSON-friendly."""
+        out = self._resolved()
+        if self.robustness is not None:  # only then, so other studies' fingerprints stay
+            out["robustness"] = self.robustness.resolved()
+        return out
+
+    def _resolved(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "title": self.title,
@@ -280,7 +300,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             f"{where}: 'engine' must be one of {list(ENGINES)}, got {engine!r}."
             f"{suggest_name(str(engine), ENGINES)}"
         )
-    chunk = st.get("chunk_size", 50)
+    chunk = st.get("chunk_size", classrooms if "robustness" in data else 50)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise StudyError(f"{where}: 'chunk_size' must be a whole number >= 1, got {chunk!r}.")
     decomposition = st.get("decomposition", 60)
@@ -288,6 +308,11 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         raise StudyError(
             f"{where}: 'decomposition' must be a whole number of classrooms (0 for none), got "
             f"{decomposition!r}."
+        )
+    if "robustness" in data and chunk < classrooms:
+        raise StudyError(
+            f"{where}: 'chunk_size' = {chunk} is below 'classrooms' = {classrooms}; a robustness "
+            "study runs each design point's classrooms in one work unit (drop chunk_size)."
         )
 
     arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
@@ -340,6 +365,29 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             except ParameterError as exc:
                 raise StudyError(f"{w}: value {v!r} for '{sweep_parameter}': {exc}") from None
 
+    robustness = None
+    if "robustness" in data:
+        if sweep_parameter:
+            raise StudyError(f"{source}: a study has either [sweep] or [robustness], not both.")
+        from toolkit.robustness.spec import parse_robustness
+
+        ry = data["robustness"].get("year")
+        if isinstance(ry, int) and not isinstance(ry, bool) and ry > years:
+            raise StudyError(
+                f"{source} [robustness]: 'year' = {ry} is after the study's last school year "
+                f"({years})."
+            )
+        try:
+            robustness = parse_robustness(
+                data["robustness"],
+                arms=list(arms_raw),
+                reference=reference,
+                parameters=parameters,
+                where=f"{source} [robustness]",
+            )
+        except ValueError as exc:
+            raise StudyError(str(exc)) from None
+
     out = data.get("output", {})
     w = f"{source} [output]"
     _check_keys(out, _TABLES["output"], w)
@@ -370,6 +418,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         chunk_size=chunk,
         decomposition=min(decomposition, classrooms) if decomposition >= 2 else 0,
         source=source,
+        robustness=robustness,
     )
 
 

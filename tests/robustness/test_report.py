@@ -1,0 +1,135 @@
+"""The report, the charts and the generated README block."""
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+
+from toolkit.robustness.charts import (
+    plot_claim_heatmap,
+    plot_claim_shares,
+    plot_failure_region,
+    plot_indices,
+    plot_morris,
+)
+from toolkit.robustness.report import publish, readme_block, update_readme
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished Saltelli run of the paired model with two claims (one fails in a region)."""
+    from tests.robustness.conftest import make_study
+    from toolkit.study.runner import run_study
+
+    spec = make_study(
+        {
+            "model": "paired",
+            "design": "sobol",
+            "n": 32,
+            "claims": [
+                {"name": "b above a", "claim": "b - a > 0 on m"},
+                {"name": "b above 1.6", "claim": "b > 1.6 on m"},
+            ],
+        },
+        study={"classrooms": 3},
+        output={"formats": ["png"]},
+    )
+    return run_study(spec, tmp_path_factory.mktemp("rb") / "run", progress=False)
+
+
+def test_report_files_and_content(finished):
+    folder = finished.folder
+    for f in ("report.html", "report.md", "report.json", "sobol.csv", "claims.csv",
+              "claims_by_point.csv", "regions.csv", "design.csv", "outputs.parquet"):  # fmt: skip
+        assert (folder / f).is_file(), f
+    md = (folder / "report.md").read_text()
+    assert "## b above a" in md and "holds in **100%** of the plausible space" in md
+    assert "## b above 1.6" in md and "Where it breaks: fails when x" in md
+    for link in re.findall(r"\]\((figures/[^)]+)\)", md):
+        assert (folder / link).is_file(), link
+    html = (folder / "report.html").read_text()
+    assert html.startswith("<!doctype html>") and "b above 1.6" in html
+    claims = finished.summary.set_index("claim")
+    # b = x1 + 0.5 + x2 (+ noise), x uniform on [0, 1]^2: P(b > 1.6) = 0.5 * 0.4^2 ... from the
+    # triangle x1 + x2 > 1.1 of area 0.405
+    assert claims.loc["b above 1.6", "share"] == pytest.approx(0.405, abs=0.12)
+    assert {claims.loc["b above 1.6", "driver_1"], claims.loc["b above 1.6", "driver_2"]} == {
+        "x1",
+        "x2",
+    }
+
+
+def test_readme_block_is_generated_from_the_report(finished, tmp_path):
+    block = readme_block(finished.folder, label="Interim: a test run.")
+    assert block.startswith("*Interim: a test run.*")
+    assert "- **b above a** (`b - a > 0 on m`) holds in **100%**" in block
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "x\n<!-- BEGIN robustness-summary -->\nold\n<!-- END robustness-summary -->\ny\n"
+    )
+    assert update_readme(readme, block, check=True)
+    assert update_readme(readme, block)
+    assert not update_readme(readme, block, check=True)
+    assert readme.read_text().startswith("x\n<!-- BEGIN robustness-summary -->\n*Interim")
+    with pytest.raises(ValueError, match="no robustness-summary block"):
+        plain = tmp_path / "plain.md"
+        plain.write_text("no block here\n")
+        update_readme(plain, block)
+
+
+def test_publish_writes_the_page_small_figures_and_the_block(finished, tmp_path):
+    (tmp_path / "docs" / "gallery").mkdir(parents=True)
+    (tmp_path / "README.md").write_text(
+        "<!-- BEGIN robustness-summary -->\n<!-- END robustness-summary -->\n"
+    )
+    written = publish(finished.folder, tmp_path, label="Interim.", name="rb")
+    page = (tmp_path / "docs" / "rb.md").read_text()
+    for link in re.findall(r"\]\(([^)]+\.png)\)", page):
+        assert (tmp_path / "docs" / link).is_file(), link
+    pngs = [p for p in written if p.suffix == ".png"]
+    assert pngs and all(p.stat().st_size < 200_000 for p in pngs)
+    assert "*Interim.*" in (tmp_path / "README.md").read_text()
+
+
+def test_readme_has_the_generated_block_and_its_page():
+    text = (ROOT / "README.md").read_text()
+    assert text.count("<!-- BEGIN robustness-summary -->") == 1
+    assert text.count("<!-- END robustness-summary -->") == 1
+    assert (ROOT / "docs" / "robustness.md").is_file()
+
+
+def test_charts_take_ax_and_return_it(finished):
+    sobol = pd.read_csv(finished.folder / "sobol.csv")
+    claims = finished.summary
+    for draw in (
+        lambda ax: plot_indices(sobol, "b - a: m", ax=ax),
+        lambda ax: plot_claim_heatmap(sobol, list(claims["claim"]), ax=ax),
+        lambda ax: plot_claim_shares(claims, ax=ax),
+        lambda ax: plot_failure_region(
+            pd.DataFrame({"x1": [0.1, 0.9], "x2": [0.2, 0.8]}),
+            np.array([True, False]),
+            "x1",
+            "x2",
+            limits={"x1": (0.5, None)},
+            ax=ax,
+        ),
+    ):
+        fig, ax = plt.subplots()
+        assert draw(ax) is ax
+        plt.close(fig)
+        new = draw(None)
+        assert isinstance(new, Axes) and new is not ax
+        plt.close(new.figure)
+    morris = pd.DataFrame({"output": "o", "parameter": ["p", "q"], "mu_star": [1.0, 0.1],
+                           "mu_star_low": [0.8, 0.0], "mu_star_high": [1.2, 0.2],
+                           "sigma": [0.5, 0.1]})  # fmt: skip
+    assert isinstance(plot_morris(morris, "o"), Axes)
+    with pytest.raises(ValueError, match="no indices for output 'nope'"):
+        plot_indices(sobol, "nope")
+    plt.close("all")
