@@ -296,3 +296,64 @@ def test_by_prior_group_within_missing_and_errors():
         by_prior_group(df, "prior", q=1)
     with pytest.raises(ValueError, match="prior: column 'score' is not in data"):
         by_prior_group(df, "score")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"shift": -5.0, "thresholds": "group"},
+        {"ties": "first", "entropy_base": 2.0},
+        {"normalize_entropy": True, "quantile": 0.8},
+        {"shift": None},
+    ],
+)
+def test_equal_sized_groups_take_the_array_path_with_the_same_numbers(options, monkeypatch):
+    """Simulation output (equal groups, no NaN) is computed on arrays; same as group by group."""
+    import toolkit.metrics.summary as summary
+
+    rng = np.random.default_rng(8)
+    g, n = 12, 9
+    df = pd.DataFrame(
+        {
+            "arm": np.repeat(["b", "a", "c"], g // 3 * n),
+            "rep": np.tile(np.repeat(np.arange(g // 3), n), 3),
+            "score": rng.normal(size=g * n) + 6.0,
+            "prior": rng.normal(size=g * n) + 6.0,
+            "e": rng.uniform(size=g * n),
+        }
+    )
+    for k in range(3):
+        df[f"d{k}"] = rng.normal(size=g * n).round(1)  # ties in the strongest domain
+    kw = dict(by=["arm", "rep"], score="score", prior="prior",
+              profile=["d0", "d1", "d2"], extra=["e"], **options)  # fmt: skip
+    taken = []
+    fast_impl = summary._equal_groups_fast
+
+    def spy(*a, **k):
+        out = fast_impl(*a, **k)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(summary, "_equal_groups_fast", spy)
+    fast = summary.group_metrics(df, **kw)
+    assert taken == [True]
+    monkeypatch.setattr(summary, "_equal_groups_fast", lambda *a, **k: None)
+    slow = summary.group_metrics(df, **kw)
+    assert list(fast.columns) == list(slow.columns)
+    pd.testing.assert_frame_equal(fast, slow, check_dtype=False, rtol=1e-12, atol=1e-12)
+
+
+def test_unequal_or_incomplete_groups_take_the_general_path():
+    import toolkit.metrics.summary as summary
+
+    df = pd.DataFrame({"g": ["a"] * 5 + ["b"] * 6, "score": np.arange(11.0)})
+    assert summary._equal_groups_fast(
+        df, ["g"], "score", None, None, None, [], 0.0, 0.9, "pooled", None, "split", None,
+        False, "euclidean", "pearson",
+    ) is None  # fmt: skip
+    df2 = pd.DataFrame({"g": ["a"] * 5 + ["b"] * 5, "score": [np.nan, *range(9)]})
+    assert summary._equal_groups_fast(
+        df2, ["g"], "score", None, None, None, [], 0.0, 0.9, "pooled", None, "split", None,
+        False, "euclidean", "pearson",
+    ) is None  # fmt: skip
