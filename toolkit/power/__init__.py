@@ -1,0 +1,1 @@
+"""Power analysis (in progress)."""
