@@ -7,6 +7,7 @@ Sub-commands::
     params         list every model parameter with unit, default, range and source
     regimes        show the regime presets side by side on their axes
     docs           regenerate the parameter and regime tables in docs/odd.md
+    power FILE     power of a planned cluster-randomized trial, by simulation
 
 Errors in study files or options print one clear line (file, key, what was expected) and exit
 with status 2; nothing existing is overwritten unless ``--overwrite`` is given.
@@ -118,6 +119,35 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_power(args: argparse.Namespace) -> int:
+    from toolkit.power.study import format_power, parse_power, run_power
+
+    data = read_study_file(args.study)
+    power = dict(data.get("power", {}))
+    if args.replications is not None:
+        power["replications"] = args.replications
+    if args.sizes:
+        power["sizes"] = args.sizes
+    data["power"] = power
+    if args.classrooms is not None:
+        data["study"] = dict(data.get("study", {})) | {"classrooms": args.classrooms}
+    spec = parse_power(data, source=str(Path(args.study)))
+    result = run_power(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print(f"\n{spec.study.title}")
+    print(format_power(result, spec))
+    print(f"\nResults in {result.folder}/")
+    for f in result.manifest.get("files", []):
+        print(f"  {f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
@@ -149,6 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate the generated tables of docs/odd.md")
     docs.add_argument("--file", default="docs/odd.md")
     docs.add_argument("--check", action="store_true", help="only report stale tables")
+    power = sub.add_parser("power", help="power of a planned trial of two regimes, by simulation")
+    power.add_argument("study", help="power study file, e.g. simulations/power-personalized.toml")
+    power.add_argument("--out", help="run folder (default: the study's [output] folder)")
+    power.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    power.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    power.add_argument("--workers", type=int, default=1, help="processes for the pool")
+    power.add_argument("--no-progress", action="store_true", help="no progress bar")
+    power.add_argument("--replications", type=int, help="override [power] replications")
+    power.add_argument("--classrooms", type=int, help="override the pool size")
+    power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
     return parser
 
 
@@ -161,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "params": _cmd_params,
         "regimes": _cmd_regimes,
         "docs": _cmd_docs,
+        "power": _cmd_power,
     }
     try:
         return commands[args.command](args)
