@@ -78,6 +78,8 @@ __all__ = [
     "spread_test",
     "summarise_power",
     "ttest_analysis",
+    "ttest_power",
     "variance_ratio_power",
+    "within_variance_analysis",
     "within_variance_ratio_power",
 ]
