@@ -24,7 +24,6 @@ from toolkit.power.closed_form import (
 from toolkit.power.models import fit_random_intercept
 from toolkit.power.simulate import (
     cluster_means_analysis,
-    clusters_needed,
     mixed_analysis,
     normal_cluster_trial,
     normal_two_sample,
@@ -65,7 +64,9 @@ def test_cluster_power_is_noncentral_t_with_the_design_effect():
     bloom = (stats.t.ppf(0.975, j - 2) + stats.t.ppf(0.8, j - 2)) * math.sqrt(4 * deff / (j * n))
     assert mde == pytest.approx(bloom, rel=0.02)
     need = clusters_for_power(0.4, n, icc)
-    assert cluster_trial_power(0.4, need, n, icc) >= 0.8 > cluster_trial_power(0.4, need - 2, n, icc)
+    assert (
+        cluster_trial_power(0.4, need, n, icc) >= 0.8 > cluster_trial_power(0.4, need - 2, n, icc)
+    )
 
 
 @pytest.mark.parametrize(("d", "n"), [(0.5, 30), (0.3, 100), (0.8, 12)])
@@ -127,19 +128,17 @@ def test_power_curve_is_reproducible_and_resumable(tmp_path):
         "size-000020.parquet",
     ]
     b = power_curve(gen, ana, [20, 10, 30], 50, seed=3, folder=tmp_path)  # resumes 10 and 20
-    pd.testing.assert_frame_equal(
-        a.table, b.table[b.table["size"] < 30].reset_index(drop=True)
-    )
+    pd.testing.assert_frame_equal(a.table, b.table[b.table["size"] < 30].reset_index(drop=True))
     c = power_curve(gen, ana, [30], 50, seed=3)
-    pd.testing.assert_frame_equal(
-        c.table, b.table[b.table["size"] == 30].reset_index(drop=True)
-    )
+    pd.testing.assert_frame_equal(c.table, b.table[b.table["size"] == 30].reset_index(drop=True))
 
 
 def test_clusters_needed_interpolates_and_extrapolates():
     d, n, icc = 0.5, 10, 0.2
     sizes = [10, 20, 30, 40]
-    curve = power_curve(normal_cluster_trial(d, icc, n), cluster_means_analysis(), sizes, 400, seed=9)
+    curve = power_curve(
+        normal_cluster_trial(d, icc, n), cluster_means_analysis(), sizes, 400, seed=9
+    )
     need = curve.needed()
     exact = clusters_for_power(d, n, icc)
     assert abs(need["interpolated"] - exact) < 6
