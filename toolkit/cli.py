@@ -8,6 +8,7 @@ Sub-commands::
     regimes        show the regime presets side by side on their axes
     docs           regenerate the parameter and regime tables in docs/odd.md
     power FILE     power of a planned cluster-randomized trial, by simulation
+    calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets
 
 Errors in study files or options print one clear line (file, key, what was expected) and exit
 with status 2; nothing existing is overwritten unless ``--overwrite`` is given.
@@ -74,7 +75,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
-    if not result.summary.empty:
+    if spec.parameters_from == "posterior":
+        from toolkit.calibration.predict import format_posterior_summary
+
+        shown = (
+            "effect_size",
+            "score",
+            "total_learning",
+            "engagement",
+            "self_regulation_growth",
+            "sd_score",
+            "p90_p10",
+            "matthew",
+            "mean_pairwise_distance",
+            "diversity_of_excellence",
+        )
+        print(format_posterior_summary(result.posterior_summary, shown))
+        print("(every metric: posterior_summary.csv)")
+    elif not result.summary.empty:
         from toolkit.study.analysis import format_summary
 
         print(format_summary(result.summary))
@@ -148,6 +166,34 @@ def _cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.abc import calibrate, load_config
+
+    config = load_config(
+        args.config,
+        population=args.population,
+        classrooms=args.classrooms,
+        generations=args.generations,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    try:
+        res = calibrate(
+            config, args.out, resume=args.resume, overwrite=args.overwrite, progress=True
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with pd.option_context("display.width", 200):
+        print(res.summary[["default", "prior_low", "prior_high", "median", "q05", "q95"]])
+    print(
+        f"\neffective sample size {res.ess:.0f} of {len(res.posterior)} particles, "
+        f"{len(res.populations)} generations"
+    )
+    print(f"Results in {res.folder}/ (posterior.csv, posterior_summary.csv, figures/)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
@@ -180,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--file", default="docs/odd.md")
     docs.add_argument("--check", action="store_true", help="only report stale tables")
     power = sub.add_parser("power", help="power of a planned trial of two regimes, by simulation")
-    power.add_argument("study", help="power study file, e.g. simulations/power-personalized.toml")
+    power.add_argument("study", help="power study file (simulations/power/*.toml)")
     power.add_argument("--out", help="run folder (default: the study's [output] folder)")
     power.add_argument("--overwrite", action="store_true", help="replace an existing run")
     power.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -189,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("--replications", type=int, help="override [power] replications")
     power.add_argument("--classrooms", type=int, help="override the pool size")
     power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
+    cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
+    cal.add_argument("--config", help="settings (default data/calibration/abc.toml)")
+    cal.add_argument("--out", default="runs/calibration", help="run folder")
+    cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    cal.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    cal.add_argument("--population", type=int, help="particles per generation")
+    cal.add_argument("--classrooms", type=int, help="classrooms per arm per evaluation")
+    cal.add_argument("--generations", type=int, help="most generations")
+    cal.add_argument("--workers", type=int, help="processes evaluating particles")
+    cal.add_argument("--seed", type=int, help="master seed")
     return parser
 
 
@@ -202,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         "regimes": _cmd_regimes,
         "docs": _cmd_docs,
         "power": _cmd_power,
+        "calibrate": _cmd_calibrate,
     }
     try:
         return commands[args.command](args)

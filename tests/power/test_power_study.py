@@ -155,6 +155,6 @@ def test_power_file_errors_name_the_key(tmp_path):
 
 
 def test_shipped_power_study_parses():
-    spec = load_power("simulations/power-personalized.toml")
+    spec = load_power("simulations/power/personalized-vs-individualized.toml")
     assert spec.study.reference == "individualized" and spec.treatment == "personalized"
     assert max(spec.sizes) * 2 <= spec.study.classrooms
