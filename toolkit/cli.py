@@ -9,6 +9,7 @@ Sub-commands::
     docs           regenerate the parameter and regime tables in docs/odd.md
     power FILE     power of a planned cluster-randomized trial, by simulation
     calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets
+    validate       write the validation report (targets, checks, patterns, docking, posterior)
 
 Errors in study files or options print one clear line (file, key, what was expected) and exit
 with status 2; nothing existing is overwritten unless ``--overwrite`` is given.
@@ -194,6 +195,25 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.report import write_report
+
+    posterior = args.posterior
+    if posterior is None and Path("runs/calibration/posterior.csv").is_file() and not args.defaults:
+        posterior = "runs/calibration"
+    path = write_report(
+        args.out,
+        classrooms=args.classrooms,
+        posterior=posterior,
+        draws=args.draws,
+        coverage=args.coverage,
+        docking=not args.no_docking,
+        progress=True,
+    )
+    print(f"Validation report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
@@ -245,6 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--generations", type=int, help="most generations")
     cal.add_argument("--workers", type=int, help="processes evaluating particles")
     cal.add_argument("--seed", type=int, help="master seed")
+    val = sub.add_parser("validate", help="write the validation report (HTML)")
+    val.add_argument("--out", default="runs/validation", help="report folder")
+    val.add_argument("--classrooms", type=int, default=200, help="classrooms per arm")
+    val.add_argument(
+        "--posterior", help="calibration run folder (default runs/calibration if it exists)"
+    )
+    val.add_argument("--defaults", action="store_true", help="use the default parameters")
+    val.add_argument("--draws", type=int, default=20, help="posterior draws")
+    val.add_argument("--coverage", help="coverage-check folder to report")
+    val.add_argument("--no-docking", action="store_true", help="skip the docking section")
     return parser
 
 
@@ -259,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "docs": _cmd_docs,
         "power": _cmd_power,
         "calibrate": _cmd_calibrate,
+        "validate": _cmd_validate,
     }
     try:
         return commands[args.command](args)

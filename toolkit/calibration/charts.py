@@ -107,9 +107,10 @@ def plot_targets(
     Parameters
     ----------
     evaluation : pandas.DataFrame
-        From :func:`toolkit.calibration.targets.evaluate`, with the targets' ``value, sd,
-        low, high`` joined (as :func:`toolkit.calibration.report.validation_tables` does):
-        values are drawn relative to the published centre and scale, ``(x - centre) / scale``.
+        From :func:`toolkit.calibration.report.validation_tables` (the evaluation with each
+        row's ``center`` and ``scale``): the model is drawn relative to the published centre
+        and scale, ``(x - centre) / scale``, green when the row passes, red when it fails;
+        comparisons and one-sided rows are left out.
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -117,9 +118,12 @@ def plot_targets(
     -------
     matplotlib Axes
     """
-    ev = evaluation[evaluation["model"].notna() & evaluation["scale"].notna()].reset_index(
-        drop=True
-    )
+    ev = evaluation[
+        evaluation["model"].notna()
+        & evaluation["scale"].notna()
+        & (evaluation["role"] != "comparison")
+    ].reset_index(drop=True)
+    lim = 8.0
     ax = new_axes(ax, size="4:3")
     y = np.arange(len(ev))[::-1]
     with chart_style():
@@ -129,11 +133,17 @@ def plot_targets(
             )
             z = (r.model - r.center) / r.scale
             zl, zh = (r.model_low - r.center) / r.scale, (r.model_high - r.center) / r.scale
-            ax.plot([zl, zh], [yi, yi], color=c, lw=3, solid_capstyle="round")
-            ax.plot([z], [yi], "o", color=c, ms=9, mec="white")
+            zc = float(np.clip(z, -lim, lim))
+            ax.plot(np.clip([zl, zh], -lim, lim), [yi, yi], color=c, lw=3, solid_capstyle="round")
+            marker = "o" if zc == z else ("<" if z < 0 else ">")
+            ax.plot([zc], [yi], marker, color=c, ms=9, mec="white")
         ax.axvspan(-2, 2, color="#EEEEEE", zorder=0)
+        ax.set_xlim(-lim - 0.5, lim + 0.5)
         ax.axvline(0, color="#333333", lw=1)
         ax.set_yticks(y, [f"{r.id} ({r.role})" for r in ev.itertuples()])
-        ax.set_xlabel("model minus published, in published SDs (range: quarter widths)")
+        ax.set_xlabel(
+            "model minus published, in published SDs (range: quarter widths; "
+            f"beyond ±{lim:g} at the edge)"
+        )
         ax.set_title(title or "Targets and checks against the model", loc="left")
     return ax
