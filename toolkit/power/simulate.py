@@ -259,8 +259,8 @@ class ModelTrial:
     reference, treatment : str
         The two arms (the reference is coded 0).
     design : SurveyDesign
-        What the study measures and whom it reaches. Only the scale an outcome needs is
-        generated.
+        What the study measures and whom it reaches (every scale of the design is answered;
+        leave out the scales an analysis does not need, for speed).
     randomize : {"class", "school"}
         Unit of randomization; for ``"school"``, ``design.classes_per_school`` classes form a
         school and the size of a trial counts schools.
@@ -299,14 +299,12 @@ class ModelTrial:
                 raise ValueError(f"arm {a!r} is not in the pool (arms: {sorted(arms)}).")
         if "year" in self.pool.columns and self.pool["year"].nunique() > 1:
             raise ValueError("pool: several school years; pass one year.")
-        scales = [s for s in self.design.scales if s.name == self.outcome]
-        if self.outcome != "posttest" and not scales:
-            names = [s.name for s in self.design.scales]
+        names = [s.name for s in self.design.scales]
+        if self.outcome != "posttest" and self.outcome not in names:
             raise ValueError(
                 f"outcome {self.outcome!r} is neither 'posttest' nor a scale of the design "
                 f"({names})."
             )
-        self.design = self.design.replace(scales=tuple(scales))
         self._unit = unit
         self._ids = np.sort(self.pool[unit].unique())
         self._tables = {}

@@ -394,8 +394,14 @@ def run_power(
     students = students.assign(arm=students["arm"].astype(str))
     tables, needed = [], []
     for k, outcome in enumerate(spec.outcomes):
+        needed = tuple(s for s in spec.survey.scales if s.name == outcome)
         trial = ModelTrial(
-            students, spec.study.reference, spec.treatment, spec.survey, spec.randomize, outcome
+            students,
+            spec.study.reference,
+            spec.treatment,
+            spec.survey.replace(scales=needed),
+            spec.randomize,
+            outcome,
         )
         cov = None if spec.covariates is None else list(spec.covariates)
         curve = power_curve(
