@@ -1,4 +1,4 @@
-"""Compute the real-data rows of data/calibration/targets.csv (nlschools ICCs, STAR class size).
+"""Compute the real-data rows of data/calibration/targets.csv (nlschools, STAR, egsingle).
 
     ./run.sh python simulations/calibration_realdata.py     # about a minute
 
@@ -7,7 +7,7 @@ output is kept in simulations/calibration-realdata-output.txt and copied into th
 (tests/calibration/test_targets.py recomputes the point values).
 """
 
-from toolkit.calibration.realdata import nlschools_icc, star_class_size_effect
+from toolkit.calibration.realdata import egsingle_gains, nlschools_icc, star_class_size_effect
 
 SEED = 20_261_201
 B = 300
@@ -27,3 +27,7 @@ print(
     f"  (school bootstrap, {B})"
 )
 print(f"  effect in SD      {star['effect_sd']:.4f}  SE {star['se_effect_sd']:.4f}")
+eg = egsingle_gains(bootstrap=B, seed=SEED)
+print(f"egsingle grade 4 to 5: {eg['n_pupils']:.0f} pupils in {eg['n_schools']:.0f} schools")
+print(f"  SD of gains / SD of prior  {eg['sd_ratio']:.4f}  SE {eg['se_sd_ratio']:.4f}")
+print(f"  corr(gain, prior)          {eg['correlation']:.4f}  SE {eg['se_correlation']:.4f}")

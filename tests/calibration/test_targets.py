@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from toolkit.calibration.quantities import QUANTITIES, Estimate, Simulations, compute, quantity
-from toolkit.calibration.realdata import nlschools_icc, star_class_size_effect
+from toolkit.calibration.realdata import egsingle_gains, nlschools_icc, star_class_size_effect
 from toolkit.calibration.targets import TargetsError, evaluate, load_targets, target_scale
 from toolkit.model import Parameters
 from toolkit.survey import icc
@@ -43,6 +43,10 @@ def test_real_data_rows_match_the_data():
     from toolkit.datasets import load_dataset
 
     assert nl["icc"] == pytest.approx(icc(load_dataset("nlschools"), "lang", "class").icc[0])
+    eg = egsingle_gains()
+    assert t.loc["egsingle_gain_sd", "value"] == pytest.approx(eg["sd_ratio"], abs=5e-4)
+    assert t.loc["egsingle_gain_corr", "value"] == pytest.approx(eg["correlation"], abs=5e-4)
+    assert eg["n_pupils"] == 1009 and eg["n_schools"] == 56
     star = star_class_size_effect()
     assert t.loc["star_kindergarten", "value"] == pytest.approx(
         star["percentile_points"], abs=0.005

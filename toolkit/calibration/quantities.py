@@ -501,6 +501,44 @@ def conditional_icc(sims: Simulations) -> Estimate:
     return Estimate(icc, _icc_se(icc, fit.ngroups, fit.nobs / fit.ngroups))
 
 
+@quantity(
+    "gain_sd_ratio",
+    unit="ratio of SDs",
+    description="Standardized regime: SD of students' observed one-year gains (end-of-year "
+    "test minus prior test) over the SD of prior scores, pooled over classrooms; SE by "
+    "bootstrap over classrooms (200).",
+)
+def gain_sd_ratio(sims: Simulations) -> Estimate:
+    """Spread of observed one-year gains relative to the spread of prior scores."""
+    return _gain_stat(sims, lambda p, g: float(np.std(g, ddof=1) / np.std(p, ddof=1)))
+
+
+@quantity(
+    "gain_prior_correlation",
+    unit="correlation",
+    description="Standardized regime: correlation of students' observed one-year gains with "
+    "their prior test scores, pooled over classrooms; SE by bootstrap over classrooms (200).",
+)
+def gain_prior_correlation(sims: Simulations) -> Estimate:
+    """Correlation of observed one-year gains with prior scores."""
+    return _gain_stat(sims, lambda p, g: float(np.corrcoef(p, g)[0, 1]))
+
+
+def _gain_stat(sims: Simulations, stat: Callable[[np.ndarray, np.ndarray], float]) -> Estimate:
+    df = sims.arms(_STD).sort_values(["replicate", "student"])
+    prior = df["prior_score"].to_numpy()
+    gain = df["score"].to_numpy() - prior
+    codes = df["replicate"].to_numpy()
+    ids = np.unique(codes)
+    rows = {c: np.nonzero(codes == c)[0] for c in ids}
+    rng = np.random.default_rng(sims.seed + 1)
+    boot = []
+    for _ in range(200):
+        idx = np.concatenate([rows[c] for c in rng.choice(ids, len(ids))])
+        boot.append(stat(prior[idx], gain[idx]))
+    return Estimate(stat(prior, gain), float(np.std(boot, ddof=1)))
+
+
 def compute(
     names: Sequence[str] | None = None,
     params: Parameters | Mapping[str, Any] | None = None,

@@ -3,6 +3,9 @@
 - :func:`nlschools_icc`: the intraclass correlation of a language test among Dutch grade-8
   pupils in 133 classes (MASS::nlschools), unconditional and given verbal IQ, by
   :func:`toolkit.survey.icc` (REML, as lme4), with standard errors from a class bootstrap.
+- :func:`egsingle_gains`: the distribution of one-year gains in mathematics of Chicago pupils
+  followed from grade to grade (mlmRev::egsingle): the SD of gains relative to the SD of prior
+  scores and the correlation of the gain with the prior score, with school-bootstrap SEs.
 - :func:`star_class_size_effect`: the Tennessee STAR kindergarten effect of a small class
   (13-17 pupils) against a regular class (22-25), in percentile points of the regular-class
   distribution as Krueger (1999) reports it, and in SD units, with standard errors from a
@@ -17,7 +20,9 @@ References
 .. [2] Krueger, A. B. (1999). Experimental estimates of education production functions.
    *Quarterly Journal of Economics*, 114(2), 497-532. https://doi.org/10.1162/003355399556052
 .. [3] Croissant, Y. (2023). Ecdat: Data Sets for Econometrics (R package), data set ``Star``.
-.. [4] Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*,
+.. [4] Bryk, A. S., & Raudenbush, S. W. (2002). *Hierarchical Linear Models* (2nd ed.), ch. 8.
+   Sage. (mlmRev::egsingle; Bates, Maechler & Bolker, R package mlmRev.)
+.. [5] Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*,
    section 3.8 (resampling clusters). Cambridge University Press.
 """
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +38,18 @@ import pandas as pd
 from toolkit.datasets import load_dataset
 from toolkit.power.models import fit_random_intercept
 
-__all__ = ["load_star", "nlschools_icc", "percentile_effect", "star_class_size_effect"]
+__all__ = [
+    "EGSINGLE_FILE",
+    "egsingle_gains",
+    "load_egsingle",
+    "load_star",
+    "nlschools_icc",
+    "percentile_effect",
+    "star_class_size_effect",
+]
+
+#: Yearly mathematics scores of Chicago pupils (mlmRev::egsingle), shipped with the targets.
+EGSINGLE_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration" / "egsingle.csv.gz"
 
 
 def load_star() -> pd.DataFrame:
@@ -197,4 +214,82 @@ def nlschools_icc(bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
         arr = np.array(draws)
         out["se_icc"] = float(arr[:, 0].std(ddof=1))
         out["se_conditional_icc"] = float(arr[:, 1].std(ddof=1))
+    return out
+
+
+def load_egsingle() -> pd.DataFrame:
+    """Yearly mathematics scores of 1,721 Chicago pupils in 60 schools (mlmRev::egsingle).
+
+    Returns
+    -------
+    pandas.DataFrame
+        7,230 rows: ``schoolid``, ``childid`` (strings), ``grade`` (0 = grade 1 ... 5 =
+        grade 6), ``year`` (centred), ``math`` (IRT scale score). Exported unchanged by
+        ``data/calibration/egsingle.R`` (mlmRev 1.0-8, GPL >= 2).
+
+    Examples
+    --------
+    >>> load_egsingle().shape
+    (7230, 5)
+    """
+    if not EGSINGLE_FILE.is_file():
+        raise FileNotFoundError(
+            f"{EGSINGLE_FILE}: missing; run Rscript data/calibration/egsingle.R."
+        )
+    return pd.read_csv(EGSINGLE_FILE, dtype={"schoolid": str, "childid": str})
+
+
+def _gains(w: pd.DataFrame, g: int) -> tuple[float, float]:
+    x = w[[g, g + 1]].dropna()
+    gain = x[g + 1] - x[g]
+    return float(gain.std(ddof=1) / x[g].std(ddof=1)), float(np.corrcoef(x[g], gain)[0, 1])
+
+
+def egsingle_gains(grade: int = 3, bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
+    """One-year gains from ``grade`` to the next in egsingle: spread and relation to prior.
+
+    Parameters
+    ----------
+    grade : int
+        The earlier year's ``grade`` code (3: grade 4 to grade 5, the latest transition with
+        about a thousand pupils).
+    bootstrap : int
+        School-bootstrap resamples for the standard errors.
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``sd_ratio`` (SD of the gains over the SD of the earlier scores), ``correlation``
+        (of the gain with the earlier score, Pearson), ``n_pupils``, ``n_schools`` and, with
+        ``bootstrap``, ``se_sd_ratio`` and ``se_correlation``.
+
+    Examples
+    --------
+    >>> out = egsingle_gains()
+    >>> round(out["sd_ratio"], 3), round(out["correlation"], 3)
+    (0.554, -0.304)
+    """
+    d = load_egsingle()
+    w = d.pivot_table(index=["schoolid", "childid"], columns="grade", values="math").reset_index()
+    ratio, corr = _gains(w, grade)
+    x = w[[grade, grade + 1]].notna().all(axis=1)
+    out = {
+        "sd_ratio": ratio,
+        "correlation": corr,
+        "n_pupils": float(x.sum()),
+        "n_schools": float(w.loc[x, "schoolid"].nunique()),
+    }
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        groups = dict(tuple(w.groupby("schoolid")))
+        ids = np.array(sorted(groups))
+        draws = np.array(
+            [
+                _gains(pd.concat([groups[s] for s in rng.choice(ids, len(ids))]), grade)
+                for _ in range(bootstrap)
+            ]
+        )
+        out["se_sd_ratio"] = float(draws[:, 0].std(ddof=1))
+        out["se_correlation"] = float(draws[:, 1].std(ddof=1))
     return out
