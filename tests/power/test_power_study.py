@@ -133,6 +133,14 @@ def test_run_power_writes_tables_figures_and_resumes(tmp_path):
     pd.testing.assert_frame_equal(res.table, again.table)
     fresh = run_power(spec, tmp_path / "fresh", progress=False)
     pd.testing.assert_frame_equal(res.table, fresh.table)
+    # sizes can be added to a run: the sizes already simulated are read back
+    import dataclasses
+
+    more = run_power(dataclasses.replace(spec, sizes=(6, 10, 14)), out, resume=True, progress=False)
+    assert sorted(more.table["size"].unique()) == [6, 10, 14]
+    pd.testing.assert_frame_equal(
+        more.table[more.table["size"] < 14].reset_index(drop=True), res.table
+    )
 
 
 def test_power_file_errors_name_the_key(tmp_path):

@@ -120,10 +120,16 @@ class PowerSpec:
         }
 
     def fingerprint(self) -> str:
-        """Hash of everything that determines the numbers (for safe resuming)."""
+        """Hash of everything that determines the numbers (for safe resuming).
+
+        The list of sizes is left out: every size's trials are seeded by (seed, size,
+        replication), so a run can be resumed with sizes added.
+        """
         core = self.resolved()
         for k in ("title", "description", "engine", "chunk_size"):
             core["study"].pop(k, None)
+        # each size's trials depend only on (seed, size, replication): sizes may be added
+        core["power"].pop("sizes")
         blob = json.dumps(core, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -394,12 +400,12 @@ def run_power(
     students = students.assign(arm=students["arm"].astype(str))
     tables, needed = [], []
     for k, outcome in enumerate(spec.outcomes):
-        needed = tuple(s for s in spec.survey.scales if s.name == outcome)
+        used = tuple(s for s in spec.survey.scales if s.name == outcome)
         trial = ModelTrial(
             students,
             spec.study.reference,
             spec.treatment,
-            spec.survey.replace(scales=needed),
+            spec.survey.replace(scales=used),
             spec.randomize,
             outcome,
         )
@@ -485,8 +491,9 @@ def format_power(result: PowerResult, spec: PowerSpec) -> str:
             txt = f"about {r.interpolated:.0f} (interpolated on the simulated curve)"
         else:
             txt = (
-                f"more than the {max(spec.sizes)} simulated (about {r.extrapolated:.0f} by "
-                "extrapolation)"
+                f"not reached within the sizes simulated (power {r.max_power:.2f} at "
+                f"{max(spec.sizes)}); about {r.extrapolated:.0f} by extrapolation from the "
+                "largest size"
             )
         lines.append(f"  {r.outcome}, {r.test}: {txt}")
     return "\n".join(lines)
