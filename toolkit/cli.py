@@ -178,13 +178,28 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         workers=args.workers,
         seed=args.seed,
     )
+    sampler, client = None, None
+    if args.dask:
+        import pyabc
+        from dask.distributed import Client
+
+        client = Client(args.dask)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     try:
         res = calibrate(
-            config, args.out, resume=args.resume, overwrite=args.overwrite, progress=True
+            config,
+            args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=True,
+            sampler=sampler,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if client is not None:
+            client.close()
     with pd.option_context("display.width", 200):
         print(res.summary[["default", "prior_low", "prior_high", "median", "q05", "q95"]])
     print(
@@ -265,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--generations", type=int, help="most generations")
     cal.add_argument("--workers", type=int, help="processes evaluating particles")
     cal.add_argument("--seed", type=int, help="master seed")
+    cal.add_argument("--dask", metavar="ADDRESS", help="evaluate particles on a Dask scheduler")
     val = sub.add_parser("validate", help="write the validation report (HTML)")
     val.add_argument("--out", default="runs/validation", help="report folder")
     val.add_argument("--classrooms", type=int, default=200, help="classrooms per arm")
