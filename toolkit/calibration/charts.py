@@ -15,6 +15,16 @@ from toolkit.model.params import plausible_ranges
 __all__ = ["plot_posterior_pairs", "plot_targets"]
 
 
+def _ticks(axis, lo: float, hi: float, default: float) -> None:
+    """Three plain ticks (the prior's ends and the default), no minor labels."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    axis.set_major_locator(FixedLocator([lo, default, hi]))
+    axis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
+
+
 def plot_posterior_pairs(
     posterior: pd.DataFrame,
     parameters: Sequence[str] | None = None,
@@ -90,6 +100,13 @@ def plot_posterior_pairs(
                         ax.set_xscale("log")
                     if log_a:
                         ax.set_yscale("log")
+                _ticks(
+                    ax.xaxis,
+                    *ranges.loc[b, ["low", "high"]].astype(float),
+                    float(ranges.loc[b, "default"]),
+                )
+                if i != j:
+                    _ticks(ax.yaxis, lo_a, hi_a, float(ranges.loc[a, "default"]))
                 ax.tick_params(labelsize=9)
                 if i == k - 1:
                     ax.set_xlabel(b, fontsize=11)
