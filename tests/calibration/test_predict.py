@@ -125,3 +125,14 @@ def test_arm_status():
     assert arm_status({"base": "individualized", "n_groups": 3}) == "checked"
     assert arm_status({"base": "individualized", "n_groups": 5}) == "prediction"
     assert arm_status(["individualized", "personalized"], 2) == "prediction"
+
+
+def test_shipped_posterior_study_parses_given_a_posterior(posterior):
+    from toolkit.study import read_study_file
+
+    data = read_study_file("simulations/calibrated/headline-posterior.toml")
+    assert data["parameters"]["from"] == "posterior"
+    data["parameters"]["posterior"] = str(posterior)
+    spec = parse_study(data, "headline-posterior.toml")
+    assert len(spec.points()) == spec.posterior_draws == 20
+    assert list(spec.arms) == ["standardized", "individualized", "personalized", "personal"]
