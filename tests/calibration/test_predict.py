@@ -128,7 +128,7 @@ def test_arm_status():
 
 
 def test_shipped_posterior_study_parses_given_a_posterior(posterior):
-    from toolkit.study import read_study_file
+    from toolkit.study.spec import read_study_file
 
     data = read_study_file("simulations/calibrated/headline-posterior.toml")
     assert data["parameters"]["from"] == "posterior"
