@@ -170,3 +170,23 @@ def test_config_and_posterior_files(tmp_path):
     pp = posterior_predictive(post, ["one_year_core_gain"], draws=3, classrooms=3, fixed=SMALL)
     row = pp.iloc[0]
     assert row["ci_low"] < row["value"] < row["ci_high"] and row["draws"] == 3
+
+
+def test_one_worker_runs_are_reproducible_and_leave_numpy_alone(linear_quantity, tmp_path):
+    targets = _targets(lin=(linear_quantity, 0.30, 0.03))
+    cfg = CalibrationConfig(
+        parameters=("learning_rate",),
+        targets=("lin",),
+        classrooms=2,
+        population=50,
+        generations=3,
+        seed=11,
+    )
+    np.random.seed(123)  # noqa: NPY002 - the user's global state, which must survive
+    before = np.random.random()  # noqa: NPY002
+    np.random.seed(123)  # noqa: NPY002
+    a = calibrate(cfg, tmp_path / "a", targets=targets, progress=False, figures=False)
+    after = np.random.random()  # noqa: NPY002
+    b = calibrate(cfg, tmp_path / "b", targets=targets, progress=False, figures=False)
+    pd.testing.assert_frame_equal(a.posterior, b.posterior)
+    assert before == after
