@@ -655,7 +655,7 @@ def posterior_predictive(
     fixed: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Quantities over posterior draws: the model's values with parameter uncertainty.
+    r"""Compute quantities over posterior draws: the model's values with parameter uncertainty.
 
     Every draw runs the same classrooms (seed ``seed``), so the spread over draws is the
     parameters' uncertainty; each draw's Monte Carlo SE is the classroom sampling.
@@ -665,7 +665,10 @@ def posterior_predictive(
     pandas.DataFrame
         Per quantity: ``value`` (median over draws), ``ci_low``, ``ci_high`` (2.5% and 97.5%
         over draws, widened by each draw's Monte Carlo error: quantiles of the mixture of
-        normals :math:`N(v_d, se_d^2)`), ``se`` (mean Monte Carlo SE), ``draws``.
+        normals :math:`N(v_d, se_d^2)`), ``se`` (the predictive SD,
+        :math:`\sqrt{\operatorname{Var}_d v_d + \overline{se^2}}`: parameters and classroom
+        sampling, what :func:`toolkit.calibration.targets.evaluate` compares with a target's
+        SD), ``mc_se`` (the root mean square Monte Carlo SE alone), ``draws``.
     """
     sample = sample_posterior(posterior, draws, seed)
     frames = []
@@ -686,7 +689,10 @@ def posterior_predictive(
                 "value": float(np.median(v)),
                 "ci_low": float(np.quantile(mix, 0.025)),
                 "ci_high": float(np.quantile(mix, 0.975)),
-                "se": float(se.mean()),
+                "se": float(np.sqrt(v.var(ddof=1) + np.mean(se**2)))
+                if len(v) > 1
+                else float(se[0]),
+                "mc_se": float(np.sqrt(np.mean(se**2))),
                 "draws": len(v),
             }
         )
