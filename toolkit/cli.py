@@ -9,6 +9,9 @@ Sub-commands::
     regimes        show the regime presets side by side on their axes
     runs [FOLDER]  list the run folders under FOLDER (default runs/): study, status, seed, date
     docs           regenerate the parameter and regime tables in docs/odd.md
+    power FILE     power of a planned cluster-randomized trial, by simulation
+    calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets
+    validate       write the validation report (targets, checks, patterns, docking, posterior)
 
 Errors in study files or options print one clear line naming where the wrong value came from
 (the file and key, or the command-line option) and what was expected, and exit with status 2;
@@ -172,7 +175,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
     _print_overrides(spec)
-    if not result.summary.empty:
+    if spec.parameters_from == "posterior":
+        from toolkit.calibration.predict import format_posterior_summary
+
+        shown = (
+            "effect_size",
+            "score",
+            "total_learning",
+            "engagement",
+            "self_regulation_growth",
+            "sd_score",
+            "p90_p10",
+            "matthew",
+            "mean_pairwise_distance",
+            "diversity_of_excellence",
+        )
+        print(format_posterior_summary(result.posterior_summary, shown))
+        print("(every metric: posterior_summary.csv)")
+    elif not result.summary.empty:
         from toolkit.study.analysis import format_summary
 
         print(format_summary(result.summary))
@@ -319,6 +339,97 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _cmd_power(args: argparse.Namespace) -> int:
+    from toolkit.power.study import format_power, parse_power, run_power
+
+    data = read_study_file(args.study)
+    power = dict(data.get("power", {}))
+    if args.replications is not None:
+        power["replications"] = args.replications
+    if args.sizes:
+        power["sizes"] = args.sizes
+    data["power"] = power
+    if args.classrooms is not None:
+        data["study"] = dict(data.get("study", {})) | {"classrooms": args.classrooms}
+    spec = parse_power(data, source=str(Path(args.study)))
+    result = run_power(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print(f"\n{spec.study.title}")
+    print(format_power(result, spec))
+    print(f"\nResults in {result.folder}/")
+    for f in result.manifest.get("files", []):
+        print(f"  {f}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.abc import calibrate, load_config
+
+    config = load_config(
+        args.config,
+        population=args.population,
+        classrooms=args.classrooms,
+        generations=args.generations,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    sampler, client = None, None
+    if args.dask:
+        import pyabc
+        from dask.distributed import Client
+
+        client = Client(args.dask)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    try:
+        res = calibrate(
+            config,
+            args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=True,
+            sampler=sampler,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    with pd.option_context("display.width", 200):
+        print(res.summary[["default", "prior_low", "prior_high", "median", "q05", "q95"]])
+    print(
+        f"\neffective sample size {res.ess:.0f} of {len(res.posterior)} particles, "
+        f"{len(res.populations)} generations"
+    )
+    print(f"Results in {res.folder}/ (posterior.csv, posterior_summary.csv, figures/)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.report import write_report
+
+    posterior = args.posterior
+    if posterior is None and Path("runs/calibration/posterior.csv").is_file() and not args.defaults:
+        posterior = "runs/calibration"
+    path = write_report(
+        args.out,
+        classrooms=args.classrooms,
+        posterior=posterior,
+        draws=args.draws,
+        coverage=args.coverage,
+        docking=not args.no_docking,
+        progress=True,
+    )
+    print(f"Validation report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
@@ -411,6 +522,37 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate the generated tables of docs/odd.md")
     docs.add_argument("--file", default="docs/odd.md")
     docs.add_argument("--check", action="store_true", help="only report stale tables")
+    power = sub.add_parser("power", help="power of a planned trial of two regimes, by simulation")
+    power.add_argument("study", help="power study file (simulations/power/*.toml)")
+    power.add_argument("--out", help="run folder (default: the study's [output] folder)")
+    power.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    power.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    power.add_argument("--workers", type=int, default=1, help="processes for the pool")
+    power.add_argument("--no-progress", action="store_true", help="no progress bar")
+    power.add_argument("--replications", type=int, help="override [power] replications")
+    power.add_argument("--classrooms", type=int, help="override the pool size")
+    power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
+    cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
+    cal.add_argument("--config", help="settings (default data/calibration/abc.toml)")
+    cal.add_argument("--out", default="runs/calibration", help="run folder")
+    cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    cal.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    cal.add_argument("--population", type=int, help="particles per generation")
+    cal.add_argument("--classrooms", type=int, help="classrooms per arm per evaluation")
+    cal.add_argument("--generations", type=int, help="most generations")
+    cal.add_argument("--workers", type=int, help="processes evaluating particles")
+    cal.add_argument("--seed", type=int, help="master seed")
+    cal.add_argument("--dask", metavar="ADDRESS", help="evaluate particles on a Dask scheduler")
+    val = sub.add_parser("validate", help="write the validation report (HTML)")
+    val.add_argument("--out", default="runs/validation", help="report folder")
+    val.add_argument("--classrooms", type=int, default=200, help="classrooms per arm")
+    val.add_argument(
+        "--posterior", help="calibration run folder (default runs/calibration if it exists)"
+    )
+    val.add_argument("--defaults", action="store_true", help="use the default parameters")
+    val.add_argument("--draws", type=int, default=20, help="posterior draws")
+    val.add_argument("--coverage", help="coverage-check folder to report")
+    val.add_argument("--no-docking", action="store_true", help="skip the docking section")
     return parser
 
 
@@ -424,6 +566,9 @@ def _main(argv: list[str] | None) -> int:
         "regimes": _cmd_regimes,
         "runs": _cmd_runs,
         "docs": _cmd_docs,
+        "power": _cmd_power,
+        "calibrate": _cmd_calibrate,
+        "validate": _cmd_validate,
     }
     try:
         return commands[args.command](args)

@@ -376,7 +376,9 @@ def run_study(
     students["arm"] = pd.Categorical(students["arm"], categories=list(spec.arms))
     _write_atomic(students, folder / "students.parquet")
     result = RunResult(folder=folder, students=students, manifest=manifest)
-    if analyse is None:
+    if analyse is None and spec.parameters_from == "posterior":
+        from toolkit.calibration.predict import analyse_posterior_run as analyse
+    elif analyse is None:
         from toolkit.study.analysis import analyse_run
 
         analyse = analyse_run
