@@ -52,6 +52,8 @@ from toolkit.model.regimes import PRESETS, Regime, resolve_regime
 __all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_file"]
 
 ENGINES = ("fast", "mesa")
+#: What a run keeps: every student row, or only classroom-level rows (see :class:`StudySpec`).
+KEEP = ("students", "classrooms")
 FORMATS = ("png", "svg", "pdf")
 _TABLES = {
     "study": {
@@ -64,6 +66,7 @@ _TABLES = {
         "engine",
         "reference",
         "chunk_size",
+        "keep",
     },
     "arms": None,  # free keys: arm names
     "parameters": None,  # checked against Parameters
@@ -108,6 +111,11 @@ class StudySpec:
         Chart file formats.
     chunk_size : int
         Classrooms per work unit (also the unit of resuming).
+    keep : {"students", "classrooms"}
+        What the run folder keeps: every student row (``students.parquet/``, the default) or
+        only classroom-level rows (the classroom table, summary and tails; the student columns
+        the analysis needs are kept in ``parts/`` until the run completes, then deleted). The
+        numbers are the same either way.
     source : str
         File the spec was read from (for messages and the manifest).
     """
@@ -128,6 +136,7 @@ class StudySpec:
     folder: str = ""
     formats: tuple[str, ...] = ("png", "svg")
     chunk_size: int = 50
+    keep: str = "students"
     source: str = "<study>"
 
     # --------------------------------------------------------------------------------------------
@@ -168,6 +177,7 @@ class StudySpec:
             "engine": self.engine,
             "reference": self.reference,
             "chunk_size": self.chunk_size,
+            "keep": self.keep,
             "parameters": self.base_parameters().to_dict(),
             "arms": {
                 a: [r.to_dict() for r in resolve_schedule(s, self.years)]
@@ -188,6 +198,7 @@ class StudySpec:
         """Hash of what determines the numbers (not the output options); for safe resuming."""
         core = self.resolved()
         core.pop("chunk_size")
+        core.pop("keep")
         for k in ("title", "description", "engine"):
             core.pop(k)
         blob = json.dumps(core, sort_keys=True, default=str).encode()
@@ -270,6 +281,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
     chunk = st.get("chunk_size", 50)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise StudyError(f"{where}: 'chunk_size' must be a whole number >= 1, got {chunk!r}.")
+    keep = st.get("keep", "students")
+    if keep not in KEEP:
+        raise StudyError(
+            f"{where}: 'keep' must be one of {list(KEEP)} (every student row, or only "
+            f"classroom-level rows), got {keep!r}.{suggest_name(str(keep), KEEP)}"
+        )
 
     arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
     if not arms_raw:
@@ -349,6 +366,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         folder=folder,
         formats=tuple(formats),
         chunk_size=chunk,
+        keep=keep,
         source=source,
     )
 
