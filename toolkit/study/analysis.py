@@ -723,8 +723,8 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     """Compute the classroom table, summary, tails and figures of a run from its parts.
 
     Streams: the parts are read twice, a few columns at a time (the study-wide statistics,
-    then each classroom's excellence and outcomes by prior quintile), and joined to the
-    classroom metrics the work units computed, so memory holds classroom-level rows and one
+    then each classroom's excellence and outcomes by prior quintile, joined part by part to
+    the classroom metrics its work unit computed), so memory holds classroom-level rows and one
     sweep point's statistics columns, never every student row. Each step is reported on the
     run's progress output.
 
@@ -742,19 +742,19 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     n_parts = len(result.units)
     with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):
         stats = study_statistics(result.student_parts(columns), reference)
-    excellence, units = [], []
-    for part in report.iterate(
-        result.student_parts(columns), n_parts, "excellence and prior quintiles per classroom"
-    ):
-        excellence.append(classroom_excellence(part, stats))
+    rooms, units = [], []
+    parts = zip(result.units, result.student_parts(columns), strict=True)
+    for unit, part in report.iterate(parts, n_parts, "excellence and prior quintiles"):
+        local = result.classroom_part(unit)
+        rooms.append(_with_excellence(local, classroom_excellence(part, stats)))
         units.append(tail_units(part, stats))
-    with report.stage("classroom table, summary and tails"):
-        local = result.classroom_parts()
-        classrooms = _with_excellence(local, pd.concat(excellence, ignore_index=True))
-        del excellence
-        summary = summarise(classrooms, stats, reference)
+    with report.stage("tails, classroom table and summary"):
         tails = tails_table(pd.concat(units, ignore_index=True), reference)
         del units
+        classrooms = pd.concat(rooms, ignore_index=True)
+        del rooms
+        classrooms = classrooms.sort_values(_UNIT, kind="stable", ignore_index=True)
+        summary = summarise(classrooms, stats, reference)
         result.write_table(classrooms, "classrooms.csv")
         result.write_table(summary, "summary.csv")
         result.write_table(tails, "tails.csv")

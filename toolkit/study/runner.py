@@ -71,6 +71,7 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "RunInterrupted",
     "RunResult",
+    "check_run_folder",
     "provenance",
     "run_study",
     "run_unit",
@@ -262,14 +263,10 @@ class RunResult:
     def students(self, value: pd.DataFrame) -> None:
         self._students = value
 
-    def classroom_parts(self) -> pd.DataFrame:
-        """Return the classroom metrics the work units computed, concatenated in unit order."""
-        frames = [
-            pd.read_parquet(self.folder / PARTS / f"{u}.classrooms.parquet") for u in self.units
-        ]
-        df = self._arm_categorical(pd.concat(frames, ignore_index=True))
-        return df.sort_values(["point", "year", "arm", "replicate"], kind="stable").reset_index(
-            drop=True
+    def classroom_part(self, unit: str) -> pd.DataFrame:
+        """Return the classroom metrics one work unit computed."""
+        return self._arm_categorical(
+            pd.read_parquet(self.folder / PARTS / f"{unit}.classrooms.parquet")
         )
 
     # -- writing ------------------------------------------------------------------------------
@@ -347,10 +344,22 @@ def _sweep_value(value: Any) -> Any:
     return value
 
 
+def _n_units(spec: StudySpec) -> int:
+    """Return the number of work units: sweep points x chunks of classrooms."""
+    n_points = len(spec.sweep_values) if spec.sweep_parameter else 1
+    return n_points * -(-spec.classrooms // spec.chunk_size)
+
+
 def _units(spec: StudySpec) -> list[dict[str, Any]]:
-    """Work units: a chunk of classrooms at one sweep point, in every arm (same classrooms)."""
+    """Work units: a chunk of classrooms at one sweep point, in every arm (same classrooms).
+
+    The parameters and arms of a sweep point are one shared dict for all its units (a study
+    of millions of classrooms has hundreds of thousands of units).
+    """
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
+        pdict = params.to_dict()
+        adict = {arm: [r.to_dict() for r in regs] for arm, regs in arms.items()}
         for start in range(0, spec.classrooms, spec.chunk_size):
             stop = min(start + spec.chunk_size, spec.classrooms)
             units.append(
@@ -358,8 +367,8 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
                     "id": f"p{pi:03d}-c{start:06d}",
                     "point": pi,
                     "value": value,
-                    "params": params.to_dict(),
-                    "arms": {arm: [r.to_dict() for r in regs] for arm, regs in arms.items()},
+                    "params": pdict,
+                    "arms": adict,
                     "start": start,
                     "stop": stop,
                 }
@@ -533,7 +542,7 @@ def _in_the_way(rel: str) -> bool:
     return len(parts) == 2 and parts[0] == "figures" and Path(rel).suffix in _FIGURE_TYPES
 
 
-def _clear_for_overwrite(folder: Path, old: dict[str, Any]) -> None:
+def _clear_for_overwrite(folder: Path, old: dict[str, Any], dry_run: bool = False) -> None:
     listed = {f for f in old.get("files", []) if not f.endswith("/")}
     hashes: dict[str, str] = old.get("sha256", {})
     owned, changed, blocking = [], [], []
@@ -556,6 +565,8 @@ def _clear_for_overwrite(folder: Path, old: dict[str, Any]) -> None:
             "the way of the new run:\n" + "\n".join(lines) + "\nNothing was deleted. Move them "
             "out of the folder (or delete them yourself), or choose another --out."
         )
+    if dry_run:
+        return
     for path in owned:
         path.unlink()
     for sub in (STUDENTS, PARTS, "figures"):
@@ -575,7 +586,30 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         ) from None
 
 
-def _prepare_folder(folder: Path, spec: StudySpec, overwrite: bool, resume: bool) -> None:
+def check_run_folder(
+    spec: StudySpec, folder: str | Path, *, overwrite: bool = False, resume: bool = False
+) -> None:
+    """Raise the error :func:`run_study` would raise for this folder, changing nothing.
+
+    Parameters
+    ----------
+    spec : StudySpec
+    folder : str or Path
+    overwrite, resume : bool
+        As for :func:`run_study`.
+
+    Raises
+    ------
+    StudyError
+        The folder holds something else, another study's run, a run and neither flag is given,
+        or (with ``overwrite``) files in the way of the new run.
+    """
+    _prepare_folder(Path(folder), spec, overwrite, resume, dry_run=True)
+
+
+def _prepare_folder(
+    folder: Path, spec: StudySpec, overwrite: bool, resume: bool, dry_run: bool = False
+) -> None:
     if overwrite and resume:
         raise StudyError("Choose either --overwrite or --resume, not both.")
     if not folder.exists():
@@ -618,7 +652,7 @@ def _prepare_folder(folder: Path, spec: StudySpec, overwrite: bool, resume: bool
             "--resume to continue it, --overwrite to replace it (only the run's own files are "
             "deleted), or --out for another folder."
         )
-    _clear_for_overwrite(folder, old)
+    _clear_for_overwrite(folder, old, dry_run)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
