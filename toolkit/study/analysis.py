@@ -291,8 +291,8 @@ def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) 
     Parameters
     ----------
     parts : iterable of pandas.DataFrame
-        Student rows (:func:`analysis_columns` suffice), in order of sweep point: a run's
-        parts in unit order, or the whole student table as one part.
+        Student rows (:func:`analysis_columns` suffice), each sweep point's parts together: a
+        run's parts in unit order, or the whole student table as one part.
     reference : str
         Reference arm.
     q : int, default 5
@@ -343,8 +343,8 @@ def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) 
         for point, pp in part.groupby("point", sort=True):
             if point in finished:
                 raise ValueError(
-                    f"study_statistics: the parts must come in order of sweep point; point "
-                    f"{point} appeared again after a later one."
+                    f"study_statistics: the parts of a sweep point must come together (in unit "
+                    f"order); point {point} appeared again after another point's parts."
                 )
             if current is not None and point != current:
                 finish(current)

@@ -829,8 +829,8 @@ class _DaskExecutor:
                 submit()
                 yield u, out
         finally:
-            for fut in in_flight:
-                fut.cancel()
+            with contextlib.suppress(Exception):
+                self.client.cancel(list(in_flight))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -918,11 +918,21 @@ def run_study(
     """
     workers, scheduler = _resolve_executor(workers, scheduler)
     folder = Path(out or spec.folder)
-    _prepare_folder(folder, spec, overwrite, resume)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / PARTS).mkdir(exist_ok=True)
-    _remove_stale_temporaries(folder)
+    _prepare_folder(folder, spec, overwrite, resume, dry_run=True)
     units = _units(spec)
+    todo = [u for u in units if overwrite or not _unit_done(folder, u["id"], spec.keep)]
+    executor: _DaskExecutor | None = None
+    if todo and (workers > 1 or scheduler is not None):
+        executor = _DaskExecutor(workers, scheduler)  # before anything is written or deleted
+    try:
+        _prepare_folder(folder, spec, overwrite, resume)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / PARTS).mkdir(exist_ok=True)
+        _remove_stale_temporaries(folder)
+    except BaseException:
+        if executor is not None:
+            executor.close()
+        raise
     manifest: dict[str, Any] = {
         "study": spec.resolved(),
         "source": spec.source,
@@ -951,11 +961,10 @@ def run_study(
         keep=spec.keep,
         progress=progress,
     )
-    todo = [u for u in units if not _unit_done(folder, u["id"], spec.keep)]
     done = len(units) - len(todo)
     args = (spec.seed, spec.engine, spec.years, spec.reference, spec.keep)
-    executor: _DaskExecutor | None = None
     bar = None
+    stream: Any = (pair for pair in ())
     try:
         if progress:
             from tqdm.auto import tqdm
@@ -965,10 +974,9 @@ def run_study(
             bar = tqdm(
                 total=total, initial=initial, unit="classroom", desc=spec.name, file=sys.stderr
             )
-        if todo and (workers > 1 or scheduler is not None):
-            executor = _DaskExecutor(workers, scheduler)
+        if executor is not None:
             manifest["execution"]["workers_seen"] = executor.info
-            stream: Iterable[tuple[dict[str, Any], tuple[pd.DataFrame, pd.DataFrame]]]
+            _write_json_atomic(manifest, mpath)
             stream = executor.run(todo, args)
         else:
             stream = ((u, run_unit(u, *args)) for u in todo)
@@ -993,6 +1001,7 @@ def run_study(
         if bar is not None:
             bar.close()
         if executor is not None:
+            stream.close()  # cancels the units in flight while the client is still open
             executor.close()
         interrupted = isinstance(exc, KeyboardInterrupt)
         manifest["status"] = "interrupted" if interrupted else "failed"
