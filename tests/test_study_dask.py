@@ -227,10 +227,8 @@ def test_unreachable_scheduler_is_a_clear_error(study_file, tmp_path, monkeypatc
         run_study(load_study(study_file), tmp_path / "u", scheduler=address, progress=False)
     assert time.monotonic() - t0 < 20  # a timeout, not a hang
     assert not (tmp_path / "u").exists()  # nothing was written
-    code = main(
-        ["run", str(study_file), "--out", str(tmp_path / "v"), "--scheduler", address]
-        + ["--no-estimate", "--no-progress"]
-    )
+    args = ["--out", str(tmp_path / "v"), "--scheduler", address, "--no-estimate"]
+    code = main(["run", str(study_file), *args, "--no-progress"])
     assert code == 2 and f"Cannot reach the Dask scheduler at {address}" in capsys.readouterr().err
 
 

@@ -117,7 +117,7 @@ def test_keep_classrooms_gives_the_same_numbers_without_student_rows(streamed, t
     assert not (tmp_path / "k" / "students.parquet").exists()
     assert not list((tmp_path / "k" / "parts").glob("*.students.parquet"))  # deleted at the end
     with pytest.raises(StudyError, match="kept only classroom-level rows"):
-        res.students
+        _ = res.students
     manifest = json.loads((tmp_path / "k" / "manifest.json").read_text())
     assert (
         manifest["study"]["keep"] == "classrooms" and "students.parquet/" not in manifest["files"]
