@@ -18,7 +18,7 @@ import pytest
 
 import toolkit.study.estimate as estimate
 from toolkit.cli import main
-from toolkit.metrics import by_prior_group
+from toolkit.metrics import by_prior_group, excellence_thresholds
 from toolkit.study import StudyError, parse_study, run_study
 from toolkit.study.analysis import (
     classroom_metrics,
@@ -86,6 +86,13 @@ def test_study_statistics_do_not_depend_on_how_rows_are_split(streamed):
             np.testing.assert_array_equal(stats.thresholds[key], thr)
         for key, bins in whole.prior_bins.items():
             np.testing.assert_array_equal(stats.prior_bins[key], bins)
+    # against the metrics module's own definitions on the reference arm's students
+    profile = [c for c in students.columns if c.startswith("skill_")]
+    for (point, year), thr in whole.thresholds.items():
+        ref = students[(students.point == point) & (students.year == year)]
+        ref = ref[ref.arm == "standardized"]
+        np.testing.assert_array_equal(thr, excellence_thresholds(ref[profile], 0.9).to_numpy())
+        assert whole.reference_sd[(point, year)] == pytest.approx(ref.score.std(), rel=1e-14)
     p0, p1 = students[students.point == 0], students[students.point == 1]
     backwards = study_statistics([p1, p0], "standardized")  # points in any order, each whole
     assert backwards.reference_sd == whole.reference_sd

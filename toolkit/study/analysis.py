@@ -40,19 +40,14 @@ the same numbers, bit for bit (``tests/test_study_stream.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from toolkit.metrics import (
-    compare_conditions,
-    effect_vs_reference,
-    excellence_thresholds,
-    group_metrics,
-)
+from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
 from toolkit.study.spec import StudySpec
 
 if TYPE_CHECKING:
@@ -145,6 +140,21 @@ def analysis_columns(columns: Iterable[str]) -> list[str]:
         ``skill_*`` profile columns.
     """
     return [*_UNIT, "prior_score", "score", "core_start", "core_end", *_profile_columns(columns)]
+
+
+def _groups(df: pd.DataFrame, keys: list[str]) -> Iterator[tuple[tuple[Any, ...], pd.DataFrame]]:
+    """``(key, rows)`` in sorted key order, as ``groupby`` iterates, with less memory.
+
+    ``groupby`` iteration first sorts a copy of the whole table; here each group's rows are
+    taken in turn (and a table that is one group is passed as it is).
+    """
+    indices = df.groupby(keys, sort=True, observed=True).indices
+    if len(indices) == 1:
+        (key,) = indices
+        yield (key if isinstance(key, tuple) else (key,)), df
+        return
+    for key in sorted(indices):
+        yield (key if isinstance(key, tuple) else (key,)), df.take(indices[key])
 
 
 def _prepare(students: pd.DataFrame) -> pd.DataFrame:
@@ -269,15 +279,65 @@ class StudyStatistics:
         return pd.DataFrame(rows)
 
 
+class _Column:
+    """A growing float column: appended parts land in one buffer (doubling as it fills).
+
+    One large buffer per statistic instead of thousands of small arrays, so that the memory is
+    given back when the statistic is done (small arrays leave the heap fragmented).
+    """
+
+    def __init__(self) -> None:
+        self._buf = np.empty(1024)
+        self._n = 0
+
+    def append(self, values: np.ndarray) -> None:
+        n = self._n + len(values)
+        if n > len(self._buf):
+            grown = np.empty(max(n, 2 * len(self._buf)))
+            grown[: self._n] = self._buf[: self._n]
+            self._buf = grown
+        self._buf[self._n : n] = values
+        self._n = n
+
+    def values(self) -> np.ndarray:
+        return self._buf[: self._n]
+
+
+class _Frames:
+    """Rows from many parts, concatenated in batches (thousands of small frames cost more)."""
+
+    def __init__(self, batch: int = 256) -> None:
+        self._batch, self._pending, self._done = batch, [], []
+
+    def append(self, df: pd.DataFrame) -> None:
+        self._pending.append(df)
+        if len(self._pending) >= self._batch:
+            self._done.append(pd.concat(self._pending, ignore_index=True))
+            self._pending = []
+
+    def frame(self) -> pd.DataFrame:
+        """Return every row appended, in order (and forget them)."""
+        frames, self._done, self._pending = [*self._done, *self._pending], [], []
+        return pd.concat(frames, ignore_index=True)
+
+
 def _prior_bins(values: np.ndarray, q: int, where: str) -> np.ndarray:
-    try:
-        _, bins = pd.qcut(values, q, labels=False, retbins=True)
-    except ValueError:
+    """Cut points of ``pandas.qcut(values, q)``, computed without its per-value arrays.
+
+    ``qcut`` takes the ``Series.quantile`` of ``linspace(0, 1, q + 1)``, each probability
+    rounded up to the next float where ``q * p`` is not a whole number, and refuses repeated
+    edges; the same here (``tests/test_study_stream.py`` checks the groups against
+    :func:`toolkit.metrics.by_prior_group`), with one copy of the values instead of several.
+    """
+    probs = np.linspace(0, 1, q + 1)
+    np.putmask(probs, q * probs != np.arange(q + 1), np.nextafter(probs, 1))
+    bins = pd.Series(values, copy=False).quantile(probs).to_numpy(dtype=float)
+    if len(np.unique(bins)) < len(bins):
         raise ValueError(
             f"prior: column 'prior_score' has too many tied values within {where} to form {q} "
             "groups with distinct cut points; use a smaller q."
-        ) from None
-    return np.asarray(bins, dtype=float)
+        )
+    return bins
 
 
 def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) -> StudyStatistics:
@@ -309,27 +369,30 @@ def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) 
     :math:`s = \sqrt{\sum_i (x_{(i)} - \bar x)^2 / (n - 1)}`.
     """
     stats: StudyStatistics | None = None
-    scores: dict[tuple[Any, Any], list[np.ndarray]] = {}
-    profiles: dict[tuple[Any, Any], list[np.ndarray]] = {}
-    priors: dict[tuple[Any, Any, str], list[np.ndarray]] = {}
+    scores: dict[tuple[Any, Any], _Column] = {}
+    # one column per domain, of the students with a complete profile: one domain at a time
+    profiles: dict[tuple[Any, Any], list[_Column]] = {}
+    priors: dict[tuple[Any, Any, str], _Column] = {}
     finished: set[Any] = set()
     current: Any = None
 
     def finish(point: Any) -> None:
         assert stats is not None
         for key in [k for k in scores if k[0] == point]:
-            v = np.concatenate(scores.pop(key))
+            v = scores.pop(key).values()
             v = np.sort(v[~np.isnan(v)])
             stats.reference_sd[key] = float(pd.Series(v).std(ddof=1)) if v.size >= 2 else np.nan
-            arr = np.concatenate(profiles.pop(key))
-            arr = arr[~np.isnan(arr).any(axis=1)]
-            stats.thresholds[key] = (
-                excellence_thresholds(arr, EXCELLENCE_QUANTILE).to_numpy()
-                if len(arr)
-                else np.full(len(stats.profile), np.nan)
-            )
+            # as excellence_thresholds (complete rows, numpy "linear"), one column at a time
+            thresholds = []
+            for column in profiles.pop(key):
+                col = column.values()
+                thresholds.append(
+                    np.quantile(col, EXCELLENCE_QUANTILE, method="linear") if col.size else np.nan
+                )
+                del col
+            stats.thresholds[key] = np.asarray(thresholds, dtype=float)
         for key in [k for k in priors if k[0] == point]:
-            v = np.concatenate(priors.pop(key))
+            v = priors.pop(key).values()
             v = v[~np.isnan(v)]
             if v.size:
                 stats.prior_bins[key] = _prior_bins(
@@ -352,12 +415,14 @@ def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) 
             arm = pp["arm"].astype(str).to_numpy()
             ref = pp[arm == reference]
             for year, ry in ref.groupby("year", sort=True):
-                scores.setdefault((point, year), []).append(ry["score"].to_numpy(dtype=float))
-                profiles.setdefault((point, year), []).append(
-                    ry[stats.profile].to_numpy(dtype=float)
-                )
+                scores.setdefault((point, year), _Column()).append(ry["score"].to_numpy(float))
+                prof = ry[stats.profile].to_numpy(dtype=float)
+                prof = prof[~np.isnan(prof).any(axis=1)]
+                columns = profiles.setdefault((point, year), [_Column() for _ in stats.profile])
+                for k, column in enumerate(columns):
+                    column.append(prof[:, k])
             for (year, a), g in pp.groupby(["year", arm], sort=True):
-                priors.setdefault((point, year, str(a)), []).append(
+                priors.setdefault((point, year, str(a)), _Column()).append(
                     g["prior_score"].to_numpy(dtype=float)
                 )
     if stats is None:
@@ -534,7 +599,7 @@ def summarise(
     stats = _resolve_statistics(statistics, reference)
     metrics = [m for m in SUMMARY_METRICS if m != "effect_size" and m in classrooms]
     frames = []
-    for (point, year), part in classrooms.groupby(_KEYS, sort=True, observed=True):
+    for (point, year), part in _groups(classrooms, _KEYS):
         cc = compare_conditions(part, "arm", reference, pair_on="replicate", metrics=metrics)
         cc = cc.rename(columns={"condition": "arm", "diff_vs_reference": "diff"})
         sd_ref = stats.reference_sd[(point, year)]
@@ -620,7 +685,7 @@ def tails_table(units: pd.DataFrame, reference: str, q: int = 5) -> pd.DataFrame
     if "prior_score" in units.columns:  # the student table
         units = tail_units(units, study_statistics([units], reference, q=q))
     frames = []
-    for (point, year, quint), part in units.groupby([*_KEYS, "quintile"], observed=True):
+    for (point, year, quint), part in _groups(units, [*_KEYS, "quintile"]):
         cc = compare_conditions(
             part, "arm", reference, pair_on="replicate", metrics=["core_gain", "score"]
         )
@@ -742,18 +807,17 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     n_parts = len(result.units)
     with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):
         stats = study_statistics(result.student_parts(columns), reference)
-    rooms, units = [], []
+    rooms, units = _Frames(), _Frames()
     parts = zip(result.units, result.student_parts(columns), strict=True)
     for unit, part in report.iterate(parts, n_parts, "excellence and prior quintiles"):
         local = result.classroom_part(unit)
         rooms.append(_with_excellence(local, classroom_excellence(part, stats)))
         units.append(tail_units(part, stats))
     with report.stage("tails, classroom table and summary"):
-        tails = tails_table(pd.concat(units, ignore_index=True), reference)
-        del units
-        classrooms = pd.concat(rooms, ignore_index=True)
-        del rooms
-        classrooms = classrooms.sort_values(_UNIT, kind="stable", ignore_index=True)
+        quintiles = units.frame()  # one copy at a time: memory holds classroom-level rows
+        tails = tails_table(quintiles, reference)
+        del quintiles
+        classrooms = rooms.frame().sort_values(_UNIT, kind="stable", ignore_index=True)
         summary = summarise(classrooms, stats, reference)
         result.write_table(classrooms, "classrooms.csv")
         result.write_table(summary, "summary.csv")
