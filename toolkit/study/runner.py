@@ -627,6 +627,12 @@ def _prepare_folder(
         )
     old = _read_manifest(folder)
     if resume:
+        if (folder / STUDENTS).is_file():
+            raise StudyError(
+                f"{folder}: cannot resume, the run was made by an earlier version of the toolkit "
+                f"({STUDENTS} is one file, not a folder of parts). Use --overwrite (it deletes "
+                "only that run's files) or another --out."
+            )
         if old.get("fingerprint") != spec.fingerprint():
             raise StudyError(
                 f"{folder}: cannot resume, the run in this folder was made from a different study "
