@@ -4,6 +4,7 @@ Three benchmarks, each one command with its sizes as options::
 
     .venv/bin/python benchmarks/bench_study.py dask     # 2 Dask workers vs serial; per-unit cost
     .venv/bin/python benchmarks/bench_study.py stream   # 10^6 classroom-years: time, memory
+    .venv/bin/python benchmarks/bench_study.py analysis # its streamed analysis alone: memory
     .venv/bin/python benchmarks/bench_study.py scaling  # time vs students, domains, days, classes
 
 ``--help`` on each lists its options; ``--quick`` runs small sizes (a smoke run, seconds to a
@@ -24,6 +25,10 @@ What the numbers mean:
 - ``stream``: a study of ``--classroom-years`` (default 10^6) run with ``--workers`` local
   workers: wall time, the client's peak memory (the process that runs the study and streams
   the analysis) and the largest worker's, and the run folder's size.
+- ``analysis``: the client's streamed analysis alone (:func:`toolkit.study.analysis.analyse_run`)
+  on ``--classroom-years`` of parts made by replicating one simulated unit's parts as further
+  classrooms (minutes instead of the simulation's hours): its time and the client's peak
+  memory, which is what the 2 GB target is about.
 - ``scaling``: one work unit (every arm of ``--classrooms`` classrooms) timed while one of
   students per class, domains, days and classrooms is multiplied, the others at their base;
   simulation and classroom metrics separately. Writes ``benchmarks/scaling.png`` (log-log, with
@@ -269,6 +274,80 @@ def bench_stream(args: argparse.Namespace) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# analysis: the client's streamed analysis alone, on replicated parts
+# ---------------------------------------------------------------------------------------------
+def _analysis_child(cfg_json: str) -> dict:
+    import pandas as pd
+
+    from toolkit.study.analysis import analyse_run, analysis_columns
+    from toolkit.study.runner import RunResult, run_study
+
+    cfg = json.loads(cfg_json)
+    root = Path(cfg["folder"])
+    chunk = cfg["chunk_size"]
+    n_units = -(-cfg["classroom_years"] // (chunk * len(REGIMES)))
+    seed = study(chunk, chunk=chunk)
+    run_study(seed, root / "seed", progress=False, analyse=no_analysis)
+    students = pd.read_parquet(root / "seed" / "students.parquet" / "p000-c000000.parquet")
+    students = students[analysis_columns(students.columns)]
+    rooms = pd.read_parquet(root / "seed" / "parts" / "p000-c000000.classrooms.parquet")
+    parts = root / "big" / "parts"
+    parts.mkdir(parents=True)
+    t0 = time.perf_counter()
+    for u in range(n_units):  # the same classrooms again and again, as further classrooms
+        uid = f"p000-c{chunk * u:06d}"
+        shift = {"replicate": students["replicate"] + chunk * u}
+        students.assign(**shift).to_parquet(parts / f"{uid}.students.parquet", index=False)
+        shift = {"replicate": rooms["replicate"] + chunk * u}
+        rooms.assign(**shift).to_parquet(parts / f"{uid}.classrooms.parquet", index=False)
+    made = time.perf_counter() - t0
+    spec = study(chunk * n_units, chunk=chunk, keep="classrooms")
+    ids = [f"p000-c{chunk * u:06d}" for u in range(n_units)]
+    result = RunResult(root / "big", {}, units=ids, arms=list(REGIMES), keep="classrooms")
+    scale = 1 if sys.platform == "darwin" else 1024
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    t0 = time.perf_counter()
+    analyse_run(result, spec)
+    return {
+        **cfg,
+        "units": n_units,
+        "classroom_years": n_units * chunk * len(REGIMES),
+        "write_parts_s": made,
+        "analysis_s": time.perf_counter() - t0,
+        "peak_before_mb": before,
+        "client_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20,
+    }
+
+
+def bench_analysis(args: argparse.Namespace) -> dict:
+    """The streamed analysis of a large run, alone: time and the client's peak memory."""
+    folder = Path(args.folder or tempfile.mkdtemp(prefix="bench-analysis-"))
+    cfg = {
+        "classroom_years": args.classroom_years,
+        "chunk_size": args.chunk_size,
+        "folder": str(folder),
+    }
+    print(
+        f"analysis alone: {args.classroom_years:,} classroom-years of replicated parts "
+        f"(units of {args.chunk_size} classrooms x 4 regimes, 21 students)"
+    )
+    out = subprocess.run(
+        [sys.executable, __file__, "analysis-child", json.dumps(cfg)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"  {res['units']:,} parts written in {res['write_parts_s']:.0f} s; analysis "
+        f"{res['analysis_s']:.1f} s; client peak {res['client_peak_mb']:.0f} MB "
+        f"({res['peak_before_mb']:.0f} MB before the analysis; target < 2,048 MB)"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
 # scaling: how time grows
 # ---------------------------------------------------------------------------------------------
 def _unit_times(classrooms: int, students: int, domains: int, days: int, repeat: int):
@@ -352,10 +431,17 @@ def _chart(df, slopes: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     dims = list(dict.fromkeys(df["dimension"]))
-    fig, axes = plt.subplots(1, len(dims), figsize=(4 * len(dims), 3.6), layout="constrained")
-    for ax, dim in zip(axes, dims, strict=True):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), layout="constrained")
+    labels = {
+        "students": "students per class",
+        "domains": "domains",
+        "days": "school days",
+        "classrooms": "classrooms per work unit",
+    }
+    for ax, dim in zip(axes.flat, dims, strict=False):
         g = df[df["dimension"] == dim]
         for col, label, color in (
             ("simulation_s", "simulation", "#1b6ca8"),
@@ -369,22 +455,19 @@ def _chart(df, slopes: dict, path: Path) -> None:
                 label=f"{label} (slope {slopes[f'{dim}/{col}']:.2f})",
             )
         x0, y0 = g["value"].iloc[0], g[["simulation_s", "classroom_metrics_s"]].iloc[0].min()
-        xs = np.array([g["value"].min(), g["value"].max()])
-        ax.loglog(xs, y0 * (xs / x0), ":", color="grey", lw=1, label="slope 1")
-        ax.loglog(xs, y0 * (xs / x0) ** 2, "--", color="grey", lw=1, label="slope 2")
-        ax.set_xlabel(
-            {
-                "students": "students per class",
-                "domains": "domains",
-                "days": "school days",
-                "classrooms": "classrooms per unit",
-            }[dim]
-        )
-        ax.set_title(f"time vs {dim}")
+        xs = np.array([g["value"].min(), g["value"].max()], dtype=float)
+        ax.loglog(xs, y0 * (xs / x0), ":", color="grey", lw=1, label="slope 1 (linear)")
+        ax.loglog(xs, y0 * (xs / x0) ** 2, "--", color="grey", lw=1, label="slope 2 (quadratic)")
+        ax.set_xticks(g["value"].to_numpy())
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(labels[dim])
+        ax.set_ylabel("seconds per work unit")
+        ax.set_title(f"time vs {labels[dim]}", fontsize=10)
         ax.legend(fontsize=7, frameon=False)
-    axes[0].set_ylabel("seconds per work unit (4 regimes)")
     fig.suptitle(
-        "One work unit: simulation and classroom metrics, each size multiplied in turn", fontsize=10
+        "One work unit (4 regimes): each size multiplied in turn, the others at their base",
+        fontsize=10,
     )
     fig.savefig(path, dpi=150)
     plt.close(fig)
@@ -402,7 +485,9 @@ def main() -> None:
     d.add_argument("--chunk-size", type=int, default=50)
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--overhead-units", type=int, default=200, help="tiny units (200)")
-    d.add_argument("--quick", action="store_true", help="200 classrooms, 40 tiny units")
+    d.add_argument(
+        "--quick", action="store_true", help="200 classrooms in units of 10, 40 tiny units"
+    )
 
     s = sub.add_parser("stream", help="a large study streamed: wall time and peak memory")
     s.add_argument("--classroom-years", type=int, default=1_000_000)
@@ -413,6 +498,12 @@ def main() -> None:
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--folder", help="run folder's parent (default a temporary one, removed)")
     s.add_argument("--quick", action="store_true", help="4,000 classroom-years")
+
+    a = sub.add_parser("analysis", help="the streamed analysis alone, on replicated parts")
+    a.add_argument("--classroom-years", type=int, default=1_000_000)
+    a.add_argument("--chunk-size", type=int, default=50)
+    a.add_argument("--folder", help="scratch folder (default a temporary one, removed)")
+    a.add_argument("--quick", action="store_true", help="20,000 classroom-years")
 
     c = sub.add_parser("scaling", help="time vs students, domains, days, classrooms")
     c.add_argument("--classrooms", type=int, default=50, help="base classrooms per unit (50)")
@@ -431,15 +522,19 @@ def main() -> None:
     c.add_argument("--quick", action="store_true", help="small grids, one repeat")
 
     sub.add_parser("stream-child").add_argument("config")
+    sub.add_parser("analysis-child").add_argument("config")
     args = ap.parse_args()
-    if args.bench == "stream-child":
-        print(json.dumps(_stream_child(args.config)))
+    if args.bench in ("stream-child", "analysis-child"):
+        child = _stream_child if args.bench == "stream-child" else _analysis_child
+        print(json.dumps(child(args.config)))
         return
     if getattr(args, "quick", False):
         if args.bench == "dask":
-            args.classrooms, args.overhead_units = 200, 40
+            args.classrooms, args.chunk_size, args.overhead_units = 200, 10, 40
         elif args.bench == "stream":
             args.classroom_years = 4000
+        elif args.bench == "analysis":
+            args.classroom_years = 20_000
         else:
             args.classrooms, args.repeat = 10, 1
             args.students, args.domains = [10, 21, 42], [2, 4, 8]
@@ -448,7 +543,13 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="bench-scaling-")) if args.quick else HERE
         args.out = str(folder / "scaling")
     print(machine())
-    res = {"dask": bench_dask, "stream": bench_stream, "scaling": bench_scaling}[args.bench](args)
+    benches = {
+        "dask": bench_dask,
+        "stream": bench_stream,
+        "analysis": bench_analysis,
+        "scaling": bench_scaling,
+    }
+    res = benches[args.bench](args)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), **res}, indent=2))
 
