@@ -240,15 +240,20 @@ def estimate_study(
     Notes
     -----
     With :math:`t` the measured seconds per classroom-year (units of the study's own class
-    size, domains, days and arms), :math:`C` the classroom-years left and :math:`W` workers,
+    size, domains, days and arms), :math:`C` the classroom-years left, :math:`W` workers and
+    :math:`U` work units,
 
     .. math::
 
-        T \approx \frac{t\,C}{W} + t_a C + T_0,
+        T \approx \frac{t\,C}{W} + 2 U a + C_{all} b + T_0,
 
-    with :math:`t_a` the analysis's streamed cost per classroom-year (measured) and
-    :math:`T_0` about :data:`FIXED_ANALYSIS_SECONDS` for the figures. Disk: per kept row its
-    measured Parquet bytes, per work unit its file overhead, plus the classroom table in CSV.
+    where the streamed analysis costs :math:`a` per part read and :math:`b` per classroom-year
+    (both measured on the sample, at two sizes) and :math:`T_0` is about
+    :data:`FIXED_ANALYSIS_SECONDS` for the figures. Disk: per kept row its measured Parquet
+    bytes, per work unit its file overhead (two sizes again), plus the classroom table in CSV.
+    Memory: the client about 1 KB per classroom-year (the classroom rows and the outcomes by
+    quintile, measured with ``benchmarks/bench_study.py analysis``) or one sweep point's
+    statistics columns, whichever is more, over its own resident size.
     """
     from toolkit.study.analysis import (
         analysis_columns,

@@ -12,6 +12,7 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     years = 1
     engine = "fast"
     reference = "standardized"
+    # keep = "classrooms"   # keep only classroom-level rows, no student table (same numbers)
 
     [arms]
     standardized = "standardized"
