@@ -301,3 +301,21 @@ def test_interrupted_manifest_lists_what_was_written(tmp_path):
     assert manifest["status"] == "failed" and manifest["error"] == "RuntimeError: boom"
     assert "summary.csv" in manifest["files"] and manifest["sha256"]["summary.csv"]
     assert os.path.getsize(tmp_path / "f" / "summary.csv") > 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_run_beyond_an_hour_asks_at_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(estimate, "CONFIRM_SECONDS", 1e-3)
+    path = _write_small(tmp_path)
+    monkeypatch.setattr("sys.stdin", _Terminal("n\n"))
+    assert main(["run", str(path), "--out", str(tmp_path / "no"), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "This study is large: it is estimated to take about" in captured.out
+    assert "Not started." in captured.err and not (tmp_path / "no").exists()
+    monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
+    assert main(["run", str(path), "--out", str(tmp_path / "yes"), "--no-progress"]) == 0
+    assert (tmp_path / "yes" / "summary.csv").is_file()
