@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -158,18 +159,96 @@ def _print_overrides(spec: StudySpec) -> None:
             print(f"  {option:<32} {setting} = {value!r}")
 
 
+def _resume_command(args: argparse.Namespace, folder: Path) -> str:
+    """Return the command that continues an interrupted run (same study, overrides, workers)."""
+    parts = ["python -m toolkit run", shlex.quote(args.study), "--out", shlex.quote(str(folder))]
+    for opt in ("classrooms", "seed", "years", "engine", "workers", "scheduler"):
+        value = getattr(args, opt, None)
+        if value is not None and not (opt == "workers" and value == 1):
+            parts += [f"--{opt}", shlex.quote(str(value))]
+    for item in getattr(args, "set", None) or []:
+        parts += ["--set", shlex.quote(item)]
+    return " ".join([*parts, "--resume"])
+
+
+def _estimate(spec: StudySpec, args: argparse.Namespace, folder: Path, done: int = 0) -> Any:
+    """Time a short sample of the study and return its :class:`~toolkit.study.estimate.Estimate`."""
+    from toolkit.study.estimate import estimate_study
+
+    scheduler = getattr(args, "scheduler", None) or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    workers = None if scheduler else getattr(args, "workers", 1)
+    return estimate_study(spec, workers=workers, folder=folder, done_units=done)
+
+
+def _confirm(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
+    """Print the estimate; refuse beyond free disk; ask for --yes beyond an hour or the memory."""
+    from toolkit.study.estimate import format_bytes, format_seconds
+    from toolkit.study.runner import units_done
+
+    done = units_done(spec, folder)[0] if args.resume else 0
+    est = _estimate(spec, args, folder, done)
+    print(est.format(), file=sys.stderr)
+    if not est.fits_on_disk:
+        raise StudyError(
+            f"{folder}: the run needs about {format_bytes(est.disk_peak_bytes)} of disk and "
+            f"{format_bytes(est.free_bytes or 0)} are free there; nothing was started. Free some "
+            'space, choose an --out on a larger disk, or set keep = "classrooms" in [study] '
+            "to keep only classroom-level rows."
+        )
+    reasons = []
+    if est.needs_confirmation:
+        reasons.append(f"it is estimated to take about {format_seconds(est.seconds)}")
+    if not est.fits_in_memory:
+        reasons.append(
+            f"its analysis may need about {format_bytes(est.client_memory_bytes)} of memory, "
+            f"more than this machine's {format_bytes(est.memory_bytes or 0)}"
+        )
+    if not reasons or args.yes:
+        return
+    why = " and ".join(reasons)
+    if sys.stdin.isatty():
+        answer = input(f"This study is large: {why}. Start it? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return
+        raise StudyError("Not started.")
+    raise StudyError(
+        f"{spec.source}: not started, because {why}. Pass --yes to start it anyway "
+        "(Ctrl-C stops it, keeping what has finished; --resume continues)."
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from toolkit.study.runner import run_study
+    from toolkit.study.runner import RunInterrupted, check_run_folder, run_study
 
     spec = _load(args)
-    result = run_study(
-        spec,
-        args.out,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
+    folder = Path(args.out or spec.folder)
+    check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
+    if not args.no_estimate and spec.robustness is None:
+        _confirm(spec, args, folder)
+    try:
+        result = run_study(
+            spec,
+            folder,
+            overwrite=args.overwrite,
+            resume=args.resume,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+        )
+    except RunInterrupted as stop:
+        if stop.done < stop.total:
+            kept = (
+                f"kept the {stop.done} of {stop.total} work units that had finished (every "
+                "arm of their classrooms)"
+            )
+        else:
+            kept = f"all {stop.total} work units had finished; the analysis was interrupted"
+        print(
+            f"\nInterrupted: {kept} in {stop.folder}/ (its manifest.json says "
+            f"'interrupted').\nContinue with:\n  {_resume_command(args, stop.folder)}",
+            file=sys.stderr,
+        )
+        return 130
     if spec.robustness is not None:  # a [robustness] study: its report
         _print_robustness(result, spec)
         return 0
@@ -214,6 +293,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(claims)} claim(s): " + "; ".join(c.text for c in claims))
         info = estimate(spec, probe=not args.no_probe, workers=args.workers)
         print(format_estimate(info))
+        return 0
+    if not args.no_estimate:
+        est = _estimate(spec, args, Path(spec.folder))
+        print(est.format())
+        if not est.fits_on_disk:
+            print("  This run would not fit on the disk of its output folder.")
+        elif est.needs_confirmation:
+            print("  More than an hour: `run` will ask for --yes.")
     return 0
 
 
@@ -454,9 +541,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_at_least(1, "a number of processes"),
         default=1,
-        help="worker processes (default 1)",
+        help="worker processes on this machine (default 1; more start a local Dask cluster)",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--yes", action="store_true", help="start a run estimated to take over an hour"
+    )
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study", help="study file (.toml)")
     check.add_argument(
@@ -497,6 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--seed", type=_at_least(0, "a master seed"), help="override [study] seed")
         p.add_argument("--years", type=_at_least(1, "school years"), help="override [study] years")
+    for p in (run, check):
+        p.add_argument(
+            "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
+        )
         p.add_argument("--engine", choices=["fast", "mesa"], help="override [study] engine")
         p.add_argument(
             "--set",
@@ -581,6 +681,9 @@ def _main(argv: list[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; no run was started.", file=sys.stderr)
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:

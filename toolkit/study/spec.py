@@ -12,6 +12,7 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     years = 1
     engine = "fast"
     reference = "standardized"
+    # keep = "classrooms"   # keep only classroom-level rows, no student table (same numbers)
 
     [arms]
     standardized = "standardized"
@@ -62,6 +63,8 @@ from toolkit.model.regimes import PRESETS, Regime, resolve_regime
 __all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_file"]
 
 ENGINES = ("fast", "mesa")
+#: What a run keeps: every student row, or only classroom-level rows (see :class:`StudySpec`).
+KEEP = ("students", "classrooms")
 FORMATS = ("png", "svg", "pdf")
 _TABLES = {
     "study": {
@@ -74,6 +77,7 @@ _TABLES = {
         "engine",
         "reference",
         "chunk_size",
+        "keep",
     },
     "arms": None,  # free keys: arm names
     "parameters": None,  # checked against Parameters
@@ -119,6 +123,11 @@ class StudySpec:
         Chart file formats.
     chunk_size : int
         Classrooms per work unit (also the unit of resuming).
+    keep : {"students", "classrooms"}
+        What the run folder keeps: every student row (``students.parquet/``, the default) or
+        only classroom-level rows (the classroom table, summary and tails; the student columns
+        the analysis needs are kept in ``parts/`` until the run completes, then deleted). The
+        numbers are the same either way.
     source : str
         File the spec was read from (for messages and the manifest).
     overrides : tuple of (str, str, object)
@@ -152,6 +161,7 @@ class StudySpec:
     folder: str = ""
     formats: tuple[str, ...] = ("png", "svg")
     chunk_size: int = 50
+    keep: str = "students"
     source: str = "<study>"
     overrides: tuple[tuple[str, str, Any], ...] = ()
     robustness: Any = None  # toolkit.robustness.spec.RobustnessSpec: design points as points
@@ -226,6 +236,7 @@ class StudySpec:
             "engine": self.engine,
             "reference": self.reference,
             "chunk_size": self.chunk_size,
+            "keep": self.keep,
             "parameters": self.base_parameters().to_dict(),
             "arms": {
                 a: [r.to_dict() for r in resolve_schedule(s, self.years)]
@@ -260,6 +271,7 @@ class StudySpec:
         """Hash of what determines the numbers (not the output options); for safe resuming."""
         core = self.resolved()
         core.pop("chunk_size")
+        core.pop("keep")
         for k in ("title", "description", "engine"):
             core.pop(k)
         blob = json.dumps(core, sort_keys=True, default=str).encode()
@@ -346,6 +358,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         raise StudyError(
             f"{where}: 'chunk_size' = {chunk} is below 'classrooms' = {classrooms}; a robustness "
             "study runs each design point's classrooms in one work unit (drop chunk_size)."
+        )
+    keep = st.get("keep", "students")
+    if keep not in KEEP:
+        raise StudyError(
+            f"{where}: 'keep' must be one of {list(KEEP)} (every student row, or only "
+            f"classroom-level rows), got {keep!r}.{suggest_name(str(keep), KEEP)}"
         )
 
     arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
@@ -455,6 +473,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         folder=folder,
         formats=tuple(formats),
         chunk_size=chunk,
+        keep=keep,
         source=source,
         robustness=robustness,
         parameters_from=parameters_from,
