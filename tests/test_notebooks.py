@@ -41,6 +41,7 @@ SMALL = {
         "YEARS": 3,
         "FORMATS": [],
     },
+    "06-designing-a-real-study": {"POOL": 40, "N_DAYS": 20, "REPLICATIONS": 10, "SIZES": [8, 16]},
 }
 
 
@@ -51,6 +52,7 @@ WRITES = {
         "items_by_education.png",
         "likert_agreeableness.png",
     ],
+    "06-designing-a-real-study": ["power-methods.png"],
 }
 
 

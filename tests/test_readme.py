@@ -72,7 +72,7 @@ def _parse(parser, args: list[str], line: str):
 
 def _check_paths(args: list[str], created: set[str], where: str) -> None:
     for a in args:
-        if a.startswith("-") or a in created:
+        if a.startswith("-") or a in created or "://" in a:  # an option, or an address
             continue
         if "/" in a or a.endswith((".toml", ".py", ".ipynb", ".md")):
             assert (ROOT / a).exists(), f"{where}: {a} does not exist"

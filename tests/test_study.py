@@ -102,8 +102,14 @@ def tiny_run(tmp_path_factory):
 
 def test_run_writes_results_manifest_and_figures(tiny_run):
     folder = tiny_run.folder
-    for name in ("students.parquet", "classrooms.csv", "summary.csv", "tails.csv", "manifest.json"):
+    for name in ("classrooms.csv", "summary.csv", "tails.csv", "manifest.json"):
         assert (folder / name).is_file(), name
+    # the student table is partitioned, one Parquet file per work unit, read as one table
+    assert sorted(p.name for p in (folder / "students.parquet").iterdir()) == [
+        "p000-c000000.parquet",
+        "p000-c000002.parquet",
+    ]
+    assert len(pd.read_parquet(folder / "students.parquet")) == 4 * 4 * 10
     m = json.loads((folder / "manifest.json").read_text())
     assert m["status"] == "complete" and m["master_seed"] == 5
     assert m["study"]["parameters"]["n_students"] == 10  # config as resolved, all parameters
@@ -158,7 +164,10 @@ def test_resume_after_interruption_gives_same_numbers(tiny_run, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_study(spec(), out, progress=False, analyse=crash)
     parts = sorted((out / "parts").iterdir())
-    assert len(parts) == 2  # 2 chunks of classrooms, each in all 4 arms
+    assert [p.name for p in parts] == [  # 2 chunks of classrooms, each in all 4 arms
+        "p000-c000000.classrooms.parquet",
+        "p000-c000002.classrooms.parquet",
+    ]
     parts[0].unlink()  # as if interrupted before the last unit
     mtimes = {p.name: p.stat().st_mtime_ns for p in parts[1:]}
 

@@ -9,6 +9,9 @@ Sub-commands::
     regimes        show the regime presets side by side on their axes
     runs [FOLDER]  list the run folders under FOLDER (default runs/): study, status, seed, date
     docs           regenerate the parameter and regime tables in docs/odd.md
+    power FILE     power of a planned cluster-randomized trial, by simulation
+    calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets
+    validate       write the validation report (targets, checks, patterns, docking, posterior)
 
 Errors in study files or options print one clear line naming where the wrong value came from
 (the file and key, or the command-line option) and what was expected, and exit with status 2;
@@ -24,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -155,24 +159,119 @@ def _print_overrides(spec: StudySpec) -> None:
             print(f"  {option:<32} {setting} = {value!r}")
 
 
+def _resume_command(args: argparse.Namespace, folder: Path) -> str:
+    """Return the command that continues an interrupted run (same study, overrides, workers)."""
+    parts = ["python -m toolkit run", shlex.quote(args.study), "--out", shlex.quote(str(folder))]
+    for opt in ("classrooms", "seed", "years", "engine", "workers", "scheduler"):
+        value = getattr(args, opt, None)
+        if value is not None and not (opt == "workers" and value == 1):
+            parts += [f"--{opt}", shlex.quote(str(value))]
+    for item in getattr(args, "set", None) or []:
+        parts += ["--set", shlex.quote(item)]
+    return " ".join([*parts, "--resume"])
+
+
+def _estimate(spec: StudySpec, args: argparse.Namespace, folder: Path, done: int = 0) -> Any:
+    """Time a short sample of the study and return its :class:`~toolkit.study.estimate.Estimate`."""
+    from toolkit.study.estimate import estimate_study
+
+    scheduler = getattr(args, "scheduler", None) or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    workers = None if scheduler else getattr(args, "workers", 1)
+    return estimate_study(spec, workers=workers, folder=folder, done_units=done)
+
+
+def _confirm(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
+    """Print the estimate; refuse beyond free disk; ask for --yes beyond an hour or the memory."""
+    from toolkit.study.estimate import format_bytes, format_seconds
+    from toolkit.study.runner import units_done
+
+    done = units_done(spec, folder)[0] if args.resume else 0
+    est = _estimate(spec, args, folder, done)
+    print(est.format(), file=sys.stderr)
+    if not est.fits_on_disk:
+        raise StudyError(
+            f"{folder}: the run needs about {format_bytes(est.disk_peak_bytes)} of disk and "
+            f"{format_bytes(est.free_bytes or 0)} are free there; nothing was started. Free some "
+            'space, choose an --out on a larger disk, or set keep = "classrooms" in [study] '
+            "to keep only classroom-level rows."
+        )
+    reasons = []
+    if est.needs_confirmation:
+        reasons.append(f"it is estimated to take about {format_seconds(est.seconds)}")
+    if not est.fits_in_memory:
+        reasons.append(
+            f"its analysis may need about {format_bytes(est.client_memory_bytes)} of memory, "
+            f"more than this machine's {format_bytes(est.memory_bytes or 0)}"
+        )
+    if not reasons or args.yes:
+        return
+    why = " and ".join(reasons)
+    if sys.stdin.isatty():
+        answer = input(f"This study is large: {why}. Start it? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return
+        raise StudyError("Not started.")
+    raise StudyError(
+        f"{spec.source}: not started, because {why}. Pass --yes to start it anyway "
+        "(Ctrl-C stops it, keeping what has finished; --resume continues)."
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from toolkit.study.runner import run_study
+    from toolkit.study.runner import RunInterrupted, check_run_folder, run_study
 
     spec = _load(args)
-    result = run_study(
-        spec,
-        args.out,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
+    folder = Path(args.out or spec.folder)
+    check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
+    if not args.no_estimate and spec.robustness is None:
+        _confirm(spec, args, folder)
+    try:
+        result = run_study(
+            spec,
+            folder,
+            overwrite=args.overwrite,
+            resume=args.resume,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+        )
+    except RunInterrupted as stop:
+        if stop.done < stop.total:
+            kept = (
+                f"kept the {stop.done} of {stop.total} work units that had finished (every "
+                "arm of their classrooms)"
+            )
+        else:
+            kept = f"all {stop.total} work units had finished; the analysis was interrupted"
+        print(
+            f"\nInterrupted: {kept} in {stop.folder}/ (its manifest.json says "
+            f"'interrupted').\nContinue with:\n  {_resume_command(args, stop.folder)}",
+            file=sys.stderr,
+        )
+        return 130
     if spec.robustness is not None:  # a [robustness] study: its report
         _print_robustness(result, spec)
         return 0
     print(f"\n{spec.title}  ({spec.classrooms} classrooms per arm, seed {spec.seed})")
     _print_overrides(spec)
-    if not result.summary.empty:
+    if spec.parameters_from == "posterior":
+        from toolkit.calibration.predict import format_posterior_summary
+
+        shown = (
+            "effect_size",
+            "score",
+            "total_learning",
+            "engagement",
+            "self_regulation_growth",
+            "sd_score",
+            "p90_p10",
+            "matthew",
+            "mean_pairwise_distance",
+            "diversity_of_excellence",
+        )
+        print(format_posterior_summary(result.posterior_summary, shown))
+        print("(every metric: posterior_summary.csv)")
+    elif not result.summary.empty:
         from toolkit.study.analysis import format_summary
 
         print(format_summary(result.summary))
@@ -194,6 +293,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(claims)} claim(s): " + "; ".join(c.text for c in claims))
         info = estimate(spec, probe=not args.no_probe, workers=args.workers)
         print(format_estimate(info))
+        return 0
+    if not args.no_estimate:
+        est = _estimate(spec, args, Path(spec.folder))
+        print(est.format())
+        if not est.fits_on_disk:
+            print("  This run would not fit on the disk of its output folder.")
+        elif est.needs_confirmation:
+            print("  More than an hour: `run` will ask for --yes.")
     return 0
 
 
@@ -319,6 +426,97 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _cmd_power(args: argparse.Namespace) -> int:
+    from toolkit.power.study import format_power, parse_power, run_power
+
+    data = read_study_file(args.study)
+    power = dict(data.get("power", {}))
+    if args.replications is not None:
+        power["replications"] = args.replications
+    if args.sizes:
+        power["sizes"] = args.sizes
+    data["power"] = power
+    if args.classrooms is not None:
+        data["study"] = dict(data.get("study", {})) | {"classrooms": args.classrooms}
+    spec = parse_power(data, source=str(Path(args.study)))
+    result = run_power(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print(f"\n{spec.study.title}")
+    print(format_power(result, spec))
+    print(f"\nResults in {result.folder}/")
+    for f in result.manifest.get("files", []):
+        print(f"  {f}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.abc import calibrate, load_config
+
+    config = load_config(
+        args.config,
+        population=args.population,
+        classrooms=args.classrooms,
+        generations=args.generations,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    sampler, client = None, None
+    if args.dask:
+        import pyabc
+        from dask.distributed import Client
+
+        client = Client(args.dask)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    try:
+        res = calibrate(
+            config,
+            args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=True,
+            sampler=sampler,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    with pd.option_context("display.width", 200):
+        print(res.summary[["default", "prior_low", "prior_high", "median", "q05", "q95"]])
+    print(
+        f"\neffective sample size {res.ess:.0f} of {len(res.posterior)} particles, "
+        f"{len(res.populations)} generations"
+    )
+    print(f"Results in {res.folder}/ (posterior.csv, posterior_summary.csv, figures/)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.report import write_report
+
+    posterior = args.posterior
+    if posterior is None and Path("runs/calibration/posterior.csv").is_file() and not args.defaults:
+        posterior = "runs/calibration"
+    path = write_report(
+        args.out,
+        classrooms=args.classrooms,
+        posterior=posterior,
+        draws=args.draws,
+        coverage=args.coverage,
+        docking=not args.no_docking,
+        progress=True,
+    )
+    print(f"Validation report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit``."""
     parser = argparse.ArgumentParser(
@@ -343,9 +541,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_at_least(1, "a number of processes"),
         default=1,
-        help="worker processes (default 1)",
+        help="worker processes on this machine (default 1; more start a local Dask cluster)",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--yes", action="store_true", help="start a run estimated to take over an hour"
+    )
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study", help="study file (.toml)")
     check.add_argument(
@@ -386,6 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--seed", type=_at_least(0, "a master seed"), help="override [study] seed")
         p.add_argument("--years", type=_at_least(1, "school years"), help="override [study] years")
+    for p in (run, check):
+        p.add_argument(
+            "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
+        )
         p.add_argument("--engine", choices=["fast", "mesa"], help="override [study] engine")
         p.add_argument(
             "--set",
@@ -411,6 +622,37 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate the generated tables of docs/odd.md")
     docs.add_argument("--file", default="docs/odd.md")
     docs.add_argument("--check", action="store_true", help="only report stale tables")
+    power = sub.add_parser("power", help="power of a planned trial of two regimes, by simulation")
+    power.add_argument("study", help="power study file (simulations/power/*.toml)")
+    power.add_argument("--out", help="run folder (default: the study's [output] folder)")
+    power.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    power.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    power.add_argument("--workers", type=int, default=1, help="processes for the pool")
+    power.add_argument("--no-progress", action="store_true", help="no progress bar")
+    power.add_argument("--replications", type=int, help="override [power] replications")
+    power.add_argument("--classrooms", type=int, help="override the pool size")
+    power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
+    cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
+    cal.add_argument("--config", help="settings (default data/calibration/abc.toml)")
+    cal.add_argument("--out", default="runs/calibration", help="run folder")
+    cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    cal.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    cal.add_argument("--population", type=int, help="particles per generation")
+    cal.add_argument("--classrooms", type=int, help="classrooms per arm per evaluation")
+    cal.add_argument("--generations", type=int, help="most generations")
+    cal.add_argument("--workers", type=int, help="processes evaluating particles")
+    cal.add_argument("--seed", type=int, help="master seed")
+    cal.add_argument("--dask", metavar="ADDRESS", help="evaluate particles on a Dask scheduler")
+    val = sub.add_parser("validate", help="write the validation report (HTML)")
+    val.add_argument("--out", default="runs/validation", help="report folder")
+    val.add_argument("--classrooms", type=int, default=200, help="classrooms per arm")
+    val.add_argument(
+        "--posterior", help="calibration run folder (default runs/calibration if it exists)"
+    )
+    val.add_argument("--defaults", action="store_true", help="use the default parameters")
+    val.add_argument("--draws", type=int, default=20, help="posterior draws")
+    val.add_argument("--coverage", help="coverage-check folder to report")
+    val.add_argument("--no-docking", action="store_true", help="skip the docking section")
     return parser
 
 
@@ -424,6 +666,9 @@ def _main(argv: list[str] | None) -> int:
         "regimes": _cmd_regimes,
         "runs": _cmd_runs,
         "docs": _cmd_docs,
+        "power": _cmd_power,
+        "calibrate": _cmd_calibrate,
+        "validate": _cmd_validate,
     }
     try:
         return commands[args.command](args)
@@ -436,6 +681,9 @@ def _main(argv: list[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; no run was started.", file=sys.stderr)
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:

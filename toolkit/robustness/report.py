@@ -65,7 +65,7 @@ README_MARK = "robustness-summary"
 
 def collect_parts(parts: Path, ids: Sequence[str]) -> pd.DataFrame:
     """Concatenate the design points' parts (per-classroom metrics) written by the runner."""
-    frames = [pd.read_parquet(parts / f"{i}.parquet") for i in ids]
+    frames = [pd.read_parquet(parts / f"{i}.classrooms.parquet") for i in ids]
     return pd.concat(frames, ignore_index=True)
 
 

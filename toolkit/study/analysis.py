@@ -22,41 +22,66 @@ Conventions, stated once here and in every output's manifest:
   that it also rises with the level), is kept as ``excellence_vs_reference``;
 - ``portfolio`` is attainment weighted by each student's own interests (what a portfolio of
   self-chosen work would show), beside the test, which sees only the core domains;
-- tails: students are placed in quintiles of the prior score within each sweep point and year
-  (prior scores are identical across arms).
+- tails: students are placed in quintiles of the prior score within each sweep point, year
+  and arm (prior scores are identical across arms in the first year).
+
+How it streams. A run's student rows arrive in parts (one per work unit: a chunk of whole
+classrooms at one sweep point, in every arm), and the analysis never needs all of them at
+once. Three kinds of quantity, each computed by one function:
+
+1. per classroom, from the classroom's own students and the same classroom in the reference
+   arm: :func:`local_classroom_metrics`, run in the work unit itself (on a Dask worker);
+2. study-wide, per sweep point and year: the reference SD of scores behind ``effect_size``,
+   every arm's excellence thresholds and the prior-score quintile cut points,
+   :func:`study_statistics`, from a few columns of the parts, one sweep point at a time;
+3. per classroom again, given those: :func:`classroom_excellence` (diversity of excellence)
+   and :func:`tail_units` (mean outcomes by prior quintile), part by part.
+
+The output tables are then one function each: :func:`classroom_metrics` (``classrooms.csv``),
+:func:`summarise` (``summary.csv``) and :func:`tails_table` (``tails.csv``), all from
+classroom-level rows. The same functions applied to the whole student table in memory give
+the same numbers, bit for bit (``tests/test_study_stream.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from toolkit.metrics import (
-    by_prior_group,
-    compare_conditions,
-    effect_vs_reference,
-    excellence_thresholds,
-    group_metrics,
-)
-from toolkit.study.runner import RunResult
+from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
 from toolkit.study.spec import StudySpec
+
+if TYPE_CHECKING:
+    from toolkit.study.runner import RunResult
 
 __all__ = [
     "SCALE_ZERO",
     "SUMMARY_METRICS",
+    "StudyStatistics",
     "analyse_run",
+    "analysis_columns",
+    "classroom_excellence",
     "classroom_metrics",
     "decomposition_table",
     "format_summary",
+    "local_classroom_metrics",
     "provenance_line",
+    "study_statistics",
     "summarise",
+    "tail_units",
     "tails_table",
 ]
 
 #: Zero of the scale score used for CV and Gini: ``500 + 100 * score`` is 0 at score -5.
 SCALE_ZERO = -5.0
+
+#: Quantile that defines excellence (top decile of the reference arm in each domain).
+EXCELLENCE_QUANTILE = 0.9
 
 #: Student columns averaged per classroom besides the score (``group_metrics`` extra).
 _EXTRA = [
@@ -102,10 +127,48 @@ SUMMARY_METRICS = (
     "excellence_vs_reference",
 )
 _KEYS = ["point", "year"]
+_UNIT = ["point", "year", "arm", "replicate"]
 
 
-def _profile_columns(students: pd.DataFrame) -> list[str]:
-    return [c for c in students.columns if c.startswith("skill_")]
+def _profile_columns(columns: Iterable[str]) -> list[str]:
+    return [c for c in columns if c.startswith("skill_")]
+
+
+def analysis_columns(columns: Iterable[str]) -> list[str]:
+    """Student columns that the study-wide steps of the analysis read from the parts.
+
+    Everything else a classroom's metrics need is used inside the work unit
+    (:func:`local_classroom_metrics`); these are the columns :func:`study_statistics`,
+    :func:`classroom_excellence` and :func:`tail_units` read afterwards, and all that a run
+    with ``keep = "classrooms"`` stores of its students until it completes.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Columns of the student table.
+
+    Returns
+    -------
+    list of str
+        ``point, year, arm, replicate, prior_score, score, core_start, core_end`` and the
+        ``skill_*`` profile columns.
+    """
+    return [*_UNIT, "prior_score", "score", "core_start", "core_end", *_profile_columns(columns)]
+
+
+def _groups(df: pd.DataFrame, keys: list[str]) -> Iterator[tuple[tuple[Any, ...], pd.DataFrame]]:
+    """``(key, rows)`` in sorted key order, as ``groupby`` iterates, with less memory.
+
+    ``groupby`` iteration first sorts a copy of the whole table; here each group's rows are
+    taken in turn (and a table that is one group is passed as it is).
+    """
+    indices = df.groupby(keys, sort=True, observed=True).indices
+    if len(indices) == 1:
+        (key,) = indices
+        yield (key if isinstance(key, tuple) else (key,)), df
+        return
+    for key in sorted(indices):
+        yield (key if isinstance(key, tuple) else (key,)), df.take(indices[key])
 
 
 def _prepare(students: pd.DataFrame) -> pd.DataFrame:
@@ -115,42 +178,48 @@ def _prepare(students: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _own_excellence(part: pd.DataFrame, profile: list[str], quantile: float = 0.9) -> pd.Series:
-    """Level-neutral diversity of excellence per arm and classroom (each arm's own thresholds)."""
-    out = {}
-    for arm, rows in part.groupby("arm", sort=False, observed=True):
-        thr = excellence_thresholds(rows[profile], quantile=quantile).to_numpy()
-        excellent = (rows[profile].to_numpy() >= thr).any(axis=1)
-        share = pd.Series(excellent, index=rows["replicate"].to_numpy()).groupby(level=0).mean()
-        for rep_, v in share.items():
-            out[(arm, rep_)] = float(v)
-    return pd.Series(out)
+def _with_arm_categories(df: pd.DataFrame, arms: Sequence[str] | None = None) -> pd.DataFrame:
+    """``arm`` as a categorical in study order (the order of first appearance by default)."""
+    arm = df["arm"]
+    if arms is None:
+        if isinstance(arm.dtype, pd.CategoricalDtype):
+            return df
+        arms = list(pd.unique(arm))
+    out = df.copy(deep=False)
+    out["arm"] = pd.Categorical(arm.astype(str), categories=list(arms))
+    return out
 
 
-def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Every outcome, spread and diversity metric per classroom, arm, year and sweep point.
+# ---------------------------------------------------------------------------------------------
+# 1. per classroom, from its own students (in the work unit)
+# ---------------------------------------------------------------------------------------------
+def local_classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Every classroom metric that needs only the classroom's own students.
+
+    That is every metric of :func:`classroom_metrics` except ``diversity_of_excellence`` and
+    ``excellence_vs_reference``, whose thresholds come from all of an arm's students
+    (:func:`study_statistics`); they are left NaN here and filled in by
+    :func:`classroom_metrics` or the run's analysis.
+    ``variance_ratio`` needs the same classroom in the reference arm, which every part has.
 
     Parameters
     ----------
     students : pandas.DataFrame
-        The run's student table (``point, sweep_value, arm, replicate, year, ...``).
+        Student rows of whole classrooms in every arm (a work unit's part, or a whole run's
+        student table): ``point, sweep_value, arm, replicate, year, ...``.
     reference : str
-        Reference arm (its students set the excellence thresholds).
+        Reference arm.
 
     Returns
     -------
     pandas.DataFrame
-        One row per ``point, year, arm, replicate`` with ``sweep_value``, ``n`` and the
-        columns of :data:`SUMMARY_METRICS` except ``effect_size`` (computed at comparison);
-        ``variance_ratio`` is the classroom's score variance over the same classroom's variance
-        in the reference arm.
+        One row per ``point, year, arm, replicate``, columns as :func:`classroom_metrics`.
     """
-    df = _prepare(students)
-    profile = _profile_columns(df)
+    df = _prepare(_with_arm_categories(students))
+    profile = _profile_columns(df.columns)
+    no_bar = np.full(len(profile), np.finfo(float).max)  # excellence is study-wide: later
     frames = []
     for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
-        ref = part[part["arm"] == reference]
-        thresholds = excellence_thresholds(ref[profile], quantile=0.9)
         gm = group_metrics(
             part,
             by=["arm", "replicate"],
@@ -160,14 +229,11 @@ def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
             gain="core_gain",
             extra=_EXTRA,
             shift=SCALE_ZERO,
-            thresholds=thresholds,
+            thresholds=no_bar,
         ).rename(columns=_RENAME)
         gm = gm.rename(columns={"diversity_of_excellence": "excellence_vs_reference"})
-        gm["diversity_of_excellence"] = (
-            _own_excellence(part, profile)
-            .reindex(pd.MultiIndex.from_frame(gm[["arm", "replicate"]]))
-            .to_numpy()
-        )
+        gm["excellence_vs_reference"] = np.nan
+        gm["diversity_of_excellence"] = np.nan
         gm.insert(0, "year", year)
         gm.insert(0, "sweep_value", part["sweep_value"].iloc[0])
         gm.insert(0, "point", point)
@@ -175,19 +241,384 @@ def classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFrame:
         gm["variance_ratio"] = gm["sd_score"] ** 2 / gm["replicate"].map(ref_var).to_numpy()
         frames.append(gm)
     out = pd.concat(frames, ignore_index=True)
-    out["arm"] = pd.Categorical(out["arm"], categories=students["arm"].cat.categories)
+    out["arm"] = pd.Categorical(out["arm"].astype(str), categories=df["arm"].cat.categories)
     return out
 
 
-def summarise(classrooms: pd.DataFrame, students: pd.DataFrame, reference: str) -> pd.DataFrame:
+# ---------------------------------------------------------------------------------------------
+# 2. study-wide statistics (streamed, one sweep point at a time)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class StudyStatistics:
+    r"""What the classroom metrics and the summary need from all students of a sweep point.
+
+    Attributes
+    ----------
+    reference : str
+        Reference arm.
+    profile : list of str
+        Profile columns (``skill_*``), in the order of the thresholds.
+    quantiles : int
+        Number of prior-achievement groups (5: quintiles).
+    reference_sd : dict
+        ``(point, year) -> float``: SD (``ddof = 1``) of the reference arm's students' test
+        scores, the denominator of ``effect_size``.
+    thresholds : dict
+        ``(point, year, arm) -> array``: per profile domain, the
+        :data:`EXCELLENCE_QUANTILE` quantile (numpy ``linear``, R type 7) of that arm's
+        students with a complete profile, as :func:`toolkit.metrics.excellence_thresholds`
+        computes it. The reference arm's thresholds define ``excellence_vs_reference``; each
+        arm's own define ``diversity_of_excellence``.
+    prior_bins : dict
+        ``(point, year, arm) -> array``: the ``quantiles + 1`` cut points of the prior score
+        among that arm's students, as ``pandas.qcut`` (and so
+        :func:`toolkit.metrics.by_prior_group`) computes them; a student with prior score
+        :math:`x` is in group :math:`\min\{k : x \le b_k\}` (the lowest cut point belongs to
+        group 1).
+    """
+
+    reference: str
+    profile: list[str]
+    quantiles: int = 5
+    reference_sd: dict[tuple[Any, Any], float] = field(default_factory=dict)
+    thresholds: dict[tuple[Any, Any, str], np.ndarray] = field(default_factory=dict)
+    prior_bins: dict[tuple[Any, Any, str], np.ndarray] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the statistics as a table: one row per sweep point, year and arm."""
+        rows = []
+        for (point, year, arm), bins in sorted(self.prior_bins.items(), key=str):
+            row = {"point": point, "year": year, "arm": arm}
+            row |= {f"prior_cut_{k}": float(b) for k, b in enumerate(bins)}
+            if arm == self.reference:
+                row["reference_sd"] = self.reference_sd.get((point, year), np.nan)
+            thr = self.thresholds.get((point, year, arm), [])
+            row |= {f"threshold_{c}": float(t) for c, t in zip(self.profile, thr, strict=True)}
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+class _Column:
+    """A growing float column: appended parts land in one buffer (doubling as it fills).
+
+    One large buffer per statistic instead of thousands of small arrays, so that the memory is
+    given back when the statistic is done (small arrays leave the heap fragmented).
+    """
+
+    def __init__(self) -> None:
+        self._buf = np.empty(1024)
+        self._n = 0
+
+    def append(self, values: np.ndarray) -> None:
+        n = self._n + len(values)
+        if n > len(self._buf):
+            grown = np.empty(max(n, 2 * len(self._buf)))
+            grown[: self._n] = self._buf[: self._n]
+            self._buf = grown
+        self._buf[self._n : n] = values
+        self._n = n
+
+    def values(self) -> np.ndarray:
+        return self._buf[: self._n]
+
+
+class _Frames:
+    """Rows from many parts, concatenated in batches (thousands of small frames cost more)."""
+
+    def __init__(self, batch: int = 256) -> None:
+        self._batch, self._pending, self._done = batch, [], []
+
+    def append(self, df: pd.DataFrame) -> None:
+        self._pending.append(df)
+        if len(self._pending) >= self._batch:
+            self._done.append(pd.concat(self._pending, ignore_index=True))
+            self._pending = []
+
+    def frame(self) -> pd.DataFrame:
+        """Return every row appended, in order (and forget them)."""
+        frames, self._done, self._pending = [*self._done, *self._pending], [], []
+        return pd.concat(frames, ignore_index=True)
+
+
+def _prior_bins(values: np.ndarray, q: int, where: str) -> np.ndarray:
+    """Cut points of ``pandas.qcut(values, q)``, computed without its per-value arrays.
+
+    ``qcut`` takes the ``Series.quantile`` of ``linspace(0, 1, q + 1)``, each probability
+    rounded up to the next float where ``q * p`` is not a whole number, and refuses repeated
+    edges; the same here (``tests/test_study_stream.py`` checks the groups against
+    :func:`toolkit.metrics.by_prior_group`), with one copy of the values instead of several.
+    """
+    probs = np.linspace(0, 1, q + 1)
+    np.putmask(probs, q * probs != np.arange(q + 1), np.nextafter(probs, 1))
+    bins = pd.Series(values, copy=False).quantile(probs).to_numpy(dtype=float)
+    if len(np.unique(bins)) < len(bins):
+        raise ValueError(
+            f"prior: column 'prior_score' has too many tied values within {where} to form {q} "
+            "groups with distinct cut points; use a smaller q."
+        )
+    return bins
+
+
+def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) -> StudyStatistics:
+    r"""Study-wide statistics per sweep point and year, from the student rows part by part.
+
+    Reads, per part, the reference arm's scores and every arm's profile columns and prior
+    scores; when the parts move on to the next sweep point the previous point's statistics
+    are computed and its values dropped, so memory holds one sweep point's worth of those
+    few columns (8 bytes x (1 + arms x (domains + 1)) per student of the reference arm).
+
+    Parameters
+    ----------
+    parts : iterable of pandas.DataFrame
+        Student rows (:func:`analysis_columns` suffice), each sweep point's parts together: a
+        run's parts in unit order, or the whole student table as one part.
+    reference : str
+        Reference arm.
+    q : int, default 5
+        Number of prior-achievement groups.
+
+    Returns
+    -------
+    StudyStatistics
+
+    Notes
+    -----
+    The results do not depend on how the rows are split into parts or ordered: quantiles
+    depend only on the values, and the SD is computed over the sorted scores,
+    :math:`s = \sqrt{\sum_i (x_{(i)} - \bar x)^2 / (n - 1)}`.
+    """
+    stats: StudyStatistics | None = None
+    scores: dict[tuple[Any, Any], _Column] = {}
+    # per arm, one column per domain, of the students with a complete profile
+    profiles: dict[tuple[Any, Any, str], list[_Column]] = {}
+    priors: dict[tuple[Any, Any, str], _Column] = {}
+    finished: set[Any] = set()
+    current: Any = None
+
+    def finish(point: Any) -> None:
+        assert stats is not None
+        for key in [k for k in scores if k[0] == point]:
+            v = scores.pop(key).values()
+            v = np.sort(v[~np.isnan(v)])
+            stats.reference_sd[key] = float(pd.Series(v).std(ddof=1)) if v.size >= 2 else np.nan
+        for key in [k for k in profiles if k[0] == point]:
+            # as excellence_thresholds (complete rows, numpy "linear"), one column at a time
+            thresholds = []
+            for column in profiles.pop(key):
+                col = column.values()
+                thresholds.append(
+                    np.quantile(col, EXCELLENCE_QUANTILE, method="linear") if col.size else np.nan
+                )
+                del col
+            stats.thresholds[key] = np.asarray(thresholds, dtype=float)
+        for key in [k for k in priors if k[0] == point]:
+            v = priors.pop(key).values()
+            v = v[~np.isnan(v)]
+            if v.size:
+                stats.prior_bins[key] = _prior_bins(
+                    v, q, f"point {key[0]}, year {key[1]}, {key[2]}"
+                )
+        finished.add(point)
+
+    for part in parts:
+        if stats is None:
+            stats = StudyStatistics(reference, _profile_columns(part.columns), quantiles=q)
+        for point, pp in part.groupby("point", sort=True):
+            if point in finished:
+                raise ValueError(
+                    f"study_statistics: the parts of a sweep point must come together (in unit "
+                    f"order); point {point} appeared again after another point's parts."
+                )
+            if current is not None and point != current:
+                finish(current)
+            current = point
+            arm = pp["arm"].astype(str).to_numpy()
+            ref = pp[arm == reference]
+            for year, ry in ref.groupby("year", sort=True):
+                scores.setdefault((point, year), _Column()).append(ry["score"].to_numpy(float))
+            for (year, a), g in pp.groupby(["year", arm], sort=True):
+                key = (point, year, str(a))
+                priors.setdefault(key, _Column()).append(g["prior_score"].to_numpy(dtype=float))
+                prof = g[stats.profile].to_numpy(dtype=float)
+                prof = prof[~np.isnan(prof).any(axis=1)]
+                columns = profiles.setdefault(key, [_Column() for _ in stats.profile])
+                for k, column in enumerate(columns):
+                    column.append(prof[:, k])
+    if stats is None:
+        raise ValueError("study_statistics: no student rows (no parts).")
+    if current is not None:
+        finish(current)
+    return stats
+
+
+def _resolve_statistics(
+    statistics: StudyStatistics | pd.DataFrame, reference: str, q: int = 5
+) -> StudyStatistics:
+    if isinstance(statistics, StudyStatistics):
+        return statistics
+    if isinstance(statistics, pd.DataFrame):  # a student table, in memory
+        return study_statistics([statistics], reference, q=q)
+    raise TypeError(
+        "statistics must be a StudyStatistics (from study_statistics) or the student table, "
+        f"got {type(statistics).__name__}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. per classroom, given the study-wide statistics (part by part)
+# ---------------------------------------------------------------------------------------------
+def classroom_excellence(students: pd.DataFrame, statistics: StudyStatistics) -> pd.DataFrame:
+    r"""Diversity of excellence per classroom, against the study-wide thresholds.
+
+    .. math::
+
+        E_c = \frac{1}{n_c}\sum_{i \in c} \mathbb 1\left[\exists k:\ x_{ik} \ge t_k\right]
+
+    over the classroom's students with a complete profile, as
+    :func:`toolkit.metrics.diversity_of_excellence`, twice: ``diversity_of_excellence`` with
+    :math:`t_k` the top-decile threshold of domain :math:`k` among all students of the
+    classroom's own arm at that sweep point and year (level-neutral: how many different
+    students excel somewhere), and ``excellence_vs_reference`` with the reference arm's
+    thresholds (the same level in every arm) (:attr:`StudyStatistics.thresholds`).
+
+    Parameters
+    ----------
+    students : pandas.DataFrame
+        Student rows of whole classrooms (with the profile columns).
+    statistics : StudyStatistics
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``point, year, arm, replicate, diversity_of_excellence, excellence_vs_reference``.
+    """
+    df = _with_arm_categories(students)
+    reference = statistics.reference
+    frames = []
+    for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
+        prof = part[statistics.profile].to_numpy(dtype=float)
+        missing = np.isnan(prof).any(axis=1)
+        arm = part["arm"].astype(str).to_numpy()
+        own = np.empty(len(part))
+        for a in np.unique(arm):
+            rows = arm == a
+            own[rows] = (prof[rows] >= statistics.thresholds[(point, year, a)]).any(axis=1)
+        vs_ref = (prof >= statistics.thresholds[(point, year, reference)]).any(axis=1)
+        vs_ref = vs_ref.astype(float)
+        own[missing] = vs_ref[missing] = np.nan
+        e = (
+            part[["arm", "replicate"]]
+            .assign(diversity_of_excellence=own, excellence_vs_reference=vs_ref)
+            .groupby(["arm", "replicate"], sort=True, observed=True)[
+                ["diversity_of_excellence", "excellence_vs_reference"]
+            ]
+            .mean()
+            .reset_index()
+        )
+        e.insert(0, "year", year)
+        e.insert(0, "point", point)
+        frames.append(e)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _bin_codes(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Group 1..q of each value for cut points ``bins`` (as ``pandas.qcut``); 0 if missing."""
+    ids = np.searchsorted(bins, x, side="left")
+    ids[x == bins[0]] = 1
+    ids[np.isnan(x) | (ids == len(bins))] = 0
+    return ids
+
+
+def tail_units(students: pd.DataFrame, statistics: StudyStatistics) -> pd.DataFrame:
+    """Mean outcomes per classroom within each prior-achievement quintile.
+
+    Students are placed in the quintile of their prior score among all students of their
+    arm at that sweep point and year (:attr:`StudyStatistics.prior_bins`, as
+    :func:`toolkit.metrics.by_prior_group` with ``within = [point, year, arm]``); then per
+    classroom the mean ``core_gain`` (``core_end - core_start``) and ``score`` of its students
+    in each quintile.
+
+    Parameters
+    ----------
+    students : pandas.DataFrame
+        Student rows of whole classrooms (:func:`analysis_columns` suffice).
+    statistics : StudyStatistics
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``point, year, quintile (1..q), arm, replicate, core_gain, score``; the input of
+        :func:`tails_table`.
+    """
+    df = _with_arm_categories(students)
+    prior = df["prior_score"].to_numpy(dtype=float)
+    quintile = np.zeros(len(df), dtype=np.int64)
+    groups = df.groupby(["point", "year", "arm"], sort=False, observed=True).indices
+    for (point, year, arm), idx in groups.items():
+        quintile[idx] = _bin_codes(prior[idx], statistics.prior_bins[(point, year, str(arm))])
+    df = df[["point", "year", "arm", "replicate", "score"]].assign(
+        quintile=quintile, core_gain=df["core_end"] - df["core_start"]
+    )
+    return (
+        df[quintile > 0]
+        .groupby([*_KEYS, "quintile", "arm", "replicate"], observed=True)[["core_gain", "score"]]
+        .mean()
+        .reset_index()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the output tables
+# ---------------------------------------------------------------------------------------------
+def _with_excellence(local: pd.DataFrame, excellence: pd.DataFrame) -> pd.DataFrame:
+    merged = local.drop(columns=["diversity_of_excellence", "excellence_vs_reference"]).merge(
+        excellence, on=_UNIT, how="left", validate="one_to_one"
+    )
+    return merged[list(local.columns)]
+
+
+def classroom_metrics(
+    students: pd.DataFrame, reference: str, statistics: StudyStatistics | None = None
+) -> pd.DataFrame:
+    """Every outcome, spread and diversity metric per classroom, arm, year and sweep point.
+
+    Parameters
+    ----------
+    students : pandas.DataFrame
+        The run's student table (``point, sweep_value, arm, replicate, year, ...``), or a part
+        of it holding whole classrooms in every arm.
+    reference : str
+        Reference arm (its students set the excellence thresholds).
+    statistics : StudyStatistics, optional
+        Study-wide statistics (default: from ``students`` itself, which must then be the
+        whole table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``point, year, arm, replicate`` with ``sweep_value``, ``n`` and the
+        columns of :data:`SUMMARY_METRICS` except ``effect_size`` (computed at comparison);
+        ``variance_ratio`` is the classroom's score variance over the same classroom's variance
+        in the reference arm. :func:`local_classroom_metrics` with
+        :func:`classroom_excellence`.
+    """
+    stats = statistics if statistics is not None else study_statistics([students], reference)
+    local = local_classroom_metrics(students, reference)
+    return _with_excellence(local, classroom_excellence(students, stats))
+
+
+def summarise(
+    classrooms: pd.DataFrame, statistics: StudyStatistics | pd.DataFrame, reference: str
+) -> pd.DataFrame:
     """Arm x metric: mean over classrooms with a 95% t interval, and the paired difference.
 
     Parameters
     ----------
     classrooms : pandas.DataFrame
         From :func:`classroom_metrics`.
-    students : pandas.DataFrame
-        The student table (for the reference SD of scores behind ``effect_size``).
+    statistics : StudyStatistics or pandas.DataFrame
+        Study-wide statistics (:func:`study_statistics`), for the reference SD of scores
+        behind ``effect_size``; or the student table, from which they are computed.
     reference : str
 
     Returns
@@ -197,18 +628,13 @@ def summarise(classrooms: pd.DataFrame, students: pd.DataFrame, reference: str) 
         diff_ci_low, diff_ci_high, p_val, n_units``. For ``effect_size``, ``mean`` and its
         interval are the standardized paired difference itself (0 for the reference).
     """
+    stats = _resolve_statistics(statistics, reference)
     metrics = [m for m in SUMMARY_METRICS if m != "effect_size" and m in classrooms]
     frames = []
-    for (point, year), part in classrooms.groupby(_KEYS, sort=True, observed=True):
+    for (point, year), part in _groups(classrooms, _KEYS):
         cc = compare_conditions(part, "arm", reference, pair_on="replicate", metrics=metrics)
         cc = cc.rename(columns={"condition": "arm", "diff_vs_reference": "diff"})
-        ref_scores = students.loc[
-            (students["point"] == point)
-            & (students["year"] == year)
-            & (students["arm"] == reference),
-            "score",
-        ]
-        sd_ref = float(ref_scores.std(ddof=1))
+        sd_ref = stats.reference_sd[(point, year)]
         ev = effect_vs_reference(part, "score", "arm", reference, unit="replicate", sd=sd_ref)
         es_rows = [
             {
@@ -268,8 +694,17 @@ def summarise(classrooms: pd.DataFrame, students: pd.DataFrame, reference: str) 
     return out.sort_values(["point", "year", "_m", "arm"]).drop(columns="_m").reset_index(drop=True)
 
 
-def tails_table(students: pd.DataFrame, reference: str, q: int = 5) -> pd.DataFrame:
+def tails_table(units: pd.DataFrame, reference: str, q: int = 5) -> pd.DataFrame:
     """Outcomes by prior-achievement quintile, compared across arms over classrooms.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Per-classroom means by quintile from :func:`tail_units`; or the student table, from
+        which they are computed (with its own :func:`study_statistics`).
+    reference : str
+    q : int, default 5
+        Number of prior groups, when ``units`` is the student table.
 
     Returns
     -------
@@ -279,16 +714,10 @@ def tails_table(students: pd.DataFrame, reference: str, q: int = 5) -> pd.DataFr
         of the value among its students in that quintile, then mean and t interval over
         classrooms, and the paired difference against the reference arm.
     """
-    df = _prepare(students)
-    df["quintile"] = by_prior_group(df, "prior_score", q=q, within=[*_KEYS, "arm"])
-    df["quintile"] = df["quintile"].cat.codes + 1
-    units = (
-        df.groupby([*_KEYS, "quintile", "arm", "replicate"], observed=True)[["core_gain", "score"]]
-        .mean()
-        .reset_index()
-    )
+    if "prior_score" in units.columns:  # the student table
+        units = tail_units(units, study_statistics([units], reference, q=q))
     frames = []
-    for (point, year, quint), part in units.groupby([*_KEYS, "quintile"], observed=True):
+    for (point, year, quint), part in _groups(units, [*_KEYS, "quintile"]):
         cc = compare_conditions(
             part, "arm", reference, pair_on="replicate", metrics=["core_gain", "score"]
         )
@@ -452,9 +881,16 @@ def decomposition_table(spec: StudySpec) -> pd.DataFrame:
 
 
 def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
-    """Compute the classroom table, summary, tails and figures of a run and write them.
+    """Compute the classroom table, summary, tails and figures of a run from its parts.
 
-    Writes ``classrooms.csv``, ``summary.csv``, ``tails.csv`` and ``figures/*`` into the run
+    Streams: the parts are read twice, a few columns at a time (the study-wide statistics,
+    then each classroom's excellence and outcomes by prior quintile, joined part by part to
+    the classroom metrics its work unit computed), so memory holds classroom-level rows and one
+    sweep point's statistics columns, never every student row. Each step is reported on the
+    run's progress output.
+
+    Writes ``classrooms.csv``, ``summary.csv``, ``tails.csv``, ``decomposition.csv`` (when the
+    spec asks for a decomposition, :func:`decomposition_table`) and ``figures/*`` into the run
     folder and returns the result with those tables and figure paths filled in.
     """
     import matplotlib.pyplot as plt
@@ -462,46 +898,66 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
     from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
 
-    students = result.students
-    classrooms = classroom_metrics(students, spec.reference)
-    summary = summarise(classrooms, students, spec.reference)
-    tails = tails_table(students, spec.reference)
-    folder = result.folder
-    classrooms.to_csv(folder / "classrooms.csv", index=False)
-    summary.to_csv(folder / "summary.csv", index=False)
-    tails.to_csv(folder / "tails.csv", index=False)
-    decomposition = decomposition_table(spec)
-    if not decomposition.empty:
-        decomposition.to_csv(folder / "decomposition.csv", index=False)
+    report = result.reporter
+    reference = spec.reference
+    columns = analysis_columns(result.student_columns())
+    n_parts = len(result.units)
+    with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):
+        stats = study_statistics(result.student_parts(columns), reference)
+    rooms, units = _Frames(), _Frames()
+    parts = zip(result.units, result.student_parts(columns), strict=True)
+    for unit, part in report.iterate(parts, n_parts, "excellence and prior quintiles"):
+        local = result.classroom_part(unit)
+        rooms.append(_with_excellence(local, classroom_excellence(part, stats)))
+        units.append(tail_units(part, stats))
+    with report.stage("tails, classroom table and summary"):
+        quintiles = units.frame()  # one copy at a time: memory holds classroom-level rows
+        tails = tails_table(quintiles, reference)
+        del quintiles
+        classrooms = rooms.frame().sort_values(_UNIT, kind="stable", ignore_index=True)
+        summary = summarise(classrooms, stats, reference)
+        result.write_table(classrooms, "classrooms.csv")
+        result.write_table(summary, "summary.csv")
+        result.write_table(tails, "tails.csv")
+    decomposition = pd.DataFrame()
+    if spec.decomposition >= 2 and len(spec.arms) >= 2:
+        with report.stage(f"decomposition of {spec.decomposition} classrooms into channels"):
+            decomposition = decomposition_table(spec)
+            result.write_table(decomposition, "decomposition.csv")
 
     line = provenance_line(result, spec)
     figs: dict[str, plt.Figure] = {}
-    if spec.sweep_parameter:
-        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
-            with chart_style():
-                fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
-            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
-            figs[f"sweep_{metric}"] = fig
-    else:
-        figs |= headline_figures(summary, tails)
-        if not decomposition.empty:
-            from toolkit.charts.decomposition import plot_decomposition
-
-            for arm in (a for a in spec.arms if a != spec.reference):
+    with report.stage("figures"):
+        if spec.sweep_parameter:
+            for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
                 with chart_style():
-                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
-                plot_decomposition(decomposition, arm, "effect_size", ax=ax)
-                figs[f"decomposition_{arm}"] = fig
-    if spec.years > 1:
-        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-            with chart_style():
-                fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
-            plot_trajectory(summary, metric, ax=ax)
-            figs[f"years_{metric}"] = fig
-    paths = []
-    for name, fig in figs.items():
-        paths += save_figure(fig, folder / "figures" / name, formats=spec.formats, provenance=line)
-        plt.close(fig)
+                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
+                plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
+                figs[f"sweep_{metric}"] = fig
+        else:
+            figs |= headline_figures(summary, tails)
+            if not decomposition.empty:
+                from toolkit.charts.decomposition import plot_decomposition
+
+                for arm in (a for a in spec.arms if a != spec.reference):
+                    with chart_style():
+                        fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
+                    plot_decomposition(decomposition, arm, "effect_size", ax=ax)
+                    figs[f"decomposition_{arm}"] = fig
+        if spec.years > 1:
+            for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
+                with chart_style():
+                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
+                plot_trajectory(summary, metric, ax=ax)
+                figs[f"years_{metric}"] = fig
+        paths = []
+        for name, fig in figs.items():
+            saved = save_figure(
+                fig, result.folder / "figures" / name, formats=spec.formats, provenance=line
+            )
+            result.record(saved)
+            paths += saved
+            plt.close(fig)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition

@@ -12,6 +12,7 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     years = 1
     engine = "fast"
     reference = "standardized"
+    # keep = "classrooms"   # keep only classroom-level rows, no student table (same numbers)
 
     [arms]
     standardized = "standardized"
@@ -23,6 +24,10 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
 
     [parameters]
     n_students = 25
+    # or run over posterior draws of the calibrated parameters (toolkit.calibration):
+    # from = "posterior"
+    # posterior = "runs/calibration/posterior.csv"
+    # draws = 20
 
     [sweep]            # optional
     parameter = "teacher_capacity"
@@ -58,6 +63,8 @@ from toolkit.model.regimes import PRESETS, Regime, resolve_regime
 __all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_file"]
 
 ENGINES = ("fast", "mesa")
+#: What a run keeps: every student row, or only classroom-level rows (see :class:`StudySpec`).
+KEEP = ("students", "classrooms")
 FORMATS = ("png", "svg", "pdf")
 _TABLES = {
     "study": {
@@ -71,6 +78,7 @@ _TABLES = {
         "reference",
         "chunk_size",
         "decomposition",
+        "keep",
     },
     "arms": None,  # free keys: arm names
     "parameters": None,  # checked against Parameters
@@ -119,6 +127,11 @@ class StudySpec:
     decomposition : int
         Classrooms (the first ones) on which every arm's difference from the reference is
         decomposed into its channels (:func:`toolkit.study.decompose.decompose`); 0 = none.
+    keep : {"students", "classrooms"}
+        What the run folder keeps: every student row (``students.parquet/``, the default) or
+        only classroom-level rows (the classroom table, summary and tails; the student columns
+        the analysis needs are kept in ``parts/`` until the run completes, then deleted). The
+        numbers are the same either way.
     source : str
         File the spec was read from (for messages and the manifest).
     overrides : tuple of (str, str, object)
@@ -126,6 +139,14 @@ class StudySpec:
         ``(option as given, setting, value)``: ``("--set teacher_capacity=1.0",
         "parameters.teacher_capacity", 1.0)``. Their values are already in the fields above;
         this records where they came from, for the manifest and the charts' provenance line.
+    parameters_from : {"defaults", "posterior"}
+        ``"posterior"``: every point is a draw of the parameters from ``posterior`` (a
+        calibration's ``posterior.csv``), over the same classrooms, so results carry
+        parameter uncertainty besides classroom sampling (:mod:`toolkit.calibration.predict`).
+    posterior : str
+        Path of the posterior file (with ``parameters_from = "posterior"``).
+    posterior_draws : int
+        Parameter draws (systematic resampling of the weighted particles with the seed).
     """
 
     name: str
@@ -145,24 +166,45 @@ class StudySpec:
     formats: tuple[str, ...] = ("png", "svg")
     chunk_size: int = 50
     decomposition: int = 60
+    keep: str = "students"
     source: str = "<study>"
     overrides: tuple[tuple[str, str, Any], ...] = ()
     robustness: Any = None  # toolkit.robustness.spec.RobustnessSpec: design points as points
+    parameters_from: str = "defaults"
+    posterior: str = ""
+    posterior_draws: int = 0
 
     # --------------------------------------------------------------------------------------------
     def base_parameters(self) -> Parameters:
         """Model parameters with the study's overrides (no sweep applied)."""
         return Parameters.from_mapping(self.parameters, source=f"{self.source} [parameters]")
 
+    def posterior_draws_table(self) -> Any:
+        """Return the parameter draws of a ``from = "posterior"`` study, one row per draw."""
+        from toolkit.calibration.abc import load_posterior, sample_posterior
+
+        post = load_posterior(self.posterior)
+        return sample_posterior(post, self.posterior_draws, self.seed)
+
     def points(self) -> list[tuple[Any, Parameters, dict[str, list[Regime]]]]:
         """Sweep points: ``(value, parameters, {arm: per-year regimes})``; one point if no sweep.
 
         With a ``[robustness]`` table, the design points: ``value`` is the dict of the point's
         design values (see :meth:`toolkit.robustness.spec.RobustnessSpec.points`).
+
+        With ``parameters_from = "posterior"`` every point is a posterior draw: ``value`` is
+        the draw's number and the parameters are the study's with the draw's values.
         """
         if self.robustness is not None:
             return self.robustness.points(self)
         base = self.base_parameters()
+        if self.parameters_from == "posterior":
+            arms = {
+                a: resolve_schedule(s, self.years, f"{self.source} [arms] {a}")
+                for a, s in self.arms.items()
+            }
+            draws = self.posterior_draws_table()
+            return [(i, base.replace(**row.to_dict()), arms) for i, row in draws.iterrows()]
         values = self.sweep_values if self.sweep_parameter else [None]
         out = []
         for v in values:
@@ -200,6 +242,7 @@ class StudySpec:
             "reference": self.reference,
             "chunk_size": self.chunk_size,
             "decomposition": self.decomposition,
+            "keep": self.keep,
             "parameters": self.base_parameters().to_dict(),
             "arms": {
                 a: [r.to_dict() for r in resolve_schedule(s, self.years)]
@@ -214,6 +257,20 @@ class StudySpec:
                 if self.sweep_parameter
                 else None
             ),
+            **(
+                {"posterior": self._posterior_record()}
+                if self.parameters_from == "posterior"
+                else {}
+            ),
+        }
+
+    def _posterior_record(self) -> dict[str, Any]:
+        path = Path(self.posterior)
+        return {
+            "file": str(path),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+            "draws": self.posterior_draws,
+            "values": self.posterior_draws_table().to_dict(orient="records"),
         }
 
     def fingerprint(self) -> str:
@@ -221,6 +278,7 @@ class StudySpec:
         core = self.resolved()
         core.pop("chunk_size")
         core.pop("decomposition")
+        core.pop("keep")
         for k in ("title", "description", "engine"):
             core.pop(k)
         blob = json.dumps(core, sort_keys=True, default=str).encode()
@@ -314,6 +372,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             f"{where}: 'chunk_size' = {chunk} is below 'classrooms' = {classrooms}; a robustness "
             "study runs each design point's classrooms in one work unit (drop chunk_size)."
         )
+    keep = st.get("keep", "students")
+    if keep not in KEEP:
+        raise StudyError(
+            f"{where}: 'keep' must be one of {list(KEEP)} (every student row, or only "
+            f"classroom-level rows), got {keep!r}.{suggest_name(str(keep), KEEP)}"
+        )
 
     arms_raw = dict(data.get("arms", {name: name for name in PRESETS}))
     if not arms_raw:
@@ -335,6 +399,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             f"{suggest_name(str(reference), list(arms_raw))}"
         )
     parameters = dict(data.get("parameters", {}))
+    parameters_from, posterior, draws = _parameter_source(parameters, source)
     try:
         Parameters.from_mapping(parameters, source=f"{source} [parameters]")
     except ParameterError as exc:
@@ -388,6 +453,11 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         except ValueError as exc:
             raise StudyError(str(exc)) from None
 
+    if parameters_from == "posterior" and sweep_parameter:
+        raise StudyError(
+            f"{source}: a study runs either a [sweep] or over posterior draws "
+            '([parameters] from = "posterior"), not both.'
+        )
     out = data.get("output", {})
     w = f"{source} [output]"
     _check_keys(out, _TABLES["output"], w)
@@ -417,9 +487,56 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         formats=tuple(formats),
         chunk_size=chunk,
         decomposition=min(decomposition, classrooms) if decomposition >= 2 else 0,
+        keep=keep,
         source=source,
         robustness=robustness,
+        parameters_from=parameters_from,
+        posterior=posterior,
+        posterior_draws=draws,
     )
+
+
+def _parameter_source(parameters: dict[str, Any], source: str) -> tuple[str, str, int]:
+    """Pop and check ``from``, ``posterior`` and ``draws`` from a [parameters] table."""
+    where = f"{source} [parameters]"
+    origin = parameters.pop("from", "defaults")
+    posterior = parameters.pop("posterior", None)
+    draws = parameters.pop("draws", None)
+    if origin not in ("defaults", "posterior"):
+        raise StudyError(f'{where}: \'from\' must be "defaults" or "posterior", got {origin!r}.')
+    if origin == "defaults":
+        if posterior is not None or draws is not None:
+            raise StudyError(f"{where}: 'posterior' and 'draws' need from = \"posterior\".")
+        return "defaults", "", 0
+    if not isinstance(posterior, str) or not posterior:
+        raise StudyError(
+            f"{where}: from = \"posterior\" needs 'posterior', the path of a calibration's "
+            'posterior.csv (e.g. "runs/calibration/posterior.csv").'
+        )
+    draws = 20 if draws is None else draws
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 2:
+        raise StudyError(f"{where}: 'draws' must be a whole number >= 2, got {draws!r}.")
+    path = Path(posterior)
+    if path.is_dir():
+        path = path / "posterior.csv"
+    if not path.is_file():
+        raise StudyError(
+            f"{where}: posterior file {str(path)!r} not found; run the calibration first "
+            "(python -m toolkit calibrate) or point 'posterior' at its posterior.csv."
+        )
+    from toolkit.calibration.abc import load_posterior
+
+    try:
+        post = load_posterior(path)
+    except ValueError as exc:
+        raise StudyError(f"{where}: {exc}") from None
+    clash = sorted(set(parameters) & set(post.columns))
+    if clash:
+        raise StudyError(
+            f"{where}: {clash} are set in the study and drawn from the posterior; remove them "
+            "from [parameters]."
+        )
+    return "posterior", str(path), draws
 
 
 def load_study(path: str | Path) -> StudySpec:

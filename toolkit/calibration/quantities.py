@@ -1,0 +1,595 @@
+r"""How each calibration target and check is computed from the model: a registry.
+
+Every row of ``data/calibration/targets.csv`` names a *quantity*; this module says how the
+model produces it. A quantity is one function, registered with :func:`quantity`, that takes a
+:class:`Simulations` (the model's parameters, the number of classrooms and the master seed,
+and a cache of simulated arms) and returns an :class:`Estimate`: the model's value and its
+Monte Carlo standard error over classrooms. Adding a check is one function here and one row
+in the targets file::
+
+    @quantity("tracking_effect", unit="SD of test scores", description="...")
+    def tracking_effect(sims: Simulations) -> Estimate:
+        df = sims.arms({"whole": "standardized", "tracked": {"base": "standardized", ...}})
+        return effect_size(df, "tracked", "whole")
+
+Arms run through the study runner's work unit (:func:`toolkit.study.runner.simulate_unit`):
+classroom ``i`` has seed ``classroom_seed(seed, i)`` in every arm, so arms that share
+parameters are paired on common random numbers (the same students and random streams), and
+their difference has the small Monte Carlo error of a paired comparison. Arms are cached by
+(regime, parameters), so quantities computed together share their simulations.
+
+Standard errors (classrooms are independent):
+
+- a mean over classrooms of per-classroom values :math:`v_i`: :math:`s_v/\sqrt{C}`;
+- a paired effect size :math:`\bar d / s_{ref}` with :math:`d_i` the per-classroom
+  difference in mean score: :math:`s_d/(\sqrt{C}\,s_{ref})`, the reference SD of students'
+  scores treated as fixed (as :func:`toolkit.metrics.effect_vs_reference` does);
+- a ratio of totals :math:`R = \sum a_i / \sum b_i`: the linearization
+  :math:`\sqrt{\sum (a_i - R b_i)^2/(C(C - 1))}/\bar b` (Cochran 1977, section 6.4);
+- two independent groups of classrooms: the delta method on the two means.
+
+References
+----------
+.. [1] Cochran, W. G. (1977). *Sampling Techniques* (3rd ed.). Wiley.
+.. [2] Donner, A. (1986). A review of inference procedures for the intraclass correlation
+   coefficient in the one-way random effects model. *International Statistical Review*, 54(1),
+   67-82. https://doi.org/10.2307/1403259
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit.model.params import Parameters
+from toolkit.model.regimes import resolve_regime
+
+__all__ = [
+    "MASTER_SEED",
+    "QUANTITIES",
+    "Estimate",
+    "Quantity",
+    "Simulations",
+    "compute",
+    "effect_size",
+    "quantity",
+]
+
+#: Master seed of calibration runs (the seed of ``simulations/calibrate.py``).
+MASTER_SEED = 20_261_125
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A quantity's value in the model and its Monte Carlo standard error."""
+
+    value: float
+    se: float
+
+    @classmethod
+    def mean(cls, values: Sequence[float] | np.ndarray) -> Estimate:
+        """Mean of per-classroom values and its standard error."""
+        v = np.asarray(values, dtype=float)
+        return cls(float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))))
+
+    @classmethod
+    def ratio(cls, num: np.ndarray, den: np.ndarray) -> Estimate:
+        """Ratio of totals over classrooms with its linearization standard error."""
+        a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+        r = a.sum() / b.sum()
+        c = len(a)
+        se = math.sqrt(((a - r * b) ** 2).sum() / (c * (c - 1))) / b.mean()
+        return cls(float(r), float(se))
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A registered quantity: name, unit, description and the function computing it."""
+
+    name: str
+    unit: str
+    description: str
+    function: Callable[[Simulations], Estimate] = field(repr=False)
+
+
+#: Every registered quantity, by name.
+QUANTITIES: dict[str, Quantity] = {}
+
+
+def quantity(name: str, *, unit: str, description: str) -> Callable:
+    """Register a function ``f(sims: Simulations) -> Estimate`` as a model quantity.
+
+    Parameters
+    ----------
+    name : str
+        The name the targets file uses in its ``quantity`` column.
+    unit : str
+    description : str
+        How the model computes it (regimes, parameters, formula), for the validation report.
+
+    Returns
+    -------
+    callable
+        A decorator returning the function unchanged.
+    """
+
+    def register(func: Callable[[Simulations], Estimate]) -> Callable[[Simulations], Estimate]:
+        if name in QUANTITIES:
+            raise ValueError(f"quantity {name!r} is registered twice.")
+        QUANTITIES[name] = Quantity(name, unit, description, func)
+        return func
+
+    return register
+
+
+def _key(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+class Simulations:
+    """The model's arms at some parameters, simulated on demand and cached.
+
+    Parameters
+    ----------
+    params : Parameters or mapping, optional
+        Model parameters (default: the defaults).
+    n_classrooms : int
+        Classrooms per arm.
+    seed : int
+        Master seed: classroom ``i`` uses ``classroom_seed(seed, i)``.
+    engine : {"fast", "mesa"}
+        As in study files.
+
+    Examples
+    --------
+    >>> sims = Simulations(Parameters(n_students=8, n_days=5), 3, seed=1)
+    >>> df = sims.arms({"a": "standardized", "b": "personal"})
+    >>> sorted(df["arm"].unique()), int(df["replicate"].max())
+    (['a', 'b'], 2)
+    >>> sims.runs
+    2
+    """
+
+    def __init__(
+        self,
+        params: Parameters | Mapping[str, Any] | None = None,
+        n_classrooms: int = 200,
+        seed: int = MASTER_SEED,
+        engine: str = "fast",
+    ):
+        if isinstance(params, Parameters):
+            self.params = params
+        else:
+            self.params = Parameters.from_mapping(params or {}, source="calibration parameters")
+        if isinstance(n_classrooms, bool) or not isinstance(n_classrooms, int) or n_classrooms < 2:
+            raise ValueError(f"n_classrooms must be a whole number >= 2, got {n_classrooms!r}.")
+        self.n_classrooms = n_classrooms
+        self.seed = int(seed)
+        self.engine = engine
+        self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+        self.runs = 0  #: arms simulated so far (cache misses)
+
+    def arms(self, arms: Mapping[str, Any], **changes: Any) -> pd.DataFrame:
+        """Simulate (or fetch) arms on the same classrooms.
+
+        Parameters
+        ----------
+        arms : mapping of str to regime spec
+            Arm name to a preset name, ``"blend(a, b, w)"`` or a table of axes (with an
+            optional ``base``).
+        **changes
+            Parameter changes for these arms (e.g. ``n_students=15``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The student tables of :func:`toolkit.study.runner.simulate_unit`, with ``arm``
+            (as named here) and ``replicate`` (the classroom).
+        """
+        from toolkit.study.runner import simulate_unit
+
+        params = self.params.replace(**changes) if changes else self.params
+        pkey = _key(params.to_dict())
+        regimes = {a: resolve_regime(s, f"quantity arm {a!r}") for a, s in arms.items()}
+        missing = {a: r for a, r in regimes.items() if (_key(r.to_dict()), pkey) not in self._cache}
+        if missing:
+            unit = {
+                "id": "calibration",
+                "point": 0,
+                "value": None,
+                "params": params.to_dict(),
+                "arms": {a: [r.to_dict()] for a, r in missing.items()},
+                "start": 0,
+                "stop": self.n_classrooms,
+            }
+            df = simulate_unit(unit, self.seed, self.engine, 1)
+            for a, r in missing.items():
+                part = df[df["arm"] == a].drop(columns=["point", "sweep_value", "arm"])
+                self._cache[(_key(r.to_dict()), pkey)] = part.reset_index(drop=True)
+                self.runs += 1
+        frames = [self._cache[(_key(r.to_dict()), pkey)].assign(arm=a) for a, r in regimes.items()]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["arm", *[c for c in out.columns if c != "arm"]]]
+
+
+# ---------------------------------------------------------------------------------------------
+# estimators
+# ---------------------------------------------------------------------------------------------
+
+
+def _class_means(df: pd.DataFrame, arm: str, column: str) -> np.ndarray:
+    part = df[df["arm"] == arm]
+    return part.groupby("replicate")[column].mean().sort_index().to_numpy()
+
+
+def effect_size(df: pd.DataFrame, arm: str, reference: str, column: str = "score") -> Estimate:
+    r"""Paired effect size of ``arm`` against ``reference`` over classrooms.
+
+    :math:`\bar d / s_{ref}` with :math:`d_i` the difference of classroom ``i``'s mean
+    ``column`` between the arms and :math:`s_{ref}` the SD of students' ``column`` in the
+    reference arm (``ddof=1``), treated as fixed.
+    """
+    d = _class_means(df, arm, column) - _class_means(df, reference, column)
+    sd = float(df.loc[df["arm"] == reference, column].std(ddof=1))
+    est = Estimate.mean(d)
+    return Estimate(est.value / sd, est.se / sd)
+
+
+def _anova_icc(y: np.ndarray, groups: np.ndarray) -> tuple[float, int, float]:
+    """One-way ANOVA ICC for classes of (nearly) equal size: ICC, J, mean size."""
+    codes, _ = pd.factorize(groups)
+    n = np.bincount(codes)
+    j, big_n = len(n), len(y)
+    means = np.bincount(codes, y) / n
+    grand = y.mean()
+    msb = float((n * (means - grand) ** 2).sum() / (j - 1))
+    msw = float(((y - means[codes]) ** 2).sum() / (big_n - j))
+    n0 = (big_n - (n**2).sum() / big_n) / (j - 1)
+    return (msb - msw) / (msb + (n0 - 1) * msw), j, n0
+
+
+def _icc_se(icc: float, j: int, n: float) -> float:
+    r"""Large-sample SE of the ANOVA ICC (Donner 1986, balanced classes of ``n``).
+
+    :math:`\sqrt{2(1-\rho)^2(1 + (n-1)\rho)^2 / (n(n-1)(J-1))}`.
+    """
+    return math.sqrt(2 * (1 - icc) ** 2 * (1 + (n - 1) * icc) ** 2 / (n * (n - 1) * (j - 1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# quantities of today's targets and checks
+# ---------------------------------------------------------------------------------------------
+
+_STD = {"standardized": "standardized"}
+
+
+@quantity(
+    "one_year_core_gain",
+    unit="SD per year",
+    description="Standardized regime: mean over classrooms of the mean gain in true core skill "
+    "(core_end - core_start) over one school year.",
+)
+def one_year_core_gain(sims: Simulations) -> Estimate:
+    """One year's gain in true core skill under standardized teaching."""
+    df = sims.arms(_STD)
+    return Estimate.mean(df.assign(g=df.core_end - df.core_start).groupby("replicate")["g"].mean())
+
+
+def _gains_by_size(sims: Simulations, n: int) -> np.ndarray:
+    df = sims.arms(_STD, n_students=n)
+    return df.assign(g=df.core_end - df.core_start).groupby("replicate")["g"].mean().to_numpy()
+
+
+@quantity(
+    "class_size_gain_share",
+    unit="share of a year's gain",
+    description="Standardized regime in classes of 15 and of 23 (STAR's small and regular "
+    "classes): (gain(15) - gain(23)) / gain(23), gains in true core skill; the two sizes are "
+    "independent samples of classrooms (delta-method SE).",
+)
+def class_size_gain_share(sims: Simulations) -> Estimate:
+    """Extra gain of a small class as a share of a regular class's gain."""
+    a, b = Estimate.mean(_gains_by_size(sims, 15)), Estimate.mean(_gains_by_size(sims, 23))
+    value = a.value / b.value - 1
+    se = math.sqrt(a.se**2 / b.value**2 + a.value**2 * b.se**2 / b.value**4)
+    return Estimate(value, se)
+
+
+@quantity(
+    "class_size_percentile_points",
+    unit="percentile points",
+    description="Standardized regime in classes of 15 and 23: the mean percentile rank of "
+    "small-class students' end-of-year test scores in the distribution of regular-class "
+    "scores, minus the regular students' own (about 50), as Krueger (1999) reports STAR; SE "
+    "from the per-classroom mean ranks of the two independent samples.",
+)
+def class_size_percentile_points(sims: Simulations) -> Estimate:
+    """STAR's class-size effect in percentile points."""
+    small, reg = sims.arms(_STD, n_students=15), sims.arms(_STD, n_students=23)
+    ref = np.sort(reg["score"].to_numpy())
+
+    def ranks(df: pd.DataFrame) -> np.ndarray:
+        x = df["score"].to_numpy()
+        lo, hi = np.searchsorted(ref, x, "left"), np.searchsorted(ref, x, "right")
+        return df.assign(p=100 * (lo + hi) / (2 * len(ref))).groupby("replicate")["p"].mean()
+
+    a, b = Estimate.mean(ranks(small)), Estimate.mean(ranks(reg))
+    return Estimate(a.value - b.value, math.hypot(a.se, b.se))
+
+
+@quantity(
+    "peer_share",
+    unit="share",
+    description="Standardized regime: total peer learning over total learning (all domains), "
+    "summed over each classroom's students, as a ratio of totals over classrooms.",
+)
+def peer_share(sims: Simulations) -> Estimate:
+    """Share of a year's learning that comes from peers."""
+    g = sims.arms(_STD).groupby("replicate")[["peer_learning", "total_learning"]].sum()
+    return Estimate.ratio(g["peer_learning"].to_numpy(), g["total_learning"].to_numpy())
+
+
+_PERSONAL = {"with": "personal", "without": {"base": "personal", "scaffolding": 0.0}}
+
+
+@quantity(
+    "scaffolding_self_regulation",
+    unit="SD of starting self-regulation",
+    description="Personal regime with its scaffolding (0.15) against the same regime with none, "
+    "on the same classrooms: paired difference in mean end-of-year self-regulation, over the SD "
+    "of starting self-regulation.",
+)
+def scaffolding_self_regulation(sims: Simulations) -> Estimate:
+    """Scaffolding's effect on self-regulation."""
+    df = sims.arms(_PERSONAL)
+    d = _class_means(df, "with", "self_regulation_end") - _class_means(
+        df, "without", "self_regulation_end"
+    )
+    sd = float(df.loc[df["arm"] == "with", "self_regulation_start"].std(ddof=1))
+    est = Estimate.mean(d)
+    return Estimate(est.value / sd, est.se / sd)
+
+
+@quantity(
+    "scaffolding_achievement_effect",
+    unit="SD of test scores",
+    description="Personal regime with its scaffolding against none, on the same classrooms: "
+    "paired effect size on the end-of-year test.",
+)
+def scaffolding_achievement_effect(sims: Simulations) -> Estimate:
+    """Scaffolding's effect on achievement."""
+    return effect_size(sims.arms(_PERSONAL), "with", "without")
+
+
+@quantity(
+    "individualized_effect",
+    unit="SD of test scores",
+    description="Individualized against standardized teaching on the same classrooms: paired "
+    "effect size on the end-of-year test (the whole regime: grouping, adaptation, remediation, "
+    "sorted peers).",
+)
+def individualized_effect(sims: Simulations) -> Estimate:
+    """Return the individualized regime's effect on the test."""
+    df = sims.arms(_STD | {"individualized": "individualized"})
+    return effect_size(df, "individualized", "standardized")
+
+
+@quantity(
+    "personalized_effect",
+    unit="SD of test scores",
+    description="Personalized against standardized teaching on the same classrooms: paired "
+    "effect size on the end-of-year test (a prediction of the model).",
+)
+def personalized_effect(sims: Simulations) -> Estimate:
+    """Return the personalized regime's effect on the test."""
+    df = sims.arms(_STD | {"personalized": "personalized"})
+    return effect_size(df, "personalized", "standardized")
+
+
+def _grouped(basis: str, homophily: float = 0.0) -> dict[str, Any]:
+    return {
+        "base": "standardized",
+        "n_groups": 3,
+        "grouping": basis,
+        "path_adaptation": 1.0,
+        "peer_ability_homophily": homophily,
+    }
+
+
+@quantity(
+    "within_class_grouping_effect",
+    unit="SD of test scores",
+    description="Within-class ability grouping alone: the standardized regime with three groups "
+    "formed by the system's estimate of core skill, each taught at its own level (n_groups 3, "
+    "grouping 'ability', path_adaptation 1), against whole-class teaching; paired effect size.",
+)
+def within_class_grouping_effect(sims: Simulations) -> Estimate:
+    """Within-class ability grouping against whole-class teaching."""
+    df = sims.arms(_STD | {"grouped": _grouped("ability")})
+    return effect_size(df, "grouped", "standardized")
+
+
+@quantity(
+    "sorted_vs_random_groups",
+    unit="SD of test scores",
+    description="Three instructional groups each taught at its own level, formed by estimated "
+    "ability against formed at random (Lou et al.'s homogeneous vs heterogeneous groups); "
+    "paired effect size.",
+)
+def sorted_vs_random_groups(sims: Simulations) -> Estimate:
+    """Ability-sorted against random groups."""
+    df = sims.arms({"sorted": _grouped("ability"), "random": _grouped("random")})
+    return effect_size(df, "sorted", "random")
+
+
+@quantity(
+    "grouping_effect_quintile_range",
+    unit="SD of test scores",
+    description="Within-class ability grouping against whole-class teaching (as "
+    "within_class_grouping_effect), by quintile of prior score within the classroom: the "
+    "largest minus the smallest quintile effect; SE by bootstrap over classrooms (200).",
+)
+def grouping_effect_quintile_range(sims: Simulations) -> Estimate:
+    """Spread of the grouping effect across prior-achievement quintiles."""
+    df = sims.arms(_STD | {"grouped": _grouped("ability")})
+    sd = float(df.loc[df["arm"] == "standardized", "score"].std(ddof=1))
+    rank = df.groupby(["arm", "replicate"])["prior_score"].rank(method="first")
+    size = df.groupby(["arm", "replicate"])["prior_score"].transform("size")
+    df = df.assign(q=np.minimum((5 * (rank - 1) / size).astype(int), 4))
+    m = df.groupby(["arm", "replicate", "q"])["score"].mean().unstack("q")
+    diff = (m.loc["grouped"] - m.loc["standardized"]).to_numpy() / sd  # classrooms x quintiles
+    point = diff.mean(axis=0)
+    rng = np.random.default_rng(sims.seed)
+    boot = []
+    for _ in range(200):
+        b = diff[rng.integers(0, len(diff), len(diff))].mean(axis=0)
+        boot.append(b.max() - b.min())
+    return Estimate(float(point.max() - point.min()), float(np.std(boot, ddof=1)))
+
+
+@quantity(
+    "tutoring_effect",
+    unit="SD of test scores",
+    description="One teacher per student: the standardized curriculum taught to groups of one "
+    "(n_groups = n_students), each at its own level, with teacher_capacity = n_students (every "
+    "student has a whole lesson of direct instruction), against whole-class teaching with the "
+    "default capacity, on the same classrooms; paired effect size. The model has no unit tests "
+    "or mastery loops (Bloom 1984), only the year-end test.",
+)
+def tutoring_effect(sims: Simulations) -> Estimate:
+    """One-to-one tutoring against whole-class teaching."""
+    n = sims.params.n_students
+    tutored = {"base": "standardized", "n_groups": n, "path_adaptation": 1.0}
+    a = sims.arms({"tutored": tutored}, teacher_capacity=float(n))
+    b = sims.arms(_STD)
+    return effect_size(pd.concat([a, b], ignore_index=True), "tutored", "standardized")
+
+
+@quantity(
+    "end_of_year_icc",
+    unit="share of variance",
+    description="Standardized regime: intraclass correlation of end-of-year test scores within "
+    "classrooms (one-way ANOVA estimator, equal to REML for classes of equal size when "
+    "positive; Donner's large-sample SE).",
+)
+def end_of_year_icc(sims: Simulations) -> Estimate:
+    """ICC of end-of-year test scores."""
+    df = sims.arms(_STD)
+    icc, j, n = _anova_icc(df["score"].to_numpy(), df["replicate"].to_numpy())
+    return Estimate(icc, _icc_se(icc, j, n))
+
+
+@quantity(
+    "conditional_icc",
+    unit="share of residual variance",
+    description="Standardized regime: ICC of end-of-year test scores given the prior test, "
+    "from score ~ prior_score + (1 | classroom) by REML (toolkit.power.models); Donner's SE.",
+)
+def conditional_icc(sims: Simulations) -> Estimate:
+    """ICC of test scores given prior achievement."""
+    from toolkit.power.models import fit_random_intercept
+
+    df = sims.arms(_STD)
+    fit = fit_random_intercept(df, "score", "replicate", covariates=["prior_score"])
+    icc = fit.tau2 / (fit.tau2 + fit.sigma2["all"])
+    return Estimate(icc, _icc_se(icc, fit.ngroups, fit.nobs / fit.ngroups))
+
+
+@quantity(
+    "gain_sd_ratio",
+    unit="ratio of SDs",
+    description="Standardized regime: SD of students' observed one-year gains (end-of-year "
+    "test minus prior test) over the SD of prior scores, pooled over classrooms; SE by "
+    "bootstrap over classrooms (200).",
+)
+def gain_sd_ratio(sims: Simulations) -> Estimate:
+    """Spread of observed one-year gains relative to the spread of prior scores."""
+    return _gain_stat(sims, lambda p, g: float(np.std(g, ddof=1) / np.std(p, ddof=1)))
+
+
+@quantity(
+    "gain_prior_correlation",
+    unit="correlation",
+    description="Standardized regime: correlation of students' observed one-year gains with "
+    "their prior test scores, pooled over classrooms; SE by bootstrap over classrooms (200).",
+)
+def gain_prior_correlation(sims: Simulations) -> Estimate:
+    """Correlation of observed one-year gains with prior scores."""
+    return _gain_stat(sims, lambda p, g: float(np.corrcoef(p, g)[0, 1]))
+
+
+def _gain_stat(sims: Simulations, stat: Callable[[np.ndarray, np.ndarray], float]) -> Estimate:
+    df = sims.arms(_STD).sort_values(["replicate", "student"])
+    prior = df["prior_score"].to_numpy()
+    gain = df["score"].to_numpy() - prior
+    codes = df["replicate"].to_numpy()
+    ids = np.unique(codes)
+    rows = {c: np.nonzero(codes == c)[0] for c in ids}
+    rng = np.random.default_rng(sims.seed + 1)
+    boot = []
+    for _ in range(200):
+        idx = np.concatenate([rows[c] for c in rng.choice(ids, len(ids))])
+        boot.append(stat(prior[idx], gain[idx]))
+    return Estimate(stat(prior, gain), float(np.std(boot, ddof=1)))
+
+
+def compute(
+    names: Sequence[str] | None = None,
+    params: Parameters | Mapping[str, Any] | None = None,
+    n_classrooms: int = 200,
+    seed: int = MASTER_SEED,
+    *,
+    sims: Simulations | None = None,
+) -> pd.DataFrame:
+    """Compute quantities in the model, sharing simulations between them.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Registered quantities (default: all).
+    params : Parameters or mapping, optional
+        Model parameters (default: the defaults).
+    n_classrooms : int
+        Classrooms per arm.
+    seed : int
+        Master seed.
+    sims : Simulations, optional
+        Reuse the simulations of an earlier call (then ``params``, ``n_classrooms`` and
+        ``seed`` are taken from it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quantity, value, se, unit, description``.
+
+    Examples
+    --------
+    >>> out = compute(["one_year_core_gain"], {"n_students": 8, "n_days": 20}, n_classrooms=4)
+    >>> out.columns.tolist()
+    ['quantity', 'value', 'se', 'unit', 'description']
+    """
+    names = list(QUANTITIES) if names is None else list(names)
+    unknown = [n for n in names if n not in QUANTITIES]
+    if unknown:
+        raise KeyError(f"unknown quantities {unknown}; registered: {sorted(QUANTITIES)}.")
+    sims = sims or Simulations(params, n_classrooms, seed)
+    rows = []
+    for n in names:
+        q = QUANTITIES[n]
+        est = q.function(sims)
+        rows.append(
+            {
+                "quantity": n,
+                "value": est.value,
+                "se": est.se,
+                "unit": q.unit,
+                "description": q.description,
+            }
+        )
+    return pd.DataFrame(rows)

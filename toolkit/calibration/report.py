@@ -1,0 +1,642 @@
+r"""The validation report: every target and check against the model, patterns, docking, posterior.
+
+:func:`write_report` (``python -m toolkit validate``) writes one self-contained HTML file
+(figures embedded) and its tables as CSV:
+
+1. **Targets and checks**: each row of ``data/calibration/targets.csv`` with its source and
+   location, the published value or range, the model's value with its interval (Monte Carlo
+   over classrooms at the defaults, or over posterior draws and classrooms with a posterior)
+   and pass or fail (:func:`toolkit.calibration.targets.evaluate`). Calibration targets, the
+   held-back checks and the comparisons are listed apart.
+2. **Patterns** (pattern-oriented modelling, Grimm et al. 2005): qualitative regularities the
+   model was not tuned to (:func:`pattern_checks`), and the shape of growth by prior
+   achievement in every regime.
+3. **Docking**: the engine against the Mesa model, exactly on shared seeds and in
+   distribution on independent seeds (:mod:`toolkit.engine.docking`), and which bit-for-bit
+   properties hold on this machine.
+4. **Posterior**: the calibrated parameters' medians and 90% intervals, the effective sample
+   size, the generations, the pair plot and, if a coverage run is given, the simulation-based
+   calibration's coverage.
+
+References
+----------
+.. [1] Grimm, V., Revilla, E., Berger, U., Jeltsch, F., Mooij, W. M., Railsback, S. F., ...
+   & DeAngelis, D. L. (2005). Pattern-oriented modeling of agent-based complex systems:
+   lessons from ecology. *Science*, 310(5750), 987-991. https://doi.org/10.1126/science.1116681
+.. [2] Pfost, M., Hattie, J., Doerfler, T., & Artelt, C. (2014). Individual differences in
+   reading development: a review of 25 years of empirical research on Matthew effects in
+   reading. *Review of Educational Research*, 84(2), 203-244.
+   https://doi.org/10.3102/0034654313509492
+.. [3] Campbell, D. T., & Kenny, D. A. (1999). *A Primer on Regression Artifacts*. Guilford.
+.. [4] Kulik, C.-L. C., Kulik, J. A., & Bangert-Drowns, R. L. (1990). Effectiveness of mastery
+   learning programs: a meta-analysis. *Review of Educational Research*, 60(2), 265-299.
+.. [5] Scammacca, N. K., Fall, A.-M., & Roberts, G. (2015). Benchmarks for expected annual
+   academic growth for students in the bottom quartile of the normative distribution.
+   *Journal of Research on Educational Effectiveness*, 8(3), 366-379.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from toolkit.calibration.quantities import MASTER_SEED, QUANTITIES, Estimate, Simulations, compute
+from toolkit.calibration.targets import evaluate, load_targets, target_scale
+
+__all__ = [
+    "PRESET_ARMS",
+    "docking_results",
+    "growth_by_prior",
+    "pattern_checks",
+    "validation_tables",
+    "write_report",
+]
+
+PRESET_ARMS = {
+    "standardized": "standardized",
+    "individualized": "individualized",
+    "personalized": "personalized",
+    "personal": "personal",
+}
+
+
+def validation_tables(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~toolkit.calibration.targets.evaluate` with each row's centre and scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The evaluation plus ``center`` and ``scale`` (:func:`target_scale`; NaN for one-sided
+        rows) for charts in published units.
+    """
+    ev = evaluate(targets, measured)
+    centers, scales = [], []
+    for rid in ev["id"]:
+        try:
+            c, s = target_scale(targets.loc[rid])
+        except Exception:  # one-sided range or a comparison without a scale
+            c, s = math.nan, math.nan
+        centers.append(c)
+        scales.append(s)
+    return ev.assign(center=centers, scale=scales)
+
+
+def _quintiles(df: pd.DataFrame) -> pd.Series:
+    rank = df.groupby(["arm", "replicate"])["prior_score"].rank(method="first")
+    size = df.groupby(["arm", "replicate"])["prior_score"].transform("size")
+    return np.minimum((5 * (rank - 1) / size).astype(int), 4) + 1
+
+
+def growth_by_prior(sims: Simulations, arms: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Mean true core gain by quintile of prior score within the classroom, per regime.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``arm, quintile (1-5), gain, se, ci_low, ci_high`` over classrooms.
+    """
+    df = sims.arms(arms or PRESET_ARMS)
+    df = df.assign(q=_quintiles(df), g=df["core_end"] - df["core_start"])
+    per = df.groupby(["arm", "replicate", "q"])["g"].mean().reset_index()
+    rows = []
+    for (arm, q), g in per.groupby(["arm", "q"], sort=False):
+        est = Estimate.mean(g["g"])
+        rows.append(
+            {
+                "arm": arm,
+                "quintile": int(q),
+                "gain": est.value,
+                "se": est.se,
+                "ci_low": est.value - 1.96 * est.se,
+                "ci_high": est.value + 1.96 * est.se,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pattern_checks(sims: Simulations) -> pd.DataFrame:
+    """Qualitative patterns of real classrooms, checked in the model (none was tuned to them).
+
+    Parameters
+    ----------
+    sims : Simulations
+        The model at the parameters to check, on its classrooms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pattern, expected, source, confidence, value, ci_low, ci_high, passed``.
+    """
+    df = sims.arms(PRESET_ARMS)
+    df = df.assign(q=_quintiles(df), g=df["core_end"] - df["core_start"])
+    std = df[df["arm"] == "standardized"]
+
+    def per_class_corr(part: pd.DataFrame, x: str, y: str) -> Estimate:
+        r = part.groupby("replicate").apply(
+            lambda c: np.corrcoef(c[x], c[y])[0, 1], include_groups=False
+        )
+        return Estimate.mean(r.to_numpy())
+
+    rows = []
+
+    def add(pattern, expected, source, confidence, est: Estimate, ok: bool) -> None:
+        rows.append(
+            {
+                "pattern": pattern,
+                "expected": expected,
+                "source": source,
+                "confidence": confidence,
+                "value": est.value,
+                "ci_low": est.value - 1.96 * est.se,
+                "ci_high": est.value + 1.96 * est.se,
+                "passed": bool(ok),
+            }
+        )
+
+    m = per_class_corr(std, "prior_score", "g")
+    add(
+        "Matthew effect under standardized teaching: within-class correlation of the true "
+        "core gain with the prior score",
+        "weak either way, |r| < 0.3 (neither a strong fan spread nor strong compensation)",
+        "Pfost, Hattie, Doerfler & Artelt (2014), RER 84(2): Matthew effects in reading are "
+        "not a general pattern; studies find fan spread, parallel growth and compensation",
+        "medium",
+        m,
+        abs(m.value) < 0.3,
+    )
+    obs = per_class_corr(std.assign(og=std["score"] - std["prior_score"]), "prior_score", "og")
+    add(
+        "Observed gains regress to the mean: within-class correlation of the observed gain "
+        "(post-test minus pre-test) with the pre-test, standardized teaching",
+        "negative (the pre-test's error enters the gain with a minus sign)",
+        "Campbell & Kenny (1999), A Primer on Regression Artifacts",
+        "high",
+        obs,
+        obs.value < 0,
+    )
+    per = df.groupby(["arm", "replicate", "q"])["g"].mean().unstack("q")
+    d = (per.loc["individualized"] - per.loc["standardized"]).to_numpy()
+    diff = Estimate.mean(d[:, 0] - d[:, 4])
+    add(
+        "Adaptive instruction with remediation helps weaker students more: individualized "
+        "minus standardized true gain, bottom prior quintile minus top",
+        "positive",
+        "Kulik, Kulik & Bangert-Drowns (1990), RER 60(2), abstract: mastery-learning effects "
+        "are stronger for the weaker students",
+        "high",
+        diff,
+        diff.value > 0,
+    )
+    low = per.groupby(level="arm").mean().min(axis=1)
+    worst = low.idxmin()
+    w = Estimate.mean(per.loc[worst].min(axis=1).to_numpy())
+    add(
+        "Everyone learns in a year: mean true gain of the lowest-gaining prior quintile, "
+        f"lowest regime ({worst})",
+        "positive in every quintile and regime",
+        "Hill et al. (2008): positive average growth in every grade; Scammacca et al. (2015): "
+        "positive growth at the 10th, 25th and 50th percentiles",
+        "high",
+        w,
+        bool((per.groupby(level="arm").mean() > 0).all().all()),
+    )
+    sq = per.loc["standardized"].to_numpy()
+    low_mid = Estimate.mean(sq[:, 0] - sq[:, 2])
+    add(
+        "Students far below the median grow at least as fast (in SD units) as the median "
+        "student: standardized teaching, bottom quintile minus middle quintile true gain",
+        ">= 0",
+        "Scammacca, Fall & Roberts (2015), JREE 8(3), Table 7 (SEELS, math): annual growth "
+        "at the 10th and 25th percentiles above the 50th's, with wide intervals",
+        "low",
+        low_mid,
+        low_mid.value >= 0,
+    )
+    return pd.DataFrame(rows)
+
+
+def docking_results(n_mesa: int = 30, n_engine: int = 300, alpha: float = 0.01) -> dict[str, Any]:
+    """Docking of the engine against the Mesa model, small classes and short years.
+
+    The setting of ``tests/test_docking_distribution.py``: 10 students, 30 days. Exact: the
+    largest relative difference of every student-table column between the Mesa model and the
+    engine on the same 3 seeds. Distributional: Mesa on seeds ``(1, i)``, the engine on
+    ``(2, i)``, Welch and Kolmogorov-Smirnov tests on six classroom metrics at a family-wise
+    level ``alpha`` (:func:`toolkit.engine.docking.compare_distributions`).
+
+    Returns
+    -------
+    dict
+        ``exact`` (DataFrame: regime, max_rel_diff), ``distribution`` (DataFrame: regime,
+        metric and the comparison's columns), ``bitwise`` (property to (holds, reason)).
+    """
+    from toolkit.engine import simulate_batch
+    from toolkit.engine.docking import bitwise_properties, classroom_metrics, compare_distributions
+    from toolkit.model import Parameters, classroom_seed
+    from toolkit.model.model import simulate_classroom
+
+    params = Parameters(n_students=10, n_days=30, peer_ties=3)
+    exact, dist = [], []
+    for name in PRESET_ARMS:
+        seeds = [classroom_seed(3, i) for i in range(3)]
+        eng = simulate_batch(name, params, seeds).drop(columns="classroom")
+        mesa = pd.concat([simulate_classroom(name, params, s) for s in seeds], ignore_index=True)
+        num = [c for c in eng.columns if pd.api.types.is_float_dtype(eng[c])]
+        a, b = eng[num].to_numpy(), mesa[num].to_numpy()
+        rel = np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))
+        exact.append({"regime": name, "max_rel_diff": float(rel), "docked": bool(rel <= 1e-12)})
+        frames = []
+        for i in range(n_mesa):
+            one = simulate_classroom(name, params, classroom_seed(1, i))
+            one.insert(0, "classroom", i)
+            frames.append(one)
+        m = classroom_metrics(pd.concat(frames, ignore_index=True))
+        e = classroom_metrics(
+            simulate_batch(name, params, [classroom_seed(2, i) for i in range(n_engine)])
+        )
+        cmp = compare_distributions(m, e, alpha=alpha).reset_index()
+        cmp.insert(0, "regime", name)
+        dist.append(cmp)
+    return {
+        "exact": pd.DataFrame(exact),
+        "distribution": pd.concat(dist, ignore_index=True),
+        "bitwise": bitwise_properties(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222;
+       line-height: 1.45; }
+h1 { font-size: 1.8em; } h2 { margin-top: 2em; border-bottom: 2px solid #ddd; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.86em; }
+th, td { border: 1px solid #ccc; padding: 4px 7px; vertical-align: top; text-align: left; }
+th { background: #f2f2f2; }
+td.pass { background: #d9f2e4; font-weight: 600; }
+td.fail { background: #fadbd2; font-weight: 600; }
+td.none { color: #777; }
+.note { color: #555; font-size: 0.92em; } img { max-width: 100%; border: 1px solid #eee; }
+code { background: #f4f4f4; padding: 1px 4px; }
+"""
+
+
+def _img(fig: plt.Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return {True: "pass", False: "fail", None: "—"}[v]
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return "—"
+        return f"{v:.4g}"
+    return html.escape(str(v))
+
+
+def _table(df: pd.DataFrame, verdict: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for _, r in df.iterrows():
+        cells = []
+        for c in df.columns:
+            v = r[c]
+            cls = ""
+            if c == verdict:
+                cls = {True: "pass", False: "fail"}.get(v, "none")
+            cells.append(f'<td class="{cls}">{_fmt(v)}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _interval(lo: float, hi: float) -> str:
+    return "—" if math.isnan(lo) else f"[{lo:.4g}, {hi:.4g}]"
+
+
+def _targets_section(ev: pd.DataFrame, role: str) -> str:
+    part = ev[ev["role"] == role]
+    if part.empty:
+        return "<p class='note'>None.</p>"
+    show = pd.DataFrame(
+        {
+            "id": part["id"],
+            "model quantity": part["quantity"],
+            "published": part["published"],
+            "unit": part["unit"],
+            "model": part["model"],
+            "model 95% interval": [
+                _interval(a, b) for a, b in zip(part["model_low"], part["model_high"], strict=True)
+            ],
+            "z": part["z"],
+            "verdict": part["passed"],
+            "confidence": part["confidence"],
+            "source": part["source"] + " — " + part["location"],
+        }
+    )
+    return _table(show, verdict="verdict")
+
+
+def write_report(
+    folder: str | Path = "runs/validation",
+    *,
+    classrooms: int = 200,
+    seed: int = MASTER_SEED,
+    posterior: str | Path | None = None,
+    draws: int = 20,
+    coverage: str | Path | None = None,
+    docking: bool = True,
+    progress: bool = True,
+    targets_file: str | Path | None = None,
+) -> Path:
+    """Write the validation report (HTML, figures embedded) and its tables (CSV).
+
+    Parameters
+    ----------
+    folder : str or Path
+        Output folder: ``report.html``, ``targets.csv`` (the evaluation), ``patterns.csv``,
+        ``growth_by_prior.csv``, ``docking_exact.csv``, ``docking_distribution.csv``,
+        ``manifest.json``. Files of an earlier report there are replaced (they are outputs).
+    classrooms : int
+        Classrooms per arm for every model quantity.
+    seed : int
+        Master seed.
+    posterior : str or Path, optional
+        A calibration run folder (or its ``posterior.csv``): the model's values are then
+        computed over ``draws`` posterior draws, and the posterior is reported.
+    draws : int
+        Posterior draws for the model's values.
+    coverage : str or Path, optional
+        A coverage-check folder (``simulations/calibrate_abc.py --coverage``) whose
+        ``coverage.csv`` is reported.
+    docking : bool
+        Run the docking section (about a minute).
+    progress : bool
+        Print what is being computed.
+    targets_file : path, optional
+        Targets file (default ``data/calibration/targets.csv``).
+
+    Returns
+    -------
+    Path
+        The report's path.
+    """
+    from toolkit.calibration.abc import load_posterior, posterior_predictive, posterior_summary
+    from toolkit.calibration.charts import plot_posterior_pairs, plot_targets
+    from toolkit.charts.style import OKABE_ITO, REGIME_COLORS, chart_style
+    from toolkit.model import Parameters
+    from toolkit.study.runner import provenance
+
+    t0 = time.time()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"[{time.time() - t0:6.0f} s] {msg}", file=sys.stderr, flush=True)
+
+    targets = load_targets(targets_file, known=True)
+    post = None
+    base = Parameters()
+    if posterior is not None:
+        post = load_posterior(posterior)
+        say(f"model quantities over {draws} posterior draws x {classrooms} classrooms")
+        measured = posterior_predictive(
+            post,
+            draws=draws,
+            classrooms=classrooms,
+            seed=seed,
+            progress=(lambda i: say(f"  draw {i}/{draws}")) if progress else None,
+        )
+        summ = posterior_summary(post)
+        base = Parameters().replace(**summ["median"].to_dict())
+    else:
+        say(f"model quantities at the defaults, {classrooms} classrooms per arm")
+        measured = compute(None, n_classrooms=classrooms, seed=seed)
+    ev = validation_tables(targets, measured)
+    ev.to_csv(folder / "targets.csv", index=False)
+    say("patterns and growth by prior achievement")
+    sims = Simulations(base, classrooms, seed)
+    patterns = pattern_checks(sims)
+    patterns.to_csv(folder / "patterns.csv", index=False)
+    growth = growth_by_prior(sims)
+    growth.to_csv(folder / "growth_by_prior.csv", index=False)
+
+    sections: list[str] = []
+    n_t = ev[ev.role != "comparison"]
+    passed = int(n_t["passed"].eq(True).sum())
+    failed = int(n_t["passed"].eq(False).sum())
+    untested = int(n_t["passed"].isna().sum())
+    where = (
+        f"over {draws} draws from the posterior in <code>{html.escape(str(posterior))}</code> "
+        "(intervals: parameter uncertainty and classroom sampling together)"
+        if post is not None
+        else "at the default parameters (intervals: classroom sampling, ±1.96 Monte Carlo SE)"
+    )
+    sections.append(
+        f"<p>Model values computed on {classrooms} classrooms per arm, master seed {seed}, "
+        f"{where}. Rule: a row with a value and SD passes when the model lies within two "
+        "combined SDs, <code>|m − v| ≤ 2√(sd² + se²)</code>; a row with a range passes when "
+        "the model's value lies in it. "
+        f"<b>{passed} pass, {failed} fail</b>"
+        + (f", {untested} have no model quantity yet" if untested else "")
+        + ". Calibration targets are fitted; checks are held back (never fitted); "
+        "comparisons are shown without a verdict. The personalized and personal regimes are "
+        "predictions of the model: no target or check covers them.</p>"
+    )
+    with chart_style():
+        fig, ax = plt.subplots(figsize=(10, 0.45 * len(ev) + 1.5), layout="constrained")
+    plot_targets(ev, ax=ax)
+    sections.append(_img(fig))
+    sections.append("<h3>Calibration targets</h3>" + _targets_section(ev, "target"))
+    sections.append("<h3>Held-back checks</h3>" + _targets_section(ev, "check"))
+    sections.append("<h3>Comparisons</h3>" + _targets_section(ev, "comparison"))
+    qtab = measured.merge(
+        pd.DataFrame(
+            [
+                {"quantity": k, "how the model computes it": q.description}
+                for k, q in QUANTITIES.items()
+            ]
+        ),
+        on="quantity",
+        how="left",
+    )[["quantity", "value", "se", "how the model computes it"]]
+    sections.append("<h3>How each quantity is computed</h3>" + _table(qtab))
+    body = [f"<h2>1. Targets and checks</h2>{''.join(sections)}"]
+
+    ptab = patterns.assign(
+        interval=[_interval(a, b) for a, b in zip(patterns.ci_low, patterns.ci_high, strict=True)]
+    )[["pattern", "expected", "value", "interval", "passed", "confidence", "source"]]
+    with chart_style():
+        fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+        for arm, g in growth.groupby("arm", sort=False):
+            c = REGIME_COLORS.get(arm, OKABE_ITO["black"])
+            ax.fill_between(g["quintile"], g["ci_low"], g["ci_high"], color=c, alpha=0.2, lw=0)
+            ax.plot(g["quintile"], g["gain"], "o-", color=c, lw=2.5, label=arm)
+        ax.set_xticks(range(1, 6), ["1 (lowest)", "2", "3", "4", "5 (highest)"])
+        ax.set_xlabel("quintile of prior score within the classroom")
+        ax.set_ylabel("true core gain in one year (SD)")
+        ax.set_title(
+            "Growth by prior achievement (personalized, personal: predictions)", loc="left"
+        )
+        ax.legend(frameon=False)
+    body.append(
+        "<h2>2. Patterns (pattern-oriented modelling, Grimm et al. 2005)</h2>"
+        "<p>Regularities of real classrooms that the model was not tuned to, at "
+        + ("the posterior medians" if post is not None else "the defaults")
+        + ".</p>"
+        + _table(ptab, verdict="passed")
+        + _img(fig)
+    )
+
+    if docking:
+        say("docking: the engine against the Mesa model")
+        dk = docking_results()
+        dk["exact"].to_csv(folder / "docking_exact.csv", index=False)
+        dk["distribution"].to_csv(folder / "docking_distribution.csv", index=False)
+        dist = dk["distribution"]
+        per = (
+            dist.groupby("regime", sort=False)
+            .agg(metrics=("metric", "size"), docked=("docked", "all"), min_ks_p=("ks_p", "min"))
+            .reset_index()
+        )
+        bw = pd.DataFrame(
+            [
+                {"property": k, "holds here": "yes" if v[0] else "no", "why": v[1]}
+                for k, v in dk["bitwise"].items()
+            ]
+        )
+        body.append(
+            "<h2>3. Docking: the vectorized engine against the Mesa model</h2>"
+            "<p>Exact: the same three classroom seeds in both, 10 students, 30 days; largest "
+            "relative difference over every numeric column of the student table (docked at "
+            "≤ 1e-12).</p>"
+            + _table(dk["exact"], verdict="docked")
+            + "<p>Distribution: Mesa on 30 classrooms (seeds (1, i)), the engine on 300 "
+            "(seeds (2, i)); Welch and Kolmogorov-Smirnov tests on six classroom metrics at a "
+            "family-wise level of 0.01 per regime (Axtell et al. 1996).</p>"
+            + _table(per, verdict="docked")
+            + "<p>Bit-for-bit properties on this machine (stronger than docking; tested "
+            "where they hold, and not required):</p>" + _table(bw)
+        )
+    else:
+        body.append("<h2>3. Docking</h2><p class='note'>Not run (--no-docking).</p>")
+
+    if post is not None:
+        say("posterior")
+        summ = posterior_summary(post)
+        run = Path(posterior)
+        run = run if run.is_dir() else run.parent
+        pops = pd.read_csv(run / "populations.csv") if (run / "populations.csv").is_file() else None
+        man = (
+            json.loads((run / "manifest.json").read_text())
+            if (run / "manifest.json").is_file()
+            else {}
+        )
+        axes = plot_posterior_pairs(post, list(summ.index))
+        text = (
+            f"<p>{len(post)} particles, effective sample size {summ['ess'].iloc[0]:.0f}"
+            + (
+                f", {len(pops)} generations, {int(pops['samples'].sum())} model evaluations"
+                if pops is not None
+                else ""
+            )
+            + (
+                ", temperature reached 1 (an exact posterior sample under the targets' "
+                "Gaussian errors)"
+                if man.get("temperature_reached_1")
+                else ", <b>temperature did not reach 1: not yet a posterior sample</b>"
+            )
+            + ".</p>"
+        )
+        cov = ""
+        if coverage is not None and (Path(coverage) / "coverage.csv").is_file():
+            c = pd.read_csv(Path(coverage) / "coverage.csv")
+            share = (
+                c.groupby("parameter")[[k for k in c.columns if k.startswith("covered_")]]
+                .mean()
+                .reset_index()
+            )
+            cov = (
+                f"<h3>Simulation-based calibration ({c['replication'].nunique()} replications)</h3>"
+                "<p>Share of replications whose true parameters lie in the posterior's central "
+                "intervals (nominal: the level).</p>" + _table(share)
+            )
+        body.append(
+            "<h2>4. Posterior of the calibrated parameters</h2>"
+            + text
+            + _table(
+                summ.reset_index()[
+                    [
+                        "parameter",
+                        "default",
+                        "prior_low",
+                        "prior_high",
+                        "median",
+                        "q05",
+                        "q95",
+                        "sd",
+                    ]
+                ]
+            )
+            + (_table(pops) if pops is not None else "")
+            + _img(axes[0, 0].figure)
+            + cov
+        )
+    else:
+        body.append(
+            "<h2>4. Posterior</h2><p class='note'>No posterior given: run "
+            "<code>python -m toolkit calibrate</code>, then <code>python -m toolkit validate "
+            "--posterior runs/calibration</code>.</p>"
+        )
+    prov = provenance()
+    commit = (prov["git"].get("commit") or "no-git")[:10] + (
+        "+dirty" if prov["git"].get("dirty") else ""
+    )
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Validation report</title>"
+        f"<style>{_CSS}</style></head><body><h1>Validation report: the classroom regimes model</h1>"
+        f"<p class='note'>{now} · commit {commit} · Python {prov['python']} · numpy "
+        f"{prov['versions'].get('numpy')} · {classrooms} classrooms per arm · seed {seed}</p>"
+        + "".join(body)
+        + "</body></html>"
+    )
+    out = folder / "report.html"
+    out.write_text(page, encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "written": now,
+                "classrooms": classrooms,
+                "seed": seed,
+                "posterior": None if posterior is None else str(posterior),
+                "draws": draws if posterior is not None else None,
+                "passed": passed,
+                "failed": failed,
+                "seconds": round(time.time() - t0, 1),
+                **prov,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    say(f"wrote {out}")
+    return out
