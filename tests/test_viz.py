@@ -402,7 +402,9 @@ def test_step_sizes_and_play_pause():
             page.button("Step").click()
             assert f"| day {day} of 180" in page.stats(), size
         page.button("Play").click()
-        assert page.button("Pause") and page.button("Step").disabled
+        # Play's thread redraws the page while it steps: read the widgets once it has settled
+        _wait(lambda: page.buttons("Pause") and page.buttons("Step"))
+        assert page.button("Step").disabled
         _wait(lambda: m.day >= 66)  # two more months
         page.button("Pause").click()
         day = m.day  # Pause returns after a step in progress, so the class stays here
