@@ -24,6 +24,7 @@ import pytest
 import solara
 from matplotlib.colors import to_hex
 
+import toolkit.viz.page as page_module
 from toolkit.charts import DOMAIN_COLORS, REGIME_COLORS
 from toolkit.model import PRESETS, ClassroomModel, ParameterError, blend
 from toolkit.viz.assets import missing_assets, required_packages
@@ -393,9 +394,16 @@ def _wait(condition, timeout: float = 60.0) -> None:
         threading.Event().wait(0.02)
 
 
-def test_step_sizes_and_play_pause():
+def test_step_sizes_and_play_pause(monkeypatch):
     """Item 3: Step and Play go by a day, a week or a month; Play is labelled and pauses."""
-    m = ClassroomView(n_students=6, seed=1)
+    # four school years and a slower Play, so that Play cannot reach the end of the last year
+    # before Pause is pressed, however fast the machine (CI failed with one year at 0.05 s)
+    monkeypatch.setattr(page_module, "PLAY_PAUSE", 0.2)
+    m = ClassroomView(n_students=6, seed=1, n_years=4)
+
+    def elapsed() -> int:
+        return m.year * m.params.n_days + m.day
+
     with rendered(m) as page:
         for size, day in [("day", 1), ("week", 6), ("month", 26)]:
             page.step_size(size)
@@ -405,14 +413,14 @@ def test_step_sizes_and_play_pause():
         # Play's thread redraws the page while it steps: read the widgets once it has settled
         _wait(lambda: page.buttons("Pause") and page.buttons("Step"))
         assert page.button("Step").disabled
-        _wait(lambda: m.day >= 66)  # two more months
+        _wait(lambda: elapsed() >= 66)  # two more months
         page.button("Pause").click()
-        day = m.day  # Pause returns after a step in progress, so the class stays here
+        day = elapsed()  # Pause returns after a step in progress, so the class stays here
         _wait(lambda: page.buttons("Play"))  # the label follows once Play's last redraw is done
         assert page.button("Play").disabled in (False, None)
-        assert (day - 26) % STEP_SIZES["month"] == 0
-        threading.Event().wait(0.3)
-        assert m.day == day  # paused: the class does not move on
+        assert m.running and (day - 26) % STEP_SIZES["month"] == 0
+        threading.Event().wait(0.5)
+        assert elapsed() == day  # paused: the class does not move on
 
 
 def test_play_stops_at_the_end_of_the_last_year():
@@ -589,6 +597,7 @@ def test_view_in_a_real_browser(servers, chromium, tmp_path):
 
         # the seed is an input: a new seed gives a new class
         view.fill("seed", "7")
+        view.fill("n_years", "4")  # so that Play cannot finish before Pause on a fast machine
         seven = view.reset()
         assert seven.startswith("personal | day 0 of")
         assert seven.split("| mean")[1] != first.split("| mean")[1]
@@ -600,7 +609,10 @@ def test_view_in_a_real_browser(servers, chromium, tmp_path):
         view.button("Pause").click()
         view.button("Play").wait_for()
         view.wait_charts()
-        assert view.day() % STEP_SIZES["month"] == 0 and view.day() >= 40
+        year = int(view.state().split(", year ")[1].split(" ")[0])
+        elapsed = (year - 1) * 180 + view.day()
+        assert elapsed % STEP_SIZES["month"] == 0 and elapsed >= 40
+        assert view.button("Play").is_enabled()  # paused within the run, not at its end
         page.screenshot(path=str(tmp_path / "view.png"))
         assert not errors, errors
     assert refused == [], f"the page requested resources outside this machine: {refused}"
