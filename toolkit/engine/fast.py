@@ -65,26 +65,36 @@ from toolkit.model.shared import (
 )
 
 _kernel = None  # toolkit.engine.kernel, imported on first use (importing numba takes ~1 s)
+_kernel_fast = None  # toolkit.engine.kernel_fast, likewise
 _kernel_tried = False
 
 
 def _load_kernel():
-    """Return the compiled kernel module, or None where numba is not installed."""
-    global _kernel, _kernel_tried
+    """Return the exact compiled kernel module, or None where numba is not installed."""
+    global _kernel, _kernel_fast, _kernel_tried
     if not _kernel_tried:
         _kernel_tried = True
         try:
-            from toolkit.engine import kernel
+            from toolkit.engine import kernel, kernel_fast
         except ImportError:  # pragma: no cover - exercised only where numba is missing
-            kernel = None
-        _kernel = kernel
+            kernel = kernel_fast = None
+        _kernel, _kernel_fast = kernel, kernel_fast
     return _kernel
 
 
 __all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_arms", "simulate_batch"]
 
-#: Kernels of the school days (see the module docstring).
-KERNELS = ("auto", "numba", "numpy")
+#: Kernels of the school days (see the module docstring); ``"numba"`` is ``"exact"``.
+KERNELS = ("auto", "exact", "fast", "numba", "numpy")
+
+#: Where the ``"fast"`` kernel takes its daily standard normals: ``"philox"`` (drawn inside the
+#: kernel, counter-based) or ``"numpy"`` (the exact kernel's PCG64 streams, to check the fast
+#: kernel's arithmetic against the exact kernel on the same numbers; slower).
+FAST_DRAWS = "philox"
+
+#: Stream key of the fast kernel's Philox keys, next to cohort.draw_year's streams of a year
+#: (``_YEAR + 10 * year + {0: assessment, 1: network, 2: dynamics}``): ``+ 3``.
+_PHILOX_STREAM = 3
 
 #: Upper bound on the bytes of day-by-day random numbers held at once per chunk.
 NOISE_BLOCK_BYTES = 32 * 2**20
@@ -236,14 +246,14 @@ def _run(
         raise ValueError(
             f"cohorts: got {len(cohorts)} cohorts for {len(seeds)} seeds; expected one each."
         )
-    use_numba = _resolve_kernel(kernel, params)
+    which = _resolve_kernel(kernel, params)
     frames: list[list[pd.DataFrame]] = [[] for _ in schedules]
     for start in range(0, len(seeds), chunk_size):
         chunk = list(seeds[start : start + chunk_size])
         chunk_cohorts = None if cohorts is None else list(cohorts[start : start + chunk_size])
         for arm_frames, df in zip(
             frames,
-            _simulate_chunk(schedules, params, chunk, chunk_cohorts, use_numba),
+            _simulate_chunk(schedules, params, chunk, chunk_cohorts, which),
             strict=True,
         ):
             df["classroom"] += start
@@ -253,21 +263,24 @@ def _run(
     return [pd.concat(f, ignore_index=True) if f else pd.DataFrame() for f in frames]
 
 
-def _resolve_kernel(kernel: str, params: Parameters) -> bool:
-    """Return whether to run the numba kernel."""
+def _resolve_kernel(kernel: str, params: Parameters) -> str:
+    """Return the kernel to run: ``"numpy"``, ``"exact"`` or ``"fast"``."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
     if kernel == "numpy":
-        return False
+        return "numpy"
+    compiled = "exact" if kernel in ("auto", "numba") else kernel
     if _load_kernel() is None:
-        if kernel == "numba":
-            raise ImportError("kernel='numba' needs the numba package; install it or use 'numpy'.")
-        return False
+        if kernel != "auto":
+            raise ImportError(
+                f"kernel={kernel!r} needs the numba package; install it or use 'numpy'."
+            )
+        return "numpy"
     if params.n_domains > 128:  # the kernel's pairwise sums cover numpy's unrecursed case only
-        if kernel == "numba":
-            raise ValueError("kernel='numba' supports at most 128 domains; use 'numpy'.")
-        return False
-    return True
+        if kernel != "auto":
+            raise ValueError(f"kernel={kernel!r} supports at most 128 domains; use 'numpy'.")
+        return "numpy"
+    return compiled
 
 
 @dataclass
@@ -285,10 +298,16 @@ class _YearDraws:
     gumbel: np.ndarray  # (C, N, N)
     tiebreak: np.ndarray  # (C, N)
     daily_streams: list[np.random.Generator]
-    buffer: np.ndarray  # (C, B, N, 3 D + 1)
+    buffer: np.ndarray  # (C, B, N, 3 D + 1); (C, 0, 0, 0) without daily streams
+    keys: np.ndarray  # (C, 2) uint64: Philox keys of the fast kernel for this year
 
     @classmethod
-    def draw(cls, params: Parameters, seeds: list, year: int) -> _YearDraws:
+    def draw(cls, params: Parameters, seeds: list, year: int, pcg: bool = True) -> _YearDraws:
+        """Draw the year's arrays; with ``pcg``, open the day-by-day PCG64 streams too.
+
+        The fast kernel draws its daily normals itself from Philox keys (``keys``), taken from
+        the classroom's seed sequence child ``_YEAR + 10 * year + 3`` as two 32-bit words.
+        """
         n, d, t = params.n_students, params.n_domains, params.n_days
         c = len(seeds)
         pre, post = np.empty((c, n)), np.empty((c, n))
@@ -305,19 +324,33 @@ class _YearDraws:
             net = stream(seed, base + 1)
             gumbel[i] = net.gumbel(size=(n, n))
             net.random(out=tiebreak[i])
-            daily.append(stream(seed, base + 2))
+            if pcg:
+                daily.append(stream(seed, base + 2))
+        keys = np.array(
+            [
+                np.random.SeedSequence(
+                    s.entropy, spawn_key=(*s.spawn_key, base + _PHILOX_STREAM)
+                ).generate_state(2, np.uint32)
+                for s in seeds
+            ],
+            dtype=np.uint64,
+        ).reshape(c, 2)
+        if not pcg:
+            return cls(pre, post, diag, prof, gumbel, tiebreak, daily, np.empty((c, 0, 0, 0)), keys)
         per_day = c * n * (3 * d + 1) * 8
         block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
         buffer = np.empty((c, block, n, 3 * d + 1))
-        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
+        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer, keys)
 
     @property
     def block_days(self) -> int:
-        """Most days :meth:`daily_block` can hold."""
-        return self.buffer.shape[1]
+        """Most days :meth:`daily_block` can hold (a whole year without daily streams)."""
+        return self.buffer.shape[1] if self.daily_streams else 10**9
 
     def daily_block(self, n_days: int) -> np.ndarray:
         """Draw the next ``n_days`` days of every classroom: array ``(C, n_days, N, 3 D + 1)``."""
+        if not self.daily_streams:
+            return self.buffer
         for i, rng in enumerate(self.daily_streams):
             rng.standard_normal(out=self.buffer[i, :n_days])
         return self.buffer[:, :n_days]
@@ -377,7 +410,7 @@ def _simulate_chunk(
     params: Parameters,
     seeds: list,
     cohorts: list[Cohort] | None,
-    use_numba: bool,
+    which: str,
     record: list[list] | None = None,
 ) -> list[pd.DataFrame]:
     """Simulate one chunk of classrooms under every schedule; one student table per schedule.
@@ -387,8 +420,10 @@ def _simulate_chunk(
     alone, so the result equals one call per arm. With ``record`` (one list per schedule; numpy
     kernel only), every day's start-of-day skills and learning factors are appended to it.
     """
-    if record is not None and use_numba:
+    if record is not None and which != "numpy":
         raise ValueError("recording the learning factors needs the numpy kernel")
+    compiled = which != "numpy"
+    philox = which == "fast" and FAST_DRAWS == "philox"
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
     c = len(seeds)
@@ -417,14 +452,47 @@ def _simulate_chunk(
         for schedule in schedules
     ]
     for year in range(len(schedules[0])):
-        draws = _YearDraws.draw(p, seeds, year)
-        years = [_ArmYear.start(arm, year, p, draws, core, use_numba) for arm in arms]
+        draws = _YearDraws.draw(p, seeds, year, pcg=not philox)
+        years = [_ArmYear.start(arm, year, p, draws, core, compiled) for arm in arms]
         for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
             noise = draws.daily_block(d1 - d0)
             for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
                     ay.regroup(p, draws.tiebreak, core)
-                if use_numba:
+                if which == "fast":
+                    ay.estimate = np.ascontiguousarray(ay.estimate)
+                    _kernel_fast.run_days_fast(
+                        arm.skill,
+                        arm.engagement,
+                        arm.sr,
+                        arm.interest,
+                        ay.estimate,
+                        ay.sums["engagement"],
+                        ay.sums["fit"],
+                        ay.sums["on_task"],
+                        ay.sums["core_time"],
+                        ay.sums["peer"],
+                        ay.start_skill,
+                        aptitude,
+                        calibration,
+                        np.ascontiguousarray(ay.interest_est),
+                        np.ascontiguousarray(draws.diagnostic),
+                        np.ascontiguousarray(ay.groups, dtype=np.int64),
+                        ay.g,
+                        np.ascontiguousarray(ay.tau, dtype=float),
+                        np.ascontiguousarray(ay.eff, dtype=float),
+                        ay.peers_c,
+                        draws.keys,
+                        draws.buffer,  # read only when the draws are numpy's
+                        not philox,
+                        d1 - d0,
+                        d0,
+                        year * t_days + d0,
+                        log_curriculum,
+                        core,
+                        ay.par,
+                    )
+                elif which == "exact":
                     ay.estimate = np.ascontiguousarray(ay.estimate)
                     _kernel.run_days(
                         arm.skill,
@@ -534,7 +602,7 @@ class _ArmYear:
         p: Parameters,
         draws: _YearDraws,
         core: np.ndarray,
-        use_numba: bool,
+        compiled: bool,
     ) -> _ArmYear:
         """Start the year with :func:`toolkit.model.shared.start_year` (as the Mesa model does)."""
         regime = arm.schedule[year]
@@ -553,8 +621,8 @@ class _ArmYear:
             core,
         )
         sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "on_task", "core_time", "peer")}
-        peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if use_numba else None
-        par = _kernel_par(p, regime) if use_numba else None
+        peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if compiled else None
+        par = _kernel_par(p, regime) if compiled else None
         ins = start.instruction
         return cls(
             regime,
