@@ -298,15 +298,25 @@ class _YearDraws:
     gumbel: np.ndarray  # (C, N, N)
     tiebreak: np.ndarray  # (C, N)
     daily_streams: list[np.random.Generator]
-    buffer: np.ndarray  # (C, B, N, 3 D + 1); (C, 0, 0, 0) without daily streams
-    keys: np.ndarray  # (C, 2) uint64: Philox keys of the fast kernel for this year
+    buffer: np.ndarray  # PCG64: (C, B, N, 3 D + 1); Philox: (B, 3 D + 1, C * N)
+    philox: tuple | None = None  # the fast kernel's (lane key words, lane students, kinds)
+    next_day: int = 0
 
     @classmethod
-    def draw(cls, params: Parameters, seeds: list, year: int, pcg: bool = True) -> _YearDraws:
-        """Draw the year's arrays; with ``pcg``, open the day-by-day PCG64 streams too.
+    def draw(
+        cls,
+        params: Parameters,
+        seeds: list,
+        year: int,
+        philox_kinds: np.ndarray | None = None,
+    ) -> _YearDraws:
+        """Draw the year's arrays and open its day-by-day streams.
 
-        The fast kernel draws its daily normals itself from Philox keys (``keys``), taken from
-        the classroom's seed sequence child ``_YEAR + 10 * year + 3`` as two 32-bit words.
+        The day-by-day normals come from each classroom's PCG64 stream ``_YEAR + 10 * year +
+        2`` (as :func:`~toolkit.model.cohort.draw_year` draws them), or, given
+        ``philox_kinds`` (which kinds of :data:`toolkit.engine.kernel_fast.KINDS` to draw),
+        from Philox4x32-10 keyed by two 32-bit words of the classroom's seed-sequence child
+        ``_YEAR + 10 * year + 3`` (:func:`toolkit.engine.kernel_fast.philox_normals`).
         """
         n, d, t = params.n_students, params.n_domains, params.n_days
         c = len(seeds)
@@ -324,8 +334,13 @@ class _YearDraws:
             net = stream(seed, base + 1)
             gumbel[i] = net.gumbel(size=(n, n))
             net.random(out=tiebreak[i])
-            if pcg:
+            if philox_kinds is None:
                 daily.append(stream(seed, base + 2))
+        per_day = c * n * (3 * d + 1) * 8
+        block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
+        if philox_kinds is None:
+            buffer = np.empty((c, block, n, 3 * d + 1))
+            return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
         keys = np.array(
             [
                 np.random.SeedSequence(
@@ -335,22 +350,34 @@ class _YearDraws:
             ],
             dtype=np.uint64,
         ).reshape(c, 2)
-        if not pcg:
-            return cls(pre, post, diag, prof, gumbel, tiebreak, daily, np.empty((c, 0, 0, 0)), keys)
-        per_day = c * n * (3 * d + 1) * 8
-        block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
-        buffer = np.empty((c, block, n, 3 * d + 1))
-        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer, keys)
+        lanes = (
+            np.repeat(keys[:, 0], n),
+            np.repeat(keys[:, 1], n),
+            np.tile(np.arange(n, dtype=np.uint64), c),
+            np.asarray(philox_kinds, dtype=bool),
+        )
+        buffer = np.zeros((block, 3 * d + 1, c * n))
+        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer, lanes)
 
     @property
     def block_days(self) -> int:
-        """Most days :meth:`daily_block` can hold (a whole year without daily streams)."""
-        return self.buffer.shape[1] if self.daily_streams else 10**9
+        """Most days :meth:`daily_block` can hold."""
+        return self.buffer.shape[0 if self.philox else 1]
 
     def daily_block(self, n_days: int) -> np.ndarray:
-        """Draw the next ``n_days`` days of every classroom: array ``(C, n_days, N, 3 D + 1)``."""
-        if not self.daily_streams:
-            return self.buffer
+        """Draw the next ``n_days`` days of every classroom.
+
+        Returns an array ``(C, n_days, N, 3 D + 1)`` (PCG64) or ``(n_days, 3 D + 1, C * N)``
+        (Philox).
+        """
+        if self.philox:
+            k0, k1, student, kinds = self.philox
+            d = (self.buffer.shape[1] - 1) // 3
+            _kernel_fast.philox_normals(
+                k0, k1, student, self.next_day, n_days, d, kinds, self.buffer
+            )
+            self.next_day += n_days
+            return self.buffer[:n_days]
         for i, rng in enumerate(self.daily_streams):
             rng.standard_normal(out=self.buffer[i, :n_days])
         return self.buffer[:, :n_days]
@@ -424,6 +451,15 @@ def _simulate_chunk(
         raise ValueError("recording the learning factors needs the numpy kernel")
     compiled = which != "numpy"
     philox = which == "fast" and FAST_DRAWS == "philox"
+    # the kinds of daily draws any arm uses (the others are not drawn; see kernel_fast.KINDS)
+    kinds = np.array(
+        [
+            any(r.learner_goal_control != 0 for s in schedules for r in s),
+            any(r.learner_path_control != 0 for s in schedules for r in s),
+            True,
+            True,
+        ]
+    )
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
     c = len(seeds)
@@ -452,10 +488,14 @@ def _simulate_chunk(
         for schedule in schedules
     ]
     for year in range(len(schedules[0])):
-        draws = _YearDraws.draw(p, seeds, year, pcg=not philox)
+        draws = _YearDraws.draw(p, seeds, year, kinds if philox else None)
         years = [_ArmYear.start(arm, year, p, draws, core, compiled) for arm in arms]
         for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
             noise = draws.daily_block(d1 - d0)
+            if which == "fast" and not philox:  # the exact kernel's draws, in the fast layout
+                noise = np.ascontiguousarray(noise.transpose(1, 3, 0, 2)).reshape(
+                    d1 - d0, 3 * d + 1, c * n
+                )
             for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
                     ay.regroup(p, draws.tiebreak, core)
@@ -482,11 +522,8 @@ def _simulate_chunk(
                         np.ascontiguousarray(ay.tau, dtype=float),
                         np.ascontiguousarray(ay.eff, dtype=float),
                         ay.peers_c,
-                        draws.keys,
-                        draws.buffer,  # read only when the draws are numpy's
-                        not philox,
+                        noise,
                         d1 - d0,
-                        d0,
                         year * t_days + d0,
                         log_curriculum,
                         core,

@@ -4,7 +4,7 @@ r"""The fast kernel: the day of the model with the students of several classroom
 (:mod:`toolkit.model.mechanisms`), next to the exact one (:func:`toolkit.engine.kernel.run_days`).
 It computes the same expressions, with the same operands in the same order, but lays the state
 out the other way round: every quantity is an array over *students* (the students of
-:data:`BLOCK_CLASSROOMS` classrooms side by side), with the domains as a compile-time constant, so
+:data:`LANES` // N classrooms side by side), with the domains as a compile-time constant, so
 that each step is one loop over students that LLVM turns into SIMD code. Three things differ
 from the exact kernel, and they are what makes it fast:
 
@@ -97,7 +97,7 @@ from toolkit.engine.kernel import (
 )
 
 __all__ = [
-    "BLOCK_CLASSROOMS",
+    "LANES",
     "KINDS",
     "PAR_NAMES",
     "exp",
@@ -106,9 +106,6 @@ __all__ = [
     "philox4x32",
     "run_days_fast",
 ]
-
-#: Classrooms whose students share the SIMD loops (speed only: results do not depend on it).
-BLOCK_CLASSROOMS = 16
 
 #: Kinds of daily draws, the third word of the Philox counter, and their columns in the
 #: ``(3 D + 1)`` layout of :class:`toolkit.model.cohort.YearDraws`: domain-choice noise
@@ -156,7 +153,7 @@ _MANT = 0x000FFFFFFFFFFFFF
 _ONE_BITS = 0x3FF0000000000000
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def exp(x):
     r"""``exp(x)`` for a float64, vectorizable; within 2 ulp of the C library's.
 
@@ -191,7 +188,7 @@ def exp(x):
     return res if x == x else x
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def log(x):
     r"""Natural logarithm of a float64, vectorizable; within 2 ulp of the C library's.
 
@@ -246,7 +243,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def philox4x32(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 of a 4-word counter under a 2-word key (32-bit words held in uint64).
 
@@ -272,7 +269,7 @@ _TWO_M30 = 2.0**-30
 _HALF_PI = 1.5707963267948966
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def normal_pair(a, b):
     r"""Two independent standard normals from two uniform 32-bit words (Box-Muller).
 
@@ -317,28 +314,107 @@ def normal_pair(a, b):
     return radius * cos_t, radius * sin_t
 
 
-@njit(cache=True, inline="always")
-def _draw_kind(z, row0, n_vals, kind, day, ne, student, key0, key1):
-    """Standard normals of one kind for every student of the block, into ``z[row0 + j]``."""
-    for e in range(ne):
-        for j in range((n_vals + 3) // 4):
-            a, b, c, d = philox4x32(day, student[e], kind, np.uint64(j), key0[e], key1[e])
-            z0, z1 = normal_pair(a, b)
-            z2, z3 = normal_pair(c, d)
-            m = 4 * j
-            z[row0 + m, e] = z0
-            if m + 1 < n_vals:
-                z[row0 + m + 1, e] = z1
-            if m + 2 < n_vals:
-                z[row0 + m + 2, e] = z2
-            if m + 3 < n_vals:
-                z[row0 + m + 3, e] = z3
-
-
 # ---------------------------------------------------------------------------------------------
 # the day
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+#: Lanes of the work array: the students of ``LANES // N`` classrooms side by side. A constant,
+#: so that every row of the flat work array lies a known distance from every other, which is
+#: what lets the compiler vectorize the loops without run-time alias checks.
+LANES = 512
+
+#: Distance between rows of the work array, in float64s: a little more than :data:`LANES`, so
+#: that rows are not a multiple of 4 KiB apart (a store and a later load whose addresses agree
+#: in their low 12 bits stall the CPU, "4K aliasing"; with exactly 512 lanes every row would).
+STRIDE = LANES + 4
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _at(row, lane):
+    """Index of ``lane`` in ``row`` of a flat work array, unsigned.
+
+    Unsigned, so that numba adds no negative-index wraparound, whose select would hide from
+    LLVM that the addresses are affine in the lane (and so stop it vectorizing).
+    """
+    return np.uint64(row * STRIDE + lane)
+
+
+@njit(cache=True, error_model="numpy")
+def philox_normals(lane_key0, lane_key1, lane_student, day0, n_days, nd, kinds, out):
+    """Draw the daily standard normals of a chunk of classrooms, for days ``day0 ..``.
+
+    Parameters
+    ----------
+    lane_key0, lane_key1 : ndarray of uint64, shape (C * N,)
+        The Philox key words of each student's classroom (this school year), student by
+        student, classroom after classroom.
+    lane_student : ndarray of uint64, shape (C * N,)
+        Each student's number in their classroom.
+    day0, n_days : int
+        Day of the school year of the first day to draw, and how many days.
+    nd : int
+        Domains.
+    kinds : ndarray of bool, shape (4,)
+        Which kinds of :data:`KINDS` to draw (the others are left as they are).
+    out : ndarray, shape (>= n_days, 3 D + 1, C * N)
+        Day by day, the normals in the ``(3 D + 1)`` layout of
+        :class:`toolkit.model.cohort.YearDraws`, each row over the chunk's students.
+
+    Notes
+    -----
+    The normals ``4 j .. 4 j + 3`` of kind ``k`` of a student on day ``t`` are the two
+    Box-Muller pairs of ``philox4x32((t, student, k, j), key)``: a pure function of the key
+    (the classroom's seed and the year), the day, the student and the kind.
+    """
+    n_lanes = lane_key0.shape[0]
+    n_rows = out.shape[1]
+    flat = out.reshape(-1)  # unsigned flat indices below: no wraparound, so it vectorizes
+    for t in range(n_days):
+        day = np.uint64(day0 + t)
+        for kind in range(4):
+            if not kinds[kind]:
+                continue
+            row0 = kind * nd
+            n_vals = nd if kind < 3 else 1
+            kind_u = np.uint64(kind)
+            for j in range((n_vals + 3) // 4):
+                m = 4 * j
+                ju = np.uint64(j)
+                at = (t * n_rows + row0 + m) * n_lanes  # row row0 + m of day t
+                for e in range(n_lanes):
+                    a, b, c, d = philox4x32(
+                        day, lane_student[e], kind_u, ju, lane_key0[e], lane_key1[e]
+                    )
+                    z0, z1 = normal_pair(a, b)
+                    flat[np.uint64(at + e)] = z0
+                    if m + 1 < n_vals:
+                        flat[np.uint64(at + n_lanes + e)] = z1
+                    if m + 2 < n_vals:
+                        z2, z3 = normal_pair(c, d)
+                        flat[np.uint64(at + 2 * n_lanes + e)] = z2
+                        if m + 3 < n_vals:
+                            flat[np.uint64(at + 3 * n_lanes + e)] = z3
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _softmax_rows(w, row, nd, ne):
+    """mechanisms.softmax over the ``nd`` rows from ``row``, in place, for every lane."""
+    lanes = LANES
+    for e in range(ne):
+        m = w[_at(row, e)]
+        for d in range(1, nd):
+            v = w[_at(row + d, e)]
+            m = v if v > m else m
+        tot = 0.0
+        for d in range(nd):
+            v = exp(w[_at(row + d, e)] - m)
+            w[_at(row + d, e)] = v
+            tot += v
+        inv = 1.0 / tot
+        for d in range(nd):
+            w[_at(row + d, e)] = w[_at(row + d, e)] * inv
+
+
+@njit(cache=True, error_model="numpy")
 def run_days_fast(
     skill,
     engagement,
@@ -360,11 +436,8 @@ def run_days_fast(
     direct_time,
     direct_efficacy,
     peers,
-    keys,
     noise,
-    use_noise,
     n_days,
-    day0,
     elapsed0,
     log_curriculum,
     core,
@@ -372,25 +445,35 @@ def run_days_fast(
 ):
     """Advance every classroom of a chunk by ``n_days`` school days, in place.
 
-    The arguments are those of :func:`toolkit.engine.kernel.run_days`, plus:
+    One day is, as in :func:`toolkit.engine.kernel.run_days` (whose arguments these are, plus
+    the four below): :func:`~toolkit.model.mechanisms.system_plan`,
+    :func:`~toolkit.model.mechanisms.student_choose`, the group means of the chosen time shares
+    and the group's disengagement, :func:`~toolkit.model.mechanisms.student_learn` (peers'
+    start-of-day skills and engagement) and :func:`~toolkit.model.mechanisms.update_estimate`.
+    Each step is a loop over the students of up to ``LANES // N`` classrooms; gathers (group
+    means, peers) are copied into contiguous rows first, so that the arithmetic loops are
+    plain and vectorize.
 
     Parameters
     ----------
-    keys : ndarray of uint64, shape (C, 2)
-        Each classroom's Philox key for this school year (two 32-bit words).
-    noise : ndarray, shape (C, >= n_days, N, 3 D + 1)
-        Daily standard normals to use instead of drawing them (with ``use_noise``), e.g. the
-        exact kernel's, to check the transcription; otherwise not read (any shape).
-    use_noise : bool
-    day0 : int
-        Day of the school year of the first of these days (the Philox counter).
+    noise : ndarray, shape (>= n_days, 3 D + 1, C * N)
+        The days' standard normals (from :func:`philox_normals`, or the exact kernel's
+        draws rearranged, to check the transcription), in the ``(3 D + 1)`` layout of
+        :class:`toolkit.model.cohort.YearDraws`, each row over the chunk's students.
 
-    ``elapsed0`` sets the grade standard as in the exact kernel.
+    Notes
+    -----
+    ``N`` must be at most :data:`LANES`.
     """
     n_class, n, _ = skill.shape
+    n_all = n_class * n
+    noise_flat = noise.reshape(-1)
+    if n > LANES:
+        raise ValueError("the fast kernel supports at most LANES students per classroom")
     nd = len(log_curriculum)  # a tuple: the number of domains is a compile-time constant
     n_ties = peers.shape[2]
     g_n = n_groups
+    lanes = LANES
     remediation = par[_REMEDIATION]
     tailoring = par[_TAILORING]
     adaptation = par[_ADAPTATION]
@@ -434,11 +517,14 @@ def run_days_fast(
     judgement_bias = par[_JUDGEMENT_BIAS]
 
     # constants of the numpy expressions, as in the exact kernel
-    one_minus_adapt = 1 - adaptation
+    one_minus_adapt = 1 - adaptation  # system_plan
     one_minus_ind = 1 - individualization
-    one_minus_goal = 1 - goal_control
+    one_minus_goal = 1 - goal_control  # student_choose
     one_minus_path = 1 - path_control
-    two_w2 = 2.0 * width * width  # zpd_fit
+    # divisions by a parameter as multiplications by its reciprocal (within an ulp)
+    inv_two_w2 = 1.0 / (2.0 * width * width)  # zpd_fit
+    inv_gap_scale = 1.0 / peer_gap_scale  # peer_gain
+    inv_saturation = 1.0 / i_saturation  # update_interest
     sys_unreg = (1.0 - autonomy) * (1.0 - supervision)  # on_task
     cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target
@@ -447,82 +533,89 @@ def run_days_fast(
     total_w = float(n_ties)  # peer_gain: w.sum() of unit weights
     if total_w < 1e-12:
         total_w = 1e-12
+    inv_total_w = 1.0 / total_w
+    is_core = np.zeros(nd)
     n_core = 0
     for d in range(nd):
         if core[d]:
+            is_core[d] = 1.0
             n_core += 1
     use_limits = 0 < n_core < nd and not (core_floor <= 0.0 and core_ceiling >= 1.0)
     same_levels = adaptation == 0.0 and path_control == 0.0
     nf = float(n)
-    ndf = nd
-    # core[d] as numbers, read once (loop invariants the vectorizer need not reload)
-    is_core = np.zeros(nd)
-    for d in range(nd):
-        is_core[d] = 1.0 if core[d] else 0.0
+    ndf = nd  # update_interest: d * t, with d the (integer) number of domains
     log_curr = np.empty(nd)
     for d in range(nd):
         log_curr[d] = log_curriculum[d]
-
-    # system_allocation without remediation or tailoring: the curriculum's shares, for everyone
+    # system_allocation without remediation or tailoring: softmax(log(curriculum)), for everyone
     fixed_plan = remediation == 0.0 and tailoring == 0.0
     pi_fixed = np.empty(nd)
     m0 = log_curr[0]
     for d in range(1, nd):
-        if log_curr[d] > m0:
-            m0 = log_curr[d]
+        m0 = log_curr[d] if log_curr[d] > m0 else m0
+    tot0 = 0.0
     for d in range(nd):
         pi_fixed[d] = exp(log_curr[d] - m0)
-    s0 = 0.0
+        tot0 += pi_fixed[d]
     for d in range(nd):
-        s0 += pi_fixed[d]
-    for d in range(nd):
-        pi_fixed[d] = pi_fixed[d] / s0
+        pi_fixed[d] = pi_fixed[d] / tot0
 
-    n_block = min(BLOCK_CLASSROOMS, n_class)
-    n_el = n_block * n
-    n_gb = n_block * g_n
-    # state of a block, students on the last axis
-    sk = np.empty((nd, n_el))
-    est = np.empty((nd, n_el))
-    intr = np.empty((nd, n_el))
-    start = np.empty((nd, n_el))
-    apt = np.empty((nd, n_el))
-    calib = np.empty((nd, n_el))
-    iest = np.empty((nd, n_el))
-    ferr = np.empty((nd, n_el))
-    eng = np.empty(n_el)
-    sr = np.empty(n_el)
-    eff = np.empty(n_el)
-    tau_e = np.empty(n_el)
-    grp = np.empty(n_el, dtype=np.int64)
-    blk = np.empty(n_el, dtype=np.int64)
-    pidx = np.empty((max(n_ties, 1), n_el), dtype=np.int64)
-    key0 = np.empty(n_el, dtype=np.uint64)
-    key1 = np.empty(n_el, dtype=np.uint64)
-    student = np.empty(n_el, dtype=np.uint64)
-    s_eng = np.empty(n_el)
-    s_fit = np.empty(n_el)
-    s_on = np.empty(n_el)
-    s_core = np.empty(n_el)
-    s_peer = np.empty(n_el)
-    # the day's work arrays
-    z = np.zeros((3 * nd + 1, n_el))
-    alloc = np.empty((nd, n_el))
-    direct = np.empty((nd, n_el))
-    level = np.empty((nd, n_el))
-    galloc = np.empty((nd, n_el))
-    new_skill = np.empty((nd, n_el))
-    group_off = np.empty(n_el)
-    peer_off = np.empty(n_el)
-    cmean = np.empty((n_block, nd))
-    gsum = np.empty((n_gb, nd))
-    gmean = np.empty((n_gb, nd))
-    goff = np.empty(n_gb)
-    sizes = np.empty(n_gb)
-    class_off = np.empty(n_block)
+    # rows of the work array (each ``lanes`` long): per domain, nd rows from each of these
+    SK = 0  # skill  # noqa: N806 (row numbers, constants)
+    EST = nd  # the system's estimate  # noqa: N806
+    INTR = 2 * nd  # interest  # noqa: N806
+    START = 3 * nd  # start-of-year skill  # noqa: N806
+    APT = 4 * nd  # aptitude  # noqa: N806
+    CALIB = 5 * nd  # calibration draw  # noqa: N806
+    IEST = 6 * nd  # the system's interest estimate  # noqa: N806
+    FERR = 7 * nd  # persistent part of the observation error  # noqa: N806
+    ALLOC = 8 * nd  # the day's time shares  # noqa: N806
+    DIRECT = 9 * nd  # level of direct instruction  # noqa: N806
+    LEVEL = 10 * nd  # practice level  # noqa: N806
+    GALLOC = 11 * nd  # the group's time shares  # noqa: N806
+    NEWSK = 12 * nd  # tomorrow's skill  # noqa: N806
+    HELP = 13 * nd  # peer_gain: sum over ties  # noqa: N806
+    TMP = 14 * nd  # scratch  # noqa: N806
+    FIT_DIR = 15 * nd  # zpd_fit of direct instruction  # noqa: N806
+    FIT_PRAC = 16 * nd  # and of practice  # noqa: N806
+    Z = 17 * nd  # the day's normals, 3 nd + 1 rows in the layout of YearDraws.daily  # noqa: N806
+    ENG = 20 * nd + 1  # then one row each: engagement  # noqa: N806
+    SR = ENG + 1  # self-regulation  # noqa: N806
+    EFF = ENG + 2  # direct-instruction efficacy  # noqa: N806
+    TAU = ENG + 3  # direct-instruction time  # noqa: N806
+    S_ENG = ENG + 4  # running sums  # noqa: N806
+    S_FIT = ENG + 5  # noqa: N806
+    S_ON = ENG + 6  # noqa: N806
+    S_CORE = ENG + 7  # noqa: N806
+    S_PEER = ENG + 8  # noqa: N806
+    G_OFF = ENG + 9  # disengagement of the others in the group  # noqa: N806
+    C_OFF = ENG + 10  # and in the class  # noqa: N806
+    PHI = ENG + 11  # on_task  # noqa: N806
+    D_DIR = ENG + 12  # disruption_factor in the group  # noqa: N806
+    D_IND = ENG + 13  # and in the class  # noqa: N806
+    T_DIR = ENG + 14  # direct_time * direct_efficacy  # noqa: N806
+    FIT = ENG + 15  # the day's sums over domains: fit  # noqa: N806
+    IOW = ENG + 16  # interest of the work  # noqa: N806
+    CORE_T = ENG + 17  # core time  # noqa: N806
+    PEER_T = ENG + 18  # learning from peers  # noqa: N806
+    PSK = ENG + 19  # peers' skills, n_ties * nd rows  # noqa: N806
+    PALLOC = PSK + n_ties * nd  # peers' time shares, n_ties * nd rows  # noqa: N806
+    n_rows = PALLOC + n_ties * nd
+    w = np.zeros(n_rows * STRIDE)
+    grp = np.zeros(lanes, dtype=np.int64)  # group of each lane, numbered within the block
+    blk = np.zeros(lanes, dtype=np.int64)  # classroom of each lane, within the block
+    pidx = np.zeros(max(n_ties, 1) * STRIDE, dtype=np.int64)  # lanes of the peers
+    per_block = lanes // n
+    n_gb = per_block * g_n
+    cmean = np.zeros(per_block * nd)
+    gsum = np.zeros(n_gb * nd)
+    gmean = np.zeros(n_gb * nd)
+    goff = np.zeros(n_gb)
+    sizes = np.zeros(n_gb)
+    class_off = np.zeros(per_block)
 
-    for c0 in range(0, n_class, n_block):
-        nb = min(n_block, n_class - c0)
+    for c0 in range(0, n_class, per_block):
+        nb = min(per_block, n_class - c0)
         ne = nb * n
         # ---- load the block ------------------------------------------------------------------
         for b in range(nb):
@@ -530,286 +623,334 @@ def run_days_fast(
             for i in range(n):
                 e = b * n + i
                 for d in range(nd):
-                    sk[d, e] = skill[c, i, d]
-                    est[d, e] = estimate[c, i, d]
-                    intr[d, e] = interest[c, i, d]
-                    start[d, e] = start_skill[c, i, d]
-                    apt[d, e] = aptitude[c, i, d]
-                    calib[d, e] = calibration[c, i, d]
-                    iest[d, e] = interest_estimate[c, i, d]
-                    ferr[d, e] = first_error[c, i, d]
-                eng[e] = engagement[c, i]
-                sr[e] = self_regulation[c, i]
-                eff[e] = direct_efficacy[c, i]
-                tau_e[e] = direct_time[c]
+                    w[_at(SK + d, e)] = skill[c, i, d]
+                    w[_at(EST + d, e)] = estimate[c, i, d]
+                    w[_at(INTR + d, e)] = interest[c, i, d]
+                    w[_at(START + d, e)] = start_skill[c, i, d]
+                    w[_at(APT + d, e)] = aptitude[c, i, d]
+                    w[_at(CALIB + d, e)] = calibration[c, i, d]
+                    w[_at(IEST + d, e)] = interest_estimate[c, i, d]
+                    w[_at(FERR + d, e)] = first_error[c, i, d]
+                w[_at(ENG, e)] = engagement[c, i]
+                w[_at(SR, e)] = self_regulation[c, i]
+                w[_at(EFF, e)] = direct_efficacy[c, i]
+                w[_at(TAU, e)] = direct_time[c]
+                w[_at(S_ENG, e)] = sum_engagement[c, i]
+                w[_at(S_FIT, e)] = sum_fit[c, i]
+                w[_at(S_ON, e)] = sum_on_task[c, i]
+                w[_at(S_CORE, e)] = sum_core_time[c, i]
+                w[_at(S_PEER, e)] = sum_peer[c, i]
                 grp[e] = b * g_n + groups[c, i]
                 blk[e] = b
                 for k in range(n_ties):
-                    pidx[k, e] = b * n + peers[c, i, k]
-                key0[e] = keys[c, 0]
-                key1[e] = keys[c, 1]
-                student[e] = np.uint64(i)
-                s_eng[e] = sum_engagement[c, i]
-                s_fit[e] = sum_fit[c, i]
-                s_on[e] = sum_on_task[c, i]
-                s_core[e] = sum_core_time[c, i]
-                s_peer[e] = sum_peer[c, i]
+                    pidx[_at(k, e)] = b * n + peers[c, i, k]
         for gb in range(nb * g_n):
             sizes[gb] = 0.0
         for e in range(ne):
             sizes[grp[e]] += 1.0
         for gb in range(nb * g_n):
-            if sizes[gb] < 1.0:
-                sizes[gb] = 1.0  # group_mean: sums / maximum(sizes, 1.0)
+            sizes[gb] = sizes[gb] if sizes[gb] > 1.0 else 1.0  # group_mean: maximum(sizes, 1)
 
         for day in range(n_days):
             standard = daily_pace * (elapsed0 + day)  # shared.grade_standard
-            # ---- the day's standard normals (cohort.YearDraws layout) -----------------------
-            if use_noise:
-                for b in range(nb):
-                    for i in range(n):
-                        for s in range(3 * nd + 1):
-                            z[s, b * n + i] = noise[c0 + b, day, i, s]
-            else:
-                dayc = np.uint64(day0 + day)
-                if goal_control != 0.0:
-                    _draw_kind(z, 0, nd, np.uint64(0), dayc, ne, student, key0, key1)
-                if path_control != 0.0:
-                    _draw_kind(z, nd, nd, np.uint64(1), dayc, ne, student, key0, key1)
-                _draw_kind(z, 2 * nd, nd, np.uint64(2), dayc, ne, student, key0, key1)
-                _draw_kind(z, 3 * nd, 1, np.uint64(3), dayc, ne, student, key0, key1)
+            # ---- the day's standard normals, into contiguous rows ---------------------------
+            for s_ in range(3 * nd + 1):
+                at = (day * (3 * nd + 1) + s_) * n_all + c0 * n  # noise[day, s_, c0 * n]
+                for e in range(ne):
+                    w[_at(Z + s_, e)] = noise_flat[np.uint64(at + e)]
 
-            # ---- system_plan: class and group means of the estimates ----------------------
+            # ---- system_plan: levels from the class's and the groups' mean estimates ---------
             for b in range(nb):
                 for d in range(nd):
                     acc = 0.0
                     for i in range(n):
-                        acc += est[d, b * n + i]
-                    cmean[b, d] = acc / nf
+                        acc += w[_at(EST + d, b * n + i)]
+                    cmean[b * nd + d] = acc / nf
             if adaptation != 0.0:
                 for gb in range(nb * g_n):
                     for d in range(nd):
-                        gsum[gb, d] = 0.0
+                        gsum[gb * nd + d] = 0.0
                 for e in range(ne):
                     gb = grp[e]
                     for d in range(nd):
-                        gsum[gb, d] += est[d, e]
+                        gsum[gb * nd + d] += w[_at(EST + d, e)]
                 for gb in range(nb * g_n):
                     for d in range(nd):
-                        gmean[gb, d] = gsum[gb, d] / sizes[gb]
-            # levels (system_plan), one loop over students
-            for e in range(ne):
-                b = blk[e]
-                gb = grp[e]
-                for d in range(nd):
-                    if adaptation != 0.0:
-                        base = optimum + one_minus_adapt * cmean[b, d]
-                        own_group = gmean[gb, d]
-                        direct[d, e] = base + adaptation * own_group
-                        level[d, e] = base + adaptation * (
-                            one_minus_ind * own_group + individualization * est[d, e]
-                        )
-                    else:
-                        direct[d, e] = optimum + cmean[b, d]
-                        level[d, e] = direct[d, e]
-            # ---- system_allocation, then student_choose (allocation) -----------------------
-            for e in range(ne):
-                if fixed_plan:
+                        gmean[gb * nd + d] = gsum[gb * nd + d] / sizes[gb]
+                for e in range(ne):
+                    b = blk[e]
+                    gb = grp[e]
                     for d in range(nd):
-                        alloc[d, e] = pi_fixed[d]
-                else:
-                    # softmax(log(curriculum) + tailoring * (strength + interest_estimate))
-                    if tailoring != 0.0:
+                        base = optimum + one_minus_adapt * cmean[b * nd + d]
+                        own_group = gmean[gb * nd + d]
+                        w[_at(DIRECT + d, e)] = base + adaptation * own_group
+                        w[_at(LEVEL + d, e)] = base + adaptation * (
+                            one_minus_ind * own_group
+                            + individualization * w[_at(EST + d, e)]
+                        )
+            else:
+                for e in range(ne):
+                    b = blk[e]
+                    for d in range(nd):
+                        v = optimum + cmean[b * nd + d]
+                        w[_at(DIRECT + d, e)] = v
+                        w[_at(LEVEL + d, e)] = v
+
+            # ---- system_allocation -----------------------------------------------------------
+            if fixed_plan:
+                for e in range(ne):
+                    for d in range(nd):
+                        w[_at(ALLOC + d, e)] = pi_fixed[d]
+            else:
+                if tailoring != 0.0:
+                    # log(curriculum) + tailoring * ((estimate - its mean) + interest_estimate)
+                    for e in range(ne):
                         mean = 0.0
                         for d in range(nd):
-                            mean += est[d, e]
+                            mean += w[_at(EST + d, e)]
                         mean = mean / nd
                         for d in range(nd):
-                            alloc[d, e] = log_curr[d] + tailoring * (
-                                (est[d, e] - mean) + iest[d, e]
+                            strength = w[_at(EST + d, e)] - mean
+                            w[_at(ALLOC + d, e)] = log_curr[d] + tailoring * (
+                                strength + w[_at(IEST + d, e)]
                             )
-                    else:
+                else:
+                    for e in range(ne):
                         for d in range(nd):
-                            alloc[d, e] = log_curr[d]
-                    m = alloc[0, e]
-                    for d in range(1, nd):
-                        m = alloc[d, e] if alloc[d, e] > m else m
-                    tot = 0.0
-                    for d in range(nd):
-                        alloc[d, e] = exp(alloc[d, e] - m)
-                        tot += alloc[d, e]
-                    for d in range(nd):
-                        alloc[d, e] = alloc[d, e] / tot
-                    if remediation != 0.0 and n_core > 0:
-                        # within-core shares by the gap to the standard (galloc as scratch)
+                            w[_at(ALLOC + d, e)] = log_curr[d]
+                _softmax_rows(w, ALLOC, nd, ne)
+                if remediation != 0.0 and n_core > 0:
+                    # within = where(core, pi * exp(remediation * gap), 0), normalised
+                    for e in range(ne):
                         wsum = 0.0
                         for d in range(nd):
-                            w = alloc[d, e] * exp(remediation * (standard - est[d, e]))
-                            galloc[d, e] = w if core[d] else 0.0
-                            wsum += galloc[d, e]
-                        if n_core == nd:
+                            gap = standard - w[_at(EST + d, e)]
+                            v = w[_at(ALLOC + d, e)] * exp(remediation * gap)
+                            v = v if is_core[d] != 0.0 else 0.0
+                            w[_at(TMP + d, e)] = v
+                            wsum += v
+                        for d in range(nd):
+                            w[_at(TMP + d, e)] = w[_at(TMP + d, e)] / wsum
+                    if n_core == nd:
+                        for e in range(ne):
                             for d in range(nd):
-                                alloc[d, e] = galloc[d, e] / wsum
-                        else:
+                                w[_at(ALLOC + d, e)] = w[_at(TMP + d, e)]
+                    else:
+                        # k = logistic(log k0 - log(1 - k0) + remediation * mean core gap)
+                        for e in range(ne):
                             k0 = 0.0
                             gap_sum = 0.0
                             for d in range(nd):
-                                k0 += alloc[d, e] * is_core[d]
-                                gap_sum += (standard - est[d, e]) * is_core[d]
+                                k0 += w[_at(ALLOC + d, e)] * is_core[d]
+                                gap_sum += (standard - w[_at(EST + d, e)]) * is_core[d]
                             x = log(k0) - log(1.0 - k0) + remediation * (gap_sum / n_core)
-                            kk = 1.0 / (1.0 + exp(-x))  # logistic
+                            kk = 1.0 / (1.0 + exp(-x))
                             rest = (1.0 - kk) / (1.0 - k0)
                             for d in range(nd):
-                                if core[d]:
-                                    alloc[d, e] = kk * (galloc[d, e] / wsum)
+                                if is_core[d] != 0.0:
+                                    v = kk * w[_at(TMP + d, e)]
                                 else:
-                                    alloc[d, e] = alloc[d, e] * rest
-                if goal_control != 0.0:
-                    # learner_allocation: softmax(sharpness * (interest + drift (1 - R) noise))
-                    kd = choice_drift * (1.0 - sr[e])
+                                    v = w[_at(ALLOC + d, e)] * rest
+                                w[_at(ALLOC + d, e)] = v
+
+            # ---- student_choose --------------------------------------------------------------
+            if goal_control != 0.0:
+                # learner_allocation: softmax(sharpness * (interest + drift (1 - R) noise))
+                for e in range(ne):
+                    kd = choice_drift * (1.0 - w[_at(SR, e)])
                     for d in range(nd):
-                        galloc[d, e] = choice_sharpness * (intr[d, e] + kd * z[d, e])
-                    m = galloc[0, e]
-                    for d in range(1, nd):
-                        m = galloc[d, e] if galloc[d, e] > m else m
-                    tot = 0.0
-                    for d in range(nd):
-                        galloc[d, e] = exp(galloc[d, e] - m)
-                        tot += galloc[d, e]
-                    for d in range(nd):
-                        alloc[d, e] = one_minus_goal * alloc[d, e] + goal_control * (
-                            galloc[d, e] / tot
+                        w[_at(TMP + d, e)] = choice_sharpness * (
+                            w[_at(INTR + d, e)] + kd * w[_at(Z + d, e)]
                         )
-                if use_limits:
-                    # apply_core_limits
+                _softmax_rows(w, TMP, nd, ne)
+                for e in range(ne):
+                    for d in range(nd):
+                        w[_at(ALLOC + d, e)] = (
+                            one_minus_goal * w[_at(ALLOC + d, e)]
+                            + goal_control * w[_at(TMP + d, e)]
+                        )
+            if use_limits:
+                # apply_core_limits
+                for e in range(ne):
                     share = 0.0
                     for d in range(nd):
-                        share += alloc[d, e] * is_core[d]
+                        share += w[_at(ALLOC + d, e)] * is_core[d]
                     target = share if share > core_floor else core_floor
                     target = target if target < core_ceiling else core_ceiling
-                    if share != target:
-                        scale_core = target / max(share, 1e-12)
-                        scale_rest = (1 - target) / max(1 - share, 1e-12)
-                        for d in range(nd):
-                            alloc[d, e] = alloc[d, e] * (scale_core if core[d] else scale_rest)
-                if path_control != 0.0:
-                    # self_assessment, then chosen_level
-                    one_minus_r = 1.0 - sr[e]
+                    scale_core = target / max(share, 1e-12)
+                    scale_rest = (1 - target) / max(1 - share, 1e-12)
+                    if share == target:
+                        scale_core = 1.0
+                        scale_rest = 1.0
                     for d in range(nd):
-                        err = sa_bias * calib[d, e] + choice_noise * z[nd + d, e]
-                        sense = sk[d, e] + one_minus_r * err
+                        sc = scale_core if is_core[d] != 0.0 else scale_rest
+                        w[_at(ALLOC + d, e)] = w[_at(ALLOC + d, e)] * sc
+            if path_control != 0.0:
+                # self_assessment, then chosen_level
+                for e in range(ne):
+                    one_minus_r = 1.0 - w[_at(SR, e)]
+                    for d in range(nd):
+                        err = (
+                            sa_bias * w[_at(CALIB + d, e)]
+                            + choice_noise * w[_at(Z + nd + d, e)]
+                        )
+                        sense = w[_at(SK + d, e)] + one_minus_r * err
                         own = sense + optimum + one_minus_r * choice_bias
-                        level[d, e] = one_minus_path * level[d, e] + path_control * own
+                        w[_at(LEVEL + d, e)] = (
+                            one_minus_path * w[_at(LEVEL + d, e)] + path_control * own
+                        )
 
             # ---- teacher.gather: group time shares and disengagement (start of day) --------
             for gb in range(nb * g_n):
                 goff[gb] = 0.0
                 for d in range(nd):
-                    gsum[gb, d] = 0.0
+                    gsum[gb * nd + d] = 0.0
             for e in range(ne):
                 gb = grp[e]
-                goff[gb] += 1.0 - eng[e]
+                goff[gb] += 1.0 - w[_at(ENG, e)]
                 for d in range(nd):
-                    gsum[gb, d] += alloc[d, e]
+                    gsum[gb * nd + d] += w[_at(ALLOC + d, e)]
             for gb in range(nb * g_n):
                 goff[gb] = (goff[gb] / sizes[gb]) * sizes[gb]  # group_mean(...) * sizes
                 for d in range(nd):
-                    gmean[gb, d] = gsum[gb, d] / sizes[gb]
+                    gmean[gb * nd + d] = gsum[gb * nd + d] / sizes[gb]
             for b in range(nb):
                 acc = 0.0  # class_disengagement: a sum in student order
                 for i in range(n):
-                    acc += 1.0 - eng[b * n + i]
+                    acc += 1.0 - w[_at(ENG, b * n + i)]
                 class_off[b] = acc
+            # gathers into contiguous rows: group shares, disengagement around, peers' state
             for e in range(ne):
-                own_off = 1.0 - eng[e]
-                group_off[e] = goff[grp[e]] - own_off
-                peer_off[e] = class_off[blk[e]] - own_off
+                gb = grp[e]
+                own_off = 1.0 - w[_at(ENG, e)]
+                w[_at(G_OFF, e)] = goff[gb] - own_off
+                w[_at(C_OFF, e)] = class_off[blk[e]] - own_off
                 for d in range(nd):
-                    galloc[d, e] = gmean[grp[e], d]
+                    w[_at(GALLOC + d, e)] = gmean[gb * nd + d]
+            for k in range(n_ties):
+                for d in range(nd):
+                    sk_row = (SK + d) * STRIDE
+                    alloc_row = (ALLOC + d) * STRIDE
+                    for e in range(ne):
+                        j = pidx[_at(k, e)]
+                        w[_at(PSK + k * nd + d, e)] = w[np.uint64(sk_row + j)]
+                        w[_at(PALLOC + k * nd + d, e)] = w[np.uint64(alloc_row + j)]
 
-            # ---- student_learn -------------------------------------------------------------
-            for e in range(ne):
-                en = eng[e]
-                r = sr[e]
-                tau = tau_e[e]
-                one_minus_tau = 1.0 - tau
-                # on_task, disruption_factor (group, then class)
-                unreg = autonomy * (1.0 - r) + sys_unreg
-                phi = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
-                d_dir = exp(-disruption * group_off[e])
-                d_ind = exp(-disruption * peer_off[e])
-                teacher_dir = tau * eff[e]
-                fit = 0.0
-                interest_of_work = 0.0
-                core_time = 0.0
-                peer_total = 0.0
+            # ---- student_learn: peer_gain (engagement 1), ties in order -------------------
+            for d in range(nd):
+                for e in range(ne):
+                    w[_at(HELP + d, e)] = 0.0
+            for k in range(n_ties):
                 for d in range(nd):
-                    s_id = sk[d, e]
-                    a_id = apt[d, e]
-                    own_a = alloc[d, e]
-                    # zpd_fit of direct instruction and of practice
-                    cd = (direct[d, e] - s_id) - optimum
-                    fit_dir = exp(-(cd * cd) / two_w2)
-                    if same_levels:
-                        fit_prac = fit_dir
-                    else:
-                        cp = (level[d, e] - s_id) - optimum
-                        fit_prac = exp(-(cp * cp) / two_w2)
-                    t_dir = tau * galloc[d, e]
-                    t_prac = one_minus_tau * own_a
-                    # peer_gain (engagement 1): every tie; peers not ahead add exactly 0
-                    help_sum = 0.0
-                    for kk in range(n_ties):
-                        j = pidx[kk, e]
-                        gap = sk[d, j] - s_id
-                        pa = alloc[d, j]
-                        overlap = own_a if (own_a <= pa or own_a != own_a) else pa
-                        ahead = gap if gap > 0.0 else 0.0
-                        help_sum += overlap * (ahead * exp(-ahead / peer_gap_scale))
-                    peer = peer_strength * a_id * 1.0 * (help_sum / total_w)
-                    # compose_gain (gain_terms in the order of CHANNELS), forgetting
-                    direct_g = rate * a_id * galloc[d, e] * fit_dir * en * d_dir * teacher_dir
+                    for e in range(ne):
+                        own_a = w[_at(ALLOC + d, e)]
+                        pa = w[_at(PALLOC + k * nd + d, e)]
+                        gap = w[_at(PSK + k * nd + d, e)] - w[_at(SK + d, e)]
+                        overlap = own_a if (own_a <= pa or own_a != own_a) else pa  # minimum
+                        ahead = gap if gap > 0.0 else 0.0  # peers not ahead add exactly 0
+                        w[_at(HELP + d, e)] += overlap * (ahead * exp(-ahead * inv_gap_scale))
+            # ---- student_learn: per student (on_task, disruption_factor) -------------------
+            for e in range(ne):
+                en = w[_at(ENG, e)]
+                r = w[_at(SR, e)]
+                tau = w[_at(TAU, e)]
+                unreg = autonomy * (1.0 - r) + sys_unreg
+                w[_at(PHI, e)] = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
+                w[_at(D_DIR, e)] = exp(-disruption * w[_at(G_OFF, e)])
+                w[_at(D_IND, e)] = exp(-disruption * w[_at(C_OFF, e)])
+                w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # gain_terms: teacher-time factor
+                w[_at(FIT, e)] = 0.0
+                w[_at(IOW, e)] = 0.0
+                w[_at(CORE_T, e)] = 0.0
+                w[_at(PEER_T, e)] = 0.0
+            # ---- student_learn: zpd_fit of direct instruction and of practice -------------
+            for d in range(nd):
+                for e in range(ne):
+                    cd = (w[_at(DIRECT + d, e)] - w[_at(SK + d, e)]) - optimum
+                    w[_at(FIT_DIR + d, e)] = exp(-(cd * cd) * inv_two_w2)
+            if same_levels:  # the same levels, so the same number
+                for d in range(nd):
+                    for e in range(ne):
+                        w[_at(FIT_PRAC + d, e)] = w[_at(FIT_DIR + d, e)]
+            else:
+                for d in range(nd):
+                    for e in range(ne):
+                        cp = (w[_at(LEVEL + d, e)] - w[_at(SK + d, e)]) - optimum
+                        w[_at(FIT_PRAC + d, e)] = exp(-(cp * cp) * inv_two_w2)
+            # ---- student_learn: per domain (sums over domains in domain order) -------------
+            for d in range(nd):
+                core_d = is_core[d]
+                for e in range(ne):
+                    en = w[_at(ENG, e)]
+                    tau = w[_at(TAU, e)]
+                    one_minus_tau = 1.0 - tau
+                    s_id = w[_at(SK + d, e)]
+                    a_id = w[_at(APT + d, e)]
+                    own_a = w[_at(ALLOC + d, e)]
+                    g_a = w[_at(GALLOC + d, e)]
+                    fit_dir = w[_at(FIT_DIR + d, e)]
+                    fit_prac = w[_at(FIT_PRAC + d, e)]
+                    peer = peer_strength * a_id * 1.0 * (w[_at(HELP + d, e)] * inv_total_w)
+                    # compose_gain: gain_terms in the order of CHANNELS
+                    direct_g = (
+                        rate * a_id * g_a * fit_dir * en * w[_at(D_DIR, e)] * w[_at(T_DIR, e)]
+                    )
                     practice_g = (
-                        rate * a_id * practice_efficacy * own_a * fit_prac * en * d_ind * phi
+                        rate
+                        * a_id
+                        * practice_efficacy
+                        * own_a
+                        * fit_prac
+                        * en
+                        * w[_at(D_IND, e)]
+                        * w[_at(PHI, e)]
                     ) * one_minus_tau
                     ns = s_id + (direct_g + practice_g + 1.0 * en * peer)
+                    t_dir = tau * g_a
+                    t_prac = one_minus_tau * own_a
                     t_total = t_dir + t_prac
-                    if forgetting != 0.0:
-                        ns = ns - forgetting * (1.0 - t_total) * (s_id - start[d, e])
-                    new_skill[d, e] = ns
+                    # forgetting (without it the term is 0 and ns is unchanged)
+                    ns = ns - forgetting * (1.0 - t_total) * (s_id - w[_at(START + d, e)])
+                    w[_at(NEWSK + d, e)] = ns
                     wfit = t_dir * fit_dir + t_prac * fit_prac
-                    fit += wfit
-                    iv = intr[d, e]
-                    interest_of_work += t_total * iv
-                    core_time += t_total * is_core[d]
-                    peer_total += en * peer
-                    # update_interest (start-of-day interest and engagement)
-                    if i_rate != 0.0:
-                        experience = en * (wfit / max(t_total, 1e-12))
-                        q = iv / i_saturation
-                        intr[d, e] = iv + i_scale * (ndf * t_total) * (experience - i_threshold) / (
-                            1.0 + q * q
-                        )
-                # engagement_target, update_engagement
-                x = e_baseline + e_w_interest * interest_of_work + w_aut + e_w_fit * (fit - 1.0)
-                target = 1.0 / (1.0 + exp(-x))
-                ne_ = en + e_rate * (target - en) + e_noise_sd * z[3 * nd, e]
-                ne_ = ne_ if ne_ > 0.0 else 0.0
-                ne_ = ne_ if ne_ < 1.0 else 1.0
-                eng[e] = ne_
-                sr[e] = r + sr_k * (1.0 - r)  # update_self_regulation
-                s_eng[e] += ne_
-                s_fit[e] += fit
-                s_on[e] += phi
-                s_core[e] += core_time
-                s_peer[e] += peer_total
-            # ---- commit (synchronous update) and update_estimate ---------------------------
+                    iv = w[_at(INTR + d, e)]
+                    w[_at(FIT, e)] += wfit
+                    w[_at(IOW, e)] += t_total * iv
+                    w[_at(CORE_T, e)] += t_total * core_d
+                    w[_at(PEER_T, e)] += en * peer
+                    # update_interest (start-of-day interest and engagement; 0 without it)
+                    experience = en * (wfit / max(t_total, 1e-12))
+                    q = iv * inv_saturation
+                    w[_at(INTR + d, e)] = iv + i_scale * (ndf * t_total) * (
+                        experience - i_threshold
+                    ) / (1.0 + q * q)
+            # ---- engagement_target, update_engagement, update_self_regulation, sums ---------
             for e in range(ne):
-                for d in range(nd):
-                    sk[d, e] = new_skill[d, e]
-                    prior = est[d, e] + daily_pace
-                    error = diag_noise * (judgement_bias * ferr[d, e] + z[2 * nd + d, e])
-                    est[d, e] = prior + monitoring * (sk[d, e] + error - prior)
+                en = w[_at(ENG, e)]
+                r = w[_at(SR, e)]
+                fit = w[_at(FIT, e)]
+                x = e_baseline + e_w_interest * w[_at(IOW, e)] + w_aut + e_w_fit * (fit - 1.0)
+                target = 1.0 / (1.0 + exp(-x))
+                new_e = en + e_rate * (target - en) + e_noise_sd * w[_at(Z + 3 * nd, e)]
+                new_e = new_e if new_e > 0.0 else 0.0
+                new_e = new_e if new_e < 1.0 else 1.0
+                w[_at(ENG, e)] = new_e
+                w[_at(SR, e)] = r + sr_k * (1.0 - r)
+                w[_at(S_ENG, e)] += new_e
+                w[_at(S_FIT, e)] += fit
+                w[_at(S_ON, e)] += w[_at(PHI, e)]
+                w[_at(S_CORE, e)] += w[_at(CORE_T, e)]
+                w[_at(S_PEER, e)] += w[_at(PEER_T, e)]
+            # ---- commit (synchronous update) and update_estimate ---------------------------
+            for d in range(nd):
+                for e in range(ne):
+                    new = w[_at(NEWSK + d, e)]
+                    w[_at(SK + d, e)] = new
+                    prior = w[_at(EST + d, e)] + daily_pace
+                    error = diag_noise * (
+                        judgement_bias * w[_at(FERR + d, e)] + w[_at(Z + 2 * nd + d, e)]
+                    )
+                    w[_at(EST + d, e)] = prior + monitoring * (new + error - prior)
 
         # ---- store the block -------------------------------------------------------------
         for b in range(nb):
@@ -817,13 +958,13 @@ def run_days_fast(
             for i in range(n):
                 e = b * n + i
                 for d in range(nd):
-                    skill[c, i, d] = sk[d, e]
-                    estimate[c, i, d] = est[d, e]
-                    interest[c, i, d] = intr[d, e]
-                engagement[c, i] = eng[e]
-                self_regulation[c, i] = sr[e]
-                sum_engagement[c, i] = s_eng[e]
-                sum_fit[c, i] = s_fit[e]
-                sum_on_task[c, i] = s_on[e]
-                sum_core_time[c, i] = s_core[e]
-                sum_peer[c, i] = s_peer[e]
+                    skill[c, i, d] = w[_at(SK + d, e)]
+                    estimate[c, i, d] = w[_at(EST + d, e)]
+                    interest[c, i, d] = w[_at(INTR + d, e)]
+                engagement[c, i] = w[_at(ENG, e)]
+                self_regulation[c, i] = w[_at(SR, e)]
+                sum_engagement[c, i] = w[_at(S_ENG, e)]
+                sum_fit[c, i] = w[_at(S_FIT, e)]
+                sum_on_task[c, i] = w[_at(S_ON, e)]
+                sum_core_time[c, i] = w[_at(S_CORE, e)]
+                sum_peer[c, i] = w[_at(S_PEER, e)]
