@@ -11,7 +11,7 @@ of classrooms, and every random number comes from the same per-classroom streams
 (:mod:`toolkit.model.cohort`), so classroom ``i`` sees the same students and the same daily
 shocks in both implementations.
 
-The school days run in one of two kernels:
+The school days run in one of three kernels:
 
 ``"numpy"``
     calls :func:`~toolkit.model.mechanisms.system_plan`,
@@ -21,15 +21,25 @@ The school days run in one of two kernels:
     the Mesa model's activation: it reproduces the Mesa model to ``rtol=1e-12`` everywhere,
     and bit for bit where numpy gives an element the same result whatever the array's length
     (:func:`toolkit.engine.docking.bitwise_properties`).
-``"numba"``
+``"exact"`` (also ``"numba"``)
     :func:`toolkit.engine.kernel.run_days`, a compiled transcription of the same functions that
-    keeps their order of floating-point operations; about 7 times faster on the days and 3.5
-    times end to end, where drawing the random numbers takes a third of the time (see
-    ``benchmarks/README.md``), and equal to the other two to ``rtol=1e-12``.
+    keeps their order of floating-point operations and the Mesa model's random numbers: equal
+    to the other two to ``rtol=1e-12`` everywhere, and bit for bit the numpy kernel where
+    numpy's ``exp`` is the C library's. For reference runs.
+``"fast"``
+    :func:`toolkit.engine.kernel_fast.run_days_fast`, a second transcription with the students
+    of many classrooms on SIMD lanes, its own vectorizable ``exp`` and ``log``, and the daily
+    normals drawn by Philox4x32-10 from each classroom's seed instead of PCG64
+    (:func:`toolkit.engine.kernel_fast.philox_normals`). Other random numbers, the same
+    model: it docks with the Mesa model in distribution (``tests/test_docking_distribution.py``)
+    and, fed the exact kernel's draws, reproduces it to ``rtol=1e-10``. Its numbers depend only
+    on IEEE-754 arithmetic (no fast-math), so they are the same on every machine.
 
-``"auto"`` (the default) takes numba when it is installed. The docking tests
-(``tests/test_docking*.py``) check all three against each other, exactly on the same seeds and in
-distribution on independent seeds.
+``"auto"`` (the default of :func:`simulate_batch` and :func:`simulate_arms`) is ``"exact"``
+when numba is installed, else ``"numpy"``; studies run ``"fast"`` unless their file says
+otherwise (``kernel`` in ``[study]``). Every kernel keeps these guarantees: the same seed gives
+the same numbers, whatever the chunk size, the block size of the daily draws or the arms run
+together, and every random number comes from the classroom's seed sequence.
 
 Memory is bounded whatever the number of classrooms: classrooms are simulated ``chunk_size`` at
 a time, and the day-by-day random numbers (by far the largest array) are drawn in blocks of days
@@ -130,9 +140,11 @@ def simulate_batch(
         :data:`NOISE_BLOCK_BYTES` of daily draws (at least one day's), plus the result table.
     progress : callable, optional
         Called with the number of classrooms finished after each chunk.
-    kernel : {"auto", "numba", "numpy"}
-        Implementation of the school days (see the module docstring); the same numbers to
-        ``rtol=1e-12``. ``"auto"`` uses numba when it is installed.
+    kernel : {"auto", "exact", "fast", "numba", "numpy"}
+        Implementation of the school days (see the module docstring). ``"exact"`` (alias
+        ``"numba"``) and ``"numpy"`` give the Mesa model's numbers to ``rtol=1e-12``; ``"fast"``
+        draws its own daily random numbers (the same distributions). ``"auto"`` is
+        ``"exact"`` where numba is installed, else ``"numpy"``.
 
     Returns
     -------
@@ -190,7 +202,7 @@ def simulate_arms(
         Classrooms simulated together (all arms at once). Results do not depend on it.
     progress : callable, optional
         Called with the number of classrooms finished (in every arm) after each chunk.
-    kernel : {"auto", "numba", "numpy"}
+    kernel : {"auto", "exact", "fast", "numba", "numpy"}
         As for :func:`simulate_batch`.
 
     Returns

@@ -463,7 +463,7 @@ def run_days_fast(
 
     Notes
     -----
-    ``N`` must be at most :data:`LANES`.
+    ``N`` must be at most :data:`LANES` (Parameters allow at most 200 students).
     """
     n_class, n, _ = skill.shape
     n_all = n_class * n
