@@ -531,7 +531,11 @@ def test_philox_normals_are_standard_normal_and_keyed_by_classroom_day_student_k
     assert abs(z.mean()) < 4 / np.sqrt(z.size) and abs(z.var() - 1) < 4 * np.sqrt(2 / z.size)
     assert stats.kstest(z, "norm").pvalue > 1e-3
     # no correlation between kinds, days or neighbouring students
-    for a, b in [(out[:, 0], out[:, 12]), (out[1:, 5], out[:-1, 5]), (out[:, 8, 1:], out[:, 8, :-1])]:
+    for a, b in [
+        (out[:, 0], out[:, 12]),
+        (out[1:, 5], out[:-1, 5]),
+        (out[:, 8, 1:], out[:, 8, :-1]),
+    ]:
         assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 0.02
     # counter-based: days 10.. drawn alone, and a subset of kinds, give the same numbers
     part = np.zeros((days - 10, 3 * d + 1, c * n))

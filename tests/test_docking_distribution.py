@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 import toolkit.engine.fast as fast
-
 from toolkit.engine import simulate_batch
 from toolkit.engine.docking import METRICS, classroom_metrics, compare_distributions
 from toolkit.model import Parameters, classroom_seed
@@ -73,9 +72,7 @@ def engine_metrics(name, kernel, **perturb):
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("name", list(CASES))
 def test_mesa_and_engine_dock_in_distribution(name, kernel):
-    result = compare_distributions(
-        mesa_metrics(name), engine_metrics(name, kernel), METRICS, ALPHA
-    )
+    result = compare_distributions(mesa_metrics(name), engine_metrics(name, kernel), METRICS, ALPHA)
     assert result.docked.all(), f"not docked at family-wise {ALPHA}:\n{result.to_string()}"
 
 

@@ -146,8 +146,14 @@ def test_study_kernel_is_recorded_checked_and_part_of_the_fingerprint(tiny_run):
     # resuming with a kernel that gives other numbers is a different study ...
     assert spec(study={"kernel": "exact"}).fingerprint() != spec().fingerprint()
     # ... but the Mesa model, the exact and the numpy kernel give the same numbers
-    assert spec(study={"kernel": "numpy"}).fingerprint() == spec(study={"kernel": "exact"}).fingerprint()
-    assert spec(study={"engine": "mesa"}).fingerprint() == spec(study={"kernel": "exact"}).fingerprint()
+    assert (
+        spec(study={"kernel": "numpy"}).fingerprint()
+        == spec(study={"kernel": "exact"}).fingerprint()
+    )
+    assert (
+        spec(study={"engine": "mesa"}).fingerprint()
+        == spec(study={"kernel": "exact"}).fingerprint()
+    )
     with pytest.raises(StudyError, match=r"'kernel' must be one of .*'exact'.*Did you mean 'fast'"):
         spec(study={"kernel": "fats"})
 

@@ -97,8 +97,8 @@ from toolkit.engine.kernel import (
 )
 
 __all__ = [
-    "LANES",
     "KINDS",
+    "LANES",
     "PAR_NAMES",
     "exp",
     "log",
@@ -398,7 +398,6 @@ def philox_normals(lane_key0, lane_key1, lane_student, day0, n_days, nd, kinds, 
 @njit(cache=True, inline="always", error_model="numpy")
 def _softmax_rows(w, row, nd, ne):
     """mechanisms.softmax over the ``nd`` rows from ``row``, in place, for every lane."""
-    lanes = LANES
     for e in range(ne):
         m = w[_at(row, e)]
         for d in range(1, nd):
@@ -561,45 +560,45 @@ def run_days_fast(
         pi_fixed[d] = pi_fixed[d] / tot0
 
     # rows of the work array (each ``lanes`` long): per domain, nd rows from each of these
-    SK = 0  # skill  # noqa: N806 (row numbers, constants)
-    EST = nd  # the system's estimate  # noqa: N806
-    INTR = 2 * nd  # interest  # noqa: N806
-    START = 3 * nd  # start-of-year skill  # noqa: N806
-    APT = 4 * nd  # aptitude  # noqa: N806
-    CALIB = 5 * nd  # calibration draw  # noqa: N806
-    IEST = 6 * nd  # the system's interest estimate  # noqa: N806
-    FERR = 7 * nd  # persistent part of the observation error  # noqa: N806
-    ALLOC = 8 * nd  # the day's time shares  # noqa: N806
-    DIRECT = 9 * nd  # level of direct instruction  # noqa: N806
-    LEVEL = 10 * nd  # practice level  # noqa: N806
-    GALLOC = 11 * nd  # the group's time shares  # noqa: N806
-    NEWSK = 12 * nd  # tomorrow's skill  # noqa: N806
-    HELP = 13 * nd  # peer_gain: sum over ties  # noqa: N806
-    TMP = 14 * nd  # scratch  # noqa: N806
-    FIT_DIR = 15 * nd  # zpd_fit of direct instruction  # noqa: N806
-    FIT_PRAC = 16 * nd  # and of practice  # noqa: N806
-    Z = 17 * nd  # the day's normals, 3 nd + 1 rows in the layout of YearDraws.daily  # noqa: N806
-    ENG = 20 * nd + 1  # then one row each: engagement  # noqa: N806
-    SR = ENG + 1  # self-regulation  # noqa: N806
-    EFF = ENG + 2  # direct-instruction efficacy  # noqa: N806
-    TAU = ENG + 3  # direct-instruction time  # noqa: N806
-    S_ENG = ENG + 4  # running sums  # noqa: N806
-    S_FIT = ENG + 5  # noqa: N806
-    S_ON = ENG + 6  # noqa: N806
-    S_CORE = ENG + 7  # noqa: N806
-    S_PEER = ENG + 8  # noqa: N806
-    G_OFF = ENG + 9  # disengagement of the others in the group  # noqa: N806
-    C_OFF = ENG + 10  # and in the class  # noqa: N806
-    PHI = ENG + 11  # on_task  # noqa: N806
-    D_DIR = ENG + 12  # disruption_factor in the group  # noqa: N806
-    D_IND = ENG + 13  # and in the class  # noqa: N806
-    T_DIR = ENG + 14  # direct_time * direct_efficacy  # noqa: N806
-    FIT = ENG + 15  # the day's sums over domains: fit  # noqa: N806
-    IOW = ENG + 16  # interest of the work  # noqa: N806
-    CORE_T = ENG + 17  # core time  # noqa: N806
-    PEER_T = ENG + 18  # learning from peers  # noqa: N806
-    PSK = ENG + 19  # peers' skills, n_ties * nd rows  # noqa: N806
-    PALLOC = PSK + n_ties * nd  # peers' time shares, n_ties * nd rows  # noqa: N806
+    SK = 0  # skill
+    EST = nd  # the system's estimate
+    INTR = 2 * nd  # interest
+    START = 3 * nd  # start-of-year skill
+    APT = 4 * nd  # aptitude
+    CALIB = 5 * nd  # calibration draw
+    IEST = 6 * nd  # the system's interest estimate
+    FERR = 7 * nd  # persistent part of the observation error
+    ALLOC = 8 * nd  # the day's time shares
+    DIRECT = 9 * nd  # level of direct instruction
+    LEVEL = 10 * nd  # practice level
+    GALLOC = 11 * nd  # the group's time shares
+    NEWSK = 12 * nd  # tomorrow's skill
+    HELP = 13 * nd  # peer_gain: sum over ties
+    TMP = 14 * nd  # scratch
+    FIT_DIR = 15 * nd  # zpd_fit of direct instruction
+    FIT_PRAC = 16 * nd  # and of practice
+    Z = 17 * nd  # the day's normals, 3 nd + 1 rows in the layout of YearDraws.daily
+    ENG = 20 * nd + 1  # then one row each: engagement
+    SR = ENG + 1  # self-regulation
+    EFF = ENG + 2  # direct-instruction efficacy
+    TAU = ENG + 3  # direct-instruction time
+    S_ENG = ENG + 4  # running sums
+    S_FIT = ENG + 5
+    S_ON = ENG + 6
+    S_CORE = ENG + 7
+    S_PEER = ENG + 8
+    G_OFF = ENG + 9  # disengagement of the others in the group
+    C_OFF = ENG + 10  # and in the class
+    PHI = ENG + 11  # on_task
+    D_DIR = ENG + 12  # disruption_factor in the group
+    D_IND = ENG + 13  # and in the class
+    T_DIR = ENG + 14  # direct_time * direct_efficacy
+    FIT = ENG + 15  # the day's sums over domains: fit
+    IOW = ENG + 16  # interest of the work
+    CORE_T = ENG + 17  # core time
+    PEER_T = ENG + 18  # learning from peers
+    PSK = ENG + 19  # peers' skills, n_ties * nd rows
+    PALLOC = PSK + n_ties * nd  # peers' time shares, n_ties * nd rows
     n_rows = PALLOC + n_ties * nd
     w = np.zeros(n_rows * STRIDE)
     grp = np.zeros(lanes, dtype=np.int64)  # group of each lane, numbered within the block
@@ -685,8 +684,7 @@ def run_days_fast(
                         own_group = gmean[gb * nd + d]
                         w[_at(DIRECT + d, e)] = base + adaptation * own_group
                         w[_at(LEVEL + d, e)] = base + adaptation * (
-                            one_minus_ind * own_group
-                            + individualization * w[_at(EST + d, e)]
+                            one_minus_ind * own_group + individualization * w[_at(EST + d, e)]
                         )
             else:
                 for e in range(ne):
@@ -790,10 +788,7 @@ def run_days_fast(
                 for e in range(ne):
                     one_minus_r = 1.0 - w[_at(SR, e)]
                     for d in range(nd):
-                        err = (
-                            sa_bias * w[_at(CALIB + d, e)]
-                            + choice_noise * w[_at(Z + nd + d, e)]
-                        )
+                        err = sa_bias * w[_at(CALIB + d, e)] + choice_noise * w[_at(Z + nd + d, e)]
                         sense = w[_at(SK + d, e)] + one_minus_r * err
                         own = sense + optimum + one_minus_r * choice_bias
                         w[_at(LEVEL + d, e)] = (
