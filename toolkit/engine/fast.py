@@ -32,8 +32,9 @@ The school days run in one of three kernels:
     normals drawn by Philox4x32-10 from each classroom's seed instead of PCG64
     (:func:`toolkit.engine.kernel_fast.philox_normals`). Other random numbers, the same
     model: it docks with the Mesa model in distribution (``tests/test_docking_distribution.py``)
-    and, fed the exact kernel's draws, reproduces it to ``rtol=1e-10``. Its numbers depend only
-    on IEEE-754 arithmetic (no fast-math), so they are the same on every machine.
+    and, fed the exact kernel's draws, reproduces it to ``rtol=1e-10``. Of the fast-math
+    options it uses only fused multiply-adds, so an element's result does not depend on its
+    SIMD lane or the vector width.
 
 ``"auto"`` (the default of :func:`simulate_batch` and :func:`simulate_arms`) is ``"exact"``
 when numba is installed, else ``"numpy"``; studies run ``"fast"`` unless their file says

@@ -12,21 +12,24 @@ from the exact kernel, and they are what makes it fast:
    additions, multiplications, divisions and bit operations so that they vectorize (the C
    library's cannot), accurate to about 2 units in the last place (relative
    :math:`4 \cdot 10^{-16}`);
-2. the day-by-day standard normals are drawn inside the kernel from a counter-based generator,
-   Philox4x32-10 (Salmon et al. 2011, the generator of Random123, cuRAND and JAX), keyed by the
-   classroom's seed for that school year and counted by (day, student, kind of draw), and
-   turned into normals by the Box-Muller transform (:func:`normal_pair`); every draw is thus a
-   pure function of the classroom's :class:`~numpy.random.SeedSequence`, the day, the student
-   and the kind, whatever the chunk, the block or the arms run together, and the kinds a regime
-   does not use are not computed (without changing the others);
+2. the day-by-day standard normals come from a counter-based generator, Philox4x32-10 (Salmon
+   et al. 2011, the generator of Random123, cuRAND and JAX), keyed by the classroom's seed for
+   that school year and counted by (day, student, kind of draw), and turned into normals by the
+   Box-Muller transform (:func:`normal_pair`), in a vectorized loop (:func:`philox_normals`)
+   run once per chunk of classrooms for all the arms; every draw is thus a pure function of the
+   classroom's :class:`~numpy.random.SeedSequence`, the day, the student and the kind, whatever
+   the chunk, the block or the arms run together, and kinds no arm uses are not computed
+   (without changing the others);
 3. branches become selects: the peer term :math:`g^+ e^{-g^+/\gamma}` is evaluated for every
    tie (it is exactly 0 for peers not ahead, as in the exact kernel, which skips them).
 
-No fast-math flag is used (no reassociation, no contraction into fused multiply-adds, no
-approximate reciprocals), so every element is computed by the same IEEE-754 operations in a
-SIMD lane as in a scalar remainder loop, on every x86-64 or ARM machine: the fast kernel gives
-the same numbers for the same seed on every machine, not only on the same machine. What it does
-not give is the exact kernel's numbers: its random numbers are other draws from the same
+The only fast-math flag is ``contract`` (a multiplication and an addition may become one fused
+multiply-add where the CPU has it); nothing is reassociated or approximated and no C library
+function is called, so an element's result does not depend on its SIMD lane, the vector width or
+which other classrooms share the loop, and the same seed gives the same bits on the same
+machine. Across machines the numbers agree to rounding (CPUs without fused multiply-adds, or
+another LLVM, may round a few operations differently). What it does not give is the
+exact kernel's numbers: its random numbers are other draws from the same
 distribution, so it docks with the Mesa model in distribution
 (``tests/test_docking_distribution.py``); fed the exact kernel's draws instead (``noise``), it
 reproduces the exact kernel to a relative :math:`10^{-10}` (``tests/test_docking.py``), which
@@ -153,7 +156,7 @@ _MANT = 0x000FFFFFFFFFFFFF
 _ONE_BITS = 0x3FF0000000000000
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def exp(x):
     r"""``exp(x)`` for a float64, vectorizable; within 2 ulp of the C library's.
 
@@ -188,7 +191,7 @@ def exp(x):
     return res if x == x else x
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def log(x):
     r"""Natural logarithm of a float64, vectorizable; within 2 ulp of the C library's.
 
@@ -243,7 +246,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def philox4x32(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 of a 4-word counter under a 2-word key (32-bit words held in uint64).
 
@@ -269,7 +272,7 @@ _TWO_M30 = 2.0**-30
 _HALF_PI = 1.5707963267948966
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def normal_pair(a, b):
     r"""Two independent standard normals from two uniform 32-bit words (Box-Muller).
 
@@ -328,7 +331,7 @@ LANES = 512
 STRIDE = LANES + 4
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _at(row, lane):
     """Index of ``lane`` in ``row`` of a flat work array, unsigned.
 
@@ -338,7 +341,7 @@ def _at(row, lane):
     return np.uint64(row * STRIDE + lane)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def philox_normals(lane_key0, lane_key1, lane_student, day0, n_days, nd, kinds, out):
     """Draw the daily standard normals of a chunk of classrooms, for days ``day0 ..``.
 
@@ -395,7 +398,7 @@ def philox_normals(lane_key0, lane_key1, lane_student, day0, n_days, nd, kinds, 
                             flat[np.uint64(at + 3 * n_lanes + e)] = z3
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _softmax_rows(w, row, nd, ne):
     """mechanisms.softmax over the ``nd`` rows from ``row``, in place, for every lane."""
     for e in range(ne):
@@ -413,7 +416,7 @@ def _softmax_rows(w, row, nd, ne):
             w[_at(row + d, e)] = w[_at(row + d, e)] * inv
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def run_days_fast(
     skill,
     engagement,
