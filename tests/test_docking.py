@@ -474,13 +474,18 @@ def test_fast_exp_and_log_against_the_c_library():
 
     from numba import njit
 
-    from toolkit.engine.kernel_fast import exp, log
+    from toolkit.engine.kernel_fast import exp, exp_bounded, log
 
     @njit
     def both(x, out_e, out_l):
         for i in range(x.size):
             out_e[i] = exp(x[i])
             out_l[i] = log(x[i])
+
+    @njit
+    def bounded(x, out):
+        for i in range(x.size):
+            out[i] = exp_bounded(x[i])
 
     rng = np.random.default_rng(0)
     x = np.concatenate(
@@ -500,6 +505,14 @@ def test_fast_exp_and_log_against_the_c_library():
     normal = ref_e > 2.3e-308  # subnormal results carry fewer digits
     np.testing.assert_allclose(e[normal], ref_e[normal], rtol=5e-16, atol=0)
     np.testing.assert_allclose(e[~normal], ref_e[~normal], rtol=0, atol=1e-320)
+    xb = np.concatenate([rng.uniform(-707.9, 709.0, 20_000), rng.uniform(-40.0, 1e-12, 20_000)])
+    eb = np.empty_like(xb)
+    bounded(xb, eb)
+    np.testing.assert_allclose(eb, [math.exp(v) for v in xb], rtol=5e-16, atol=0)
+    eb = np.empty(4)
+    bounded(np.array([-708.5, -1e4, -np.inf, np.nan]), eb)
+    np.testing.assert_array_equal(eb[:3], 0.0)
+    assert np.isnan(eb[3])
     pos = x > 0
     ref_l = np.array([math.log(v) for v in x[pos]])
     np.testing.assert_allclose(lg[pos], ref_l, rtol=5e-16, atol=1e-300)

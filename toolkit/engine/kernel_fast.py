@@ -104,6 +104,7 @@ __all__ = [
     "LANES",
     "PAR_NAMES",
     "exp",
+    "exp_bounded",
     "log",
     "normal_pair",
     "philox4x32",
@@ -188,6 +189,38 @@ def exp(x):
     k1 = k >> 1
     k2 = k - k1
     res = p * _as_double((k1 + 1023) << 52) * _as_double((k2 + 1023) << 52)
+    return res if x == x else x
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
+def exp_bounded(x):
+    r"""``exp(x)`` for ``x <= 709``, as :func:`exp` but shorter; results below 1e-307 are 0.
+
+    For the arguments of the day that cannot be large: fits, disruption, the peer term and the
+    shifted softmax, all at most 0 (up to rounding). Skipping the overflow branch and building
+    :math:`2^k` in one factor saves a fifth of :func:`exp`'s instructions; for
+    ``x <= -708`` it returns 0 where the C library returns a value below
+    :math:`3.3 \cdot 10^{-308}`. NaN stays NaN.
+    """
+    xc = x if x > -708.0 else -708.0  # NaN takes this branch too; restored at the end
+    kf = (xc * _LOG2E + _SHIFTER) - _SHIFTER
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = 1.0 / 479001600.0 + r * p
+    p = 1.0 / 39916800.0 + r * p
+    p = 1.0 / 3628800.0 + r * p
+    p = 1.0 / 362880.0 + r * p
+    p = 1.0 / 40320.0 + r * p
+    p = 1.0 / 5040.0 + r * p
+    p = 1.0 / 720.0 + r * p
+    p = 1.0 / 120.0 + r * p
+    p = 1.0 / 24.0 + r * p
+    p = 1.0 / 6.0 + r * p
+    p = 0.5 + r * p
+    p = 1.0 + r * p
+    p = 1.0 + r * p
+    res = p * _as_double((np.int64(kf) + 1023) << 52)
+    res = res if x > -708.0 else 0.0
     return res if x == x else x
 
 
@@ -408,7 +441,7 @@ def _softmax_rows(w, row, nd, ne):
             m = v if v > m else m
         tot = 0.0
         for d in range(nd):
-            v = exp(w[_at(row + d, e)] - m)
+            v = exp_bounded(w[_at(row + d, e)] - m)
             w[_at(row + d, e)] = v
             tot += v
         inv = 1.0 / tot
@@ -846,7 +879,9 @@ def run_days_fast(
                         gap = w[_at(PSK + k * nd + d, e)] - w[_at(SK + d, e)]
                         overlap = own_a if (own_a <= pa or own_a != own_a) else pa  # minimum
                         ahead = gap if gap > 0.0 else 0.0  # peers not ahead add exactly 0
-                        w[_at(HELP + d, e)] += overlap * (ahead * exp(-ahead * inv_gap_scale))
+                        w[_at(HELP + d, e)] += overlap * (
+                            ahead * exp_bounded(-ahead * inv_gap_scale)
+                        )
             # ---- student_learn: per student (on_task, disruption_factor) -------------------
             for e in range(ne):
                 en = w[_at(ENG, e)]
@@ -854,8 +889,8 @@ def run_days_fast(
                 tau = w[_at(TAU, e)]
                 unreg = autonomy * (1.0 - r) + sys_unreg
                 w[_at(PHI, e)] = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
-                w[_at(D_DIR, e)] = exp(-disruption * w[_at(G_OFF, e)])
-                w[_at(D_IND, e)] = exp(-disruption * w[_at(C_OFF, e)])
+                w[_at(D_DIR, e)] = exp_bounded(-disruption * w[_at(G_OFF, e)])
+                w[_at(D_IND, e)] = exp_bounded(-disruption * w[_at(C_OFF, e)])
                 w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # gain_terms: teacher-time factor
                 w[_at(FIT, e)] = 0.0
                 w[_at(IOW, e)] = 0.0
@@ -865,7 +900,7 @@ def run_days_fast(
             for d in range(nd):
                 for e in range(ne):
                     cd = (w[_at(DIRECT + d, e)] - w[_at(SK + d, e)]) - optimum
-                    w[_at(FIT_DIR + d, e)] = exp(-(cd * cd) * inv_two_w2)
+                    w[_at(FIT_DIR + d, e)] = exp_bounded(-(cd * cd) * inv_two_w2)
             if same_levels:  # the same levels, so the same number
                 for d in range(nd):
                     for e in range(ne):
@@ -874,7 +909,7 @@ def run_days_fast(
                 for d in range(nd):
                     for e in range(ne):
                         cp = (w[_at(LEVEL + d, e)] - w[_at(SK + d, e)]) - optimum
-                        w[_at(FIT_PRAC + d, e)] = exp(-(cp * cp) * inv_two_w2)
+                        w[_at(FIT_PRAC + d, e)] = exp_bounded(-(cp * cp) * inv_two_w2)
             # ---- student_learn: per domain (sums over domains in domain order) -------------
             for d in range(nd):
                 core_d = is_core[d]
