@@ -6,7 +6,11 @@ What is guaranteed on every machine, and tested everywhere:
   quantities that are differences near 0, like ``gain``), for every regime preset, a blend, a
   multi-year schedule and non-default parameters;
 - results do not depend on the chunk size, the block size of the daily draws or on which arms
-  run together (bit for bit, for a given kernel on a given machine).
+  run together (bit for bit, for a given kernel on a given machine);
+- the ``"fast"`` kernel, fed the exact kernel's draws instead of its own, reproduces the exact
+  kernel to ``rtol=1e-10`` for every case and with every parameter and axis moved (its own
+  draws are other numbers from the same distributions: ``test_docking_distribution.py``);
+  its ``exp``, ``log``, Philox generator and normals are checked against references.
 
 Two stronger properties hold only where numpy's elementary functions behave in a particular way
 (:func:`toolkit.engine.docking.bitwise_properties` probes them), and are tested only there, with
@@ -181,7 +185,10 @@ def test_pairwise_sum_is_numpys():
         assert _psum(a, n) == a.sum(), n
 
 
-@pytest.mark.parametrize("kernel", [pytest.param("numba", marks=needs_numba), "numpy"])
+COMPILED = [pytest.param("numba", marks=needs_numba), pytest.param("fast", marks=needs_numba)]
+
+
+@pytest.mark.parametrize("kernel", [*COMPILED, "numpy"])
 def test_results_do_not_depend_on_chunk_or_block_size(kernel, monkeypatch):
     params = Parameters(n_students=9, n_days=25, peer_ties=2, regroup_interval=7)
     seeds = [classroom_seed(11, i) for i in range(7)]
@@ -250,11 +257,12 @@ def test_bad_arguments():
         simulate_batch("personal", params, seeds, chunk_size=0)
     with pytest.raises(ValueError, match="kernel"):
         simulate_batch("personal", params, seeds, kernel="cuda")
+
     with pytest.raises(ValueError, match="cohorts"):
         simulate_batch("personal", params, seeds, cohorts=[])
 
 
-@pytest.mark.parametrize("kernel", [pytest.param("numba", marks=needs_numba), "numpy"])
+@pytest.mark.parametrize("kernel", [*COMPILED, "numpy"])
 def test_arms_in_one_call_equal_one_call_per_arm(kernel, monkeypatch):
     """Drawing the shared randomness once for all arms gives each arm its own numbers exactly."""
     params = Parameters(n_students=9, n_days=25, peer_ties=2, regroup_interval=7)
@@ -366,3 +374,188 @@ def test_numba_kernel_docks_for_every_parameter_and_axis_moved():
         except AssertionError:
             failures.append(f"{name}={value}")
     assert not failures, f"numba kernel differs from numpy with {failures}"
+
+
+# --- the fast kernel ---------------------------------------------------------------------------
+FAST_RTOL = 1e-10  # its exp and log are within 2 ulp of the C library's, its divisions by a
+# parameter are multiplications by the reciprocal: a year of days stays within 1e-13 here
+
+
+@needs_numba
+@pytest.mark.parametrize("name", NUMBA_CASES)
+def test_fast_kernel_reproduces_the_exact_kernel_on_its_draws(name, monkeypatch):
+    """Fed the exact kernel's random numbers, the fast transcription computes the same day."""
+    regime, params, seeds, mesa = case(name)
+    monkeypatch.setattr(fast, "FAST_DRAWS", "numpy")
+    engine = simulate_batch(regime, params, seeds, kernel="fast")
+    assert_docked(mesa, engine, rtol=FAST_RTOL, atol=FAST_RTOL)
+
+
+@needs_numba
+def test_fast_kernel_docks_for_every_parameter_and_axis_moved(monkeypatch):
+    monkeypatch.setattr(fast, "FAST_DRAWS", "numpy")
+    seeds = [classroom_seed(21, i) for i in range(2)]
+    failures = []
+    for kind, name, value in _moved_values():
+        changes = dict(_MOVE_PARAMS)
+        regime = dict(_MOVE_BASE)
+        if kind == "param":
+            changes[name] = value
+        else:
+            regime[name] = value
+        params = Parameters(**changes)
+        a = simulate_batch(regime, params, seeds, kernel="exact")
+        b = simulate_batch(regime, params, seeds, kernel="fast")
+        try:
+            assert_docked(a, b, rtol=FAST_RTOL, atol=FAST_RTOL)
+        except AssertionError:
+            failures.append(f"{name}={value}")
+    assert not failures, f"fast kernel differs from the exact one with {failures}"
+
+
+@needs_numba
+def test_fast_kernel_reads_every_parameter_the_exact_kernel_reads():
+    """Both transcriptions read the same positions of PAR_NAMES (which the test above checks)."""
+    from toolkit.engine import kernel, kernel_fast
+
+    positions = {
+        k for k, v in vars(kernel).items() if k.startswith("_") and k.isupper() and type(v) is int
+    }
+    exact = set(kernel.run_days.py_func.__code__.co_names) & positions
+    mine = set(kernel_fast.run_days_fast.py_func.__code__.co_names) & positions
+    assert len(exact) == len(kernel.PAR_NAMES)
+    assert mine == exact
+
+
+@needs_numba
+def test_fast_kernel_draws_its_own_numbers_deterministically():
+    params = Parameters(n_students=9, n_days=20, peer_ties=3)
+    seeds = [classroom_seed(3, i) for i in range(4)]
+    a = simulate_batch("personal", params, seeds, kernel="fast")
+    b = simulate_batch("personal", params, seeds, kernel="fast")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    exact = simulate_batch("personal", params, seeds, kernel="exact")
+    # the same students and prior test; other daily draws, so other outcomes
+    np.testing.assert_array_equal(a.prior_score, exact.prior_score)
+    assert not np.allclose(a.score, exact.score)
+    # a regime that uses fewer kinds of draws sees the same numbers of the kinds it uses: the
+    # standardized arm alone equals the standardized arm next to the personal one
+    both = fast.simulate_arms({"p": "personal", "s": "standardized"}, params, seeds, kernel="fast")
+    alone = simulate_batch("standardized", params, seeds, kernel="fast")
+    mine = both[both.arm == "s"].drop(columns="arm").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+
+
+@needs_numba
+def test_philox_known_answers():
+    """Random123's known-answer vectors for philox4x32_R(10, ctr, key) (kat_vectors)."""
+    from numba import njit
+
+    from toolkit.engine.kernel_fast import philox4x32
+
+    run = njit(lambda c, k: philox4x32(c[0], c[1], c[2], c[3], k[0], k[1]))
+    cases = [
+        ([0, 0, 0, 0], [0, 0], [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]),
+        ([0xFFFFFFFF] * 4, [0xFFFFFFFF] * 2, [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]),
+        (
+            [0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344],
+            [0xA4093822, 0x299F31D0],
+            [0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1],
+        ),
+    ]
+    for ctr, key, want in cases:
+        got = run(np.array(ctr, dtype=np.uint64), np.array(key, dtype=np.uint64))
+        assert [int(x) for x in got] == want
+
+
+@needs_numba
+def test_fast_exp_and_log_against_the_c_library():
+    import math
+
+    from numba import njit
+
+    from toolkit.engine.kernel_fast import exp, exp_bounded, log
+
+    @njit
+    def both(x, out_e, out_l):
+        for i in range(x.size):
+            out_e[i] = exp(x[i])
+            out_l[i] = log(x[i])
+
+    @njit
+    def bounded(x, out):
+        for i in range(x.size):
+            out[i] = exp_bounded(x[i])
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.uniform(-745.0, 709.7, 20_000),
+            rng.uniform(-40.0, 5.0, 20_000),
+            rng.uniform(-1e-3, 1e-3, 5_000),
+            np.exp(rng.uniform(-700.0, 700.0, 20_000)),
+            rng.uniform(0.5, 2.0, 20_000),
+        ]
+    )
+    e, lg = np.empty_like(x), np.empty_like(x)
+    both(x, e, lg)
+    ref_e = np.array([math.exp(v) if v < 709.7 else math.inf for v in x])
+    finite = ref_e < math.inf
+    e, ref_e = e[finite], ref_e[finite]
+    normal = ref_e > 2.3e-308  # subnormal results carry fewer digits
+    np.testing.assert_allclose(e[normal], ref_e[normal], rtol=5e-16, atol=0)
+    np.testing.assert_allclose(e[~normal], ref_e[~normal], rtol=0, atol=1e-320)
+    xb = np.concatenate([rng.uniform(-707.9, 709.0, 20_000), rng.uniform(-40.0, 1e-12, 20_000)])
+    eb = np.empty_like(xb)
+    bounded(xb, eb)
+    np.testing.assert_allclose(eb, [math.exp(v) for v in xb], rtol=5e-16, atol=0)
+    eb = np.empty(4)
+    bounded(np.array([-708.5, -1e4, -np.inf, np.nan]), eb)
+    np.testing.assert_array_equal(eb[:3], 0.0)
+    assert np.isnan(eb[3])
+    pos = x > 0
+    ref_l = np.array([math.log(v) for v in x[pos]])
+    np.testing.assert_allclose(lg[pos], ref_l, rtol=5e-16, atol=1e-300)
+    edge = np.array([-np.inf, -800.0, 0.0, 710.0, np.inf, np.nan, -1.0, 5e-324, 1.0])
+    e, lg = np.empty_like(edge), np.empty_like(edge)
+    both(edge, e, lg)
+    np.testing.assert_array_equal(e[:5], [0.0, 0.0, 1.0, np.inf, np.inf])
+    assert np.isnan(e[5])
+    np.testing.assert_array_equal(lg[[2, 4]], [-np.inf, np.inf])
+    assert lg[3] == pytest.approx(math.log(710.0), rel=5e-16)
+    assert np.isnan(lg[5]) and np.isnan(lg[6])
+    assert lg[7] == math.log(5e-324) and lg[8] == 0.0
+
+
+@needs_numba
+def test_philox_normals_are_standard_normal_and_keyed_by_classroom_day_student_kind():
+    from scipy import stats
+
+    from toolkit.engine.kernel_fast import philox_normals
+
+    c, n, d, days = 50, 20, 4, 30
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 2**32, (c, 2)).astype(np.uint64)
+    k0, k1 = np.repeat(keys[:, 0], n), np.repeat(keys[:, 1], n)
+    student = np.tile(np.arange(n, dtype=np.uint64), c)
+    out = np.zeros((days, 3 * d + 1, c * n))
+    philox_normals(k0, k1, student, 0, days, d, np.ones(4, dtype=bool), out)
+    z = out.ravel()
+    assert abs(z.mean()) < 4 / np.sqrt(z.size) and abs(z.var() - 1) < 4 * np.sqrt(2 / z.size)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    # no correlation between kinds, days or neighbouring students
+    for a, b in [
+        (out[:, 0], out[:, 12]),
+        (out[1:, 5], out[:-1, 5]),
+        (out[:, 8, 1:], out[:, 8, :-1]),
+    ]:
+        assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 0.02
+    # counter-based: days 10.. drawn alone, and a subset of kinds, give the same numbers
+    part = np.zeros((days - 10, 3 * d + 1, c * n))
+    philox_normals(k0, k1, student, 10, days - 10, d, np.array([False, False, True, True]), part)
+    np.testing.assert_array_equal(part[:, 2 * d :], out[10:, 2 * d :])
+    assert not part[:, : 2 * d].any()
+    # one classroom alone gets its own numbers, whatever the others
+    one = np.zeros((days, 3 * d + 1, n))
+    philox_normals(k0[n : 2 * n], k1[n : 2 * n], student[:n], 0, days, d, np.ones(4, bool), one)
+    np.testing.assert_array_equal(one, out[:, :, n : 2 * n])

@@ -1,7 +1,8 @@
 """Distributional docking (Axtell et al. 1996): Mesa and the engine on independent seeds.
 
-The Mesa model runs ``M_MESA`` classrooms on ``classroom_seed(1, i)`` and the engine (default
-kernel) ``M_ENGINE`` classrooms on ``classroom_seed(2, i)``: no classroom is shared, so agreement
+The Mesa model runs ``M_MESA`` classrooms on ``classroom_seed(1, i)`` and the engine, with the
+``"exact"`` kernel and with the ``"fast"`` one (whose daily random numbers are its own Philox
+draws), ``M_ENGINE`` classrooms on ``classroom_seed(2, i)``: no classroom is shared, so agreement
 can only come from the two being the same model. Per classroom we compute the outcome and
 diversity metrics of :func:`toolkit.engine.docking.classroom_metrics` (class mean score, SD of
 scores, total learning, engagement, fit, mean pairwise distance of skill profiles) and require,
@@ -11,12 +12,14 @@ per case (Bonferroni over the 12 tests: 0.00083 each).
 
 To keep the Mesa side cheap (about 0.2 ms per student-day), classes are small and years short:
 10 students, 30 days. The power tests perturb one parameter in the engine only and assert that
-the same test then FAILS: a 10 % larger learning rate, and a narrower challenge-fit curve.
+the same test then FAILS: a 10 % larger learning rate, and a narrower challenge-fit curve, for
+each kernel.
 """
 
 import pandas as pd
 import pytest
 
+import toolkit.engine.fast as fast
 from toolkit.engine import simulate_batch
 from toolkit.engine.docking import METRICS, classroom_metrics, compare_distributions
 from toolkit.model import Parameters, classroom_seed
@@ -55,16 +58,21 @@ def mesa_metrics(name):
     return _mesa[name]
 
 
-def engine_metrics(name, **perturb):
+numba = pytest.mark.skipif(fast._load_kernel() is None, reason="numba is not installed")
+KERNELS = [pytest.param("exact", marks=numba), pytest.param("fast", marks=numba)]
+
+
+def engine_metrics(name, kernel, **perturb):
     regime, changes = CASES[name]
     params = Parameters(**{**SMALL, **changes}).replace(**perturb)
     seeds = [classroom_seed(2, i) for i in range(M_ENGINE)]
-    return classroom_metrics(simulate_batch(regime, params, seeds))
+    return classroom_metrics(simulate_batch(regime, params, seeds, kernel=kernel))
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("name", list(CASES))
-def test_mesa_and_engine_dock_in_distribution(name):
-    result = compare_distributions(mesa_metrics(name), engine_metrics(name), METRICS, ALPHA)
+def test_mesa_and_engine_dock_in_distribution(name, kernel):
+    result = compare_distributions(mesa_metrics(name), engine_metrics(name, kernel), METRICS, ALPHA)
     assert result.docked.all(), f"not docked at family-wise {ALPHA}:\n{result.to_string()}"
 
 
@@ -76,10 +84,11 @@ def test_mesa_and_engine_dock_in_distribution(name):
     ],
     ids=["learning_rate_x1.1", "zpd_width_0.8"],
 )
-def test_docking_test_has_power(perturb, caught_by):
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_docking_test_has_power(perturb, caught_by, kernel):
     """A deliberately changed engine fails the same test against the same Mesa sample."""
     result = compare_distributions(
-        mesa_metrics("personal"), engine_metrics("personal", **perturb), METRICS, ALPHA
+        mesa_metrics("personal"), engine_metrics("personal", kernel, **perturb), METRICS, ALPHA
     )
     assert not result.docked.all(), f"perturbation {perturb} went unnoticed:\n{result}"
     assert not result.loc[caught_by, "docked"]

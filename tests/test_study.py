@@ -138,9 +138,30 @@ def test_same_numbers_serial_parallel_chunked_and_mesa(tiny_run, tmp_path):
     base = tiny_run.students
     par = run_study(spec(study={"chunk_size": 1}), tmp_path / "p", workers=2, progress=False)
     pd.testing.assert_frame_equal(base, par.students, check_exact=True)  # guaranteed bitwise
+    # the Mesa model gives the exact kernel's numbers (the default fast kernel draws its own)
     mesa = run_study(spec(study={"engine": "mesa"}), tmp_path / "m", progress=False)
+    exact = run_study(spec(study={"kernel": "exact"}), tmp_path / "e", progress=False)
     num = base.select_dtypes("number").columns
-    np.testing.assert_allclose(mesa.students[num], base[num], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mesa.students[num], exact.students[num], rtol=1e-12, atol=1e-12)
+
+
+def test_study_kernel_is_recorded_checked_and_part_of_the_fingerprint(tiny_run):
+    manifest = json.loads((tiny_run.folder / "manifest.json").read_text())
+    assert manifest["study"]["kernel"] == "fast"  # the default
+    assert spec(study={"kernel": "exact"}).resolved()["kernel"] == "exact"
+    # resuming with a kernel that gives other numbers is a different study ...
+    assert spec(study={"kernel": "exact"}).fingerprint() != spec().fingerprint()
+    # ... but the Mesa model, the exact and the numpy kernel give the same numbers
+    assert (
+        spec(study={"kernel": "numpy"}).fingerprint()
+        == spec(study={"kernel": "exact"}).fingerprint()
+    )
+    assert (
+        spec(study={"engine": "mesa"}).fingerprint()
+        == spec(study={"kernel": "exact"}).fingerprint()
+    )
+    with pytest.raises(StudyError, match=r"'kernel' must be one of .*'exact'.*Did you mean 'fast'"):
+        spec(study={"kernel": "fats"})
 
 
 def test_existing_run_is_never_overwritten_silently(tiny_run, tmp_path):

@@ -11,7 +11,7 @@ of classrooms, and every random number comes from the same per-classroom streams
 (:mod:`toolkit.model.cohort`), so classroom ``i`` sees the same students and the same daily
 shocks in both implementations.
 
-The school days run in one of two kernels:
+The school days run in one of three kernels:
 
 ``"numpy"``
     calls :func:`~toolkit.model.mechanisms.system_plan`,
@@ -21,15 +21,26 @@ The school days run in one of two kernels:
     the Mesa model's activation: it reproduces the Mesa model to ``rtol=1e-12`` everywhere,
     and bit for bit where numpy gives an element the same result whatever the array's length
     (:func:`toolkit.engine.docking.bitwise_properties`).
-``"numba"``
+``"exact"`` (also ``"numba"``)
     :func:`toolkit.engine.kernel.run_days`, a compiled transcription of the same functions that
-    keeps their order of floating-point operations; about 7 times faster on the days and 3.5
-    times end to end, where drawing the random numbers takes a third of the time (see
-    ``benchmarks/README.md``), and equal to the other two to ``rtol=1e-12``.
+    keeps their order of floating-point operations and the Mesa model's random numbers: equal
+    to the other two to ``rtol=1e-12`` everywhere, and bit for bit the numpy kernel where
+    numpy's ``exp`` is the C library's. For reference runs.
+``"fast"``
+    :func:`toolkit.engine.kernel_fast.run_days_fast`, a second transcription with the students
+    of many classrooms on SIMD lanes, its own vectorizable ``exp`` and ``log``, and the daily
+    normals drawn by Philox4x32-10 from each classroom's seed instead of PCG64
+    (:func:`toolkit.engine.kernel_fast.philox_normals`). Other random numbers, the same
+    model: it docks with the Mesa model in distribution (``tests/test_docking_distribution.py``)
+    and, fed the exact kernel's draws, reproduces it to ``rtol=1e-10``. Of the fast-math
+    options it uses only fused multiply-adds, so an element's result does not depend on its
+    SIMD lane or the vector width.
 
-``"auto"`` (the default) takes numba when it is installed. The docking tests
-(``tests/test_docking*.py``) check all three against each other, exactly on the same seeds and in
-distribution on independent seeds.
+``"auto"`` (the default of :func:`simulate_batch` and :func:`simulate_arms`) is ``"exact"``
+when numba is installed, else ``"numpy"``; studies run ``"fast"`` unless their file says
+otherwise (``kernel`` in ``[study]``). Every kernel keeps these guarantees: the same seed gives
+the same numbers, whatever the chunk size, the block size of the daily draws or the arms run
+together, and every random number comes from the classroom's seed sequence.
 
 Memory is bounded whatever the number of classrooms: classrooms are simulated ``chunk_size`` at
 a time, and the day-by-day random numbers (by far the largest array) are drawn in blocks of days
@@ -65,26 +76,36 @@ from toolkit.model.shared import (
 )
 
 _kernel = None  # toolkit.engine.kernel, imported on first use (importing numba takes ~1 s)
+_kernel_fast = None  # toolkit.engine.kernel_fast, likewise
 _kernel_tried = False
 
 
 def _load_kernel():
-    """Return the compiled kernel module, or None where numba is not installed."""
-    global _kernel, _kernel_tried
+    """Return the exact compiled kernel module, or None where numba is not installed."""
+    global _kernel, _kernel_fast, _kernel_tried
     if not _kernel_tried:
         _kernel_tried = True
         try:
-            from toolkit.engine import kernel
+            from toolkit.engine import kernel, kernel_fast
         except ImportError:  # pragma: no cover - exercised only where numba is missing
-            kernel = None
-        _kernel = kernel
+            kernel = kernel_fast = None
+        _kernel, _kernel_fast = kernel, kernel_fast
     return _kernel
 
 
 __all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_arms", "simulate_batch"]
 
-#: Kernels of the school days (see the module docstring).
-KERNELS = ("auto", "numba", "numpy")
+#: Kernels of the school days (see the module docstring); ``"numba"`` is ``"exact"``.
+KERNELS = ("auto", "exact", "fast", "numba", "numpy")
+
+#: Where the ``"fast"`` kernel takes its daily standard normals: ``"philox"`` (drawn inside the
+#: kernel, counter-based) or ``"numpy"`` (the exact kernel's PCG64 streams, to check the fast
+#: kernel's arithmetic against the exact kernel on the same numbers; slower).
+FAST_DRAWS = "philox"
+
+#: Stream key of the fast kernel's Philox keys, next to cohort.draw_year's streams of a year
+#: (``_YEAR + 10 * year + {0: assessment, 1: network, 2: dynamics}``): ``+ 3``.
+_PHILOX_STREAM = 3
 
 #: Upper bound on the bytes of day-by-day random numbers held at once per chunk.
 NOISE_BLOCK_BYTES = 32 * 2**20
@@ -120,9 +141,11 @@ def simulate_batch(
         :data:`NOISE_BLOCK_BYTES` of daily draws (at least one day's), plus the result table.
     progress : callable, optional
         Called with the number of classrooms finished after each chunk.
-    kernel : {"auto", "numba", "numpy"}
-        Implementation of the school days (see the module docstring); the same numbers to
-        ``rtol=1e-12``. ``"auto"`` uses numba when it is installed.
+    kernel : {"auto", "exact", "fast", "numba", "numpy"}
+        Implementation of the school days (see the module docstring). ``"exact"`` (alias
+        ``"numba"``) and ``"numpy"`` give the Mesa model's numbers to ``rtol=1e-12``; ``"fast"``
+        draws its own daily random numbers (the same distributions). ``"auto"`` is
+        ``"exact"`` where numba is installed, else ``"numpy"``.
 
     Returns
     -------
@@ -180,7 +203,7 @@ def simulate_arms(
         Classrooms simulated together (all arms at once). Results do not depend on it.
     progress : callable, optional
         Called with the number of classrooms finished (in every arm) after each chunk.
-    kernel : {"auto", "numba", "numpy"}
+    kernel : {"auto", "exact", "fast", "numba", "numpy"}
         As for :func:`simulate_batch`.
 
     Returns
@@ -236,14 +259,14 @@ def _run(
         raise ValueError(
             f"cohorts: got {len(cohorts)} cohorts for {len(seeds)} seeds; expected one each."
         )
-    use_numba = _resolve_kernel(kernel, params)
+    which = _resolve_kernel(kernel, params)
     frames: list[list[pd.DataFrame]] = [[] for _ in schedules]
     for start in range(0, len(seeds), chunk_size):
         chunk = list(seeds[start : start + chunk_size])
         chunk_cohorts = None if cohorts is None else list(cohorts[start : start + chunk_size])
         for arm_frames, df in zip(
             frames,
-            _simulate_chunk(schedules, params, chunk, chunk_cohorts, use_numba),
+            _simulate_chunk(schedules, params, chunk, chunk_cohorts, which),
             strict=True,
         ):
             df["classroom"] += start
@@ -253,21 +276,24 @@ def _run(
     return [pd.concat(f, ignore_index=True) if f else pd.DataFrame() for f in frames]
 
 
-def _resolve_kernel(kernel: str, params: Parameters) -> bool:
-    """Return whether to run the numba kernel."""
+def _resolve_kernel(kernel: str, params: Parameters) -> str:
+    """Return the kernel to run: ``"numpy"``, ``"exact"`` or ``"fast"``."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
     if kernel == "numpy":
-        return False
+        return "numpy"
+    compiled = "exact" if kernel in ("auto", "numba") else kernel
     if _load_kernel() is None:
-        if kernel == "numba":
-            raise ImportError("kernel='numba' needs the numba package; install it or use 'numpy'.")
-        return False
+        if kernel != "auto":
+            raise ImportError(
+                f"kernel={kernel!r} needs the numba package; install it or use 'numpy'."
+            )
+        return "numpy"
     if params.n_domains > 128:  # the kernel's pairwise sums cover numpy's unrecursed case only
-        if kernel == "numba":
-            raise ValueError("kernel='numba' supports at most 128 domains; use 'numpy'.")
-        return False
-    return True
+        if kernel != "auto":
+            raise ValueError(f"kernel={kernel!r} supports at most 128 domains; use 'numpy'.")
+        return "numpy"
+    return compiled
 
 
 @dataclass
@@ -285,10 +311,26 @@ class _YearDraws:
     gumbel: np.ndarray  # (C, N, N)
     tiebreak: np.ndarray  # (C, N)
     daily_streams: list[np.random.Generator]
-    buffer: np.ndarray  # (C, B, N, 3 D + 1)
+    buffer: np.ndarray  # PCG64: (C, B, N, 3 D + 1); Philox: (B, 3 D + 1, C * N)
+    philox: tuple | None = None  # the fast kernel's (lane key words, lane students, kinds)
+    next_day: int = 0
 
     @classmethod
-    def draw(cls, params: Parameters, seeds: list, year: int) -> _YearDraws:
+    def draw(
+        cls,
+        params: Parameters,
+        seeds: list,
+        year: int,
+        philox_kinds: np.ndarray | None = None,
+    ) -> _YearDraws:
+        """Draw the year's arrays and open its day-by-day streams.
+
+        The day-by-day normals come from each classroom's PCG64 stream ``_YEAR + 10 * year +
+        2`` (as :func:`~toolkit.model.cohort.draw_year` draws them), or, given
+        ``philox_kinds`` (which kinds of :data:`toolkit.engine.kernel_fast.KINDS` to draw),
+        from Philox4x32-10 keyed by two 32-bit words of the classroom's seed-sequence child
+        ``_YEAR + 10 * year + 3`` (:func:`toolkit.engine.kernel_fast.philox_normals`).
+        """
         n, d, t = params.n_students, params.n_domains, params.n_days
         c = len(seeds)
         pre, post = np.empty((c, n)), np.empty((c, n))
@@ -305,19 +347,50 @@ class _YearDraws:
             net = stream(seed, base + 1)
             gumbel[i] = net.gumbel(size=(n, n))
             net.random(out=tiebreak[i])
-            daily.append(stream(seed, base + 2))
+            if philox_kinds is None:
+                daily.append(stream(seed, base + 2))
         per_day = c * n * (3 * d + 1) * 8
         block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
-        buffer = np.empty((c, block, n, 3 * d + 1))
-        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
+        if philox_kinds is None:
+            buffer = np.empty((c, block, n, 3 * d + 1))
+            return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
+        keys = np.array(
+            [
+                np.random.SeedSequence(
+                    s.entropy, spawn_key=(*s.spawn_key, base + _PHILOX_STREAM)
+                ).generate_state(2, np.uint32)
+                for s in seeds
+            ],
+            dtype=np.uint64,
+        ).reshape(c, 2)
+        lanes = (
+            np.repeat(keys[:, 0], n),
+            np.repeat(keys[:, 1], n),
+            np.tile(np.arange(n, dtype=np.uint64), c),
+            np.asarray(philox_kinds, dtype=bool),
+        )
+        buffer = np.zeros((block, 3 * d + 1, c * n))
+        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer, lanes)
 
     @property
     def block_days(self) -> int:
         """Most days :meth:`daily_block` can hold."""
-        return self.buffer.shape[1]
+        return self.buffer.shape[0 if self.philox else 1]
 
     def daily_block(self, n_days: int) -> np.ndarray:
-        """Draw the next ``n_days`` days of every classroom: array ``(C, n_days, N, 3 D + 1)``."""
+        """Draw the next ``n_days`` days of every classroom.
+
+        Returns an array ``(C, n_days, N, 3 D + 1)`` (PCG64) or ``(n_days, 3 D + 1, C * N)``
+        (Philox).
+        """
+        if self.philox:
+            k0, k1, student, kinds = self.philox
+            d = (self.buffer.shape[1] - 1) // 3
+            _kernel_fast.philox_normals(
+                k0, k1, student, self.next_day, n_days, d, kinds, self.buffer
+            )
+            self.next_day += n_days
+            return self.buffer[:n_days]
         for i, rng in enumerate(self.daily_streams):
             rng.standard_normal(out=self.buffer[i, :n_days])
         return self.buffer[:, :n_days]
@@ -377,7 +450,7 @@ def _simulate_chunk(
     params: Parameters,
     seeds: list,
     cohorts: list[Cohort] | None,
-    use_numba: bool,
+    which: str,
     record: list[list] | None = None,
 ) -> list[pd.DataFrame]:
     """Simulate one chunk of classrooms under every schedule; one student table per schedule.
@@ -387,8 +460,19 @@ def _simulate_chunk(
     alone, so the result equals one call per arm. With ``record`` (one list per schedule; numpy
     kernel only), every day's start-of-day skills and learning factors are appended to it.
     """
-    if record is not None and use_numba:
+    if record is not None and which != "numpy":
         raise ValueError("recording the learning factors needs the numpy kernel")
+    compiled = which != "numpy"
+    philox = which == "fast" and FAST_DRAWS == "philox"
+    # the kinds of daily draws any arm uses (the others are not drawn; see kernel_fast.KINDS)
+    kinds = np.array(
+        [
+            any(r.learner_goal_control != 0 for s in schedules for r in s),
+            any(r.learner_path_control != 0 for s in schedules for r in s),
+            True,
+            True,
+        ]
+    )
     p = params
     n, d, t_days = p.n_students, p.n_domains, p.n_days
     c = len(seeds)
@@ -417,14 +501,48 @@ def _simulate_chunk(
         for schedule in schedules
     ]
     for year in range(len(schedules[0])):
-        draws = _YearDraws.draw(p, seeds, year)
-        years = [_ArmYear.start(arm, year, p, draws, core, use_numba) for arm in arms]
+        draws = _YearDraws.draw(p, seeds, year, kinds if philox else None)
+        years = [_ArmYear.start(arm, year, p, draws, core, compiled) for arm in arms]
         for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
             noise = draws.daily_block(d1 - d0)
+            if which == "fast" and not philox:  # the exact kernel's draws, in the fast layout
+                noise = np.ascontiguousarray(noise.transpose(1, 3, 0, 2)).reshape(
+                    d1 - d0, 3 * d + 1, c * n
+                )
             for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
                     ay.regroup(p, draws.tiebreak, core)
-                if use_numba:
+                if which == "fast":
+                    ay.estimate = np.ascontiguousarray(ay.estimate)
+                    _kernel_fast.run_days_fast(
+                        arm.skill,
+                        arm.engagement,
+                        arm.sr,
+                        arm.interest,
+                        ay.estimate,
+                        ay.sums["engagement"],
+                        ay.sums["fit"],
+                        ay.sums["on_task"],
+                        ay.sums["core_time"],
+                        ay.sums["peer"],
+                        ay.start_skill,
+                        aptitude,
+                        calibration,
+                        np.ascontiguousarray(ay.interest_est),
+                        np.ascontiguousarray(draws.diagnostic),
+                        np.ascontiguousarray(ay.groups, dtype=np.int64),
+                        ay.g,
+                        np.ascontiguousarray(ay.tau, dtype=float),
+                        np.ascontiguousarray(ay.eff, dtype=float),
+                        ay.peers_c,
+                        noise,
+                        d1 - d0,
+                        year * t_days + d0,
+                        log_curriculum,
+                        core,
+                        ay.par,
+                    )
+                elif which == "exact":
                     ay.estimate = np.ascontiguousarray(ay.estimate)
                     _kernel.run_days(
                         arm.skill,
@@ -534,7 +652,7 @@ class _ArmYear:
         p: Parameters,
         draws: _YearDraws,
         core: np.ndarray,
-        use_numba: bool,
+        compiled: bool,
     ) -> _ArmYear:
         """Start the year with :func:`toolkit.model.shared.start_year` (as the Mesa model does)."""
         regime = arm.schedule[year]
@@ -553,8 +671,8 @@ class _ArmYear:
             core,
         )
         sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "on_task", "core_time", "peer")}
-        peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if use_numba else None
-        par = _kernel_par(p, regime) if use_numba else None
+        peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if compiled else None
+        par = _kernel_par(p, regime) if compiled else None
         ins = start.instruction
         return cls(
             regime,

@@ -210,6 +210,7 @@ class RobustnessSpec:
                     "evaluate": "toolkit.robustness.models:evaluate_unit",
                     "model": self.model,
                     "reference": self.reference,
+                    "kernel": study.kernel,
                 }
             )
         return units

@@ -348,7 +348,7 @@ def decompose(
         )
         record: list[list] = [[] for _ in schedules]
         frames = fast._simulate_chunk(
-            schedules, params, chunk, chunk_cohorts, use_numba=False, record=record
+            schedules, params, chunk, chunk_cohorts, which="numpy", record=record
         )
         aptitude = Cohort.stack(chunk_cohorts).aptitude
         c = len(chunk)

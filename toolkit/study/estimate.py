@@ -283,6 +283,7 @@ def estimate_study(
             "arms": {a: [r.to_dict() for r in regs] for a, regs in arms.items()},
             "start": 0,
             "stop": k,
+            "kernel": spec.kernel,
         }
         scale = 1.0
         if spec.engine == "mesa" and params.n_days > MESA_SAMPLE_DAYS:

@@ -378,6 +378,7 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
                     "arms": adict,
                     "start": start,
                     "stop": stop,
+                    "kernel": spec.kernel,
                 }
             )
     return units
@@ -392,14 +393,16 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
     """Simulate one work unit: a chunk of classrooms at one sweep point, in every arm.
 
     Every arm runs the same classrooms (common random numbers). The fast engine draws their
-    randomness once for all arms (:func:`toolkit.engine.simulate_arms`); the Mesa model runs
-    each arm's classrooms one by one. Both give the same numbers.
+    randomness once for all arms (:func:`toolkit.engine.simulate_arms`, with the unit's
+    ``kernel``); the Mesa model runs each arm's classrooms one by one, with the numbers of the
+    ``"exact"`` kernel.
 
     Parameters
     ----------
     unit : dict
         As built by the runner: ``params`` as a dict, ``arms`` (arm name to its per-year
-        regimes as dicts), classroom range ``start:stop``, ``point`` and sweep ``value``.
+        regimes as dicts), classroom range ``start:stop``, ``point``, sweep ``value`` and the
+        engine's ``kernel`` (``"exact"`` when the unit names none, as the calibration's units).
     seed : int
         The study's master seed.
     engine : {"fast", "mesa"}
@@ -421,7 +424,9 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
     idx = list(range(unit["start"], unit["stop"]))
     seeds = [classroom_seed(seed, i) for i in idx]
     if engine == "fast":
-        df = simulate_arms(arms, params, seeds, n_years=n_years, chunk_size=len(seeds))
+        df = simulate_arms(
+            arms, params, seeds, n_years=n_years, chunk_size=len(seeds), kernel=unit.get("kernel", "exact")
+        )
         df["arm"] = df["arm"].astype(str)
         df["classroom"] = df["classroom"].map(dict(enumerate(idx)))
     else:

@@ -11,6 +11,7 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     classrooms = 200
     years = 1
     engine = "fast"
+    kernel = "fast"
     reference = "standardized"
     # keep = "classrooms"   # keep only classroom-level rows, no student table (same numbers)
 
@@ -65,6 +66,8 @@ __all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_f
 ENGINES = ("fast", "mesa")
 #: What a run keeps: every student row, or only classroom-level rows (see :class:`StudySpec`).
 KEEP = ("students", "classrooms")
+#: Kernels of the school days for ``engine = "fast"`` (see :mod:`toolkit.engine.fast`).
+KERNELS = ("fast", "exact", "numpy")
 FORMATS = ("png", "svg", "pdf")
 _TABLES = {
     "study": {
@@ -75,6 +78,7 @@ _TABLES = {
         "classrooms",
         "years",
         "engine",
+        "kernel",
         "reference",
         "chunk_size",
         "decomposition",
@@ -106,7 +110,11 @@ class StudySpec:
     years : int
         School years simulated per classroom.
     engine : {"fast", "mesa"}
-        Vectorized engine (default) or the Mesa reference model; same numbers.
+        Vectorized engine (default) or the Mesa reference model.
+    kernel : {"fast", "exact", "numpy"}
+        The engine's kernel of the school days: ``"fast"`` (default; its own counter-based
+        random numbers, the Mesa model's distributions), ``"exact"`` or ``"numpy"`` (the Mesa
+        model's numbers on the same seeds, to ``rtol=1e-12``). Recorded in the manifest.
     reference : str
         Arm that differences and effect sizes are computed against.
     arms : dict
@@ -156,6 +164,7 @@ class StudySpec:
     classrooms: int = 100
     years: int = 1
     engine: str = "fast"
+    kernel: str = "fast"
     reference: str = "standardized"
     arms: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -239,6 +248,7 @@ class StudySpec:
             "classrooms": self.classrooms,
             "years": self.years,
             "engine": self.engine,
+            "kernel": self.kernel,
             "reference": self.reference,
             "chunk_size": self.chunk_size,
             "decomposition": self.decomposition,
@@ -281,6 +291,9 @@ class StudySpec:
         core.pop("keep")
         for k in ("title", "description", "engine"):
             core.pop(k)
+        # the Mesa model and the exact and numpy kernels give the same numbers; the fast
+        # kernel other draws from the same distributions
+        core["kernel"] = "fast" if self.engine == "fast" and self.kernel == "fast" else "exact"
         blob = json.dumps(core, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -357,6 +370,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         raise StudyError(
             f"{where}: 'engine' must be one of {list(ENGINES)}, got {engine!r}."
             f"{suggest_name(str(engine), ENGINES)}"
+        )
+    kernel = st.get("kernel", "fast")
+    if kernel not in KERNELS:
+        raise StudyError(
+            f"{where}: 'kernel' must be one of {list(KERNELS)}, got {kernel!r}."
+            f"{suggest_name(str(kernel), KERNELS)}"
         )
     chunk = st.get("chunk_size", classrooms if "robustness" in data else 50)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -477,6 +496,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         classrooms=classrooms,
         years=years,
         engine=engine,
+        kernel=kernel,
         reference=reference,
         arms=arms_raw,
         parameters=parameters,
