@@ -425,7 +425,12 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
     seeds = [classroom_seed(seed, i) for i in idx]
     if engine == "fast":
         df = simulate_arms(
-            arms, params, seeds, n_years=n_years, chunk_size=len(seeds), kernel=unit.get("kernel", "exact")
+            arms,
+            params,
+            seeds,
+            n_years=n_years,
+            chunk_size=len(seeds),
+            kernel=unit.get("kernel", "exact"),
         )
         df["arm"] = df["arm"].astype(str)
         df["classroom"] = df["classroom"].map(dict(enumerate(idx)))
