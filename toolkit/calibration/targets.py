@@ -10,8 +10,11 @@ quantity       the model quantity it is compared with (:mod:`toolkit.calibration
 role           ``target`` (the calibration fits it), ``check`` (held back: never fitted) or
                ``comparison`` (shown beside the model, with no pass or fail)
 value          the published value (empty for a pure range)
-sd             its uncertainty as a standard deviation (empty for a range)
-low, high      a range the value should fall in (either may be empty: a bound)
+sd             its uncertainty as a standard deviation: what the calibration's distance
+               weighs a target by (empty for a range)
+low, high      the range the model's value must fall in to pass (either may be empty: a
+               bound); where given it is the verdict, for targets too (the strict ranges of
+               ``tests/test_checks.py``)
 unit           what the number measures
 population     who was measured
 grade          school grades
@@ -19,15 +22,18 @@ source         full citation
 location       where in the source (page, table, abstract) and how it was read
 confidence     ``high``, ``medium``, ``low``: how well the number is grounded
                (``docs/calibration-sources.md`` has the narrative)
-basis          how value and uncertainty were derived from the source
+basis          how value, uncertainty and range were derived from the source
+note           what the model can and cannot represent of it (optional column)
 =============  ==============================================================================
 
 A target's *center and scale* (:func:`target_scale`) drive the calibration's distance: the
 value and its SD, or for a range its midpoint and a quarter of its width (a range read as a
-95% interval). A row *passes* (:func:`evaluate`) when the model's value lies within two
-combined standard deviations of the published value,
-:math:`|m - v| \le 2\sqrt{s^2 + \mathrm{se}_m^2}`, or inside the range (either bound, for a
-one-sided row).
+95% interval). A row *passes* (:func:`evaluate`) when the model's value lies inside its range
+(either bound, for a one-sided row); a row with no range passes when the model's value lies
+within two combined standard deviations of the published value,
+:math:`|m - v| \le 2\sqrt{s^2 + \mathrm{se}_m^2}`. So a calibration target carries both: its
+SD says how uncertain the published number is (the posterior's width follows it), its range is
+the tolerance a point calibration must meet.
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ COLUMNS = (
     "confidence",
     "basis",
 )
+#: Columns a targets file may leave out (filled with empty text).
+OPTIONAL = ("note",)
 ROLES = ("target", "check", "comparison")
 CONFIDENCE = ("high", "medium", "low", "none")
 
@@ -109,9 +117,15 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise TargetsError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
-    extra = [c for c in df.columns if c not in COLUMNS]
+    extra = [c for c in df.columns if c not in COLUMNS + OPTIONAL]
     if extra:
-        raise TargetsError(f"{path}: unknown column(s) {extra}; expected {list(COLUMNS)}.")
+        raise TargetsError(
+            f"{path}: unknown column(s) {extra}; expected {list(COLUMNS)} and optionally "
+            f"{list(OPTIONAL)}."
+        )
+    for c in OPTIONAL:
+        if c not in df.columns:
+            df[c] = ""
     if df["id"].eq("").any() or df["id"].duplicated().any():
         dup = sorted(set(df.loc[df["id"].duplicated(), "id"]))
         raise TargetsError(f"{path}: every row needs a unique 'id' (empty or repeated: {dup}).")
