@@ -51,6 +51,7 @@ __all__ = [
     "TargetsError",
     "evaluate",
     "load_targets",
+    "passes",
     "target_scale",
 ]
 
@@ -243,16 +244,42 @@ def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
                 else val + 1.96 * se
             )
             out |= {"model": val, "model_low": lo, "model_high": hi}
+            if not math.isnan(t["value"]) and not math.isnan(t["sd"]):
+                out["z"] = (val - t["value"]) / math.hypot(t["sd"], se)
             if t["role"] != "comparison":
-                if not math.isnan(t["value"]) and not math.isnan(t["sd"]):
-                    z = (val - t["value"]) / math.hypot(t["sd"], se)
-                    out |= {"z": z, "passed": bool(abs(z) <= 2)}
-                else:
-                    ok_lo = math.isnan(t["low"]) or val >= t["low"]
-                    ok_hi = math.isnan(t["high"]) or val <= t["high"]
-                    out["passed"] = bool(ok_lo and ok_hi)
+                out["passed"] = passes(t, val, out["z"])
         rows.append(out | {k: t[k] for k in ("unit", "source", "location", "confidence", "basis")})
     return pd.DataFrame(rows)
+
+
+def passes(row: pd.Series, value: float, z: float = math.nan) -> bool:
+    r"""Whether the model's ``value`` passes a targets row.
+
+    Inside the row's range when it has one (either bound, for a one-sided row); otherwise
+    within two combined SDs of the published value, :math:`|z| \le 2` with
+    :math:`z = (m - v)/\sqrt{s^2 + \mathrm{se}^2}`.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row of :func:`load_targets` (``value, sd, low, high``).
+    value : float
+        The model's value.
+    z : float
+        The row's z (needed only for a row without a range).
+
+    Examples
+    --------
+    >>> row = pd.Series({"value": 4.0, "sd": 1.5, "low": 3.0, "high": 5.0})
+    >>> passes(row, 5.5, z=1.0), passes(row, 4.2, z=0.1)
+    (False, True)
+    """
+    lo, hi = float(row["low"]), float(row["high"])
+    if not (math.isnan(lo) and math.isnan(hi)):
+        return bool((math.isnan(lo) or value >= lo) and (math.isnan(hi) or value <= hi))
+    if math.isnan(z):
+        raise TargetsError(f"row {row.name!r}: no range, so a z is needed for the verdict.")
+    return bool(abs(z) <= 2)
 
 
 def _published(t: pd.Series) -> str:
