@@ -68,7 +68,7 @@ def test_checks_are_the_targets_files_rows_and_quantities():
         "tutoring",
         "scaffolding_on_test",
         "interest_decline",
-    } <= set(known.name for known in CHECKS)
+    } <= {known.name for known in CHECKS}
 
 
 def test_table_is_the_calibration_registrys_numbers(table):

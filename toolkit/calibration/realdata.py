@@ -107,7 +107,8 @@ def percentile_effect(small: np.ndarray, regular: np.ndarray) -> float:
     >>> round(percentile_effect(np.array([2.0, 3.0]), np.array([0.0, 1.0, 2.0, 3.0])), 2)
     25.0
     """
-    return float(percentile_ranks(small, regular).mean() - percentile_ranks(regular, regular).mean())
+    ranks = percentile_ranks(small, regular).mean() - percentile_ranks(regular, regular).mean()
+    return float(ranks)
 
 
 def _star_effects(d: pd.DataFrame) -> tuple[float, float]:

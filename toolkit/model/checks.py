@@ -124,7 +124,7 @@ CHECKS: tuple[Check, ...] = _checks()
 
 def evaluate(
     params: Parameters | None = None,
-    n_classrooms: int = 300,
+    n_classrooms: int = 200,
     seed: int = SEED,
     names: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def evaluate(
     params : Parameters, optional
         Defaults: :class:`Parameters`.
     n_classrooms : int
-        Classrooms per arm.
+        Classrooms per arm (200: the size of ``python -m toolkit validate``).
     seed : int
         Master seed (classroom ``i`` has ``classroom_seed(seed, i)`` in every arm).
     names : list of str, optional
@@ -145,8 +145,9 @@ def evaluate(
     -------
     pandas.DataFrame
         One row per check: ``name, role, quantity, value, se, low, high, inside, published,
-        source, note``; ``inside`` is the verdict of :func:`toolkit.calibration.targets.evaluate` (inside the
-        range, or within two combined SDs for a row with only a value and SD).
+        source, note``; ``inside`` is the verdict of
+        :func:`toolkit.calibration.targets.evaluate` (inside the range, or within two combined
+        SDs for a row with only a value and SD).
 
     Examples
     --------
