@@ -498,7 +498,8 @@ def grouping_effect_quintile_range(sims: Simulations) -> Estimate:
     boot = []
     for _ in range(200):
         pick = rng.choice(len(classes), len(classes))
-        e = sums[pick].sum(axis=0) / counts[pick].sum(axis=0)
+        n = counts[pick].sum(axis=0)
+        e = sums[pick].sum(axis=0)[n > 0] / n[n > 0]  # a resample may miss a quintile
         boot.append(e.max() - e.min())
     return Estimate(float(point.max() - point.min()), float(np.std(boot, ddof=1)))
 
