@@ -266,8 +266,8 @@ if OUTPUT_DIR:
 # checked against effects it was not tuned to); each simulated trial was measured as planned
 # (test reliability 0.85, 20 students per class, 90% response per wave) and analysed with the
 # planned mixed models; about 170 classrooms give 80% power to detect the predicted difference
-# in mean (0.07 SD) and about 120 the predicted difference in residual SD (ratio 1.10).* Two cautions
-# belong next to it:
+# in mean (0.07 SD) and about 120 the predicted difference in residual SD (ratio 1.10).* Two
+# cautions belong next to it:
 #
 # - the effects are the model's predictions for personalized teaching, not measurements; a
 #   study should be powered for the smallest effect that would matter, and the minimum
