@@ -26,7 +26,8 @@ Standard errors (classrooms are independent):
   scores treated as fixed (as :func:`toolkit.metrics.effect_vs_reference` does);
 - a ratio of totals :math:`R = \sum a_i / \sum b_i`: the linearization
   :math:`\sqrt{\sum (a_i - R b_i)^2/(C(C - 1))}/\bar b` (Cochran 1977, section 6.4);
-- two independent groups of classrooms: the delta method on the two means.
+- a smooth function :math:`f` of an estimate :math:`x` (the class-size effect size read as
+  percentile points, :math:`100(\Phi(d) - 0.5)`): the delta method, :math:`|f'(x)|\,se_x`.
 
 References
 ----------

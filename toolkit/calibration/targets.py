@@ -108,7 +108,7 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
     Examples
     --------
     >>> t = load_targets()
-    >>> t.loc["core_gain", "role"], float(t.loc["core_gain", "value"])
+    >>> t.loc["annual_gain", "role"], float(t.loc["annual_gain", "value"])
     ('target', 0.36)
     """
     path = Path(path) if path is not None else TARGETS_FILE
