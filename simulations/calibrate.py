@@ -32,8 +32,8 @@ import dataclasses
 
 import numpy as np
 
-from toolkit.engine import simulate_arms, simulate_batch
-from toolkit.model import Parameters, classroom_seed
+from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
+from toolkit.model import Parameters
 
 TARGETS = {
     "learning_rate": 0.36,
@@ -41,40 +41,25 @@ TARGETS = {
     "peer_learning": 0.10,
     "scaffolding_effect": 0.69,
 }
-MASTER_SEED = 20_261_125
 
 
-def seeds(n: int) -> list[np.random.SeedSequence]:
-    return [classroom_seed(MASTER_SEED, i) for i in range(n)]
-
-
-def core_gain(regime: str, p: Parameters, n: int) -> float:
-    df = simulate_batch(regime, p, seeds(n))
-    return float((df.core_end - df.core_start).mean())
+#: The registered quantity (toolkit.calibration.quantities) each parameter is tuned on.
+QUANTITY = {
+    "learning_rate": "one_year_core_gain",
+    "disruption": "class_size_percentile_points",
+    "peer_learning": "peer_share",
+    "scaffolding_effect": "scaffolding_self_regulation",
+}
 
 
 def measure(name: str, p: Parameters, n: int) -> float:
-    """Value of the target quantity for parameter ``name`` under parameters ``p``."""
-    if name == "learning_rate":
-        return core_gain("standardized", p, n)
-    if name == "disruption":
-        from scipy.stats import norm
+    """Value of the target quantity for parameter ``name`` under parameters ``p``.
 
-        small = simulate_batch("standardized", p.replace(n_students=15), seeds(n))
-        regular = simulate_batch("standardized", p.replace(n_students=23), seeds(n))
-        d = (small.score.mean() - regular.score.mean()) / regular.score.std()
-        return float(100 * (norm.cdf(d) - 0.5))
-    if name == "peer_learning":
-        df = simulate_batch("standardized", p, seeds(n))
-        return float(df.peer_learning.mean() / df.total_learning.mean())
-    if name == "scaffolding_effect":
-        both = simulate_arms(
-            {"with": "personal", "without": {"base": "personal", "scaffolding": 0.0}}, p, seeds(n)
-        )
-        with_s, without = both[both.arm == "with"], both[both.arm == "without"]
-        sd0 = with_s.self_regulation_start.std()
-        return float((with_s.self_regulation_end.mean() - without.self_regulation_end.mean()) / sd0)
-    raise KeyError(name)
+    Computed by the calibration's registry (the same function as ``python -m toolkit
+    validate`` and the ABC calibration), on ``n`` classrooms from the master seed.
+    """
+    out = compute([QUANTITY[name]], p, n_classrooms=n, seed=MASTER_SEED)
+    return float(out["value"].iloc[0])
 
 
 def search(n: int, base: Parameters | None = None) -> Parameters:
@@ -122,18 +107,14 @@ def search(n: int, base: Parameters | None = None) -> Parameters:
 
 def report(p: Parameters, n: int) -> None:
     print(f"{'target':<22}{'wanted':>8}{'got':>9}")
+    sims = Simulations(p, n, MASTER_SEED)
+    got = compute(list(QUANTITY.values()), sims=sims).set_index("quantity")["value"]
     for name, target in TARGETS.items():
-        print(f"{name:<22}{target:>8.3f}{measure(name, p, n):>9.3f}")
-    both = simulate_arms({"std": "standardized", "ind": "individualized"}, p, seeds(n))
-    std, ind = both[both.arm == "std"], both[both.arm == "ind"]
-    d = (ind.score.mean() - std.score.mean()) / std.score.std()
+        print(f"{name:<22}{target:>8.3f}{got[QUANTITY[name]]:>9.3f}")
+    more = compute(["individualized_effect", "interest_change"], sims=sims)
+    d, interest = more["value"].tolist()
     print(f"\nindividualized vs standardized, test score effect: {d:.3f} SD (check: 0.05-0.30)")
-    interest = [c for c in std.columns if c.startswith("interest_")]
-    print(
-        f"standardized engagement {std.engagement.mean():.3f}, fit {std.fit.mean():.3f}, "
-        f"on task {std.on_task.mean():.3f}, mean interest after a year "
-        f"{std[interest].to_numpy().mean():+.3f} SD"
-    )
+    print(f"standardized regime, mean change of interest over the year {interest:+.3f} SD")
 
 
 def main() -> None:

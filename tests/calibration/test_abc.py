@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from toolkit.calibration.abc import (
+    FREE_PARAMETERS,
     CalibrationConfig,
     calibrate,
     calibrated_parameters,
@@ -86,7 +87,7 @@ def test_recovers_known_parameters_from_synthetic_targets(tmp_path):
     synthetic targets made by the model (with the targets' noise), calibration run on them."""
     cfg = CalibrationConfig(
         parameters=("learning_rate", "peer_learning"),
-        targets=("core_gain", "peer_share"),
+        targets=("annual_gain", "peer_share"),
         classrooms=6,
         population=30,
         generations=6,
@@ -108,7 +109,7 @@ def test_recovers_known_parameters_from_synthetic_targets(tmp_path):
 def test_run_folder_resumes_and_refuses_to_overwrite(tmp_path):
     cfg = CalibrationConfig(
         parameters=("learning_rate",),
-        targets=("core_gain",),
+        targets=("annual_gain",),
         classrooms=4,
         population=20,
         generations=1,
@@ -132,7 +133,7 @@ def test_run_folder_resumes_and_refuses_to_overwrite(tmp_path):
         calibrate(cfg, folder, progress=False)
     other = CalibrationConfig(
         parameters=("learning_rate",),
-        targets=("core_gain",),
+        targets=("annual_gain",),
         classrooms=5,
         population=20,
         generations=1,
@@ -151,12 +152,15 @@ def test_run_folder_resumes_and_refuses_to_overwrite(tmp_path):
 
 def test_config_and_posterior_files(tmp_path):
     cfg = load_config()
-    assert set(cfg.parameters) == set(calibrated_parameters())
+    # the revised model's four calibrated rates (group_size_penalty is an assumption now)
+    assert cfg.parameters == ("learning_rate", "disruption", "peer_learning", "scaffolding_effect")
+    assert list(cfg.parameters) == calibrated_parameters() == list(FREE_PARAMETERS)
+    assert CalibrationConfig(targets=("annual_gain",)).parameters == cfg.parameters
     assert set(cfg.targets) == set(load_targets().query("role == 'target'").index)
     with pytest.raises(Exception, match="whole numbers"):
-        CalibrationConfig(parameters=("n_students",), targets=("core_gain",))
+        CalibrationConfig(parameters=("n_students",), targets=("annual_gain",))
     with pytest.raises(Exception, match="unknown parameter"):
-        CalibrationConfig(parameters=("learning_rat",), targets=("core_gain",))
+        CalibrationConfig(parameters=("learning_rat",), targets=("annual_gain",))
     post = pd.DataFrame({"learning_rate": [0.02, 0.03, 0.04], "weight": [1.0, 2.0, 1.0]})
     post.to_csv(tmp_path / "posterior.csv", index=False)
     assert load_posterior(tmp_path).equals(post)
@@ -170,6 +174,21 @@ def test_config_and_posterior_files(tmp_path):
     pp = posterior_predictive(post, ["one_year_core_gain"], draws=3, classrooms=3, fixed=SMALL)
     row = pp.iloc[0]
     assert row["ci_low"] < row["value"] < row["ci_high"] and row["draws"] == 3
+
+
+def test_priors_are_the_plausible_ranges_and_disruption_includes_zero():
+    from toolkit.calibration.abc import _prior
+    from toolkit.model.params import Parameters
+
+    prior = _prior(FREE_PARAMETERS)
+    d = Parameters().disruption
+    rv = prior["disruption"]  # uniform on [0, 2 d]: no disruption is a possible value
+    assert rv.pdf(0.0) == pytest.approx(1 / (2 * d)) and rv.pdf(-1e-9) == 0.0
+    assert rv.pdf(2 * d * 0.999) > 0 and rv.pdf(2 * d * 1.001) == 0.0
+    lr = Parameters().learning_rate  # log-uniform on [lr / 2, 2 lr]
+    assert prior["learning_rate"].pdf(lr / 2 * 0.999) == 0.0
+    assert prior["learning_rate"].pdf(lr / 2 * 1.001) > 0
+    assert prior["learning_rate"].pdf(lr) == pytest.approx(1 / (lr * np.log(4)))
 
 
 def test_one_worker_runs_are_reproducible_and_leave_numpy_alone(linear_quantity, tmp_path):

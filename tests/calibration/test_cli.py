@@ -9,7 +9,7 @@ def test_calibrate_validate_and_power_from_the_command_line(tmp_path, capsys, mo
     monkeypatch.chdir(tmp_path)  # runs/ goes into the temporary folder
     cfg = tmp_path / "abc.toml"
     cfg.write_text(
-        '[abc]\nparameters = ["learning_rate"]\ntargets = ["core_gain"]\nclassrooms = 4\n'
+        '[abc]\nparameters = ["learning_rate"]\ntargets = ["annual_gain"]\nclassrooms = 4\n'
         "population = 16\ngenerations = 2\nseed = 5\n"
         "[parameters]\nn_students = 10\nn_days = 30\npeer_ties = 3\n"
     )

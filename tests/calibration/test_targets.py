@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from toolkit.calibration.quantities import QUANTITIES, Estimate, Simulations, compute, quantity
-from toolkit.calibration.realdata import egsingle_gains, nlschools_icc, star_class_size_effect
-from toolkit.calibration.targets import TargetsError, evaluate, load_targets, target_scale
+from toolkit.calibration.realdata import (
+    egsingle_gains,
+    nlschools_icc,
+    percentile_effect,
+    percentile_ranks,
+    star_class_size_effect,
+)
+from toolkit.calibration.targets import TargetsError, evaluate, load_targets, passes, target_scale
 from toolkit.model import Parameters
 from toolkit.survey import icc
 
@@ -20,12 +26,23 @@ def test_targets_file_is_complete_and_every_quantity_is_registered():
     assert {"target", "check", "comparison"} == set(t["role"])
     # the four calibrated rates of simulations/calibrate.py, and the checks of docs/odd.md
     assert set(t.index[t.role == "target"]) == {
-        "core_gain",
-        "class_size_share",
+        "annual_gain",
+        "class_size",
         "peer_share",
-        "scaffolding_sr",
+        "scaffolding_self_regulation",
     }
-    assert {"individualized_effect", "nlschools_icc", "star_kindergarten"} <= set(t.index)
+    assert {"individualized", "nlschools_icc", "star_kindergarten"} <= set(t.index)
+    # the class-size target is STAR's first-year effect read at the median; Krueger's own
+    # statistic (mean percentile rank) is a check; the share of a year's gain a comparison
+    assert t.loc["class_size", "quantity"] == "class_size_percentile_points"
+    assert t.loc["class_size", ["value", "low", "high"]].tolist() == [4.0, 3.0, 5.0]
+    assert t.loc["star_kindergarten", "quantity"] == "class_size_mean_percentile_rank"
+    assert t.loc["class_size_share", "role"] == "comparison"
+    assert t.loc["interest_decline", "high"] < 0
+    # every target and every model check of the revised model has a range and a note column
+    for rid in t.index[t.role == "target"]:
+        assert t.loc[rid, "low"] < t.loc[rid, "value"] < t.loc[rid, "high"], rid
+    assert "disruption" in t.loc["class_size", "note"]
     assert (t["source"].str.len() > 20).all() and (t["location"].str.len() > 10).all()
     for rid in t.index[t.role == "target"]:
         center, scale = target_scale(t.loc[rid])
@@ -60,7 +77,7 @@ def test_bad_targets_files_name_row_and_column(tmp_path):
     bad = good.copy()
     bad.loc[0, "role"] = "goal"
     bad.to_csv(path, index=False)
-    with pytest.raises(TargetsError, match="row 'core_gain', column 'role'"):
+    with pytest.raises(TargetsError, match="row 'annual_gain', column 'role'"):
         load_targets(path)
     bad = good.copy()
     bad["value"] = bad["value"].astype(object)
@@ -75,25 +92,115 @@ def test_bad_targets_files_name_row_and_column(tmp_path):
         load_targets(path, known=True)
     with pytest.raises(TargetsError, match="no such targets file"):
         load_targets(tmp_path / "none.csv")
+    bad = good.assign(remark="")
+    bad.to_csv(path, index=False)
+    with pytest.raises(TargetsError, match=r"unknown column\(s\) \['remark'\].*optionally"):
+        load_targets(path)
+
+
+def test_note_column_is_optional(tmp_path):
+    good = load_targets().reset_index()
+    assert good["note"].str.len().gt(0).sum() >= 5  # the shipped file has notes
+    path = tmp_path / "t.csv"
+    good.drop(columns="note").to_csv(path, index=False)
+    t = load_targets(path)
+    assert t["note"].eq("").all() and t.index.equals(load_targets().index)
 
 
 def test_evaluate_passes_and_fails_by_the_stated_rule():
     t = load_targets()
     measured = pd.DataFrame(
         [
+            # inside the range 0.32-0.41 but 2.1 SDs from 0.36: the range decides
             {"quantity": "one_year_core_gain", "value": 0.36 + 2.1 * 0.045, "se": 0.0},
+            # 1.5 SDs from 4 but outside the range 3-5: fails
+            {"quantity": "class_size_percentile_points", "value": 6.25, "se": 0.0},
             {"quantity": "individualized_effect", "value": 0.31, "se": 0.01},
             {"quantity": "grouping_effect_quintile_range", "value": 0.05, "se": 0.01},
             {"quantity": "personalized_effect", "value": 0.2, "se": 0.01},
+            # no range: within two combined SDs of 4.95 (SD 1.49)
+            {"quantity": "class_size_mean_percentile_rank", "value": 2.2, "se": 0.5},
+            {"quantity": "end_of_year_icc", "value": 0.15, "se": 0.01},
         ]
     )
     e = evaluate(t, measured).set_index("id")
-    assert e.loc["core_gain", "passed"] is False
-    assert e.loc["core_gain", "z"] == pytest.approx(2.1)
-    assert e.loc["individualized_effect", "passed"] is False  # above the range
-    assert e.loc["grouping_by_level", "passed"] is True  # below the upper bound
+    assert e.loc["annual_gain", "passed"] is False  # 0.4545 > 0.41
+    assert e.loc["annual_gain", "z"] == pytest.approx(2.1)
+    assert e.loc["class_size", "z"] == pytest.approx(1.5)
+    assert e.loc["class_size", "passed"] is False
+    assert e.loc["individualized", "passed"] is False  # above the range
+    assert e.loc["grouping_by_quintile", "passed"] is True  # inside 0-0.10
     assert e.loc["rand_personalized", "passed"] is None  # comparison: no verdict
     assert e.loc["tutoring", "passed"] is None and math.isnan(e.loc["tutoring", "model"])
+    z_star = (2.2 - 4.95) / math.hypot(1.49, 0.5)
+    assert e.loc["star_kindergarten", "z"] == pytest.approx(z_star)
+    assert e.loc["star_kindergarten", "passed"] is True  # |z| = 1.7
+    assert e.loc["nlschools_icc", "passed"] is False  # |z| = 2.3
+
+
+def test_a_row_passes_when_inside_its_range():
+    row = pd.Series({"value": 0.36, "sd": 0.045, "low": 0.32, "high": 0.41}, name="annual_gain")
+    # inside the range passes whatever z says; outside fails whatever z says
+    assert passes(row, 0.405, z=5.0) is True
+    assert passes(row, 0.32, z=0.0) is True  # the bounds belong to the range
+    assert passes(row, 0.415, z=0.1) is False and passes(row, 0.31, z=0.1) is False
+    upper = pd.Series({"value": 0.0, "sd": np.nan, "low": np.nan, "high": 0.1}, name="u")
+    assert passes(upper, -3.0) is True and passes(upper, 0.11) is False
+    point = pd.Series({"value": 1.0, "sd": 0.1, "low": np.nan, "high": np.nan}, name="p")
+    assert passes(point, 1.19, z=1.9) is True and passes(point, 1.21, z=2.1) is False
+    with pytest.raises(TargetsError, match="row 'p'"):
+        passes(point, 1.0)
+
+
+def test_mean_percentile_rank_is_realdatas_statistic_on_the_same_scores():
+    """class_size_mean_percentile_rank ranks simulated scores as realdata ranks STAR's."""
+    sims = Simulations(Parameters(), 40, seed=5)  # a whole year: the effect is a few points
+    est = QUANTITIES["class_size_mean_percentile_rank"].function(sims)
+    df = sims.arms({"small": "standardized"}, n_students=15)
+    reg = sims.arms({"regular": "standardized"}, n_students=23)
+    # with equal classes within each size, the mean over classrooms is the pooled mean
+    ref = percentile_effect(df["score"].to_numpy(), reg["score"].to_numpy())
+    assert est.value == pytest.approx(ref, rel=1e-12)
+    assert est.se > 0
+    # for normal scores the mean rank is about 100 (Phi(d / sqrt 2) - 0.5), below the median
+    # reading 100 (Phi(d) - 0.5) of class_size_percentile_points on the same classrooms
+    from scipy.stats import norm
+
+    median = QUANTITIES["class_size_percentile_points"].function(sims)
+    assert 0 < est.value < median.value
+    d = norm.ppf(median.value / 100 + 0.5)
+    assert est.value == pytest.approx(100 * (norm.cdf(d / np.sqrt(2)) - 0.5), abs=1.0)
+    assert sims.runs == 2  # both readings share the two class sizes
+
+
+def test_percentile_ranks_are_mid_ranks():
+    ref = np.array([0.0, 1.0, 1.0, 3.0])
+    assert percentile_ranks(np.array([1.0, -1.0, 5.0]), ref).tolist() == [50.0, 0.0, 100.0]
+    assert percentile_ranks(ref, ref).mean() == pytest.approx(50.0)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.1, 1, 20000), rng.normal(0, 1, 20000)
+    from scipy.stats import norm
+
+    expected = 100 * (norm.cdf(0.1 / np.sqrt(2)) - 0.5)
+    assert percentile_effect(a, b) == pytest.approx(expected, abs=0.6)
+
+
+def test_interest_declines_over_a_year_of_standardized_teaching():
+    sims = Simulations(SMALL, 6, seed=2)
+    est = QUANTITIES["interest_change"].function(sims)
+    assert est.value < 0 and est.se > 0
+    # the change is end-of-year interest minus the interest each student was drawn with
+    from toolkit.model.cohort import classroom_seed, draw_cohort
+
+    df = sims.arms({"s": "standardized"}).sort_values(["replicate", "student"])
+    first = df[df.replicate == 0]
+    start = draw_cohort(sims.params, classroom_seed(2, 0)).interest
+    cols = [c for c in df.columns if c.startswith("interest_")]
+    per_class0 = (first[cols].to_numpy() - start).mean()
+    assert per_class0 < 0
+    # no change of interest at all when interest never changes
+    still = Simulations(SMALL.replace(interest_rate=0.0), 4, seed=2)
+    assert QUANTITIES["interest_change"].function(still).value == pytest.approx(0.0, abs=1e-12)
 
 
 def test_estimates_have_the_stated_standard_errors():

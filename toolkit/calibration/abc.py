@@ -74,6 +74,7 @@ from toolkit.model.params import PLAUSIBLE, ParameterError, Parameters, plausibl
 
 __all__ = [
     "CONFIG_FILE",
+    "FREE_PARAMETERS",
     "CalibrationConfig",
     "CalibrationResult",
     "calibrate",
@@ -101,15 +102,31 @@ _KEYS = {
 }
 
 
+#: The revised model's calibrated rates, one per calibration target of the targets file:
+#: ``learning_rate`` (the year's gain), ``disruption`` (STAR's class-size effect),
+#: ``peer_learning`` (the peer share) and ``scaffolding_effect`` (scaffolding's effect on
+#: self-regulation). ``group_size_penalty`` is no longer calibrated (an assumption since
+#: disruption carries the class-size effect), though its plausible range is still relative.
+FREE_PARAMETERS = ("learning_rate", "disruption", "peer_learning", "scaffolding_effect")
+
+
 def calibrated_parameters() -> list[str]:
-    """Parameters whose plausible range follows a calibration (``Plausible.relative``).
+    """Return the parameters the calibration gives a posterior by default (the free ones).
+
+    Each has a plausible range relative to its calibrated default :math:`d`
+    (``Plausible.relative``), which is its prior: log-uniform on :math:`[d/2, 2d]`, except
+    ``disruption``, uniform on :math:`[0, 2d]` (from no disruption, STAR's effect read as a
+    share of a year's growth, to twice the calibrated value).
 
     Examples
     --------
-    >>> "learning_rate" in calibrated_parameters()
-    True
+    >>> calibrated_parameters()
+    ['learning_rate', 'disruption', 'peer_learning', 'scaffolding_effect']
     """
-    return [name for name, p in PLAUSIBLE.items() if p.relative]
+    missing = [n for n in FREE_PARAMETERS if not PLAUSIBLE[n].relative]
+    if missing:  # pragma: no cover - a guard against a change of toolkit/model/params.py
+        raise ParameterError(f"calibration: {missing} no longer have a calibrated range.")
+    return list(FREE_PARAMETERS)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ Standard errors (classrooms are independent):
   scores treated as fixed (as :func:`toolkit.metrics.effect_vs_reference` does);
 - a ratio of totals :math:`R = \sum a_i / \sum b_i`: the linearization
   :math:`\sqrt{\sum (a_i - R b_i)^2/(C(C - 1))}/\bar b` (Cochran 1977, section 6.4);
-- two independent groups of classrooms: the delta method on the two means.
+- a smooth function :math:`f` of an estimate :math:`x` (the class-size effect size read as
+  percentile points, :math:`100(\Phi(d) - 0.5)`): the delta method, :math:`|f'(x)|\,se_x`.
 
 References
 ----------
@@ -263,10 +264,15 @@ def _icc_se(icc: float, j: int, n: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# quantities of today's targets and checks
+# quantities of the targets and checks (docs/odd.md section 10)
 # ---------------------------------------------------------------------------------------------
 
 _STD = {"standardized": "standardized"}
+
+
+def _paired(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two sets of arms simulated at different parameters, as one table (same classrooms)."""
+    return pd.concat([a, b], ignore_index=True)
 
 
 @quantity(
@@ -281,46 +287,68 @@ def one_year_core_gain(sims: Simulations) -> Estimate:
     return Estimate.mean(df.assign(g=df.core_end - df.core_start).groupby("replicate")["g"].mean())
 
 
-def _gains_by_size(sims: Simulations, n: int) -> np.ndarray:
-    df = sims.arms(_STD, n_students=n)
-    return df.assign(g=df.core_end - df.core_start).groupby("replicate")["g"].mean().to_numpy()
+def _class_sizes(sims: Simulations) -> pd.DataFrame:
+    """STAR's small (15) and regular (23) classes, standardized regime, as arms ``small, regular``.
 
-
-@quantity(
-    "class_size_gain_share",
-    unit="share of a year's gain",
-    description="Standardized regime in classes of 15 and of 23 (STAR's small and regular "
-    "classes): (gain(15) - gain(23)) / gain(23), gains in true core skill; the two sizes are "
-    "independent samples of classrooms (delta-method SE).",
-)
-def class_size_gain_share(sims: Simulations) -> Estimate:
-    """Extra gain of a small class as a share of a regular class's gain."""
-    a, b = Estimate.mean(_gains_by_size(sims, 15)), Estimate.mean(_gains_by_size(sims, 23))
-    value = a.value / b.value - 1
-    se = math.sqrt(a.se**2 / b.value**2 + a.value**2 * b.se**2 / b.value**4)
-    return Estimate(value, se)
+    Classroom ``i`` has the same seed at both sizes (the same class effect and random streams
+    for the students both sizes share), so the sizes are paired by classroom.
+    """
+    small = sims.arms({"small": "standardized"}, n_students=15)
+    regular = sims.arms({"regular": "standardized"}, n_students=23)
+    return _paired(small, regular)
 
 
 @quantity(
     "class_size_percentile_points",
     unit="percentile points",
-    description="Standardized regime in classes of 15 and 23: the mean percentile rank of "
-    "small-class students' end-of-year test scores in the distribution of regular-class "
-    "scores, minus the regular students' own (about 50), as Krueger (1999) reports STAR; SE "
-    "from the per-classroom mean ranks of the two independent samples.",
+    description="Standardized regime in classes of 15 and of 23 (STAR's small and regular "
+    "classes), paired by classroom seed: the effect size d (mean over classrooms of the "
+    "difference in mean test score, over the SD of regular-class scores) as the percentile of "
+    "the regular classes' distribution that a median student reaches, 100 (Phi(d) - 0.5); SE "
+    "by the delta method, 100 phi(d) se(d).",
 )
 def class_size_percentile_points(sims: Simulations) -> Estimate:
-    """STAR's class-size effect in percentile points."""
-    small, reg = sims.arms(_STD, n_students=15), sims.arms(_STD, n_students=23)
-    ref = np.sort(reg["score"].to_numpy())
+    """STAR's class-size effect in percentile points, at the median (the calibrated reading)."""
+    from scipy import stats
 
-    def ranks(df: pd.DataFrame) -> np.ndarray:
-        x = df["score"].to_numpy()
-        lo, hi = np.searchsorted(ref, x, "left"), np.searchsorted(ref, x, "right")
-        return df.assign(p=100 * (lo + hi) / (2 * len(ref))).groupby("replicate")["p"].mean()
+    d = effect_size(_class_sizes(sims), "small", "regular")
+    return Estimate(
+        float(100 * (stats.norm.cdf(d.value) - 0.5)), float(100 * stats.norm.pdf(d.value) * d.se)
+    )
 
-    a, b = Estimate.mean(ranks(small)), Estimate.mean(ranks(reg))
-    return Estimate(a.value - b.value, math.hypot(a.se, b.se))
+
+@quantity(
+    "class_size_mean_percentile_rank",
+    unit="percentile points",
+    description="Standardized regime in classes of 15 and of 23, paired by classroom seed: "
+    "every student's test score as a mid-rank percentile of all regular-class scores; the mean "
+    "over classrooms of the small class's mean percentile minus the regular class's, the "
+    "statistic Krueger (1999) reports and toolkit.calibration.realdata computes from the STAR "
+    "data (for normal scores about 100 (Phi(d / sqrt 2) - 0.5), smaller than the median "
+    "reading).",
+)
+def class_size_mean_percentile_rank(sims: Simulations) -> Estimate:
+    """STAR's class-size effect as a difference in mean percentile rank (Krueger's statistic)."""
+    from toolkit.calibration.realdata import percentile_ranks
+
+    df = _class_sizes(sims)
+    ref = df.loc[df["arm"] == "regular", "score"].to_numpy()
+    df = df.assign(p=percentile_ranks(df["score"].to_numpy(), ref))
+    return Estimate.mean(_class_means(df, "small", "p") - _class_means(df, "regular", "p"))
+
+
+@quantity(
+    "class_size_gain_share",
+    unit="share of a year's gain",
+    description="Standardized regime in classes of 15 and of 23, paired by classroom seed: "
+    "gain(15) / gain(23) - 1, gains in true core skill, a ratio of totals over classrooms "
+    "(linearization SE).",
+)
+def class_size_gain_share(sims: Simulations) -> Estimate:
+    """Extra gain of a small class as a share of a regular class's gain."""
+    df = _class_sizes(sims).assign(g=lambda d: d.core_end - d.core_start)
+    r = Estimate.ratio(_class_means(df, "small", "g"), _class_means(df, "regular", "g"))
+    return Estimate(r.value - 1, r.se)
 
 
 @quantity(
@@ -392,83 +420,134 @@ def personalized_effect(sims: Simulations) -> Estimate:
     return effect_size(df, "personalized", "standardized")
 
 
-def _grouped(basis: str, homophily: float = 0.0) -> dict[str, Any]:
-    return {
+def grouping_arms() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Within-class ability grouping alone, and random groups with the same adaptation.
+
+    Both: the standardized regime with three instructional groups, each taught and given
+    practice at its own level (``path_adaptation`` 1, ``practice_individualization`` 0);
+    everything else standardized (no remediation, no tailoring, no sorting of peers). The
+    first forms the groups by the system's estimate of core skill, the second at random.
+
+    Examples
+    --------
+    >>> alone, rand = grouping_arms()
+    >>> alone["grouping"], rand["grouping"], alone["n_groups"]
+    ('ability', 'random', 3)
+    """
+    base = {
         "base": "standardized",
         "n_groups": 3,
-        "grouping": basis,
         "path_adaptation": 1.0,
-        "peer_ability_homophily": homophily,
+        "practice_individualization": 0.0,
     }
+    return base | {"grouping": "ability"}, base | {"grouping": "random"}
+
+
+def _grouped_and_whole(sims: Simulations) -> pd.DataFrame:
+    return sims.arms(_STD | {"grouped": grouping_arms()[0]})
 
 
 @quantity(
     "within_class_grouping_effect",
     unit="SD of test scores",
-    description="Within-class ability grouping alone: the standardized regime with three groups "
-    "formed by the system's estimate of core skill, each taught at its own level (n_groups 3, "
-    "grouping 'ability', path_adaptation 1), against whole-class teaching; paired effect size.",
+    description="Within-class ability grouping alone (grouping_arms: the standardized regime "
+    "with three groups formed by the system's estimate of core skill, each taught and given "
+    "practice at its own level; no remediation, no sorted peers) against whole-class teaching, "
+    "on the same classrooms; paired effect size.",
 )
 def within_class_grouping_effect(sims: Simulations) -> Estimate:
     """Within-class ability grouping against whole-class teaching."""
-    df = sims.arms(_STD | {"grouped": _grouped("ability")})
-    return effect_size(df, "grouped", "standardized")
+    return effect_size(_grouped_and_whole(sims), "grouped", "standardized")
 
 
 @quantity(
     "sorted_vs_random_groups",
     unit="SD of test scores",
-    description="Three instructional groups each taught at its own level, formed by estimated "
-    "ability against formed at random (Lou et al.'s homogeneous vs heterogeneous groups); "
-    "paired effect size.",
+    description="Three instructional groups each taught at its own level (grouping_arms), "
+    "formed by estimated ability against formed at random (Lou et al.'s homogeneous vs "
+    "heterogeneous groups); paired effect size.",
 )
 def sorted_vs_random_groups(sims: Simulations) -> Estimate:
     """Ability-sorted against random groups."""
-    df = sims.arms({"sorted": _grouped("ability"), "random": _grouped("random")})
-    return effect_size(df, "sorted", "random")
+    alone, rand = grouping_arms()
+    return effect_size(sims.arms({"sorted": alone, "random": rand}), "sorted", "random")
 
 
 @quantity(
     "grouping_effect_quintile_range",
     unit="SD of test scores",
     description="Within-class ability grouping against whole-class teaching (as "
-    "within_class_grouping_effect), by quintile of prior score within the classroom: the "
-    "largest minus the smallest quintile effect; SE by bootstrap over classrooms (200).",
+    "within_class_grouping_effect), by quintile of prior score over all students of the "
+    "whole-class arm: each student's score difference between the arms (the same students), "
+    "over the SD of whole-class scores, averaged per quintile; the largest minus the smallest "
+    "quintile effect; SE by bootstrap over classrooms (200).",
 )
 def grouping_effect_quintile_range(sims: Simulations) -> Estimate:
     """Spread of the grouping effect across prior-achievement quintiles."""
-    df = sims.arms(_STD | {"grouped": _grouped("ability")})
-    sd = float(df.loc[df["arm"] == "standardized", "score"].std(ddof=1))
-    rank = df.groupby(["arm", "replicate"])["prior_score"].rank(method="first")
-    size = df.groupby(["arm", "replicate"])["prior_score"].transform("size")
-    df = df.assign(q=np.minimum((5 * (rank - 1) / size).astype(int), 4))
-    m = df.groupby(["arm", "replicate", "q"])["score"].mean().unstack("q")
-    diff = (m.loc["grouped"] - m.loc["standardized"]).to_numpy() / sd  # classrooms x quintiles
-    point = diff.mean(axis=0)
+    df = _grouped_and_whole(sims)
+    whole = df[df["arm"] == "standardized"].sort_values(["replicate", "student"])
+    grouped = df[df["arm"] == "grouped"].sort_values(["replicate", "student"])
+    sd = float(whole["score"].std(ddof=1))
+    q = pd.qcut(whole["prior_score"].rank(method="first"), 5, labels=False).to_numpy()
+    diff = (grouped["score"].to_numpy() - whole["score"].to_numpy()) / sd
+    classes, c = np.unique(whole["replicate"].to_numpy(), return_inverse=True)
+    cell = c * 5 + q  # classroom x quintile
+    sums = np.bincount(cell, diff, len(classes) * 5).reshape(-1, 5)
+    counts = np.bincount(cell, None, len(classes) * 5).reshape(-1, 5)
+    point = sums.sum(axis=0) / counts.sum(axis=0)
     rng = np.random.default_rng(sims.seed)
     boot = []
     for _ in range(200):
-        b = diff[rng.integers(0, len(diff), len(diff))].mean(axis=0)
-        boot.append(b.max() - b.min())
+        pick = rng.choice(len(classes), len(classes))
+        n = counts[pick].sum(axis=0)
+        e = sums[pick].sum(axis=0)[n > 0] / n[n > 0]  # a resample may miss a quintile
+        boot.append(e.max() - e.min())
     return Estimate(float(point.max() - point.min()), float(np.std(boot, ddof=1)))
 
 
 @quantity(
     "tutoring_effect",
     unit="SD of test scores",
-    description="One teacher per student: the standardized curriculum taught to groups of one "
-    "(n_groups = n_students), each at its own level, with teacher_capacity = n_students (every "
-    "student has a whole lesson of direct instruction), against whole-class teaching with the "
-    "default capacity, on the same classrooms; paired effect size. The model has no unit tests "
-    "or mastery loops (Bloom 1984), only the year-end test.",
+    description="One adult per student all lesson long: the standardized curriculum taught to "
+    "groups of one (n_groups = n_students, grouping 'ability'), each at its own level "
+    "(path_adaptation 1, practice_individualization 1), with teacher_capacity = n_students "
+    "(every student has a whole lesson of direct instruction), against whole-class teaching "
+    "with the default capacity, on the same classrooms; paired effect size. The model has no "
+    "mastery loops or tutorial dialogue (Bloom 1984), only the year-end test.",
 )
 def tutoring_effect(sims: Simulations) -> Estimate:
     """One-to-one tutoring against whole-class teaching."""
     n = sims.params.n_students
-    tutored = {"base": "standardized", "n_groups": n, "path_adaptation": 1.0}
+    tutored = {
+        "base": "standardized",
+        "n_groups": n,
+        "path_adaptation": 1.0,
+        "practice_individualization": 1.0,
+        "grouping": "ability",
+    }
     a = sims.arms({"tutored": tutored}, teacher_capacity=float(n))
-    b = sims.arms(_STD)
-    return effect_size(pd.concat([a, b], ignore_index=True), "tutored", "standardized")
+    return effect_size(_paired(a, sims.arms(_STD)), "tutored", "standardized")
+
+
+@quantity(
+    "interest_change",
+    unit="SD of starting interest",
+    description="Standardized regime: mean over classrooms of the mean change of interest over "
+    "the year, over students and domains (end-of-year interest minus the interest each student "
+    "was drawn with, toolkit.model.draw_cohort on the classroom's seed).",
+)
+def interest_change(sims: Simulations) -> Estimate:
+    """Change of interest in a year of standardized teaching."""
+    from toolkit.model.cohort import classroom_seed, draw_cohort
+
+    df = sims.arms(_STD).sort_values(["replicate", "student"])
+    cols = [c for c in df.columns if c.startswith("interest_")]
+    reps = np.unique(df["replicate"].to_numpy())
+    start = np.stack(
+        [draw_cohort(sims.params, classroom_seed(sims.seed, int(i))).interest for i in reps]
+    )
+    change = df[cols].to_numpy().reshape(start.shape) - start
+    return Estimate.mean(change.mean(axis=(1, 2)))
 
 
 @quantity(

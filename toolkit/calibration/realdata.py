@@ -45,6 +45,7 @@ __all__ = [
     "load_star",
     "nlschools_icc",
     "percentile_effect",
+    "percentile_ranks",
     "star_class_size_effect",
 ]
 
@@ -77,26 +78,37 @@ def load_star() -> pd.DataFrame:
     return df.reset_index(drop=True).copy()
 
 
-def percentile_effect(small: np.ndarray, regular: np.ndarray) -> float:
-    r"""Mean percentile rank of ``small`` minus that of ``regular``, in the regular distribution.
+def percentile_ranks(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    r"""Mid-rank percentile of each of ``x`` in the ``reference`` scores.
 
-    Each score is given its mid-rank percentile in the regular scores,
     :math:`100\,(\#\{r < x\} + \#\{r \le x\})/(2 n_r)`, as Krueger (1999) ranks STAR pupils
-    against regular classes; the regular pupils' own mean is then about 50.
+    against the regular classes; the reference's own mean percentile is then about 50.
+
+    Examples
+    --------
+    >>> percentile_ranks(np.array([2.0, 3.5]), np.array([0.0, 1.0, 2.0, 3.0])).tolist()
+    [62.5, 100.0]
+    """
+    ref = np.sort(np.asarray(reference, dtype=float))
+    x = np.asarray(x, dtype=float)
+    lo = np.searchsorted(ref, x, side="left")
+    hi = np.searchsorted(ref, x, side="right")
+    return 100.0 * (lo + hi) / (2 * len(ref))
+
+
+def percentile_effect(small: np.ndarray, regular: np.ndarray) -> float:
+    """Mean percentile rank of ``small`` minus that of ``regular``, in the regular distribution.
+
+    Ranks by :func:`percentile_ranks` (the model's ``class_size_mean_percentile_rank`` uses the
+    same function on simulated scores).
 
     Examples
     --------
     >>> round(percentile_effect(np.array([2.0, 3.0]), np.array([0.0, 1.0, 2.0, 3.0])), 2)
     25.0
     """
-    ref = np.sort(np.asarray(regular, dtype=float))
-
-    def pct(x: np.ndarray) -> np.ndarray:
-        lo = np.searchsorted(ref, x, side="left")
-        hi = np.searchsorted(ref, x, side="right")
-        return 100.0 * (lo + hi) / (2 * len(ref))
-
-    return float(pct(np.asarray(small, dtype=float)).mean() - pct(ref).mean())
+    ranks = percentile_ranks(small, regular).mean() - percentile_ranks(regular, regular).mean()
+    return float(ranks)
 
 
 def _star_effects(d: pd.DataFrame) -> tuple[float, float]:

@@ -452,9 +452,10 @@ def write_report(
     )
     sections.append(
         f"<p>Model values computed on {classrooms} classrooms per arm, master seed {seed}, "
-        f"{where}. Rule: a row with a value and SD passes when the model lies within two "
-        "combined SDs, <code>|m − v| ≤ 2√(sd² + se²)</code>; a row with a range passes when "
-        "the model's value lies in it. "
+        f"{where}. Rule: a row with a range passes when the model's value lies in it (for "
+        "calibration targets too: the range is the calibration's tolerance); a row with only a "
+        "value and SD passes when the model lies within two combined SDs, "
+        "<code>|m − v| ≤ 2√(sd² + se²)</code>. "
         f"<b>{passed} pass, {failed} fail</b>"
         + (f", {untested} have no model quantity yet" if untested else "")
         + ". Calibration targets are fitted; checks are held back (never fitted); "

@@ -10,8 +10,11 @@ quantity       the model quantity it is compared with (:mod:`toolkit.calibration
 role           ``target`` (the calibration fits it), ``check`` (held back: never fitted) or
                ``comparison`` (shown beside the model, with no pass or fail)
 value          the published value (empty for a pure range)
-sd             its uncertainty as a standard deviation (empty for a range)
-low, high      a range the value should fall in (either may be empty: a bound)
+sd             its uncertainty as a standard deviation: what the calibration's distance
+               weighs a target by (empty for a range)
+low, high      the range the model's value must fall in to pass (either may be empty: a
+               bound); where given it is the verdict, for targets too (the strict ranges of
+               ``tests/test_checks.py``)
 unit           what the number measures
 population     who was measured
 grade          school grades
@@ -19,15 +22,18 @@ source         full citation
 location       where in the source (page, table, abstract) and how it was read
 confidence     ``high``, ``medium``, ``low``: how well the number is grounded
                (``docs/calibration-sources.md`` has the narrative)
-basis          how value and uncertainty were derived from the source
+basis          how value, uncertainty and range were derived from the source
+note           what the model can and cannot represent of it (optional column)
 =============  ==============================================================================
 
 A target's *center and scale* (:func:`target_scale`) drive the calibration's distance: the
 value and its SD, or for a range its midpoint and a quarter of its width (a range read as a
-95% interval). A row *passes* (:func:`evaluate`) when the model's value lies within two
-combined standard deviations of the published value,
-:math:`|m - v| \le 2\sqrt{s^2 + \mathrm{se}_m^2}`, or inside the range (either bound, for a
-one-sided row).
+95% interval). A row *passes* (:func:`evaluate`) when the model's value lies inside its range
+(either bound, for a one-sided row); a row with no range passes when the model's value lies
+within two combined standard deviations of the published value,
+:math:`|m - v| \le 2\sqrt{s^2 + \mathrm{se}_m^2}`. So a calibration target carries both: its
+SD says how uncertain the published number is (the posterior's width follows it), its range is
+the tolerance a point calibration must meet.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ __all__ = [
     "TargetsError",
     "evaluate",
     "load_targets",
+    "passes",
     "target_scale",
 ]
 
@@ -67,6 +74,8 @@ COLUMNS = (
     "confidence",
     "basis",
 )
+#: Columns a targets file may leave out (filled with empty text).
+OPTIONAL = ("note",)
 ROLES = ("target", "check", "comparison")
 CONFIDENCE = ("high", "medium", "low", "none")
 
@@ -99,7 +108,7 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
     Examples
     --------
     >>> t = load_targets()
-    >>> t.loc["core_gain", "role"], float(t.loc["core_gain", "value"])
+    >>> t.loc["annual_gain", "role"], float(t.loc["annual_gain", "value"])
     ('target', 0.36)
     """
     path = Path(path) if path is not None else TARGETS_FILE
@@ -109,9 +118,15 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise TargetsError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
-    extra = [c for c in df.columns if c not in COLUMNS]
+    extra = [c for c in df.columns if c not in COLUMNS + OPTIONAL]
     if extra:
-        raise TargetsError(f"{path}: unknown column(s) {extra}; expected {list(COLUMNS)}.")
+        raise TargetsError(
+            f"{path}: unknown column(s) {extra}; expected {list(COLUMNS)} and optionally "
+            f"{list(OPTIONAL)}."
+        )
+    for c in OPTIONAL:
+        if c not in df.columns:
+            df[c] = ""
     if df["id"].eq("").any() or df["id"].duplicated().any():
         dup = sorted(set(df.loc[df["id"].duplicated(), "id"]))
         raise TargetsError(f"{path}: every row needs a unique 'id' (empty or repeated: {dup}).")
@@ -229,16 +244,42 @@ def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
                 else val + 1.96 * se
             )
             out |= {"model": val, "model_low": lo, "model_high": hi}
+            if not math.isnan(t["value"]) and not math.isnan(t["sd"]):
+                out["z"] = (val - t["value"]) / math.hypot(t["sd"], se)
             if t["role"] != "comparison":
-                if not math.isnan(t["value"]) and not math.isnan(t["sd"]):
-                    z = (val - t["value"]) / math.hypot(t["sd"], se)
-                    out |= {"z": z, "passed": bool(abs(z) <= 2)}
-                else:
-                    ok_lo = math.isnan(t["low"]) or val >= t["low"]
-                    ok_hi = math.isnan(t["high"]) or val <= t["high"]
-                    out["passed"] = bool(ok_lo and ok_hi)
+                out["passed"] = passes(t, val, out["z"])
         rows.append(out | {k: t[k] for k in ("unit", "source", "location", "confidence", "basis")})
     return pd.DataFrame(rows)
+
+
+def passes(row: pd.Series, value: float, z: float = math.nan) -> bool:
+    r"""Whether the model's ``value`` passes a targets row.
+
+    Inside the row's range when it has one (either bound, for a one-sided row); otherwise
+    within two combined SDs of the published value, :math:`|z| \le 2` with
+    :math:`z = (m - v)/\sqrt{s^2 + \mathrm{se}^2}`.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row of :func:`load_targets` (``value, sd, low, high``).
+    value : float
+        The model's value.
+    z : float
+        The row's z (needed only for a row without a range).
+
+    Examples
+    --------
+    >>> row = pd.Series({"value": 4.0, "sd": 1.5, "low": 3.0, "high": 5.0})
+    >>> passes(row, 5.5, z=1.0), passes(row, 4.2, z=0.1)
+    (False, True)
+    """
+    lo, hi = float(row["low"]), float(row["high"])
+    if not (math.isnan(lo) and math.isnan(hi)):
+        return bool((math.isnan(lo) or value >= lo) and (math.isnan(hi) or value <= hi))
+    if math.isnan(z):
+        raise TargetsError(f"row {row.name!r}: no range, so a z is needed for the verdict.")
+    return bool(abs(z) <= 2)
 
 
 def _published(t: pd.Series) -> str:
