@@ -146,6 +146,9 @@ class Simulations:
         Master seed: classroom ``i`` uses ``classroom_seed(seed, i)``.
     engine : {"fast", "mesa"}
         As in study files.
+    kernel : {"fast", "exact", "numpy"}
+        The engine's kernel of the school days, as in study files (``"fast"``: the same
+        distributions as the Mesa model, about three times the speed of ``"exact"``).
 
     Examples
     --------
@@ -163,6 +166,7 @@ class Simulations:
         n_classrooms: int = 200,
         seed: int = MASTER_SEED,
         engine: str = "fast",
+        kernel: str = "fast",
     ):
         if isinstance(params, Parameters):
             self.params = params
@@ -173,6 +177,7 @@ class Simulations:
         self.n_classrooms = n_classrooms
         self.seed = int(seed)
         self.engine = engine
+        self.kernel = kernel
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
         self.runs = 0  #: arms simulated so far (cache misses)
 
@@ -208,6 +213,7 @@ class Simulations:
                 "arms": {a: [r.to_dict()] for a, r in missing.items()},
                 "start": 0,
                 "stop": self.n_classrooms,
+                "kernel": self.kernel,
             }
             df = simulate_unit(unit, self.seed, self.engine, 1)
             for a, r in missing.items():
