@@ -217,14 +217,44 @@ def _confirm(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
     )
 
 
+def _confirm_robustness(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
+    """Apply the gate of :func:`_confirm` to a ``[robustness]`` study (its design's estimate)."""
+    from toolkit.robustness.report import estimate, format_estimate
+    from toolkit.study import estimate as study_estimate
+
+    workers = 1 if getattr(args, "scheduler", None) else getattr(args, "workers", 1)
+    info = estimate(spec, probe=True, workers=workers)
+    print(format_estimate(info), file=sys.stderr)
+    free = study_estimate.free_disk_bytes(folder)
+    if free is not None and info["bytes"] > free:
+        raise StudyError(
+            f"{folder}: the design's parts need about "
+            f"{study_estimate.format_bytes(int(info['bytes']))} of disk and "
+            f"{study_estimate.format_bytes(free)} are free there; nothing was started. Free some "
+            "space, choose an --out on a larger disk, or use a smaller design (--n)."
+        )
+    if info["seconds"] <= study_estimate.CONFIRM_SECONDS or args.yes:
+        return
+    why = f"it is estimated to take about {study_estimate.format_seconds(info['seconds'])}"
+    if sys.stdin.isatty():
+        answer = input(f"This study is large: {why}. Start it? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return
+        raise StudyError("Not started.")
+    raise StudyError(
+        f"{spec.source}: not started, because {why}. Pass --yes to start it anyway "
+        "(Ctrl-C stops it, keeping what has finished; --resume continues)."
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from toolkit.study.runner import RunInterrupted, check_run_folder, run_study
 
     spec = _load(args)
     folder = Path(args.out or spec.folder)
     check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
-    if not args.no_estimate and spec.robustness is None:
-        _confirm(spec, args, folder)
+    if not args.no_estimate:
+        (_confirm if spec.robustness is None else _confirm_robustness)(spec, args, folder)
     try:
         result = run_study(
             spec,
@@ -316,14 +346,20 @@ def _print_robustness(result: Any, spec: StudySpec) -> None:
 
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from toolkit.robustness.report import publish, run_robustness
+    from toolkit.study.runner import check_run_folder
 
     spec = _load(args)
+    folder = Path(args.out or spec.folder)
+    check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
+    if not args.no_estimate:
+        _confirm_robustness(spec, args, folder)
     result = run_robustness(
         spec,
-        args.out,
+        folder,
         overwrite=args.overwrite,
         resume=args.resume,
         workers=args.workers,
+        scheduler=args.scheduler,
         progress=not args.no_progress,
     )
     _print_robustness(result, spec)
@@ -577,7 +613,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes (default 1)",
     )
+    rob.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
+    )
     rob.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rob.add_argument(
+        "--yes", action="store_true", help="start a study estimated to take over an hour"
+    )
+    rob.add_argument(
+        "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
+    )
     rob.add_argument(
         "--publish", metavar="ROOT", help="fill ROOT/README.md's robustness block and ROOT/docs"
     )

@@ -237,6 +237,36 @@ def test_run_command_on_a_robustness_study_prints_its_claims(tmp_path, capsys):
     assert "already holds a run" in capsys.readouterr().err
 
 
+def test_robustness_runs_print_their_estimate_and_need_yes_beyond_an_hour(
+    tmp_path, capsys, monkeypatch
+):
+    """A robustness study gets the gate of every run: its estimate, then --yes beyond an hour."""
+    import io
+
+    from toolkit.study import estimate
+
+    f = tmp_path / "s.toml"
+    f.write_text(
+        '[study]\nname = "s"\nseed = 1\nclassrooms = 2\n[output]\nformats = []\n'
+        '[robustness]\nmodel = "paired"\ndesign = "lhs"\nn = 8\nclaims = ["b - a > 0 on m"]\n'
+    )
+    monkeypatch.setattr(estimate, "CONFIRM_SECONDS", 0.0)  # this small study is "long"
+    monkeypatch.setattr("sys.stdin", io.StringIO())  # not a terminal
+    for command in ("run", "robustness"):
+        out = tmp_path / command
+        assert main([command, str(f), "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "8 design points" in err and "MB of parts on disk" in err  # the estimate
+        assert "Pass --yes to start it anyway" in err
+        assert not out.exists()  # nothing was started
+        assert main([command, str(f), "--out", str(out), "--no-progress", "--yes"]) == 0
+        assert (out / "report.html").is_file()
+    monkeypatch.setattr(estimate, "free_disk_bytes", lambda folder: 10)  # a full disk
+    assert main(["robustness", str(f), "--out", str(tmp_path / "full"), "--yes"]) == 2
+    assert "are free there; nothing was started" in capsys.readouterr().err
+    assert not (tmp_path / "full").exists()
+
+
 def test_point_summaries_are_computable_part_by_part(study, run):
     """Each part (work unit) holds whole design points: summaries per part equal the whole's."""
     from toolkit.robustness.analysis import metric_cube, point_claims, point_outputs

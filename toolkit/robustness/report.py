@@ -496,6 +496,7 @@ def run_robustness(
     overwrite: bool = False,
     resume: bool = False,
     workers: int = 1,
+    scheduler: str | None = None,
     progress: bool = True,
 ) -> RunResult:
     """Run a study with a ``[robustness]`` table and write its report.
@@ -505,6 +506,22 @@ def run_robustness(
     :func:`analyse_design` writes the tables, charts and report. Editing only the claims,
     metrics or region settings and running again with ``resume=True`` re-analyses without
     simulating.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        A study with a ``[robustness]`` table.
+    out : str or Path, optional
+        Run folder (default the study's ``[output]`` folder).
+    overwrite, resume : bool
+        As for :func:`toolkit.study.runner.run_study`.
+    workers : int
+        Worker processes of a local Dask cluster (1: serial).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:port``): the design points run
+        there, with the same numbers as serially.
+    progress : bool
+        Show a progress bar of design points.
 
     Returns
     -------
@@ -518,7 +535,13 @@ def run_robustness(
             f"{spec.source}: no [robustness] table; nothing to analyse for robustness."
         )
     return run_study(
-        spec, out, overwrite=overwrite, resume=resume, workers=workers, progress=progress
+        spec,
+        out,
+        overwrite=overwrite,
+        resume=resume,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
     )
 
 
