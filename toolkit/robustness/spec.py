@@ -1,6 +1,6 @@
 """The ``[robustness]`` table of a study file: which parameters vary, the design, the claims.
 
-Example (``simulations/headline-robustness.toml``)::
+Example (every key of the table; ``simulations/headline-robustness.toml`` is a real one)::
 
     [robustness]
     parameters = ["teacher_capacity", "zpd_width", "engagement_autonomy_weight"]   # or "all"
