@@ -423,6 +423,24 @@ def test_step_sizes_and_play_pause(monkeypatch):
         assert elapsed() == day  # paused: the class does not move on
 
 
+def test_play_waits_for_the_page_to_draw_each_step(monkeypatch):
+    """Play must not run ahead of the display: with no pause between steps, it used to step
+    the whole school year inside the click's redraw (the page showed no Pause to press)."""
+    monkeypatch.setattr(page_module, "PLAY_PAUSE", 0.0)
+    m = ClassroomView(n_students=6, seed=1)
+    drawn_days = []
+    with rendered(m) as page:
+        page.step_size("month")
+        page.button("Play").click()
+        assert page.buttons("Pause") and m.running  # the click returned while Play runs
+        while page.buttons("Pause"):
+            drawn_days.append(int(page.stats().split("| day ")[1].split(" ")[0]))
+            threading.Event().wait(0.01)
+        _wait(lambda: "| day 180 of 180" in page.stats())
+    # each month was on the page before the next was taken (not only the last)
+    assert len(set(drawn_days)) >= 3, drawn_days
+
+
 def test_play_stops_at_the_end_of_the_last_year():
     m = ClassroomView(n_students=4, seed=1)
     for _ in range(m.params.n_days - 10):

@@ -86,8 +86,12 @@ STEP_SIZES = {"day": 1, "week": 5, "month": 20}
 #: The message under a field whose value differs from the running class's.
 PENDING_NOTE = "Not applied yet: Reset starts a class with it."
 
-#: Seconds Play waits between two advances, so that a Pause click and the browser get through.
+#: Seconds Play waits between two advances, once the page has drawn the last one, so that a
+#: Pause click and the browser get through.
 PLAY_PAUSE = 0.05
+
+#: Longest wait, in seconds, of Play for the page to draw a step before it takes the next.
+FRAME_TIMEOUT = 10.0
 
 
 def _num(x: float) -> str:
@@ -461,8 +465,9 @@ def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
     -----
     Reset builds a new :class:`~toolkit.viz.classroom.ClassroomView` from the fields, or, if a
     field is not valid, leaves the running class as it is and says why. Step advances the
-    class by the chosen step (:data:`STEP_SIZES`); Play repeats that, one redraw per step,
-    until the last school year ends or Pause is pressed. An error while stepping stops Play and
+    class by the chosen step (:data:`STEP_SIZES`); Play repeats that, one redraw per step (the
+    next step waits until the page has drawn the last, then :data:`PLAY_PAUSE` seconds), until
+    the last school year ends or Pause is pressed. An error while stepping stops Play and
     is shown beside the buttons; the page stays.
     """
     initial = solara.use_memo(lambda: model if model is not None else ClassroomView(), [])
@@ -473,6 +478,16 @@ def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
     step_size = solara.use_reactive("week")
     notice = solara.use_reactive(None)
     lock = solara.use_memo(threading.Lock, [])
+    # the last tick the page has drawn: Play takes a step only once the previous one is drawn,
+    # so it never runs ahead of the display (on a slow or loaded machine it plays slower)
+    drawn = solara.use_memo(lambda: {"tick": 0, "cv": threading.Condition()}, [])
+
+    def mark_drawn() -> None:
+        with drawn["cv"]:
+            drawn["tick"] = max(drawn["tick"], tick.value)
+            drawn["cv"].notify_all()
+
+    solara.use_effect(mark_drawn, [tick.value])
 
     m = current.value
     values, errors = read_controls(texts.value)
@@ -525,6 +540,12 @@ def ClassroomApp(model: ClassroomView | None = None) -> None:  # noqa: N802
         while playing.value and not cancel.is_set():
             if not advance(playing_only=True):
                 break
+            step = tick.value
+            with drawn["cv"]:  # wait until the page has drawn this step
+                drawn["cv"].wait_for(
+                    lambda step=step: drawn["tick"] >= step or cancel.is_set(),
+                    timeout=FRAME_TIMEOUT,
+                )
             cancel.wait(PLAY_PAUSE)
         if playing.value and not current.value.running:
             playing.set(False)  # the last school year has ended
