@@ -40,7 +40,7 @@
 # method, which a methods section can cite and rerun with other effect sizes.
 
 # %% tags=["parameters"]
-# Study size. The defaults take about ten minutes on two cores; the test suite runs a few
+# Study size. The defaults take about four minutes here (one core); the test suite runs a few
 # classrooms and replications.
 POOL = 400  # simulated classrooms, each under both regimes
 N_DAYS = 180  # school days in the year
@@ -244,29 +244,31 @@ if OUTPUT_DIR:
 #
 # At the model's default parameters (a full run of this notebook: 300 simulated trials per
 # size; the power study file, with 400, agrees), the predicted difference in the mean is about
-# 0.07 SD of the posttest and the predicted ratio of residual SDs about 1.10. With the planned
-# design (20 students per class, pretest and posttest):
+# 0.125 SD of the posttest and the predicted ratio of residual SDs about 1.29 (personalized
+# over individualized). With the planned design (20 students per class, pretest and posttest):
 #
-# - detecting the **spread** takes about 120 classrooms (60 per arm) for 80% power;
-# - detecting the **mean** takes more, about 160 to 170 classrooms: the curve crosses 80% between
-#   160 and 200, where the minimum detectable difference falls to the predicted 0.07 SD.
+# - detecting the **spread** takes very few classrooms: power is already 0.90 with 20
+#   classrooms (10 per arm), the smallest trial simulated; extrapolated, about 17 give 80%;
+# - detecting the **mean** takes about 60 classrooms (30 per arm): the curve crosses 80%
+#   between 40 and 80, where the minimum detectable difference falls to about the predicted
+#   0.125 SD (the power study file, on 400 trials per size and a finer grid, says about 57).
 #
 # The levers differ, as expected. Halving the students sampled per class raises both (to
-# about 280 classrooms for the mean and 240 for the spread, by extrapolation). Dropping the
-# pretest leaves the spread test about where it was (about 115 classrooms) but makes the mean
-# all but undetectable (about 1,700 classrooms by extrapolation): without the pretest the
-# posttest's between-classroom variance swamps a difference of 0.07 SD. So a study asking
-# whether personalized teaching changes the spread of outcomes, not only the mean, is *easier*
-# to power than one asking about the mean, provided it samples many students per class; and
-# any study of the mean needs the pretest.
+# about 110 classrooms for the mean and 31 for the spread). Dropping the pretest leaves the
+# spread test where it was (about 16 classrooms, by extrapolation) but makes the mean far
+# harder to detect (about 460 classrooms by extrapolation): without the pretest the posttest's
+# between-classroom variance swamps a difference of 0.125 SD. So a study asking whether
+# personalized teaching changes the spread of outcomes, not only the mean, is *easier* to power
+# than one asking about the mean, provided it samples many students per class; and any study
+# of the mean needs the pretest.
 #
 # The sentence for a methods section: *power was estimated by simulation (300 simulated trials
 # per design) from an agent-based model of the two regimes calibrated to a year's published
 # growth, Tennessee STAR's class-size effect, peer effects and self-regulation training (and
 # checked against effects it was not tuned to); each simulated trial was measured as planned
 # (test reliability 0.85, 20 students per class, 90% response per wave) and analysed with the
-# planned mixed models; about 170 classrooms give 80% power to detect the predicted difference
-# in mean (0.07 SD) and about 120 the predicted difference in residual SD (ratio 1.10).* Two
+# planned mixed models; about 60 classrooms give 80% power to detect the predicted difference
+# in mean (0.125 SD) and about 20 the predicted difference in residual SD (ratio 1.29).* Two
 # cautions belong next to it:
 #
 # - the effects are the model's predictions for personalized teaching, not measurements; a
