@@ -203,9 +203,12 @@ def _confirm(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
             f"its analysis may need about {format_bytes(est.client_memory_bytes)} of memory, "
             f"more than this machine's {format_bytes(est.memory_bytes or 0)}"
         )
-    if not reasons or args.yes:
-        return
-    why = " and ".join(reasons)
+    if reasons and not args.yes:
+        _ask_to_start(spec, " and ".join(reasons))
+
+
+def _ask_to_start(spec: StudySpec, why: str) -> None:
+    """Ask at a terminal whether to start a large study; refuse elsewhere (``--yes`` starts it)."""
     if sys.stdin.isatty():
         answer = input(f"This study is large: {why}. Start it? [y/N] ")
         if answer.strip().lower() in ("y", "yes"):
@@ -233,18 +236,9 @@ def _confirm_robustness(spec: StudySpec, args: argparse.Namespace, folder: Path)
             f"{study_estimate.format_bytes(free)} are free there; nothing was started. Free some "
             "space, choose an --out on a larger disk, or use a smaller design (--n)."
         )
-    if info["seconds"] <= study_estimate.CONFIRM_SECONDS or args.yes:
-        return
-    why = f"it is estimated to take about {study_estimate.format_seconds(info['seconds'])}"
-    if sys.stdin.isatty():
-        answer = input(f"This study is large: {why}. Start it? [y/N] ")
-        if answer.strip().lower() in ("y", "yes"):
-            return
-        raise StudyError("Not started.")
-    raise StudyError(
-        f"{spec.source}: not started, because {why}. Pass --yes to start it anyway "
-        "(Ctrl-C stops it, keeping what has finished; --resume continues)."
-    )
+    if info["seconds"] > study_estimate.CONFIRM_SECONDS and not args.yes:
+        seconds = study_estimate.format_seconds(info["seconds"])
+        _ask_to_start(spec, f"it is estimated to take about {seconds}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

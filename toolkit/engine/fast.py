@@ -512,9 +512,13 @@ def _simulate_chunk(
             for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
                     ay.regroup(p, draws.tiebreak, core)
-                if which == "fast":
+                if which in ("fast", "exact"):
                     ay.estimate = np.ascontiguousarray(ay.estimate)
-                    _kernel_fast.run_days_fast(
+                    # the same arguments for both compiled kernels but the daily draws: the
+                    # fast kernel's block in its own layout, the exact kernel's whole buffer
+                    # (contiguous; the block is its first d1 - d0 days)
+                    run = _kernel_fast.run_days_fast if which == "fast" else _kernel.run_days
+                    run(
                         arm.skill,
                         arm.engagement,
                         arm.sr,
@@ -535,37 +539,7 @@ def _simulate_chunk(
                         np.ascontiguousarray(ay.tau, dtype=float),
                         np.ascontiguousarray(ay.eff, dtype=float),
                         ay.peers_c,
-                        noise,
-                        d1 - d0,
-                        year * t_days + d0,
-                        log_curriculum,
-                        core,
-                        ay.par,
-                    )
-                elif which == "exact":
-                    ay.estimate = np.ascontiguousarray(ay.estimate)
-                    _kernel.run_days(
-                        arm.skill,
-                        arm.engagement,
-                        arm.sr,
-                        arm.interest,
-                        ay.estimate,
-                        ay.sums["engagement"],
-                        ay.sums["fit"],
-                        ay.sums["on_task"],
-                        ay.sums["core_time"],
-                        ay.sums["peer"],
-                        ay.start_skill,
-                        aptitude,
-                        calibration,
-                        np.ascontiguousarray(ay.interest_est),
-                        np.ascontiguousarray(draws.diagnostic),
-                        np.ascontiguousarray(ay.groups, dtype=np.int64),
-                        ay.g,
-                        np.ascontiguousarray(ay.tau, dtype=float),
-                        np.ascontiguousarray(ay.eff, dtype=float),
-                        ay.peers_c,
-                        draws.buffer,  # contiguous; the block is its first d1 - d0 days
+                        noise if which == "fast" else draws.buffer,
                         d1 - d0,
                         year * t_days + d0,
                         log_curriculum,
