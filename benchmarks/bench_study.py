@@ -131,6 +131,18 @@ def warm_cluster(address: str) -> None:
         client.run(_warm_worker)
 
 
+def run_child(kind: str, cfg: dict) -> dict:
+    """Run this script's ``kind`` child (``stream-child``, ``analysis-child``) on ``cfg``, in a
+    fresh process (its peak memory is its own), and return the JSON on its last line."""
+    out = subprocess.run(
+        [sys.executable, __file__, kind, json.dumps(cfg)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _local_cluster(n: int):
     import logging
 
@@ -268,13 +280,7 @@ def bench_stream(args: argparse.Namespace) -> dict:
         f" {args.days} days, units of {args.chunk_size} classrooms), keep = {args.keep!r}, "
         f"{args.workers} workers"
     )
-    out = subprocess.run(
-        [sys.executable, __file__, "stream-child", json.dumps(cfg)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res = run_child("stream-child", cfg)
     print(
         f"  wall {res['wall_s']:.1f} s ({res['s_per_classroom_year'] * 1e3:.2f} ms per "
         f"classroom-year); client peak {res['client_peak_mb']:.0f} MB, largest worker "
@@ -344,13 +350,7 @@ def bench_analysis(args: argparse.Namespace) -> dict:
         f"analysis alone: {args.classroom_years:,} classroom-years of replicated parts "
         f"(units of {args.chunk_size} classrooms x 4 regimes, 21 students)"
     )
-    out = subprocess.run(
-        [sys.executable, __file__, "analysis-child", json.dumps(cfg)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res = run_child("analysis-child", cfg)
     print(
         f"  {res['units']:,} parts written in {res['write_parts_s']:.0f} s; analysis "
         f"{res['analysis_s']:.1f} s; client peak {res['client_peak_mb']:.0f} MB "

@@ -573,16 +573,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes on this machine (default 1; more start a local Dask cluster)",
     )
-    run.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="tcp://HOST:PORT",
-        help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
-    )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument(
-        "--yes", action="store_true", help="start a run estimated to take over an hour"
-    )
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study", help="study file (.toml)")
     check.add_argument(
@@ -608,22 +598,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (default 1)",
     )
     rob.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="tcp://HOST:PORT",
-        help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
-    )
-    rob.add_argument("--no-progress", action="store_true", help="no progress bar")
-    rob.add_argument(
-        "--yes", action="store_true", help="start a study estimated to take over an hour"
-    )
-    rob.add_argument(
-        "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
-    )
-    rob.add_argument(
         "--publish", metavar="ROOT", help="fill ROOT/README.md's robustness block and ROOT/docs"
     )
     rob.add_argument("--label", help="note on the published summary (e.g. interim)")
+    for p in (run, rob):
+        p.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="tcp://HOST:PORT",
+            help="run on an existing Dask cluster (default: $DASK_SCHEDULER_ADDRESS, if set)",
+        )
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--yes", action="store_true", help="start a study estimated to take over an hour"
+        )
+    for p in (run, check, rob):
+        p.add_argument(
+            "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
+        )
     for p in (check, rob):
         p.add_argument("--n", type=_at_least(1, "a design size"), help="override [robustness] n")
         p.add_argument("--design", help="override [robustness] design")
@@ -636,9 +628,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_at_least(0, "a master seed"), help="override [study] seed")
         p.add_argument("--years", type=_at_least(1, "school years"), help="override [study] years")
     for p in (run, check):
-        p.add_argument(
-            "--no-estimate", action="store_true", help="skip the timed estimate of time and disk"
-        )
         p.add_argument("--engine", choices=["fast", "mesa"], help="override [study] engine")
         p.add_argument(
             "--set",
