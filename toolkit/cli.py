@@ -339,10 +339,11 @@ def _print_robustness(result: Any, spec: StudySpec) -> None:
 
 
 def _cmd_robustness(args: argparse.Namespace) -> int:
-    from toolkit.robustness.report import publish, run_robustness
+    from toolkit.robustness.report import publish, require_robustness, run_robustness
     from toolkit.study.runner import check_run_folder
 
     spec = _load(args)
+    require_robustness(spec)  # before the estimate, which needs the design
     folder = Path(args.out or spec.folder)
     check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
     if not args.no_estimate:

@@ -261,7 +261,12 @@ def test_robustness_runs_print_their_estimate_and_need_yes_beyond_an_hour(
         assert not out.exists()  # nothing was started
         assert main([command, str(f), "--out", str(out), "--no-progress", "--yes"]) == 0
         assert (out / "report.html").is_file()
+    plain = tmp_path / "plain.toml"  # no [robustness] table: a clear error, no traceback
+    plain.write_text('[study]\nname = "p"\nseed = 1\nclassrooms = 2\n')
+    assert main(["robustness", str(plain), "--out", str(tmp_path / "p")]) == 2
+    assert "no [robustness] table" in capsys.readouterr().err
     monkeypatch.setattr(estimate, "free_disk_bytes", lambda folder: 10)  # a full disk
+
     assert main(["robustness", str(f), "--out", str(tmp_path / "full"), "--yes"]) == 2
     assert "are free there; nothing was started" in capsys.readouterr().err
     assert not (tmp_path / "full").exists()

@@ -56,6 +56,7 @@ __all__ = [
     "format_estimate",
     "publish",
     "readme_block",
+    "require_robustness",
     "run_robustness",
     "update_readme",
 ]
@@ -489,6 +490,16 @@ def _html(
 
 
 # ----------------------------------------------------------------------------------------------
+def require_robustness(spec: StudySpec) -> None:
+    """Raise :class:`~toolkit.study.spec.StudyError` unless ``spec`` has a robustness table."""
+    from toolkit.study.spec import StudyError
+
+    if spec.robustness is None:
+        raise StudyError(
+            f"{spec.source}: no [robustness] table; nothing to analyse for robustness."
+        )
+
+
 def run_robustness(
     spec: StudySpec,
     out: str | Path | None = None,
@@ -528,12 +539,7 @@ def run_robustness(
     toolkit.study.runner.RunResult
         ``summary`` is the claims table; ``classrooms`` the per-point classroom metrics.
     """
-    from toolkit.study.spec import StudyError
-
-    if spec.robustness is None:
-        raise StudyError(
-            f"{spec.source}: no [robustness] table; nothing to analyse for robustness."
-        )
+    require_robustness(spec)
     return run_study(
         spec,
         out,
