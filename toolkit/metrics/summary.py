@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.spatial import distance as ssd
 
 from toolkit.metrics.diversity import (
     Ties,
@@ -413,10 +414,10 @@ def _equal_groups_fast(
     if prof_cols is not None:
         k = len(prof_cols)
         x = order[prof_cols].to_numpy(dtype=float).reshape(g, n, k)
-        diff = x[:, :, None, :] - x[:, None, :, :]
-        dist = np.sqrt((diff * diff).sum(axis=-1))
-        iu = np.triu_indices(n, k=1)
-        out["mean_pairwise_distance"] = dist[:, iu[0], iu[1]].mean(axis=1)
+        # one classroom at a time, as mean_pairwise_distance computes it: a (g, n, n, k) array
+        # of differences would be g n^2 k doubles (180 MB for 200 classrooms of 168), whose
+        # allocation and first touch cost more than the distances
+        out["mean_pairwise_distance"] = [float(np.mean(ssd.pdist(xi))) for xi in x]
         if ties == "first":
             w = np.zeros_like(x)
             np.put_along_axis(w, np.argmax(x, axis=2)[..., None], 1.0, axis=2)
