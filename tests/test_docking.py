@@ -26,6 +26,8 @@ The distributional docking on independent seeds, and its power, are in
 ``test_docking_distribution.py``.
 """
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -525,6 +527,32 @@ def test_fast_exp_and_log_against_the_c_library():
     assert lg[3] == pytest.approx(math.log(710.0), rel=5e-16)
     assert np.isnan(lg[5]) and np.isnan(lg[6])
     assert lg[7] == math.log(5e-324) and lg[8] == 0.0
+
+
+@needs_numba
+def test_wide_vectors_are_asked_for_in_the_compiled_function_only():
+    """The fast kernel asks LLVM for 512-bit vectors through a function attribute, which must
+    reach the IR of the function that calls it and no other function."""
+    import numba
+
+    from toolkit.engine import kernel_fast as kf
+
+    @numba.njit
+    def wide(x):
+        kf._prefer_wide_vectors()
+        return x * 2.0
+
+    @numba.njit
+    def plain(x):
+        return x * 2.0
+
+    assert wide(1.5) == 3.0
+    assert plain(1.5) == 3.0
+    (ir_wide,) = wide.inspect_llvm().values()
+    (ir_plain,) = plain.inspect_llvm().values()
+    assert '"prefer-vector-width"="512"' in ir_wide
+    assert "prefer-vector-width" not in ir_plain
+    assert "_prefer_wide_vectors()" in inspect.getsource(kf.run_days_fast.py_func)
 
 
 @needs_numba
