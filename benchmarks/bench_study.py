@@ -16,12 +16,17 @@ largest worker's). Results are printed and, with ``--json FILE``, written as JSO
 What the numbers mean:
 
 - ``dask``: the same study (four regimes, default parameters) run serially in one process and
-  on a local Dask cluster of ``--workers`` processes. The *units* phase (simulation and every
-  classroom's metrics, which is what the workers do) is timed with the cluster started and
-  warmed beforehand; the *whole study* as a user runs it (``--workers 2``, cluster start-up and
-  the client's streamed analysis and figures included) is timed too. The scheduling overhead
-  per work unit is measured on a study of many tiny units: a warm one-worker cluster against
-  serial, divided by the number of units.
+  on a local Dask cluster of ``--workers`` processes, in ``--rounds`` interleaved rounds. Each
+  round times the *units* phase (simulation and every classroom's metrics, which is what the
+  workers do, and writing the parts) serially, then on the cluster (started and warmed
+  beforehand, its workers writing the parts), then the machine's *ceiling*: the same units,
+  nothing written, run by one plain process and by ``--workers`` plain processes
+  (``ProcessPoolExecutor``, no Dask, all warmed first). Per-round ratios, their medians and
+  the load averages are reported; the Dask ratio is to be read against the ceiling, which is
+  what the cores give that many processes at that moment. The *whole study* as a user runs it
+  (``--workers 2``, cluster start-up and the client's streamed analysis and figures included)
+  is timed once. The scheduling overhead per work unit is measured on a study of many tiny
+  units: a warm one-worker cluster against serial, divided by the number of units.
 - ``stream``: a study of ``--classroom-years`` (default 10^6) run with ``--workers`` local
   workers: wall time, the client's peak memory (the process that runs the study and streams
   the analysis) and the largest worker's, and the run folder's size.
@@ -144,61 +149,194 @@ def run_child(kind: str, cfg: dict) -> dict:
 
 
 def _local_cluster(n: int):
+    """A local cluster as the runner starts one (loopback, no dashboard, its configuration:
+    no worker profiler, the event loops' health checked every second)."""
     import logging
 
+    import dask
     from distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    from toolkit.study.runner import LOCAL_CLUSTER_CONFIG
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        return LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            config=LOCAL_CLUSTER_CONFIG,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
-# dask: workers against serial
+# dask: workers against serial, and the machine's own ceiling
 # ---------------------------------------------------------------------------------------------
+def _cpu_seconds() -> float:
+    """CPU seconds (user and system, every thread) of this process so far."""
+    return time.process_time()
+
+
+def _plain_unit(unit: dict, args: tuple) -> int:
+    """Run one unit as a worker does and discard it (no Dask, nothing written)."""
+    from toolkit.study.runner import run_unit
+
+    return len(run_unit(unit, *args)[1])
+
+
+def _cpus() -> list[int]:
+    """The CPUs this process may run on (something outside may pin it to fewer)."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def _pid_after_a_pause() -> tuple[int, list[int]]:
+    time.sleep(0.5)  # busy long enough for every process of the pool to take one
+    return os.getpid(), _cpus()
+
+
+def _pool_cpus(pool, n: int) -> list[list[int]]:
+    """The CPUs each of the ``n`` processes of ``pool`` may run on."""
+    seen: dict[int, list[int]] = {}
+    for _ in range(20):
+        seen |= dict(f.result() for f in [pool.submit(_pid_after_a_pause) for _ in range(n)])
+        if len(seen) == n:
+            break
+    return list(seen.values())
+
+
+def _plain_pool(n: int):
+    """``n`` plain processes (spawned, so no Dask thread is forked), each warmed first."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_warm_worker)
+    if len(_pool_cpus(pool, n)) == n:  # each warms (its initializer) before it takes a task
+        return pool
+    pool.shutdown()
+    raise RuntimeError(f"could not start {n} warm processes")
+
+
+def _plain_units(pool, units: list, args: tuple) -> float:
+    """Wall seconds for ``pool`` to run every unit."""
+    t0 = time.perf_counter()
+    for f in [pool.submit(_plain_unit, u, args) for u in units]:
+        f.result()
+    return time.perf_counter() - t0
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
+
+
+def _median(values: list[float]) -> float:
+    import statistics
+
+    return statistics.median(values)
+
+
 def bench_dask(args: argparse.Namespace) -> dict:
-    """Time serial against ``--workers`` Dask workers on the same study."""
+    """Time serial against ``--workers`` Dask workers on the same study, in interleaved rounds.
+
+    Each round times, one after the other: the units phase serially, the units phase on the
+    warm cluster, and the machine's ceiling: the same units run (nothing written) by one
+    plain process and by ``--workers`` plain processes (``ProcessPoolExecutor``, no Dask),
+    both warmed first. The ceiling's ratio is what the machine allows for that many processes
+    at that moment; the Dask ratio is to be read against it.
+    """
+    from distributed import Client
+
     from toolkit.study.analysis import analyse_run
     from toolkit.study.runner import RunResult, _units
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     spec = study(args.classrooms, students=args.students, days=args.days, chunk=args.chunk_size)
     cy = args.classrooms * len(REGIMES)
-    n_units = -(-args.classrooms // args.chunk_size)
+    units = _units(spec)
+    n_units = len(units)
+    unit_args = (spec.seed, spec.engine, spec.years, spec.reference, spec.keep)
     print(
         f"study: 4 regimes x {args.classrooms:,} classrooms x {args.students} students x "
-        f"{args.days} days = {cy:,} classroom-years in {n_units} units of {args.chunk_size}"
+        f"{args.days} days = {cy:,} classroom-years in {n_units} units of {args.chunk_size}; "
+        f"{args.rounds} rounds"
     )
     timed_run(study(2, days=5, chunk=1), tmp / "warm", analyse=no_analysis)  # numba, imports
 
-    serial_units = timed_run(spec, tmp / "serial", analyse=no_analysis)
+    rounds = []
+    one, many = _plain_pool(1), _plain_pool(args.workers)
+    try:
+        with _local_cluster(args.workers) as cluster, Client(cluster.scheduler_address) as c:
+            address = cluster.scheduler_address
+            warm_cluster(address)
+            for r in range(1, args.rounds + 1):
+                load_before = _load()
+                serial = timed_run(spec, tmp / "serial", analyse=no_analysis)
+                w0, c0 = c.run(_cpu_seconds), _cpu_seconds()
+                warm = timed_run(spec, tmp / "dask", scheduler=address, analyse=no_analysis)
+                client_cpu, w1 = _cpu_seconds() - c0, c.run(_cpu_seconds)
+                workers_cpu = sum(w1[k] - w0[k] for k in w0 if k in w1)
+                plain_one = _plain_units(one, units, unit_args)
+                plain_many = _plain_units(many, units, unit_args)
+                cpus = {
+                    "client": _cpus(),
+                    "workers": list(c.run(_cpus).values()),
+                    "plain": _pool_cpus(many, args.workers),
+                }
+                row = {
+                    "round": r,
+                    "load_before": load_before,
+                    "load_after": _load(),
+                    "cpus_allowed": cpus,
+                    "serial_units_s": serial,
+                    "dask_units_warm_s": warm,
+                    "speedup_units": serial / warm,
+                    "dask_client_cpu_s": client_cpu,
+                    "dask_workers_cpu_s": workers_cpu,
+                    "plain_one_process_s": plain_one,
+                    "plain_processes_s": plain_many,
+                    "ceiling": plain_one / plain_many,
+                }
+                rounds.append(row)
+                print(
+                    f"  round {r} (load {load_before[0] if load_before else float('nan'):.2f}):"
+                    f" units serial {serial:6.2f} s, {args.workers} workers {warm:6.2f} s: "
+                    f"{row['speedup_units']:.2f}x (client {client_cpu:.1f} CPU-s, workers "
+                    f"{workers_cpu:.1f}); ceiling, plain processes 1 vs {args.workers}: "
+                    f"{plain_one:6.2f} s / {plain_many:6.2f} s = {row['ceiling']:.2f}x",
+                    flush=True,
+                )
+                for who, name in (("workers", "Dask worker"), ("plain", "plain")):
+                    allowed = set().union(*map(set, cpus[who]))
+                    if allowed and len(allowed) < args.workers:
+                        print(
+                            f"    warning: the {name} processes may run only on CPU(s) "
+                            f"{sorted(allowed)} (pinned from outside): this round's ratios "
+                            "measure fewer cores than processes",
+                            flush=True,
+                        )
+    finally:
+        one.shutdown()
+        many.shutdown()
+    med = {k: _median([row[k] for row in rounds]) for k in rounds[0] if k.endswith("_s")}
+    median_speedup = _median([row["speedup_units"] for row in rounds])
+    median_ceiling = _median([row["ceiling"] for row in rounds])
+    print(
+        f"  medians of {args.rounds} rounds: serial {med['serial_units_s']:.2f} s "
+        f"({med['serial_units_s'] / cy * 1e3:.2f} ms per classroom-year), {args.workers} "
+        f"workers {med['dask_units_warm_s']:.2f} s; speed-up {median_speedup:.2f}x against a "
+        f"ceiling of {median_ceiling:.2f}x ({median_speedup / median_ceiling:.0%} of it)"
+    )
+
     t0 = time.perf_counter()
-    ids = [u["id"] for u in _units(spec)]
+    ids = [u["id"] for u in units]
     analyse_run(RunResult(tmp / "serial", units=ids, arms=list(REGIMES)), spec)
     analysis = time.perf_counter() - t0
-    print(
-        f"  serial, units phase:                 {serial_units:8.2f} s "
-        f"({serial_units / cy * 1e3:.2f} ms per classroom-year)"
-    )
     print(f"  the streamed analysis and figures:   {analysis:8.2f} s (the client, serial)")
 
-    with _local_cluster(args.workers) as cluster:
-        address = cluster.scheduler_address
-        warm_cluster(address)
-        warm_units = timed_run(spec, tmp / "dask", scheduler=address, analyse=no_analysis)
-    print(
-        f"  {args.workers} workers, units phase (warm):     {warm_units:8.2f} s  "
-        f"speed-up {serial_units / warm_units:.2f}x"
-    )
-
     cold = timed_run(spec, tmp / "cold", workers=args.workers)
-    serial_total = serial_units + analysis
+    serial_total = med["serial_units_s"] + analysis
     print(
         f"  {args.workers} workers, whole study as a user runs it (cluster start, analysis): "
         f"{cold:.2f} s against {serial_total:.2f} s serial: {serial_total / cold:.2f}x"
@@ -223,11 +361,14 @@ def bench_dask(args: argparse.Namespace) -> dict:
     return {
         "classroom_years": cy,
         "units": n_units,
-        "serial_units_s": serial_units,
-        "analysis_s": analysis,
         "workers": args.workers,
-        "dask_units_warm_s": warm_units,
-        "speedup_units": serial_units / warm_units,
+        "rounds": rounds,
+        "serial_units_s": med["serial_units_s"],
+        "dask_units_warm_s": med["dask_units_warm_s"],
+        "speedup_units": median_speedup,
+        "ceiling": median_ceiling,
+        "speedup_of_ceiling": median_speedup / median_ceiling,
+        "analysis_s": analysis,
         "dask_whole_study_s": cold,
         "serial_whole_study_s": serial_total,
         "speedup_whole_study": serial_total / cold,
@@ -498,6 +639,9 @@ def main() -> None:
     d.add_argument("--chunk-size", type=int, default=50)
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--overhead-units", type=int, default=200, help="tiny units (200)")
+    d.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of serial, Dask, ceiling (3)"
+    )
     d.add_argument(
         "--quick", action="store_true", help="200 classrooms in units of 10, 40 tiny units"
     )

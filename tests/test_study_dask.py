@@ -3,8 +3,11 @@
 A ``LocalCluster`` of two worker processes on the loopback interface runs the same study as a
 serial run and must write the same bytes; a worker killed mid-unit must not change them; a
 client process killed (SIGKILL) or interrupted (SIGINT, as Ctrl-C sends it) mid-study must keep
-what finished, and ``--resume`` must finish with the same bytes as an uninterrupted run. Every
-wait is for a condition (a file, a task on a worker), with a timeout, never a fixed sleep.
+what finished, and ``--resume`` must finish with the same bytes as an uninterrupted run. Workers
+that see the run folder write their units' parts themselves; a worker that sees another disk at
+the run folder's path (one in its own mount namespace, as a worker on another machine) makes
+the run fall back to parts returned to the client, with the same bytes. Every wait is for a
+condition (a file, a task on a worker), with a timeout, never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -113,6 +117,11 @@ def test_local_cluster_gives_the_same_bytes_as_serial(cluster, serial, study_fil
     assert execution["mode"] == "Dask cluster"
     assert execution["scheduler"] == cluster.scheduler_address
     assert len(execution["workers_seen"]) == 2
+    # the workers see this disk: they wrote the parts, and left no token or temporary file
+    assert execution["parts"] == runner.PARTS_BY_WORKERS
+    assert all(w["sees_run_folder"] for w in execution["workers_seen"].values())
+    assert "parts_returned" not in execution
+    assert not [p for p in (tmp_path / "c").rglob(".*") if p.name.endswith(".tmp")]
 
 
 def test_worker_killed_mid_unit_is_recomputed(cluster, serial, study_file, tmp_path):
@@ -208,9 +217,136 @@ def test_ctrl_c_says_what_was_kept_and_resumes(study_file, serial, tmp_path, wor
     assert f"--out {out}" in err and "--resume" in err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
+    if workers == "2":  # the run's own local cluster: its workers wrote the parts
+        assert manifest["execution"]["parts"] == runner.PARTS_BY_WORKERS
+        assert not list(out.glob(".workers-write-*.tmp"))  # the token was withdrawn
     before = finished_units(out)
     assert manifest["units"]["done"] >= len(before) >= 1
     _resume_and_compare(study_file, out, serial, before)
+
+
+# ---------------------------------------------------------------------------------------------
+# workers that write, and workers that cannot see the run folder
+# ---------------------------------------------------------------------------------------------
+def parquet_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*.parquet") if p.is_file()]
+
+
+def test_a_worker_writes_only_while_the_runs_token_is_there(study_file, serial, tmp_path):
+    spec = load_study(study_file)
+    unit = runner._units(spec)[1]
+    args = (spec.seed, spec.engine, spec.years, spec.reference, spec.keep)
+    folder = tmp_path / "w"
+    (folder / "parts").mkdir(parents=True)
+    token = "0123456789abcdef"
+    # no token file: the worker writes nothing and returns the tables
+    out = runner.run_unit_into(str(folder), token, unit, *args)
+    assert isinstance(out, tuple) and not parquet_files(folder)
+    # another run's token (another machine's file at this path): the same
+    (folder / f".workers-write-{token}.tmp").write_text("another run")
+    assert not runner._sees_folder(str(folder / f".workers-write-{token}.tmp"), token)
+    assert isinstance(runner.run_unit_into(str(folder), token, unit, *args), tuple)
+    # the run's token: the worker writes the parts serial writes, byte for byte
+    (folder / f".workers-write-{token}.tmp").write_text(token)
+    assert runner._sees_folder(str(folder / f".workers-write-{token}.tmp"), token)
+    assert runner.run_unit_into(str(folder), token, unit, *args) == "written"
+    uid = unit["id"]
+    for rel in (f"students.parquet/{uid}.parquet", f"parts/{uid}.classrooms.parquet"):
+        assert (folder / rel).read_bytes() == serial[rel]
+    assert [p.name for p in folder.rglob("*.tmp")] == [f".workers-write-{token}.tmp"]
+    # the token withdrawn while the unit ran (the run stopped): nothing is renamed into place
+    calls = []
+
+    def gone_after_first_check(path, tok):
+        calls.append(path)
+        return len(calls) == 1
+
+    (folder / "students.parquet" / f"{uid}.parquet").unlink()
+    (folder / "parts" / f"{uid}.classrooms.parquet").unlink()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(runner, "_token_matches", gone_after_first_check)
+        assert isinstance(runner.run_unit_into(str(folder), token, unit, *args), tuple)
+    assert len(calls) == 2 and not parquet_files(folder)
+    assert [p.name for p in folder.rglob("*.tmp")] == [f".workers-write-{token}.tmp"]
+
+
+def test_workers_that_do_not_see_the_folder_return_their_parts(
+    cluster, serial, study_file, tmp_path, monkeypatch
+):
+    """Portable: the client finds that no worker sees the folder (as a remote cluster)."""
+    monkeypatch.setattr(
+        runner._DaskExecutor,
+        "offer_folder",
+        lambda self, folder: dict.fromkeys(self.info, False),
+    )
+    result = run_study(
+        load_study(study_file), tmp_path / "r", scheduler=cluster.scheduler_address, progress=False
+    )
+    assert run_bytes(tmp_path / "r") == serial
+    execution = result.manifest["execution"]
+    assert execution["parts"] == runner.PARTS_BY_CLIENT
+    assert not any(w["sees_run_folder"] for w in execution["workers_seen"].values())
+
+
+def _elsewhere_command(hide: Path, *command: str) -> list[str]:
+    """``command`` in its own mount namespace where ``hide`` is an empty tmpfs."""
+    base = ["unshare", "--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        base.append("--map-root-user")
+    return [*base, "sh", "-c", 'mount -t tmpfs tmpfs "$0" && exec "$@"', str(hide), *command]
+
+
+# a second scheduler in this process: its HTTP server finds the module cluster's port taken
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
+def test_a_worker_on_another_disk_makes_the_client_write(serial, study_file, tmp_path):
+    """A real worker that sees another disk at the run folder's path (an empty tmpfs mounted
+    there in its own mount namespace, as on another machine) and one that sees this disk: the
+    run falls back to parts returned to the client, with the same bytes."""
+    from distributed import Client, LocalCluster
+
+    hide = tmp_path / "shared"
+    hide.mkdir()
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(_elsewhere_command(hide, "true"), capture_output=True).returncode
+    ):
+        pytest.skip("needs unshare and a mount namespace to give a worker another disk")
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        address = cluster.scheduler_address
+        worker = subprocess.Popen(
+            _elsewhere_command(
+                hide,
+                *(sys.executable, "-m", "dask", "worker", address, "--nthreads", "1"),
+                *("--no-nanny", "--no-dashboard", "--name", "elsewhere"),
+            ),
+            cwd=Path(runner.__file__).resolve().parents[2],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with Client(address, set_as_default=False) as client:
+                client.wait_for_workers(2, timeout=120)
+                names = {w["name"]: a for a, w in client.scheduler_info()["workers"].items()}
+            result = run_study(
+                load_study(study_file), hide / "run", scheduler=address, progress=False
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert run_bytes(hide / "run") == serial
+    execution = result.manifest["execution"]
+    assert execution["parts"] == runner.PARTS_BY_CLIENT
+    seen = {a: w["sees_run_folder"] for a, w in execution["workers_seen"].items()}
+    assert seen == {a: n != "elsewhere" for n, a in names.items()}
+    assert not list((hide / "run").glob(".workers-write-*.tmp"))
 
 
 def _free_port() -> int:

@@ -24,9 +24,13 @@ then streams over the parts (:mod:`toolkit.study.analysis`), never holding every
 Where units run: in this process (``workers=1``, the default), on a local Dask cluster started
 for the run (``workers=N``: N worker processes on this machine, on the loopback interface, no
 dashboard), or on an existing Dask cluster (``scheduler="tcp://host:port"`` or the
-``DASK_SCHEDULER_ADDRESS`` environment variable). Workers return each unit's tables to this
-process, which alone writes the run folder: workers need no access to its disk, and a worker
-that dies mid-unit has its unit recomputed elsewhere by the scheduler.
+``DASK_SCHEDULER_ADDRESS`` environment variable). Workers that see the run folder (always those
+of a local cluster; on an existing cluster, every worker is asked whether it sees a token file
+this process wrote there, at the same absolute path and with the same content) write each
+unit's parts themselves, atomically, and return only an acknowledgement; otherwise they return
+each unit's tables to this process, which writes them, so workers need no access to its disk.
+A worker that dies mid-unit has its unit recomputed elsewhere by the scheduler. The
+manifest's ``execution.parts`` says which of the two happened.
 
 Classroom ``i`` uses seed ``classroom_seed(master, i)`` in every arm (common random numbers), so
 differences between arms are paired by classroom; results are the same whatever the chunk
@@ -77,6 +81,7 @@ __all__ = [
     "provenance",
     "run_study",
     "run_unit",
+    "run_unit_into",
     "simulate_unit",
     "units_done",
 ]
@@ -486,19 +491,41 @@ def run_unit(
     return students, classrooms
 
 
-def _temp_path(path: Path) -> Path:
-    # a leading dot: pyarrow's dataset reader skips it, and overwrite knows it as the run's
-    return path.with_name(f".{path.name}.tmp")
+def _temp_path(path: Path, unique: bool = False) -> Path:
+    # a leading dot: pyarrow's dataset reader skips it, and overwrite knows it as the run's;
+    # unique (a worker's): the process and a random tag, so that two runs of a unit never share
+    tag = f".{os.getpid()}-{uuid.uuid4().hex[:8]}" if unique else ""
+    return path.with_name(f".{path.name}{tag}.tmp")
 
 
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+def _write_atomic(
+    df: pd.DataFrame,
+    path: Path,
+    *,
+    unique: bool = False,
+    commit: Callable[[], bool] | None = None,
+) -> bool:
+    """Write ``df`` to a temporary file beside ``path``, then rename it to ``path``.
+
+    With ``commit``, the rename happens only if ``commit()`` is true just before it (else the
+    temporary file is removed and nothing is written); returns whether ``path`` was written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(path)
-    if path.suffix == ".csv":
-        df.to_csv(tmp, index=False)
-    else:
-        df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    tmp = _temp_path(path, unique)
+    try:
+        if path.suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        if commit is not None and not commit():
+            tmp.unlink(missing_ok=True)
+            return False
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
@@ -529,6 +556,89 @@ def _store_unit(
     if students_path is not None:
         _write_atomic(out[0], students_path)
     _write_atomic(out[1], classrooms_path)  # written last: marks the unit done
+
+
+#: What a worker that wrote its unit's parts returns instead of them.
+_WRITTEN = "written"
+#: The token file that lets workers write into a run folder: ``.workers-write-<hex>.tmp`` (a
+#: leading dot and ``.tmp``, so it is the run's own temporary file to readers and cleanup).
+_TOKEN = ".workers-write-{}.tmp"
+
+
+def _token_matches(path: Path, token: str) -> bool:
+    try:
+        return path.read_text() == token
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _sees_folder(token_path: str, token: str) -> bool:
+    """Whether this process sees the token file at ``token_path`` and can write beside it.
+
+    Run on each worker by :meth:`_DaskExecutor.offer_folder`: true when the file at that
+    absolute path holds ``token`` (so it is the file the client wrote, not another machine's)
+    and a file can be created and removed in its folder.
+    """
+    path = Path(token_path)
+    if not _token_matches(path, token):
+        return False
+    mine = path.with_name(f"{path.name[: -len('.tmp')]}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        mine.write_text(token)
+        mine.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def run_unit_into(
+    folder: str,
+    token: str,
+    unit: dict[str, Any],
+    seed: int,
+    engine: str,
+    n_years: int,
+    reference: str,
+    keep: str,
+) -> str | tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Run a work unit and write its parts into the run folder (what a worker that sees it runs).
+
+    The parts are written as the client writes them (:func:`_store_unit`: each atomically,
+    the student part first, the classroom part last as the mark that the unit is done), under
+    temporary names unique to this process. Each is renamed into place only while the run's
+    token file (``folder/.workers-write-<token>.tmp``, removed by the client when the units
+    phase ends or stops) holds ``token``: a unit that finishes after its run was stopped, or on
+    a worker that does not see the folder, writes nothing.
+
+    Parameters
+    ----------
+    folder : str
+        Absolute path of the run folder.
+    token : str
+        The run's token (its file's name and content).
+    unit, seed, engine, n_years, reference, keep
+        As for :func:`run_unit`.
+
+    Returns
+    -------
+    str or tuple
+        ``"written"``, or (when the token file was not there) what :func:`run_unit` returns,
+        for the client to write.
+    """
+    out = run_unit(unit, seed, engine, n_years, reference, keep)
+    root = Path(folder)
+    token_path = root / _TOKEN.format(token)
+
+    def ours() -> bool:
+        return _token_matches(token_path, token)
+
+    if not ours():
+        return out
+    students_path, classrooms_path = _unit_paths(root, unit["id"], keep)
+    for df, path in ((out[0], students_path), (out[1], classrooms_path)):
+        if path is not None and not _write_atomic(df, path, unique=True, commit=ours):
+            return out
+    return _WRITTEN
 
 
 def units_done(spec: StudySpec, folder: str | Path) -> tuple[int, int]:
@@ -758,17 +868,34 @@ def _worker_info() -> dict[str, Any]:
     }
 
 
+#: Dask configuration of a local cluster started for a run (its scheduler and nannies, in this
+#: process, and its workers). No statistical profiler on the workers: it samples every worker
+#: thread's stack 100 times a second and makes pandas-heavy units about 10 % slower. The event
+#: loops' health check every second instead of every 20 ms: idle, the 20 ms check costs this
+#: process about 4 % of a core and each worker 2 %, taken from the units on a small machine.
+#: Both only feed the dashboard and its warnings, and the run starts no dashboard.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+}
+PARTS_BY_WORKERS = "written by the workers into the run folder"
+PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
+
+
 class _DaskExecutor:
     """A Dask client on a local cluster started for the run, or on an existing scheduler."""
 
     def __init__(self, workers: int, scheduler: str | None) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
         self.address = scheduler
+        self.folder: Path | None = None  # set while the workers may write into it
+        self.token: str | None = None
         if scheduler is None:
             try:
-                with _sigint_ignored():
+                with _sigint_ignored(), dask.config.set(LOCAL_CLUSTER_CONFIG):
                     self.cluster = LocalCluster(
                         n_workers=workers,
                         threads_per_worker=1,
@@ -778,6 +905,8 @@ class _DaskExecutor:
                         dashboard_address=None,
                         silence_logs=logging.ERROR,
                         preload=["toolkit.study._dask_worker"],
+                        # kept by each nanny, so a worker restarted after a death gets it too
+                        config=LOCAL_CLUSTER_CONFIG,
                     )
             except RuntimeError as exc:
                 raise StudyError(
@@ -834,21 +963,59 @@ class _DaskExecutor:
     def nthreads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
 
+    def offer_folder(self, folder: Path) -> dict[str, bool]:
+        """Let the workers write units' parts into ``folder`` if every one of them sees it.
+
+        Writes a token file into the folder (``.workers-write-<hex>.tmp``, holding the hex)
+        and asks each worker (:func:`_sees_folder`) whether it finds that file, with that
+        content, at the same absolute path, and can write beside it. If all do, the token
+        stays (until :meth:`revoke_folder`) and :meth:`run` has the workers write; otherwise
+        it is removed and they return their units' tables.
+
+        Returns
+        -------
+        dict
+            Worker address to whether it sees the folder.
+        """
+        self.folder, self.token = folder.absolute(), uuid.uuid4().hex
+        path = self.folder / _TOKEN.format(self.token)
+        path.write_text(self.token)  # removed by revoke_folder (and close) whatever happens
+        try:
+            seen = self.client.run(_sees_folder, str(path), self.token)
+        except Exception:  # a worker lost during the question: do not rely on any
+            seen = {}
+        if not (seen and all(seen.values())):
+            self.revoke_folder()
+        return {addr: bool(v) for addr, v in seen.items()}
+
+    def revoke_folder(self) -> None:
+        """Remove the token file: units that finish from now on write nothing."""
+        if self.folder is not None and self.token is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
+        self.token = None
+
     def run(
         self, todo: list[dict[str, Any]], args: tuple[Any, ...]
-    ) -> Iterator[tuple[dict[str, Any], tuple[pd.DataFrame, pd.DataFrame]]]:
-        """Yield ``(unit, result)`` as units finish; at most a few per worker in flight."""
+    ) -> Iterator[tuple[dict[str, Any], str | tuple[pd.DataFrame | None, pd.DataFrame]]]:
+        """Yield ``(unit, result)`` as units finish; at most a few per worker in flight.
+
+        The result is ``"written"`` for a unit whose worker wrote its parts (after
+        :meth:`offer_folder` found that every worker sees the folder), else the unit's tables.
+        """
         from distributed import as_completed
 
         pending = iter(todo)
         in_flight: dict[Any, dict[str, Any]] = {}
         done = as_completed(loop=self.client.loop)
-        token = uuid.uuid4().hex[:8]
+        key = uuid.uuid4().hex[:8]
+        into = () if self.token is None else (str(self.folder), self.token)
+        func = run_unit if self.token is None else run_unit_into
 
         def submit() -> None:
             u = next(pending, None)
             if u is not None:
-                fut = self.client.submit(run_unit, u, *args, key=f"unit-{u['id']}-{token}")
+                fut = self.client.submit(func, *into, u, *args, key=f"unit-{u['id']}-{key}")
                 in_flight[fut] = u
                 done.add(fut)
 
@@ -874,6 +1041,7 @@ class _DaskExecutor:
                 self.client.cancel(list(in_flight))
 
     def close(self) -> None:
+        self.revoke_folder()
         with contextlib.suppress(Exception):
             self.client.close(timeout=5)
         if self.cluster is not None:
@@ -888,7 +1056,7 @@ def _describe_execution(workers: int, scheduler: str | None) -> dict[str, Any]:
         "mode": "local Dask cluster" if scheduler is None else "Dask cluster",
         "workers": workers if scheduler is None else None,
         "scheduler": scheduler,
-        "parts": "returned by the workers to this process, which writes them",
+        "parts": PARTS_BY_CLIENT,  # until the workers are found to see the run folder
     }
 
 
@@ -937,7 +1105,9 @@ def run_study(
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:8786``) whose workers run the
         units; default the ``DASK_SCHEDULER_ADDRESS`` environment variable, if set. Workers
-        need the toolkit and the same ``requirements.lock``, not this machine's disk.
+        need the toolkit and the same ``requirements.lock``, not this machine's disk: if every
+        worker sees the run folder (the same files at the same absolute path), the workers
+        write their units' parts into it; otherwise they return them to this process.
     progress : bool
         Show a progress bar (tqdm) and the analysis steps on standard error.
     analyse : callable, optional
@@ -1008,6 +1178,7 @@ def run_study(
     args = (spec.seed, spec.engine, spec.years, spec.reference, keep)
     bar = None
     stream: Any = (pair for pair in ())
+    by_workers = False
     try:
         if progress:
             from tqdm.auto import tqdm
@@ -1017,19 +1188,33 @@ def run_study(
             what = "design point" if spec.robustness is not None else "classroom"
             bar = tqdm(total=total, initial=initial, unit=what, desc=spec.name, file=sys.stderr)
         if executor is not None:
-            manifest["execution"]["workers_seen"] = executor.info
+            sees = executor.offer_folder(folder)
+            manifest["execution"]["workers_seen"] = {
+                addr: {**info, "sees_run_folder": sees.get(addr, False)}
+                for addr, info in executor.info.items()
+            }
+            by_workers = executor.token is not None
+            manifest["execution"]["parts"] = PARTS_BY_WORKERS if by_workers else PARTS_BY_CLIENT
             _write_json_atomic(manifest, mpath)
             stream = executor.run(todo, args)
         else:
             stream = ((u, run_unit(u, *args)) for u in todo)
+        returned = 0
         for u, unit_out in stream:
-            _store_unit(folder, u["id"], keep, unit_out)
+            if not isinstance(unit_out, str):  # the tables, for this process to write
+                _store_unit(folder, u["id"], keep, unit_out)
+                if by_workers:
+                    returned += 1
             done += 1
             if bar is not None:
                 bar.update(_unit_size(spec, u))
         if executor is not None:
             executor.close()
             executor = None
+        if by_workers:
+            _remove_stale_temporaries(folder)  # of workers killed mid-write
+            if returned:  # by workers that joined later and do not see the folder
+                manifest["execution"]["parts_returned"] = returned
         if bar is not None:
             bar.close()
             bar = None
@@ -1050,8 +1235,11 @@ def run_study(
         if bar is not None:
             bar.close()
         if executor is not None:
+            executor.revoke_folder()  # units still running write nothing from now on
             stream.close()  # cancels the units in flight while the client is still open
             executor.close()
+        if by_workers:  # what is in the folder, whoever wrote it
+            done = sum(_unit_done(folder, u["id"], keep) for u in units)
         interrupted = isinstance(exc, KeyboardInterrupt)
         manifest["status"] = "interrupted" if interrupted else "failed"
         manifest["stopped"] = _now()
