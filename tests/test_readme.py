@@ -131,6 +131,16 @@ def test_every_readme_command_refers_to_files_and_sub_commands_that_exist():
         if argv[0] == "source":
             assert argv[1] == ".venv/bin/activate", line
             continue
+        if argv[0] == "export":  # Dask settings for workers: each must name a real setting
+            import dask
+            import distributed  # noqa: F401 (loads the distributed.* settings)
+
+            for assignment in argv[1:]:
+                name, _, value = assignment.partition("=")
+                assert name.startswith("DASK_") and value, f"{line}: {assignment}"
+                key = name.removeprefix("DASK_").lower().replace("__", ".")
+                dask.config.get(key)  # KeyError for a setting Dask does not have
+            continue
         if argv[0] == "python":  # with the virtual environment activated
             _check_python(argv[1:], created, line)
             continue
