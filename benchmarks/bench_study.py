@@ -151,24 +151,9 @@ def run_child(kind: str, cfg: dict) -> dict:
 def _local_cluster(n: int):
     """A local cluster as the runner starts one (loopback, no dashboard, its configuration:
     no worker profiler, the event loops' health checked every second)."""
-    import logging
+    from toolkit.study.runner import local_cluster
 
-    import dask
-    from distributed import LocalCluster
-
-    from toolkit.study.runner import LOCAL_CLUSTER_CONFIG
-
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
-        return LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            scheduler_port=0,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            config=LOCAL_CLUSTER_CONFIG,
-        )
+    return local_cluster(n)
 
 
 # ---------------------------------------------------------------------------------------------

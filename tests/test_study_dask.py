@@ -13,7 +13,6 @@ condition (a file, a task on a worker), with a timeout, never a fixed sleep.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -30,6 +29,7 @@ import pytest
 import toolkit.study.runner as runner
 from toolkit.cli import main
 from toolkit.study import StudyError, load_study, run_study
+from toolkit.study.runner import local_cluster
 
 STUDY = """
 [study]
@@ -94,17 +94,8 @@ def serial(study_file) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as c:
+    # Dask's own settings, as on workers started with `dask worker`
+    with local_cluster(2, tuned=False) as c:
         yield c
 
 
@@ -302,7 +293,7 @@ def test_a_worker_on_another_disk_makes_the_client_write(serial, study_file, tmp
     """A real worker that sees another disk at the run folder's path (an empty tmpfs mounted
     there in its own mount namespace, as on another machine) and one that sees this disk: the
     run falls back to parts returned to the client, with the same bytes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     hide = tmp_path / "shared"
     hide.mkdir()
@@ -311,15 +302,7 @@ def test_a_worker_on_another_disk_makes_the_client_write(serial, study_file, tmp
         or subprocess.run(_elsewhere_command(hide, "true"), capture_output=True).returncode
     ):
         pytest.skip("needs unshare and a mount namespace to give a worker another disk")
-    with LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with local_cluster(1, tuned=False) as cluster:
         address = cluster.scheduler_address
         worker = subprocess.Popen(
             _elsewhere_command(

@@ -78,6 +78,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "check_run_folder",
+    "local_cluster",
     "provenance",
     "run_study",
     "run_unit",
@@ -882,12 +883,53 @@ PARTS_BY_WORKERS = "written by the workers into the run folder"
 PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
 
 
+def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
+    """Start a Dask ``LocalCluster`` of single-threaded worker processes as a run starts one.
+
+    Workers on the loopback interface (``127.0.0.1``, a free port), no dashboard, Dask's logs
+    at ERROR only, and with ``tuned`` the settings of :data:`LOCAL_CLUSTER_CONFIG` for the
+    scheduler (in this process) and for every worker (given to each nanny, so that a worker
+    restarted after a death has them too).
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes.
+    tuned : bool, default True
+        Apply :data:`LOCAL_CLUSTER_CONFIG`; False gives Dask's defaults (as on workers that
+        someone started with ``dask worker``).
+    **kwargs
+        Further arguments of :class:`distributed.LocalCluster` (``preload=...``).
+
+    Returns
+    -------
+    distributed.LocalCluster
+        Running; close it (or use it as a context manager) when done.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    config = LOCAL_CLUSTER_CONFIG if tuned else {}
+    options: dict[str, Any] = {
+        "n_workers": n_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "scheduler_port": 0,
+        "dashboard_address": None,
+        "silence_logs": logging.ERROR,
+        **({"config": config} if tuned else {}),
+        **kwargs,
+    }
+    with dask.config.set(config):
+        return LocalCluster(**options)
+
+
 class _DaskExecutor:
     """A Dask client on a local cluster started for the run, or on an existing scheduler."""
 
     def __init__(self, workers: int, scheduler: str | None) -> None:
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         self.cluster = None
         self.address = scheduler
@@ -895,19 +937,8 @@ class _DaskExecutor:
         self.token: str | None = None
         if scheduler is None:
             try:
-                with _sigint_ignored(), dask.config.set(LOCAL_CLUSTER_CONFIG):
-                    self.cluster = LocalCluster(
-                        n_workers=workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        host="127.0.0.1",
-                        scheduler_port=0,
-                        dashboard_address=None,
-                        silence_logs=logging.ERROR,
-                        preload=["toolkit.study._dask_worker"],
-                        # kept by each nanny, so a worker restarted after a death gets it too
-                        config=LOCAL_CLUSTER_CONFIG,
-                    )
+                with _sigint_ignored():
+                    self.cluster = local_cluster(workers, preload=["toolkit.study._dask_worker"])
             except RuntimeError as exc:
                 raise StudyError(
                     f"Could not start {workers} local Dask workers ({exc}). In a Python script, "
