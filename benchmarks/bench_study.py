@@ -49,6 +49,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -216,12 +217,6 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
-def _median(values: list[float]) -> float:
-    import statistics
-
-    return statistics.median(values)
-
-
 def bench_dask(args: argparse.Namespace) -> dict:
     """Time serial against ``--workers`` Dask workers on the same study, in interleaved rounds.
 
@@ -304,9 +299,9 @@ def bench_dask(args: argparse.Namespace) -> dict:
     finally:
         one.shutdown()
         many.shutdown()
-    med = {k: _median([row[k] for row in rounds]) for k in rounds[0] if k.endswith("_s")}
-    median_speedup = _median([row["speedup_units"] for row in rounds])
-    median_ceiling = _median([row["ceiling"] for row in rounds])
+    med = {k: statistics.median([row[k] for row in rounds]) for k in rounds[0] if k.endswith("_s")}
+    median_speedup = statistics.median([row["speedup_units"] for row in rounds])
+    median_ceiling = statistics.median([row["ceiling"] for row in rounds])
     print(
         f"  medians of {args.rounds} rounds: serial {med['serial_units_s']:.2f} s "
         f"({med['serial_units_s'] / cy * 1e3:.2f} ms per classroom-year), {args.workers} "

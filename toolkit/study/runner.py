@@ -583,7 +583,7 @@ def _sees_folder(token_path: str, token: str) -> bool:
     path = Path(token_path)
     if not _token_matches(path, token):
         return False
-    mine = path.with_name(f"{path.name[: -len('.tmp')]}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    mine = _temp_path(path, unique=True)  # the run's temporary file to cleanup, as the rest
     try:
         mine.write_text(token)
         mine.unlink()
