@@ -608,47 +608,50 @@ def _chart(df, slopes: dict, path: Path) -> None:
 
 
 def main() -> None:
+    from toolkit.cli import _at_least
+
+    count = _at_least(1, "a count")  # a clear error for 0, a negative number or a word
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="also write the results to this JSON file")
     sub = ap.add_subparsers(dest="bench", required=True)
 
     d = sub.add_parser("dask", help="Dask workers against serial; overhead per unit")
-    d.add_argument("--classrooms", type=int, default=2000, help="classrooms per arm (2000)")
-    d.add_argument("--students", type=int, default=21)
-    d.add_argument("--days", type=int, default=180)
-    d.add_argument("--chunk-size", type=int, default=50)
-    d.add_argument("--workers", type=int, default=2)
-    d.add_argument("--overhead-units", type=int, default=200, help="tiny units (200)")
+    d.add_argument("--classrooms", type=count, default=2000, help="classrooms per arm (2000)")
+    d.add_argument("--students", type=count, default=21)
+    d.add_argument("--days", type=count, default=180)
+    d.add_argument("--chunk-size", type=count, default=50)
+    d.add_argument("--workers", type=count, default=2)
+    d.add_argument("--overhead-units", type=count, default=200, help="tiny units (200)")
     d.add_argument(
-        "--rounds", type=int, default=3, help="interleaved rounds of serial, Dask, ceiling (3)"
+        "--rounds", type=count, default=3, help="interleaved rounds of serial, Dask, ceiling (3)"
     )
     d.add_argument(
         "--quick", action="store_true", help="200 classrooms in units of 10, 40 tiny units"
     )
 
     s = sub.add_parser("stream", help="a large study streamed: wall time and peak memory")
-    s.add_argument("--classroom-years", type=int, default=1_000_000)
-    s.add_argument("--students", type=int, default=21)
-    s.add_argument("--days", type=int, default=180)
-    s.add_argument("--chunk-size", type=int, default=250)
+    s.add_argument("--classroom-years", type=count, default=1_000_000)
+    s.add_argument("--students", type=count, default=21)
+    s.add_argument("--days", type=count, default=180)
+    s.add_argument("--chunk-size", type=count, default=250)
     s.add_argument("--keep", choices=["students", "classrooms"], default="students")
-    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--workers", type=count, default=2)
     s.add_argument("--folder", help="run folder's parent (default a temporary one, removed)")
     s.add_argument("--quick", action="store_true", help="4,000 classroom-years")
 
     a = sub.add_parser("analysis", help="the streamed analysis alone, on replicated parts")
-    a.add_argument("--classroom-years", type=int, default=1_000_000)
-    a.add_argument("--chunk-size", type=int, default=50)
+    a.add_argument("--classroom-years", type=count, default=1_000_000)
+    a.add_argument("--chunk-size", type=count, default=50)
     a.add_argument("--folder", help="scratch folder (default a temporary one, removed)")
     a.add_argument("--quick", action="store_true", help="20,000 classroom-years")
 
     c = sub.add_parser("scaling", help="time vs students, domains, days, classrooms")
-    c.add_argument("--classrooms", type=int, default=50, help="base classrooms per unit (50)")
+    c.add_argument("--classrooms", type=count, default=50, help="base classrooms per unit (50)")
     c.add_argument("--students", nargs="+", default=[10, 21, 42, 84, 168])
     c.add_argument("--domains", nargs="+", default=[2, 4, 8, 16])
     c.add_argument("--days", nargs="+", default=[45, 90, 180, 360])
     c.add_argument("--classroom-counts", nargs="+", default=[25, 50, 100, 200, 400])
-    c.add_argument("--repeat", type=int, default=3, help="best of (3)")
+    c.add_argument("--repeat", type=count, default=3, help="best of (3)")
     c.add_argument("--core", type=int, default=None, help="pin to this CPU")
     c.add_argument(
         "--out",
