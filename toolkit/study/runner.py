@@ -1038,7 +1038,10 @@ class _DaskExecutor:
 
         pending = iter(todo)
         in_flight: dict[Any, dict[str, Any]] = {}
-        done = as_completed(loop=self.client.loop)
+        # results fetched by the client's event loop, not by a blocking call in this thread:
+        # a Ctrl-C then lands in as_completed's wait, never inside distributed's sync(), whose
+        # cancel callback fails (NameError) when the interrupt comes before its future exists
+        done = as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
         key = uuid.uuid4().hex[:8]
         into = () if self.token is None else (str(self.folder), self.token)
         func = run_unit if self.token is None else run_unit_into
@@ -1053,17 +1056,18 @@ class _DaskExecutor:
         for _ in range(2 * self.nthreads() + 2):
             submit()
         try:
-            for fut in done:
+            for fut, out in done:
                 u = in_flight.pop(fut)
-                try:
-                    out = fut.result()
-                except Exception as exc:
+                if fut.status == "cancelled":
+                    raise out  # the CancelledError
+                if fut.status == "error":
+                    _, exc, tb = out
                     if type(exc).__name__ == "KilledWorker":
                         raise StudyError(
                             f"Work unit {u['id']} was lost with the worker running it several "
                             f"times over ({exc}); out of memory? Try a smaller chunk_size."
                         ) from None
-                    raise
+                    raise exc.with_traceback(tb)
                 fut.release()
                 submit()
                 yield u, out
