@@ -3,7 +3,7 @@
 The calibration itself is one command (resumable, with progress on standard error and in
 runs/calibration/progress.log):
 
-    ./run.sh python -m toolkit calibrate                  # data/calibration/abc.toml
+    ./run.sh python -m toolkit calibrate                  # toolkit/calibration/data/abc.toml
     ./run.sh python -m toolkit calibrate --resume         # after an interruption
     ./run.sh python -m toolkit calibrate --workers 2      # both cores (not bit-reproducible)
 

@@ -1,4 +1,4 @@
-"""Compute the real-data rows of data/calibration/targets.csv (nlschools, STAR, egsingle).
+"""Compute the real-data rows of toolkit/calibration/data/targets.csv (nlschools, STAR, egsingle).
 
     ./run.sh python simulations/calibration_realdata.py     # about a minute
 

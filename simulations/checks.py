@@ -5,7 +5,7 @@ Usage::
     ./run.sh python simulations/checks.py [--classrooms 200]
 
 Writes the table to ``simulations/checks-output.csv`` (reported in docs/odd.md section 10): the
-rows of ``data/calibration/targets.csv`` with role target or check, computed by
+rows of ``toolkit/calibration/data/targets.csv`` with role target or check, computed by
 ``toolkit.calibration.quantities`` (through ``toolkit.model.checks.evaluate``) on 200
 classrooms per arm from the calibration's master seed, the same numbers as ``python -m toolkit
 validate --defaults``.

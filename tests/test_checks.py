@@ -1,6 +1,6 @@
 """The model against what the literature measured (toolkit.model.checks), at test size.
 
-Each target and check of data/calibration/targets.csv is computed on 80 classrooms with the
+Each target and check of toolkit/calibration/data/targets.csv is computed on 80 classrooms with the
 same pass rule as the full-size table in docs/odd.md section 10 (``python -m toolkit validate``
 and simulations/checks.py): inside the row's range, or within two combined SDs of a row with
 only a value and SD. Checks the model is known to miss are marked ``xfail(strict=True)`` with

@@ -665,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("--classrooms", type=int, help="override the pool size")
     power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
     cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
-    cal.add_argument("--config", help="settings (default data/calibration/abc.toml)")
+    cal.add_argument("--config", help="settings (default toolkit/calibration/data/abc.toml)")
     cal.add_argument("--out", default="runs/calibration", help="run folder")
     cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
     cal.add_argument("--overwrite", action="store_true", help="replace an existing run")

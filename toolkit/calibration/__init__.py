@@ -3,7 +3,7 @@
 Modules
 -------
 targets
-    ``data/calibration/targets.csv``: every calibration target, held-back check and comparison
+    ``toolkit/calibration/data/targets.csv``: every calibration target, held-back check and comparison
     as data (value, uncertainty or range, population, grade, source, confidence), read and
     checked by :func:`load_targets`; :func:`evaluate` compares them with the model.
 quantities

@@ -1,7 +1,7 @@
 r"""Bayesian calibration of the model's free parameters: ABC-SMC with pyabc.
 
 The free parameters :math:`\theta` get a posterior, not a point. The targets of
-``data/calibration/targets.csv`` are read as noisy measurements of the model's quantities,
+``toolkit/calibration/data/targets.csv`` are read as noisy measurements of the model's quantities,
 
 .. math::
 
@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
-from toolkit.calibration.targets import TargetsError, load_targets, target_scale
+from toolkit.calibration.targets import DATA_DIR, TargetsError, load_targets, target_scale
 from toolkit.model.params import PLAUSIBLE, ParameterError, Parameters, plausible_ranges
 
 __all__ = [
@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 #: The repository's calibration settings.
-CONFIG_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration" / "abc.toml"
+CONFIG_FILE = DATA_DIR / "abc.toml"
 
 _KEYS = {
     "parameters",

@@ -1,6 +1,6 @@
 r"""How each calibration target and check is computed from the model: a registry.
 
-Every row of ``data/calibration/targets.csv`` names a *quantity*; this module says how the
+Every row of ``toolkit/calibration/data/targets.csv`` names a *quantity*; this module says how the
 model produces it. A quantity is one function, registered with :func:`quantity`, that takes a
 :class:`Simulations` (the model's parameters, the number of classrooms and the master seed,
 and a cache of simulated arms) and returns an :class:`Estimate`: the model's value and its

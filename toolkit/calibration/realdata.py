@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit.calibration.targets import DATA_DIR
 from toolkit.datasets import load_dataset
 from toolkit.power.models import fit_random_intercept
 
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: Yearly mathematics scores of Chicago pupils (mlmRev::egsingle), shipped with the targets.
-EGSINGLE_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration" / "egsingle.csv.gz"
+EGSINGLE_FILE = DATA_DIR / "egsingle.csv.gz"
 
 
 def load_star() -> pd.DataFrame:
@@ -237,7 +238,7 @@ def load_egsingle() -> pd.DataFrame:
     pandas.DataFrame
         7,230 rows: ``schoolid``, ``childid`` (strings), ``grade`` (0 = grade 1 ... 5 =
         grade 6), ``year`` (centred), ``math`` (IRT scale score). Exported unchanged by
-        ``data/calibration/egsingle.R`` (mlmRev 1.0-8, GPL >= 2).
+        ``toolkit/calibration/data/egsingle.R`` (mlmRev 1.0-8, GPL >= 2).
 
     Examples
     --------
@@ -246,7 +247,7 @@ def load_egsingle() -> pd.DataFrame:
     """
     if not EGSINGLE_FILE.is_file():
         raise FileNotFoundError(
-            f"{EGSINGLE_FILE}: missing; run Rscript data/calibration/egsingle.R."
+            f"{EGSINGLE_FILE}: missing; run Rscript toolkit/calibration/data/egsingle.R."
         )
     return pd.read_csv(EGSINGLE_FILE, dtype={"schoolid": str, "childid": str})
 

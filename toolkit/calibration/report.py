@@ -3,7 +3,7 @@ r"""The validation report: every target and check against the model, patterns, d
 :func:`write_report` (``python -m toolkit validate``) writes one self-contained HTML file
 (figures embedded) and its tables as CSV:
 
-1. **Targets and checks**: each row of ``data/calibration/targets.csv`` with its source and
+1. **Targets and checks**: each row of ``toolkit/calibration/data/targets.csv`` with its source and
    location, the published value or range, the model's value with its interval (Monte Carlo
    over classrooms at the defaults, or over posterior draws and classrooms with a posterior)
    and pass or fail (:func:`toolkit.calibration.targets.evaluate`). Calibration targets, the
@@ -391,7 +391,7 @@ def write_report(
     progress : bool
         Print what is being computed.
     targets_file : path, optional
-        Targets file (default ``data/calibration/targets.csv``).
+        Targets file (default ``toolkit/calibration/data/targets.csv``).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-r"""The calibration targets and checks as data: ``data/calibration/targets.csv``.
+r"""The calibration targets and checks as data: ``toolkit/calibration/data/targets.csv``.
 
 One row per published (or computed) number the model is fitted to or checked against:
 
@@ -39,6 +39,7 @@ the tolerance a point calibration must meet.
 from __future__ import annotations
 
 import math
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,11 @@ __all__ = [
     "target_scale",
 ]
 
-#: The targets file of the repository.
-TARGETS_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration" / "targets.csv"
+#: The package's calibration data (targets, ABC settings, egsingle), installed with it.
+DATA_DIR = Path(str(resources.files("toolkit.calibration") / "data"))
+
+#: The targets file shipped with the package.
+TARGETS_FILE = DATA_DIR / "targets.csv"
 
 COLUMNS = (
     "id",
