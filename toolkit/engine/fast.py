@@ -406,9 +406,10 @@ def _segments(n_days: int, regroup_interval: int, block: int) -> list[tuple[int,
     return list(itertools.pairwise(edges))
 
 
-def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
-    """Scalar parameters of :func:`toolkit.engine.kernel.run_days`, from the shared kwargs."""
-    return np.array([float(v) for v in kernel_values(params, regime).values()])
+def _kernel_par(params: Parameters, regime: Regime):
+    """Scalar parameters of the compiled kernels (a ``KernelParams``), from the shared kwargs."""
+    kernel = _load_kernel()
+    return kernel.KernelParams(**{k: float(v) for k, v in kernel_values(params, regime).items()})
 
 
 def kernel_values(params: Parameters, regime: Regime) -> dict[str, float]:
@@ -615,7 +616,7 @@ class _ArmYear:
     eff: np.ndarray
     peers: np.ndarray
     peers_c: np.ndarray | None
-    par: np.ndarray | None
+    par: tuple | None
     sums: dict[str, np.ndarray]
 
     @classmethod

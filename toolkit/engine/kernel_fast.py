@@ -54,50 +54,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from toolkit.engine.kernel import (
-    _ADAPTATION,
-    _AUTONOMY,
-    _CHOICE_BIAS,
-    _CHOICE_DRIFT,
-    _CHOICE_NOISE,
-    _CHOICE_SHARPNESS,
-    _CORE_CEILING,
-    _CORE_FLOOR,
-    _DAILY_PACE,
-    _DIAG_NOISE,
-    _DISRUPTION,
-    _E_BASELINE,
-    _E_NOISE_SD,
-    _E_RATE,
-    _E_W_AUTONOMY,
-    _E_W_FIT,
-    _E_W_INTEREST,
-    _FORGETTING,
-    _GOAL_CONTROL,
-    _I_AUTONOMY_WEIGHT,
-    _I_RATE,
-    _I_SATURATION,
-    _I_THRESHOLD,
-    _INDIVIDUALIZATION,
-    _JUDGEMENT_BIAS,
-    _MONITORING,
-    _OPTIMUM,
-    _PATH_CONTROL,
-    _PEER_GAP_SCALE,
-    _PEER_STRENGTH,
-    _PRACTICE_EFFECT,
-    _PRACTICE_EFFICACY,
-    _RATE,
-    _REMEDIATION,
-    _SCAFFOLDING,
-    _SCAFFOLDING_EFFECT,
-    _SELF_ASSESSMENT_BIAS,
-    _SELF_DIRECTION_COST,
-    _SUPERVISION,
-    _TAILORING,
-    _WIDTH,
-    PAR_NAMES,
-)
+from toolkit.engine.kernel import PAR_NAMES, KernelParams
 
 __all__ = [
     "KINDS",
@@ -532,47 +489,47 @@ def run_days_fast(
     n_ties = peers.shape[2]
     g_n = n_groups
     lanes = LANES
-    remediation = par[_REMEDIATION]
-    tailoring = par[_TAILORING]
-    adaptation = par[_ADAPTATION]
-    individualization = par[_INDIVIDUALIZATION]
-    optimum = par[_OPTIMUM]
-    goal_control = par[_GOAL_CONTROL]
-    path_control = par[_PATH_CONTROL]
-    choice_bias = par[_CHOICE_BIAS]
-    sa_bias = par[_SELF_ASSESSMENT_BIAS]
-    choice_noise = par[_CHOICE_NOISE]
-    choice_sharpness = par[_CHOICE_SHARPNESS]
-    choice_drift = par[_CHOICE_DRIFT]
-    core_floor = par[_CORE_FLOOR]
-    core_ceiling = par[_CORE_CEILING]
-    autonomy = par[_AUTONOMY]
-    scaffolding = par[_SCAFFOLDING]
-    rate = par[_RATE]
-    width = par[_WIDTH]
-    practice_efficacy = par[_PRACTICE_EFFICACY]
-    supervision = par[_SUPERVISION]
-    sd_cost = par[_SELF_DIRECTION_COST]
-    disruption = par[_DISRUPTION]
-    peer_strength = par[_PEER_STRENGTH]
-    peer_gap_scale = par[_PEER_GAP_SCALE]
-    forgetting = par[_FORGETTING]
-    e_baseline = par[_E_BASELINE]
-    e_w_interest = par[_E_W_INTEREST]
-    e_w_autonomy = par[_E_W_AUTONOMY]
-    e_w_fit = par[_E_W_FIT]
-    e_rate = par[_E_RATE]
-    e_noise_sd = par[_E_NOISE_SD]
-    scaffolding_effect = par[_SCAFFOLDING_EFFECT]
-    practice_effect = par[_PRACTICE_EFFECT]
-    i_rate = par[_I_RATE]
-    i_threshold = par[_I_THRESHOLD]
-    i_autonomy_weight = par[_I_AUTONOMY_WEIGHT]
-    i_saturation = par[_I_SATURATION]
-    daily_pace = par[_DAILY_PACE]
-    monitoring = par[_MONITORING]
-    diag_noise = par[_DIAG_NOISE]
-    judgement_bias = par[_JUDGEMENT_BIAS]
+    remediation = par.remediation
+    tailoring = par.tailoring
+    adaptation = par.adaptation
+    individualization = par.individualization
+    optimum = par.optimum
+    goal_control = par.goal_control
+    path_control = par.path_control
+    choice_bias = par.choice_bias
+    sa_bias = par.self_assessment_bias
+    choice_noise = par.choice_noise
+    choice_sharpness = par.choice_sharpness
+    choice_drift = par.choice_drift
+    core_floor = par.core_floor
+    core_ceiling = par.core_ceiling
+    autonomy = par.autonomy
+    scaffolding = par.scaffolding
+    rate = par.rate
+    width = par.width
+    practice_efficacy = par.practice_efficacy
+    supervision = par.supervision
+    sd_cost = par.self_direction_cost
+    disruption = par.disruption
+    peer_strength = par.peer_strength
+    peer_gap_scale = par.peer_gap_scale
+    forgetting = par.forgetting
+    e_baseline = par.engagement_baseline
+    e_w_interest = par.engagement_interest_weight
+    e_w_autonomy = par.engagement_autonomy_weight
+    e_w_fit = par.engagement_fit_weight
+    e_rate = par.engagement_rate
+    e_noise_sd = par.engagement_noise_sd
+    scaffolding_effect = par.scaffolding_effect
+    practice_effect = par.autonomy_practice_effect
+    i_rate = par.interest_rate
+    i_threshold = par.interest_threshold
+    i_autonomy_weight = par.interest_autonomy_weight
+    i_saturation = par.interest_saturation
+    daily_pace = par.daily_pace
+    monitoring = par.monitoring_rate
+    diag_noise = par.diagnostic_noise
+    judgement_bias = par.judgement_bias
 
     # constants of the numpy expressions, as in the exact kernel
     one_minus_adapt = 1 - adaptation  # system_plan
