@@ -77,9 +77,10 @@ class KernelParams(NamedTuple):
     rate: float
     width: float
     practice_efficacy: float
-    supervision: float
     self_direction_cost: float
+    strategy_use: float
     disruption: float
+    room_disruption: float
     peer_strength: float
     peer_gap_scale: float
     forgetting: float
@@ -247,6 +248,9 @@ def run_days(
     n_groups,
     direct_time,
     direct_efficacy,
+    cooperation,
+    practice_teacher,
+    supervision,
     peers,
     noise,
     n_days,
@@ -281,7 +285,10 @@ def run_days(
     n_groups : int
     direct_time : ndarray, shape (C,)
         :func:`~toolkit.model.mechanisms.instruction_time` of each classroom.
-    direct_efficacy : ndarray, shape (C, N)
+    direct_efficacy, cooperation, practice_teacher, supervision : ndarray, shape (C, N)
+        The efficacy of each student's direct instruction, the cooperation factor of their
+        group, the reach of the instructional quality into independent work and the
+        supervision of that work (:class:`toolkit.model.shared.Instruction`).
     peers : ndarray of int64, shape (C, N, K)
     noise : ndarray, shape (C, >= n_days, N, 3 D + 1)
         The days' standard normal draws (see :class:`toolkit.model.cohort.YearDraws`).
@@ -317,9 +324,10 @@ def run_days(
     rate = par.rate
     width = par.width
     practice_efficacy = par.practice_efficacy
-    supervision = par.supervision
     sd_cost = par.self_direction_cost
+    strategy_use = par.strategy_use
     disruption = par.disruption
+    room_disruption = par.room_disruption
     peer_strength = par.peer_strength
     peer_gap_scale = par.peer_gap_scale
     forgetting = par.forgetting
@@ -346,8 +354,8 @@ def run_days(
     one_minus_goal = 1 - goal_control  # student_choose: (1 - goal_control)
     one_minus_path = 1 - path_control  # student_choose: (1 - path_control)
     two_w2 = 2.0 * width * width  # zpd_fit
-    # on_task: (1 - autonomy) * (1 - supervision) and autonomy * self_direction_cost
-    sys_unreg = (1.0 - autonomy) * (1.0 - supervision)
+    # on_task: (1 - autonomy) for the system-directed part, and autonomy * self_direction_cost
+    one_minus_aut = 1.0 - autonomy
     cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target: w_autonomy * autonomy
     sr_k = (scaffolding_effect * scaffolding + practice_effect) * autonomy  # update_self_reg.
@@ -531,12 +539,19 @@ def run_days(
                 r = self_regulation[c, i]
                 gi = g_of[i]
                 eff = direct_efficacy[c, i]
-                # on_task
-                unreg = autonomy * (1.0 - r) + sys_unreg
+                # on_task (the classroom's supervision), strategy_factor
+                unreg = autonomy * (1.0 - r) + one_minus_aut * (1.0 - supervision[c, i])
                 phi = (1.0 - (1.0 - e) * unreg) * (1.0 - cost_k * (1.0 - r))
-                d_dir = math.exp(-disruption * group_off[i])
+                strat = 1.0 + strategy_use * r
+                # disruption_factor of room_disengagement (direct) and of the class (independent)
+                room = group_off[i] + room_disruption * (peer_off[i] - group_off[i])
+                d_dir = math.exp(-disruption * room)
                 d_ind = math.exp(-disruption * peer_off[i])
-                teacher_dir = tau * eff  # gain_terms: the direct term's teacher-time factor
+                # gain_terms: each channel's factor, formed before it is multiplied in
+                teacher_dir = tau * eff  # teacher time, direct term
+                peers_prac = d_ind * cooperation[c, i]  # peers, independent work
+                sr_prac = phi * strat  # self-regulation, independent work
+                teacher_prac = one_minus_tau * practice_teacher[c, i]  # teacher time
                 for d in range(nd):
                     cd = (direct[i, d] - sk[i, d]) - optimum
                     fit_dir[d] = math.exp(-(cd * cd) / two_w2)
@@ -572,10 +587,20 @@ def run_days(
                 for d in range(nd):
                     apt = aptitude[c, i, d]
                     # gain_terms: base, then one factor per channel in the order of CHANNELS
-                    direct_g = rate * apt * gmean[gi, d] * fit_dir[d] * e * d_dir * teacher_dir
+                    direct_g = (
+                        rate * apt * gmean[gi, d] * fit_dir[d] * e * d_dir * strat * teacher_dir
+                    )
                     practice_g = (
-                        rate * apt * practice_efficacy * alloc[i, d] * fit_prac[d] * e * d_ind * phi
-                    ) * one_minus_tau
+                        rate
+                        * apt
+                        * practice_efficacy
+                        * alloc[i, d]
+                        * fit_prac[d]
+                        * e
+                        * peers_prac
+                        * sr_prac
+                        * teacher_prac
+                    )
                     ns = sk[i, d] + (direct_g + practice_g + 1.0 * e * peer[d])
                     t_total = t_dir[d] + t_prac[d]
                     if forgetting != 0.0:

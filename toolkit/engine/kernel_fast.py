@@ -449,6 +449,9 @@ def run_days_fast(
     n_groups,
     direct_time,
     direct_efficacy,
+    cooperation,
+    practice_teacher,
+    supervision,
     peers,
     noise,
     n_days,
@@ -508,9 +511,10 @@ def run_days_fast(
     rate = par.rate
     width = par.width
     practice_efficacy = par.practice_efficacy
-    supervision = par.supervision
     sd_cost = par.self_direction_cost
+    strategy_use = par.strategy_use
     disruption = par.disruption
+    room_disruption = par.room_disruption
     peer_strength = par.peer_strength
     peer_gap_scale = par.peer_gap_scale
     forgetting = par.forgetting
@@ -540,7 +544,7 @@ def run_days_fast(
     inv_two_w2 = 1.0 / (2.0 * width * width)  # zpd_fit
     inv_gap_scale = 1.0 / peer_gap_scale  # peer_gain
     inv_saturation = 1.0 / i_saturation  # update_interest
-    sys_unreg = (1.0 - autonomy) * (1.0 - supervision)  # on_task
+    one_minus_aut = 1.0 - autonomy  # on_task
     cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target
     sr_k = (scaffolding_effect * scaffolding + practice_effect) * autonomy
@@ -613,7 +617,14 @@ def run_days_fast(
     IOW = ENG + 16  # interest of the work
     CORE_T = ENG + 17  # core time
     PEER_T = ENG + 18  # learning from peers
-    PSK = ENG + 19  # peers' skills, n_ties * nd rows
+    COOP = ENG + 19  # cooperation_factor of the student's group
+    PTCH = ENG + 20  # the instructional quality's reach into independent work
+    SUP = ENG + 21  # supervision of independent work
+    STRAT = ENG + 22  # strategy_factor
+    P_PEER = ENG + 23  # gain_terms, independent work: peers factor (disruption * cooperation)
+    P_SR = ENG + 24  # self-regulation factor (on_task * strategy)
+    P_T = ENG + 25  # teacher-time factor ((1 - tau) * practice_teacher)
+    PSK = ENG + 26  # peers' skills, n_ties * nd rows
     PALLOC = PSK + n_ties * nd  # peers' time shares, n_ties * nd rows
     n_rows = PALLOC + n_ties * nd
     w = np.zeros(n_rows * STRIDE)
@@ -649,6 +660,9 @@ def run_days_fast(
                 w[_at(ENG, e)] = engagement[c, i]
                 w[_at(SR, e)] = self_regulation[c, i]
                 w[_at(EFF, e)] = direct_efficacy[c, i]
+                w[_at(COOP, e)] = cooperation[c, i]
+                w[_at(PTCH, e)] = practice_teacher[c, i]
+                w[_at(SUP, e)] = supervision[c, i]
                 w[_at(TAU, e)] = direct_time[c]
                 w[_at(S_ENG, e)] = sum_engagement[c, i]
                 w[_at(S_FIT, e)] = sum_fit[c, i]
@@ -867,11 +881,21 @@ def run_days_fast(
                 en = w[_at(ENG, e)]
                 r = w[_at(SR, e)]
                 tau = w[_at(TAU, e)]
-                unreg = autonomy * (1.0 - r) + sys_unreg
-                w[_at(PHI, e)] = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
-                w[_at(D_DIR, e)] = exp_bounded(-disruption * w[_at(G_OFF, e)])
-                w[_at(D_IND, e)] = exp_bounded(-disruption * w[_at(C_OFF, e)])
-                w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # gain_terms: teacher-time factor
+                unreg = autonomy * (1.0 - r) + one_minus_aut * (1.0 - w[_at(SUP, e)])
+                phi = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
+                strat = 1.0 + strategy_use * r  # strategy_factor
+                w[_at(PHI, e)] = phi
+                w[_at(STRAT, e)] = strat
+                g_off = w[_at(G_OFF, e)]
+                room = g_off + room_disruption * (w[_at(C_OFF, e)] - g_off)  # room_disengagement
+                w[_at(D_DIR, e)] = exp_bounded(-disruption * room)
+                d_ind = exp_bounded(-disruption * w[_at(C_OFF, e)])
+                w[_at(D_IND, e)] = d_ind
+                # gain_terms: each channel's factor, formed before it is multiplied in
+                w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # teacher time, direct term
+                w[_at(P_PEER, e)] = d_ind * w[_at(COOP, e)]  # peers, independent work
+                w[_at(P_SR, e)] = phi * strat  # self-regulation, independent work
+                w[_at(P_T, e)] = (1.0 - tau) * w[_at(PTCH, e)]  # teacher time, independent
                 w[_at(FIT, e)] = 0.0
                 w[_at(IOW, e)] = 0.0
                 w[_at(CORE_T, e)] = 0.0
@@ -906,7 +930,14 @@ def run_days_fast(
                     peer = peer_strength * a_id * 1.0 * (w[_at(HELP + d, e)] * inv_total_w)
                     # compose_gain: gain_terms in the order of CHANNELS
                     direct_g = (
-                        rate * a_id * g_a * fit_dir * en * w[_at(D_DIR, e)] * w[_at(T_DIR, e)]
+                        rate
+                        * a_id
+                        * g_a
+                        * fit_dir
+                        * en
+                        * w[_at(D_DIR, e)]
+                        * w[_at(STRAT, e)]
+                        * w[_at(T_DIR, e)]
                     )
                     practice_g = (
                         rate
@@ -915,9 +946,10 @@ def run_days_fast(
                         * own_a
                         * fit_prac
                         * en
-                        * w[_at(D_IND, e)]
-                        * w[_at(PHI, e)]
-                    ) * one_minus_tau
+                        * w[_at(P_PEER, e)]
+                        * w[_at(P_SR, e)]
+                        * w[_at(P_T, e)]
+                    )
                     ns = s_id + (direct_g + practice_g + 1.0 * en * peer)
                     t_dir = tau * g_a
                     t_prac = one_minus_tau * own_a
