@@ -206,9 +206,7 @@ def test_compose_gain_is_the_learning_equation():
         practice_teacher=np.float64(1.1),
     )
     got = mech.compose_gain(0.03, a, 0.5, ch)
-    direct = (
-        0.03 * a * 0.6 * 0.25 * np.array([0.5, 0.5]) * 0.7 * 0.9 * np.array([1.0, 0.5]) * 1.4
-    )
+    direct = 0.03 * a * 0.6 * 0.25 * np.array([0.5, 0.5]) * 0.7 * 0.9 * np.array([1.0, 0.5]) * 1.4
     practice = (
         0.03 * a * 0.6 * 0.75 * np.array([0.7, 0.3]) * 0.5 * 0.8 * 0.95 * np.array([0.8, 0.9])
     ) * (1.2 * 1.4 * 1.1)

@@ -43,6 +43,7 @@ from numba import njit
 
 __all__ = ["PAR_NAMES", "KernelParams", "run_days"]
 
+
 class KernelParams(NamedTuple):
     """The scalar parameters of the compiled kernels, passed whole and read by name.
 

@@ -54,7 +54,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from toolkit.engine.kernel import PAR_NAMES, KernelParams
+from toolkit.engine.kernel import PAR_NAMES
 
 __all__ = [
     "KINDS",

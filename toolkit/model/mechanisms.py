@@ -1648,8 +1648,8 @@ def gain_terms(
     and the efficiency of one's strategies :math:`\gamma` (:func:`strategy_factor`), and
     direct-instruction time :math:`\tau` with its efficacy :math:`\epsilon_g` and the
     teacher's reach into independent work :math:`q^p`. A channel's factor that is a product of
-    two quantities is formed first, then multiplied in. :func:`compose_gain` multiplies and adds them; the
-    mechanism decomposition (:mod:`toolkit.study.decompose`) recombines the factors of two
+    two quantities is formed first, then multiplied in. :func:`compose_gain` multiplies and adds
+    them; the mechanism decomposition (:mod:`toolkit.study.decompose`) recombines the factors of two
     regimes channel by channel, with the same products in the same order.
 
     Parameters

@@ -262,9 +262,9 @@ class ClassroomModel(mesa.Model):
             self.network.add_edges_from((s.index, int(j)) for j in peers[s.index])
 
     def quality(self) -> float:
-        """This year's instructional quality of the class (:func:`mechanisms.instruction_quality`).
+        """Return the class's instructional quality this year (``mechanisms.instruction_quality``).
 
-        The teacher of this school year (``draws.teacher``) and the school
+        From the teacher of this school year (``draws.teacher``) and the school
         (``cohort.school_effect``).
         """
         p = self.params
