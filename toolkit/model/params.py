@@ -1094,7 +1094,13 @@ PLAUSIBLE: dict[str, Plausible] = {
         "From no floor to the curriculum's own core share "
         "(a policy, sampled to see how conclusions depend on it).",
     ),
-    "core_ceiling": Plausible(None, None, "linear", "A policy setting, fixed by the study design."),
+    "core_ceiling": Plausible(
+        0.52,
+        1.0,
+        "linear",
+        "From the curriculum's own core share to no ceiling (a policy, sampled with core_floor "
+        "so that designs trim core time both ways).",
+    ),
     "learning_rate": Plausible(
         0.5,
         2.0,
