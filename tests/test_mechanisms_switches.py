@@ -40,6 +40,14 @@ SWITCHES = {
     "supervision_availability": 0.0,
 }
 NUMERIC = ["score", "total_learning", "engagement", "on_task", "self_regulation_end"]
+#: Defaults that the calibration of issue 17 changed, at their earlier values.
+EARLIER_DEFAULTS = {
+    "learning_rate": 0.0463,
+    "peer_learning": 0.0108,
+    "disruption": 0.0485,
+    "aptitude_sd": 0.3,
+    "aptitude_skill_correlation": 0.3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,7 @@ def before() -> pd.DataFrame:
 
 
 def _run(kernel: str, **changes) -> pd.DataFrame:
-    params = Parameters(**(BASE | SWITCHES | changes))
+    params = Parameters(**(BASE | EARLIER_DEFAULTS | SWITCHES | changes))
     seeds = [classroom_seed(20261206, i) for i in range(6)]
     return simulate_arms(ARMS, params, seeds, n_years=2, kernel=kernel)
 

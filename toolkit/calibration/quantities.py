@@ -350,7 +350,8 @@ def _class_sizes(sims: Simulations, grade: str | None = None) -> pd.DataFrame:
     "class_size_percentile_points",
     unit="percentile points",
     description="Standardized regime in classes of 15 and of 23 (STAR's small and regular "
-    "classes), paired by classroom seed: the effect size d (mean over classrooms of the "
+    "classes), paired by classroom seed, with a kindergarten year's growth (as "
+    "class_size_mean_percentile_rank): the effect size d (mean over classrooms of the "
     "difference in mean test score, over the SD of regular-class scores) as the percentile of "
     "the regular classes' distribution that a median student reaches, 100 (Phi(d) - 0.5); SE "
     "by the delta method, 100 phi(d) se(d).",
@@ -359,7 +360,7 @@ def class_size_percentile_points(sims: Simulations) -> Estimate:
     """STAR's class-size effect in percentile points, at the median (the calibrated reading)."""
     from scipy import stats
 
-    d = effect_size(_class_sizes(sims), "small", "regular")
+    d = effect_size(_class_sizes(sims, "kindergarten"), "small", "regular")
     return Estimate(
         float(100 * (stats.norm.cdf(d.value) - 0.5)), float(100 * stats.norm.pdf(d.value) * d.se)
     )
