@@ -3,9 +3,9 @@
 Modules
 -------
 targets
-    ``toolkit/calibration/data/targets.csv``: every calibration target, held-back check and comparison
-    as data (value, uncertainty or range, population, grade, source, confidence), read and
-    checked by :func:`load_targets`; :func:`evaluate` compares them with the model.
+    ``toolkit/calibration/data/targets.csv``: every calibration target, held-back check and
+    comparison as data (value, uncertainty or range, population, grade, source, confidence),
+    read and checked by :func:`load_targets`; :func:`evaluate` compares them with the model.
 quantities
     How the model computes each quantity: one registered function per quantity
     (:func:`quantity`), arms on common random numbers through the study runner's work unit,

@@ -102,30 +102,40 @@ _KEYS = {
 }
 
 
-#: The revised model's calibrated rates, one per calibration target of the targets file:
-#: ``learning_rate`` (the year's gain), ``disruption`` (STAR's class-size effect),
-#: ``peer_learning`` (the peer share) and ``scaffolding_effect`` (scaffolding's effect on
-#: self-regulation). ``group_size_penalty`` is no longer calibrated (an assumption since
-#: disruption carries the class-size effect), though its plausible range is still relative.
-FREE_PARAMETERS = ("learning_rate", "disruption", "peer_learning", "scaffolding_effect")
+#: The calibrated parameters, one per calibration target of the targets file
+#: (``simulations/calibrate.py``, docs/odd.md section 10): ``learning_rate`` (the year's gain),
+#: ``peer_learning`` (the peer share), ``scaffolding_effect`` (scaffolding's effect on
+#: self-regulation), ``disruption`` (STAR's class-size effect), ``teacher_effect_sd`` (teacher
+#: value added), ``cooperative_learning`` (within-class grouping), and ``aptitude_sd``,
+#: ``aptitude_skill_correlation`` and ``school_effect_sd`` (egsingle's one-year gains).
+FREE_PARAMETERS = (
+    "learning_rate",
+    "peer_learning",
+    "scaffolding_effect",
+    "disruption",
+    "teacher_effect_sd",
+    "cooperative_learning",
+    "aptitude_sd",
+    "aptitude_skill_correlation",
+    "school_effect_sd",
+)
 
 
 def calibrated_parameters() -> list[str]:
     """Return the parameters the calibration gives a posterior by default (the free ones).
 
-    Each has a plausible range relative to its calibrated default :math:`d`
-    (``Plausible.relative``), which is its prior: log-uniform on :math:`[d/2, 2d]`, except
-    ``disruption``, uniform on :math:`[0, 2d]` (from no disruption, STAR's effect read as a
-    share of a year's growth, to twice the calibrated value).
+    Each has a plausible range (``toolkit.model.params.PLAUSIBLE``), which is its prior:
+    relative to the calibrated default for the rates (half to twice it, or from 0 to twice it),
+    absolute for ``aptitude_skill_correlation`` and ``school_effect_sd``.
 
     Examples
     --------
-    >>> calibrated_parameters()
-    ['learning_rate', 'disruption', 'peer_learning', 'scaffolding_effect']
+    >>> calibrated_parameters()[:4]
+    ['learning_rate', 'peer_learning', 'scaffolding_effect', 'disruption']
     """
-    missing = [n for n in FREE_PARAMETERS if not PLAUSIBLE[n].relative]
+    missing = [n for n in FREE_PARAMETERS if PLAUSIBLE[n].low is None]
     if missing:  # pragma: no cover - a guard against a change of toolkit/model/params.py
-        raise ParameterError(f"calibration: {missing} no longer have a calibrated range.")
+        raise ParameterError(f"calibration: {missing} have no plausible range (prior).")
     return list(FREE_PARAMETERS)
 
 

@@ -281,6 +281,46 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([a, b], ignore_index=True)
 
 
+#: A year's growth in the grades of the real data some rows come from, in SD of the prior
+#: year's scores: kindergarten (Tennessee STAR: Hill et al. 2008, Table 1, K-1 reading 1.52 and
+#: mathematics 1.14, their mean) and egsingle's grade 4 to 5 (its own mean gain over the SD of
+#: grade-4 scores, :func:`toolkit.calibration.realdata.egsingle_gains`).
+GROWTH = {"kindergarten": 1.33, "egsingle": 0.56}
+
+
+def growth_changes(sims: Simulations, annual_gain: float) -> dict[str, float]:
+    r"""Parameter changes that give a year of standardized teaching the growth of another grade.
+
+    Rows measured in another grade are computed in the model with the learning rates of that
+    grade: ``learning_rate`` and ``peer_learning`` are multiplied by
+    :math:`k = g^* / g`, with :math:`g^*` the grade's yearly growth (:data:`GROWTH`) and
+    :math:`g` the model's own (``one_year_core_gain`` at the simulations' parameters), and the
+    curriculum pace ``expected_annual_gain`` is set to :math:`g^*`. Everything else stays, so
+    a class-size or teacher effect is compared with the data as a share of that grade's growth,
+    as the data measured it (a kindergarten year grows about four times as much as a grade 5-6
+    year).
+
+    Parameters
+    ----------
+    sims : Simulations
+    annual_gain : float
+        :math:`g^*`, SD per year.
+
+    Returns
+    -------
+    dict
+        Keyword changes for :meth:`Simulations.arms`.
+    """
+    base = one_year_core_gain(sims).value
+    k = annual_gain / base
+    p = sims.params
+    return {
+        "learning_rate": min(1.0, p.learning_rate * k),
+        "peer_learning": min(1.0, p.peer_learning * k),
+        "expected_annual_gain": min(3.0, annual_gain),
+    }
+
+
 @quantity(
     "one_year_core_gain",
     unit="SD per year",
@@ -293,14 +333,16 @@ def one_year_core_gain(sims: Simulations) -> Estimate:
     return Estimate.mean(df.assign(g=df.core_end - df.core_start).groupby("replicate")["g"].mean())
 
 
-def _class_sizes(sims: Simulations) -> pd.DataFrame:
+def _class_sizes(sims: Simulations, grade: str | None = None) -> pd.DataFrame:
     """STAR's small (15) and regular (23) classes, standardized regime, as arms ``small, regular``.
 
     Classroom ``i`` has the same seed at both sizes (the same class effect and random streams
-    for the students both sizes share), so the sizes are paired by classroom.
+    for the students both sizes share), so the sizes are paired by classroom. With ``grade``
+    (a key of :data:`GROWTH`), a year grows as in that grade (:func:`growth_changes`).
     """
-    small = sims.arms({"small": "standardized"}, n_students=15)
-    regular = sims.arms({"regular": "standardized"}, n_students=23)
+    changes = growth_changes(sims, GROWTH[grade]) if grade else {}
+    small = sims.arms({"small": "standardized"}, n_students=15, **changes)
+    regular = sims.arms({"regular": "standardized"}, n_students=23, **changes)
     return _paired(small, regular)
 
 
@@ -308,7 +350,8 @@ def _class_sizes(sims: Simulations) -> pd.DataFrame:
     "class_size_percentile_points",
     unit="percentile points",
     description="Standardized regime in classes of 15 and of 23 (STAR's small and regular "
-    "classes), paired by classroom seed: the effect size d (mean over classrooms of the "
+    "classes), paired by classroom seed, with a kindergarten year's growth (as "
+    "class_size_mean_percentile_rank): the effect size d (mean over classrooms of the "
     "difference in mean test score, over the SD of regular-class scores) as the percentile of "
     "the regular classes' distribution that a median student reaches, 100 (Phi(d) - 0.5); SE "
     "by the delta method, 100 phi(d) se(d).",
@@ -317,7 +360,7 @@ def class_size_percentile_points(sims: Simulations) -> Estimate:
     """STAR's class-size effect in percentile points, at the median (the calibrated reading)."""
     from scipy import stats
 
-    d = effect_size(_class_sizes(sims), "small", "regular")
+    d = effect_size(_class_sizes(sims, "kindergarten"), "small", "regular")
     return Estimate(
         float(100 * (stats.norm.cdf(d.value) - 0.5)), float(100 * stats.norm.pdf(d.value) * d.se)
     )
@@ -326,18 +369,18 @@ def class_size_percentile_points(sims: Simulations) -> Estimate:
 @quantity(
     "class_size_mean_percentile_rank",
     unit="percentile points",
-    description="Standardized regime in classes of 15 and of 23, paired by classroom seed: "
-    "every student's test score as a mid-rank percentile of all regular-class scores; the mean "
-    "over classrooms of the small class's mean percentile minus the regular class's, the "
-    "statistic Krueger (1999) reports and toolkit.calibration.realdata computes from the STAR "
-    "data (for normal scores about 100 (Phi(d / sqrt 2) - 0.5), smaller than the median "
-    "reading).",
+    description="Standardized regime in classes of 15 and of 23, paired by classroom seed, with "
+    "a kindergarten year's growth (STAR's first year; growth_changes, 1.33 SD): every "
+    "student's test score as a mid-rank percentile of all regular-class scores; the mean over "
+    "classrooms of the small class's mean percentile minus the regular class's, the statistic "
+    "Krueger (1999) reports and toolkit.calibration.realdata computes from the STAR "
+    "kindergarten data (for normal scores about 100 (Phi(d / sqrt 2) - 0.5)).",
 )
 def class_size_mean_percentile_rank(sims: Simulations) -> Estimate:
     """STAR's class-size effect as a difference in mean percentile rank (Krueger's statistic)."""
     from toolkit.calibration.realdata import percentile_ranks
 
-    df = _class_sizes(sims)
+    df = _class_sizes(sims, "kindergarten")
     ref = df.loc[df["arm"] == "regular", "score"].to_numpy()
     df = df.assign(p=percentile_ranks(df["score"].to_numpy(), ref))
     return Estimate.mean(_class_means(df, "small", "p") - _class_means(df, "regular", "p"))
@@ -346,13 +389,13 @@ def class_size_mean_percentile_rank(sims: Simulations) -> Estimate:
 @quantity(
     "class_size_gain_share",
     unit="share of a year's gain",
-    description="Standardized regime in classes of 15 and of 23, paired by classroom seed: "
-    "gain(15) / gain(23) - 1, gains in true core skill, a ratio of totals over classrooms "
-    "(linearization SE).",
+    description="Standardized regime in classes of 15 and of 23, paired by classroom seed, with "
+    "a kindergarten year's growth (as class_size_mean_percentile_rank): gain(15) / gain(23) - "
+    "1, gains in true core skill, a ratio of totals over classrooms (linearization SE).",
 )
 def class_size_gain_share(sims: Simulations) -> Estimate:
     """Extra gain of a small class as a share of a regular class's gain."""
-    df = _class_sizes(sims).assign(g=lambda d: d.core_end - d.core_start)
+    df = _class_sizes(sims, "kindergarten").assign(g=lambda d: d.core_end - d.core_start)
     r = Estimate.ratio(_class_means(df, "small", "g"), _class_means(df, "regular", "g"))
     return Estimate(r.value - 1, r.se)
 
@@ -570,14 +613,94 @@ def end_of_year_icc(sims: Simulations) -> Estimate:
     return Estimate(icc, _icc_se(icc, j, n))
 
 
+#: nlschools' verbal IQ: its ICC between classes and its within-class correlation with the
+#: language test (toolkit.calibration.realdata.nlschools_iq).
+NLSCHOOLS_IQ = {"icc": 0.119, "within_correlation": 0.587}
+
+
+def iq_like(df: pd.DataFrame, seed: int) -> np.ndarray:
+    r"""Give the model's students a verbal-IQ-like score, measured as nlschools measured IQ.
+
+    nlschools conditions the language test on verbal IQ, not on a pretest. The model's students
+    get a covariate with the two properties nlschools' IQ has (:data:`NLSCHOOLS_IQ`): an ICC of
+    0.119 between classes and a within-class correlation of 0.587 with the end-of-year test.
+    It measures general ability at the start of the year: the mean of a student's starting
+    skills over all domains, :math:`G = G^w + G^b` (within-class deviation and class mean),
+    as
+
+    .. math:: X = G^w + \beta G^b + \sigma_w \varepsilon + \sigma_b u
+
+    with :math:`\sigma_w` chosen to give the within-class correlation, then :math:`\beta \le 1`
+    and :math:`\sigma_b \ge 0` to give the ICC (:math:`\beta < 1` only where the model's
+    general skill is more clustered by class than IQ is). :math:`\varepsilon, u` are standard
+    normal draws from ``seed``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One arm's student table (``replicate``, ``score``, ``skill_<d>``, ``gain_<d>``).
+    seed : int
+
+    Returns
+    -------
+    ndarray
+        The covariate, one value per row of ``df``.
+    """
+    skills = [c for c in df.columns if c.startswith("skill_")]
+    start = df[skills].to_numpy() - df[["gain_" + c[6:] for c in skills]].to_numpy()
+    g = start.mean(axis=1)
+    cls = df["replicate"].to_numpy()
+    codes, _ = pd.factorize(cls)
+    n = np.bincount(codes)
+    gb = (np.bincount(codes, g) / n)[codes]
+    gw = g - gb
+    y = df["score"].to_numpy()
+    yw = y - (np.bincount(codes, y) / n)[codes]
+    rho = NLSCHOOLS_IQ["within_correlation"]
+    cov = float(np.mean(gw * yw))
+    var_e = max(0.0, cov * cov / (rho * rho * float(np.mean(yw * yw))) - float(np.mean(gw * gw)))
+    within = float(np.mean(gw * gw)) + var_e
+    icc = NLSCHOOLS_IQ["icc"]
+    need = icc / (1.0 - icc) * within  # between-class variance that gives the ICC
+    vb = float(np.var(np.bincount(codes, g) / n))
+    beta = min(1.0, math.sqrt(need / vb)) if vb > 0 else 0.0
+    var_b = max(0.0, need - beta * beta * vb)
+    rng = np.random.default_rng(seed)
+    eps = rng.standard_normal(len(g))
+    u = rng.standard_normal(len(n))[codes]
+    return gw + beta * gb + math.sqrt(var_e) * eps + math.sqrt(var_b) * u
+
+
 @quantity(
     "conditional_icc",
     unit="share of residual variance",
-    description="Standardized regime: ICC of end-of-year test scores given the prior test, "
-    "from score ~ prior_score + (1 | classroom) by REML (toolkit.power.models); Donner's SE.",
+    description="Standardized regime: ICC of end-of-year test scores given a verbal-IQ-like "
+    "score with nlschools' own ICC (0.119) and within-class correlation with the test (0.587) "
+    "(iq_like: starting general skill plus measurement noise), from score ~ iq + "
+    "(1 | classroom) by REML (toolkit.power.models), as nlschools fits lang ~ IQ + (1 | class); "
+    "Donner's SE.",
 )
 def conditional_icc(sims: Simulations) -> Estimate:
-    """ICC of test scores given prior achievement."""
+    """ICC of test scores given an IQ-like measure of general ability."""
+    from toolkit.power.models import fit_random_intercept
+
+    df = sims.arms(_STD)
+    df = df.assign(iq=iq_like(df, sims.seed + 2))
+    fit = fit_random_intercept(df, "score", "replicate", covariates=["iq"])
+    icc = fit.tau2 / (fit.tau2 + fit.sigma2["all"])
+    return Estimate(icc, _icc_se(icc, fit.ngroups, fit.nobs / fit.ngroups))
+
+
+@quantity(
+    "value_added_icc",
+    unit="share of residual variance",
+    description="Standardized regime: ICC of end-of-year test scores given the prior test, "
+    "score ~ prior_score + (1 | classroom) by REML: the share of the residual variance of a "
+    "value-added model that lies between classrooms (teachers, schools, class composition); "
+    "Donner's SE.",
+)
+def value_added_icc(sims: Simulations) -> Estimate:
+    """ICC of test scores given the prior test (a value-added model's classroom share)."""
     from toolkit.power.models import fit_random_intercept
 
     df = sims.arms(_STD)
@@ -589,9 +712,10 @@ def conditional_icc(sims: Simulations) -> Estimate:
 @quantity(
     "gain_sd_ratio",
     unit="ratio of SDs",
-    description="Standardized regime: SD of students' observed one-year gains (end-of-year "
-    "test minus prior test) over the SD of prior scores, pooled over classrooms; SE by "
-    "bootstrap over classrooms (200).",
+    description="Standardized regime with egsingle's growth (grade 4 to 5, 0.765 SD a year; "
+    "growth_changes): SD of students' observed one-year gains (end-of-year test minus prior "
+    "test) over the SD of prior scores, pooled over classrooms; SE by bootstrap over "
+    "classrooms (200).",
 )
 def gain_sd_ratio(sims: Simulations) -> Estimate:
     """Spread of observed one-year gains relative to the spread of prior scores."""
@@ -601,8 +725,9 @@ def gain_sd_ratio(sims: Simulations) -> Estimate:
 @quantity(
     "gain_prior_correlation",
     unit="correlation",
-    description="Standardized regime: correlation of students' observed one-year gains with "
-    "their prior test scores, pooled over classrooms; SE by bootstrap over classrooms (200).",
+    description="Standardized regime with egsingle's growth (as gain_sd_ratio): correlation of "
+    "students' observed one-year gains with their prior test scores, pooled over classrooms; "
+    "SE by bootstrap over classrooms (200).",
 )
 def gain_prior_correlation(sims: Simulations) -> Estimate:
     """Correlation of observed one-year gains with prior scores."""
@@ -610,7 +735,7 @@ def gain_prior_correlation(sims: Simulations) -> Estimate:
 
 
 def _gain_stat(sims: Simulations, stat: Callable[[np.ndarray, np.ndarray], float]) -> Estimate:
-    df = sims.arms(_STD).sort_values(["replicate", "student"])
+    df = _egsingle_arm(sims).sort_values(["replicate", "student"])
     prior = df["prior_score"].to_numpy()
     gain = df["score"].to_numpy() - prior
     codes = df["replicate"].to_numpy()
@@ -622,6 +747,49 @@ def _gain_stat(sims: Simulations, stat: Callable[[np.ndarray, np.ndarray], float
         idx = np.concatenate([rows[c] for c in rng.choice(ids, len(ids))])
         boot.append(stat(prior[idx], gain[idx]))
     return Estimate(stat(prior, gain), float(np.std(boot, ddof=1)))
+
+
+def _egsingle_arm(sims: Simulations) -> pd.DataFrame:
+    """Standardized teaching with a year's growth as in egsingle's grade 4 to 5."""
+    return sims.arms(_STD, **growth_changes(sims, GROWTH["egsingle"]))
+
+
+@quantity(
+    "gain_icc",
+    unit="share of variance",
+    description="Standardized regime with egsingle's growth (as gain_sd_ratio), every classroom "
+    "from a different school: ICC of students' observed one-year gains between classrooms "
+    "(one-way ANOVA estimator; Donner's SE), against the between-school ICC of gains in "
+    "egsingle, whose schools have about one class per grade.",
+)
+def gain_icc(sims: Simulations) -> Estimate:
+    """ICC of observed one-year gains between classrooms."""
+    df = _egsingle_arm(sims)
+    icc, j, n = _anova_icc((df["score"] - df["prior_score"]).to_numpy(), df["replicate"].to_numpy())
+    return Estimate(icc, _icc_se(icc, j, n))
+
+
+@quantity(
+    "teacher_effect_size",
+    unit="SD of test scores",
+    description="Standardized regime, every school alike (school_effect_sd 0): the same "
+    "classrooms with and without differences between teachers (teacher_effect_sd at its value "
+    "and 0; common random numbers, so only the teachers differ): the SD over classrooms of the "
+    "difference in mean test score, over the SD of students' scores, the SD of teacher value "
+    "added that studies estimate net of sampling error; SE by the delta method on the variance.",
+)
+def teacher_effect_size(sims: Simulations) -> Estimate:
+    """SD of teachers' effects on their class's mean score (teacher value added)."""
+    a = sims.arms({"teachers": "standardized"}, school_effect_sd=0.0)
+    b = sims.arms({"alike": "standardized"}, school_effect_sd=0.0, teacher_effect_sd=0.0)
+    df = _paired(a, b)
+    d = _class_means(df, "teachers", "score") - _class_means(df, "alike", "score")
+    sd = float(df.loc[df["arm"] == "alike", "score"].std(ddof=1))
+    m2 = d * d
+    value = math.sqrt(float(m2.mean())) / sd
+    se_m2 = float(m2.std(ddof=1) / math.sqrt(len(m2)))
+    se = se_m2 / (2.0 * max(value * sd, 1e-12)) / sd
+    return Estimate(value, se)
 
 
 def compute(
