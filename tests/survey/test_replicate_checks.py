@@ -69,9 +69,9 @@ def test_count_checks_apply_to_explicit_lists():
         replicate_design(df, "w", [*cols, "w"])  # the list picked up the final weight
     with pytest.raises(ValueError, match=r"the list has 15 columns.*multiple of 4"):
         replicate_design(df, "w", cols[:-1])
-    with pytest.raises(ValueError, match="duplicated replicates"):
-        replicate_design(df.assign(extra=df["rep3"]), "w", [*cols[:3], "extra"])
     jk, jcols = jk1_frame(40)
+    with pytest.raises(ValueError, match="deleted in several replicates"):
+        replicate_design(jk.assign(extra=jk["rw3"]), "w", [*jcols, "extra"])
     with pytest.raises(ValueError, match="deleted in no replicate: a replicate weight is missing"):
         replicate_design(jk, "w", jcols[:-1])
     with pytest.raises(ValueError, match="deleted in no replicate"):

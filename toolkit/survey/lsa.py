@@ -316,8 +316,8 @@ def _check_replicates(
 ) -> tuple[str, float | None]:
     """Check the replicate weights against the final weight; infer the method if not given.
 
-    Refuses a replicate identical to the final weight (among others that differ), duplicated
-    replicates, replication factors given instead of weights, a method that does not fit the
+    Refuses a replicate identical to the final weight (among others that differ),
+    replication factors given instead of weights, a method that does not fit the
     ratios (JK1 weights under ``method="fay"`` give SEs several times too small), a Fay ``k``
     that does not fit, and JK1 designs in which a row is deleted in no replicate or in several
     (a replicate missing or repeated).
@@ -331,14 +331,6 @@ def _check_replicates(
             f"replicate_weights: {preview(cols, 4)} equal the final weight {weight!r} in every "
             "row; they are not replicates (a list or pattern that picked up the final weight?). "
             "Leave them out."
-        )
-    _, first, inverse = np.unique(reps, axis=1, return_index=True, return_inverse=True)
-    if first.size < reps.shape[1] and not same.all():
-        dup = [j for j in range(reps.shape[1]) if first[np.ravel(inverse)[j]] != j]
-        pairs = [f"{names[j]!r} = {names[first[np.ravel(inverse)[j]]]!r}" for j in dup[:3]]
-        raise ValueError(
-            f"replicate_weights: duplicated replicates ({', '.join(pairs)}); each replicate "
-            "must appear once."
         )
     pattern = _replicate_pattern(ratio)
     if pattern.kind == "unknown" and not np.allclose(w[pos], w[pos][0]):
@@ -544,8 +536,8 @@ def replicate_design(
     deleted PSU) or :math:`n/(n-1)` under JK1, 0, 1 or 2 under JK2 (medians, so that
     replicates adjusted for nonresponse still fit). A method that does not fit is refused (40
     JK1 replicates under Fay's formula gave an SE three times too small), and so are a
-    replicate equal to the final weight (a list that picked it up), duplicated replicates,
-    and replication factors (0.5 and 1.5) given instead of weights.
+    replicate equal to the final weight (a list that picked it up), replication factors (0.5
+    and 1.5) given instead of weights, and JK1 replicates that delete a row twice or never.
 
     Matches ``survey::svrepdesign(data, weights, repweights, type, rho = fay_k, scale,
     rscales, mse, combined.weights = TRUE)``. A replicate design carries no finite population
