@@ -236,6 +236,36 @@ def test_summary_rows_under_the_data_are_refused(tmp_path):
         read_excel(xlsx)
 
 
+def test_summary_rows_are_refused_by_every_analysis():
+    from toolkit.survey import diversity_by_cluster, diversity_by_group, effect_size_table, icc
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(
+        {
+            "id": list(range(60)),
+            "y": rng.normal(size=60) + np.repeat(rng.normal(size=10), 6),
+            "class": np.repeat(range(10), 6),
+            "arm": np.tile(["a", "b"], 30),
+        }
+    )
+    means = df[["y", "class"]].mean()
+    footer = pd.concat(
+        [df.astype({"id": object}), pd.DataFrame([{"id": "Mean", **means, "arm": "a"}])],
+        ignore_index=True,
+    )
+    calls = {
+        "mixed_model": lambda d: mixed_model(d, "y ~ 1 + (1 | class)"),
+        "icc": lambda d: icc(d, "y", "class"),
+        "effect_size_table": lambda d: effect_size_table(d, "y", "arm"),
+        "diversity_by_group": lambda d: diversity_by_group(d, "y", "arm"),
+        "diversity_by_cluster": lambda d: diversity_by_cluster(d, "y", "class"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"{name}: the last rows look like summary rows"):
+            call(footer)
+        call(df)  # and the data without it go through
+
+
 def test_a_respondent_named_like_a_summary_word_is_not_a_footer(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("name,q1\nAnna,3\nMax,4\n")

@@ -391,7 +391,9 @@ def summary_rows(data: pd.DataFrame, max_rows: int = 5) -> dict[int, str]:
     numeric_like = {}
     for k, col in enumerate(data.columns):
         s = data[col]
-        if pd.api.types.is_numeric_dtype(s):
+        if pd.api.types.is_numeric_dtype(s) or not any(
+            isinstance(v, str) and SUMMARY_LABEL.fullmatch(v) for v in s.iloc[-max_rows:]
+        ):
             continue
         head = s.iloc[: max(n - max_rows, 1)].dropna()
         head = head[head.map(lambda v: not (isinstance(v, str) and not v.strip()))]

@@ -34,6 +34,7 @@ from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from toolkit._checks import check_column, check_frame, preview
+from toolkit.survey._screen import check_footer
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]
 
@@ -471,6 +472,7 @@ def mixed_model(
     [['class', 9.49], ['Residual', 42.25]]
     """
     data = check_frame(data)
+    check_footer(data, "mixed_model")
     formula_in = formula
     formula, aliases = _quote_columns(formula, list(data.columns))
     if aliases:
@@ -651,6 +653,7 @@ def icc(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
     [0.233, 4.766]
     """
     data = check_frame(data)
+    check_footer(data, "icc")
     dv = check_column(data, dv, "dv")
     group = check_column(data, group, "group")
     if dv == group:
