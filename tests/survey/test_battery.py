@@ -7,23 +7,13 @@ differs from the right answer computed there, a warning or error that does not n
 problem, or an error from inside a library.
 """
 
-import importlib.util
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-_SPEC = importlib.util.spec_from_file_location(
-    "make_battery", Path(__file__).parent / "battery" / "make_battery.py"
-)
-battery = importlib.util.module_from_spec(_SPEC)
-sys.modules.setdefault("make_battery", battery)  # dataclasses look their module up there
-_SPEC.loader.exec_module(battery)
-
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
+def outcomes(tmp_path_factory, battery):
     cases = battery.build(tmp_path_factory.mktemp("battery"))
     return [battery.classify(c) for c in cases]
 
@@ -44,7 +34,7 @@ def test_no_case_is_silently_wrong_or_unclassified(outcomes):
     assert not failed, "\n".join(failed)
 
 
-def test_a_wrong_answer_is_caught_by_the_classifier():
+def test_a_wrong_answer_is_caught_by_the_classifier(battery):
     # the classifier itself must be able to fail: a plausible number that is not the right one
     case = battery.Case("wrong", "correct", lambda: 0.68, lambda a: abs(a - 0.69) < 1e-9)
     assert battery.classify(case).got == "wrong" and not battery.classify(case).ok

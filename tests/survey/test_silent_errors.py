@@ -31,30 +31,23 @@ from toolkit.survey import (
 ITEMS = [f"q{j}" for j in range(1, 6)]
 
 
-def likert(n: int = 400, seed: int = 1, k: int = 6) -> pd.DataFrame:
-    """Five correlated items on a 1..k scale (alpha about 0.84)."""
-    rng = np.random.default_rng(seed)
-    lat = rng.normal(size=n)
-    cols = {
-        f"q{j}": np.clip(np.round((k + 1) / 2 + 1.2 * lat + rng.normal(size=n)), 1, k)
-        for j in range(1, 6)
-    }
-    return pd.DataFrame(cols)
+@pytest.fixture(scope="module")
+def likert(battery):
+    """likert(n=300, k=6, seed=1): five correlated items on a 1..k scale (the battery's)."""
+    return battery.likert
 
 
-def with_code(df: pd.DataFrame, code: float, share: float, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    out = df.copy()
-    for c in ITEMS:
-        out.loc[rng.random(len(out)) < share, c] = code
-    return out
+@pytest.fixture(scope="module")
+def with_code(battery):
+    """with_code(df, code, share, seed=0): the code typed into a share of each item's cells."""
+    return battery.with_code
 
 
 # ------------------------------------------------------------------ missing-value codes
 
 
 @pytest.mark.parametrize("code", [-99, -9, -1, 9, 99, 999, 98])
-def test_typed_missing_codes_are_refused(code):
+def test_typed_missing_codes_are_refused(code, likert, with_code):
     clean = likert()
     bad = with_code(clean, code, 0.03)
     with pytest.raises(ValueError, match=rf"{code}\b.*in 'q1' \(rows \[") as exc:
@@ -68,7 +61,7 @@ def test_typed_missing_codes_are_refused(code):
     assert declared.alpha == pytest.approx(cronbach_alpha(masked).alpha, abs=1e-12)
 
 
-def test_minus_99_gave_a_plausible_wrong_alpha_and_math_errors():
+def test_minus_99_gave_a_plausible_wrong_alpha_and_math_errors(likert, with_code):
     # the issue's case: -99 in 3% of a 1-6 scale gave alpha 0.03 for 0.84 here, and other
     # draws a bare "math domain error"; now every draw is refused with the same clear message
     clean = likert()
@@ -80,13 +73,13 @@ def test_minus_99_gave_a_plausible_wrong_alpha_and_math_errors():
             cronbach_alpha(bad, ["q1", "-q2", "q3", "q4", "q5"])
 
 
-def test_a_code_next_to_the_scale_by_one_unused_value_warns():
+def test_a_code_next_to_the_scale_by_one_unused_value_warns(likert, with_code):
     bad = with_code(likert(k=7), 9, 0.02)  # 9 on a 1-7 scale: 8 unused, 7 used
     with pytest.warns(UserWarning, match=r"9 \(after an unused 8\) in 'q1'"):
         cronbach_alpha(bad)
 
 
-def test_spss_dont_know_not_declared_missing_is_refused(tmp_path):
+def test_spss_dont_know_not_declared_missing_is_refused(tmp_path, likert, with_code):
     df = with_code(likert(k=5), 8, 0.04).astype(float)
     labels = {1.0: "Strongly disagree", 5.0: "Strongly agree", 8.0: "Don't know"}
     path = tmp_path / "dk.sav"
@@ -110,14 +103,14 @@ def test_spss_dont_know_not_declared_missing_is_refused(tmp_path):
     assert cronbach_alpha(kept).alpha == pytest.approx(right.alpha, abs=1e-12)
 
 
-def test_values_outside_the_labelled_scale_are_refused():
+def test_values_outside_the_labelled_scale_are_refused(likert, with_code):
     df = with_code(likert(k=5), 7, 0.01)
     df.attrs["value_labels"] = {q: {1: "Never", 5: "Always"} for q in ITEMS}
     with pytest.raises(ValueError, match=r"7 outside its scale 1 to 5 in 'q1'"):
         score_items(df, {"s": ITEMS})
 
 
-def test_non_integer_values_in_integer_items_warn():
+def test_non_integer_values_in_integer_items_warn(likert):
     df = likert()
     df.loc[17, "q2"] = 3.5
     with pytest.warns(UserWarning, match=r"3.5 \(not a whole number\) in 'q2' \(rows \[17\]\)"):
@@ -137,7 +130,7 @@ def test_a_continuous_scale_is_not_screened_as_a_rating_scale():
 # ------------------------------------------------------------------ scales labelled at the ends
 
 
-def test_end_labelled_scale_keeps_the_middle_codes_in_order(tmp_path):
+def test_end_labelled_scale_keeps_the_middle_codes_in_order(tmp_path, likert):
     df = likert(k=5).astype(float)
     df.loc[0, "q1"] = np.nan
     labels = {1.0: "Strongly disagree", 5.0: "Strongly agree"}
@@ -164,7 +157,7 @@ def test_end_labelled_scale_keeps_the_middle_codes_in_order(tmp_path):
 
 
 @pytest.fixture
-def keyed():
+def keyed(likert):
     df = likert(k=5)
     df["q2"] = 6 - df["q2"]  # a reverse-worded item
     cb = Codebook([CodebookItem(q, scale="s", min=1, max=5, reverse=(q == "q2")) for q in ITEMS])
@@ -207,7 +200,7 @@ def test_double_reversal_without_the_mark_warns(keyed):
 # ------------------------------------------------------------------ footer rows
 
 
-def test_summary_rows_under_the_data_are_refused(tmp_path):
+def test_summary_rows_under_the_data_are_refused(tmp_path, likert):
     df = likert(n=60).astype(int)
     df.insert(0, "id", range(1, 61))
     text = df.to_csv(index=False)
@@ -319,16 +312,8 @@ def test_excel_with_a_title_row(tmp_path):
         assert df.columns.tolist() == ["id", "q1"] and df["q1"].tolist() == [3, 4]
 
 
-def test_formula_columns_with_spaces():
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame(
-        {
-            "maths score": rng.normal(size=120),
-            "prior score": rng.normal(size=120),
-            "school id": np.repeat(range(20), 6),
-        }
-    )
-    df["maths score"] += 0.5 * df["prior score"] + np.repeat(rng.normal(size=20), 6)
+def test_formula_columns_with_spaces(battery):
+    df = battery.spaced_frame()
     res = mixed_model(df, "`maths score` ~ `prior score` + (1 | `school id`)")
     assert res.fixed["term"].tolist() == ["(Intercept)", "prior score"]
     assert res.random["grp"].iloc[0] == "school id"

@@ -1144,8 +1144,9 @@ def pisa_frame(n_schools: int = 40, per_school: int = 8, seed: int = 11) -> pd.D
     return pd.concat([df, reps, pvs], axis=1)
 
 
-def formula_cases() -> list[Case]:
-    rng = np.random.default_rng(0)
+def spaced_frame(seed: int = 0) -> pd.DataFrame:
+    """Pupils in 20 schools, with spaces in the column names ("maths score", "school id")."""
+    rng = np.random.default_rng(seed)
     df = pd.DataFrame(
         {
             "maths score": rng.normal(size=120),
@@ -1154,6 +1155,11 @@ def formula_cases() -> list[Case]:
         }
     )
     df["maths score"] += 0.5 * df["prior score"] + np.repeat(rng.normal(size=20), 6)
+    return df
+
+
+def formula_cases() -> list[Case]:
+    df = spaced_frame()
     plain = df.rename(columns=lambda c: c.replace(" ", "_"))
     right = mixed_model(plain, "maths_score ~ prior_score + (1 | school_id)").fixed
     return [
