@@ -754,7 +754,8 @@ def read_survey(
     sheet : str or int, default 0
         Excel sheet.
     **kwargs
-        Passed to the underlying reader.
+        Passed to the underlying reader: ``encoding=`` and ``footer=`` (CSV, Qualtrics,
+        Excel), ``header=`` (Excel), ``user_missing=`` (SPSS), pandas' options (CSV, Excel).
 
     Returns
     -------
