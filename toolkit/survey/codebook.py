@@ -52,7 +52,7 @@ from toolkit.survey._screen import MISSING_WORDS as _MISSING_WORDS
 from toolkit.survey._screen import as_number as _as_number
 from toolkit.survey._screen import as_range as _as_range
 from toolkit.survey._screen import check_footer, summary_rows
-from toolkit.survey.readers import decode_error
+from toolkit.survey.readers import read_text
 from toolkit.survey.reliability import ScoreItemsResult, score_items
 
 __all__ = ["Codebook", "CodebookItem", "ResponseSet", "read_codebook"]
@@ -293,7 +293,7 @@ class Codebook:
         suffix = path.suffix.lower()
         if suffix not in (".toml", ".csv"):
             raise ValueError(f"codebook {str(path)!r}: expected a .toml or .csv file.")
-        text = _read_text(path, encoding)
+        text, _ = read_text(path, encoding, "codebook")
         if suffix == ".toml":
             try:
                 spec = tomllib.loads(text)
@@ -1141,18 +1141,6 @@ class Codebook:
         if unknown:
             raise ValueError(f"with_items: {sorted(unknown)} are not items of the codebook.")
         return Codebook(items, id=self.id, missing=self.missing, title=self.title)
-
-
-def _read_text(path: Path, encoding: str) -> str:
-    """Read a text file, turning a decoding error into advice on ``encoding=``."""
-    data = path.read_bytes()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise decode_error(path, exc, data, "codebook") from exc
-    except LookupError as exc:
-        raise ValueError(f"codebook {str(path)!r}: unknown encoding {encoding!r}.") from exc
-    return text.removeprefix("\ufeff")
 
 
 def _fill_unlabelled(answers: list[tuple[float, str]]) -> list[tuple[float, str]]:

@@ -184,7 +184,7 @@ def decode_error(p: Path, exc: UnicodeDecodeError, data: bytes, what: str = "fil
     )
 
 
-def _read_text(p: Path, encoding: str) -> tuple[str, str]:
+def read_text(p: Path, encoding: str, what: str = "file") -> tuple[str, str]:
     """Read a text file as (text, encoding used): UTF-16 with a byte-order mark is detected.
 
     Qualtrics exports tab-separated files as UTF-16 with a byte-order mark; such a mark decides
@@ -199,9 +199,9 @@ def _read_text(p: Path, encoding: str) -> tuple[str, str]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise decode_error(p, exc, data) from exc
+        raise decode_error(p, exc, data, what) from exc
     except LookupError as exc:
-        raise ValueError(f"{str(p)!r}: unknown encoding {encoding!r}.") from exc
+        raise ValueError(f"{what} {str(p)!r}: unknown encoding {encoding!r}.") from exc
     return text.removeprefix("\ufeff"), encoding
 
 
@@ -339,7 +339,7 @@ def read_csv(
     check_choice(qualtrics, "qualtrics", ("auto", True, False))
     if qualtrics is True:
         return read_qualtrics(p, encoding=encoding, footer=footer)
-    text, encoding = _read_text(p, encoding)
+    text, encoding = read_text(p, encoding)
     given = kwargs.get("sep", kwargs.get("delimiter"))
     sep = given or ("\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(text))
     head = [
@@ -357,7 +357,9 @@ def read_csv(
     except pd.errors.ParserError as exc:
         raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
     header = kwargs.get("header", "infer")
-    line0 = 2 + (header if isinstance(header, int) else 0) + _skipped(kwargs.get("skiprows"))
+    line0 = (1 if header is None else 2 + (header if isinstance(header, int) else 0)) + _skipped(
+        kwargs.get("skiprows")
+    )
     df = _footer(df, p, footer, line0)
     df = _numeric_where_possible(df, keep_text=True)
     _warn_text_numbers(df, p, sep, kwargs)
@@ -463,7 +465,7 @@ def read_qualtrics(
     p = _check_path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return read_excel(p, qualtrics=True, footer=footer)
-    text, _ = _read_text(p, encoding)
+    text, _ = read_text(p, encoding)
     if sep is None:
         sep = "\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(text)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
