@@ -314,7 +314,9 @@ def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
         elif r is not None and "note" in r and isinstance(r["note"], str) and r["note"]:
             out["flag"] = f"no model value: {r['note']}"
         rows.append(out | {k: t[k] for k in ("unit", "source", "location", "confidence", "basis")})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df["passed"] = pd.Series([r["passed"] for r in rows], index=df.index, dtype=object)
+    return df
 
 
 def _flag(t: pd.Series, z: float) -> str:
