@@ -28,8 +28,11 @@ def fit(train):
     return mean, prec**-0.5
 
 
-def predict(post, row, rng=np.random.default_rng(7)):
-    return row["a"] * rng.normal(post[0], post[1], 2000)
+RNG = np.random.default_rng(7)
+
+
+def predict(post, row):
+    return row["a"] * RNG.normal(post[0], post[1], 2000)
 
 
 def test_leave_one_out_intervals_cover_at_their_level_when_the_model_is_right():

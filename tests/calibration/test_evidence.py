@@ -14,7 +14,7 @@ from toolkit.calibration.evidence import (
     load_rows,
 )
 from toolkit.calibration.quantities import (
-    QuantityUnavailable,
+    QuantityUnavailableError,
     Simulations,
     compute,
     effect_size,
@@ -50,7 +50,10 @@ def test_trial_record_rows_are_mapped_and_consistent():
     a = e.loc["alfieri2011_unassisted"]
     assert (a["value"], a["ci_low"], a["ci_high"]) == (-0.38, -0.44, -0.31)
     assert a["sd"] == pytest.approx((a["ci_high"] - a["ci_low"]) / 3.92, abs=5e-4)
-    assert e.loc["pane2017_math", "value"] == 0.09 and e.loc["karich2014_learner_control", "value"] == 0.05
+    assert (
+        e.loc["pane2017_math", "value"] == 0.09
+        and e.loc["karich2014_learner_control", "value"] == 0.05
+    )
     # the RAND comparison moved from the targets file to the trial record
     assert "rand_personalized" not in rows.index
     assert maps["pane2015_math"].years == 2 and maps["pane2015_math"].treatment == "personalized"
@@ -88,7 +91,9 @@ def test_identical_arms_give_exactly_zero(tmp_path):
         'fidelity = "close"\nwhy = "Both arms are the same regime on the same classrooms."\n'
         "[same.parameters]\nn_days = 10\n"
     )
-    est = compute(["contrast:same"], sims=Simulations(SMALL, 3, seed=1), mappings=load_mappings(path))
+    est = compute(
+        ["contrast:same"], sims=Simulations(SMALL, 3, seed=1), mappings=load_mappings(path)
+    )
     assert est["value"].item() == 0.0 and est["se"].item() == 0.0
 
 
@@ -117,7 +122,7 @@ def test_correlation_is_the_pooled_student_correlation():
 
 def test_aligned_test_rows_say_what_is_missing_and_use_the_column_once_it_exists():
     sims = Simulations(SMALL, 3, seed=6)
-    with pytest.raises(QuantityUnavailable, match="aligned_score"):
+    with pytest.raises(QuantityUnavailableError, match="aligned_score"):
         compute(["contrast:alfieri2011_unassisted"], sims=sims)
     skipped = compute(["contrast:alfieri2011_unassisted"], sims=sims, unavailable="skip")
     assert math.isnan(skipped["value"].item()) and "issue 17" in skipped["note"].item()
@@ -182,7 +187,7 @@ PLANTED_MAP = (
 
 
 def test_a_planted_row_the_model_cannot_meet_is_flagged(tmp_path):
-    csv, toml = _user_files(tmp_path, PLANTED_ROW, PLANTED_MAP)
+    csv, _ = _user_files(tmp_path, PLANTED_ROW, PLANTED_MAP)
     rows, maps = load_rows(csv)  # the mappings file next to it is found
     assert rows.loc["planted", "origin"] == str(csv) and "planted" in maps
     sub = rows.loc[["planted", "pane2017_math"]]
@@ -205,28 +210,61 @@ def test_a_users_row_replaces_a_package_row_with_the_same_id(tmp_path):
 @pytest.mark.parametrize(
     ("row", "mapping", "message"),
     [
-        (PLANTED_ROW, PLANTED_MAP.replace("learner_path_control", "learner_pace"),
-         r"\[planted\] treatment: unknown regime axis 'learner_pace'"),
-        (PLANTED_ROW, PLANTED_MAP.replace('test = "standardized"', 'test = "state"'),
-         r"\[planted\], key 'test': 'state'"),
-        (PLANTED_ROW, PLANTED_MAP.replace("why = ", "because = "),
-         r"\[planted\]: unknown key\(s\) \['because'\]"),
-        (PLANTED_ROW, PLANTED_MAP.replace("n_days = 20", "n_days = -3"),
-         r"\[planted\] parameters.*n_days"),
-        (PLANTED_ROW, PLANTED_MAP.replace("fidelity = \"close\"\n", ""),
-         r"\[planted\], key 'fidelity'"),
-        (PLANTED_ROW.replace("contrast:planted", "contrast:nowhere"), PLANTED_MAP,
-         r"row 'planted', column 'quantity': 'contrast:nowhere' names the mapping \[nowhere\]"),
-        (PLANTED_ROW.replace("contrast:planted", "correlation:planted"), PLANTED_MAP,
-         r"row 'planted', column 'quantity'.*is a contrast"),
-        (PLANTED_ROW.replace(",standardized", ",researcher-made"), PLANTED_MAP,
-         r"row 'planted', column 'quantity': the row's measure is 'researcher-made'"),
-        (PLANTED_ROW.replace(",standardized", ",survey"), PLANTED_MAP,
-         r"row 'planted', column 'measure': 'survey'"),
-        (PLANTED_ROW.replace(",1.5,0.05,", ",big,0.05,"), PLANTED_MAP,
-         r"row 'planted', column 'value': 'big' is not a number"),
-        (PLANTED_ROW.replace("contrast:planted", "my_quantity"), PLANTED_MAP,
-         r"row 'planted', column 'quantity': 'my_quantity' is neither"),
+        (
+            PLANTED_ROW,
+            PLANTED_MAP.replace("learner_path_control", "learner_pace"),
+            r"\[planted\] treatment: unknown regime axis 'learner_pace'",
+        ),
+        (
+            PLANTED_ROW,
+            PLANTED_MAP.replace('test = "standardized"', 'test = "state"'),
+            r"\[planted\], key 'test': 'state'",
+        ),
+        (
+            PLANTED_ROW,
+            PLANTED_MAP.replace("why = ", "because = "),
+            r"\[planted\]: unknown key\(s\) \['because'\]",
+        ),
+        (
+            PLANTED_ROW,
+            PLANTED_MAP.replace("n_days = 20", "n_days = -3"),
+            r"\[planted\] parameters.*n_days",
+        ),
+        (
+            PLANTED_ROW,
+            PLANTED_MAP.replace('fidelity = "close"\n', ""),
+            r"\[planted\], key 'fidelity'",
+        ),
+        (
+            PLANTED_ROW.replace("contrast:planted", "contrast:nowhere"),
+            PLANTED_MAP,
+            r"row 'planted', column 'quantity': 'contrast:nowhere' names the mapping \[nowhere\]",
+        ),
+        (
+            PLANTED_ROW.replace("contrast:planted", "correlation:planted"),
+            PLANTED_MAP,
+            r"row 'planted', column 'quantity'.*is a contrast",
+        ),
+        (
+            PLANTED_ROW.replace(",standardized", ",researcher-made"),
+            PLANTED_MAP,
+            r"row 'planted', column 'quantity': the row's measure is 'researcher-made'",
+        ),
+        (
+            PLANTED_ROW.replace(",standardized", ",survey"),
+            PLANTED_MAP,
+            r"row 'planted', column 'measure': 'survey'",
+        ),
+        (
+            PLANTED_ROW.replace(",1.5,0.05,", ",big,0.05,"),
+            PLANTED_MAP,
+            r"row 'planted', column 'value': 'big' is not a number",
+        ),
+        (
+            PLANTED_ROW.replace("contrast:planted", "my_quantity"),
+            PLANTED_MAP,
+            r"row 'planted', column 'quantity': 'my_quantity' is neither",
+        ),
     ],
 )
 def test_bad_rows_and_mappings_are_refused_naming_row_and_column(tmp_path, row, mapping, message):

@@ -465,12 +465,16 @@ def load_rows(
         if m.kind != kind:
             raise TargetsError(f"{where}: {q!r}, but the mapping [{mid}] is a {m.kind}.")
         measure = rows.at[rid, "measure"]
-        if m.kind == "contrast" and m.outcome == "test" and measure in _TEST_OF_MEASURE:
-            if m.test not in _TEST_OF_MEASURE[measure]:
-                raise TargetsError(
-                    f"{where}: the row's measure is {measure!r} but its mapping [{mid}] compares "
-                    f"on the {m.test} test; map a {measure} measure to the "
-                    f"{' or '.join(_TEST_OF_MEASURE[measure])} test."
-                )
+        if (
+            m.kind == "contrast"
+            and m.outcome == "test"
+            and measure in _TEST_OF_MEASURE
+            and m.test not in _TEST_OF_MEASURE[measure]
+        ):
+            raise TargetsError(
+                f"{where}: the row's measure is {measure!r} but its mapping [{mid}] compares "
+                f"on the {m.test} test; map a {measure} measure to the "
+                f"{' or '.join(_TEST_OF_MEASURE[measure])} test."
+            )
     rows.attrs["replaced"] = replaced
     return rows, maps

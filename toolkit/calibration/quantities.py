@@ -55,7 +55,7 @@ __all__ = [
     "QUANTITIES",
     "Estimate",
     "Quantity",
-    "QuantityUnavailable",
+    "QuantityUnavailableError",
     "Simulations",
     "compute",
     "contrast_effect",
@@ -69,7 +69,7 @@ __all__ = [
 MASTER_SEED = 20_261_125
 
 
-class QuantityUnavailable(NotImplementedError):
+class QuantityUnavailableError(NotImplementedError):
     """The model cannot compute this quantity yet (the message says what is missing).
 
     For example a row measured on a test aligned with the instruction, while the model's
@@ -217,9 +217,7 @@ class Simulations:
 
         params = self.params.replace(**changes) if changes else self.params
         pkey = _key([params.to_dict(), years])
-        schedules = {
-            a: resolve_schedule(s, years, f"quantity arm {a!r}") for a, s in arms.items()
-        }
+        schedules = {a: resolve_schedule(s, years, f"quantity arm {a!r}") for a, s in arms.items()}
         keys = {a: _key([r.to_dict() for r in regs]) for a, regs in schedules.items()}
         missing = {a: regs for a, regs in schedules.items() if (keys[a], pkey) not in self._cache}
         if missing:
@@ -642,7 +640,7 @@ def _cluster_bootstrap(
     seed: int,
     n: int = 200,
 ) -> Estimate:
-    """A statistic of student rows and its SE by bootstrap over classrooms.
+    """Compute a statistic of student rows and its SE by bootstrap over classrooms.
 
     ``stat(rows, labels)`` gets the row indices and, for each row, its classroom's label in
     the sample (a classroom drawn twice in a resample counts as two classrooms).
@@ -702,12 +700,12 @@ TEST_COLUMNS = {"standardized": "score", "aligned": "aligned_score"}
 def _column(df: pd.DataFrame, column: str, mapping: Any) -> str:
     if column not in df.columns:
         if column == TEST_COLUMNS["aligned"]:
-            raise QuantityUnavailable(
+            raise QuantityUnavailableError(
                 f"mapping '{mapping.id}': the row is measured on a test aligned with the "
                 "instruction, and the model's student table has no 'aligned_score' column yet "
                 "(it comes with the test-alignment measure of issue 17)."
             )
-        raise QuantityUnavailable(
+        raise QuantityUnavailableError(
             f"mapping '{mapping.id}': the model's student table has no column '{column}'; "
             f"columns: {sorted(df.columns)}."
         )
@@ -719,7 +717,7 @@ def _final_year(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def contrast_effect(sims: Simulations, mapping: Any) -> Estimate:
-    r"""The effect of a mapped contrast: treatment against control on the same classrooms.
+    r"""Compute a mapped contrast's effect: treatment against control on the same classrooms.
 
     Each arm runs ``mapping.years`` school years with the mapping's parameters (shared, then
     per arm), every classroom on the same seed in both arms (common random numbers). The
@@ -743,7 +741,7 @@ def contrast_effect(sims: Simulations, mapping: Any) -> Estimate:
 
     Raises
     ------
-    QuantityUnavailable
+    QuantityUnavailableError
         If the outcome column is not in the model's student table (an aligned test, until
         the model has one).
     """
@@ -800,7 +798,7 @@ EVIDENCE_KINDS = {"contrast": contrast_effect, "correlation": student_correlatio
 
 
 def evidence_quantity(name: str, mappings: Mapping[str, Any] | None = None) -> Quantity:
-    """The quantity of a trial-record row: ``contrast:<id>`` or ``correlation:<id>``.
+    """Return the quantity of a trial-record row: ``contrast:<id>`` or ``correlation:<id>``.
 
     Parameters
     ----------
@@ -826,8 +824,10 @@ def evidence_quantity(name: str, mappings: Mapping[str, Any] | None = None) -> Q
     """
     kind, sep, mid = name.partition(":")
     if not sep or kind not in EVIDENCE_KINDS:
-        raise KeyError(f"{name!r} is not a registered quantity nor 'contrast:<id>' / "
-                       "'correlation:<id>'.")
+        raise KeyError(
+            f"unknown quantities [{name!r}]: neither registered nor 'contrast:<id>' / "
+            "'correlation:<id>'."
+        )
     if mappings is None:
         from toolkit.calibration.evidence import load_mappings
 
@@ -872,7 +872,7 @@ def compute(
         Mappings of the trial-record quantities (default: the package's).
     unavailable : {"raise", "skip"}
         What to do with a quantity the model cannot compute yet
-        (:class:`QuantityUnavailable`): raise, or give it a row with no value and the reason
+        (:class:`QuantityUnavailableError`): raise, or give it a row with no value and the reason
         in ``note``.
 
     Returns
@@ -904,7 +904,7 @@ def compute(
         note = ""
         try:
             est = q.function(sims)
-        except QuantityUnavailable as exc:
+        except QuantityUnavailableError as exc:
             if unavailable == "raise":
                 raise
             est, note = Estimate(math.nan, math.nan), str(exc)

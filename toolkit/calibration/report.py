@@ -369,7 +369,7 @@ def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) ->
 
 
 def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> str:
-    """The trial record's rows with their mappings, as a reader checks and disputes them."""
+    """Tabulate the trial record's rows with their mappings, for a reader to check and dispute."""
     part = rows[rows["quantity"].str.contains(":", regex=False)]
     if part.empty:
         return "<p class='note'>None.</p>"
@@ -382,7 +382,9 @@ def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> str:
                 "measure": r.get("measure", ""),
                 "duration": r.get("duration", ""),
                 "grade": r["grade"],
-                "published 95% interval": _interval(r.get("ci_low", math.nan), r.get("ci_high", math.nan)),
+                "published 95% interval": _interval(
+                    r.get("ci_low", math.nan), r.get("ci_high", math.nan)
+                ),
                 "model arms (fidelity)": m.describe(),
                 "why this mapping": m.why,
                 "from": r.get("origin", ""),
@@ -544,7 +546,11 @@ def write_report(
         "<code>|m − v| ≤ 2√(sd² + se²)</code>. Every row is judged, comparisons too, and every "
         "row that does not pass carries a flag saying why. "
         f"<b>{passed} pass, {failed} fail</b>"
-        + (f", {untested} have no verdict (no model value yet, or no uncertainty)" if untested else "")
+        + (
+            f", {untested} have no verdict (no model value yet, or no uncertainty)"
+            if untested
+            else ""
+        )
         + ". The calibration fits its target rows; every other row is held out (never "
         "fitted): the checks, the comparisons (held out too, but mapped more loosely onto the "
         "model) and the trial record's rows. The personalized and personal regimes are "

@@ -324,9 +324,7 @@ def _flag(t: pd.Series, z: float) -> str:
     if not (math.isnan(lo) and math.isnan(hi)):
         lo_s = "-inf" if math.isnan(lo) else f"{lo:g}"
         hi_s = "inf" if math.isnan(hi) else f"{hi:g}"
-        return f"outside [{lo_s}, {hi_s}]" + (
-            f" (z = {z:.1f})" if not math.isnan(z) else ""
-        )
+        return f"outside [{lo_s}, {hi_s}]" + (f" (z = {z:.1f})" if not math.isnan(z) else "")
     return f"|z| = {abs(z):.1f} > 2"
 
 
