@@ -291,3 +291,25 @@ def test_validate_runs_a_users_file_and_refuses_a_bad_one(tmp_path, capsys, monk
     assert np.isfinite(ev.loc["planted", "model"])
     text = (tmp_path / "v" / "report.html").read_text()
     assert "Rows and mappings from" in text and "A small dose of learner control" in text
+
+
+def test_the_report_shows_a_cross_validation_table_and_its_coverage(tmp_path):
+    from toolkit.calibration.report import _crossval_section
+
+    path = tmp_path / "cv.csv"
+    pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "published": [0.1, 0.2, 0.3, 2.0],
+            "pred_low": [0.0, 0.0, 0.0, 0.0],
+            "pred_high": [0.5, 0.5, 0.5, 0.5],
+            "covered": [True, True, True, False],
+            "level": 0.9,
+        }
+    ).to_csv(path, index=False)
+    text = _crossval_section(path)
+    assert "75% inside their 90% predictive intervals" in text and "4 rows" in text
+    assert "No cross-validation table given" in _crossval_section(None)
+    pd.DataFrame({"id": ["a"]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="needs columns"):
+        _crossval_section(path)

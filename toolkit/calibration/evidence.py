@@ -43,6 +43,7 @@ import pandas as pd
 from toolkit.calibration.targets import (
     DATA_DIR,
     OPTIONAL,
+    TARGETS_FILE,
     TargetsError,
     load_targets,
     read_rows,
@@ -426,7 +427,7 @@ def load_rows(
     maps = load_mappings()
     frames = [t, e]
     replaced: list[str] = []
-    sources = {rid: str(targets or "targets.csv") for rid in t.index} | {
+    sources = {rid: str(targets or TARGETS_FILE) for rid in t.index} | {
         rid: str(EVIDENCE_FILE) for rid in e.index
     }
     if extra is not None:
