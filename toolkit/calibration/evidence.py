@@ -173,8 +173,15 @@ class EvidenceMapping:
         def params(p: Mapping[str, Any]) -> str:
             return ", ".join(f"{k} = {v}" for k, v in p.items())
 
-        years = f"{self.years} school year{'s' if self.years > 1 else ''}"
-        extra = params(self.parameters)
+        shared = dict(self.parameters)
+        days = shared.pop("n_days", None)
+        if days is None:
+            years = f"{self.years} school year{'s' if self.years > 1 else ''}"
+        elif self.years == 1:
+            years = f"{days} school days"
+        else:
+            years = f"{self.years} periods of {days} school days"
+        extra = params(shared)
         if self.kind == "correlation":
             what = (
                 f"correlation of {' + '.join(self.x)} with {' + '.join(self.y)} over students, "
