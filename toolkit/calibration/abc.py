@@ -681,11 +681,16 @@ def posterior_predictive(
     seed: int = MASTER_SEED,
     fixed: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    mappings: Mapping[str, Any] | None = None,
+    unavailable: str = "raise",
 ) -> pd.DataFrame:
     r"""Compute quantities over posterior draws: the model's values with parameter uncertainty.
 
     Every draw runs the same classrooms (seed ``seed``), so the spread over draws is the
     parameters' uncertainty; each draw's Monte Carlo SE is the classroom sampling.
+    ``mappings`` and ``unavailable`` are passed to
+    :func:`toolkit.calibration.quantities.compute` (trial-record quantities, and quantities
+    the model cannot compute yet, which keep a row with no value and the reason in ``note``).
 
     Returns
     -------
@@ -701,13 +706,21 @@ def posterior_predictive(
     frames = []
     for i, row in sample.iterrows():
         params = Parameters.from_mapping(dict(fixed or {}) | row.to_dict(), source="posterior draw")
-        frames.append(compute(names, sims=Simulations(params, classrooms, seed)).assign(draw=i))
+        sims = Simulations(params, classrooms, seed)
+        frames.append(
+            compute(names, sims=sims, mappings=mappings, unavailable=unavailable).assign(draw=i)
+        )
         if progress is not None:
             progress(i + 1)
     allq = pd.concat(frames, ignore_index=True)
     rng = np.random.default_rng(seed)
     rows = []
     for q, g in allq.groupby("quantity", sort=False):
+        note = g["note"].iloc[0] if "note" in g else ""
+        g = g[g["value"].notna()]
+        if g.empty:  # the model cannot compute it yet
+            rows.append({"quantity": q, "value": math.nan, "se": math.nan, "note": note})
+            continue
         v, se = g["value"].to_numpy(), g["se"].to_numpy()
         mix = v[:, None] + se[:, None] * rng.standard_normal((len(v), 400))
         rows.append(
@@ -721,6 +734,7 @@ def posterior_predictive(
                 else float(se[0]),
                 "mc_se": float(np.sqrt(np.mean(se**2))),
                 "draws": len(v),
+                "note": note,
             }
         )
     return pd.DataFrame(rows)

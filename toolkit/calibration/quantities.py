@@ -49,21 +49,33 @@ import numpy as np
 import pandas as pd
 
 from toolkit.model.params import Parameters
-from toolkit.model.regimes import resolve_regime
 
 __all__ = [
     "MASTER_SEED",
     "QUANTITIES",
     "Estimate",
     "Quantity",
+    "QuantityUnavailableError",
     "Simulations",
     "compute",
+    "contrast_effect",
     "effect_size",
+    "evidence_quantity",
     "quantity",
+    "student_correlation",
 ]
 
 #: Master seed of calibration runs (the seed of ``simulations/calibrate.py``).
 MASTER_SEED = 20_261_125
+
+
+class QuantityUnavailableError(NotImplementedError):
+    """The model cannot compute this quantity yet (the message says what is missing).
+
+    For example a row measured on a test aligned with the instruction, while the model's
+    student table has no ``aligned_score`` column; :func:`compute` with
+    ``unavailable="skip"`` reports such quantities without a value instead of failing.
+    """
 
 
 @dataclass(frozen=True)
@@ -181,14 +193,16 @@ class Simulations:
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
         self.runs = 0  #: arms simulated so far (cache misses)
 
-    def arms(self, arms: Mapping[str, Any], **changes: Any) -> pd.DataFrame:
+    def arms(self, arms: Mapping[str, Any], years: int = 1, **changes: Any) -> pd.DataFrame:
         """Simulate (or fetch) arms on the same classrooms.
 
         Parameters
         ----------
         arms : mapping of str to regime spec
-            Arm name to a preset name, ``"blend(a, b, w)"`` or a table of axes (with an
-            optional ``base``).
+            Arm name to a preset name, ``"blend(a, b, w)"``, a table of axes (with an
+            optional ``base``) or a list of these, one per school year (as in study files).
+        years : int
+            School years simulated (a schedule shorter than this repeats its last regime).
         **changes
             Parameter changes for these arms (e.g. ``n_students=15``).
 
@@ -196,31 +210,33 @@ class Simulations:
         -------
         pandas.DataFrame
             The student tables of :func:`toolkit.study.runner.simulate_unit`, with ``arm``
-            (as named here) and ``replicate`` (the classroom).
+            (as named here) and ``replicate`` (the classroom); one row per student and year.
         """
+        from toolkit.model.model import resolve_schedule
         from toolkit.study.runner import simulate_unit
 
         params = self.params.replace(**changes) if changes else self.params
-        pkey = _key(params.to_dict())
-        regimes = {a: resolve_regime(s, f"quantity arm {a!r}") for a, s in arms.items()}
-        missing = {a: r for a, r in regimes.items() if (_key(r.to_dict()), pkey) not in self._cache}
+        pkey = _key([params.to_dict(), years])
+        schedules = {a: resolve_schedule(s, years, f"quantity arm {a!r}") for a, s in arms.items()}
+        keys = {a: _key([r.to_dict() for r in regs]) for a, regs in schedules.items()}
+        missing = {a: regs for a, regs in schedules.items() if (keys[a], pkey) not in self._cache}
         if missing:
             unit = {
                 "id": "calibration",
                 "point": 0,
                 "value": None,
                 "params": params.to_dict(),
-                "arms": {a: [r.to_dict()] for a, r in missing.items()},
+                "arms": {a: [r.to_dict() for r in regs] for a, regs in missing.items()},
                 "start": 0,
                 "stop": self.n_classrooms,
                 "kernel": self.kernel,
             }
-            df = simulate_unit(unit, self.seed, self.engine, 1)
-            for a, r in missing.items():
+            df = simulate_unit(unit, self.seed, self.engine, years)
+            for a in missing:
                 part = df[df["arm"] == a].drop(columns=["point", "sweep_value", "arm"])
-                self._cache[(_key(r.to_dict()), pkey)] = part.reset_index(drop=True)
+                self._cache[(keys[a], pkey)] = part.reset_index(drop=True)
                 self.runs += 1
-        frames = [self._cache[(_key(r.to_dict()), pkey)].assign(arm=a) for a, r in regimes.items()]
+        frames = [self._cache[(keys[a], pkey)].assign(arm=a) for a in schedules]
         out = pd.concat(frames, ignore_index=True)
         return out[["arm", *[c for c in out.columns if c != "arm"]]]
 
@@ -738,15 +754,217 @@ def _gain_stat(sims: Simulations, stat: Callable[[np.ndarray, np.ndarray], float
     df = _egsingle_arm(sims).sort_values(["replicate", "student"])
     prior = df["prior_score"].to_numpy()
     gain = df["score"].to_numpy() - prior
-    codes = df["replicate"].to_numpy()
-    ids = np.unique(codes)
-    rows = {c: np.nonzero(codes == c)[0] for c in ids}
-    rng = np.random.default_rng(sims.seed + 1)
+    return _cluster_bootstrap(
+        df["replicate"].to_numpy(), lambda i, _: stat(prior[i], gain[i]), sims.seed + 1
+    )
+
+
+def _cluster_bootstrap(
+    clusters: np.ndarray,
+    stat: Callable[[np.ndarray, np.ndarray], float],
+    seed: int,
+    n: int = 200,
+) -> Estimate:
+    """Compute a statistic of student rows and its SE by bootstrap over classrooms.
+
+    ``stat(rows, labels)`` gets the row indices and, for each row, its classroom's label in
+    the sample (a classroom drawn twice in a resample counts as two classrooms).
+    """
+    ids = np.unique(clusters)
+    rows = [np.nonzero(clusters == c)[0] for c in ids]
+    labels = np.concatenate([np.full(len(r), k) for k, r in enumerate(rows)])
+    rng = np.random.default_rng(seed)
     boot = []
-    for _ in range(200):
-        idx = np.concatenate([rows[c] for c in rng.choice(ids, len(ids))])
-        boot.append(stat(prior[idx], gain[idx]))
-    return Estimate(stat(prior, gain), float(np.std(boot, ddof=1)))
+    for _ in range(n):
+        pick = rng.choice(len(ids), len(ids))
+        idx = np.concatenate([rows[k] for k in pick])
+        lab = np.concatenate([np.full(len(rows[k]), j) for j, k in enumerate(pick)])
+        boot.append(stat(idx, lab))
+    return Estimate(stat(np.concatenate(rows), labels), float(np.std(boot, ddof=1)))
+
+
+@quantity(
+    "value_added_sd",
+    unit="SD of test scores",
+    description="Standardized regime: SD of classroom effects on the end-of-year test given the "
+    "prior test (a teacher's value added when each teacher has one class), in SDs of students' "
+    "scores: residuals of the pooled regression of score on prior score, their between-"
+    "classroom variance by the one-way ANOVA moment estimator (between mean square minus "
+    "within mean square, over the mean class size; 0 when negative), square-rooted; SE by "
+    "bootstrap over classrooms (200).",
+)
+def value_added_sd(sims: Simulations) -> Estimate:
+    """SD of classroom (teacher) value added, in student SDs of the test."""
+    df = sims.arms(_STD).sort_values(["replicate", "student"])
+    prior, score = df["prior_score"].to_numpy(), df["score"].to_numpy()
+
+    def sd_va(i: np.ndarray, codes: np.ndarray) -> float:
+        p, y = prior[i], score[i]
+        slope, icpt = np.polyfit(p, y, 1)
+        resid = (y - icpt - slope * p) / np.std(y, ddof=1)
+        size = np.bincount(codes)
+        j, big_n = len(size), len(resid)
+        means = np.bincount(codes, resid) / size
+        msb = float((size * (means - resid.mean()) ** 2).sum() / (j - 1))
+        msw = float(((resid - means[codes]) ** 2).sum() / (big_n - j))
+        n0 = (big_n - (size**2).sum() / big_n) / (j - 1)
+        return math.sqrt(max(msb - msw, 0.0) / n0)
+
+    return _cluster_bootstrap(df["replicate"].to_numpy(), sd_va, sims.seed + 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# the trial record: contrasts and correlations of toolkit/calibration/data/evidence.csv
+# ---------------------------------------------------------------------------------------------
+
+#: Student-table column of each kind of test (``aligned_score``: a test of what was taught,
+#: which the model adds with issue 17's alignment measure).
+TEST_COLUMNS = {"standardized": "score", "aligned": "aligned_score"}
+
+
+def _column(df: pd.DataFrame, column: str, mapping: Any) -> str:
+    if column not in df.columns:
+        if column == TEST_COLUMNS["aligned"]:
+            raise QuantityUnavailableError(
+                f"mapping '{mapping.id}': the row is measured on a test aligned with the "
+                "instruction, and the model's student table has no 'aligned_score' column yet "
+                "(it comes with the test-alignment measure of issue 17)."
+            )
+        raise QuantityUnavailableError(
+            f"mapping '{mapping.id}': the model's student table has no column '{column}'; "
+            f"columns: {sorted(df.columns)}."
+        )
+    return column
+
+
+def _final_year(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["year"] == df["year"].max()] if "year" in df.columns else df
+
+
+def contrast_effect(sims: Simulations, mapping: Any) -> Estimate:
+    r"""Compute a mapped contrast's effect: treatment against control on the same classrooms.
+
+    Each arm runs ``mapping.years`` school years with the mapping's parameters (shared, then
+    per arm), every classroom on the same seed in both arms (common random numbers). The
+    effect is the paired effect size on the outcome after the last year,
+    :math:`\bar d / s_{c}`, with :math:`d_i` classroom ``i``'s difference in mean outcome
+    and :math:`s_c` the SD of students' outcome in the control arm (student-SD units, as
+    the studies report them); SE :math:`s_d / (\sqrt{C}\, s_c)` (:func:`effect_size`).
+
+    Parameters
+    ----------
+    sims : Simulations
+    mapping : toolkit.calibration.evidence.EvidenceMapping
+        With ``treatment``, ``control``, ``years``, ``parameters``, ``treatment_parameters``,
+        ``control_parameters`` and ``column`` (the outcome's student-table column: ``score``
+        for the standardized test, ``aligned_score`` for an aligned one, or e.g.
+        ``engagement``).
+
+    Returns
+    -------
+    Estimate
+
+    Raises
+    ------
+    QuantityUnavailableError
+        If the outcome column is not in the model's student table (an aligned test, until
+        the model has one).
+    """
+    _column(sims.arms(_STD), mapping.column, mapping)  # before simulating the arms
+    shared = dict(mapping.parameters)
+    t = sims.arms(
+        {"treatment": mapping.treatment},
+        years=mapping.years,
+        **(shared | dict(mapping.treatment_parameters)),
+    )
+    c = sims.arms(
+        {"control": mapping.control},
+        years=mapping.years,
+        **(shared | dict(mapping.control_parameters)),
+    )
+    df = _final_year(pd.concat([t, c], ignore_index=True))
+    return effect_size(df, "treatment", "control", _column(df, mapping.column, mapping))
+
+
+def student_correlation(sims: Simulations, mapping: Any) -> Estimate:
+    """Student-level correlation of two outcomes in one mapped arm, pooled over classrooms.
+
+    ``x`` and ``y`` are student-table columns (a list is averaged per student, e.g. interest
+    in the two core domains); the Pearson correlation over every student of every classroom
+    after the last year, as a meta-analysis of student-level correlations pools samples that
+    span classes; SE by bootstrap over classrooms (200).
+
+    Parameters
+    ----------
+    sims : Simulations
+    mapping : toolkit.calibration.evidence.EvidenceMapping
+        With ``arm``, ``x``, ``y``, ``years``, ``parameters``.
+
+    Returns
+    -------
+    Estimate
+    """
+    for c in (*mapping.x, *mapping.y):
+        _column(sims.arms(_STD), c, mapping)
+    df = _final_year(
+        sims.arms({"arm": mapping.arm}, years=mapping.years, **dict(mapping.parameters))
+    ).sort_values(["replicate", "student"])
+    x = df[[_column(df, c, mapping) for c in mapping.x]].mean(axis=1).to_numpy()
+    y = df[[_column(df, c, mapping) for c in mapping.y]].mean(axis=1).to_numpy()
+    return _cluster_bootstrap(
+        df["replicate"].to_numpy(),
+        lambda i, _: float(np.corrcoef(x[i], y[i])[0, 1]),
+        sims.seed + 3,
+    )
+
+
+#: Prefixes of evidence quantities: ``contrast:<mapping id>``, ``correlation:<mapping id>``.
+EVIDENCE_KINDS = {"contrast": contrast_effect, "correlation": student_correlation}
+
+
+def evidence_quantity(name: str, mappings: Mapping[str, Any] | None = None) -> Quantity:
+    """Return the quantity of a trial-record row: ``contrast:<id>`` or ``correlation:<id>``.
+
+    Parameters
+    ----------
+    name : str
+        The row's ``quantity``; ``<id>`` names a table of the mappings file.
+    mappings : mapping of str to EvidenceMapping, optional
+        Default: the package's (:func:`toolkit.calibration.evidence.load_mappings`).
+
+    Returns
+    -------
+    Quantity
+
+    Raises
+    ------
+    KeyError
+        If the name has no known prefix or the mapping does not exist, or its kind differs.
+
+    Examples
+    --------
+    >>> q = evidence_quantity("contrast:alfieri2011_unassisted")
+    >>> q.unit
+    'SD of the outcome (paired effect size)'
+    """
+    kind, sep, mid = name.partition(":")
+    if not sep or kind not in EVIDENCE_KINDS:
+        raise KeyError(
+            f"unknown quantities [{name!r}]: neither registered nor 'contrast:<id>' / "
+            "'correlation:<id>'."
+        )
+    if mappings is None:
+        from toolkit.calibration.evidence import load_mappings
+
+        mappings = load_mappings()
+    if mid not in mappings:
+        raise KeyError(f"quantity {name!r}: no mapping [{mid}] in the mappings file.")
+    m = mappings[mid]
+    if m.kind != kind:
+        raise KeyError(f"quantity {name!r}: mapping [{mid}] is of kind {m.kind!r}, not {kind!r}.")
+    func = EVIDENCE_KINDS[kind]
+    unit = "SD of the outcome (paired effect size)" if kind == "contrast" else "correlation"
+    return Quantity(name, unit, m.describe(), lambda sims: func(sims, m))
 
 
 def _egsingle_arm(sims: Simulations) -> pd.DataFrame:
@@ -799,13 +1017,16 @@ def compute(
     seed: int = MASTER_SEED,
     *,
     sims: Simulations | None = None,
+    mappings: Mapping[str, Any] | None = None,
+    unavailable: str = "raise",
 ) -> pd.DataFrame:
     """Compute quantities in the model, sharing simulations between them.
 
     Parameters
     ----------
     names : sequence of str, optional
-        Registered quantities (default: all).
+        Registered quantities, or trial-record quantities ``contrast:<id>`` and
+        ``correlation:<id>`` (:func:`evidence_quantity`); default: every registered one.
     params : Parameters or mapping, optional
         Model parameters (default: the defaults).
     n_classrooms : int
@@ -815,27 +1036,46 @@ def compute(
     sims : Simulations, optional
         Reuse the simulations of an earlier call (then ``params``, ``n_classrooms`` and
         ``seed`` are taken from it).
+    mappings : mapping, optional
+        Mappings of the trial-record quantities (default: the package's).
+    unavailable : {"raise", "skip"}
+        What to do with a quantity the model cannot compute yet
+        (:class:`QuantityUnavailableError`): raise, or give it a row with no value and the reason
+        in ``note``.
 
     Returns
     -------
     pandas.DataFrame
-        ``quantity, value, se, unit, description``.
+        ``quantity, value, se, unit, description, note``.
 
     Examples
     --------
     >>> out = compute(["one_year_core_gain"], {"n_students": 8, "n_days": 20}, n_classrooms=4)
     >>> out.columns.tolist()
-    ['quantity', 'value', 'se', 'unit', 'description']
+    ['quantity', 'value', 'se', 'unit', 'description', 'note']
     """
+    if unavailable not in ("raise", "skip"):
+        raise ValueError(f"unavailable must be 'raise' or 'skip', got {unavailable!r}.")
     names = list(QUANTITIES) if names is None else list(names)
-    unknown = [n for n in names if n not in QUANTITIES]
-    if unknown:
-        raise KeyError(f"unknown quantities {unknown}; registered: {sorted(QUANTITIES)}.")
+    found = {}
+    for n in names:
+        if n in QUANTITIES:
+            found[n] = QUANTITIES[n]
+            continue
+        try:
+            found[n] = evidence_quantity(n, mappings)
+        except KeyError as exc:
+            raise KeyError(f"{exc.args[0]} Registered: {sorted(QUANTITIES)}.") from None
     sims = sims or Simulations(params, n_classrooms, seed)
     rows = []
-    for n in names:
-        q = QUANTITIES[n]
-        est = q.function(sims)
+    for n, q in found.items():
+        note = ""
+        try:
+            est = q.function(sims)
+        except QuantityUnavailableError as exc:
+            if unavailable == "raise":
+                raise
+            est, note = Estimate(math.nan, math.nan), str(exc)
         rows.append(
             {
                 "quantity": n,
@@ -843,6 +1083,7 @@ def compute(
                 "se": est.se,
                 "unit": q.unit,
                 "description": q.description,
+                "note": note,
             }
         )
     return pd.DataFrame(rows)
