@@ -123,7 +123,7 @@ def test_evaluate_passes_and_fails_by_the_stated_rule():
             {"quantity": "within_class_grouping_effect", "value": 0.13, "se": 0.0},
             {"quantity": "individualized_effect", "value": 0.31, "se": 0.01},
             {"quantity": "grouping_effect_quintile_range", "value": 0.05, "se": 0.01},
-            # a comparison 0.07 (SD 0.03) against 0.24: judged and flagged like any row
+            # a comparison 0.137 (SD 0.04) against 0.24: judged and flagged like any row
             {"quantity": "class_size_gain_share", "value": 0.24, "se": 0.01},
             # no range: within two combined SDs of 4.95 (SD 1.49)
             {"quantity": "class_size_mean_percentile_rank", "value": 2.2, "se": 0.5},
@@ -138,7 +138,7 @@ def test_evaluate_passes_and_fails_by_the_stated_rule():
     assert e.loc["individualized", "passed"] is False  # above the range
     assert e.loc["grouping_by_quintile", "passed"] is True  # inside 0-0.10
     assert e.loc["class_size_share", "passed"] is False
-    assert e.loc["class_size_share", "flag"] == "|z| = 5.4 > 2"
+    assert e.loc["class_size_share", "flag"] == "|z| = 2.5 > 2"
     assert e.loc["individualized", "flag"] == "outside [0.05, 0.3]"
     assert e.loc["grouping_by_quintile", "flag"] == ""
     assert e.loc["tutoring", "passed"] is None and math.isnan(e.loc["tutoring", "model"])
