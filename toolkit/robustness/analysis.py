@@ -95,13 +95,33 @@ def metric_cube(
     Raises
     ------
     ValueError
-        If a metric or arm is missing, or an expected point has no rows.
+        If the table is empty or lacks a column, a metric or arm is missing, or an expected
+        point has no rows.
     """
+    need = [c for c in ("point", "year", "arm", "replicate") if c not in table.columns]
+    if need:
+        raise ValueError(
+            f"the results have no column {need[0]!r} (a design model's table has point, year, "
+            f"arm, replicate and metric columns; got {list(table.columns)})."
+        )
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        have = [c for c in table.columns if c not in ("point", "year", "arm", "replicate")]
+        raise ValueError(
+            f"metric {missing[0]!r} is not in the results"
+            + (f" (nor {missing[1:]})" if len(missing) > 1 else "")
+            + f"; the metrics they have: {', '.join(map(str, have)) or 'none'}."
+        )
+    if table.empty:
+        raise ValueError(
+            "the results table is empty (no design point, arm or classroom): there is nothing "
+            "to analyse."
+        )
     year = int(table["year"].max()) if year is None else year
     t = table[table["year"] == year]
-    missing = [m for m in metrics if m not in t.columns]
-    if missing:
-        raise ValueError(f"metrics {missing} are not in the results (columns: {list(t.columns)}).")
+    if t.empty:
+        years = sorted(int(y) for y in table["year"].unique())
+        raise ValueError(f"the results have no rows for year {year} (they have years {years}).")
     have = sorted(set(t["arm"].astype(str)))
     if set(arms) - set(have):
         raise ValueError(f"arms {sorted(set(arms) - set(have))} are not in the results ({have}).")
