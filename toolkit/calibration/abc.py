@@ -76,6 +76,7 @@ __all__ = [
     "CONFIG_FILE",
     "FREE_PARAMETERS",
     "CalibrationConfig",
+    "CalibrationInterrupted",
     "CalibrationResult",
     "calibrate",
     "calibrated_parameters",
@@ -312,6 +313,21 @@ class _LogBridge(logging.Handler):
             self.progress.write("pyabc: " + msg, echo=False)  # pyabc prints it itself
 
 
+class CalibrationInterrupted(KeyboardInterrupt):
+    """A calibration was interrupted (Ctrl-C); its finished generations stay in ``abc.db``.
+
+    Attributes
+    ----------
+    folder : Path
+    done, total : int
+        Generations finished (kept in the database) and asked for.
+    """
+
+    def __init__(self, folder: Path, done: int, total: int) -> None:
+        super().__init__(f"{folder}: interrupted after {done} of {total} generations")
+        self.folder, self.done, self.total = folder, done, total
+
+
 @dataclass
 class CalibrationResult:
     r"""A finished (or stopped) calibration run.
@@ -465,6 +481,12 @@ def calibrate(
     Returns
     -------
     CalibrationResult
+
+    Raises
+    ------
+    CalibrationInterrupted
+        On Ctrl-C: the finished generations stay in ``abc.db`` (``manifest.json`` says
+        ``interrupted``) and ``resume=True`` continues from them.
     """
     import pyabc
 
@@ -491,10 +513,20 @@ def calibrate(
             if old is None or {k: v for k, v in old.items() if k not in free} != {
                 k: v for k, v in new.items() if k not in free
             }:
+                from toolkit.study.spec import changed_settings
+
+                changes = (
+                    changed_settings(
+                        {k: v for k, v in old.items() if k not in free},
+                        {k: v for k, v in new.items() if k not in free},
+                    )
+                    if old is not None
+                    else [f"{cfg_path} is missing"]
+                )
                 raise ValueError(
-                    f"{folder}: cannot resume, the calibration there was set up differently "
-                    f"(compare {cfg_path} with the settings given); use overwrite or another "
-                    "folder."
+                    f"{folder}: cannot resume, the calibration there was set up differently: "
+                    f"{'; '.join(changes[:8])} (the run's value -> now; see {cfg_path}). Use "
+                    "overwrite or another folder (or undo the change)."
                 )
         elif overwrite:
             if not cfg_path.is_file():
@@ -561,7 +593,22 @@ def calibrate(
             )
         left = max(config.generations - done, 0)
         if left:
-            history = abc.run(max_nr_populations=left, min_acceptance_rate=config.min_acceptance)
+            try:
+                history = abc.run(
+                    max_nr_populations=left, min_acceptance_rate=config.min_acceptance
+                )
+            except KeyboardInterrupt:
+                kept = int(history.n_populations)
+                log.write(f"interrupted after {kept} finished generation(s), kept in {db_path}")
+                manifest = {
+                    "config": record,
+                    "status": "interrupted",
+                    "stopped": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "generations": kept,
+                    "database": "abc.db (pyabc History, sqlite)",
+                }
+                (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+                raise CalibrationInterrupted(folder, kept, config.generations) from None
     finally:
         np.random.set_state(state)  # noqa: NPY002
         logger.removeHandler(bridge)
@@ -577,6 +624,7 @@ def calibrate(
     reached = bool(len(pops) and abs(pops["temperature"].iloc[-1] - 1.0) < 1e-9)
     manifest = {
         "config": record,
+        "status": "complete",
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "generations": len(pops),
         "evaluations": int(pops["samples"].sum()) if len(pops) else 0,

@@ -69,6 +69,7 @@ __all__ = [
     "classroom_metrics",
     "decomposition_table",
     "format_summary",
+    "format_sweep",
     "local_classroom_metrics",
     "provenance_line",
     "study_statistics",
@@ -759,6 +760,7 @@ def format_summary(
     metrics: tuple[str, ...] | None = None,
     point: int | None = None,
     year: int | None = None,
+    parameter: str | None = None,
 ) -> str:
     """Format the summary as text: metric x arm, mean [95% CI], then paired differences.
 
@@ -770,14 +772,29 @@ def format_summary(
         Rows to show (default: all in the summary).
     point, year : int, optional
         Which sweep point and year (default: the first point and last year).
+    parameter : str, optional
+        The swept parameter's name, for the line that says which sweep point the table shows
+        (written whenever the summary has several points).
 
     Returns
     -------
     str
     """
     s = summary
-    s = s[s["point"] == (s["point"].min() if point is None else point)]
+    points = sorted(s["point"].unique())
+    point = points[0] if point is None else point
+    s = s[s["point"] == point]
     s = s[s["year"] == (s["year"].max() if year is None else year)]
+    where = ""
+    if len(points) > 1:
+        value = s["sweep_value"].iloc[0] if "sweep_value" in s and len(s) else None
+        where = (
+            f"At {parameter or 'the swept parameter'} = {value:g} "
+            if isinstance(value, int | float) and np.isfinite(value)
+            else f"At {value} "
+            if value is not None
+            else ""
+        ) + f"(sweep point {points.index(point) + 1} of {len(points)})\n"
     if metrics is not None:
         s = s[s["metric"].isin(metrics)]
     arms = [a for a in s["arm"].cat.categories if a in set(s["arm"].astype(str))]
@@ -797,11 +814,50 @@ def format_summary(
     diffs = diffs.reindex(index=[m for m in order if m != "effect_size"], columns=arms)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         return (
-            "Mean over classrooms [95% CI]\n"
+            where
+            + "Mean over classrooms [95% CI]\n"
             + means.to_string()
             + "\n\nPaired difference vs reference [95% CI]\n"
             + diffs.to_string()
         )
+
+
+def format_sweep(
+    summary: pd.DataFrame,
+    parameter: str | None = None,
+    metric: str = "effect_size",
+    year: int | None = None,
+) -> str:
+    """Format one metric at every sweep point as text: sweep value x arm, mean [95% CI].
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`summarise`, with several sweep points.
+    parameter : str, optional
+        The swept parameter's name (the first column's label).
+    metric : str
+    year : int, optional
+        Default: the last year.
+
+    Returns
+    -------
+    str
+    """
+    s = summary[summary["metric"] == metric]
+    s = s[s["year"] == (s["year"].max() if year is None else year)]
+    if s.empty:
+        raise ValueError(f"format_sweep: no rows for metric {metric!r}.")
+    arms = [a for a in s["arm"].cat.categories if a in set(s["arm"].astype(str))]
+    label = parameter or "sweep_value"
+    t = s.assign(
+        v=s.apply(lambda r: _fmt(r["mean"], r["ci_low"], r["ci_high"]), axis=1),
+        **{label: s["sweep_value"] if "sweep_value" in s else s["point"]},
+    ).pivot(index=label, columns="arm", values="v")
+    t = t.reindex(columns=arms)
+    what = "effect on the test vs the reference (SD)" if metric == "effect_size" else metric
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        return f"{what}, mean over classrooms [95% CI], at every sweep point\n" + t.to_string()
 
 
 #: Longest list of overrides written out in a provenance line; longer lists are summarised
