@@ -865,7 +865,9 @@ def format_sweep(
 _MAX_OVERRIDES_CHARS = 60
 
 
-def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
+def provenance_line(
+    result: RunResult, spec: StudySpec | None = None, classrooms: str | None = None
+) -> str:
     """One line for the foot of every figure: study, source and overrides, seed, size, commit.
 
     Settings changed after the study file was read (``--set``, ``--classrooms``, ...; see
@@ -881,6 +883,9 @@ def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
         study).
     spec : StudySpec, optional
         The study as run (default: as recorded in the manifest).
+    classrooms : str, optional
+        What the figure uses instead of every classroom, e.g. ``"60 of 200"`` for a
+        decomposition of the first 60 (written ``60 of 200 classrooms/arm``).
 
     Returns
     -------
@@ -903,7 +908,7 @@ def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
         origin = f"{source} + {len(options)} overrides (see {manifest.as_posix()})"
     return (
         f"{st.get('name')} | {origin} | seed {st.get('seed')} | "
-        f"{st.get('classrooms')} classrooms/arm | {st.get('years')} year(s) | "
+        f"{classrooms or st.get('classrooms')} classrooms/arm | {st.get('years')} year(s) | "
         f"engine {st.get('engine')} | toolkit {version} | commit {commit}"
     )
 
@@ -995,10 +1000,17 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             if not decomposition.empty:
                 from toolkit.charts.decomposition import plot_decomposition
 
+                es = summary[(summary["metric"] == "effect_size")]
+                es = es[es["year"] == es["year"].max()].set_index(es["arm"].astype(str))
                 for arm in (a for a in spec.arms if a != spec.reference):
                     with chart_style():
                         fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
-                    plot_decomposition(decomposition, arm, "effect_size", ax=ax)
+                    r = es.loc[arm]
+                    plot_decomposition(
+                        decomposition, arm, "effect_size", ax=ax,
+                        full=(r["mean"], r["ci_low"], r["ci_high"]),
+                        full_classrooms=spec.classrooms,
+                    )  # fmt: skip
                     figs[f"decomposition_{arm}"] = fig
         if spec.years > 1:
             for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
@@ -1007,9 +1019,14 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
                 plot_trajectory(summary, metric, ax=ax)
                 figs[f"years_{metric}"] = fig
         paths = []
+        n_dec = min(spec.decomposition, spec.classrooms)
+        line_dec = provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
         for name, fig in figs.items():
             saved = save_figure(
-                fig, result.folder / "figures" / name, formats=spec.formats, provenance=line
+                fig,
+                result.folder / "figures" / name,
+                formats=spec.formats,
+                provenance=line_dec if name.startswith("decomposition_") else line,
             )
             result.record(saved)
             paths += saved
