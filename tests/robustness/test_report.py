@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from PIL import Image
 
 from toolkit.robustness.charts import (
     plot_claim_heatmap,
@@ -93,8 +94,21 @@ def test_publish_writes_the_page_small_figures_and_the_block(finished, tmp_path)
     for link in re.findall(r"\]\(([^)]+\.png)\)", page):
         assert (tmp_path / "docs" / link).is_file(), link
     pngs = [p for p in written if p.suffix == ".png"]
-    assert pngs and all(p.stat().st_size < 200_000 for p in pngs)
+    assert pngs and all(p.stat().st_size < 300_000 for p in pngs)
+    # large enough for a slide: the run's 16:9 charts (13.33 x 7.5 in) at 150 dpi
+    sizes = {p.stem: Image.open(p).size for p in pngs}
+    wide = [s for stem, s in sizes.items() if stem.startswith("indices_") and "claim" not in stem]
+    assert wide and all(s == (2000, 1125) for s in wide), sizes
+    assert all(w >= 960 for w, _ in sizes.values()), sizes
     assert "*Interim.*" in (tmp_path / "README.md").read_text()
+
+
+def test_html_report_tables_scroll_within_the_page(finished):
+    html = (finished.folder / "report.html").read_text()
+    assert ".table{max-width:100%;overflow-x:auto}" in html
+    assert "overflow-wrap:anywhere" in html
+    tables = html.count("<table")
+    assert tables >= 3 and html.count("<div class='table'><table") == tables
 
 
 def test_readme_has_the_generated_block_and_its_page():

@@ -501,8 +501,10 @@ def _html(
         f"<title>Robustness: {e(info['title'])}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
         "padding:0 1rem;color:#222;line-height:1.45}img{max-width:100%;border:1px solid #ddd;"
-        "margin:.5rem 0}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}"
-        "td,th{border:1px solid #ccc;padding:.2rem .45rem;text-align:right}"
+        "margin:.5rem 0}.table{max-width:100%;overflow-x:auto}"
+        "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}"
+        "td,th{border:1px solid #ccc;padding:.2rem .45rem;text-align:right;"
+        "overflow-wrap:anywhere;max-width:28rem}"
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
         "code{background:#f5f5f5;padding:0 .2rem}.claim{border-left:4px solid #0072B2;"
         "padding-left:1rem;margin:1.5rem 0}.prov{color:#666;font-size:.8rem}"
@@ -532,24 +534,29 @@ def _html(
     for s in sorted(pngs):
         if s.startswith("indices_") and not s.startswith("indices_claim_"):
             parts.append(img(s, s))
-    parts += ["<h2>Claims</h2>", claims.drop(columns=["driver_1", "driver_2"]).to_html(
-        index=False, float_format=lambda v: f"{v:.3f}", na_rep="")]  # fmt: skip
+    parts += ["<h2>Claims</h2>", _table_html(claims.drop(columns=["driver_1", "driver_2"]))]
     for name, t in tables.items():
         if not t.empty:
             parts += [
                 f"<h2>{e(name.capitalize())} ({len(t)} rows; {name}.csv)</h2>",
                 "<details><summary>show</summary>",
-                t.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
+                _table_html(t),
                 "</details>",
             ]
     ranges = pd.DataFrame(info["ranges"])
     parts += [
         "<h2>Ranges</h2>",
-        ranges.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+        _table_html(ranges, "{:.4g}"),
         f"<p class='prov'>{e(info['provenance'])}</p>",
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _table_html(table: pd.DataFrame, number: str = "{:.3f}") -> str:
+    """Return a table as HTML in a box that scrolls sideways (it never widens the page)."""
+    body = table.to_html(index=False, float_format=number.format, na_rep="")
+    return f"<div class='table'>{body}</div>"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -765,7 +772,7 @@ def publish(
     root: str | Path,
     *,
     label: str | None = None,
-    dpi: int = 80,
+    dpi: int = 150,
     name: str = "robustness",
 ) -> list[Path]:
     """Publish a finished run: the README block, the report in ``docs/`` and small figures.
@@ -783,7 +790,8 @@ def publish(
     label : str, optional
         Note at the top of the README block and the report (e.g. that the run is interim).
     dpi : int
-        Resolution of the gallery copies (the run's figures are 200 dpi).
+        Resolution of the gallery copies (the run's figures are 200 dpi): 150 makes a 16:9
+        chart 2000 x 1125 pixels, enough for a full-HD slide.
     name : str
         Name of the report page and the gallery folder.
 
