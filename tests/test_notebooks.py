@@ -8,6 +8,7 @@ its test. Each notebook must also have one cell tagged ``parameters``, a jupytex
 """
 
 import ast
+import json
 from pathlib import Path
 
 import jupytext
@@ -119,3 +120,77 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     expected = WRITES.get(path.stem)
     if expected:
         assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == expected
+
+
+# --- pairing and provenance: saving in JupyterLab (jupytext's contents manager) -------------
+def _scratch_repo(tmp_path):
+    """A git repository with the project's pyproject.toml and notebook 01 and its twin."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for path in NOTEBOOKS.glob("01-*"):
+        shutil.copy(path, tmp_path / "notebooks" / path.name)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    return tmp_path
+
+
+def _save_with_outputs(cm, path, edit=None):
+    """Save a notebook as JupyterLab does after running it: outputs and kernel metadata."""
+    nb = cm.get(path)["content"]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+            cell.execution_count = 1
+    nb.metadata["language_info"] = {"name": "python", "version": "3.12.1"}
+    if edit is not None:
+        edit(nb)
+    cm.save({"type": "notebook", "content": nb}, path)
+
+
+def test_only_the_repositorys_notebooks_are_paired(tmp_path):
+    from jupytext import TextFileContentsManager
+
+    repo = _scratch_repo(tmp_path)
+    cm = TextFileContentsManager(root_dir=str(repo))
+    made = cm.new_untitled(path="notebooks", type="notebook")["path"]
+    assert (repo / made).is_file() and not (repo / made).with_suffix(".py").exists()
+    name = "notebooks/01-headline-regime-comparison.ipynb"
+
+    def edit(nb):
+        nb.cells[-1].source += "\nprint('edited')"
+
+    _save_with_outputs(cm, name, edit)
+    assert "print('edited')" in (repo / name).with_suffix(".py").read_text()  # still paired
+
+
+def test_saving_a_notebook_with_its_outputs_does_not_make_provenance_dirty(tmp_path):
+    from jupytext import TextFileContentsManager
+
+    from toolkit.study.gitstate import git_state
+
+    repo = _scratch_repo(tmp_path)
+    assert git_state(repo)["dirty"] is False
+    cm = TextFileContentsManager(root_dir=str(repo))
+    name = "notebooks/01-headline-regime-comparison.ipynb"
+    _save_with_outputs(cm, name)
+    assert "outputs" in (repo / name).read_text() and git_state(repo)["dirty"] is False
+    twin = repo / "notebooks" / "01-headline-regime-comparison.py"
+    text = twin.read_text()
+    twin.write_text(text.replace("jupytext_version: ", "jupytext_version: 9.9.9-", 1))
+    assert git_state(repo)["dirty"] is False  # another jupytext's header, the same code
+
+    def edit(nb):
+        nb.cells[-1].source += "\nprint('edited')"
+
+    _save_with_outputs(cm, name, edit)  # a change of code is a change
+    assert git_state(repo)["dirty"] is True
+    twin.write_text(text)
+    (repo / name).write_text(json.dumps(nbformat.read(NOTEBOOKS / (Path(name).name), 4)))
+    (repo / "code.py").write_text("x = 2\n")
+    assert git_state(repo)["dirty"] is True

@@ -53,7 +53,6 @@ import os
 import platform
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -295,27 +294,9 @@ class RunResult:
 
 
 def _git_commit() -> dict[str, Any]:
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=10,
-            ).stdout.strip()
-        )
-        return {"commit": commit, "dirty": dirty}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
+    from toolkit.study.gitstate import git_state
+
+    return git_state(Path(__file__).resolve().parents[2])
 
 
 def provenance() -> dict[str, Any]:
