@@ -131,7 +131,7 @@ def test_waterfall_says_how_many_classrooms_and_why_its_total_differs(four_arms,
 
     study = tmp_path / "s.toml"
     study.write_text(
-        '[study]\nname = "dec"\nseed = 2\nclassrooms = 5\ndecomposition = 3\n'
+        '[study]\nname = "dec"\nseed = 2\nclassrooms = 5\ndecomposition = 3\nyears = 2\n'
         '[arms]\nstandardized = "standardized"\npersonal = "personal"\n'
         '[parameters]\nn_students = 8\nn_days = 10\npeer_ties = 2\n[output]\nformats = ["png"]\n'
     )

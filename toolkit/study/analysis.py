@@ -1000,8 +1000,9 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             if not decomposition.empty:
                 from toolkit.charts.decomposition import plot_decomposition
 
-                es = summary[(summary["metric"] == "effect_size")]
-                es = es[es["year"] == es["year"].max()].set_index(es["arm"].astype(str))
+                es = summary[summary["metric"] == "effect_size"]
+                es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
+                es = es.set_index(es["arm"].astype(str))
                 for arm in (a for a in spec.arms if a != spec.reference):
                     with chart_style():
                         fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
