@@ -9,6 +9,8 @@ its test. Each notebook must also have one cell tagged ``parameters``, a jupytex
 
 import ast
 import json
+import math
+import re
 from pathlib import Path
 
 import jupytext
@@ -194,3 +196,54 @@ def test_saving_a_notebook_with_its_outputs_does_not_make_provenance_dirty(tmp_p
     (repo / name).write_text(json.dumps(nbformat.read(NOTEBOOKS / (Path(name).name), 4)))
     (repo / "code.py").write_text("x = 2\n")
     assert git_state(repo)["dirty"] is True
+
+
+# --- numbers in the prose -----------------------------------------------------------------
+#: Notebooks whose prose may quote only the design's inputs (numbers in the code): every
+#: result it reports is written by a cell from the notebook's own output.
+PROSE_FROM_OUTPUT = ["06-designing-a-real-study"]
+#: Numbers of formulas and methods, not results (J - 2 degrees of freedom, 1 + (n - 1) ICC, 95%
+#: intervals).
+_STRUCTURAL = {0.0, 1.0, 2.0, 0.95}
+_NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:,\d{3})*(?:\.\d+)?)(%?)(?![\w.]*\w)")
+
+
+def _code_numbers(nb: nbformat.NotebookNode) -> set[float]:
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found.add(float(value))
+    return found
+
+
+def _prose_numbers(text: str) -> list[tuple[str, float]]:
+    text = re.sub(r"`[^`]*`", "", text)  # code, file names and commands
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    out = []
+    for number, percent in _NUMBER.findall(text):
+        value = float(number.replace(",", ""))
+        out.append((number + percent, value / 100 if percent else value))
+    return out
+
+
+@pytest.mark.parametrize("stem", PROSE_FROM_OUTPUT)
+def test_notebook_prose_quotes_only_its_inputs(stem):
+    """A number typed into the text goes stale when the model changes: the text may quote the
+    design's inputs (numbers in the notebook's code), and the results only through cells."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    inputs = _code_numbers(nb) | _STRUCTURAL | {float(stem[:2])}
+    stale = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            stale += [shown for shown, v in _prose_numbers(cell.source)
+                      if not any(math.isclose(v, x, rel_tol=1e-9) for x in inputs)]  # fmt: skip
+    assert not stale, f"numbers in the text that are not inputs of the notebook: {stale}"
+
+
+def test_prose_number_check_finds_a_stale_number():
+    text = "SD of scores 0.91 against 0.84 (see `runs/06`), 90% response, in lme4 [x](a/1.2)"
+    assert _prose_numbers(text) == [("0.91", 0.91), ("0.84", 0.84), ("90%", 0.9)]

@@ -571,6 +571,8 @@ def _run_power(
 
 def format_power(result: PowerResult, spec: PowerSpec) -> str:
     """Format the power table and the clusters needed as text for the terminal."""
+    from toolkit.power.simulate import describe_needed
+
     unit = "schools" if spec.randomize == "school" else "classrooms"
     cols = ["outcome", "size", "power_effect", "power_effect_se", "effect_mean", "mde_effect"]
     if "power_spread" in result.table:
@@ -582,16 +584,7 @@ def format_power(result: PowerResult, spec: PowerSpec) -> str:
         "",
         f"{unit.capitalize()} needed for {spec.target:.0%} power (both arms):",
     ]
-    for r in result.needed.itertuples():
-        if r.at_most == r.at_most:  # not NaN
-            txt = f"at most {r.at_most:.0f} (the smallest size simulated already reaches it)"
-        elif r.interpolated == r.interpolated:
-            txt = f"about {r.interpolated:.0f} (interpolated on the simulated curve)"
-        else:
-            txt = (
-                f"not reached within the sizes simulated (power {r.max_power:.2f} at "
-                f"{max(spec.sizes)}); about {r.extrapolated:.0f} by extrapolation from the "
-                "largest size"
-            )
-        lines.append(f"  {r.outcome}, {r.test}: {txt}")
+    for r in result.needed.to_dict(orient="records"):
+        need = {"largest": float(max(spec.sizes))} | r
+        lines.append(f"  {r['outcome']}, {r['test']}: {describe_needed(need)}")
     return "\n".join(lines)
