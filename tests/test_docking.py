@@ -417,16 +417,13 @@ def test_fast_kernel_docks_for_every_parameter_and_axis_moved(monkeypatch):
 
 @needs_numba
 def test_fast_kernel_reads_every_parameter_the_exact_kernel_reads():
-    """Both transcriptions read the same positions of PAR_NAMES (which the test above checks)."""
+    """Both transcriptions read every field of KernelParams by name (``par.<field>``)."""
     from toolkit.engine import kernel, kernel_fast
 
-    positions = {
-        k for k, v in vars(kernel).items() if k.startswith("_") and k.isupper() and type(v) is int
-    }
-    exact = set(kernel.run_days.py_func.__code__.co_names) & positions
-    mine = set(kernel_fast.run_days_fast.py_func.__code__.co_names) & positions
-    assert len(exact) == len(kernel.PAR_NAMES)
-    assert mine == exact
+    fields = set(kernel.KernelParams._fields)
+    for run in (kernel.run_days, kernel_fast.run_days_fast):
+        read = set(run.py_func.__code__.co_names) & fields
+        assert read == fields, f"{run.__name__} never reads {sorted(fields - read)}"
 
 
 @needs_numba
