@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import interrupt_after, resume_argv
 from toolkit.cli import EXAMPLES, build_parser, main
 from toolkit.cli_text import format_parameters, list_runs, text_table
 from toolkit.model.params import Parameters, parameter_table
@@ -395,41 +396,20 @@ formats = []
 """
 
 
-def _interrupt_after(monkeypatch, module, name, calls):
-    """Make ``module.name`` raise KeyboardInterrupt (as Ctrl-C) on its ``calls``-th call."""
-    real = getattr(module, name)
-    seen = {"n": 0}
-
-    def wrapped(*args, **kwargs):
-        seen["n"] += 1
-        if seen["n"] == calls:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, wrapped)
-
-
-def _resume_argv(err):
-    """The command printed after 'Continue with:', as argv for main()."""
-    line = err.split("Continue with:\n", 1)[1].splitlines()[0].strip()
-    assert line.startswith("python -m toolkit ")
-    return shlex.split(line)[3:]
-
-
 def test_ctrl_c_in_robustness_says_what_was_kept_and_resumes(tmp_path, capsys, monkeypatch):
     import toolkit.study.runner as runner
 
     study = tmp_path / "rb.toml"
     study.write_text(ROBUST)
     out = tmp_path / "run"
-    _interrupt_after(monkeypatch, runner, "run_unit", 4)
+    interrupt_after(monkeypatch, runner, "run_unit", 4)
     argv = ["robustness", str(study), "--out", str(out), "--no-estimate", "--no-progress"]
     assert main([*argv, "--classrooms", "3"]) == 130
     err = capsys.readouterr().err
     assert "no run was started" not in err
     assert f"Interrupted: kept the 3 of 6 design points that had finished in {out}/" in err
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-    resume = _resume_argv(err)
+    resume = resume_argv(err)
     assert resume[:2] == ["robustness", str(study)] and "--classrooms" in resume
     assert resume[-1] == "--resume"
     monkeypatch.undo()
@@ -440,12 +420,12 @@ def test_ctrl_c_in_robustness_says_what_was_kept_and_resumes(tmp_path, capsys, m
 def test_ctrl_c_in_run_keeps_its_message(tiny, tmp_path, capsys, monkeypatch):
     import toolkit.study.runner as runner
 
-    _interrupt_after(monkeypatch, runner, "run_unit", 1)
+    interrupt_after(monkeypatch, runner, "run_unit", 1)
     out = tmp_path / "run"
     assert main(["run", str(tiny), "--out", str(out), "--no-estimate", "--no-progress"]) == 130
     err = capsys.readouterr().err
     assert "Interrupted: kept the 0 of 1 work units that had finished" in err
-    assert _resume_argv(err) == ["run", str(tiny), "--out", str(out), "--resume"]
+    assert resume_argv(err) == ["run", str(tiny), "--out", str(out), "--resume"]
 
 
 def test_resume_on_a_changed_study_names_the_setting(tiny, tmp_path, capsys):

@@ -93,8 +93,7 @@ def test_simulation_based_calibration_passes_and_would_catch_a_too_wide_posterio
     in its central 50% and 90% intervals as often as that (binomial tests) and ranks it
     uniformly (chi-square), none rejected at 1%; the same replications with each posterior
     widened twofold about its mean (as a run stopped at temperature 4 would be) or narrowed
-    twofold are rejected at 1% (at this seed p = 0.0003 and 0.001 for the 50% coverage).
-    About two minutes."""
+    twofold are rejected. About two minutes."""
     from toolkit.calibration.abc import coverage_tests, posterior_ranks
 
     targets = _targets(lin=(linear_quantity, 0.5, 0.03))
@@ -119,9 +118,11 @@ def test_simulation_based_calibration_passes_and_would_catch_a_too_wide_posterio
             rows.append({"replication": r.replication, **row})
         return coverage_tests(pd.DataFrame(rows)).set_index("test")["p_value"]
 
+    # the check rejects both (its smallest p-value below 0.001, Bonferroni-safe for 3 tests):
+    # too wide, the 50% intervals cover too often; too narrow, the 90% ones too rarely
     wide, narrow = scaled(2.0), scaled(0.5)
-    assert wide["covered_0.5"] < 0.01 and wide["ranks uniform (4 bins)"] < 0.01, wide
-    assert narrow["covered_0.5"] < 0.01 and narrow["covered_0.9"] < 0.01, narrow
+    assert wide.min() < 1e-3 and wide["covered_0.5"] < 0.01, wide
+    assert narrow.min() < 1e-3 and narrow["covered_0.9"] < 0.01, narrow
 
 
 def test_recovers_known_parameters_from_synthetic_targets(tmp_path):

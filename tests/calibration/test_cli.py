@@ -1,10 +1,10 @@
 """The command-line entry points: calibrate, validate, power."""
 
 import json
-import shlex
 
 import pandas as pd
 
+from tests.conftest import interrupt_after, resume_argv
 from toolkit.cli import main
 
 
@@ -68,26 +68,6 @@ POWER = (
 )
 
 
-def _interrupt_after(monkeypatch, owner, name, calls):
-    """Make ``owner.name`` raise KeyboardInterrupt (as Ctrl-C) on its ``calls``-th call."""
-    real = getattr(owner, name)
-    seen = {"n": 0}
-
-    def wrapped(*args, **kwargs):
-        seen["n"] += 1
-        if seen["n"] == calls:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, wrapped)
-
-
-def _resume_argv(err):
-    line = err.split("Continue with:\n", 1)[1].splitlines()[0].strip()
-    assert line.startswith("python -m toolkit ") and line.endswith(" --resume")
-    return shlex.split(line)[3:]
-
-
 def test_ctrl_c_in_power_says_what_was_kept_and_resumes(tmp_path, capsys, monkeypatch):
     import toolkit.power.simulate as simulate
     import toolkit.study.runner as runner
@@ -98,7 +78,7 @@ def test_ctrl_c_in_power_says_what_was_kept_and_resumes(tmp_path, capsys, monkey
     argv = ["power", str(study), "--out", "pw", "--no-progress", "--sizes", "4", "6"]
     # in the pool: none of its work units had finished
     with monkeypatch.context() as m:
-        _interrupt_after(m, runner, "run_unit", 1)
+        interrupt_after(m, runner, "run_unit", 1)
         assert main(argv) == 130
     err = capsys.readouterr().err
     assert "no run was started" not in err
@@ -106,13 +86,13 @@ def test_ctrl_c_in_power_says_what_was_kept_and_resumes(tmp_path, capsys, monkey
     assert json.loads((tmp_path / "pw" / "manifest.json").read_text())["status"] == "interrupted"
     # in the power curve: the first size's 10 trials had finished, not the second's
     with monkeypatch.context() as m:
-        _interrupt_after(m, simulate, "_replicate", 15)
+        interrupt_after(m, simulate, "_replicate", 15)
         assert main([*argv, "--resume"]) == 130
     err = capsys.readouterr().err
     assert "kept the pool of classrooms (complete) and 1 of 2 power-curve points" in err
     manifest = json.loads((tmp_path / "pw" / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
-    resume = _resume_argv(err)
+    resume = resume_argv(err)
     assert resume[:4] == ["power", str(study), "--out", "pw"]
     assert "--sizes 4 6" in " ".join(resume)
     assert main([*resume, "--no-progress"]) == 0
@@ -135,7 +115,7 @@ def test_ctrl_c_in_calibrate_says_what_was_kept_and_resumes(tmp_path, capsys, mo
     )
     # the first generation takes 122 model evaluations at this seed: stop in the second
     with monkeypatch.context() as m:
-        _interrupt_after(m, abc._Simulator, "__call__", 130)
+        interrupt_after(m, abc._Simulator, "__call__", 130)
         argv = ["calibrate", "--config", str(cfg), "--out", "runs/cal", "--seed", "5"]
         assert main(argv) == 130
     err = capsys.readouterr().err
@@ -143,7 +123,7 @@ def test_ctrl_c_in_calibrate_says_what_was_kept_and_resumes(tmp_path, capsys, mo
     assert "Interrupted: kept the 1 finished generation(s) (of at most 2) in runs/cal/abc.db" in err
     manifest = json.loads((tmp_path / "runs" / "cal" / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["generations"] == 1
-    resume = _resume_argv(err)
+    resume = resume_argv(err)
     assert resume == ["calibrate", "--out", "runs/cal", "--config", str(cfg), "--seed", "5",
                       "--resume"]  # fmt: skip
     assert main(resume) == 0

@@ -525,20 +525,20 @@ def calibrate(
             if old is None or {k: v for k, v in old.items() if k not in free} != {
                 k: v for k, v in new.items() if k not in free
             }:
-                from toolkit.study.spec import changed_settings
+                from toolkit.study.spec import describe_changes
 
-                changes = (
-                    changed_settings(
+                what = (
+                    describe_changes(
                         {k: v for k, v in old.items() if k not in free},
                         {k: v for k, v in new.items() if k not in free},
                     )
                     if old is not None
-                    else [f"{cfg_path} is missing"]
+                    else None
                 )
                 raise ValueError(
                     f"{folder}: cannot resume, the calibration there was set up differently: "
-                    f"{'; '.join(changes[:8])} (the run's value -> now; see {cfg_path}). Use "
-                    "overwrite or another folder (or undo the change)."
+                    f"{what or f'{cfg_path} is missing'} (see {cfg_path}). Use overwrite or "
+                    "another folder (or undo the change)."
                 )
         elif overwrite:
             if not cfg_path.is_file():

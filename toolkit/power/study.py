@@ -355,7 +355,7 @@ def _prepare(folder: Path, spec: PowerSpec, overwrite: bool, resume: bool) -> No
 
 def _what_changed(old: Any, spec: PowerSpec) -> str:
     """Say which settings differ from those of the power run in a folder (its manifest's)."""
-    from toolkit.study.spec import changed_settings, fingerprint_core
+    from toolkit.study.spec import describe_changes, fingerprint_core
 
     def core(resolved: dict[str, Any]) -> dict[str, Any]:
         out = dict(resolved)
@@ -363,12 +363,8 @@ def _what_changed(old: Any, spec: PowerSpec) -> str:
         out["power"] = {k: v for k, v in out.get("power", {}).items() if k != "sizes"}
         return out
 
-    if isinstance(old, dict):
-        changes = changed_settings(core(old), core(spec.resolved()))
-        if changes:
-            more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
-            return "changed " + "; ".join(changes[:8]) + more + " (the run's value -> now)"
-    return f"fingerprint {(old or {}).get('fingerprint')} vs {spec.fingerprint()}"
+    text = describe_changes(core(old), core(spec.resolved())) if isinstance(old, dict) else None
+    return text or f"fingerprint {(old or {}).get('fingerprint')} vs {spec.fingerprint()}"
 
 
 def _kept(folder: Path, spec: PowerSpec, pool: tuple[int, int] | None) -> str:

@@ -1021,7 +1021,11 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
                 figs[f"years_{metric}"] = fig
         paths = []
         n_dec = min(spec.decomposition, spec.classrooms)
-        line_dec = provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
+        line_dec = (  # the decomposition's classrooms, when it does not take them all
+            provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
+            if n_dec < spec.classrooms
+            else line
+        )
         for name, fig in figs.items():
             saved = save_figure(
                 fig,

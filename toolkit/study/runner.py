@@ -807,13 +807,12 @@ def _prepare_folder(
 
 def _what_changed(old_study: Any, spec: StudySpec) -> str:
     """Say which settings differ from those of the run in a folder (its manifest's study)."""
-    from toolkit.study.spec import changed_settings, fingerprint_core
+    from toolkit.study.spec import describe_changes, fingerprint_core
 
     if isinstance(old_study, dict):
-        changes = changed_settings(fingerprint_core(old_study), fingerprint_core(spec.resolved()))
-        if changes:
-            more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
-            return "changed " + "; ".join(changes[:8]) + more + " (the run's value -> now)"
+        text = describe_changes(fingerprint_core(old_study), fingerprint_core(spec.resolved()))
+        if text:
+            return text
     return "seed, classrooms, years, arms, parameters or sweep changed"
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "StudyError",
     "StudySpec",
     "changed_settings",
+    "describe_changes",
     "fingerprint_core",
     "load_study",
     "parse_study",
@@ -343,6 +344,27 @@ def changed_settings(old: Any, new: Any, prefix: str = "", limit: int = 60) -> l
 
 
 _MISSING = object()
+
+
+def describe_changes(old: Any, new: Any, most: int = 8) -> str | None:
+    """Say which settings changed, for a refusal to resume: None if none differ.
+
+    Returns
+    -------
+    str or None
+        ``"changed seed: 3 -> 4; ... (the run's value -> now)"``, listing at most ``most``
+        of :func:`changed_settings` and counting the rest.
+
+    Examples
+    --------
+    >>> describe_changes({"seed": 3}, {"seed": 4})
+    "changed seed: 3 -> 4 (the run's value -> now)"
+    """
+    changes = changed_settings(old, new)
+    if not changes:
+        return None
+    more = f" and {len(changes) - most} more" if len(changes) > most else ""
+    return "changed " + "; ".join(changes[:most]) + more + " (the run's value -> now)"
 
 
 def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str, where: str) -> Any:
