@@ -83,6 +83,22 @@ CASES = {
         {"interest_rate": 0.02, "disruption": 0.05},
     ),
     "static_interests": ("personal", {"interest_rate": 0.0, "disruption": 0.0}),
+    # issue 17: schools shared by classrooms, teachers per year, every new mechanism moved
+    "schools": (
+        ["individualized", "personal"],
+        {
+            "classrooms_per_school": 2,
+            "school_effect_sd": 0.2,
+            "school_share": 0.7,
+            "teacher_effect_sd": 0.5,
+            "group_expectation": 0.3,
+            "cooperative_learning": 0.8,
+            "strategy_use": 1.5,
+            "room_disruption": 0.6,
+            "supervision_availability": 0.8,
+            "learner_plan_cost": 0.9,
+        },
+    ),
 }
 KEY = ["classroom", "year", "student"]
 

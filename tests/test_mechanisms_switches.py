@@ -47,6 +47,7 @@ EARLIER_DEFAULTS = {
     "disruption": 0.0485,
     "aptitude_sd": 0.3,
     "aptitude_skill_correlation": 0.3,
+    "interest_skill_correlation": 0.0,  # issue 18: interest follows achievement as well
 }
 
 

@@ -120,23 +120,32 @@ def test_correlation_is_the_pooled_student_correlation():
     assert 0 < est["se"].item() < 0.5
 
 
-def test_aligned_test_rows_say_what_is_missing_and_use_the_column_once_it_exists():
+def test_aligned_test_rows_are_computed_and_twice_the_standardized_effect_over_a_year():
+    from toolkit.calibration.quantities import _STD, aligned_test
+
     sims = Simulations(SMALL, 3, seed=6)
-    with pytest.raises(QuantityUnavailableError, match="aligned_score"):
-        compute(["contrast:alfieri2011_unassisted"], sims=sims)
-    skipped = compute(["contrast:alfieri2011_unassisted"], sims=sims, unavailable="skip")
-    assert math.isnan(skipped["value"].item()) and "issue 17" in skipped["note"].item()
-
-    class Aligned(Simulations):
-        """A model whose student table has an aligned test (here equal to the standardized)."""
-
-        def arms(self, arms, years=1, **changes):
-            df = super().arms(arms, years, **changes)
-            return df.assign(aligned_score=df["score"])
-
-    al = Aligned(SMALL, 3, seed=6)
-    got = compute(["contrast:slavin1987_experimenter", "contrast:slavin1987_standardized"], sims=al)
-    assert got["value"].iloc[0] == pytest.approx(got["value"].iloc[1])  # same arms, same scores
+    got = compute(
+        ["contrast:slavin1987_experimenter", "contrast:alfieri2011_unassisted"], sims=sims
+    )
+    assert got["value"].notna().all() and (got["se"] > 0).all()
+    # the aligned test is built for the sample, both arms together: the same arm twice gives 0
+    df = Simulations(Parameters(), 40, seed=7).arms(_STD | {"individualized": "individualized"})
+    both = aligned_test(df, 0.6, 0.9)
+    same = aligned_test(
+        pd.concat([df[df.arm == "standardized"], df[df.arm == "standardized"].assign(arm="b")]),
+        0.6,
+        0.9,
+    )
+    assert effect_size(same, "b", "standardized", "aligned_score").value == pytest.approx(0.0)
+    # a year of teaching: about twice the standardized test's effect (Cheung & Slavin 2016),
+    # which is what aligned_prior_share's default is set to
+    al = effect_size(both, "individualized", "standardized", "aligned_score").value
+    st = effect_size(both, "individualized", "standardized", "score").value
+    assert 1.5 < al / st < 3.0
+    # all prior skill (share -> 1): the aligned test ranks like the standardized one
+    close = aligned_test(df, 0.999, 0.9)
+    ratio = effect_size(close, "individualized", "standardized", "aligned_score").value / st
+    assert ratio < 0.3
 
 
 def test_value_added_sd_recovers_planted_classroom_effects():

@@ -195,7 +195,8 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
             \quad \operatorname{corr}(Z_{id}, Z_{id'}) = \rho_S \\
         \log A_{id} &= \sigma_A \left(r_{AS} Z_{id} + \sqrt{1 - r_{AS}^2}\,V_{id}\right)
             - \sigma_A^2 / 2, \quad \operatorname{corr}(V_{id}, V_{id'}) = \rho_A \\
-        I_{id} &= r_{IA} \tilde V_{id} + \sqrt{1 - r_{IA}^2}\,U_{id} \\
+        I_{id} &= r_{IA} \tilde V_{id} + r_{IS} Z_{id}
+            + \sqrt{1 - r_{IA}^2 - r_{IS}^2 - 2 r_{IA} r_{IS} r_{AS}}\,U_{id} \\
         R_i &= \operatorname{logistic}\!\left(\operatorname{logit}(\bar R)
             + \frac{\sigma_R}{\bar R (1 - \bar R)}
               \left(r_{RS} \bar Z_i + \sqrt{1 - r_{RS}^2}\,W_i\right)\right) \\
@@ -240,9 +241,12 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
     r_as = p.aptitude_skill_correlation
     apt_factor = r_as * z + np.sqrt(1.0 - r_as**2) * v
     aptitude = np.exp(p.aptitude_sd * apt_factor - 0.5 * p.aptitude_sd**2)
-    r_ia = p.interest_aptitude_correlation
+    r_ia, r_is = p.interest_aptitude_correlation, p.interest_skill_correlation
     u = rng.standard_normal((n, d))
-    interest = r_ia * apt_factor + np.sqrt(1.0 - r_ia**2) * u
+    own = 1.0 - r_ia**2 - r_is**2 - 2.0 * r_ia * r_is * r_as  # the variance left to the noise
+    interest = r_ia * apt_factor + np.sqrt(own) * u
+    if r_is:
+        interest = interest + r_is * z
     w = rng.standard_normal(n)
     zbar = z.mean(axis=1)
     zbar = zbar / np.sqrt((1 + (d - 1) * p.skill_correlation) / d)
