@@ -66,7 +66,13 @@ from toolkit.metrics import strongest_domain_shares
 from toolkit.model import ClassroomModel, Parameters, parameter_table, regime_table
 from toolkit.study import load_study, run_study
 from toolkit.study.analysis import format_summary, provenance_line
-from toolkit.study.describe import describe_direction, describe_estimate, join_words
+from toolkit.study.describe import (
+    CHANNEL_WORDS,
+    describe_channels,
+    describe_direction,
+    describe_estimate,
+    join_words,
+)
 from toolkit.viz.classroom import ClassroomView, draw_classroom
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "simulations").is_dir())
@@ -299,29 +305,14 @@ result.decomposition.query("outcome == 'effect_size'").pivot(
 ).round(3)
 
 # %%
-CHANNEL_WORDS = {
-    "domain_time": "time on each domain",
-    "fit": "fit",
-    "engagement": "engagement",
-    "peers": "peers",
-    "self_regulation": "self-regulation",
-    "teacher_time": "the teacher",
-}
 dec = result.decomposition.query("outcome == 'effect_size'").set_index(["arm", "channel"])
 
 
 def channels(arm):
     """An arm's decomposition in words: what raises and what lowers its difference."""
-    parts = dec.loc[arm].drop(index="total").sort_values("contribution", ascending=False)
-    word = lambda c, r: f"{CHANNEL_WORDS[c]} ({r.contribution:+.2f})"  # noqa: E731
-    up = [word(c, r) for c, r in parts.iterrows() if r.ci_low > 0]
-    down = [word(c, r) for c, r in parts[::-1].iterrows() if r.ci_high < 0]
-    unclear = [CHANNEL_WORDS[c] for c, r in parts.iterrows() if r.ci_low <= 0 <= r.ci_high]
-    text = f"**{arm}** ({dec.loc[(arm, 'total'), 'contribution']:+.2f} on these classrooms): "
-    text += f"raised by {join_words(up)}" if up else "nothing raises it clearly"
-    text += f"; lowered by {join_words(down)}" if down else ""
-    text += f"; no clear contribution from {join_words(unclear)}" if unclear else ""
-    return text + "."
+    total = dec.loc[(arm, "total"), "contribution"]
+    words = describe_channels(result.decomposition, arm)
+    return f"**{arm}** ({total:+.2f} on these classrooms): {words}."
 
 
 largest = {a: dec.loc[a].drop(index="total")["contribution"].idxmax() for a in ARMS}

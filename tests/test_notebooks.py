@@ -212,10 +212,10 @@ PROSE_FROM_OUTPUT = [
 #: intervals).
 _STRUCTURAL = {0.0, 1.0, 2.0, 0.95}
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:,\d{3})*(?:\.\d+)?)(%?)(?![\w.]*\w)")
-#: Pointers, not results: "section 10", "sections 4, 7 and 10", "notebook 04", "issue 17", and
+#: Pointers, not results: "section 7.4", "sections 4, 7 and 10", "notebook 04", "issue 17", and
 #: the year of a citation ("Dignath & Büttner 2008", "Lou et al. 1996").
 _REFERENCE = re.compile(
-    r"\b(?:sections?|notebooks?|issues?)\s+\d+(?:(?:\s*,\s*|\s+and\s+)\d+)*"
+    r"\b(?:sections?|notebooks?|issues?)\s+\d+(?:\.\d+)*(?:(?:\s*,\s*|\s+and\s+)\d+(?:\.\d+)*)*"
     r"|(?:\b[A-Z][\w'-]+|et al\.)\s+(?:19|20)\d{2}[a-z]?\b"
 )
 
@@ -264,7 +264,7 @@ def test_prose_number_check_finds_a_stale_number():
 
 def test_prose_number_check_skips_pointers_but_not_results():
     text = (
-        "As in sections 4, 7 and 10 and notebook 04 (issue 17; Dignath & Büttner 2008, Lou et "
+        "As in sections 4, 7.4 and 10 and notebook 04 (issue 17; Dignath & Büttner 2008, Lou et "
         "al. 1996), the lead is 0.26 SD after 4 years (section 10) in 2008 classrooms"
     )
     assert _prose_numbers(text) == [("0.26", 0.26), ("4", 4.0), ("2008", 2008.0)]

@@ -14,8 +14,27 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["describe_direction", "describe_estimate", "describe_trend", "join_words"]
+__all__ = [
+    "CHANNEL_WORDS",
+    "describe_channels",
+    "describe_direction",
+    "describe_estimate",
+    "describe_trend",
+    "join_words",
+]
+
+#: Short names of the decomposition's channels, for sentences (the charts' longer labels are
+#: :data:`toolkit.study.decompose.CHANNEL_LABELS`).
+CHANNEL_WORDS = {
+    "domain_time": "time on each domain",
+    "fit": "fit",
+    "engagement": "engagement",
+    "peers": "peers",
+    "self_regulation": "self-regulation",
+    "teacher_time": "the teacher",
+}
 
 
 def join_words(items: Iterable[str], conjunction: str = "and") -> str:
@@ -122,11 +141,12 @@ def describe_direction(
 
 def _turning_points(y: np.ndarray, tolerance: float) -> list[int]:
     """Find the first point, the turns larger than ``tolerance``, and the last extreme."""
-    pivots, trend, ext = [0], 0, 0
+    pivots, trend, ext, lo, hi = [0], 0, 0, 0, 0
     for i in range(1, len(y)):
-        if trend == 0:
-            if abs(y[i] - y[0]) > tolerance:
-                trend, ext = (1 if y[i] > y[0] else -1), i
+        if trend == 0:  # no move yet: the first one larger than the tolerance sets the trend
+            if y[i] - y[lo] > tolerance or y[hi] - y[i] > tolerance:
+                trend, ext = (1 if y[i] - y[lo] > tolerance else -1), i
+            lo, hi = (i if y[i] < y[lo] else lo), (i if y[i] > y[hi] else hi)
         elif trend * (y[i] - y[ext]) >= 0:
             ext = i
         elif abs(y[ext] - y[i]) > tolerance:
@@ -168,6 +188,8 @@ def describe_trend(
     'falls from 0.28 at 0.25 to 0.13 at 1, then rises to 0.17 at 4'
     >>> describe_trend([0, 0.2, 0.4], [0.485, 0.486, 0.488], tolerance=0.01)
     'stays between 0.48 and 0.49'
+    >>> describe_trend([1, 2, 3], [0.29, 0.28, 0.31], tolerance=0.02)
+    'rises from 0.29 at 1 to 0.31 at 3'
     """
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if xs.shape != ys.shape or xs.size < 2:
@@ -178,7 +200,8 @@ def describe_trend(
     if not np.all(np.isfinite(ys)):
         raise ValueError(f"describe_trend: y has missing or infinite values: {list(ys)}.")
     if ys.max() - ys.min() <= tolerance:
-        return f"stays between {value(ys.min())} and {value(ys.max())}"
+        low, high = value(ys.min()), value(ys.max())
+        return f"stays at {low}" if low == high else f"stays between {low} and {high}"
     pivots = _turning_points(ys, tolerance)
     parts = []
     for k, (i, j) in enumerate(itertools.pairwise(pivots)):
@@ -186,3 +209,55 @@ def describe_trend(
         start = f" from {value(ys[i])} {at(xs[i])}" if k == 0 else ""
         parts.append(f"{verb}{start} to {value(ys[j])} {at(xs[j])}")
     return ", then ".join(parts)
+
+
+def describe_channels(
+    decomposition: pd.DataFrame, arm: str, outcome: str = "effect_size", digits: int = 2
+) -> str:
+    """Say which channels raise and which lower an arm's difference from the reference.
+
+    A channel is named as raising (lowering) the difference when its 95% interval lies above
+    (below) zero, in order of size; the others are listed as making no clear contribution.
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        A study's ``decomposition.csv`` (:func:`toolkit.study.decompose.decompose`): columns
+        ``arm, outcome, channel, contribution, ci_low, ci_high``, with a ``total`` row.
+    arm : str
+    outcome : str, default "effect_size"
+    digits : int, default 2
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": "x", "outcome": "effect_size",
+    ...                   "channel": ["fit", "peers", "teacher_time", "total"],
+    ...                   "contribution": [0.09, 0.14, -0.01, 0.22],
+    ...                   "ci_low": [0.08, 0.12, -0.02, 0.2], "ci_high": [0.1, 0.16, 0.01, 0.24]})
+    >>> describe_channels(d, "x")
+    'raised by peers (+0.14) and fit (+0.09); no clear contribution from the teacher'
+    """
+    rows = decomposition[(decomposition["arm"] == arm) & (decomposition["outcome"] == outcome)]
+    if rows.empty:
+        raise ValueError(
+            f"describe_channels: the decomposition has no rows for {arm!r}, {outcome!r}."
+        )
+    parts = rows[rows["channel"] != "total"].sort_values("contribution", ascending=False)
+    word = lambda r: f"{CHANNEL_WORDS.get(r.channel, r.channel)} ({r.contribution:+.{digits}f})"  # noqa: E731
+    up = [word(r) for r in parts.itertuples() if r.ci_low > 0]
+    down = [word(r) for r in parts[::-1].itertuples() if r.ci_high < 0]
+    unclear = [
+        CHANNEL_WORDS.get(r.channel, r.channel)
+        for r in parts.itertuples()
+        if not (r.ci_low > 0 or r.ci_high < 0)
+    ]
+    text = [f"raised by {join_words(up)}" if up else "raised clearly by no channel"]
+    if down:
+        text.append(f"lowered by {join_words(down)}")
+    if unclear:
+        text.append(f"no clear contribution from {join_words(unclear)}")
+    return "; ".join(text)
