@@ -278,31 +278,33 @@ variant = dataclasses.replace(
 plain = run_study(variant, ROOT / RUN_DIR / "no-scaffolding", overwrite=True, progress=False)
 print(provenance_line(plain, variant))
 v = plain.summary
-v[v.metric.isin(["score", "effect_size", "self_regulation_growth"])].pivot_table(
+v[v.metric.isin(["score", "self_regulation_growth"])].pivot_table(
     index="year", columns=["metric", "arm"], values="mean", observed=True
 ).round(3)
 
 # %%
-row = v[(v.metric == "effect_size") & (v.arm == "personal, no scaffolding")].sort_values("year")
-without = row.iloc[-1]
-no_sc = pd.Series(row["mean"].to_numpy(), index=row["year"].to_numpy() + 1)
+NO = "personal, no scaffolding"
+gap = series("score", NO, v, column="diff")
+last_gap = v[(v.metric == "score") & (v.arm == NO)].sort_values("year").iloc[-1]
 final = {
-    "without": series("score", "personal, no scaffolding", v).iloc[-1],
+    "without": series("score", NO, v).iloc[-1],
     "with": series("score", "personal", v).iloc[-1],
     "personalized": series("score", "personalized").iloc[-1],
     REF: series("score", REF).iloc[-1],
 }
+sr_growth = {a: series("self_regulation_growth", a, v).sum() for a in ("personal", NO)}
 Markdown(
     f"""
 Without scaffolding, the personal regime's test score after {spec.years} years is
-{final["without"]:.2f} SD against {final["with"]:.2f} with it
-(personalized teaching: {final["personalized"]:.2f}, standardized {final[REF]:.2f}); as an
-effect against the personal regime with scaffolding, its difference
-{trend(no_sc, "{:+.2f} SD")}, ending at
-{describe_estimate(without["mean"], without["ci_low"], without["ci_high"], unit="SD")}.
-Without scaffolding the personal regime is
-{"ahead of" if final["without"] > final["personalized"] else "behind"}
-personalized teaching after {spec.years} years.
+{final["without"]:.2f} SD against {final["with"]:.2f} with it (personalized teaching:
+{final["personalized"]:.2f}, standardized {final[REF]:.2f}; all in SD of the starting
+cohort). The paired difference from the personal regime with scaffolding
+{trend(gap, "{:+.2f} SD")}, ending at
+{describe_estimate(last_gap["diff"], last_gap.diff_ci_low, last_gap.diff_ci_high, unit="SD")};
+self-regulation grows by {sr_growth[NO]:.2f} over the {spec.years} years without scaffolding,
+against {sr_growth["personal"]:.2f} with it. Without scaffolding the personal regime is
+{"ahead of" if final["without"] > final["personalized"] else "behind"} personalized teaching
+after {spec.years} years.
 """
 )
 

@@ -68,3 +68,26 @@ def test_trend_refuses_bad_input():
         describe_trend([1, 2, 3], [1.0, 2.0])
     with pytest.raises(ValueError, match="missing"):
         describe_trend([1, 2], [1.0, math.nan])
+
+
+def test_channels_are_named_by_their_intervals():
+    import pandas as pd
+
+    from toolkit.study.describe import describe_channels
+
+    d = pd.DataFrame(
+        {
+            "arm": "a",
+            "outcome": "effect_size",
+            "channel": ["fit", "engagement", "peers", "teacher_time", "total"],
+            "contribution": [0.05, 0.20, 0.01, -0.03, 0.23],
+            "ci_low": [0.01, 0.15, math.nan, -0.05, 0.2],
+            "ci_high": [0.09, 0.25, math.nan, -0.01, 0.26],
+        }
+    )
+    assert describe_channels(d, "a") == (
+        "raised by engagement (+0.20) and fit (+0.05); lowered by the teacher (-0.03); "
+        "no clear contribution from peers"
+    )
+    with pytest.raises(ValueError, match="no rows for 'b'"):
+        describe_channels(d, "b")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -240,6 +241,9 @@ def describe_channels(
     ...                   "ci_low": [0.08, 0.12, -0.02, 0.2], "ci_high": [0.1, 0.16, 0.01, 0.24]})
     >>> describe_channels(d, "x")
     'raised by peers (+0.14) and fit (+0.09); no clear contribution from the teacher'
+    >>> describe_channels(d.assign(contribution=[0.09, 0.14, -0.004, 0.22],
+    ...                            ci_high=[0.1, 0.16, -0.001, 0.24]), "x")
+    'raised by peers (+0.14) and fit (+0.09); lowered by the teacher (-0.004)'
     """
     rows = decomposition[(decomposition["arm"] == arm) & (decomposition["outcome"] == outcome)]
     if rows.empty:
@@ -247,7 +251,12 @@ def describe_channels(
             f"describe_channels: the decomposition has no rows for {arm!r}, {outcome!r}."
         )
     parts = rows[rows["channel"] != "total"].sort_values("contribution", ascending=False)
-    word = lambda r: f"{CHANNEL_WORDS.get(r.channel, r.channel)} ({r.contribution:+.{digits}f})"  # noqa: E731
+
+    def word(r: Any) -> str:
+        # a clear contribution too small for ``digits`` gets one more, so it never reads 0.00
+        d = digits + (0 < abs(r.contribution) < 0.5 * 10**-digits)
+        return f"{CHANNEL_WORDS.get(r.channel, r.channel)} ({r.contribution:+.{d}f})"
+
     up = [word(r) for r in parts.itertuples() if r.ci_low > 0]
     down = [word(r) for r in parts[::-1].itertuples() if r.ci_high < 0]
     unclear = [
