@@ -221,7 +221,7 @@ def verdict(r):
 
 Markdown(
     f"At this run's size (N = {SOBOL_N} base samples over {len(chosen)} parameters, "
-    f"{n_points} design points of {CLASSROOMS} classrooms):\n\n"
+    f"{n_points:,} design points of {CLASSROOMS} classrooms):\n\n"
     + "\n".join(f"- {verdict(r)}" for r in summary.itertuples())
 )
 
