@@ -358,6 +358,8 @@ def _sweep_value(value: Any) -> Any:
 def _n_units(spec: StudySpec) -> int:
     """Return the number of work units: sweep points x chunks of classrooms."""
     n_points = len(spec.sweep_values) if spec.sweep_parameter else 1
+    if spec.cohort is not None:  # one point per imputed cohort of a data file's classes
+        n_points = spec.cohort.n_cohorts
     return n_points * -(-spec.classrooms // spec.chunk_size)
 
 
@@ -369,6 +371,8 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
     """
     if spec.robustness is not None:  # design points, grouped by toolkit.robustness.spec
         return spec.robustness.units(spec)
+    if spec.cohort is not None:  # a data file's classes, per imputed cohort (toolkit.realcohort)
+        return spec.cohort.units(spec)
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
         pdict = params.to_dict()
@@ -1259,6 +1263,8 @@ def run_study(
 
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
             analyse = analyse or analyse_design
+        elif analyse is None and spec.cohort is not None:
+            from toolkit.realcohort.study import analyse_cohort_run as analyse
         elif analyse is None and spec.parameters_from == "posterior":
             from toolkit.calibration.predict import analyse_posterior_run as analyse
         elif analyse is None:
