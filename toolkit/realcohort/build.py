@@ -403,13 +403,14 @@ def _keyed(block: pd.DataFrame, m: Measure, bounds: dict[str, tuple[float, float
 
 
 def _alpha(x: np.ndarray) -> float:
-    r"""Cronbach's alpha from pairwise-complete covariances (as ``psych::alpha``'s raw alpha)."""
-    from toolkit.survey.reliability import cronbach_alpha
+    r"""Cronbach's alpha from pairwise-complete covariances (``psych::alpha``'s raw alpha).
 
-    frame = pd.DataFrame(x, columns=[f"i{j}" for j in range(x.shape[1])])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return cronbach_alpha(frame).alpha
+    :math:`\alpha = \frac{k}{k-1}\left(1 - \operatorname{tr}C / \sum_{ij} C_{ij}\right)` with
+    :math:`C` the items' covariance matrix; negative when items are keyed against each other.
+    """
+    c = pd.DataFrame(x).cov().to_numpy()
+    k = c.shape[0]
+    return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
 
 
 # ---------------------------------------------------------------------------------------------

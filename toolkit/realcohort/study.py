@@ -4,9 +4,10 @@ With a ``[cohort]`` table a study runs its arms on the classes of a data file in
 classrooms: classroom ``k`` of the run is the file's ``k``-th class (in sorted order of the class
 column), simulated at its real size with the students that
 :func:`~toolkit.realcohort.build.build_cohorts` built, once per imputed cohort (or plausible
-value). A work unit is a chunk of classes of one cohort in every arm; its ``point`` is the cohort's number. Classroom ``k`` uses
-``classroom_seed(seed, k)`` in every arm and every cohort, so arms are compared on common random
-numbers and the cohorts differ only in what was imputed or drawn.
+value). A work unit is a chunk of classes of one cohort in every arm; its ``point`` is the
+cohort's number. Classroom ``k`` uses ``classroom_seed(seed, k)`` in every arm and every
+cohort, so arms are compared on common random numbers and the cohorts differ only in what was
+imputed or drawn.
 
 The analysis (:func:`analyse_cohort_run`) writes what every study writes (``summary.csv``,
 ``tails.csv``, ``classrooms.csv``, ``decomposition.csv``, the figures), estimated with the
