@@ -279,3 +279,10 @@ def test_alpha_is_psychs_raw_alpha():
     x[rng.random(x.shape) < 0.05] = np.nan
     frame = pd.DataFrame(x, columns=list("abcd"))
     assert _alpha(x) == pytest.approx(cronbach_alpha(frame).alpha, rel=1e-12)
+
+
+def test_scores_far_outside_the_reference_are_refused():
+    data = _data()
+    data.loc[4, "read"] = -99.0  # a missing-value code left in
+    with pytest.raises(CohortError, match=r"column 'read' \(skill_reading\) has 1 score.*\[4\].*-99"):
+        _cohort(BASE, data)

@@ -386,10 +386,42 @@ def prepare(data: pd.DataFrame, mapping: CohortMapping, codebook: Any = None) ->
                     f"alpha {alpha[m.attribute]:.3f} in the file; a reverse key is probably "
                     "missing ('-' before the item), or give 'reliability'."
                 )
+    if mapping.attributes == "data":
+        _check_range(df.loc[kept], w[kept], mapping)
     table = table[["index", "class", "school", "n_file", "n_kept", "n_simulated", "weight"]]
     prep = Prepared(mapping, df, table, codes, kept, w, missing, alpha, bounds, notes)
     prep.design = _design(prep)
     return prep
+
+
+#: Farthest a test score may lie from the reference mean, in its SD (see :func:`_check_range`).
+MAX_Z = 4.5
+
+
+def _check_range(frame: pd.DataFrame, w: np.ndarray, mapping: CohortMapping) -> None:
+    """Refuse achievement scores more than :data:`MAX_Z` SDs from the reference mean.
+
+    Skills are on the SD scale of the reference population and the spread metrics put their zero
+    5 SD below its mean (:data:`toolkit.study.analysis.SCALE_ZERO`); such a score is far more
+    often a missing-value code, a typing error or a wrong reference than a pupil.
+    """
+    for m in mapping.measures:
+        if not m.attribute.startswith("skill_"):
+            continue
+        for col in m.columns:
+            x = frame[col].to_numpy(dtype=float)
+            ok = ~np.isnan(x)
+            mu, sd = m.reference if m.reference is not None else _wmean_sd(x[ok], w[ok])
+            far = ok & (np.abs(x - mu) > MAX_Z * sd)
+            if far.any():
+                rows = list(frame.index[far])
+                raise CohortError(
+                    f"{mapping.where}: column {col!r} ({m.attribute}) has {len(rows)} score(s) "
+                    f"more than {MAX_Z} SD from the reference mean {mu:g} (SD {sd:g}): rows "
+                    f"{preview(rows)}, values {preview(list(x[far]), 5)}. The model's skills are "
+                    "in SD units of the reference population; check these values (a "
+                    "missing-value code?) and the reference."
+                )
 
 
 def _keyed(block: pd.DataFrame, m: Measure, bounds: dict[str, tuple[float, float]]) -> np.ndarray:
