@@ -220,17 +220,29 @@ def local_classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFr
     no_bar = np.full(len(profile), np.finfo(float).max)  # excellence is study-wide: later
     frames = []
     for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
-        gm = group_metrics(
-            part,
-            by=["arm", "replicate"],
-            score="score",
-            prior="prior_score",
-            profile=profile,
-            gain="core_gain",
-            extra=_EXTRA,
-            shift=SCALE_ZERO,
-            thresholds=no_bar,
+        # classes of one size at a time: group_metrics computes equal-sized groups on arrays
+        # (a study on a data file's real classes has classes of many sizes)
+        size = part.groupby(["arm", "replicate"], observed=True)["student"].transform("size")
+        blocks = [part] if size.nunique() < 2 else [part[size == k] for k in sorted(set(size))]
+        gm = pd.concat(
+            [
+                group_metrics(
+                    block,
+                    by=["arm", "replicate"],
+                    score="score",
+                    prior="prior_score",
+                    profile=profile,
+                    gain="core_gain",
+                    extra=_EXTRA,
+                    shift=SCALE_ZERO,
+                    thresholds=no_bar,
+                )
+                for block in blocks
+            ],
+            ignore_index=True,
         ).rename(columns=_RENAME)
+        if len(blocks) > 1:
+            gm = gm.sort_values(["arm", "replicate"], kind="stable", ignore_index=True)
         gm = gm.rename(columns={"diversity_of_excellence": "excellence_vs_reference"})
         gm["excellence_vs_reference"] = np.nan
         gm["diversity_of_excellence"] = np.nan

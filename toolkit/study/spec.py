@@ -445,6 +445,8 @@ def parse_study(
             )
         cohort = _parse_cohort(data, st, parameters, base_params, keep, source, base)
         classrooms = cohort.n_classes
+        if "chunk_size" not in st:  # one unit per cohort: classes of a size run together
+            chunk = classrooms
 
     sweep_parameter, sweep_values, sweep_is_axis = None, [], False
     if "sweep" in data:
