@@ -1,4 +1,4 @@
-"""Building cohorts from a data file: the mapping, its errors, scores on the model's scale, imputation."""
+"""Building cohorts from a data file: the mapping and its errors, scales, imputation."""
 
 import warnings
 
@@ -47,26 +47,51 @@ BASE = {"class": "cl", "achievement": {"reading": {"column": "read"}}}
         ({"achievement": BASE["achievement"]}, r"missing key 'class'"),
         ({**BASE, "dataset": "nlschools"}, r"exactly one of 'data'.*or 'dataset'"),
         ({**BASE, "class": "klass"}, r"column 'klass' \(key 'class'\) is not in the data"),
-        ({"class": "cl", "achievement": {"reading": {"column": "red"}}},
-         r"column 'red' \(key 'achievement.reading'\).*read"),
-        ({"class": "cl", "achievement": {"readin": {"column": "read"}}},
-         r"'readin' is not a model domain.*reading"),
-        ({"class": "cl", "achievement": {"reading": {"column": "read", "plausible_values": "PV@M"}}},
-         r"exactly one of"),
-        ({"class": "cl", "achievement": {"reading": {"column": "read", "reliability": 1.5}}},
-         r"'reliability' must be a number in \(0, 1\]"),
-        ({"class": "cl", "achievement": {"reading": {"column": "read", "reference": {"mean": 1}}}},
-         r"'reference' must be \"sample\""),
-        ({"class": "cl", "achievement": {"mathematics": {"plausible_values": "PV@MATH"}}},
-         r"pattern 'PV@MATH' matches 0 column"),
-        ({"class": "cl", "achievement": {"mathematics": {"plausible_values": "PV@M",
-          "reliability": 0.9}}}, r"plausible values are draws of the true score"),
+        (
+            {"class": "cl", "achievement": {"reading": {"column": "red"}}},
+            r"column 'red' \(key 'achievement.reading'\).*read",
+        ),
+        (
+            {"class": "cl", "achievement": {"readin": {"column": "read"}}},
+            r"'readin' is not a model domain.*reading",
+        ),
+        (
+            {
+                "class": "cl",
+                "achievement": {"reading": {"column": "read", "plausible_values": "PV@M"}},
+            },
+            r"exactly one of",
+        ),
+        (
+            {"class": "cl", "achievement": {"reading": {"column": "read", "reliability": 1.5}}},
+            r"'reliability' must be a number in \(0, 1\]",
+        ),
+        (
+            {
+                "class": "cl",
+                "achievement": {"reading": {"column": "read", "reference": {"mean": 1}}},
+            },
+            r"'reference' must be \"sample\"",
+        ),
+        (
+            {"class": "cl", "achievement": {"mathematics": {"plausible_values": "PV@MATH"}}},
+            r"pattern 'PV@MATH' matches 0 column",
+        ),
+        (
+            {
+                "class": "cl",
+                "achievement": {"mathematics": {"plausible_values": "PV@M", "reliability": 0.9}},
+            },
+            r"plausible values are draws of the true score",
+        ),
         ({**BASE, "imputations": 1}, r"'imputations' must be a whole number >= 2"),
         ({**BASE, "missing": "drop"}, r"'missing' must be one of \['impute', 'listwise'\]"),
         ({"class": "cl"}, r"no attribute is read from the data"),
         ({**BASE, "replicate_weights": "W\\d+"}, r"'replicate_weights' needs 'weight'"),
-        ({**BASE, "weight": "w", "strata": "school", "replicate_weights": "W\\d+"},
-         r"give one or the other"),
+        (
+            {**BASE, "weight": "w", "strata": "school", "replicate_weights": "W\\d+"},
+            r"give one or the other",
+        ),
         ({"class": "cl", "interest": {"mathematics": {"scale": "im"}}}, r"needs a codebook"),
     ],
 )
@@ -85,7 +110,9 @@ def test_bad_files_name_the_column_and_rows():
     data = _data()
     data["read"] = data["read"].astype(object)
     data.loc[3, "read"] = "absent"
-    with pytest.raises(CohortError, match=r"column 'read' \('achievement.reading'\).*'absent'.*\[3\]"):
+    with pytest.raises(
+        CohortError, match=r"column 'read' \('achievement.reading'\).*'absent'.*\[3\]"
+    ):
         _cohort(BASE, data)
     data = _data()
     data.loc[[2, 7], "cl"] = None
@@ -132,7 +159,9 @@ def test_reverse_key_forgotten_is_caught_by_alpha():
     t = rng.standard_normal(len(data))
     data["i1"] = np.clip(np.round(3 + t + 0.5 * rng.standard_normal(len(data))), 1, 5)
     data["i2"] = 6 - np.clip(np.round(3 + t + 0.5 * rng.standard_normal(len(data))), 1, 5)
-    with pytest.raises(CohortError, match=r"Cronbach's alpha -?\d.*reverse key is probably missing"):
+    with pytest.raises(
+        CohortError, match=r"Cronbach's alpha -?\d.*reverse key is probably missing"
+    ):
         _cohort({"class": "cl", "interest": {"arts": {"items": ["i1", "i2"]}}}, data)
     ok = _cohort({"class": "cl", "interest": {"arts": {"items": ["i1", "-i2"]}}}, data)
     assert ok.prepared.alpha["interest_arts"] > 0.7
@@ -141,10 +170,13 @@ def test_reverse_key_forgotten_is_caught_by_alpha():
 def test_study_tables_that_do_not_combine_with_a_cohort():
     base = {"study": {"name": "x", "seed": 1}, "cohort": {"data": _data(), **BASE}}
     for extra, match in [
-        ({"study": {"name": "x", "seed": 1, "classrooms": 10}}, r"'classrooms' comes from the data"),
+        (
+            {"study": {"name": "x", "seed": 1, "classrooms": 10}},
+            r"'classrooms' comes from the data",
+        ),
         ({"parameters": {"n_students": 10}}, r"'n_students' comes from the data"),
         ({"sweep": {"parameter": "teacher_capacity", "values": [1.0]}}, r"without a \[sweep\]"),
-        ({"study": {"name": "x", "seed": 1, "keep": "classrooms"}}, r'keeps its student rows'),
+        ({"study": {"name": "x", "seed": 1, "keep": "classrooms"}}, r"keeps its student rows"),
     ]:
         with pytest.raises(StudyError, match=match):
             parse_study(base | extra, source="s.toml")
@@ -156,8 +188,18 @@ def test_study_tables_that_do_not_combine_with_a_cohort():
 # --- scores on the model's scale ----------------------------------------------------------------
 def test_plausible_values_are_taken_as_exact_true_scores():
     data = _data()
-    c = _cohort({"class": "cl", "achievement": {"mathematics": {
-        "plausible_values": "PV@M", "reference": {"mean": 500.0, "sd": 100.0}}}}, data)
+    c = _cohort(
+        {
+            "class": "cl",
+            "achievement": {
+                "mathematics": {
+                    "plausible_values": "PV@M",
+                    "reference": {"mean": 500.0, "sd": 100.0},
+                }
+            },
+        },
+        data,
+    )
     real = c.build(P, seed=3)
     assert real.n_cohorts == 2
     for m in range(2):
@@ -167,8 +209,12 @@ def test_plausible_values_are_taken_as_exact_true_scores():
 
 def test_sample_reference_and_kelley_estimate():
     data = _data()
-    table = {"class": "cl", "weight": "w", "true_score": "estimate",
-             "achievement": {"reading": {"column": "read", "reliability": 0.8}}}
+    table = {
+        "class": "cl",
+        "weight": "w",
+        "true_score": "estimate",
+        "achievement": {"reading": {"column": "read", "reliability": 0.8}},
+    }
     real = _cohort(table, data).build(P, seed=1)
     x = data["read"].to_numpy()
     w = data["w"].to_numpy()
@@ -241,8 +287,11 @@ def test_codebook_scores_items_and_keeps_keys(tmp_path):
         'missing = ["no answer"]\n'
         '[scales.srl]\nitems = ["s1", "-s2"]\nresponses = "freq"\n'
     )
-    c = _cohort({"class": "cl", "codebook": "cb.toml", "self_regulation": {"scale": "srl"}},
-                data, base=tmp_path)
+    c = _cohort(
+        {"class": "cl", "codebook": "cb.toml", "self_regulation": {"scale": "srl"}},
+        data,
+        base=tmp_path,
+    )
     assert c.prepared.missing == {"s1": 1}
     assert c.prepared.alpha["self_regulation"] > 0.6
     real = c.build(P, seed=1)
@@ -275,7 +324,9 @@ def test_alpha_is_psychs_raw_alpha():
 
     rng = np.random.default_rng(2)
     t = rng.standard_normal(300)
-    x = np.column_stack([np.clip(np.round(3 + t + rng.standard_normal(300)), 1, 5) for _ in range(4)])
+    x = np.column_stack(
+        [np.clip(np.round(3 + t + rng.standard_normal(300)), 1, 5) for _ in range(4)]
+    )
     x[rng.random(x.shape) < 0.05] = np.nan
     frame = pd.DataFrame(x, columns=list("abcd"))
     assert _alpha(x) == pytest.approx(cronbach_alpha(frame).alpha, rel=1e-12)
@@ -284,5 +335,7 @@ def test_alpha_is_psychs_raw_alpha():
 def test_scores_far_outside_the_reference_are_refused():
     data = _data()
     data.loc[4, "read"] = -99.0  # a missing-value code left in
-    with pytest.raises(CohortError, match=r"column 'read' \(skill_reading\) has 1 score.*\[4\].*-99"):
+    with pytest.raises(
+        CohortError, match=r"column 'read' \(skill_reading\) has 1 score.*\[4\].*-99"
+    ):
         _cohort(BASE, data)

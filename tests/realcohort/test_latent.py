@@ -1,4 +1,4 @@
-"""The model's cohort distribution as a Gaussian model: it is draw_cohort's, and it conditions right.
+"""The model's cohort distribution as a Gaussian model: draw_cohort's, and conditioned right.
 
 The loadings are checked against draw_cohort's own draws (an independent implementation of the
 same formulas, sampled), closed-form correlations of the parameters, and the conditional draws
@@ -31,9 +31,7 @@ def test_loadings_give_the_closed_form_correlations():
     assert cov[0, 1] == pytest.approx(rho)
     # interest with the same domain's skill: r_IA * r_AS * sqrt(1 - ICC) (through aptitude)
     expect = (
-        p.interest_aptitude_correlation
-        * p.aptitude_skill_correlation
-        * np.sqrt(1 - p.class_icc)
+        p.interest_aptitude_correlation * p.aptitude_skill_correlation * np.sqrt(1 - p.class_icc)
     )
     assert cov[0, 4] == pytest.approx(expect)
 

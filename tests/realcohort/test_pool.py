@@ -122,8 +122,12 @@ def test_same_as_the_survey_helpers_on_each_cohort(fixture):
     est, var = [], []
     for _, one in data.groupby("cohort"):
         one = one.reset_index(drop=True)
-        d = design.__class__(**{**design.__dict__, "data": design.data.assign(
-            y=(one["score_alt"] - one["score_std"]).to_numpy())})
+        d = design.__class__(
+            **{
+                **design.__dict__,
+                "data": design.data.assign(y=(one["score_alt"] - one["score_std"]).to_numpy()),
+            }
+        )
         res = lsa_mean(d, "y", sd=False)
         est.append(float(res["estimate"].iloc[0]))
         var.append(float(res["se"].iloc[0]) ** 2)

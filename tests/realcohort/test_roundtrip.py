@@ -51,14 +51,19 @@ LEVELS = ("score", "sd_score", "total_learning")
 N_CLASSES = 14
 
 
-def _targets(summary: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float, float, float, float]]:
+def _targets(
+    summary: pd.DataFrame,
+) -> dict[tuple[str, str, str], tuple[float, float, float, float]]:
     """(metric, arm, kind) -> (estimate, ci_low, ci_high, se) of the results the test compares."""
     out = {}
     for arm in ("personalized", "personal"):
         for metric in DIFFERENCES:
             r = summary[(summary["metric"] == metric) & (summary["arm"] == arm)].iloc[0]
-            cols = ("mean", "ci_low", "ci_high", "se") if metric == "effect_size" else (
-                "diff", "diff_ci_low", "diff_ci_high", "diff_se")
+            cols = (
+                ("mean", "ci_low", "ci_high", "se")
+                if metric == "effect_size"
+                else ("diff", "diff_ci_low", "diff_ci_high", "diff_se")
+            )
             out[(metric, arm, "difference")] = tuple(float(r[c]) for c in cols)
     for metric in LEVELS:
         r = summary[(summary["metric"] == metric) & (summary["arm"] == "standardized")].iloc[0]
@@ -78,7 +83,7 @@ def population() -> dict[tuple[str, str, str], float]:
     out = {}
     sd_ref = df.loc[df["arm"] == "standardized", "score"].std()
     for arm in ("personalized", "personal"):
-        for metric in DIFFERENCES[1:] + ("score",):
+        for metric in (*DIFFERENCES[1:], "score"):
             d = cm.loc[arm][metric] - cm.loc["standardized"][metric]
             out[(metric, arm, "difference")] = float(d.mean())
         out[("effect_size", arm, "difference")] = out[("score", arm, "difference")] / sd_ref
@@ -98,20 +103,35 @@ def round_trip(rep: int, reference_sd: float | None = None) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         real = DataCohort(mapping, parameters=P).build(P, seed=rep)
-    rebuilt = analyse_cohort(real, simulate_cohorts(real, ARMS, seed=rep), list(ARMS), "standardized")
+    rebuilt = analyse_cohort(
+        real, simulate_cohorts(real, ARMS, seed=rep), list(ARMS), "standardized"
+    )
     truth = dataclasses.replace(real, cohorts=[true])
-    exact = analyse_cohort(truth, simulate_cohorts(truth, ARMS, seed=rep), list(ARMS), "standardized")
+    exact = analyse_cohort(
+        truth, simulate_cohorts(truth, ARMS, seed=rep), list(ARMS), "standardized"
+    )
     a, b = _targets(rebuilt["summary"]), _targets(exact["summary"])
     rows = [
-        {"rep": rep, "metric": k[0], "arm": k[1], "kind": k[2], "true": b[k][0],
-         "estimate": v[0], "low": v[1], "high": v[2], "se": v[3]}
+        {
+            "rep": rep,
+            "metric": k[0],
+            "arm": k[1],
+            "kind": k[2],
+            "true": b[k][0],
+            "estimate": v[0],
+            "low": v[1],
+            "high": v[2],
+            "se": v[3],
+        }
         for k, v in a.items()
     ]
     return pd.DataFrame(rows)
 
 
 def _coverage(trips: pd.DataFrame, pop: dict) -> pd.DataFrame:
-    trips = trips.assign(pop=[pop[k] for k in zip(trips.metric, trips.arm, trips.kind, strict=True)])
+    trips = trips.assign(
+        pop=[pop[k] for k in zip(trips.metric, trips.arm, trips.kind, strict=True)]
+    )
     trips["covers_true"] = (trips["low"] <= trips["true"]) & (trips["true"] <= trips["high"])
     trips["covers_pop"] = (trips["low"] <= trips["pop"]) & (trips["pop"] <= trips["high"])
     return trips
@@ -158,5 +178,7 @@ if __name__ == "__main__":  # the coverage over more round trips, as quoted in t
     )
     per["se_over_sd"] = per["se"] / per["sd_true"]
     print(per.round(3).to_string())
-    print(f"covers the true cohort: {trips['covers_true'].mean():.3f}, "
-          f"the population: {trips['covers_pop'].mean():.3f} ({len(trips)} intervals)")
+    print(
+        f"covers the true cohort: {trips['covers_true'].mean():.3f}, "
+        f"the population: {trips['covers_pop'].mean():.3f} ({len(trips)} intervals)"
+    )

@@ -61,8 +61,10 @@ def test_nlschools_runs_on_its_133_real_classes(nlschools):
     totals = result.decomposition[result.decomposition["channel"] == "total"]
     parts = result.decomposition[result.decomposition["channel"] != "total"]
     sums = parts.groupby(["arm", "outcome"])["contribution"].sum()
-    assert np.allclose(sums.to_numpy(), totals.set_index(["arm", "outcome"])["contribution"]
-                       .reindex(sums.index).to_numpy())
+    assert np.allclose(
+        sums.to_numpy(),
+        totals.set_index(["arm", "outcome"])["contribution"].reindex(sums.index).to_numpy(),
+    )
     names = {p.name for p in result.figures}
     assert {"effects.png", "tails.png", "classes_personal.png"} <= names
 
@@ -92,8 +94,10 @@ def test_the_same_study_on_drawn_cohorts_of_the_same_sizes(nlschools, tmp_path):
     b = drawn.summary.set_index(["metric", "arm"])
     # the pupils' real reading is used in one and not the other: the starting scores differ
     real_start = pd.read_parquet(real.folder / "cohort.parquet")
-    assert not np.allclose(real_start.loc[real_start["cohort"] == 0, "skill_reading"].to_numpy(),
-                           cohort["skill_reading"].to_numpy())
+    assert not np.allclose(
+        real_start.loc[real_start["cohort"] == 0, "skill_reading"].to_numpy(),
+        cohort["skill_reading"].to_numpy(),
+    )
     assert a.index.equals(b.index)
 
 
@@ -106,16 +110,24 @@ def test_pisa_plausible_values_weights_and_replicates(tmp_path):
     assert real.n_cohorts == 5 and real.design.n_replicates == 177
     # cohort m carries the m-th plausible value, on PISA's scale
     pv = spec.cohort.prepared.frame
-    first = np.concatenate([co.skill[: int(n), 0] for co, n in
-                            zip(real.cohorts[2], real.classes["n_kept"], strict=True)])
+    first = np.concatenate(
+        [
+            co.skill[: int(n), 0]
+            for co, n in zip(real.cohorts[2], real.classes["n_kept"], strict=True)
+        ]
+    )
     order = np.argsort(real.students["class_index"].to_numpy(), kind="stable")
     assert np.allclose(np.sort(first), np.sort((pv["PV3MATH"].to_numpy()[order] - 500) / 100))
     result = run_study(spec, tmp_path / "pisa", progress=False)
     # the starting mathematics, weighted and pooled over the plausible values, is PISA's mean
     start = pd.read_parquet(result.folder / "cohort.parquet")
     start = start[start["status"] == "file"]
-    ours = np.mean([np.average(g["skill_mathematics"], weights=g["weight"])
-                    for _, g in start.groupby("cohort")])
+    ours = np.mean(
+        [
+            np.average(g["skill_mathematics"], weights=g["weight"])
+            for _, g in start.groupby("cohort")
+        ]
+    )
     pisa = lsa_mean(real.design, "PV@MATH")
     assert ours == pytest.approx((pisa["estimate"].iloc[0] - 500) / 100, rel=1e-10)
     s = result.summary
@@ -127,22 +139,30 @@ def test_file_replicate_weights_give_the_survey_helpers_variance(tmp_path):
     """A Fay design from the file's replicate-weight columns: the same SE as lsa_mean's."""
     rng = np.random.default_rng(1)
     n_cl, n = 8, 6
-    df = pd.DataFrame({
-        "cl": np.repeat(np.arange(n_cl), n),
-        "w": rng.uniform(1, 3, n_cl * n),
-        "x": 500 + 100 * rng.standard_normal(n_cl * n),
-    })
+    df = pd.DataFrame(
+        {
+            "cl": np.repeat(np.arange(n_cl), n),
+            "w": rng.uniform(1, 3, n_cl * n),
+            "x": 500 + 100 * rng.standard_normal(n_cl * n),
+        }
+    )
     h = np.array([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]])
     zone, unit = df["cl"] // 2, df["cl"] % 2
     for r in range(4):
         df[f"RW{r + 1}"] = df["w"] * (1 + 0.5 * h[zone, r] * np.where(unit == 0, 1, -1))
-    table = {"data": df, "class": "cl", "weight": "w", "replicate_weights": "RW\\d+",
-             "replicate_method": "fay", "achievement": {"reading": {
-                 "column": "x", "reference": {"mean": 500.0, "sd": 100.0}}}}
+    table = {
+        "data": df,
+        "class": "cl",
+        "weight": "w",
+        "replicate_weights": "RW\\d+",
+        "replicate_method": "fay",
+        "achievement": {"reading": {"column": "x", "reference": {"mean": 500.0, "sd": 100.0}}},
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        c = DataCohort(table, parameters=parse_study({"study": {"name": "x", "seed": 1}})
-                       .base_parameters())
+        c = DataCohort(
+            table, parameters=parse_study({"study": {"name": "x", "seed": 1}}).base_parameters()
+        )
     ours = c.prepared.design
     theirs = replicate_design(df, "w", "RW\\d+", method="fay")
     a = lsa_mean(ours.__class__(**{**ours.__dict__, "data": ours.data.assign(y=df["x"])}), "y")
@@ -161,8 +181,9 @@ def test_check_says_what_is_read_and_what_is_drawn(capsys):
 
 def test_a_bad_mapping_is_an_error_naming_the_key(tmp_path, capsys):
     study = tmp_path / "mine.toml"
-    study.write_text((SIM / "nlschools.toml").read_text().replace('column = "lang"',
-                                                                  'column = "language"'))
+    study.write_text(
+        (SIM / "nlschools.toml").read_text().replace('column = "lang"', 'column = "language"')
+    )
     assert main(["check", str(study), "--no-estimate"]) == 2
     err = capsys.readouterr().err
     assert "column 'language' (key 'achievement.reading') is not in the data" in err

@@ -569,7 +569,8 @@ class RealCohorts:
         pandas.DataFrame
             ``cohort, class_index, class, school, student, status`` (``"file"``: a pupil with
             data, ``"dropped"``: left out by listwise deletion, ``"drawn"``: a classmate the
-            file does not list), ``row`` (the file's row, for the first two), ``weight`` (0
+            file does not list), ``row`` (the file's row label as text, for the first two;
+            missing for drawn classmates), ``weight`` (0
             outside the estimates), then ``skill_*``, ``aptitude_*``, ``interest_*`` and
             ``self_regulation``.
         """
@@ -587,7 +588,7 @@ class RealCohorts:
                     + ["dropped"] * len(dropped_rows)
                     + ["drawn"] * (n - len(kept_rows) - len(dropped_rows))
                 )
-                row = list(kept_rows) + list(dropped_rows)
+                row: list[str | None] = [str(r) for r in [*kept_rows, *dropped_rows]]
                 row += [None] * (n - len(row))
                 wts = np.zeros(n)
                 wts[: len(kept_rows)] = prep.weights[prep.frame.index.get_indexer(kept_rows)]
@@ -615,7 +616,7 @@ class RealCohorts:
         out["status"] = pd.Categorical(out["status"], categories=list(_STATUS))
         out["class"] = out["class"].astype(str)
         out["school"] = out["school"].astype(str)
-        out["row"] = out["row"].astype(str).where(out["row"].notna(), None)
+        out["row"] = out["row"].astype("string")
         return out
 
 

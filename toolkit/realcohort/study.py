@@ -230,11 +230,12 @@ class DataCohort:
                 f" within strata {mapping.strata!r}" if mapping.strata else ""
             )
         lines.append(f"  sampling variance: {var}")
-        what = (
-            "one per plausible value"
-            if mapping.plausible_values
-            else ("the model's own draw" if mapping.attributes == "drawn" else "imputations")
-        )
+        if mapping.attributes == "drawn":
+            what = "the model's own draw"
+        elif mapping.plausible_values:
+            what = "one per plausible value, each with its own draws of what is not measured"
+        else:
+            what = "each with its own imputation and draws of what is not measured exactly"
         lines.append(f"  cohorts simulated: {self.n_cohorts} ({what}), pooled by Rubin's rules")
         src = _sources(prep, params)
         lines.append("Read from the data:")
