@@ -3,11 +3,16 @@ r"""The validation report: every target and check against the model, patterns, d
 :func:`write_report` (``python -m toolkit validate``) writes one self-contained HTML file
 (figures embedded) and its tables as CSV:
 
-1. **Targets and checks**: each row of ``toolkit/calibration/data/targets.csv`` with its source and
-   location, the published value or range, the model's value with its interval (Monte Carlo
-   over classrooms at the defaults, or over posterior draws and classrooms with a posterior)
-   and pass or fail (:func:`toolkit.calibration.targets.evaluate`). Calibration targets, the
-   held-back checks and the comparisons are listed apart.
+1. **Targets and checks**: each row of ``toolkit/calibration/data/targets.csv`` and of the trial
+   record (``evidence.csv``, with its mapping onto the model, :mod:`toolkit.calibration.evidence`)
+   with its source and location, the published value or range, the model's value with its
+   interval (Monte Carlo over classrooms at the defaults, or the posterior predictive interval
+   over posterior draws and classrooms with a posterior), pass or fail and a flag on every row
+   that does not pass (:func:`toolkit.calibration.targets.evaluate`). The calibration's rows
+   (role ``target``) and the held-out rows (every other row) are listed apart; a user's file of
+   extra rows and mappings is judged with the rest. If a cross-validation table is given
+   (:func:`toolkit.calibration.crossval.cross_validate`), each row's prediction from a
+   calibration without it and the coverage of the predictive intervals.
 2. **Patterns** (pattern-oriented modelling, Grimm et al. 2005): qualitative regularities the
    model was not tuned to (:func:`pattern_checks`), and the shape of growth by prior
    achievement in every regime.
@@ -52,8 +57,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from toolkit.calibration.quantities import MASTER_SEED, QUANTITIES, Estimate, Simulations, compute
-from toolkit.calibration.targets import evaluate, load_targets, target_scale
+from toolkit.calibration.quantities import (
+    MASTER_SEED,
+    QUANTITIES,
+    Estimate,
+    Simulations,
+    compute,
+    evidence_quantity,
+)
+from toolkit.calibration.targets import evaluate, target_scale
 
 __all__ = [
     "PRESET_ARMS",
@@ -331,27 +343,80 @@ def _interval(lo: float, hi: float) -> str:
     return "—" if math.isnan(lo) else f"[{lo:.4g}, {hi:.4g}]"
 
 
-def _targets_section(ev: pd.DataFrame, role: str) -> str:
-    part = ev[ev["role"] == role]
+def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) -> str:
+    part = ev[ev["role"].isin(roles)]
     if part.empty:
         return "<p class='note'>None.</p>"
     show = pd.DataFrame(
         {
             "id": part["id"],
+            "role": part["role"],
             "model quantity": part["quantity"],
             "published": part["published"],
             "unit": part["unit"],
             "model": part["model"],
-            "model 95% interval": [
+            interval: [
                 _interval(a, b) for a, b in zip(part["model_low"], part["model_high"], strict=True)
             ],
             "z": part["z"],
             "verdict": part["passed"],
+            "flag": part["flag"],
             "confidence": part["confidence"],
             "source": part["source"] + " — " + part["location"],
         }
     )
     return _table(show, verdict="verdict")
+
+
+def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> str:
+    """Tabulate the trial record's rows with their mappings, for a reader to check and dispute."""
+    part = rows[rows["quantity"].str.contains(":", regex=False)]
+    if part.empty:
+        return "<p class='note'>None.</p>"
+    recs = []
+    for rid, r in part.iterrows():
+        m = mappings[r["quantity"].partition(":")[2]]
+        recs.append(
+            {
+                "id": rid,
+                "measure": r.get("measure", ""),
+                "duration": r.get("duration", ""),
+                "grade": r["grade"],
+                "published 95% interval": _interval(
+                    r.get("ci_low", math.nan), r.get("ci_high", math.nan)
+                ),
+                "model arms (fidelity)": m.describe(),
+                "why this mapping": m.why,
+                "from": r.get("origin", ""),
+            }
+        )
+    return _table(pd.DataFrame(recs))
+
+
+def _crossval_section(path: str | Path | None) -> str:
+    if path is None:
+        return (
+            "<p class='note'>No cross-validation table given. Build one with "
+            "<code>toolkit.calibration.crossval.cross_validate(rows, fit, predict)</code> (fit: "
+            "a calibration on the training rows; predict: "
+            "<code>predictive_draws</code> under its posterior), save it as CSV and pass it as "
+            "<code>--cross-validation FILE</code>.</p>"
+        )
+    cv = pd.read_csv(path)
+    need = {"id", "published", "pred_low", "pred_high", "covered"}
+    if not need <= set(cv.columns):
+        raise ValueError(
+            f"{path}: a cross-validation table needs columns {sorted(need)} (as "
+            f"cross_validate writes them); it has {sorted(cv.columns)}."
+        )
+    share = float(cv["covered"].mean())
+    level = float(cv["level"].iloc[0]) if "level" in cv.columns else 0.9
+    return (
+        f"<p>{len(cv)} rows, each predicted by a calibration that did not see it: "
+        f"<b>{share:.0%} inside their {level:.0%} predictive intervals</b> (nominal "
+        f"{level:.0%}; far below it, the model or the rows' stated uncertainties are wrong).</p>"
+        + _table(cv.drop(columns=[c for c in ("level",) if c in cv.columns]), verdict="covered")
+    )
 
 
 def write_report(
@@ -365,6 +430,9 @@ def write_report(
     docking: bool = True,
     progress: bool = True,
     targets_file: str | Path | None = None,
+    extra: str | Path | None = None,
+    mappings: str | Path | None = None,
+    cross_validation: str | Path | None = None,
 ) -> Path:
     """Write the validation report (HTML, figures embedded) and its tables (CSV).
 
@@ -392,6 +460,14 @@ def write_report(
         Print what is being computed.
     targets_file : path, optional
         Targets file (default ``toolkit/calibration/data/targets.csv``).
+    extra : path, optional
+        A user's CSV of extra rows in the trial record's columns, judged with the package's
+        rows (a row with a package row's id replaces it); the package is not changed.
+    mappings : path, optional
+        Mappings of ``extra``'s rows (default: the ``.toml`` file of the same name next to it).
+    cross_validation : path, optional
+        A CSV written from :func:`toolkit.calibration.crossval.cross_validate`, reported with
+        its coverage.
 
     Returns
     -------
@@ -412,7 +488,12 @@ def write_report(
         if progress:
             print(f"[{time.time() - t0:6.0f} s] {msg}", file=sys.stderr, flush=True)
 
-    targets = load_targets(targets_file, known=True)
+    from toolkit.calibration.evidence import load_rows
+
+    targets, maps = load_rows(extra, mappings, targets=targets_file)
+    if extra is not None:
+        say(f"{extra}: {int(targets['origin'].eq(str(extra)).sum())} rows added")
+    names = list(dict.fromkeys([*QUANTITIES, *targets["quantity"]]))
     post = None
     base = Parameters()
     if posterior is not None:
@@ -420,6 +501,9 @@ def write_report(
         say(f"model quantities over {draws} posterior draws x {classrooms} classrooms")
         measured = posterior_predictive(
             post,
+            names,
+            mappings=maps,
+            unavailable="skip",
             draws=draws,
             classrooms=classrooms,
             seed=seed,
@@ -429,8 +513,11 @@ def write_report(
         base = Parameters().replace(**summ["median"].to_dict())
     else:
         say(f"model quantities at the defaults, {classrooms} classrooms per arm")
-        measured = compute(None, n_classrooms=classrooms, seed=seed)
+        measured = compute(
+            names, n_classrooms=classrooms, seed=seed, mappings=maps, unavailable="skip"
+        )
     ev = validation_tables(targets, measured)
+    ev.insert(ev.columns.get_loc("role") + 1, "origin", targets["origin"].to_numpy())
     ev.to_csv(folder / "targets.csv", index=False)
     say("patterns and growth by prior achievement")
     sims = Simulations(base, classrooms, seed)
@@ -440,45 +527,73 @@ def write_report(
     growth.to_csv(folder / "growth_by_prior.csv", index=False)
 
     sections: list[str] = []
-    n_t = ev[ev.role != "comparison"]
-    passed = int(n_t["passed"].eq(True).sum())
-    failed = int(n_t["passed"].eq(False).sum())
-    untested = int(n_t["passed"].isna().sum())
+    passed = int(ev["passed"].eq(True).sum())
+    failed = int(ev["passed"].eq(False).sum())
+    untested = int(ev["passed"].isna().sum())
     where = (
         f"over {draws} draws from the posterior in <code>{html.escape(str(posterior))}</code> "
-        "(intervals: parameter uncertainty and classroom sampling together)"
+        "(intervals: posterior predictive, parameter uncertainty and classroom sampling "
+        "together)"
         if post is not None
         else "at the default parameters (intervals: classroom sampling, ±1.96 Monte Carlo SE)"
     )
+    replaced = targets.attrs.get("replaced", [])
     sections.append(
         f"<p>Model values computed on {classrooms} classrooms per arm, master seed {seed}, "
         f"{where}. Rule: a row with a range passes when the model's value lies in it (for "
         "calibration targets too: the range is the calibration's tolerance); a row with only a "
         "value and SD passes when the model lies within two combined SDs, "
-        "<code>|m − v| ≤ 2√(sd² + se²)</code>. "
+        "<code>|m − v| ≤ 2√(sd² + se²)</code>. Every row is judged, comparisons too, and every "
+        "row that does not pass carries a flag saying why. "
         f"<b>{passed} pass, {failed} fail</b>"
-        + (f", {untested} have no model quantity yet" if untested else "")
-        + ". Calibration targets are fitted; checks are held back (never fitted); "
-        "comparisons are shown without a verdict. The personalized and personal regimes are "
-        "predictions of the model: no target or check covers them.</p>"
+        + (
+            f", {untested} have no verdict (no model value yet, or no uncertainty)"
+            if untested
+            else ""
+        )
+        + ". The calibration fits its target rows; every other row is held out (never "
+        "fitted): the checks, the comparisons (held out too, but mapped more loosely onto the "
+        "model) and the trial record's rows. The personalized and personal regimes are "
+        "predictions of the model: only the trial record's loose comparisons touch them.</p>"
+        + (
+            f"<p><b>Rows and mappings from {html.escape(str(extra))}</b>"
+            + (f", replacing the package's {html.escape(', '.join(replaced))}" if replaced else "")
+            + ".</p>"
+            if extra is not None
+            else ""
+        )
     )
     with chart_style():
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ev) + 1.5), layout="constrained")
     plot_targets(ev, ax=ax)
     sections.append(_img(fig))
-    sections.append("<h3>Calibration targets</h3>" + _targets_section(ev, "target"))
-    sections.append("<h3>Held-back checks</h3>" + _targets_section(ev, "check"))
-    sections.append("<h3>Comparisons</h3>" + _targets_section(ev, "comparison"))
-    qtab = measured.merge(
-        pd.DataFrame(
-            [
-                {"quantity": k, "how the model computes it": q.description}
-                for k, q in QUANTITIES.items()
-            ]
-        ),
-        on="quantity",
-        how="left",
-    )[["quantity", "value", "se", "how the model computes it"]]
+    interval = "posterior predictive 95%" if post is not None else "model 95% interval"
+    sections.append(
+        "<h3>Calibration rows (fitted)</h3>" + _targets_section(ev, ("target",), interval)
+    )
+    sections.append(
+        "<h3>Held-out rows: checks, comparisons and the trial record</h3>"
+        + _targets_section(ev, ("check", "comparison"), interval)
+    )
+    sections.append(
+        "<h3>The trial record: how each study is expressed in the model</h3>"
+        "<p class='note'>Each row's two arms as study-file arms, the settings the study implies "
+        "and the kind of test it used (standardized: the model's broad test of the core "
+        "domains; aligned: a test of what was taught, which the model does not have yet, so "
+        "those rows have no model value and say so). Dispute a mapping with your own table of "
+        "the same id: <code>python -m toolkit validate --targets FILE --mappings FILE</code>."
+        "</p>" + _evidence_section(targets, maps)
+    )
+    sections.append(
+        "<h3>Out of sample: each row predicted without it (cross-validation)</h3>"
+        + _crossval_section(cross_validation)
+    )
+    how = {k: q.description for k, q in QUANTITIES.items()} | {
+        n: evidence_quantity(n, maps).description for n in names if n not in QUANTITIES
+    }
+    qtab = measured.assign(**{"how the model computes it": measured["quantity"].map(how)})[
+        ["quantity", "value", "se", "how the model computes it"]
+    ]
     sections.append("<h3>How each quantity is computed</h3>" + _table(qtab))
     body = [f"<h2>1. Targets and checks</h2>{''.join(sections)}"]
 
@@ -632,6 +747,8 @@ def write_report(
                 "draws": draws if posterior is not None else None,
                 "passed": passed,
                 "failed": failed,
+                "no_verdict": untested,
+                "extra_rows": None if extra is None else str(extra),
                 "seconds": round(time.time() - t0, 1),
                 **prov,
             },
