@@ -315,5 +315,6 @@ s[s["metric"].isin(["score", "effect_size"])][
 # **Limits.** The attributes a file does not measure come from the model: with only a reading
 # score, most of what drives the differences between regimes (interests, self-regulation,
 # aptitude) is the model's, given reading, and the intervals say so (a large imputation share).
-# A file with interest and self-regulation questionnaires pins down more. The model has no
-# school level yet, so schools enter the design and the tables by school, not the simulation.
+# A file with interest and self-regulation questionnaires pins down more. Schools named in the
+# file share their effectiveness and part of their classes' starting level, as the model's
+# schools do; teachers are the model's, drawn per class and year.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.model import Parameters, classroom_seed, draw_cohort
+from toolkit.model import Parameters
 from toolkit.realcohort import CohortError, DataCohort
 from toolkit.study import parse_study
 from toolkit.study.spec import StudyError
@@ -245,13 +245,17 @@ def test_class_sizes_fill_classes_with_drawn_classmates():
     assert src.loc["skill_reading", "n_drawn"] == 8
 
 
-def test_drawn_attributes_are_the_models_own_draws():
-    real = _cohort({**BASE, "attributes": "drawn"}).build(P, seed=9)
-    assert real.n_cohorts == 1
-    p6 = P.replace(n_students=6)
-    for k, co in enumerate(real.cohorts[0]):
-        ref = draw_cohort(p6, classroom_seed(9, k))
-        assert np.array_equal(co.skill, ref.skill) and np.array_equal(co.interest, ref.interest)
+def test_drawn_attributes_ignore_the_data_and_schools_are_shared():
+    data = _data()
+    other = data.assign(read=data["read"][::-1].to_numpy())
+    a = _cohort({**BASE, "attributes": "drawn", "school": "school"}, data).build(P, seed=9)
+    b = _cohort({**BASE, "attributes": "drawn", "school": "school"}, other).build(P, seed=9)
+    assert a.n_cohorts == 1
+    for x, y in zip(a.cohorts[0], b.cohorts[0], strict=True):
+        assert np.array_equal(x.skill, y.skill) and np.array_equal(x.interest, y.interest)
+    # classes c0, c1 in school s0 and c2, c3 in s1: one effectiveness per school
+    effect = [float(co.school_effect) for co in a.cohorts[0]]
+    assert effect[0] == effect[1] != effect[2] == effect[3]
 
 
 def test_missing_values_are_imputed_or_left_out_and_said_so():

@@ -29,10 +29,10 @@ def test_loadings_give_the_closed_form_correlations():
     assert np.allclose(np.diag(cov), 1.0)
     rho = p.class_icc + (1 - p.class_icc) * p.skill_correlation
     assert cov[0, 1] == pytest.approx(rho)
-    # interest with the same domain's skill: r_IA * r_AS * sqrt(1 - ICC) (through aptitude)
-    expect = (
-        p.interest_aptitude_correlation * p.aptitude_skill_correlation * np.sqrt(1 - p.class_icc)
-    )
+    # interest with the same domain's skill: (r_IA r_AS + r_IS) sqrt(1 - ICC), through aptitude
+    # and directly
+    r = p.interest_aptitude_correlation * p.aptitude_skill_correlation
+    expect = (r + p.interest_skill_correlation) * np.sqrt(1 - p.class_icc)
     assert cov[0, 4] == pytest.approx(expect)
 
 
@@ -116,3 +116,25 @@ def test_noisy_observations_condition_as_the_joint_gaussian_says():
     # interest is
     assert x[:, 1].std() == pytest.approx(np.sqrt(cov[1, 1]), rel=0.05)
     assert np.abs(x[:, j + 5] + 0.8).max() < 1e-12
+
+
+def test_class_effects_of_a_school_share_its_part():
+    p = Parameters(school_share=0.5)
+    lm = LatentModel.of(p)
+    n_schools = 4000
+    classes = np.repeat(np.arange(2 * n_schools), 3)
+    schools = np.repeat(np.arange(n_schools), 2)
+    obs = np.full((classes.size, lm.n_observables), np.nan)
+    c, _ = draw_given(lm, classes, obs, 0.0, np.random.default_rng(2), schools=schools)
+    pairs = c.reshape(n_schools, 2)
+    assert np.corrcoef(pairs.T)[0, 1] == pytest.approx(0.5, abs=0.04)
+    assert c.var() == pytest.approx(1.0, rel=0.05)
+    # a class seen exactly pulls its schoolmate's effect towards it, by w (and no further)
+    obs[:3, 0] = 2.0  # every pupil of class 0 at +2 in mathematics, exactly
+    c, _ = draw_given(lm, classes[:6], obs[:6], 0.0, np.random.default_rng(3), schools=[0, 0])
+    many = [
+        draw_given(lm, classes[:6], obs[:6], 0.0, np.random.default_rng(s), schools=[0, 0])[0]
+        for s in range(400)
+    ]
+    mean0, mean1 = np.mean(many, axis=0)
+    assert mean1 == pytest.approx(0.5 * mean0, abs=0.12)

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._checks import preview
-from toolkit.model.cohort import Cohort, classroom_seed, draw_cohort
+from toolkit.model.cohort import Cohort, classroom_seed, school_seed
 from toolkit.model.params import Parameters
 from toolkit.realcohort.latent import LatentModel, draw_given
 from toolkit.realcohort.mapping import CohortError, CohortMapping, Measure
@@ -717,51 +717,63 @@ def build_cohorts(
     cohorts: list[list[Cohort]] = []
     scales: list[dict[str, Any]] = []
     weights = prep.weights[prep.kept]
+    school_of, school_effect = _schools(prep, seed)
     for m in range(mapping.n_cohorts):
-        if mapping.attributes == "drawn":
-            cohorts.append(
-                [
-                    draw_cohort(_params_for(params, n), classroom_seed(seed, k))
-                    for k, n in enumerate(sizes)
-                ]
-            )
-            continue
-        completed = _impute(prep, m, seed)
         obs = np.full((len(order_class), lm.n_observables), np.nan)
         tau = np.zeros((len(order_class), lm.n_observables))
         record: dict[str, Any] = {"cohort": m}
-        for meas in mapping.measures:
-            j = names.index(meas.attribute)
-            x = _score(completed, meas, m, prep.item_bounds)
-            if meas.reference is None:
-                mu, sd = _wmean_sd(x, weights)
-            else:
-                mu, sd = meas.reference
-            if meas.kind == "plausible_values":
-                rel = 1.0
-            elif meas.reliability is not None:
-                rel = meas.reliability
-            else:
-                rel = prep.alpha.get(meas.attribute, 1.0)
-            xstar = (x - mu) / (np.sqrt(rel) * sd)
-            if mapping.true_score == "estimate":
-                obs[slots, j] = rel * xstar
-            else:
-                obs[slots, j] = xstar
-                tau[slots, j] = (1.0 - rel) / rel
-            record[meas.attribute] = {"mean": mu, "sd": sd, "reliability": rel}
+        if mapping.attributes == "data":
+            completed = _impute(prep, m, seed)
+            for meas in mapping.measures:
+                j = names.index(meas.attribute)
+                x = _score(completed, meas, m, prep.item_bounds)
+                if meas.reference is None:
+                    mu, sd = _wmean_sd(x, weights)
+                else:
+                    mu, sd = meas.reference
+                if meas.kind == "plausible_values":
+                    rel = 1.0
+                elif meas.reliability is not None:
+                    rel = meas.reliability
+                else:
+                    rel = prep.alpha.get(meas.attribute, 1.0)
+                xstar = (x - mu) / (np.sqrt(rel) * sd)
+                if mapping.true_score == "estimate":
+                    obs[slots, j] = rel * xstar
+                else:
+                    obs[slots, j] = xstar
+                    tau[slots, j] = (1.0 - rel) / rel
+                record[meas.attribute] = {"mean": mu, "sd": sd, "reliability": rel}
         scales.append(record)
         rng = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_DRAW, m)))
         )
-        c, xi = draw_given(lm, order_class, obs, tau, rng, n_classes=prep.n_classes)
+        c, xi = draw_given(
+            lm, order_class, obs, tau, rng, n_classes=prep.n_classes, schools=school_of
+        )
         calibration = rng.standard_normal((len(order_class), len(doms)))
         one = []
         for k, n in enumerate(sizes):
             sl = slice(starts[k], starts[k] + n)
-            one.append(lm.attributes(c[k], xi[sl], calibration[sl]))
+            one.append(lm.attributes(c[k], xi[sl], calibration[sl], school_effect[k]))
         cohorts.append(one)
     return RealCohorts(prep, params, cohorts, _sources(prep, params), scales, prep.design, seed)
+
+
+def _schools(prep: Prepared, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's school (its number) and the school's effectiveness ``Cohort.school_effect``.
+
+    School ``j`` (in sorted order of the school column; each class its own school without one)
+    draws its effectiveness from ``school_seed(classroom_seed(seed, j), 1)``, the seed
+    ``draw_cohort`` gives the school of classroom ``j`` when every classroom has its own school,
+    and as ``draw_cohort`` does: the second of two standard normals.
+    """
+    schools = pd.factorize(prep.classes["school"].astype(str), sort=True)[0]
+    effect = np.empty(schools.max() + 1)
+    for j in range(effect.size):
+        rng = np.random.Generator(np.random.PCG64(school_seed(classroom_seed(seed, j), 1)))
+        effect[j] = rng.standard_normal(2)[1]
+    return schools, effect[schools]
 
 
 def _design(prep: Prepared) -> Any:

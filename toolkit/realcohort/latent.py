@@ -15,8 +15,8 @@ the attributes a data file can measure are linear in :math:`(c, \xi)`:
     S_d = \sqrt{\mathrm{ICC}}\,c + \sqrt{1-\mathrm{ICC}}\,Z_d \\
     V_d &= \sqrt{\rho_A}\,g_V + \sqrt{1-\rho_A}\,e_{V,d}, \qquad
     F_d = r_{AS} Z_d + \sqrt{1-r_{AS}^2}\,V_d \\
-    I_d &= r_{IA} F_d + \sqrt{1-r_{IA}^2}\,u_d, \qquad
-    Y = r_{RS} \bar Z + \sqrt{1-r_{RS}^2}\,w
+    I_d &= r_{IA} F_d + r_{IS} Z_d + \sqrt{1 - r_{IA}^2 - r_{IS}^2 - 2 r_{IA} r_{IS} r_{AS}}\,u_d,
+    \qquad Y = r_{RS} \bar Z + \sqrt{1-r_{RS}^2}\,w
 
 (skills :math:`S`, aptitude factor :math:`F`, interests :math:`I` and the self-regulation
 factor :math:`Y`, with :math:`\bar Z` the standardized mean of :math:`Z`), exactly as in
@@ -27,14 +27,18 @@ distribution of all the rest: :func:`draw_given` draws from it.
 Conditioning. Observations of a student are :math:`o = a\,c + H\xi + \varepsilon`,
 :math:`\varepsilon \sim N(0, \operatorname{diag}\tau)` (:math:`\tau = 0` for an exact value, and
 :math:`(1-r)/r` for a score of reliability :math:`r` on the true-score scale). Students of a
-class share :math:`c` only, so :math:`c` is drawn first from its posterior,
+class share :math:`c` only, so :math:`c` is drawn first from its posterior (for one class),
 
 .. math::
     c \mid o \sim N\!\left(\frac{\sum_i a^\top \Sigma_i^{-1} o_i}{\lambda}, \frac1\lambda\right),
     \quad \lambda = 1 + \sum_i a^\top \Sigma_i^{-1} a,
     \quad \Sigma_i = H H^\top + \operatorname{diag}\tau
 
-(sums over the students of the class, each with the rows of what they have), then each
+(sums over the students of the class, each with the rows of what they have); the classes of a
+school share the school's part of :math:`c` (``school_share`` :math:`w`: the class effects of a
+school have covariance :math:`w` between classes), so a school's class effects are drawn
+jointly, from the Gaussian with precision :math:`\Sigma_S^{-1} + \operatorname{diag}(\lambda_k
+- 1)` where :math:`\Sigma_S = w\,\mathbf 1\mathbf 1^\top + (1 - w) I`. Then each
 student's :math:`\xi` given :math:`c` by Matheron's rule: draw :math:`\xi_0 \sim N(0, I)`,
 :math:`\varepsilon_0 \sim N(0, \operatorname{diag}\tau)` and set :math:`\xi = \xi_0 +
 H^\top\Sigma^{-1}(o - a c - H\xi_0 - \varepsilon_0)`, an exact draw from the Gaussian
@@ -102,9 +106,10 @@ class LatentModel:
             p.interest_aptitude_correlation,
             p.self_regulation_skill_correlation,
         )
+        r_is = _interest_skill(p)
         f = r_as * z + np.sqrt(1.0 - r_as**2) * v
-        interest = r_ia * f
-        interest[np.arange(d), uu] += np.sqrt(1.0 - r_ia**2)
+        interest = r_ia * f + r_is * z
+        interest[np.arange(d), uu] += np.sqrt(_interest_own(p))
         zbar = z.mean(axis=0) / np.sqrt((1 + (d - 1) * p.skill_correlation) / d)
         y = r_rs * zbar
         y[ww] += np.sqrt(1.0 - r_rs**2)
@@ -123,7 +128,11 @@ class LatentModel:
         return [f"skill_{x}" for x in doms] + [f"interest_{x}" for x in doms] + ["self_regulation"]
 
     def attributes(
-        self, c: NDArray[np.float64], xi: NDArray[np.float64], calibration: NDArray[np.float64]
+        self,
+        c: NDArray[np.float64],
+        xi: NDArray[np.float64],
+        calibration: NDArray[np.float64],
+        school_effect: float = 0.0,
     ) -> Cohort:
         """Turn a class effect and innovations into a class's :class:`~toolkit.model.Cohort`.
 
@@ -133,6 +142,8 @@ class LatentModel:
             The class effect.
         xi : ndarray, shape (N, 3D + 3)
         calibration : ndarray, shape (N, D)
+        school_effect : float
+            The effectiveness of the class's school (``Cohort.school_effect``).
 
         Returns
         -------
@@ -157,12 +168,25 @@ class LatentModel:
         r_as = p.aptitude_skill_correlation
         apt_factor = r_as * z + np.sqrt(1.0 - r_as**2) * v
         aptitude = np.exp(p.aptitude_sd * apt_factor - 0.5 * p.aptitude_sd**2)
-        r_ia = p.interest_aptitude_correlation
-        interest = r_ia * apt_factor + np.sqrt(1.0 - r_ia**2) * xi[:, uu]
+        r_ia, r_is = p.interest_aptitude_correlation, _interest_skill(p)
+        interest = r_ia * apt_factor + r_is * z + np.sqrt(_interest_own(p)) * xi[:, uu]
         zbar = z.mean(axis=1) / np.sqrt((1 + (d - 1) * p.skill_correlation) / d)
         r_rs = p.self_regulation_skill_correlation
         y = r_rs * zbar + np.sqrt(1 - r_rs**2) * xi[:, ww]
-        return Cohort(skill, aptitude, interest, self_regulation_of(y, p), calibration)
+        return Cohort(
+            skill, aptitude, interest, self_regulation_of(y, p), calibration, school_effect
+        )
+
+
+def _interest_skill(p: Parameters) -> float:
+    """``interest_skill_correlation`` (0 for parameters without it)."""
+    return float(getattr(p, "interest_skill_correlation", 0.0))
+
+
+def _interest_own(p: Parameters) -> float:
+    """Variance of interest left to its own noise (as ``draw_cohort`` computes it)."""
+    r_ia, r_is = p.interest_aptitude_correlation, _interest_skill(p)
+    return 1.0 - r_ia**2 - r_is**2 - 2.0 * r_ia * r_is * p.aptitude_skill_correlation
 
 
 def self_regulation_of(y: NDArray[np.float64], params: Parameters) -> NDArray[np.float64]:
@@ -195,6 +219,7 @@ def draw_given(
     error_var: NDArray[np.float64],
     rng: np.random.Generator,
     n_classes: int | None = None,
+    schools: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Draw every student's class effect and innovations given what is observed of them.
 
@@ -213,6 +238,9 @@ def draw_given(
         Every draw comes from it: the class effects, then the innovations, in that order.
     n_classes : int, optional
         Number of classes (default ``classes.max() + 1``).
+    schools : ndarray of int, shape (n_classes,), optional
+        School of each class: the class effects of a school share its part (``school_share``
+        of the model's parameters). Default: every class its own school.
 
     Returns
     -------
@@ -263,7 +291,7 @@ def draw_given(
         np.add.at(precision, classes[rows], s_a @ as_)
         np.add.at(weighted, classes[rows], np.einsum("nm,nm->n", s_a, o))
         solved.append((rows, pat, s_inv, s_a))
-    c = weighted / precision + rng.standard_normal(n_classes) / np.sqrt(precision)
+    c = _class_effects(weighted, precision - 1.0, schools, model.params, rng)
     xi0 = rng.standard_normal((n, k))
     eps0 = rng.standard_normal((n, j)) * np.sqrt(tau)
     xi = xi0.copy()
@@ -279,3 +307,34 @@ def draw_given(
         )
         xi[rows] += np.einsum("km,nm->nk", hs.T, np.einsum("nml,nl->nm", s_inv, resid))
     return c, xi
+
+
+def _class_effects(
+    info: NDArray[np.float64],
+    data_precision: NDArray[np.float64],
+    schools: NDArray[np.int64] | None,
+    params: Parameters,
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    r"""Draw the class effects given the data's information about each (school by school).
+
+    With :math:`L_k` the data's precision about class effect :math:`c_k` and :math:`h_k` its
+    information (:math:`L_k` times the data's estimate), the posterior of a school's class
+    effects is Gaussian with precision :math:`P = \Sigma_S^{-1} + \operatorname{diag}(L)` and
+    mean :math:`P^{-1}h`, :math:`\Sigma_S = w\mathbf 1\mathbf 1^\top + (1 - w)I`.
+    """
+    n = info.size
+    z = rng.standard_normal(n)
+    w = float(getattr(params, "school_share", 0.0))
+    if schools is None or w == 0.0:
+        prec = 1.0 + data_precision
+        return info / prec + z / np.sqrt(prec)
+    out = np.empty(n)
+    schools = np.asarray(schools)
+    for s in np.unique(schools):
+        k = np.where(schools == s)[0]
+        prior = w * np.ones((k.size, k.size)) + (1.0 - w) * np.eye(k.size)
+        prec = np.linalg.inv(prior) + np.diag(data_precision[k])
+        cov = np.linalg.inv(prec)
+        out[k] = cov @ info[k] + np.linalg.cholesky(cov) @ z[k]
+    return out

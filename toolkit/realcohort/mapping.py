@@ -12,7 +12,7 @@ A mapping says where each student attribute comes from. In a study file::
     strata = "stratum"           # optional: strata of the jackknife replicate design
     replicate_weights = "W_FSTURWT\\d+"     # optional: the file's own replicate weights
     replicate_method = "fay"     # with replicate_weights: fay, brr, jk1, jk2
-    attributes = "data"          # or "drawn": every attribute from the model, classes from the file
+    attributes = "data"          # or "drawn": every attribute drawn, classes and schools from the file
     missing = "impute"           # chained equations (scikit-learn), or "listwise"
     imputations = 5              # imputed cohorts (with plausible values: one per value)
     auxiliary = ["SES"]          # columns that inform the imputation only

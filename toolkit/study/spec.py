@@ -569,6 +569,11 @@ def _parse_cohort(
             "[cohort] table (each class at its size; give 'class_size' in [cohort] for classes "
             "larger than the pupils listed); drop 'n_students'."
         )
+    if "classrooms_per_school" in parameters:
+        raise StudyError(
+            f"{source} [parameters]: 'classrooms_per_school' comes from the data in a study with "
+            "a [cohort] table (give 'school' in [cohort]); drop it."
+        )
     if keep != "students":
         raise StudyError(
             f"{source} [study]: a study on a data file's classes keeps its student rows "
