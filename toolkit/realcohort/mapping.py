@@ -12,7 +12,7 @@ A mapping says where each student attribute comes from. In a study file::
     strata = "stratum"           # optional: strata of the jackknife replicate design
     replicate_weights = "W_FSTURWT\\d+"     # optional: the file's own replicate weights
     replicate_method = "fay"     # with replicate_weights: fay, brr, jk1, jk2
-    attributes = "data"          # or "drawn": every attribute drawn, classes and schools from the file
+    attributes = "data"          # "drawn": every attribute drawn; classes, schools from the file
     missing = "impute"           # chained equations (scikit-learn), or "listwise"
     imputations = 5              # imputed cohorts (with plausible values: one per value)
     auxiliary = ["SES"]          # columns that inform the imputation only
@@ -255,12 +255,9 @@ class CohortMapping:
 # parsing
 # ---------------------------------------------------------------------------------------------
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise CohortError(
-                f"{where}: unknown key '{key}'.{suggest_name(str(key), sorted(allowed))} "
-                f"Allowed keys: {sorted(allowed)}."
-            )
+    from toolkit.study.spec import _check_keys as check
+
+    check(table, allowed, where, CohortError)
 
 
 def _opt_str(table: Mapping[str, Any], key: str, where: str, what: str) -> str | None:
@@ -600,13 +597,7 @@ def load_data(
         df = data.copy()
         record: dict[str, Any] = {"source": "<DataFrame>", "sha256": _frame_hash(df)}
     elif isinstance(data, str):
-        path = Path(data)
-        path = path if path.is_absolute() else base / path
-        if not path.is_file():
-            raise CohortError(
-                f"{where}: 'data' = {data!r}: no such file {str(path)!r} (a relative path is "
-                "taken from the study file's folder)."
-            )
+        path = _path(data, "data", where, base)
         try:
             df = read_survey(path, format=table.get("format"))
         except (ValueError, OSError, TypeError) as exc:
@@ -630,13 +621,7 @@ def load_data(
     record |= {"rows": len(df), "columns": len(df.columns)}
     cb = table.get("codebook")
     if cb is not None:
-        path = Path(cb)
-        path = path if path.is_absolute() else base / path
-        if not path.is_file():
-            raise CohortError(
-                f"{where}: 'codebook' = {cb!r}: no such file {str(path)!r} (a relative path is "
-                "taken from the study file's folder)."
-            )
+        path = _path(cb, "codebook", where, base)
         record["codebook"] = {"source": str(path), "sha256": _file_hash(path)}
     return df, record
 
@@ -648,20 +633,28 @@ def read_codebook_for(table: Mapping[str, Any], *, where: str, base: str | Path 
     cb = table.get("codebook")
     if cb is None:
         return None
-    path = Path(cb)
-    path = path if path.is_absolute() else Path(base) / path
+    path = _path(cb, "codebook", where, Path(base))
     try:
         return Codebook.read(path)
     except (ValueError, OSError) as exc:
         raise CohortError(f"{where}: 'codebook' = {cb!r} could not be read: {exc}") from None
 
 
+def _path(value: str, key: str, where: str, base: Path) -> Path:
+    """Resolve a file named in the table (relative to ``base``); refuse one that is not there."""
+    path = Path(value)
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise CohortError(
+            f"{where}: '{key}' = {value!r}: no such file {str(path)!r} (a relative path is taken "
+            "from the study file's folder)."
+        )
+    return path
+
+
 def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _frame_hash(df: pd.DataFrame) -> str:

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.study.analysis import _EXTRA, SUMMARY_COLUMNS, SUMMARY_METRICS
 from toolkit.survey.lsa import rubin_combine
 
 __all__ = [
@@ -60,34 +61,9 @@ __all__ = [
 ]
 
 #: Pupil-level outcomes (weighted means over the file's pupils), in the summary's order.
-PUPIL_METRICS = (
-    "score",
-    "core_gain",
-    "total_learning",
-    "portfolio",
-    "portfolio_gain",
-    "engagement",
-    "fit",
-    "on_task",
-    "core_time",
-    "self_regulation_growth",
-    "peer_learning",
-)
-#: Class-level outcomes (class-weighted means over classes).
-CLASS_METRICS = (
-    "sd_score",
-    "variance_ratio",
-    "cv",
-    "gini",
-    "p90_p10",
-    "p75_p25",
-    "matthew",
-    "mean_pairwise_distance",
-    "strongest_domain_entropy",
-    "rao_q",
-    "diversity_of_excellence",
-    "excellence_vs_reference",
-)
+PUPIL_METRICS = ("score", *_EXTRA)
+#: Class-level outcomes (class-weighted means over classes): the rest of the summary's metrics.
+CLASS_METRICS = tuple(m for m in SUMMARY_METRICS if m not in PUPIL_METRICS and m != "effect_size")
 #: What the by-class and by-school tables report.
 GROUP_PUPIL = ("score", "core_gain", "total_learning", "engagement")
 GROUP_CLASS = ("sd_score", "p90_p10", "mean_pairwise_distance", "diversity_of_excellence")
@@ -240,8 +216,6 @@ def pooled_summary(
         ``diff_fmi``, ``imputation_share``, ``diff_imputation_share``, ``cohorts`` and
         ``level`` (``"pupils"`` or ``"classes"``). ``n_units`` counts pupils or classes.
     """
-    from toolkit.study.analysis import SUMMARY_METRICS
-
     students = pupil_outcomes(students)
     w = design.weights()
     cls = keys["class_index"].to_numpy()
@@ -340,21 +314,7 @@ def pooled_summary(
     out["arm"] = pd.Categorical(out["arm"], categories=list(arms))
     out["_m"] = out["metric"].map(order)
     out = out.sort_values(["point", "year", "_m", "arm"]).drop(columns="_m")
-    lead = [
-        "point",
-        "sweep_value",
-        "year",
-        "arm",
-        "metric",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "diff",
-        "diff_ci_low",
-        "diff_ci_high",
-        "p_val",
-        "n_units",
-    ]
+    lead = list(SUMMARY_COLUMNS)
     return out[lead + [c for c in out.columns if c not in lead]].reset_index(drop=True)
 
 

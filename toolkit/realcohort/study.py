@@ -349,12 +349,9 @@ def simulate_cohort_unit(
     df = _simulate_classes(
         unit["classes"], arms, params, seed, engine, n_years, unit.get("kernel", "exact")
     )
-    df = df.rename(columns={"classroom": "replicate"})
-    df.insert(0, "sweep_value", float(unit["value"]))
-    df.insert(0, "point", unit["point"])
-    order = pd.Categorical(df["arm"], categories=list(arms)).codes
-    df = df.assign(_arm=order).sort_values(["_arm", "replicate", "year", "student"], kind="stable")
-    return df.drop(columns="_arm").reset_index(drop=True)
+    from toolkit.study.runner import label_unit_rows
+
+    return label_unit_rows(df, unit, list(arms))
 
 
 def simulate_cohorts(
@@ -442,19 +439,12 @@ def cohort_estimates(
             students, classrooms, keys, real.design, arms, reference, len(real.classes)
         ),
         "tails": pooled_tails(students, keys, real.design, arms, reference),
-        "by_class": effects_by_group(
-            students,
-            classrooms,
-            keys,
-            keys["weight"].to_numpy(),
-            real.classes,
-            arms,
-            reference,
-            by="class",
-        ),
     }
-    if real.mapping.school not in (None, real.mapping.class_column):
-        out["by_school"] = effects_by_group(
+    levels = ["class"] + (
+        ["school"] if real.mapping.school not in (None, real.mapping.class_column) else []
+    )
+    for by in levels:
+        out[f"by_{by}"] = effects_by_group(
             students,
             classrooms,
             keys,
@@ -462,7 +452,7 @@ def cohort_estimates(
             real.classes,
             arms,
             reference,
-            by="school",
+            by=by,
         )
     return out
 
@@ -580,12 +570,11 @@ def analyse_cohort_run(result: RunResult, spec: StudySpec) -> RunResult:
     import matplotlib.pyplot as plt
 
     from toolkit.charts.cohort import plot_class_effects
-    from toolkit.charts.decomposition import plot_decomposition
-    from toolkit.charts.study import headline_figures, plot_trajectory
-    from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
+    from toolkit.charts.style import SLIDE_SIZES, chart_style
     from toolkit.study.analysis import (
         classroom_excellence,
-        provenance_line,
+        save_run_figures,
+        study_figures,
         study_statistics,
     )
 
@@ -644,38 +633,18 @@ def analyse_cohort_run(result: RunResult, spec: StudySpec) -> RunResult:
                 reference_sd=_reference_sd(real, students, reference),
             )
             result.write_table(decomposition, "decomposition.csv")
-    line = provenance_line(result, spec)
-    figs: dict[str, Any] = {}
     with report.stage("figures"):
-        figs |= headline_figures(summary, tails)
+        figs = study_figures(spec, summary, tails, decomposition)
         for fig in figs.values():
             for ax in fig.axes:
                 if ax.get_xlabel() == "mean over classrooms (95% CI)":
                     ax.set_xlabel("weighted mean (95% CI)")
         for arm in (a for a in arms if a != reference):
-            if not decomposition.empty:
-                with chart_style():
-                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
-                plot_decomposition(decomposition, arm, "effect_size", ax=ax)
-                figs[f"decomposition_{arm}"] = fig
             with chart_style():
                 fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
             plot_class_effects(tables["by_class"], arm, "score", ax=ax, summary=summary)
             figs[f"classes_{arm}"] = fig
-        if spec.years > 1:
-            for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-                with chart_style():
-                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
-                plot_trajectory(summary, metric, ax=ax)
-                figs[f"years_{metric}"] = fig
-        paths = []
-        for name, fig in figs.items():
-            saved = save_figure(
-                fig, result.folder / "figures" / name, formats=spec.formats, provenance=line
-            )
-            result.record(saved)
-            paths += saved
-            plt.close(fig)
+        paths = save_run_figures(result, spec, figs)
     result.classrooms, result.summary, result.tails = classrooms, summary, tails
     result.decomposition, result.figures = decomposition, paths
     result.effects_by_class = tables["by_class"]  # type: ignore[attr-defined]

@@ -78,6 +78,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "check_run_folder",
+    "label_unit_rows",
     "local_cluster",
     "provenance",
     "run_study",
@@ -453,10 +454,19 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
                 one.insert(0, "arm", arm)
                 frames.append(one)
         df = pd.concat(frames, ignore_index=True)
+    return label_unit_rows(df, unit, list(arms))
+
+
+def label_unit_rows(df: pd.DataFrame, unit: dict[str, Any], arms: list[str]) -> pd.DataFrame:
+    """Put a unit's ``point`` and ``sweep_value`` in front and sort its rows as the runner does.
+
+    ``classroom`` becomes ``replicate``; rows are sorted by arm (in ``arms``' order), classroom,
+    year and student.
+    """
     df = df.rename(columns={"classroom": "replicate"})
     df.insert(0, "sweep_value", _sweep_value(unit["value"]))
     df.insert(0, "point", unit["point"])
-    order = pd.Categorical(df["arm"], categories=list(arms)).codes
+    order = pd.Categorical(df["arm"], categories=arms).codes
     df = df.assign(_arm=order).sort_values(["_arm", "replicate", "year", "student"], kind="stable")
     return df.drop(columns="_arm").reset_index(drop=True)
 

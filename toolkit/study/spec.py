@@ -317,10 +317,12 @@ def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str,
     return value
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(
+    table: Mapping[str, Any], allowed: set[str], where: str, error: type[Exception] = StudyError
+) -> None:
     for key in table:
         if key not in allowed:
-            raise StudyError(
+            raise error(
                 f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
                 f"Allowed keys: {sorted(allowed)}."
             )
