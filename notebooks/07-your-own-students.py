@@ -308,8 +308,8 @@ s[s["metric"].isin(["score", "effect_size"])][
 # (`toolkit.synthetic.measure_cohort`: tests of reliability 0.8, interest and self-regulation
 # questionnaires, test and questionnaire nonresponse that depends on the scores), rebuilds
 # cohorts from the measurements, and runs the regimes on both with the same random numbers. Over
-# 30 round trips the pooled 95% intervals covered the true cohort's results in 98.5% of 390
-# intervals and the population's in 99%, with standard errors 0.9 to 1.3 times the spread of
+# 30 round trips the pooled 95% intervals covered the true cohort's results in 99% of 390
+# intervals and the population's in 98%, with standard errors 0.8 to 1.5 times the spread of
 # the true cohort's own results; reading the tests on a wrong scale fails the check.
 #
 # **Limits.** The attributes a file does not measure come from the model: with only a reading

@@ -12,9 +12,10 @@ intervals claim), and they are not wider than the sampling variation of the true
 results calls for. A round trip that reads the tests on the wrong scale fails the same check.
 
 Measured here over 30 round trips of the same design (run ``python
-tests/realcohort/test_roundtrip.py 30``, 90 s here): the intervals covered the true cohort's
-value in 98.5% and the population's in 99% of 390 intervals; the reported standard errors were
-0.9 to 1.3 times the standard deviation of the true cohort's results between round trips.
+tests/realcohort/test_roundtrip.py 30``, about two minutes here): the intervals covered the
+true cohort's value in 99% and the population's in 98% of 390 intervals; the reported standard
+errors were 0.8 to 1.5 times the standard deviation of the true cohort's results between round
+trips.
 """
 
 import dataclasses

@@ -78,6 +78,8 @@ def test_the_manifest_records_the_data_and_the_mapping(nlschools):
     assert len(cohort["data"]["sha256"]) == 64
     assert cohort["mapping"]["class_size"] == "GS"
     assert cohort["mapping"]["measures"][0]["columns"] == ["lang"]
+    assert cohort["sources"]["skill_reading"] == "data"
+    assert cohort["sources"]["interest_arts"] == "drawn given data"
     for f in ("cohort.parquet", "cohort_sources.csv", "effects_by_class.csv", "summary.csv"):
         assert f in m["files"] and f in m["sha256"]
 

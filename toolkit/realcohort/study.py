@@ -31,7 +31,14 @@ from toolkit.model.cohort import classroom_seed
 from toolkit.model.model import ClassroomModel, resolve_schedule
 from toolkit.model.params import Parameters
 from toolkit.model.regimes import Regime
-from toolkit.realcohort.build import Prepared, RealCohorts, _params_for, build_cohorts, prepare
+from toolkit.realcohort.build import (
+    Prepared,
+    RealCohorts,
+    _params_for,
+    _sources,
+    build_cohorts,
+    prepare,
+)
 from toolkit.realcohort.mapping import (
     CohortError,
     CohortMapping,
@@ -105,6 +112,7 @@ class DataCohort:
         )
         self.prepared: Prepared = prepare(data, self.mapping, codebook)
         self.record = record
+        self.parameters = parameters
         self._built: dict[tuple[str, int], RealCohorts] = {}
 
     # -- size ---------------------------------------------------------------------------------
@@ -186,6 +194,9 @@ class DataCohort:
             "cohorts": self.n_cohorts,
             "missing": dict(self.prepared.missing),
             "notes": list(self.prepared.notes),
+            "sources": _sources(self.prepared, self.parameters)
+            .set_index("attribute")["source"]
+            .to_dict(),
         }
 
     def fingerprint_record(self) -> dict[str, Any]:
@@ -199,10 +210,8 @@ class DataCohort:
 
     def describe(self, params: Parameters | None = None) -> str:
         """Say what will be read from the data and what will be drawn, in words (for ``check``)."""
-        from toolkit.realcohort.build import _sources
-
         prep, mapping = self.prepared, self.mapping
-        params = params or Parameters()
+        params = params or self.parameters
         cl = prep.classes
         rec = self.record
         n_sim, n_file, n_kept = (int(cl[c].sum()) for c in ("n_simulated", "n_file", "n_kept"))
