@@ -432,8 +432,9 @@ def parse_mapping(
 
     Examples
     --------
-    >>> m = parse_mapping({"class": "class", "achievement": {"reading": {"column": "lang"}}},
-    ...                   domains=["mathematics", "reading"])
+    >>> table = {"dataset": "nlschools", "class": "class",
+    ...          "achievement": {"reading": {"column": "lang"}}}
+    >>> m = parse_mapping(table, domains=["mathematics", "reading"])
     >>> m.measures[0].attribute, m.n_cohorts
     ('skill_reading', 5)
     """
