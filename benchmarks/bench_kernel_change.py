@@ -43,10 +43,12 @@ print(json.dumps({"file": toolkit.__file__, "wall": wall, "cpu": cpu, "per_class
 
 def measure(tree: str, classrooms: int, core: int) -> dict:
     """One measurement in a fresh process importing the toolkit from ``tree``."""
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run(
+    tree = os.path.abspath(tree)
+    env = dict(os.environ, PYTHONPATH=tree)
+    out = subprocess.run(  # run from the tree: ``python -c`` puts the working directory first
         [sys.executable, "-c", CHILD, str(classrooms), str(core)],
         env=env,
+        cwd=tree,
         capture_output=True,
         text=True,
         check=True,
