@@ -125,7 +125,8 @@ print(spec.cohort.describe(spec.base_parameters()))
 # drawn from the model's joint distribution given reading and the class, as the model's own
 # correlations say; classmates that the file does not list are drawn the same way, and are
 # simulated but not counted. The built cohort keeps the real classes' differences: the share of
-# the variance of reading between classes is the data's, not the model's `class_icc`.
+# the variance of reading between classes follows the data, not the model's `class_icc` (a little
+# above the scores' own, because a test's error lies within classes).
 
 # %%
 real = spec.cohort.build(spec.base_parameters(), spec.seed)
