@@ -296,8 +296,10 @@ _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222;
        line-height: 1.45; }
 h1 { font-size: 1.8em; } h2 { margin-top: 2em; border-bottom: 2px solid #ddd; }
+.table { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.86em; }
-th, td { border: 1px solid #ccc; padding: 4px 7px; vertical-align: top; text-align: left; }
+th, td { border: 1px solid #ccc; padding: 4px 7px; vertical-align: top; text-align: left;
+         overflow-wrap: anywhere; max-width: 28rem; }
 th { background: #f2f2f2; }
 td.pass { background: #d9f2e4; font-weight: 600; }
 td.fail { background: #fadbd2; font-weight: 600; }
@@ -336,7 +338,7 @@ def _table(df: pd.DataFrame, verdict: str | None = None) -> str:
                 cls = {True: "pass", False: "fail"}.get(v, "none")
             cells.append(f'<td class="{cls}">{_fmt(v)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='table'><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
 
 def _interval(lo: float, hi: float) -> str:

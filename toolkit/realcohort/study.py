@@ -199,15 +199,6 @@ class DataCohort:
             .to_dict(),
         }
 
-    def fingerprint_record(self) -> dict[str, Any]:
-        """:meth:`resolved` without where the files lie (their hashes say what they are)."""
-        out = self.resolved()
-        out["data"] = {k: v for k, v in out["data"].items() if k != "source"}
-        if "codebook" in out["data"]:
-            out["data"]["codebook"] = {"sha256": out["data"]["codebook"]["sha256"]}
-        out["mapping"] = {k: v for k, v in out["mapping"].items() if k not in ("data", "codebook")}
-        return out
-
     def describe(self, params: Parameters | None = None) -> str:
         """Say what will be read from the data and what will be drawn, in words (for ``check``)."""
         prep, mapping = self.prepared, self.mapping
