@@ -309,9 +309,10 @@ s[s["metric"].isin(["score", "effect_size"])][
 # (`toolkit.synthetic.measure_cohort`: tests of reliability 0.8, interest and self-regulation
 # questionnaires, test and questionnaire nonresponse that depends on the scores), rebuilds
 # cohorts from the measurements, and runs the regimes on both with the same random numbers. Over
-# 30 round trips the pooled 95% intervals covered the true cohort's results in 99% of 390
-# intervals and the population's in 98%, with standard errors 0.8 to 1.5 times the spread of
-# the true cohort's own results; reading the tests on a wrong scale fails the check.
+# repeated round trips the pooled 95% intervals cover the true cohort's results and the
+# population's at about their nominal rate, and reading the tests on a wrong scale fails the
+# check (`python tests/realcohort/test_roundtrip.py 30` prints the coverage; README, "Your own
+# students", quotes it).
 #
 # **Limits.** The attributes a file does not measure come from the model: with only a reading
 # score, most of what drives the differences between regimes (interests, self-regulation,
