@@ -95,7 +95,7 @@ case "$cmd" in
     lock)
         ensure_env
         "$VENV/bin/python" -m pip install --quiet uv
-        exec "$VENV/bin/uv" pip compile pyproject.toml --extra dev --python-version 3.12 \
+        exec "$VENV/bin/uv" pip compile pyproject.toml --all-extras --python-version 3.12 \
             --no-header --annotation-style line -o requirements.lock
         ;;
     python)

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit._optional import require
 from toolkit.model.params import ParameterError, Parameters, parameter_table, suggest_name
 from toolkit.model.regimes import Regime, regime_table
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
@@ -499,8 +500,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     )
     sampler, client = None, None
     if args.dask:
-        import pyabc
         from dask.distributed import Client
+
+        pyabc = require("pyabc", "Calibration by ABC-SMC")
 
         client = Client(args.dask)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
