@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["DISTRIBUTION", "EXTRAS", "require"]
+__all__ = ["DISTRIBUTION", "EXTRAS", "MissingExtraError", "require"]
 
 #: The toolkit's distribution name (what ``pip install`` takes).
 DISTRIBUTION = "classroom-regimes-toolkit"
@@ -35,8 +35,12 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "ipywidgets": ("ipywidgets", "viz"),
     "ipyvue": ("ipyvue", "viz"),
     "reacton": ("reacton", "viz"),
-    "playwright": ("playwright", "viz"),
+    "playwright": ("playwright", "dev"),
 }
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message says which extra installs it."""
 
 
 def require(module: str, feature: str) -> ModuleType:
@@ -57,9 +61,9 @@ def require(module: str, feature: str) -> ModuleType:
 
     Raises
     ------
-    ImportError
-        If the module cannot be imported: the message names the distribution and the command
-        that installs the extra.
+    MissingExtraError
+        An :class:`ImportError` raised if the module cannot be imported: the message names the
+        distribution and the command that installs the extra.
 
     Examples
     --------
@@ -71,7 +75,7 @@ def require(module: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ImportError(
+        raise MissingExtraError(
             f"{feature} needs {dist}, which is in the toolkit's optional '{extra}' extra: "
             f"pip install '{DISTRIBUTION}[{extra}]' (from a checkout, ./run.sh installs every "
             f"extra). ({exc})"

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit._optional import require
+from toolkit._optional import MissingExtraError, require
 from toolkit.model.params import ParameterError, Parameters, parameter_table, suggest_name
 from toolkit.model.regimes import Regime, regime_table
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
@@ -706,7 +706,7 @@ def _main(argv: list[str] | None) -> int:
     }
     try:
         return commands[args.command](args)
-    except (StudyError, ParameterError, CommandError) as exc:
+    except (StudyError, ParameterError, CommandError, MissingExtraError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be written, a full disk: no traceback
