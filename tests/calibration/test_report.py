@@ -71,6 +71,9 @@ def test_write_report_with_a_posterior(tmp_path):
         assert heading in text
     assert "Held-back checks" in text and "predictions of the model" in text
     assert text.count("data:image/png;base64,") >= 3
+    # the page is the template's, with the shared stylesheet inlined once
+    assert text.startswith("<!doctype html>") and text.count("<style>") == 1
+    assert "td.pass" in text and '<td class="pass">pass</td>' in text
     ev = pd.read_csv(tmp_path / "val" / "targets.csv")
     assert set(ev["role"]) == {"target", "check", "comparison"}
     assert ev.loc[ev.role != "comparison", "passed"].notna().all()

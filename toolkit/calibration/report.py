@@ -38,7 +38,6 @@ References
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
@@ -54,6 +53,7 @@ import pandas as pd
 
 from toolkit.calibration.quantities import MASTER_SEED, QUANTITIES, Estimate, Simulations, compute
 from toolkit.calibration.targets import evaluate, load_targets, target_scale
+from toolkit.templates import render
 
 __all__ = [
     "PRESET_ARMS",
@@ -277,29 +277,16 @@ def docking_results(n_mesa: int = 30, n_engine: int = 300, alpha: float = 0.01) 
 
 
 # ---------------------------------------------------------------------------------------------
-# HTML
+# HTML (toolkit/templates/validation.html.j2)
 # ---------------------------------------------------------------------------------------------
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222;
-       line-height: 1.45; }
-h1 { font-size: 1.8em; } h2 { margin-top: 2em; border-bottom: 2px solid #ddd; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.86em; }
-th, td { border: 1px solid #ccc; padding: 4px 7px; vertical-align: top; text-align: left; }
-th { background: #f2f2f2; }
-td.pass { background: #d9f2e4; font-weight: 600; }
-td.fail { background: #fadbd2; font-weight: 600; }
-td.none { color: #777; }
-.note { color: #555; font-size: 0.92em; } img { max-width: 100%; border: 1px solid #eee; }
-code { background: #f4f4f4; padding: 1px 4px; }
-"""
 
-
-def _img(fig: plt.Figure) -> str:
+def _png(fig: plt.Figure) -> str:
+    """Return the figure as a ``data:`` URI (the report embeds its figures), and close it."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    return f"data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"
 
 
 def _fmt(v: Any) -> str:
@@ -309,32 +296,31 @@ def _fmt(v: Any) -> str:
         if math.isnan(v):
             return "—"
         return f"{v:.4g}"
-    return html.escape(str(v))
+    return str(v)
 
 
-def _table(df: pd.DataFrame, verdict: str | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
+def _table(df: pd.DataFrame, verdict: str | None = None) -> dict[str, Any]:
+    """Return the template's table: header texts and rows of ``(text, class)`` cells.
+
+    The ``verdict`` column's cells get the class ``pass``, ``fail`` or ``none``.
+    """
+    rows = []
     for _, r in df.iterrows():
         cells = []
         for c in df.columns:
             v = r[c]
-            cls = ""
-            if c == verdict:
-                cls = {True: "pass", False: "fail"}.get(v, "none")
-            cells.append(f'<td class="{cls}">{_fmt(v)}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+            cls = {True: "pass", False: "fail"}.get(v, "none") if c == verdict else ""
+            cells.append((_fmt(v), cls))
+        rows.append(cells)
+    return {"columns": [str(c) for c in df.columns], "rows": rows}
 
 
 def _interval(lo: float, hi: float) -> str:
     return "—" if math.isnan(lo) else f"[{lo:.4g}, {hi:.4g}]"
 
 
-def _targets_section(ev: pd.DataFrame, role: str) -> str:
+def _targets_table(ev: pd.DataFrame, role: str) -> dict[str, Any]:
     part = ev[ev["role"] == role]
-    if part.empty:
-        return "<p class='note'>None.</p>"
     show = pd.DataFrame(
         {
             "id": part["id"],
@@ -439,36 +425,14 @@ def write_report(
     growth = growth_by_prior(sims)
     growth.to_csv(folder / "growth_by_prior.csv", index=False)
 
-    sections: list[str] = []
     n_t = ev[ev.role != "comparison"]
     passed = int(n_t["passed"].eq(True).sum())
     failed = int(n_t["passed"].eq(False).sum())
     untested = int(n_t["passed"].isna().sum())
-    where = (
-        f"over {draws} draws from the posterior in <code>{html.escape(str(posterior))}</code> "
-        "(intervals: parameter uncertainty and classroom sampling together)"
-        if post is not None
-        else "at the default parameters (intervals: classroom sampling, ±1.96 Monte Carlo SE)"
-    )
-    sections.append(
-        f"<p>Model values computed on {classrooms} classrooms per arm, master seed {seed}, "
-        f"{where}. Rule: a row with a range passes when the model's value lies in it (for "
-        "calibration targets too: the range is the calibration's tolerance); a row with only a "
-        "value and SD passes when the model lies within two combined SDs, "
-        "<code>|m − v| ≤ 2√(sd² + se²)</code>. "
-        f"<b>{passed} pass, {failed} fail</b>"
-        + (f", {untested} have no model quantity yet" if untested else "")
-        + ". Calibration targets are fitted; checks are held back (never fitted); "
-        "comparisons are shown without a verdict. The personalized and personal regimes are "
-        "predictions of the model: no target or check covers them.</p>"
-    )
     with chart_style():
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ev) + 1.5), layout="constrained")
     plot_targets(ev, ax=ax)
-    sections.append(_img(fig))
-    sections.append("<h3>Calibration targets</h3>" + _targets_section(ev, "target"))
-    sections.append("<h3>Held-back checks</h3>" + _targets_section(ev, "check"))
-    sections.append("<h3>Comparisons</h3>" + _targets_section(ev, "comparison"))
+    targets_figure = _png(fig)
     qtab = measured.merge(
         pd.DataFrame(
             [
@@ -479,8 +443,6 @@ def write_report(
         on="quantity",
         how="left",
     )[["quantity", "value", "se", "how the model computes it"]]
-    sections.append("<h3>How each quantity is computed</h3>" + _table(qtab))
-    body = [f"<h2>1. Targets and checks</h2>{''.join(sections)}"]
 
     ptab = patterns.assign(
         interval=[_interval(a, b) for a, b in zip(patterns.ci_low, patterns.ci_high, strict=True)]
@@ -498,15 +460,9 @@ def write_report(
             "Growth by prior achievement (personalized, personal: predictions)", loc="left"
         )
         ax.legend(frameon=False)
-    body.append(
-        "<h2>2. Patterns (pattern-oriented modelling, Grimm et al. 2005)</h2>"
-        "<p>Regularities of real classrooms that the model was not tuned to, at "
-        + ("the posterior medians" if post is not None else "the defaults")
-        + ".</p>"
-        + _table(ptab, verdict="passed")
-        + _img(fig)
-    )
+    growth_figure = _png(fig)
 
+    docked = None
     if docking:
         say("docking: the engine against the Mesa model")
         dk = docking_results()
@@ -524,22 +480,13 @@ def write_report(
                 for k, v in dk["bitwise"].items()
             ]
         )
-        body.append(
-            "<h2>3. Docking: the vectorized engine against the Mesa model</h2>"
-            "<p>Exact: the same three classroom seeds in both, 10 students, 30 days; largest "
-            "relative difference over every numeric column of the student table (docked at "
-            "≤ 1e-12).</p>"
-            + _table(dk["exact"], verdict="docked")
-            + "<p>Distribution: Mesa on 30 classrooms (seeds (1, i)), the engine on 300 "
-            "(seeds (2, i)); Welch and Kolmogorov-Smirnov tests on six classroom metrics at a "
-            "family-wise level of 0.01 per regime (Axtell et al. 1996).</p>"
-            + _table(per, verdict="docked")
-            + "<p>Bit-for-bit properties on this machine (stronger than docking; tested "
-            "where they hold, and not required):</p>" + _table(bw)
-        )
-    else:
-        body.append("<h2>3. Docking</h2><p class='note'>Not run (--no-docking).</p>")
+        docked = {
+            "exact": _table(dk["exact"], verdict="docked"),
+            "distribution": _table(per, verdict="docked"),
+            "bitwise": _table(bw),
+        }
 
+    fit = None
     if post is not None:
         say("posterior")
         summ = posterior_summary(post)
@@ -552,73 +499,58 @@ def write_report(
             else {}
         )
         axes = plot_posterior_pairs(post, list(summ.index))
-        text = (
-            f"<p>{len(post)} particles, effective sample size {summ['ess'].iloc[0]:.0f}"
-            + (
-                f", {len(pops)} generations, {int(pops['samples'].sum())} model evaluations"
-                if pops is not None
-                else ""
-            )
-            + (
-                ", temperature reached 1 (an exact posterior sample under the targets' "
-                "Gaussian errors)"
-                if man.get("temperature_reached_1")
-                else ", <b>temperature did not reach 1: not yet a posterior sample</b>"
-            )
-            + ".</p>"
-        )
-        cov = ""
+        cov = None
         if coverage is not None and (Path(coverage) / "coverage.csv").is_file():
-            c = pd.read_csv(Path(coverage) / "coverage.csv")
-            share = (
-                c.groupby("parameter")[[k for k in c.columns if k.startswith("covered_")]]
+            cov = pd.read_csv(Path(coverage) / "coverage.csv")
+        columns = ["parameter", "default", "prior_low", "prior_high", "median", "q05", "q95", "sd"]
+        fit = {
+            "particles": len(post),
+            "ess": f"{summ['ess'].iloc[0]:.0f}",
+            "generations": None if pops is None else len(pops),
+            "evaluations": None if pops is None else int(pops["samples"].sum()),
+            "temperature_1": bool(man.get("temperature_reached_1")),
+            "summary": _table(summ.reset_index()[columns]),
+            "populations": None if pops is None else _table(pops),
+            "figure": _png(axes[0, 0].figure),
+            "coverage": None
+            if cov is None
+            else _table(
+                cov.groupby("parameter")[[k for k in cov.columns if k.startswith("covered_")]]
                 .mean()
                 .reset_index()
-            )
-            cov = (
-                f"<h3>Simulation-based calibration ({c['replication'].nunique()} replications)</h3>"
-                "<p>Share of replications whose true parameters lie in the posterior's central "
-                "intervals (nominal: the level).</p>" + _table(share)
-            )
-        body.append(
-            "<h2>4. Posterior of the calibrated parameters</h2>"
-            + text
-            + _table(
-                summ.reset_index()[
-                    [
-                        "parameter",
-                        "default",
-                        "prior_low",
-                        "prior_high",
-                        "median",
-                        "q05",
-                        "q95",
-                        "sd",
-                    ]
-                ]
-            )
-            + (_table(pops) if pops is not None else "")
-            + _img(axes[0, 0].figure)
-            + cov
-        )
-    else:
-        body.append(
-            "<h2>4. Posterior</h2><p class='note'>No posterior given: run "
-            "<code>python -m toolkit calibrate</code>, then <code>python -m toolkit validate "
-            "--posterior runs/calibration</code>.</p>"
-        )
+            ),
+            "coverage_replications": None if cov is None else cov["replication"].nunique(),
+        }
     prov = provenance()
     commit = (prov["git"].get("commit") or "no-git")[:10] + (
         "+dirty" if prov["git"].get("dirty") else ""
     )
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Validation report</title>"
-        f"<style>{_CSS}</style></head><body><h1>Validation report: the classroom regimes model</h1>"
-        f"<p class='note'>{now} · commit {commit} · Python {prov['python']} · numpy "
-        f"{prov['versions'].get('numpy')} · {classrooms} classrooms per arm · seed {seed}</p>"
-        + "".join(body)
-        + "</body></html>"
+    page = render(
+        "validation.html.j2",
+        title="Validation report",
+        written=now,
+        commit=commit,
+        python=prov["python"],
+        numpy=prov["versions"].get("numpy"),
+        classrooms=classrooms,
+        seed=seed,
+        posterior=None if post is None else str(posterior),
+        draws=draws,
+        passed=passed,
+        failed=failed,
+        untested=untested,
+        targets_figure=targets_figure,
+        target_tables=[
+            ("Calibration targets", _targets_table(ev, "target")),
+            ("Held-back checks", _targets_table(ev, "check")),
+            ("Comparisons", _targets_table(ev, "comparison")),
+        ],
+        quantities=_table(qtab),
+        patterns=_table(ptab, verdict="passed"),
+        growth_figure=growth_figure,
+        docking=docked,
+        fit=fit,
     )
     out = folder / "report.html"
     out.write_text(page, encoding="utf-8")
