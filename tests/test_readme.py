@@ -27,6 +27,7 @@ def test_every_linked_image_and_file_exists():
 
 
 @pytest.mark.slow
+@pytest.mark.numerics  # numbers pinned to three decimals
 def test_headline_table_in_readme_is_current(tmp_path):
     """Re-run the headline study exactly as `./run.sh headline` does and compare the table."""
     spec = load_study(ROOT / "simulations" / "headline.toml")

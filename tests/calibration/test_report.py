@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from toolkit.calibration.quantities import Simulations
 from toolkit.calibration.report import (
@@ -29,6 +30,7 @@ def test_patterns_and_growth_by_prior():
     assert g.groupby("arm").size().eq(5).all()
 
 
+@pytest.mark.numerics
 def test_docking_section_docks():
     dk = docking_results(n_mesa=6, n_engine=30)
     assert dk["exact"]["docked"].all()
