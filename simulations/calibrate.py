@@ -1,120 +1,141 @@
-"""Calibrate the model's free rates on published anchors, and check the defaults against them.
+"""Calibrate the model's free parameters on published anchors, and check the defaults against them.
 
-Four parameters are set from data (docs/odd.md, "Calibration"); each is found by bisection on
-one target while the others stay fixed, and the loop repeats until none moves:
+Nine parameters are set from data (docs/odd.md, section 10); each has one target row of
+``toolkit/calibration/data/targets.csv`` (role ``target``), and the nine are solved jointly by
+least squares (they interact), each residual scaled by its row's SD:
 
-=========================  ==========================================================  =======
-parameter                  target (standardized regime unless stated)                    value
-=========================  ==========================================================  =======
-learning_rate              mean one-year gain in true core skill (SD)                   0.36
-disruption                 small class (15) vs regular (23): difference in test score   4
-                           in percentile points of the regular classes' distribution
-                           (Tennessee STAR first year, Krueger 1999)
-peer_learning              share of the yearly learning (all domains) that comes from    0.10
-                           peers
-scaffolding_effect         personal regime, scaffolding 0.15 vs 0: difference in end     0.69
-                           self-regulation in SDs of starting self-regulation
-=========================  ==========================================================  =======
+- ``learning_rate``: ``annual_gain``, a year's gain in true core skill (Hill et al. 2008);
+- ``peer_learning``: ``peer_share``, the share of a year's learning from peers;
+- ``scaffolding_effect``: ``scaffolding_self_regulation``, scaffolding's effect on
+  self-regulation (Dignath & Buettner 2008);
+- ``disruption``: ``star_kindergarten``, STAR's class-size effect as Krueger's statistic, with a
+  kindergarten year's growth;
+- ``teacher_effect_sd``: ``teacher_value_added``, the SD of teacher value added (Hanushek &
+  Rivkin 2010);
+- ``cooperative_learning``: ``grouping_alone``, within-class grouping against none (Lou et al.);
+- ``aptitude_sd``, ``aptitude_skill_correlation``, ``school_effect_sd``: ``egsingle_gain_sd``,
+  ``egsingle_gain_corr``, ``egsingle_gain_icc``, the spread of observed one-year gains, their
+  correlation with the prior score and their share between schools (egsingle, grade 4 to 5).
 
 Usage::
 
     ./run.sh python simulations/calibrate.py            # check the current defaults
-    ./run.sh python simulations/calibrate.py --search   # re-derive the four values
+    ./run.sh python simulations/calibrate.py --search   # re-derive the nine values
 
-Everything else that the literature measured is a held-back check, not a target (see
-``simulations/review.py`` and docs/odd.md section 10).
+Everything else the literature measured is a held-back check (``python -m toolkit validate``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 
 import numpy as np
 
 from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
+from toolkit.calibration.targets import load_targets
 from toolkit.model import Parameters
 
-TARGETS = {
-    "learning_rate": 0.36,
-    "disruption": 4.0,
-    "peer_learning": 0.10,
-    "scaffolding_effect": 0.69,
-}
-
-
-#: The registered quantity (toolkit.calibration.quantities) each parameter is tuned on.
-QUANTITY = {
-    "learning_rate": "one_year_core_gain",
-    "disruption": "class_size_percentile_points",
+#: The target row each parameter is tuned on.
+TUNED = {
+    "learning_rate": "annual_gain",
     "peer_learning": "peer_share",
     "scaffolding_effect": "scaffolding_self_regulation",
+    "disruption": "star_kindergarten",
+    "teacher_effect_sd": "teacher_value_added",
+    "cooperative_learning": "grouping_alone",
+    "aptitude_sd": "egsingle_gain_sd",
+    "aptitude_skill_correlation": "egsingle_gain_corr",
+    "school_effect_sd": "egsingle_gain_icc",
 }
+#: Parameters searched on the Fisher-z (atanh) scale; the others on the log scale.
+CORRELATIONS = {"aptitude_skill_correlation"}
 
 
-def measure(name: str, p: Parameters, n: int) -> float:
-    """Value of the target quantity for parameter ``name`` under parameters ``p``.
+def rows() -> dict[str, tuple[str, float, float]]:
+    """Each tuned parameter's row: (quantity, value, sd)."""
+    t = load_targets()
+    return {
+        k: (t.at[r, "quantity"], float(t.at[r, "value"]), float(t.at[r, "sd"]))
+        for k, r in TUNED.items()
+    }
 
-    Computed by the calibration's registry (the same function as ``python -m toolkit
-    validate`` and the ABC calibration), on ``n`` classrooms from the master seed.
-    """
-    out = compute([QUANTITY[name]], p, n_classrooms=n, seed=MASTER_SEED)
-    return float(out["value"].iloc[0])
+
+def _to_x(name: str, v: float) -> float:
+    return math.atanh(v) if name in CORRELATIONS else math.log(max(v, 1e-6))
+
+
+def _from_x(name: str, x: float) -> float:
+    return math.tanh(x) if name in CORRELATIONS else math.exp(x)
 
 
 def search(n: int, base: Parameters | None = None) -> Parameters:
-    """Solve the four targets jointly (they interact) by least squares on log parameters.
+    """Solve the targets jointly by least squares on transformed parameters.
 
-    The measured quantities are smooth functions of the parameters on fixed classrooms
-    (common random numbers), so a trust-region solver with finite differences converges in a
-    few dozen evaluations; the residuals are relative errors against the targets.
+    The measured quantities are smooth functions of the parameters on fixed classrooms (common
+    random numbers), so a trust-region solver with finite differences converges in a few dozen
+    evaluations; the residuals are (model - value) / sd of each target row.
     """
     from scipy.optimize import least_squares
 
     p0 = base or Parameters()
-    names = list(TARGETS)
-    x0 = np.log([max(getattr(p0, k), 1e-6) for k in names])
+    names = list(TUNED)
+    target = rows()
+    fields = {f.name: f for f in dataclasses.fields(Parameters)}
+    x0 = np.array([_to_x(k, getattr(p0, k)) for k in names])
+    lo = np.array(
+        [
+            _to_x(k, max(fields[k].metadata["lo"], -0.95 if k in CORRELATIONS else 1e-6))
+            for k in names
+        ]
+    )
+    hi = np.array(
+        [_to_x(k, min(fields[k].metadata["hi"], 0.95 if k in CORRELATIONS else 1e9)) for k in names]
+    )
 
     def params_of(x: np.ndarray) -> Parameters:
-        return p0.replace(**{k: float(np.exp(v)) for k, v in zip(names, x, strict=True)})
+        return p0.replace(**{k: _from_x(k, v) for k, v in zip(names, x, strict=True)})
 
     def residuals(x: np.ndarray) -> np.ndarray:
         p = params_of(x)
-        r = np.array([measure(k, p, n) / TARGETS[k] - 1.0 for k in names])
+        got = compute([target[k][0] for k in names], p, n_classrooms=n, seed=MASTER_SEED)
+        r = (got["value"].to_numpy() - np.array([target[k][1] for k in names])) / np.array(
+            [target[k][2] for k in names]
+        )
         print(
             "  " + ", ".join(f"{k}={getattr(p, k):.4g}" for k in names),
             "->",
-            np.round(r, 4).tolist(),
+            np.round(r, 3).tolist(),
             flush=True,
         )
         return r
 
-    fields = {f.name: f for f in dataclasses.fields(Parameters)}
-    lo = np.log([max(fields[k].metadata["lo"], 1e-6) for k in names])
-    hi = np.log([fields[k].metadata["hi"] for k in names])
     fit = least_squares(
         residuals,
         np.clip(x0, lo, hi),
         bounds=(lo, hi),
-        diff_step=0.01,
-        xtol=1e-4,
-        ftol=1e-6,
-        max_nfev=80,
+        diff_step=0.02,
+        xtol=1e-3,
+        ftol=1e-4,
+        max_nfev=60,
     )
     p = params_of(fit.x)
     return p.replace(**{k: float(f"{getattr(p, k):.3g}") for k in names})
 
 
 def report(p: Parameters, n: int) -> None:
-    print(f"{'target':<22}{'wanted':>8}{'got':>9}")
+    """Print each target row's value against the model's."""
+    target = rows()
     sims = Simulations(p, n, MASTER_SEED)
-    got = compute(list(QUANTITY.values()), sims=sims).set_index("quantity")["value"]
-    for name, target in TARGETS.items():
-        print(f"{name:<22}{target:>8.3f}{got[QUANTITY[name]]:>9.3f}")
-    more = compute(["individualized_effect", "interest_change"], sims=sims)
-    d, interest = more["value"].tolist()
-    print(f"\nindividualized vs standardized, test score effect: {d:.3f} SD (check: 0.05-0.30)")
-    print(f"standardized regime, mean change of interest over the year {interest:+.3f} SD")
+    got = compute([q for q, _, _ in target.values()], sims=sims).set_index("quantity")
+    head = f"{'parameter':<28}{'value':>10}  {'target row':<28}"
+    print(head + f"{'wanted':>8}{'sd':>7}{'got':>9}{'se':>8}")
+    for name, (q, v, sd) in target.items():
+        print(
+            f"{name:<28}{getattr(p, name):>10.4g}  {TUNED[name]:<28}{v:>8.3f}{sd:>7.3f}"
+            f"{got.at[q, 'value']:>9.3f}{got.at[q, 'se']:>8.3f}"
+        )
 
 
 def main() -> None:
@@ -125,7 +146,7 @@ def main() -> None:
     p = search(args.classrooms) if args.search else Parameters()
     if args.search:
         print("\nCalibrated values (copy into toolkit/model/params.py):")
-        for name in TARGETS:
+        for name in TUNED:
             print(f"  {name} = {getattr(p, name)}")
         print()
     report(p, args.classrooms)

@@ -86,6 +86,22 @@ CASES = {
         {"interest_rate": 0.02, "disruption": 0.05},
     ),
     "static_interests": ("personal", {"interest_rate": 0.0, "disruption": 0.0}),
+    # issue 17: schools shared by classrooms, teachers per year, every new mechanism moved
+    "schools": (
+        ["individualized", "personal"],
+        {
+            "classrooms_per_school": 2,
+            "school_effect_sd": 0.2,
+            "school_share": 0.7,
+            "teacher_effect_sd": 0.5,
+            "group_expectation": 0.3,
+            "cooperative_learning": 0.8,
+            "strategy_use": 1.5,
+            "room_disruption": 0.6,
+            "supervision_availability": 0.8,
+            "learner_plan_cost": 0.9,
+        },
+    ),
 }
 KEY = ["classroom", "year", "student"]
 
@@ -420,16 +436,13 @@ def test_fast_kernel_docks_for_every_parameter_and_axis_moved(monkeypatch):
 
 @needs_numba
 def test_fast_kernel_reads_every_parameter_the_exact_kernel_reads():
-    """Both transcriptions read the same positions of PAR_NAMES (which the test above checks)."""
+    """Both transcriptions read every field of KernelParams by name (``par.<field>``)."""
     from toolkit.engine import kernel, kernel_fast
 
-    positions = {
-        k for k, v in vars(kernel).items() if k.startswith("_") and k.isupper() and type(v) is int
-    }
-    exact = set(kernel.run_days.py_func.__code__.co_names) & positions
-    mine = set(kernel_fast.run_days_fast.py_func.__code__.co_names) & positions
-    assert len(exact) == len(kernel.PAR_NAMES)
-    assert mine == exact
+    fields = set(kernel.KernelParams._fields)
+    for run in (kernel.run_days, kernel_fast.run_days_fast):
+        read = set(run.py_func.__code__.co_names) & fields
+        assert read == fields, f"{run.__name__} never reads {sorted(fields - read)}"
 
 
 @needs_numba

@@ -198,15 +198,18 @@ def test_compose_gain_is_the_learning_equation():
         peer=np.array([0.01, 0.0]),
         direct_disruption=np.float64(0.9),
         independent_disruption=np.float64(0.95),
+        cooperation=np.float64(1.2),
         on_task=np.float64(0.8),
+        strategy=np.float64(1.4),
         direct_time=np.float64(0.25),
         direct_efficacy=np.float64(0.7),
+        practice_teacher=np.float64(1.1),
     )
     got = mech.compose_gain(0.03, a, 0.5, ch)
-    direct = 0.03 * a * 0.6 * 0.25 * np.array([0.5, 0.5]) * 0.7 * 0.9 * np.array([1.0, 0.5])
+    direct = 0.03 * a * 0.6 * 0.25 * np.array([0.5, 0.5]) * 0.7 * 0.9 * np.array([1.0, 0.5]) * 1.4
     practice = (
         0.03 * a * 0.6 * 0.75 * np.array([0.7, 0.3]) * 0.5 * 0.8 * 0.95 * np.array([0.8, 0.9])
-    )
+    ) * (1.2 * 1.4 * 1.1)
     np.testing.assert_allclose(got, direct + practice + 0.6 * np.array([0.01, 0.0]))
     # every factor belongs to exactly one channel
     fields = [f for group in mech.CHANNELS.values() for f in group]

@@ -533,19 +533,29 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from toolkit.calibration.report import write_report
+    from toolkit.calibration.targets import TargetsError
 
     posterior = args.posterior
     if posterior is None and Path("runs/calibration/posterior.csv").is_file() and not args.defaults:
         posterior = "runs/calibration"
-    path = write_report(
-        args.out,
-        classrooms=args.classrooms,
-        posterior=posterior,
-        draws=args.draws,
-        coverage=args.coverage,
-        docking=not args.no_docking,
-        progress=True,
-    )
+    if args.mappings is not None and args.targets is None:
+        raise CommandError("--mappings goes with --targets FILE (the rows it maps).")
+    try:
+        path = write_report(
+            args.out,
+            classrooms=args.classrooms,
+            posterior=posterior,
+            draws=args.draws,
+            coverage=args.coverage,
+            docking=not args.no_docking,
+            progress=True,
+            extra=args.targets,
+            mappings=args.mappings,
+            cross_validation=args.cross_validation,
+        )
+    except TargetsError as exc:  # a bad row or mapping in the user's files: no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"Validation report: {path}")
     return 0
 
@@ -687,6 +697,23 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--draws", type=int, default=20, help="posterior draws")
     val.add_argument("--coverage", help="coverage-check folder to report")
     val.add_argument("--no-docking", action="store_true", help="skip the docking section")
+    val.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="a CSV of your own rows (trial-record columns), judged with the package's rows; "
+        "a row with a package row's id replaces it; the package is not changed",
+    )
+    val.add_argument(
+        "--mappings",
+        metavar="FILE",
+        help="mappings of your rows (TOML, like toolkit/calibration/data/evidence-mappings.toml;"
+        " default: FILE.toml next to --targets)",
+    )
+    val.add_argument(
+        "--cross-validation",
+        metavar="FILE",
+        help="a leave-one-out table (CSV from toolkit.calibration.crossval.cross_validate)",
+    )
     return parser
 
 

@@ -152,8 +152,10 @@ def test_run_folder_resumes_and_refuses_to_overwrite(tmp_path):
 
 def test_config_and_posterior_files(tmp_path):
     cfg = load_config()
-    # the revised model's four calibrated rates (group_size_penalty is an assumption now)
-    assert cfg.parameters == ("learning_rate", "disruption", "peer_learning", "scaffolding_effect")
+    # the nine calibrated parameters of simulations/calibrate.py, one per target row
+    assert len(cfg.parameters) == 9 and {"teacher_effect_sd", "cooperative_learning"} <= set(
+        cfg.parameters
+    )
     assert list(cfg.parameters) == calibrated_parameters() == list(FREE_PARAMETERS)
     assert CalibrationConfig(targets=("annual_gain",)).parameters == cfg.parameters
     assert set(cfg.targets) == set(load_targets().query("role == 'target'").index)

@@ -71,17 +71,25 @@ def test_write_report_with_a_posterior(tmp_path):
     text = out.read_text()
     for heading in ("1. Targets and checks", "2. Patterns", "3. Docking", "4. Posterior"):
         assert heading in text
-    assert "Held-back checks" in text and "predictions of the model" in text
+    assert "Held-out rows" in text and "predictions of the model" in text
+    assert "posterior predictive 95%" in text and "why this mapping" in text
     assert text.count("data:image/png;base64,") >= 3
     # the page is the template's, with the shared stylesheet inlined once
     assert text.startswith("<!doctype html>") and text.count("<style>") == 1
     assert "td.pass" in text and '<td class="pass">pass</td>' in text
-    ev = pd.read_csv(tmp_path / "val" / "targets.csv")
+    ev = pd.read_csv(tmp_path / "val" / "targets.csv", keep_default_na=False, na_values=[""])
     assert set(ev["role"]) == {"target", "check", "comparison"}
-    assert ev.loc[ev.role != "comparison", "passed"].notna().all()
-    assert (ev["model_low"] <= ev["model_high"]).all()
+    assert {"targets", "evidence"} == set(ev["origin"])
+    # every row with a model value and an uncertainty has a verdict, comparisons too
+    valued = ev[ev["model"].notna()]
+    assert valued["passed"].notna().sum() >= len(valued) - 2  # bare-value rows: no verdict
+    assert ev.loc[ev["passed"].eq(False), "flag"].str.len().gt(0).all()
+    # rows on a test aligned with the instruction have no model value yet, and say why
+    aligned = ev["flag"].str.contains("aligned_score", na=False)
+    assert aligned.sum() >= 8 and ev.loc[aligned, "model"].isna().all()
+    assert ev.loc[~aligned, "model"].notna().all()
+    assert (valued["model_low"] <= valued["model_high"]).all()
     man = json.loads((tmp_path / "val" / "manifest.json").read_text())
-    assert man["draws"] == 2 and man["passed"] + man["failed"] == int(
-        ev.role.ne("comparison").sum()
-    )
-    assert np.isfinite(ev["model"]).all()
+    assert man["draws"] == 2
+    assert man["passed"] + man["failed"] + man["no_verdict"] == len(ev)
+    assert np.isfinite(valued["model"]).all()

@@ -24,25 +24,31 @@ SMALL = Parameters(n_students=12, n_days=30)
 def test_targets_file_is_complete_and_every_quantity_is_registered():
     t = load_targets(known=True)
     assert {"target", "check", "comparison"} == set(t["role"])
-    # the four calibrated rates of simulations/calibrate.py, and the checks of docs/odd.md
+    # the nine calibrated parameters of simulations/calibrate.py, and the checks of docs/odd.md
     assert set(t.index[t.role == "target"]) == {
         "annual_gain",
-        "class_size",
         "peer_share",
         "scaffolding_self_regulation",
+        "teacher_value_added",
+        "grouping_alone",
+        "star_kindergarten",
+        "egsingle_gain_sd",
+        "egsingle_gain_corr",
+        "egsingle_gain_icc",
     }
     assert {"individualized", "nlschools_icc", "star_kindergarten"} <= set(t.index)
-    # the class-size target is STAR's first-year effect read at the median; Krueger's own
-    # statistic (mean percentile rank) is a check; the share of a year's gain a comparison
-    assert t.loc["class_size", "quantity"] == "class_size_percentile_points"
-    assert t.loc["class_size", ["value", "low", "high"]].tolist() == [4.0, 3.0, 5.0]
+    # the class-size target is Krueger's own statistic (mean percentile rank) on STAR's data;
+    # the share of a year's gain is a comparison
+    assert "class_size" not in t.index
     assert t.loc["star_kindergarten", "quantity"] == "class_size_mean_percentile_rank"
     assert t.loc["class_size_share", "role"] == "comparison"
     assert t.loc["interest_decline", "high"] < 0
-    # every target and every model check of the revised model has a range and a note column
+    # every target has a value and an SD; those with a range hold their value inside it
     for rid in t.index[t.role == "target"]:
-        assert t.loc[rid, "low"] < t.loc[rid, "value"] < t.loc[rid, "high"], rid
-    assert "disruption" in t.loc["class_size", "note"]
+        assert t.loc[rid, "sd"] > 0, rid
+        if np.isfinite(t.loc[rid, "low"]):
+            assert t.loc[rid, "low"] <= t.loc[rid, "value"] <= t.loc[rid, "high"], rid
+    assert "disruption" in t.loc["star_kindergarten", "note"]
     assert (t["source"].str.len() > 20).all() and (t["location"].str.len() > 10).all()
     for rid in t.index[t.role == "target"]:
         center, scale = target_scale(t.loc[rid])
@@ -113,11 +119,12 @@ def test_evaluate_passes_and_fails_by_the_stated_rule():
         [
             # inside the range 0.32-0.41 but 2.1 SDs from 0.36: the range decides
             {"quantity": "one_year_core_gain", "value": 0.36 + 2.1 * 0.045, "se": 0.0},
-            # 1.5 SDs from 4 but outside the range 3-5: fails
-            {"quantity": "class_size_percentile_points", "value": 6.25, "se": 0.0},
+            # 1.4 SDs from 0.20 but outside the range 0.17-0.30: fails
+            {"quantity": "within_class_grouping_effect", "value": 0.13, "se": 0.0},
             {"quantity": "individualized_effect", "value": 0.31, "se": 0.01},
             {"quantity": "grouping_effect_quintile_range", "value": 0.05, "se": 0.01},
-            {"quantity": "personalized_effect", "value": 0.2, "se": 0.01},
+            # a comparison 0.137 (SD 0.04) against 0.24: judged and flagged like any row
+            {"quantity": "class_size_gain_share", "value": 0.24, "se": 0.01},
             # no range: within two combined SDs of 4.95 (SD 1.49)
             {"quantity": "class_size_mean_percentile_rank", "value": 2.2, "se": 0.5},
             {"quantity": "end_of_year_icc", "value": 0.15, "se": 0.01},
@@ -126,12 +133,16 @@ def test_evaluate_passes_and_fails_by_the_stated_rule():
     e = evaluate(t, measured).set_index("id")
     assert e.loc["annual_gain", "passed"] is False  # 0.4545 > 0.41
     assert e.loc["annual_gain", "z"] == pytest.approx(2.1)
-    assert e.loc["class_size", "z"] == pytest.approx(1.5)
-    assert e.loc["class_size", "passed"] is False
+    assert e.loc["grouping_alone", "z"] == pytest.approx(-1.4)
+    assert e.loc["grouping_alone", "passed"] is False
     assert e.loc["individualized", "passed"] is False  # above the range
     assert e.loc["grouping_by_quintile", "passed"] is True  # inside 0-0.10
-    assert e.loc["rand_personalized", "passed"] is None  # comparison: no verdict
+    assert e.loc["class_size_share", "passed"] is False
+    assert e.loc["class_size_share", "flag"] == "|z| = 2.5 > 2"
+    assert e.loc["individualized", "flag"] == "outside [0.05, 0.3]"
+    assert e.loc["grouping_by_quintile", "flag"] == ""
     assert e.loc["tutoring", "passed"] is None and math.isnan(e.loc["tutoring", "model"])
+    assert e.loc["tutoring", "flag"] == "no model value"
     z_star = (2.2 - 4.95) / math.hypot(1.49, 0.5)
     assert e.loc["star_kindergarten", "z"] == pytest.approx(z_star)
     assert e.loc["star_kindergarten", "passed"] is True  # |z| = 1.7
@@ -154,23 +165,26 @@ def test_a_row_passes_when_inside_its_range():
 
 def test_mean_percentile_rank_is_realdatas_statistic_on_the_same_scores():
     """class_size_mean_percentile_rank ranks simulated scores as realdata ranks STAR's."""
+    from toolkit.calibration.quantities import GROWTH, growth_changes
+
     sims = Simulations(Parameters(), 40, seed=5)  # a whole year: the effect is a few points
     est = QUANTITIES["class_size_mean_percentile_rank"].function(sims)
-    df = sims.arms({"small": "standardized"}, n_students=15)
-    reg = sims.arms({"regular": "standardized"}, n_students=23)
+    k = growth_changes(sims, GROWTH["kindergarten"])  # STAR's year: a kindergarten year's growth
+    df = sims.arms({"small": "standardized"}, n_students=15, **k)
+    reg = sims.arms({"regular": "standardized"}, n_students=23, **k)
     # with equal classes within each size, the mean over classrooms is the pooled mean
     ref = percentile_effect(df["score"].to_numpy(), reg["score"].to_numpy())
     assert est.value == pytest.approx(ref, rel=1e-12)
     assert est.se > 0
     # for normal scores the mean rank is about 100 (Phi(d / sqrt 2) - 0.5), below the median
-    # reading 100 (Phi(d) - 0.5) of class_size_percentile_points on the same classrooms
+    # reading 100 (Phi(d) - 0.5) of the same classrooms
     from scipy.stats import norm
 
     median = QUANTITIES["class_size_percentile_points"].function(sims)
     assert 0 < est.value < median.value
     d = norm.ppf(median.value / 100 + 0.5)
     assert est.value == pytest.approx(100 * (norm.cdf(d / np.sqrt(2)) - 0.5), abs=1.0)
-    assert sims.runs == 2  # both readings share the two class sizes
+    assert sims.runs == 3  # both readings share the two class sizes (and the year's growth)
 
 
 def test_percentile_ranks_are_mid_ranks():

@@ -4,7 +4,9 @@ The reference numbers are written by the R scripts in tests/reference (run once,
 R is never needed to run the tests.
 """
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from toolkit.datasets import load_dataset
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+BATTERY = Path(__file__).resolve().parent / "battery" / "make_battery.py"
 
 
 def _json(name: str) -> dict:
@@ -107,3 +110,18 @@ def _assert_close(actual, expected, atol: float, what: str = "") -> None:
 def close():
     """close(actual, expected, atol, what): elementwise |actual - expected| <= atol."""
     return _assert_close
+
+
+def _load_battery():
+    if "make_battery" not in sys.modules:  # dataclasses look their module up there
+        spec = importlib.util.spec_from_file_location("make_battery", BATTERY)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_battery"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["make_battery"]
+
+
+@pytest.fixture(scope="session")
+def battery():
+    """tests/survey/battery/make_battery.py: the messy-input battery and its data helpers."""
+    return _load_battery()

@@ -131,8 +131,9 @@ def test_integer_weights_act_as_frequencies():
     x = np.array([3.0, 1.0, 4.0, 1.5, 5.0, 9.0])
     w = np.array([2, 1, 3, 1, 1, 2])
     df = pd.DataFrame({"x": x, "w": w.astype(float)})
-    des = replicate_design(df, "w", np.ones((6, 2)), method="brr")
-    res = lsa_spread(des, "x").set_index("statistic")["estimate"]
+    des = replicate_design(df, "w", np.column_stack([w, w]).astype(float), method="brr")
+    with pytest.warns(UserWarning, match="SE is 0"):  # the replicates equal the final weight
+        res = lsa_spread(des, "x").set_index("statistic")["estimate"]
     rep = np.repeat(x, w)
     assert res["gini"] == pytest.approx(gini(rep))
     assert res["p90_p10"] == pytest.approx(percentile_gap(rep, 90, 10))
@@ -245,9 +246,12 @@ def test_design_errors(pisa_rw):
         pisa_design(w)
     with pytest.raises(ValueError, match="the design has n_pv=5"):
         lsa_cor(pisa_design(pisa_rw), ["PV1MATH", "PV2MATH"], "PV@MATH")
-    no_count = replicate_design(pisa_rw, "W_FSTUWT", r"W_FSTURWT\d+", method="fay")
+    ten = pisa_rw.assign(**{f"PV{m}MATH": pisa_rw["PV1MATH"] for m in range(6, 11)})
+    no_count = replicate_design(ten, "W_FSTUWT", r"W_FSTURWT\d+", method="fay")
     with pytest.raises(ValueError, match="different lengths"):
-        lsa_cor(no_count, ["PV1MATH", "PV2MATH"], "PV@MATH")
+        lsa_cor(no_count, [f"PV{m}MATH" for m in range(1, 6)], "PV@MATH")
+    with pytest.raises(ValueError, match=r"2 plausible values .* not 5, 10 or 20"):
+        lsa_mean(no_count, ["PV1MATH", "PV2MATH"])
 
 
 def test_jackknife_built_from_strata_and_clusters(pisa_rw, ref_lsa, reference_dir, close):
@@ -321,11 +325,14 @@ def test_replicate_pattern_count_is_checked(pisa_rw):
         replicate_design(pisa_rw.drop(columns="W_FSTURWT37"), "W_FSTUWT", pattern)
     with pytest.raises(ValueError, match="matches 80 replicate weights, n_replicates=79"):
         replicate_design(pisa_rw, "W_FSTUWT", pattern, n_replicates=79)
-    # a jackknife has no expected count: the number must be given
+    # Fay weights under a jackknife formula: refused, whatever the count
+    with pytest.raises(ValueError, match=r"method='jk1' does not fit.*looks like Fay's BRR"):
+        replicate_design(pisa_rw, "W_FSTUWT", pattern, method="jk1", n_replicates=80)
+    # JK2 has no count implied by the weights: the number must be given
     with pytest.raises(ValueError, match="pass n_replicates="):
-        replicate_design(pisa_rw, "W_FSTUWT", pattern, method="jk1")
-    des = replicate_design(pisa_rw, "W_FSTUWT", pattern, method="jk1", n_replicates=80)
-    assert des.n_replicates == 80
+        replicate_design(pisa_rw, "W_FSTUWT", pattern, method="other", scale=0.05)
+    des = replicate_design(pisa_rw, "W_FSTUWT", pattern, method="fay", fay_k=0.5)
+    assert des.n_replicates == 80 and des.scale == pytest.approx(0.05)
 
 
 def test_plausible_value_count_is_checked(pisa_rw):

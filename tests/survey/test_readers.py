@@ -108,11 +108,20 @@ def test_qualtrics_csv(tmp_path):
 def test_qualtrics_legacy_single_extra_row(tmp_path):
     path = tmp_path / "legacy.csv"
     path.write_text("V1,Q1\nResponse ID,How old are you?\nR_1,15\nR_2,16\n")
-    plain = read_csv(path)
-    assert len(plain) == 3  # not detected: it is an ordinary CSV
-    df = read_csv(path, qualtrics=True)
-    assert df["Q1"].tolist() == [15, 16]
-    assert question_text(df)["Q1"] == "How old are you?"
+    plain = read_csv(path, qualtrics=False)
+    assert len(plain) == 3  # read as an ordinary CSV only when asked to
+    for df in (read_csv(path, qualtrics=True), read_csv(path), read_survey(path)):
+        assert df.attrs["format"] == "qualtrics"
+        assert df["Q1"].tolist() == [15, 16]
+        assert question_text(df)["Q1"] == "How old are you?"
+    # newer exports without the ImportId row: "Response ID" under ResponseId
+    newer = tmp_path / "newer.csv"
+    newer.write_text("StartDate,ResponseId,Q1\nStart Date,Response ID,Age\n2024-01-01,R_1,15\n")
+    assert read_survey(newer)["Q1"].tolist() == [15]
+    # an ordinary CSV whose second row happens to be text is not taken for one
+    other = tmp_path / "other.csv"
+    other.write_text("id,Q1\nx,Age\n1,15\n")
+    assert read_survey(other).attrs["format"] == "csv"
 
 
 def test_qualtrics_xlsx(tmp_path):

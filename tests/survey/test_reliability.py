@@ -236,29 +236,38 @@ def coded_missing(bfi) -> pd.DataFrame:
     return bad
 
 
-def test_codes_outside_the_scale_warn(bfi, coded_missing, ref_reliability):
-    with pytest.warns(
-        UserWarning, match=r"outside the range nearly all answers use \(1 to 6\)"
-    ) as rec:
-        wrong = cronbach_alpha(coded_missing, AGREE)
-    message = str(rec[0].message)
-    assert "'A1' has 99 (rows [" in message and "'A2' has 0" in message and "'A3' has 7" in message
-    assert wrong.alpha < 0.1  # instead of psych's 0.70 on the real answers
-    with pytest.warns(UserWarning, match=r"outside the declared scale \[1, 6\]"):
-        cronbach_alpha(coded_missing, AGREE, min=1, max=6)
-    with pytest.warns(UserWarning, match="score_items: answers outside"):
+def test_codes_outside_the_scale_are_refused_or_warned(bfi, coded_missing, ref_reliability):
+    # 99 is far above a 1-6 scale: refused, naming the items and rows (it took alpha below 0.1)
+    with pytest.raises(
+        ValueError, match=r"99 \(the other answers run from 0 to 7\) in 'A1' \(rows \["
+    ):
+        cronbach_alpha(coded_missing, AGREE)
+    with pytest.raises(ValueError, match=r"score_items: values that look like missing-value codes"):
         score_items(coded_missing, {"agree": AGREE})
-    with pytest.warns(UserWarning, match="omega: answers outside"):
+    with pytest.raises(ValueError, match=r"omega: values that look like missing-value codes"):
         omega(coded_missing, [i.lstrip("-") for i in AGREE], nfactors=1)
-    # recoded as missing, alpha is psych's again, without a warning
+    # outside a declared scale: refused too
+    with pytest.raises(
+        ValueError, match=r"99 outside the declared scale in 'A1'.*missing=\[0, 7, 99\]"
+    ):
+        cronbach_alpha(coded_missing, AGREE, min=1, max=6)
+    # 0 and 7 next to the scale, in under 0.5% of the answers: a warning naming them
+    with pytest.warns(UserWarning, match=r"0 \(rare; nearly all answers are 1 to 6\) in 'A2'"):
+        wrong = cronbach_alpha(coded_missing, AGREE, missing=[99])
+    assert wrong.alpha < ref_reliability["alpha"]["agree"]["total"]["raw_alpha"] - 0.01
+    # declared as missing codes, or recoded as missing, alpha is psych's again, without a warning
     clean = coded_missing.copy()
     for item in ["A1", "A2", "A3", "A4", "A5"]:
         clean[item] = clean[item].where(clean[item].between(1, 6))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         right = cronbach_alpha(clean, AGREE)
+        declared = cronbach_alpha(coded_missing, AGREE, missing=[0, 7, 99])
+        ranged = cronbach_alpha(coded_missing, AGREE, missing=[(7, 99), 0], min=1, max=6)
         cronbach_alpha(bfi, AGREE, min=1, max=6)
-    assert right.alpha == pytest.approx(ref_reliability["alpha"]["agree"]["total"]["raw_alpha"])
+    expected = ref_reliability["alpha"]["agree"]["total"]["raw_alpha"]
+    assert right.alpha == pytest.approx(expected)
+    assert declared.alpha == pytest.approx(expected) and ranged.alpha == pytest.approx(expected)
 
 
 def test_declared_bounds_set_the_reversal(bfi):

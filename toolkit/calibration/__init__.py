@@ -3,13 +3,22 @@
 Modules
 -------
 targets
-    ``toolkit/calibration/data/targets.csv``: every calibration target, held-back check and comparison
-    as data (value, uncertainty or range, population, grade, source, confidence), read and
-    checked by :func:`load_targets`; :func:`evaluate` compares them with the model.
+    ``toolkit/calibration/data/targets.csv``: every calibration target, held-back check and
+    comparison as data (value, uncertainty or range, population, grade, source, confidence),
+    read and checked by :func:`load_targets`; :func:`evaluate` compares them with the model and
+    flags every row that does not pass.
+evidence
+    The trial record, ``toolkit/calibration/data/evidence.csv``: published effects of contrasts
+    the regime axes can express, each mapped onto two study-file arms and a kind of test in
+    ``evidence-mappings.toml`` (:func:`load_rows`, with a user's extra rows and mappings).
 quantities
     How the model computes each quantity: one registered function per quantity
-    (:func:`quantity`), arms on common random numbers through the study runner's work unit,
-    values with Monte Carlo standard errors (:func:`compute`).
+    (:func:`quantity`), and the trial record's contrasts and correlations from their mappings,
+    arms on common random numbers through the study runner's work unit, values with Monte
+    Carlo standard errors (:func:`compute`).
+crossval
+    Leave-one-out and k-fold predictions of rows from calibrations that did not see them, and
+    the coverage of their predictive intervals (:func:`cross_validate`).
 realdata
     Checks computed from real data with the same code: nlschools' ICC, the Tennessee STAR
     class-size effect, the distribution of one-year gains in egsingle.
@@ -37,11 +46,14 @@ from toolkit.calibration.abc import (
     posterior_summary,
     sample_posterior,
 )
+from toolkit.calibration.crossval import cross_validate, predictive_draws
+from toolkit.calibration.evidence import EvidenceMapping, load_evidence, load_mappings, load_rows
 from toolkit.calibration.predict import arm_status, combine_draws, format_posterior_summary
 from toolkit.calibration.quantities import (
     QUANTITIES,
     Estimate,
     Quantity,
+    QuantityUnavailableError,
     Simulations,
     compute,
     effect_size,
@@ -54,7 +66,9 @@ __all__ = [
     "CalibrationConfig",
     "CalibrationResult",
     "Estimate",
+    "EvidenceMapping",
     "Quantity",
+    "QuantityUnavailableError",
     "Simulations",
     "TargetsError",
     "arm_status",
@@ -63,14 +77,19 @@ __all__ = [
     "combine_draws",
     "compute",
     "coverage_check",
+    "cross_validate",
     "effect_size",
     "evaluate",
     "format_posterior_summary",
     "load_config",
+    "load_evidence",
+    "load_mappings",
     "load_posterior",
+    "load_rows",
     "load_targets",
     "posterior_predictive",
     "posterior_summary",
+    "predictive_draws",
     "quantity",
     "sample_posterior",
     "target_scale",

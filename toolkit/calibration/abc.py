@@ -103,30 +103,40 @@ _KEYS = {
 }
 
 
-#: The revised model's calibrated rates, one per calibration target of the targets file:
-#: ``learning_rate`` (the year's gain), ``disruption`` (STAR's class-size effect),
-#: ``peer_learning`` (the peer share) and ``scaffolding_effect`` (scaffolding's effect on
-#: self-regulation). ``group_size_penalty`` is no longer calibrated (an assumption since
-#: disruption carries the class-size effect), though its plausible range is still relative.
-FREE_PARAMETERS = ("learning_rate", "disruption", "peer_learning", "scaffolding_effect")
+#: The calibrated parameters, one per calibration target of the targets file
+#: (``simulations/calibrate.py``, docs/odd.md section 10): ``learning_rate`` (the year's gain),
+#: ``peer_learning`` (the peer share), ``scaffolding_effect`` (scaffolding's effect on
+#: self-regulation), ``disruption`` (STAR's class-size effect), ``teacher_effect_sd`` (teacher
+#: value added), ``cooperative_learning`` (within-class grouping), and ``aptitude_sd``,
+#: ``aptitude_skill_correlation`` and ``school_effect_sd`` (egsingle's one-year gains).
+FREE_PARAMETERS = (
+    "learning_rate",
+    "peer_learning",
+    "scaffolding_effect",
+    "disruption",
+    "teacher_effect_sd",
+    "cooperative_learning",
+    "aptitude_sd",
+    "aptitude_skill_correlation",
+    "school_effect_sd",
+)
 
 
 def calibrated_parameters() -> list[str]:
     """Return the parameters the calibration gives a posterior by default (the free ones).
 
-    Each has a plausible range relative to its calibrated default :math:`d`
-    (``Plausible.relative``), which is its prior: log-uniform on :math:`[d/2, 2d]`, except
-    ``disruption``, uniform on :math:`[0, 2d]` (from no disruption, STAR's effect read as a
-    share of a year's growth, to twice the calibrated value).
+    Each has a plausible range (``toolkit.model.params.PLAUSIBLE``), which is its prior:
+    relative to the calibrated default for the rates (half to twice it, or from 0 to twice it),
+    absolute for ``aptitude_skill_correlation`` and ``school_effect_sd``.
 
     Examples
     --------
-    >>> calibrated_parameters()
-    ['learning_rate', 'disruption', 'peer_learning', 'scaffolding_effect']
+    >>> calibrated_parameters()[:4]
+    ['learning_rate', 'peer_learning', 'scaffolding_effect', 'disruption']
     """
-    missing = [n for n in FREE_PARAMETERS if not PLAUSIBLE[n].relative]
+    missing = [n for n in FREE_PARAMETERS if PLAUSIBLE[n].low is None]
     if missing:  # pragma: no cover - a guard against a change of toolkit/model/params.py
-        raise ParameterError(f"calibration: {missing} no longer have a calibrated range.")
+        raise ParameterError(f"calibration: {missing} have no plausible range (prior).")
     return list(FREE_PARAMETERS)
 
 
@@ -672,11 +682,16 @@ def posterior_predictive(
     seed: int = MASTER_SEED,
     fixed: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    mappings: Mapping[str, Any] | None = None,
+    unavailable: str = "raise",
 ) -> pd.DataFrame:
     r"""Compute quantities over posterior draws: the model's values with parameter uncertainty.
 
     Every draw runs the same classrooms (seed ``seed``), so the spread over draws is the
     parameters' uncertainty; each draw's Monte Carlo SE is the classroom sampling.
+    ``mappings`` and ``unavailable`` are passed to
+    :func:`toolkit.calibration.quantities.compute` (trial-record quantities, and quantities
+    the model cannot compute yet, which keep a row with no value and the reason in ``note``).
 
     Returns
     -------
@@ -692,13 +707,21 @@ def posterior_predictive(
     frames = []
     for i, row in sample.iterrows():
         params = Parameters.from_mapping(dict(fixed or {}) | row.to_dict(), source="posterior draw")
-        frames.append(compute(names, sims=Simulations(params, classrooms, seed)).assign(draw=i))
+        sims = Simulations(params, classrooms, seed)
+        frames.append(
+            compute(names, sims=sims, mappings=mappings, unavailable=unavailable).assign(draw=i)
+        )
         if progress is not None:
             progress(i + 1)
     allq = pd.concat(frames, ignore_index=True)
     rng = np.random.default_rng(seed)
     rows = []
     for q, g in allq.groupby("quantity", sort=False):
+        note = g["note"].iloc[0] if "note" in g else ""
+        g = g[g["value"].notna()]
+        if g.empty:  # the model cannot compute it yet
+            rows.append({"quantity": q, "value": math.nan, "se": math.nan, "note": note})
+            continue
         v, se = g["value"].to_numpy(), g["se"].to_numpy()
         mix = v[:, None] + se[:, None] * rng.standard_normal((len(v), 400))
         rows.append(
@@ -712,6 +735,7 @@ def posterior_predictive(
                 else float(se[0]),
                 "mc_se": float(np.sqrt(np.mean(se**2))),
                 "draws": len(v),
+                "note": note,
             }
         )
     return pd.DataFrame(rows)

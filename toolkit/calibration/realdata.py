@@ -3,9 +3,12 @@
 - :func:`nlschools_icc`: the intraclass correlation of a language test among Dutch grade-8
   pupils in 133 classes (MASS::nlschools), unconditional and given verbal IQ, by
   :func:`toolkit.survey.icc` (REML, as lme4), with standard errors from a class bootstrap.
+- :func:`nlschools_iq`: the properties of nlschools' verbal IQ that the model's IQ-like
+  covariate copies (its ICC, and its within-class correlation with the language test).
 - :func:`egsingle_gains`: the distribution of one-year gains in mathematics of Chicago pupils
   followed from grade to grade (mlmRev::egsingle): the SD of gains relative to the SD of prior
-  scores and the correlation of the gain with the prior score, with school-bootstrap SEs.
+  scores, the correlation of the gain with the prior score, the mean gain and the share of the
+  gains' variance between schools, with school-bootstrap SEs.
 - :func:`star_class_size_effect`: the Tennessee STAR kindergarten effect of a small class
   (13-17 pupils) against a regular class (22-25), in percentile points of the regular-class
   distribution as Krueger (1999) reports it, and in SD units, with standard errors from a
@@ -220,6 +223,35 @@ def nlschools_icc(bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
     return out
 
 
+def nlschools_iq() -> dict[str, float]:
+    """Verbal IQ in nlschools: its ICC between classes and its within-class correlation.
+
+    The model's IQ-like covariate (:func:`toolkit.calibration.quantities.iq_like`) is given
+    these two properties, so that the conditional ICC is computed in the model as nlschools
+    computes it.
+
+    Returns
+    -------
+    dict
+        ``icc`` (REML, :func:`toolkit.survey.icc`) and ``within_correlation`` (Pearson
+        correlation of IQ and the language score after removing class means).
+
+    Examples
+    --------
+    >>> out = nlschools_iq()
+    >>> round(out["icc"], 3), round(out["within_correlation"], 3)
+    (0.119, 0.587)
+    """
+    from toolkit.survey import icc
+
+    d = load_dataset("nlschools")
+    w = d[["lang", "IQ"]] - d.groupby("class")[["lang", "IQ"]].transform("mean")
+    return {
+        "icc": float(icc(d, "IQ", "class")["icc"].iloc[0]),
+        "within_correlation": float(np.corrcoef(w["lang"], w["IQ"])[0, 1]),
+    }
+
+
 def load_egsingle() -> pd.DataFrame:
     """Yearly mathematics scores of 1,721 Chicago pupils in 60 schools (mlmRev::egsingle).
 
@@ -242,10 +274,17 @@ def load_egsingle() -> pd.DataFrame:
     return pd.read_csv(EGSINGLE_FILE, dtype={"schoolid": str, "childid": str})
 
 
-def _gains(w: pd.DataFrame, g: int) -> tuple[float, float]:
-    x = w[[g, g + 1]].dropna()
+def _gains(w: pd.DataFrame, g: int) -> tuple[float, float, float, float]:
+    x = w[["schoolid", g, g + 1]].dropna()
     gain = x[g + 1] - x[g]
-    return float(gain.std(ddof=1) / x[g].std(ddof=1)), float(np.corrcoef(x[g], gain)[0, 1])
+    sd = float(x[g].std(ddof=1))
+    fit = fit_random_intercept(x.assign(gain=gain), "gain", "schoolid")
+    return (
+        float(gain.std(ddof=1) / sd),
+        float(np.corrcoef(x[g], gain)[0, 1]),
+        float(gain.mean() / sd),
+        float(fit.tau2 / (fit.tau2 + fit.sigma2["all"])),
+    )
 
 
 def egsingle_gains(grade: int = 3, bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
@@ -264,22 +303,29 @@ def egsingle_gains(grade: int = 3, bootstrap: int = 0, seed: int = 0) -> dict[st
     -------
     dict
         ``sd_ratio`` (SD of the gains over the SD of the earlier scores), ``correlation``
-        (of the gain with the earlier score, Pearson), ``n_pupils``, ``n_schools`` and, with
-        ``bootstrap``, ``se_sd_ratio`` and ``se_correlation``.
+        (of the gain with the earlier score, Pearson), ``mean_gain`` (the mean gain over the SD
+        of the earlier scores: the year's growth in these units), ``gain_icc`` (the share of
+        the gains' variance between schools, REML), ``n_pupils``, ``n_schools`` and, with
+        ``bootstrap``, ``se_sd_ratio``, ``se_correlation``, ``se_mean_gain`` and
+        ``se_gain_icc``.
 
     Examples
     --------
     >>> out = egsingle_gains()
-    >>> round(out["sd_ratio"], 3), round(out["correlation"], 3)
-    (0.554, -0.304)
+    >>> round(out["sd_ratio"], 3), round(out["correlation"], 3), round(out["mean_gain"], 3)
+    (0.554, -0.304, 0.764)
+    >>> round(out["gain_icc"], 3)
+    0.125
     """
     d = load_egsingle()
     w = d.pivot_table(index=["schoolid", "childid"], columns="grade", values="math").reset_index()
-    ratio, corr = _gains(w, grade)
+    ratio, corr, mean_gain, gain_icc = _gains(w, grade)
     x = w[[grade, grade + 1]].notna().all(axis=1)
     out = {
         "sd_ratio": ratio,
         "correlation": corr,
+        "mean_gain": mean_gain,
+        "gain_icc": gain_icc,
         "n_pupils": float(x.sum()),
         "n_schools": float(w.loc[x, "schoolid"].nunique()),
     }
@@ -295,4 +341,6 @@ def egsingle_gains(grade: int = 3, bootstrap: int = 0, seed: int = 0) -> dict[st
         )
         out["se_sd_ratio"] = float(draws[:, 0].std(ddof=1))
         out["se_correlation"] = float(draws[:, 1].std(ddof=1))
+        out["se_mean_gain"] = float(draws[:, 2].std(ddof=1))
+        out["se_gain_icc"] = float(draws[:, 3].std(ddof=1))
     return out

@@ -3,11 +3,16 @@ r"""The validation report: every target and check against the model, patterns, d
 :func:`write_report` (``python -m toolkit validate``) writes one self-contained HTML file
 (figures embedded) and its tables as CSV:
 
-1. **Targets and checks**: each row of ``toolkit/calibration/data/targets.csv`` with its source and
-   location, the published value or range, the model's value with its interval (Monte Carlo
-   over classrooms at the defaults, or over posterior draws and classrooms with a posterior)
-   and pass or fail (:func:`toolkit.calibration.targets.evaluate`). Calibration targets, the
-   held-back checks and the comparisons are listed apart.
+1. **Targets and checks**: each row of ``toolkit/calibration/data/targets.csv`` and of the trial
+   record (``evidence.csv``, with its mapping onto the model, :mod:`toolkit.calibration.evidence`)
+   with its source and location, the published value or range, the model's value with its
+   interval (Monte Carlo over classrooms at the defaults, or the posterior predictive interval
+   over posterior draws and classrooms with a posterior), pass or fail and a flag on every row
+   that does not pass (:func:`toolkit.calibration.targets.evaluate`). The calibration's rows
+   (role ``target``) and the held-out rows (every other row) are listed apart; a user's file of
+   extra rows and mappings is judged with the rest. If a cross-validation table is given
+   (:func:`toolkit.calibration.crossval.cross_validate`), each row's prediction from a
+   calibration without it and the coverage of the predictive intervals.
 2. **Patterns** (pattern-oriented modelling, Grimm et al. 2005): qualitative regularities the
    model was not tuned to (:func:`pattern_checks`), and the shape of growth by prior
    achievement in every regime.
@@ -51,8 +56,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from toolkit.calibration.quantities import MASTER_SEED, QUANTITIES, Estimate, Simulations, compute
-from toolkit.calibration.targets import evaluate, load_targets, target_scale
+from toolkit.calibration.quantities import (
+    MASTER_SEED,
+    QUANTITIES,
+    Estimate,
+    Simulations,
+    compute,
+    evidence_quantity,
+)
+from toolkit.calibration.targets import evaluate, target_scale
 from toolkit.templates import render
 
 __all__ = [
@@ -319,25 +331,74 @@ def _interval(lo: float, hi: float) -> str:
     return "—" if math.isnan(lo) else f"[{lo:.4g}, {hi:.4g}]"
 
 
-def _targets_table(ev: pd.DataFrame, role: str) -> dict[str, Any]:
-    part = ev[ev["role"] == role]
+def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) -> dict[str, Any]:
+    part = ev[ev["role"].isin(roles)]
     show = pd.DataFrame(
         {
             "id": part["id"],
+            "role": part["role"],
             "model quantity": part["quantity"],
             "published": part["published"],
             "unit": part["unit"],
             "model": part["model"],
-            "model 95% interval": [
+            interval: [
                 _interval(a, b) for a, b in zip(part["model_low"], part["model_high"], strict=True)
             ],
             "z": part["z"],
             "verdict": part["passed"],
+            "flag": part["flag"],
             "confidence": part["confidence"],
             "source": part["source"] + " — " + part["location"],
         }
     )
     return _table(show, verdict="verdict")
+
+
+def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> dict[str, Any]:
+    """Tabulate the trial record's rows with their mappings, for a reader to check and dispute."""
+    part = rows[rows["quantity"].str.contains(":", regex=False)]
+    if part.empty:
+        return {"columns": [], "rows": []}
+    recs = []
+    for rid, r in part.iterrows():
+        m = mappings[r["quantity"].partition(":")[2]]
+        recs.append(
+            {
+                "id": rid,
+                "measure": r.get("measure", ""),
+                "duration": r.get("duration", ""),
+                "grade": r["grade"],
+                "published 95% interval": _interval(
+                    r.get("ci_low", math.nan), r.get("ci_high", math.nan)
+                ),
+                "model arms (fidelity)": m.describe(),
+                "why this mapping": m.why,
+                "from": r.get("origin", ""),
+            }
+        )
+    return _table(pd.DataFrame(recs))
+
+
+def _crossval_section(path: str | Path | None) -> dict[str, Any] | None:
+    """Return the cross-validation table's rows, coverage and level (None if none given)."""
+    if path is None:
+        return None
+    cv = pd.read_csv(path)
+    need = {"id", "published", "pred_low", "pred_high", "covered"}
+    if not need <= set(cv.columns):
+        raise ValueError(
+            f"{path}: a cross-validation table needs columns {sorted(need)} (as "
+            f"cross_validate writes them); it has {sorted(cv.columns)}."
+        )
+    level = float(cv["level"].iloc[0]) if "level" in cv.columns else 0.9
+    return {
+        "n": len(cv),
+        "share": f"{float(cv['covered'].mean()):.0%}",
+        "level": f"{level:.0%}",
+        "table": _table(
+            cv.drop(columns=[c for c in ("level",) if c in cv.columns]), verdict="covered"
+        ),
+    }
 
 
 def write_report(
@@ -351,6 +412,9 @@ def write_report(
     docking: bool = True,
     progress: bool = True,
     targets_file: str | Path | None = None,
+    extra: str | Path | None = None,
+    mappings: str | Path | None = None,
+    cross_validation: str | Path | None = None,
 ) -> Path:
     """Write the validation report (HTML, figures embedded) and its tables (CSV).
 
@@ -378,6 +442,14 @@ def write_report(
         Print what is being computed.
     targets_file : path, optional
         Targets file (default ``toolkit/calibration/data/targets.csv``).
+    extra : path, optional
+        A user's CSV of extra rows in the trial record's columns, judged with the package's
+        rows (a row with a package row's id replaces it); the package is not changed.
+    mappings : path, optional
+        Mappings of ``extra``'s rows (default: the ``.toml`` file of the same name next to it).
+    cross_validation : path, optional
+        A CSV written from :func:`toolkit.calibration.crossval.cross_validate`, reported with
+        its coverage.
 
     Returns
     -------
@@ -398,7 +470,12 @@ def write_report(
         if progress:
             print(f"[{time.time() - t0:6.0f} s] {msg}", file=sys.stderr, flush=True)
 
-    targets = load_targets(targets_file, known=True)
+    from toolkit.calibration.evidence import load_rows
+
+    targets, maps = load_rows(extra, mappings, targets=targets_file)
+    if extra is not None:
+        say(f"{extra}: {int(targets['origin'].eq(str(extra)).sum())} rows added")
+    names = list(dict.fromkeys([*QUANTITIES, *targets["quantity"]]))
     post = None
     base = Parameters()
     if posterior is not None:
@@ -406,6 +483,9 @@ def write_report(
         say(f"model quantities over {draws} posterior draws x {classrooms} classrooms")
         measured = posterior_predictive(
             post,
+            names,
+            mappings=maps,
+            unavailable="skip",
             draws=draws,
             classrooms=classrooms,
             seed=seed,
@@ -415,8 +495,11 @@ def write_report(
         base = Parameters().replace(**summ["median"].to_dict())
     else:
         say(f"model quantities at the defaults, {classrooms} classrooms per arm")
-        measured = compute(None, n_classrooms=classrooms, seed=seed)
+        measured = compute(
+            names, n_classrooms=classrooms, seed=seed, mappings=maps, unavailable="skip"
+        )
     ev = validation_tables(targets, measured)
+    ev.insert(ev.columns.get_loc("role") + 1, "origin", targets["origin"].to_numpy())
     ev.to_csv(folder / "targets.csv", index=False)
     say("patterns and growth by prior achievement")
     sims = Simulations(base, classrooms, seed)
@@ -425,24 +508,20 @@ def write_report(
     growth = growth_by_prior(sims)
     growth.to_csv(folder / "growth_by_prior.csv", index=False)
 
-    n_t = ev[ev.role != "comparison"]
-    passed = int(n_t["passed"].eq(True).sum())
-    failed = int(n_t["passed"].eq(False).sum())
-    untested = int(n_t["passed"].isna().sum())
+    passed = int(ev["passed"].eq(True).sum())
+    failed = int(ev["passed"].eq(False).sum())
+    untested = int(ev["passed"].isna().sum())
     with chart_style():
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ev) + 1.5), layout="constrained")
     plot_targets(ev, ax=ax)
     targets_figure = _png(fig)
-    qtab = measured.merge(
-        pd.DataFrame(
-            [
-                {"quantity": k, "how the model computes it": q.description}
-                for k, q in QUANTITIES.items()
-            ]
-        ),
-        on="quantity",
-        how="left",
-    )[["quantity", "value", "se", "how the model computes it"]]
+    interval = "posterior predictive 95%" if post is not None else "model 95% interval"
+    how = {k: q.description for k, q in QUANTITIES.items()} | {
+        n: evidence_quantity(n, maps).description for n in names if n not in QUANTITIES
+    }
+    qtab = measured.assign(**{"how the model computes it": measured["quantity"].map(how)})[
+        ["quantity", "value", "se", "how the model computes it"]
+    ]
 
     ptab = patterns.assign(
         interval=[_interval(a, b) for a, b in zip(patterns.ci_low, patterns.ci_high, strict=True)]
@@ -540,12 +619,18 @@ def write_report(
         passed=passed,
         failed=failed,
         untested=untested,
+        extra=None if extra is None else str(extra),
+        replaced=", ".join(targets.attrs.get("replaced", [])),
         targets_figure=targets_figure,
         target_tables=[
-            ("Calibration targets", _targets_table(ev, "target")),
-            ("Held-back checks", _targets_table(ev, "check")),
-            ("Comparisons", _targets_table(ev, "comparison")),
+            ("Calibration rows (fitted)", _targets_section(ev, ("target",), interval)),
+            (
+                "Held-out rows: checks, comparisons and the trial record",
+                _targets_section(ev, ("check", "comparison"), interval),
+            ),
         ],
+        evidence=_evidence_section(targets, maps),
+        crossval=_crossval_section(cross_validation),
         quantities=_table(qtab),
         patterns=_table(ptab, verdict="passed"),
         growth_figure=growth_figure,
@@ -564,6 +649,8 @@ def write_report(
                 "draws": draws if posterior is not None else None,
                 "passed": passed,
                 "failed": failed,
+                "no_verdict": untested,
+                "extra_rows": None if extra is None else str(extra),
                 "seconds": round(time.time() - t0, 1),
                 **prov,
             },

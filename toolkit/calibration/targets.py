@@ -8,7 +8,8 @@ column         meaning
 id             short unique name of the row
 quantity       the model quantity it is compared with (:mod:`toolkit.calibration.quantities`)
 role           ``target`` (the calibration fits it), ``check`` (held back: never fitted) or
-               ``comparison`` (shown beside the model, with no pass or fail)
+               ``comparison`` (held back too, and judged by the same rule, but mapped more
+               loosely onto the model: a failed comparison is a flag to read, not a defect)
 value          the published value (empty for a pure range)
 sd             its uncertainty as a standard deviation: what the calibration's distance
                weighs a target by (empty for a range)
@@ -33,7 +34,13 @@ value and its SD, or for a range its midpoint and a quarter of its width (a rang
 within two combined standard deviations of the published value,
 :math:`|m - v| \le 2\sqrt{s^2 + \mathrm{se}_m^2}`. So a calibration target carries both: its
 SD says how uncertain the published number is (the posterior's width follows it), its range is
-the tolerance a point calibration must meet.
+the tolerance a point calibration must meet. Every row with a range or an SD gets a verdict,
+comparisons included, and every row that does not pass gets a *flag* (:func:`evaluate`): outside
+its range, ``|z| > 2``, or no model value (and why), so that no miss passes unseen.
+
+The trial record (``toolkit/calibration/data/evidence.csv``, :mod:`toolkit.calibration.evidence`)
+uses the same columns and rules, with a few more (the published interval, the kind of outcome
+measure, the duration).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ __all__ = [
     "evaluate",
     "load_targets",
     "passes",
+    "read_rows",
     "target_scale",
 ]
 
@@ -116,25 +124,64 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
     ('target', 0.36)
     """
     path = Path(path) if path is not None else TARGETS_FILE
+    df = read_rows(path)
+    if known:
+        from toolkit.calibration.quantities import QUANTITIES
+
+        unknown = sorted(set(df["quantity"]) - set(QUANTITIES))
+        if unknown:
+            raise TargetsError(
+                f"{path}: quantity(ies) {unknown} are not registered in "
+                "toolkit/calibration/quantities.py."
+            )
+    return df
+
+
+def read_rows(
+    path: Path, optional: tuple[str, ...] = OPTIONAL, numeric: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Read a file of rows in the targets format and check every row (no quantity check).
+
+    Parameters
+    ----------
+    path : Path
+    optional : tuple of str
+        Columns the file may leave out (filled with empty text).
+    numeric : tuple of str
+        Optional columns that hold numbers (converted like ``value, sd, low, high``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``id``.
+
+    Raises
+    ------
+    TargetsError
+        Naming the file, the row's id and the column, and what was expected.
+    """
     if not path.is_file():
         raise TargetsError(f"{path}: no such targets file.")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise TargetsError(f"{path}: not a readable CSV file ({exc}).") from None
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise TargetsError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}.")
-    extra = [c for c in df.columns if c not in COLUMNS + OPTIONAL]
+    extra = [c for c in df.columns if c not in COLUMNS + optional]
     if extra:
         raise TargetsError(
             f"{path}: unknown column(s) {extra}; expected {list(COLUMNS)} and optionally "
-            f"{list(OPTIONAL)}."
+            f"{list(optional)}."
         )
-    for c in OPTIONAL:
+    for c in optional:
         if c not in df.columns:
             df[c] = ""
     if df["id"].eq("").any() or df["id"].duplicated().any():
         dup = sorted(set(df.loc[df["id"].duplicated(), "id"]))
         raise TargetsError(f"{path}: every row needs a unique 'id' (empty or repeated: {dup}).")
-    for col in ("value", "sd", "low", "high"):
+    for col in ("value", "sd", "low", "high", *numeric):
         conv = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
         bad = df[col].ne("") & conv.isna()
         if bad.any():
@@ -152,6 +199,8 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
             raise TargetsError(
                 f"{where}, column 'confidence': {row.confidence!r}; expected one of {CONFIDENCE}."
             )
+        if not row.quantity:
+            raise TargetsError(f"{where}, column 'quantity': empty; name the model quantity.")
         has_point = not math.isnan(row.value) and not math.isnan(row.sd)
         has_range = not (math.isnan(row.low) and math.isnan(row.high))
         if not (has_point or has_range or (row.role == "comparison" and not math.isnan(row.value))):
@@ -166,15 +215,6 @@ def load_targets(path: str | Path | None = None, *, known: bool = False) -> pd.D
             )
         if not row.source:
             raise TargetsError(f"{where}, column 'source': empty; every row cites its source.")
-    if known:
-        from toolkit.calibration.quantities import QUANTITIES
-
-        unknown = sorted(set(df["quantity"]) - set(QUANTITIES))
-        if unknown:
-            raise TargetsError(
-                f"{path}: quantity(ies) {unknown} are not registered in "
-                "toolkit/calibration/quantities.py."
-            )
     return df.set_index("id")
 
 
@@ -201,24 +241,38 @@ def target_scale(row: pd.Series) -> tuple[float, float]:
 
 
 def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
-    r"""Compare the model's quantities with the targets and checks.
+    r"""Compare the model's quantities with the targets, checks and comparisons.
 
     Parameters
     ----------
     targets : pandas.DataFrame
-        From :func:`load_targets`.
+        From :func:`load_targets` (or :func:`toolkit.calibration.evidence.load_rows`).
     measured : pandas.DataFrame
         ``quantity, value, se`` (from :func:`toolkit.calibration.quantities.compute`); may
         also carry ``ci_low, ci_high`` (e.g. a posterior predictive interval), shown as the
-        model's interval instead of :math:`\pm 1.96\,\mathrm{se}`.
+        model's interval instead of :math:`\pm 1.96\,\mathrm{se}`, and ``note`` (why a
+        quantity has no value, e.g. a test the model does not have yet).
 
     Returns
     -------
     pandas.DataFrame
-        Per target row: ``id, quantity, role, published, model, model_low, model_high,
-        z, passed`` (``None`` for comparisons or quantities the model does not compute yet)
-        and the row's ``unit, source, location, confidence``. ``z`` is
-        :math:`(m - v)/\sqrt{s^2 + \mathrm{se}^2}` for rows with a value and SD.
+        Per row: ``id, quantity, role, published, model, model_low, model_high, z, passed,
+        flag`` and the row's ``unit, source, location, confidence, basis``. ``z`` is
+        :math:`(m - v)/\sqrt{s^2 + \mathrm{se}^2}` for rows with a value and SD. ``passed`` is
+        ``None`` when the model has no value for the row or the row has neither a range nor
+        an SD (a bare value); comparisons get a verdict like every other row. ``flag`` is
+        empty for a row that passes and says why otherwise: ``outside [low, high]``,
+        ``|z| = 5.6 > 2``, ``no model value: ...`` or ``no uncertainty: no verdict``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame(
+    ...     {"quantity": ["q"], "role": ["comparison"], "value": [0.07], "sd": [0.03],
+    ...      "low": [np.nan], "high": [np.nan], "unit": [""], "source": ["s"],
+    ...      "location": [""], "confidence": ["medium"], "basis": [""]}, index=["share"])
+    >>> e = evaluate(t, pd.DataFrame({"quantity": ["q"], "value": [0.24], "se": [0.01]}))
+    >>> bool(e.loc[0, "passed"]), e.loc[0, "flag"]
+    (False, '|z| = 5.4 > 2')
     """
     m = measured.set_index("quantity")
     rows = []
@@ -233,9 +287,10 @@ def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
             "model_high": math.nan,
             "z": math.nan,
             "passed": None,
+            "flag": "no model value",
         }
-        if t["quantity"] in m.index:
-            r = m.loc[t["quantity"]]
+        r = m.loc[t["quantity"]] if t["quantity"] in m.index else None
+        if r is not None and not pd.isna(r["value"]):
             val, se = float(r["value"]), float(r["se"])
             lo = (
                 float(r["ci_low"])
@@ -250,10 +305,27 @@ def evaluate(targets: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
             out |= {"model": val, "model_low": lo, "model_high": hi}
             if not math.isnan(t["value"]) and not math.isnan(t["sd"]):
                 out["z"] = (val - t["value"]) / math.hypot(t["sd"], se)
-            if t["role"] != "comparison":
+            has_range = not (math.isnan(t["low"]) and math.isnan(t["high"]))
+            if has_range or not math.isnan(out["z"]):
                 out["passed"] = passes(t, val, out["z"])
+                out["flag"] = "" if out["passed"] else _flag(t, out["z"])
+            else:
+                out["flag"] = "no uncertainty: no verdict"
+        elif r is not None and "note" in r and isinstance(r["note"], str) and r["note"]:
+            out["flag"] = f"no model value: {r['note']}"
         rows.append(out | {k: t[k] for k in ("unit", "source", "location", "confidence", "basis")})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df["passed"] = pd.Series([r["passed"] for r in rows], index=df.index, dtype=object)
+    return df
+
+
+def _flag(t: pd.Series, z: float) -> str:
+    lo, hi = float(t["low"]), float(t["high"])
+    if not (math.isnan(lo) and math.isnan(hi)):
+        lo_s = "-inf" if math.isnan(lo) else f"{lo:g}"
+        hi_s = "inf" if math.isnan(hi) else f"{hi:g}"
+        return f"outside [{lo_s}, {hi_s}]" + (f" (z = {z:.1f})" if not math.isnan(z) else "")
+    return f"|z| = {abs(z):.1f} > 2"
 
 
 def passes(row: pd.Series, value: float, z: float = math.nan) -> bool:

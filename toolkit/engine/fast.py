@@ -310,6 +310,7 @@ class _YearDraws:
     profile: np.ndarray  # (C, N, D)
     gumbel: np.ndarray  # (C, N, N)
     tiebreak: np.ndarray  # (C, N)
+    teacher: np.ndarray  # (C,)
     daily_streams: list[np.random.Generator]
     buffer: np.ndarray  # PCG64: (C, B, N, 3 D + 1); Philox: (B, 3 D + 1, C * N)
     philox: tuple | None = None  # the fast kernel's (lane key words, lane students, kinds)
@@ -349,11 +350,12 @@ class _YearDraws:
             net.random(out=tiebreak[i])
             if philox_kinds is None:
                 daily.append(stream(seed, base + 2))
+        teacher = _cohort.draw_teachers(seeds, year)
         per_day = c * n * (3 * d + 1) * 8
         block = max(1, min(t, NOISE_BLOCK_BYTES // max(per_day, 1)))
         if philox_kinds is None:
             buffer = np.empty((c, block, n, 3 * d + 1))
-            return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer)
+            return cls(pre, post, diag, prof, gumbel, tiebreak, teacher, daily, buffer)
         keys = np.array(
             [
                 np.random.SeedSequence(
@@ -370,7 +372,7 @@ class _YearDraws:
             np.asarray(philox_kinds, dtype=bool),
         )
         buffer = np.zeros((block, 3 * d + 1, c * n))
-        return cls(pre, post, diag, prof, gumbel, tiebreak, daily, buffer, lanes)
+        return cls(pre, post, diag, prof, gumbel, tiebreak, teacher, daily, buffer, lanes)
 
     @property
     def block_days(self) -> int:
@@ -406,9 +408,10 @@ def _segments(n_days: int, regroup_interval: int, block: int) -> list[tuple[int,
     return list(itertools.pairwise(edges))
 
 
-def _kernel_par(params: Parameters, regime: Regime) -> np.ndarray:
-    """Scalar parameters of :func:`toolkit.engine.kernel.run_days`, from the shared kwargs."""
-    return np.array([float(v) for v in kernel_values(params, regime).values()])
+def _kernel_par(params: Parameters, regime: Regime):
+    """Scalar parameters of the compiled kernels (a ``KernelParams``), from the shared kwargs."""
+    kernel = _load_kernel()
+    return kernel.KernelParams(**{k: float(v) for k, v in kernel_values(params, regime).items()})
 
 
 def kernel_values(params: Parameters, regime: Regime) -> dict[str, float]:
@@ -486,6 +489,7 @@ def _simulate_chunk(
         )
     aptitude = np.ascontiguousarray(cohort.aptitude)
     calibration = np.ascontiguousarray(cohort.calibration)
+    school_effect = cohort.school_effect
     core = np.array(p.core_mask)
     curriculum = curriculum_weights(p)
     log_curriculum = tuple(float(x) for x in np.log(curriculum))  # a tuple: see kernel
@@ -502,7 +506,10 @@ def _simulate_chunk(
     ]
     for year in range(len(schedules[0])):
         draws = _YearDraws.draw(p, seeds, year, kinds if philox else None)
-        years = [_ArmYear.start(arm, year, p, draws, core, compiled) for arm in arms]
+        quality = mech.instruction_quality(
+            draws.teacher, school_effect, p.teacher_effect_sd, p.school_effect_sd
+        )
+        years = [_ArmYear.start(arm, year, p, draws, core, compiled, quality) for arm in arms]
         for d0, d1 in _segments(t_days, p.regroup_interval, draws.block_days):
             noise = draws.daily_block(d1 - d0)
             if which == "fast" and not philox:  # the exact kernel's draws, in the fast layout
@@ -511,7 +518,7 @@ def _simulate_chunk(
                 )
             for ai, (arm, ay) in enumerate(zip(arms, years, strict=True)):
                 if d0 > 0 and p.regroup_interval and d0 % p.regroup_interval == 0:
-                    ay.regroup(p, draws.tiebreak, core)
+                    ay.regroup(p, draws.tiebreak, core, quality)
                 if which in ("fast", "exact"):
                     ay.estimate = np.ascontiguousarray(ay.estimate)
                     # the same arguments for both compiled kernels but the daily draws: the
@@ -538,6 +545,9 @@ def _simulate_chunk(
                         ay.g,
                         np.ascontiguousarray(ay.tau, dtype=float),
                         np.ascontiguousarray(ay.eff, dtype=float),
+                        np.ascontiguousarray(ay.coop, dtype=float),
+                        np.ascontiguousarray(ay.ptch, dtype=float),
+                        np.ascontiguousarray(ay.sup, dtype=float),
                         ay.peers_c,
                         noise if which == "fast" else draws.buffer,
                         d1 - d0,
@@ -568,6 +578,9 @@ def _simulate_chunk(
                         ay.g,
                         ay.tau,
                         ay.eff,
+                        ay.coop,
+                        ay.ptch,
+                        ay.sup,
                         ay.peers,
                         curriculum,
                         core,
@@ -613,9 +626,12 @@ class _ArmYear:
     groups: np.ndarray
     tau: np.ndarray
     eff: np.ndarray
+    coop: np.ndarray
+    ptch: np.ndarray
+    sup: np.ndarray
     peers: np.ndarray
     peers_c: np.ndarray | None
-    par: np.ndarray | None
+    par: tuple | None
     sums: dict[str, np.ndarray]
 
     @classmethod
@@ -627,6 +643,7 @@ class _ArmYear:
         draws: _YearDraws,
         core: np.ndarray,
         compiled: bool,
+        quality: np.ndarray,
     ) -> _ArmYear:
         """Start the year with :func:`toolkit.model.shared.start_year` (as the Mesa model does)."""
         regime = arm.schedule[year]
@@ -643,6 +660,7 @@ class _ArmYear:
             draws.gumbel,
             draws.tiebreak,
             core,
+            quality,
         )
         sums = {k: np.zeros((c, n)) for k in ("engagement", "fit", "on_task", "core_time", "peer")}
         peers_c = np.ascontiguousarray(start.peers, dtype=np.int64) if compiled else None
@@ -660,16 +678,24 @@ class _ArmYear:
             ins.groups,
             ins.direct_time,
             ins.direct_efficacy,
+            ins.cooperation,
+            ins.practice_teacher,
+            ins.supervision,
             start.peers,
             peers_c,
             par,
             sums,
         )
 
-    def regroup(self, p: Parameters, tiebreak: np.ndarray, core: np.ndarray) -> None:
+    def regroup(
+        self, p: Parameters, tiebreak: np.ndarray, core: np.ndarray, quality: np.ndarray
+    ) -> None:
         """Re-form the groups from the current estimates (as ``Teacher.form_groups``)."""
-        ins = shared.form_instruction(p, self.regime, self.estimate, self.profile, tiebreak, core)
+        ins = shared.form_instruction(
+            p, self.regime, self.estimate, self.profile, tiebreak, core, quality
+        )
         self.groups, self.tau, self.eff = ins.groups, ins.direct_time, ins.direct_efficacy
+        self.coop, self.ptch, self.sup = ins.cooperation, ins.practice_teacher, ins.supervision
 
 
 def _days_numpy(
@@ -693,6 +719,9 @@ def _days_numpy(
     g: int,
     tau: np.ndarray,
     eff: np.ndarray,
+    coop: np.ndarray,
+    ptch: np.ndarray,
+    sup: np.ndarray,
     peers: np.ndarray,
     curriculum: np.ndarray,
     core: np.ndarray,
@@ -746,6 +775,9 @@ def _days_numpy(
             level,
             direct_time,
             eff,
+            coop,
+            ptch,
+            sup,
             group_off,
             skill[rows, peers],
             alloc[rows, peers],

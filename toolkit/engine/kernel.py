@@ -26,8 +26,9 @@ direct-instruction and practice levels are the same number, so their fit is comp
 without remediation or tailoring the system's time shares are the curriculum's for everyone and
 every day, so they are computed once.
 
-The transcription is checked mechanically: :data:`PAR_NAMES` must be exactly the keyword
-arguments of the shared day steps (a test compares the two sets), and a docking test changes
+The transcription is checked mechanically: the fields of :class:`KernelParams` must be exactly
+the keyword arguments of the shared day steps (a test compares the two sets, and another that
+both compiled kernels read every field), and a docking test changes
 every parameter and every regime axis from its default in turn and compares this kernel with
 the numpy kernel each time, so a term left out or transcribed wrongly fails a test.
 """
@@ -35,105 +36,76 @@ the numpy kernel each time, so a term left out or transcribed wrongly fails a te
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-__all__ = ["PAR_NAMES", "run_days"]
+__all__ = ["PAR_NAMES", "KernelParams", "run_days"]
 
-#: Order of the scalar parameters packed into the ``par`` array of :func:`run_days`: the keyword
-#: arguments of system_plan, student_choose, student_learn and update_estimate.
-PAR_NAMES = (
+
+class KernelParams(NamedTuple):
+    """The scalar parameters of the compiled kernels, passed whole and read by name.
+
+    Its fields are exactly the keyword arguments of the shared day steps
+    (:func:`toolkit.model.shared.plan_kwargs`, :func:`~toolkit.model.shared.choose_kwargs`,
+    :func:`~toolkit.model.shared.learn_kwargs`) and of
+    :func:`~toolkit.model.mechanisms.update_estimate` (a test compares the two sets), so a
+    parameter is added to the kernels by adding one field here and reading it by name
+    (``par.<name>``) in both kernels. numba passes the tuple as one struct of floats: reading
+    a field costs what reading an array element did.
+    """
+
     # system_plan / system_allocation
-    "remediation",
-    "tailoring",
-    "adaptation",
-    "individualization",
-    "optimum",
+    remediation: float
+    tailoring: float
+    adaptation: float
+    individualization: float
+    optimum: float
     # student_choose / apply_core_limits / self_assessment / chosen_level
-    "goal_control",
-    "path_control",
-    "choice_bias",
-    "self_assessment_bias",
-    "choice_noise",
-    "choice_sharpness",
-    "choice_drift",
-    "core_floor",
-    "core_ceiling",
+    goal_control: float
+    path_control: float
+    choice_bias: float
+    self_assessment_bias: float
+    choice_noise: float
+    choice_sharpness: float
+    choice_drift: float
+    core_floor: float
+    core_ceiling: float
     # student_learn
-    "autonomy",
-    "scaffolding",
-    "rate",
-    "width",
-    "practice_efficacy",
-    "supervision",
-    "self_direction_cost",
-    "disruption",
-    "peer_strength",
-    "peer_gap_scale",
-    "forgetting",
-    "engagement_baseline",
-    "engagement_interest_weight",
-    "engagement_autonomy_weight",
-    "engagement_fit_weight",
-    "engagement_rate",
-    "engagement_noise_sd",
-    "scaffolding_effect",
-    "autonomy_practice_effect",
-    "interest_rate",
-    "interest_threshold",
-    "interest_autonomy_weight",
-    "interest_saturation",
+    autonomy: float
+    scaffolding: float
+    rate: float
+    width: float
+    practice_efficacy: float
+    self_direction_cost: float
+    strategy_use: float
+    disruption: float
+    room_disruption: float
+    peer_strength: float
+    peer_gap_scale: float
+    forgetting: float
+    engagement_baseline: float
+    engagement_interest_weight: float
+    engagement_autonomy_weight: float
+    engagement_fit_weight: float
+    engagement_rate: float
+    engagement_noise_sd: float
+    scaffolding_effect: float
+    autonomy_practice_effect: float
+    interest_rate: float
+    interest_threshold: float
+    interest_autonomy_weight: float
+    interest_saturation: float
     # update_estimate and the grade standard
-    "daily_pace",
-    "monitoring_rate",
-    "diagnostic_noise",
-    "judgement_bias",
-)
-# positions in ``par`` (module constants, which numba compiles in)
-(
-    _REMEDIATION,
-    _TAILORING,
-    _ADAPTATION,
-    _INDIVIDUALIZATION,
-    _OPTIMUM,
-    _GOAL_CONTROL,
-    _PATH_CONTROL,
-    _CHOICE_BIAS,
-    _SELF_ASSESSMENT_BIAS,
-    _CHOICE_NOISE,
-    _CHOICE_SHARPNESS,
-    _CHOICE_DRIFT,
-    _CORE_FLOOR,
-    _CORE_CEILING,
-    _AUTONOMY,
-    _SCAFFOLDING,
-    _RATE,
-    _WIDTH,
-    _PRACTICE_EFFICACY,
-    _SUPERVISION,
-    _SELF_DIRECTION_COST,
-    _DISRUPTION,
-    _PEER_STRENGTH,
-    _PEER_GAP_SCALE,
-    _FORGETTING,
-    _E_BASELINE,
-    _E_W_INTEREST,
-    _E_W_AUTONOMY,
-    _E_W_FIT,
-    _E_RATE,
-    _E_NOISE_SD,
-    _SCAFFOLDING_EFFECT,
-    _PRACTICE_EFFECT,
-    _I_RATE,
-    _I_THRESHOLD,
-    _I_AUTONOMY_WEIGHT,
-    _I_SATURATION,
-    _DAILY_PACE,
-    _MONITORING,
-    _DIAG_NOISE,
-    _JUDGEMENT_BIAS,
-) = range(len(PAR_NAMES))
+    daily_pace: float
+    monitoring_rate: float
+    diagnostic_noise: float
+    judgement_bias: float
+
+
+#: The kernels' parameter names, in the order of :class:`KernelParams`.
+PAR_NAMES = KernelParams._fields
 
 
 @njit(cache=True)
@@ -277,6 +249,9 @@ def run_days(
     n_groups,
     direct_time,
     direct_efficacy,
+    cooperation,
+    practice_teacher,
+    supervision,
     peers,
     noise,
     n_days,
@@ -311,7 +286,10 @@ def run_days(
     n_groups : int
     direct_time : ndarray, shape (C,)
         :func:`~toolkit.model.mechanisms.instruction_time` of each classroom.
-    direct_efficacy : ndarray, shape (C, N)
+    direct_efficacy, cooperation, practice_teacher, supervision : ndarray, shape (C, N)
+        The efficacy of each student's direct instruction, the cooperation factor of their
+        group, the reach of the instructional quality into independent work and the
+        supervision of that work (:class:`toolkit.model.shared.Instruction`).
     peers : ndarray of int64, shape (C, N, K)
     noise : ndarray, shape (C, >= n_days, N, 3 D + 1)
         The days' standard normal draws (see :class:`toolkit.model.cohort.YearDraws`).
@@ -322,53 +300,54 @@ def run_days(
         ``numpy.log`` of the curriculum's time shares. A tuple, so that numba compiles the
         kernel for the number of domains as a constant (unrolled loops over domains).
     core : ndarray of bool, shape (D,)
-    par : ndarray, shape (len(PAR_NAMES),)
-        Scalar parameters in the order of :data:`PAR_NAMES`.
+    par : KernelParams
+        The scalar parameters, read by name.
     """
     n_class, n, _ = skill.shape
     nd = len(log_curriculum)  # a tuple: the number of domains is a compile-time constant
     n_ties = peers.shape[2]
-    remediation = par[_REMEDIATION]
-    tailoring = par[_TAILORING]
-    adaptation = par[_ADAPTATION]
-    individualization = par[_INDIVIDUALIZATION]
-    optimum = par[_OPTIMUM]
-    goal_control = par[_GOAL_CONTROL]
-    path_control = par[_PATH_CONTROL]
-    choice_bias = par[_CHOICE_BIAS]
-    sa_bias = par[_SELF_ASSESSMENT_BIAS]
-    choice_noise = par[_CHOICE_NOISE]
-    choice_sharpness = par[_CHOICE_SHARPNESS]
-    choice_drift = par[_CHOICE_DRIFT]
-    core_floor = par[_CORE_FLOOR]
-    core_ceiling = par[_CORE_CEILING]
-    autonomy = par[_AUTONOMY]
-    scaffolding = par[_SCAFFOLDING]
-    rate = par[_RATE]
-    width = par[_WIDTH]
-    practice_efficacy = par[_PRACTICE_EFFICACY]
-    supervision = par[_SUPERVISION]
-    sd_cost = par[_SELF_DIRECTION_COST]
-    disruption = par[_DISRUPTION]
-    peer_strength = par[_PEER_STRENGTH]
-    peer_gap_scale = par[_PEER_GAP_SCALE]
-    forgetting = par[_FORGETTING]
-    e_baseline = par[_E_BASELINE]
-    e_w_interest = par[_E_W_INTEREST]
-    e_w_autonomy = par[_E_W_AUTONOMY]
-    e_w_fit = par[_E_W_FIT]
-    e_rate = par[_E_RATE]
-    e_noise_sd = par[_E_NOISE_SD]
-    scaffolding_effect = par[_SCAFFOLDING_EFFECT]
-    practice_effect = par[_PRACTICE_EFFECT]
-    i_rate = par[_I_RATE]
-    i_threshold = par[_I_THRESHOLD]
-    i_autonomy_weight = par[_I_AUTONOMY_WEIGHT]
-    i_saturation = par[_I_SATURATION]
-    daily_pace = par[_DAILY_PACE]
-    monitoring = par[_MONITORING]
-    diag_noise = par[_DIAG_NOISE]
-    judgement_bias = par[_JUDGEMENT_BIAS]
+    remediation = par.remediation
+    tailoring = par.tailoring
+    adaptation = par.adaptation
+    individualization = par.individualization
+    optimum = par.optimum
+    goal_control = par.goal_control
+    path_control = par.path_control
+    choice_bias = par.choice_bias
+    sa_bias = par.self_assessment_bias
+    choice_noise = par.choice_noise
+    choice_sharpness = par.choice_sharpness
+    choice_drift = par.choice_drift
+    core_floor = par.core_floor
+    core_ceiling = par.core_ceiling
+    autonomy = par.autonomy
+    scaffolding = par.scaffolding
+    rate = par.rate
+    width = par.width
+    practice_efficacy = par.practice_efficacy
+    sd_cost = par.self_direction_cost
+    strategy_use = par.strategy_use
+    disruption = par.disruption
+    room_disruption = par.room_disruption
+    peer_strength = par.peer_strength
+    peer_gap_scale = par.peer_gap_scale
+    forgetting = par.forgetting
+    e_baseline = par.engagement_baseline
+    e_w_interest = par.engagement_interest_weight
+    e_w_autonomy = par.engagement_autonomy_weight
+    e_w_fit = par.engagement_fit_weight
+    e_rate = par.engagement_rate
+    e_noise_sd = par.engagement_noise_sd
+    scaffolding_effect = par.scaffolding_effect
+    practice_effect = par.autonomy_practice_effect
+    i_rate = par.interest_rate
+    i_threshold = par.interest_threshold
+    i_autonomy_weight = par.interest_autonomy_weight
+    i_saturation = par.interest_saturation
+    daily_pace = par.daily_pace
+    monitoring = par.monitoring_rate
+    diag_noise = par.diagnostic_noise
+    judgement_bias = par.judgement_bias
 
     # Python-float constants of the numpy expressions, computed as Python computes them
     one_minus_adapt = 1 - adaptation  # system_plan: (1 - adaptation)
@@ -376,8 +355,8 @@ def run_days(
     one_minus_goal = 1 - goal_control  # student_choose: (1 - goal_control)
     one_minus_path = 1 - path_control  # student_choose: (1 - path_control)
     two_w2 = 2.0 * width * width  # zpd_fit
-    # on_task: (1 - autonomy) * (1 - supervision) and autonomy * self_direction_cost
-    sys_unreg = (1.0 - autonomy) * (1.0 - supervision)
+    # on_task: (1 - autonomy) for the system-directed part, and autonomy * self_direction_cost
+    one_minus_aut = 1.0 - autonomy
     cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target: w_autonomy * autonomy
     sr_k = (scaffolding_effect * scaffolding + practice_effect) * autonomy  # update_self_reg.
@@ -561,12 +540,19 @@ def run_days(
                 r = self_regulation[c, i]
                 gi = g_of[i]
                 eff = direct_efficacy[c, i]
-                # on_task
-                unreg = autonomy * (1.0 - r) + sys_unreg
+                # on_task (the classroom's supervision), strategy_factor
+                unreg = autonomy * (1.0 - r) + one_minus_aut * (1.0 - supervision[c, i])
                 phi = (1.0 - (1.0 - e) * unreg) * (1.0 - cost_k * (1.0 - r))
-                d_dir = math.exp(-disruption * group_off[i])
+                strat = 1.0 + strategy_use * r
+                # disruption_factor of room_disengagement (direct) and of the class (independent)
+                room = group_off[i] + room_disruption * (peer_off[i] - group_off[i])
+                d_dir = math.exp(-disruption * room)
                 d_ind = math.exp(-disruption * peer_off[i])
-                teacher_dir = tau * eff  # gain_terms: the direct term's teacher-time factor
+                # gain_terms: each channel's factor, formed before it is multiplied in
+                teacher_dir = tau * eff  # teacher time, direct term
+                peers_prac = d_ind * cooperation[c, i]  # peers, independent work
+                sr_prac = phi * strat  # self-regulation, independent work
+                teacher_prac = one_minus_tau * practice_teacher[c, i]  # teacher time
                 for d in range(nd):
                     cd = (direct[i, d] - sk[i, d]) - optimum
                     fit_dir[d] = math.exp(-(cd * cd) / two_w2)
@@ -602,10 +588,20 @@ def run_days(
                 for d in range(nd):
                     apt = aptitude[c, i, d]
                     # gain_terms: base, then one factor per channel in the order of CHANNELS
-                    direct_g = rate * apt * gmean[gi, d] * fit_dir[d] * e * d_dir * teacher_dir
+                    direct_g = (
+                        rate * apt * gmean[gi, d] * fit_dir[d] * e * d_dir * strat * teacher_dir
+                    )
                     practice_g = (
-                        rate * apt * practice_efficacy * alloc[i, d] * fit_prac[d] * e * d_ind * phi
-                    ) * one_minus_tau
+                        rate
+                        * apt
+                        * practice_efficacy
+                        * alloc[i, d]
+                        * fit_prac[d]
+                        * e
+                        * peers_prac
+                        * sr_prac
+                        * teacher_prac
+                    )
                     ns = sk[i, d] + (direct_g + practice_g + 1.0 * e * peer[d])
                     t_total = t_dir[d] + t_prac[d]
                     if forgetting != 0.0:

@@ -54,50 +54,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from toolkit.engine.kernel import (
-    _ADAPTATION,
-    _AUTONOMY,
-    _CHOICE_BIAS,
-    _CHOICE_DRIFT,
-    _CHOICE_NOISE,
-    _CHOICE_SHARPNESS,
-    _CORE_CEILING,
-    _CORE_FLOOR,
-    _DAILY_PACE,
-    _DIAG_NOISE,
-    _DISRUPTION,
-    _E_BASELINE,
-    _E_NOISE_SD,
-    _E_RATE,
-    _E_W_AUTONOMY,
-    _E_W_FIT,
-    _E_W_INTEREST,
-    _FORGETTING,
-    _GOAL_CONTROL,
-    _I_AUTONOMY_WEIGHT,
-    _I_RATE,
-    _I_SATURATION,
-    _I_THRESHOLD,
-    _INDIVIDUALIZATION,
-    _JUDGEMENT_BIAS,
-    _MONITORING,
-    _OPTIMUM,
-    _PATH_CONTROL,
-    _PEER_GAP_SCALE,
-    _PEER_STRENGTH,
-    _PRACTICE_EFFECT,
-    _PRACTICE_EFFICACY,
-    _RATE,
-    _REMEDIATION,
-    _SCAFFOLDING,
-    _SCAFFOLDING_EFFECT,
-    _SELF_ASSESSMENT_BIAS,
-    _SELF_DIRECTION_COST,
-    _SUPERVISION,
-    _TAILORING,
-    _WIDTH,
-    PAR_NAMES,
-)
+from toolkit.engine.kernel import PAR_NAMES
 
 __all__ = [
     "KINDS",
@@ -492,6 +449,9 @@ def run_days_fast(
     n_groups,
     direct_time,
     direct_efficacy,
+    cooperation,
+    practice_teacher,
+    supervision,
     peers,
     noise,
     n_days,
@@ -532,47 +492,48 @@ def run_days_fast(
     n_ties = peers.shape[2]
     g_n = n_groups
     lanes = LANES
-    remediation = par[_REMEDIATION]
-    tailoring = par[_TAILORING]
-    adaptation = par[_ADAPTATION]
-    individualization = par[_INDIVIDUALIZATION]
-    optimum = par[_OPTIMUM]
-    goal_control = par[_GOAL_CONTROL]
-    path_control = par[_PATH_CONTROL]
-    choice_bias = par[_CHOICE_BIAS]
-    sa_bias = par[_SELF_ASSESSMENT_BIAS]
-    choice_noise = par[_CHOICE_NOISE]
-    choice_sharpness = par[_CHOICE_SHARPNESS]
-    choice_drift = par[_CHOICE_DRIFT]
-    core_floor = par[_CORE_FLOOR]
-    core_ceiling = par[_CORE_CEILING]
-    autonomy = par[_AUTONOMY]
-    scaffolding = par[_SCAFFOLDING]
-    rate = par[_RATE]
-    width = par[_WIDTH]
-    practice_efficacy = par[_PRACTICE_EFFICACY]
-    supervision = par[_SUPERVISION]
-    sd_cost = par[_SELF_DIRECTION_COST]
-    disruption = par[_DISRUPTION]
-    peer_strength = par[_PEER_STRENGTH]
-    peer_gap_scale = par[_PEER_GAP_SCALE]
-    forgetting = par[_FORGETTING]
-    e_baseline = par[_E_BASELINE]
-    e_w_interest = par[_E_W_INTEREST]
-    e_w_autonomy = par[_E_W_AUTONOMY]
-    e_w_fit = par[_E_W_FIT]
-    e_rate = par[_E_RATE]
-    e_noise_sd = par[_E_NOISE_SD]
-    scaffolding_effect = par[_SCAFFOLDING_EFFECT]
-    practice_effect = par[_PRACTICE_EFFECT]
-    i_rate = par[_I_RATE]
-    i_threshold = par[_I_THRESHOLD]
-    i_autonomy_weight = par[_I_AUTONOMY_WEIGHT]
-    i_saturation = par[_I_SATURATION]
-    daily_pace = par[_DAILY_PACE]
-    monitoring = par[_MONITORING]
-    diag_noise = par[_DIAG_NOISE]
-    judgement_bias = par[_JUDGEMENT_BIAS]
+    remediation = par.remediation
+    tailoring = par.tailoring
+    adaptation = par.adaptation
+    individualization = par.individualization
+    optimum = par.optimum
+    goal_control = par.goal_control
+    path_control = par.path_control
+    choice_bias = par.choice_bias
+    sa_bias = par.self_assessment_bias
+    choice_noise = par.choice_noise
+    choice_sharpness = par.choice_sharpness
+    choice_drift = par.choice_drift
+    core_floor = par.core_floor
+    core_ceiling = par.core_ceiling
+    autonomy = par.autonomy
+    scaffolding = par.scaffolding
+    rate = par.rate
+    width = par.width
+    practice_efficacy = par.practice_efficacy
+    sd_cost = par.self_direction_cost
+    strategy_use = par.strategy_use
+    disruption = par.disruption
+    room_disruption = par.room_disruption
+    peer_strength = par.peer_strength
+    peer_gap_scale = par.peer_gap_scale
+    forgetting = par.forgetting
+    e_baseline = par.engagement_baseline
+    e_w_interest = par.engagement_interest_weight
+    e_w_autonomy = par.engagement_autonomy_weight
+    e_w_fit = par.engagement_fit_weight
+    e_rate = par.engagement_rate
+    e_noise_sd = par.engagement_noise_sd
+    scaffolding_effect = par.scaffolding_effect
+    practice_effect = par.autonomy_practice_effect
+    i_rate = par.interest_rate
+    i_threshold = par.interest_threshold
+    i_autonomy_weight = par.interest_autonomy_weight
+    i_saturation = par.interest_saturation
+    daily_pace = par.daily_pace
+    monitoring = par.monitoring_rate
+    diag_noise = par.diagnostic_noise
+    judgement_bias = par.judgement_bias
 
     # constants of the numpy expressions, as in the exact kernel
     one_minus_adapt = 1 - adaptation  # system_plan
@@ -583,7 +544,7 @@ def run_days_fast(
     inv_two_w2 = 1.0 / (2.0 * width * width)  # zpd_fit
     inv_gap_scale = 1.0 / peer_gap_scale  # peer_gain
     inv_saturation = 1.0 / i_saturation  # update_interest
-    sys_unreg = (1.0 - autonomy) * (1.0 - supervision)  # on_task
+    one_minus_aut = 1.0 - autonomy  # on_task
     cost_k = autonomy * sd_cost
     w_aut = e_w_autonomy * autonomy  # engagement_target
     sr_k = (scaffolding_effect * scaffolding + practice_effect) * autonomy
@@ -656,7 +617,14 @@ def run_days_fast(
     IOW = ENG + 16  # interest of the work
     CORE_T = ENG + 17  # core time
     PEER_T = ENG + 18  # learning from peers
-    PSK = ENG + 19  # peers' skills, n_ties * nd rows
+    COOP = ENG + 19  # cooperation_factor of the student's group
+    PTCH = ENG + 20  # the instructional quality's reach into independent work
+    SUP = ENG + 21  # supervision of independent work
+    STRAT = ENG + 22  # strategy_factor
+    P_PEER = ENG + 23  # gain_terms, independent work: peers factor (disruption * cooperation)
+    P_SR = ENG + 24  # self-regulation factor (on_task * strategy)
+    P_T = ENG + 25  # teacher-time factor ((1 - tau) * practice_teacher)
+    PSK = ENG + 26  # peers' skills, n_ties * nd rows
     PALLOC = PSK + n_ties * nd  # peers' time shares, n_ties * nd rows
     n_rows = PALLOC + n_ties * nd
     w = np.zeros(n_rows * STRIDE)
@@ -692,6 +660,9 @@ def run_days_fast(
                 w[_at(ENG, e)] = engagement[c, i]
                 w[_at(SR, e)] = self_regulation[c, i]
                 w[_at(EFF, e)] = direct_efficacy[c, i]
+                w[_at(COOP, e)] = cooperation[c, i]
+                w[_at(PTCH, e)] = practice_teacher[c, i]
+                w[_at(SUP, e)] = supervision[c, i]
                 w[_at(TAU, e)] = direct_time[c]
                 w[_at(S_ENG, e)] = sum_engagement[c, i]
                 w[_at(S_FIT, e)] = sum_fit[c, i]
@@ -910,11 +881,21 @@ def run_days_fast(
                 en = w[_at(ENG, e)]
                 r = w[_at(SR, e)]
                 tau = w[_at(TAU, e)]
-                unreg = autonomy * (1.0 - r) + sys_unreg
-                w[_at(PHI, e)] = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
-                w[_at(D_DIR, e)] = exp_bounded(-disruption * w[_at(G_OFF, e)])
-                w[_at(D_IND, e)] = exp_bounded(-disruption * w[_at(C_OFF, e)])
-                w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # gain_terms: teacher-time factor
+                unreg = autonomy * (1.0 - r) + one_minus_aut * (1.0 - w[_at(SUP, e)])
+                phi = (1.0 - (1.0 - en) * unreg) * (1.0 - cost_k * (1.0 - r))
+                strat = 1.0 + strategy_use * r  # strategy_factor
+                w[_at(PHI, e)] = phi
+                w[_at(STRAT, e)] = strat
+                g_off = w[_at(G_OFF, e)]
+                room = g_off + room_disruption * (w[_at(C_OFF, e)] - g_off)  # room_disengagement
+                w[_at(D_DIR, e)] = exp_bounded(-disruption * room)
+                d_ind = exp_bounded(-disruption * w[_at(C_OFF, e)])
+                w[_at(D_IND, e)] = d_ind
+                # gain_terms: each channel's factor, formed before it is multiplied in
+                w[_at(T_DIR, e)] = tau * w[_at(EFF, e)]  # teacher time, direct term
+                w[_at(P_PEER, e)] = d_ind * w[_at(COOP, e)]  # peers, independent work
+                w[_at(P_SR, e)] = phi * strat  # self-regulation, independent work
+                w[_at(P_T, e)] = (1.0 - tau) * w[_at(PTCH, e)]  # teacher time, independent
                 w[_at(FIT, e)] = 0.0
                 w[_at(IOW, e)] = 0.0
                 w[_at(CORE_T, e)] = 0.0
@@ -949,7 +930,14 @@ def run_days_fast(
                     peer = peer_strength * a_id * 1.0 * (w[_at(HELP + d, e)] * inv_total_w)
                     # compose_gain: gain_terms in the order of CHANNELS
                     direct_g = (
-                        rate * a_id * g_a * fit_dir * en * w[_at(D_DIR, e)] * w[_at(T_DIR, e)]
+                        rate
+                        * a_id
+                        * g_a
+                        * fit_dir
+                        * en
+                        * w[_at(D_DIR, e)]
+                        * w[_at(STRAT, e)]
+                        * w[_at(T_DIR, e)]
                     )
                     practice_g = (
                         rate
@@ -958,9 +946,10 @@ def run_days_fast(
                         * own_a
                         * fit_prac
                         * en
-                        * w[_at(D_IND, e)]
-                        * w[_at(PHI, e)]
-                    ) * one_minus_tau
+                        * w[_at(P_PEER, e)]
+                        * w[_at(P_SR, e)]
+                        * w[_at(P_T, e)]
+                    )
                     ns = s_id + (direct_g + practice_g + 1.0 * en * peer)
                     t_dir = tau * g_a
                     t_prac = one_minus_tau * own_a

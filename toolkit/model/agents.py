@@ -132,6 +132,9 @@ class Student(mesa.Agent):
             self.practice_level,
             np.float64(teacher.direct_time),
             np.float64(teacher.direct_efficacy[self.index]),
+            np.float64(teacher.cooperation[self.index]),
+            np.float64(teacher.practice_teacher[self.index]),
+            np.float64(teacher.supervision[self.index]),
             np.float64(teacher.group_disengagement[self.index]),
             peer_skill,
             peer_alloc,
@@ -182,7 +185,12 @@ class Teacher(mesa.Agent):
     direct_time : float
         Share of the lesson each group gets direct instruction.
     direct_efficacy : ndarray, shape (N,)
-        Efficacy of direct instruction for each student's group size.
+        Efficacy of direct instruction for each student's group (size, expectations, this
+        year's instructional quality).
+    cooperation, practice_teacher, supervision : ndarray, shape (N,)
+        Cooperation in each student's group during independent work, the reach of the
+        instructional quality into independent work, and the supervision of that work
+        (:class:`toolkit.model.shared.Instruction`).
     overhead : float
         Teacher time per lesson spent on adapting the work (groups, individual levels, plans).
     """
@@ -199,6 +207,9 @@ class Teacher(mesa.Agent):
         self.class_disengagement = np.zeros(n)
         self.direct_time = 0.0
         self.direct_efficacy = np.ones(n)
+        self.cooperation = np.ones(n)
+        self.practice_teacher = np.ones(n)
+        self.supervision = np.ones(n)
         self.overhead = 0.0
         self.plan: mech.SystemPlan | None = None
 
@@ -223,6 +234,9 @@ class Teacher(mesa.Agent):
         self.groups = instruction.groups
         self.direct_time = float(instruction.direct_time)
         self.direct_efficacy = instruction.direct_efficacy
+        self.cooperation = instruction.cooperation
+        self.practice_teacher = instruction.practice_teacher
+        self.supervision = instruction.supervision
         self.overhead = float(instruction.overhead)
 
     def form_groups(self) -> None:
@@ -230,7 +244,13 @@ class Teacher(mesa.Agent):
         m = self.model
         self.set_instruction(
             shared.form_instruction(
-                m.params, m.regime, self.estimate, self.profile, m.draws.tiebreak, m.core_mask
+                m.params,
+                m.regime,
+                self.estimate,
+                self.profile,
+                m.draws.tiebreak,
+                m.core_mask,
+                m.quality(),
             )
         )
 

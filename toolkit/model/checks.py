@@ -1,7 +1,8 @@
 """Calibration targets and held-back checks of the model: the table of docs/odd.md section 10.
 
 A thin view of :mod:`toolkit.calibration`, kept for its names: each entry of :data:`CHECKS` is
-a row of ``toolkit/calibration/data/targets.csv`` with role ``target`` (a parameter was tuned to it) or
+a row of ``toolkit/calibration/data/targets.csv`` with role ``target`` (a parameter was tuned
+to it) or
 ``check`` (held back, never fitted), and the model computes it with the quantity of the same
 row in :mod:`toolkit.calibration.quantities`, the single implementation (arms on common random
 numbers, Monte Carlo standard errors over classrooms). :func:`evaluate` gives the model's value

@@ -26,15 +26,20 @@ __all__ = [
     "YearDraws",
     "classroom_seed",
     "draw_cohort",
+    "draw_teachers",
     "draw_year",
     "mesa_stream",
+    "school_seed",
     "stream",
 ]
 
 # Stream keys (stable: changing them changes every simulated number).
 _COHORT = 0
 _MESA = 1
-_YEAR = 100  # + 10 * year + {0: assessment, 1: network, 2: dynamics}
+_YEAR = 100  # + 10 * year + {0: assessment, 1: network, 2: dynamics, 3: Philox keys, 4: teacher}
+_TEACHER = 4
+#: First element of a school's spawn key (beside the classrooms' own indices).
+_SCHOOL_ROOT = 2**31 - 7
 
 
 def classroom_seed(master: int | np.random.SeedSequence, index: int) -> np.random.SeedSequence:
@@ -67,6 +72,28 @@ def classroom_seed(master: int | np.random.SeedSequence, index: int) -> np.rando
     return np.random.SeedSequence(int(master), spawn_key=(index,))
 
 
+def school_seed(seed: np.random.SeedSequence, classrooms_per_school: int) -> np.random.SeedSequence:
+    """Return the seed sequence of the school a classroom belongs to.
+
+    Classroom ``i`` (the last element of its seed's spawn key, as :func:`classroom_seed` makes
+    it) belongs to school ``i // classrooms_per_school``; the school's seed is
+    ``SeedSequence(entropy, spawn_key=parent_key + (_SCHOOL_ROOT, school))``, the same for every
+    classroom of the school and independent of the classrooms' own streams.
+
+    Examples
+    --------
+    >>> a = school_seed(classroom_seed(7, 4), 5).generate_state(1)
+    >>> b = school_seed(classroom_seed(7, 0), 5).generate_state(1)  # the same school
+    >>> c = school_seed(classroom_seed(7, 5), 5).generate_state(1)  # the next school
+    >>> bool((a == b).all()), bool((a == c).all())
+    (True, False)
+    """
+    key = tuple(seed.spawn_key)
+    index = key[-1] if key else 0
+    school = int(index) // int(classrooms_per_school)
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*key[:-1], _SCHOOL_ROOT, school))
+
+
 def stream(seed: np.random.SeedSequence, *key: int) -> np.random.Generator:
     """Return the named child stream ``key`` of a classroom seed as a Generator (PCG64)."""
     child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, *key))
@@ -96,6 +123,10 @@ class Cohort:
         Standard-normal draws of each student's persistent misjudgement of their own level
         (see :func:`toolkit.model.mechanisms.self_assessment`); zeros (perfectly calibrated)
         when not given.
+    school_effect : ndarray, shape (...), optional
+        The standard-normal effectiveness :math:`z_S` of the classroom's school
+        (:func:`toolkit.model.mechanisms.instruction_quality`); 0 (an average school) when not
+        given.
     """
 
     skill: NDArray[np.float64]
@@ -103,10 +134,13 @@ class Cohort:
     interest: NDArray[np.float64]
     self_regulation: NDArray[np.float64]
     calibration: NDArray[np.float64] | None = field(default=None)
+    school_effect: NDArray[np.float64] | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.calibration is None:
             self.calibration = np.zeros(np.shape(self.skill))
+        if self.school_effect is None:
+            self.school_effect = np.zeros(np.shape(self.skill)[:-2])
         for f in fields(self):
             setattr(self, f.name, np.asarray(getattr(self, f.name), dtype=float))
         shape = self.skill.shape
@@ -120,6 +154,11 @@ class Cohort:
             raise ValueError(
                 f"Cohort: 'self_regulation' has shape {self.self_regulation.shape}, expected "
                 f"{shape[:-1]} (one value per student)."
+            )
+        if self.school_effect.shape != shape[:-2]:
+            raise ValueError(
+                f"Cohort: 'school_effect' has shape {self.school_effect.shape}, expected "
+                f"{shape[:-2]} (one value per classroom)."
             )
         if (self.aptitude < 0).any():
             raise ValueError("Cohort: 'aptitude' must be non-negative (a learning-rate factor).")
@@ -156,7 +195,8 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
             \quad \operatorname{corr}(Z_{id}, Z_{id'}) = \rho_S \\
         \log A_{id} &= \sigma_A \left(r_{AS} Z_{id} + \sqrt{1 - r_{AS}^2}\,V_{id}\right)
             - \sigma_A^2 / 2, \quad \operatorname{corr}(V_{id}, V_{id'}) = \rho_A \\
-        I_{id} &= r_{IA} \tilde V_{id} + \sqrt{1 - r_{IA}^2}\,U_{id} \\
+        I_{id} &= r_{IA} \tilde V_{id} + r_{IS} Z_{id}
+            + \sqrt{1 - r_{IA}^2 - r_{IS}^2 - 2 r_{IA} r_{IS} r_{AS}}\,U_{id} \\
         R_i &= \operatorname{logistic}\!\left(\operatorname{logit}(\bar R)
             + \frac{\sigma_R}{\bar R (1 - \bar R)}
               \left(r_{RS} \bar Z_i + \sqrt{1 - r_{RS}^2}\,W_i\right)\right) \\
@@ -168,6 +208,13 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
     chosen so that the SD of :math:`R` is about ``self_regulation_sd`` (delta method).
     :math:`v` is each student's calibration draw (how they misjudge their own level, drawn
     last, so that it leaves the other draws unchanged).
+
+    Schools: the class effect is :math:`c = \sqrt{w}\,c_S + \sqrt{1 - w}\,c_0`, with
+    :math:`w` = ``school_share``, :math:`c_0` the classroom's own draw and :math:`c_S` its
+    school's, drawn from the school's seed (:func:`school_seed`, shared by the
+    ``classrooms_per_school`` classrooms of a school) together with the school's effectiveness
+    :math:`z_S` (``Cohort.school_effect``). With :math:`w = 0` the class effect is the
+    classroom's own draw, as before schools were modelled.
 
     Parameters
     ----------
@@ -183,15 +230,23 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
     rng = stream(seed, _COHORT)
     n, d = p.n_students, p.n_domains
     class_effect = rng.standard_normal()
+    school = np.random.Generator(np.random.PCG64(school_seed(seed, p.classrooms_per_school)))
+    school_class_effect, school_effect = school.standard_normal(2)
+    if p.school_share:
+        w = p.school_share
+        class_effect = np.sqrt(w) * school_class_effect + np.sqrt(1.0 - w) * class_effect
     z = _correlated(rng, n, d, p.skill_correlation)
     skill = np.sqrt(p.class_icc) * class_effect + np.sqrt(1.0 - p.class_icc) * z
     v = _correlated(rng, n, d, p.aptitude_correlation)
     r_as = p.aptitude_skill_correlation
     apt_factor = r_as * z + np.sqrt(1.0 - r_as**2) * v
     aptitude = np.exp(p.aptitude_sd * apt_factor - 0.5 * p.aptitude_sd**2)
-    r_ia = p.interest_aptitude_correlation
+    r_ia, r_is = p.interest_aptitude_correlation, p.interest_skill_correlation
     u = rng.standard_normal((n, d))
-    interest = r_ia * apt_factor + np.sqrt(1.0 - r_ia**2) * u
+    own = 1.0 - r_ia**2 - r_is**2 - 2.0 * r_ia * r_is * r_as  # the variance left to the noise
+    interest = r_ia * apt_factor + np.sqrt(own) * u
+    if r_is:
+        interest = interest + r_is * z
     w = rng.standard_normal(n)
     zbar = z.mean(axis=1)
     zbar = zbar / np.sqrt((1 + (d - 1) * p.skill_correlation) / d)
@@ -201,7 +256,7 @@ def draw_cohort(params: Parameters, seed: np.random.SeedSequence) -> Cohort:
     x = np.log(m / (1 - m)) + logit_sd * (r_rs * zbar + np.sqrt(1 - r_rs**2) * w)
     self_regulation = 1.0 / (1.0 + np.exp(-x))
     calibration = rng.standard_normal((n, d))
-    return Cohort(skill, aptitude, interest, self_regulation, calibration)
+    return Cohort(skill, aptitude, interest, self_regulation, calibration, school_effect)
 
 
 @dataclass
@@ -226,6 +281,9 @@ class YearDraws:
     daily : ndarray, shape (T, N, 3 D + 1)
         Per day: domain-choice noise ``[:D]``, level-choice noise ``[D:2D]``, observation noise
         ``[2D:3D]`` and engagement noise ``[3D]`` (all standard normal).
+    teacher : float
+        The standard-normal effectiveness :math:`z_T` of this year's teacher
+        (:func:`draw_teachers`).
     """
 
     pretest_error: NDArray[np.float64]
@@ -235,6 +293,7 @@ class YearDraws:
     gumbel: NDArray[np.float64]
     tiebreak: NDArray[np.float64]
     daily: NDArray[np.float64]
+    teacher: float = 0.0
 
 
 def draw_year(params: Parameters, seed: np.random.SeedSequence, year: int) -> YearDraws:
@@ -264,4 +323,33 @@ def draw_year(params: Parameters, seed: np.random.SeedSequence, year: int) -> Ye
     gumbel = net.gumbel(size=(n, n))
     tiebreak = net.random(n)
     daily = stream(seed, base + 2).standard_normal((t, n, 3 * d + 1))
-    return YearDraws(pretest, posttest, diagnostic, profile, gumbel, tiebreak, daily)
+    teacher = float(draw_teachers([seed], year)[0])
+    return YearDraws(pretest, posttest, diagnostic, profile, gumbel, tiebreak, daily, teacher)
+
+
+def draw_teachers(seeds: list[np.random.SeedSequence], year: int) -> NDArray[np.float64]:
+    """Draw the effectiveness :math:`z_T` of each classroom's teacher in one school year.
+
+    Each classroom has a teacher per school year, drawn from its own stream (``_YEAR + 10 *
+    year + 4``), so that every arm of a study meets the same teacher in the same classroom and
+    year (paired comparisons stay paired), and adding this draw changed no other number.
+
+    Parameters
+    ----------
+    seeds : list of SeedSequence
+        The classrooms' seeds.
+    year : int
+
+    Returns
+    -------
+    ndarray, shape (len(seeds),)
+        Standard normal draws.
+
+    Examples
+    --------
+    >>> z = draw_teachers([classroom_seed(1, 0), classroom_seed(1, 1)], 0)
+    >>> z.shape, bool(z[0] != z[1])
+    ((2,), True)
+    """
+    base = _YEAR + 10 * year + _TEACHER
+    return np.array([stream(s, base).standard_normal() for s in seeds])

@@ -48,13 +48,17 @@ __all__ = [
     "apply_core_limits",
     "chosen_level",
     "compose_gain",
+    "cooperation_factor",
     "direct_instruction_efficacy",
     "disruption_factor",
+    "effective_supervision",
     "engagement_target",
+    "expectation_factor",
     "form_groups",
     "group_mean",
     "grouping_key",
     "individual_share",
+    "instruction_quality",
     "instruction_time",
     "learner_allocation",
     "learning_gain",
@@ -63,12 +67,15 @@ __all__ = [
     "peer_gain",
     "peer_network",
     "portfolio_score",
+    "room_disengagement",
     "self_assessment",
     "softmax",
+    "strategy_factor",
     "student_choose",
     "student_learn",
     "system_allocation",
     "system_plan",
+    "teacher_busy_share",
     "test_score",
     "update_engagement",
     "update_estimate",
@@ -254,16 +261,22 @@ def individual_share(
     goal_control: float,
     remediation: float,
     tailoring: float,
+    follow_up: float = 0.0,
 ) -> float:
-    r"""How much of each student's work the system sets individually, :math:`\psi \in [0, 2]`.
+    r"""How much of each student's work the teacher must set or follow individually, :math:`\psi`.
 
-    .. math:: \psi = (1 - p)\,\alpha\,\iota + (1 - g)\,\min(1, \rho + \theta)
+    .. math:: \psi = \underbrace{(1 - p)\,\alpha\,\iota + (1 - g)\,\min(1, \rho + \theta)}_
+              {\text{set by the system}} + \underbrace{\phi_f\,(p + g)}_{\text{set by the learner}}
 
     Levels: the system sets the level of independent work from its estimate of each student to
     the extent :math:`\alpha\iota` (``path_adaptation`` times ``practice_individualization``),
     except for the share :math:`p` the learner sets. Plans: the system plans each student's time
     over domains individually when it remediates or tailors (:math:`\rho + \theta > 0`, up to
-    1), except for the share :math:`g` the learner decides.
+    1), except for the share :math:`g` the learner decides. What the learner sets still costs
+    the teacher time to follow (conferencing, checking self-chosen levels and plans, giving
+    feedback): a share :math:`\phi_f` (``learner_plan_cost``) of what setting it would cost,
+    on the same cost curve (:func:`adaptation_overhead`). So learner control is not free for
+    the teacher either; with :math:`\phi_f = 0` it was.
 
     Examples
     --------
@@ -271,10 +284,13 @@ def individual_share(
     2.0
     >>> individual_share(1.0, 1.0, 1.0, 1.0, 0.0, 0.0)
     0.0
+    >>> individual_share(1.0, 1.0, 1.0, 1.0, 0.0, 0.0, follow_up=0.5)
+    1.0
     """
-    return (1.0 - path_control) * adaptation * individualization + (1.0 - goal_control) * min(
+    system = (1.0 - path_control) * adaptation * individualization + (1.0 - goal_control) * min(
         1.0, remediation + tailoring
     )
+    return system + follow_up * (path_control + goal_control)
 
 
 def instruction_time(
@@ -320,11 +336,238 @@ def instruction_time(
     return np.minimum(1.0, available / g)
 
 
+def teacher_busy_share(
+    n_groups: ArrayLike,
+    direct_time: ArrayLike,
+    overhead: ArrayLike,
+    teacher_capacity: float,
+) -> Array:
+    r"""Share of a student's independent work during which the adults are busy elsewhere.
+
+    While a student works independently (:math:`1 - \tau` of the lesson), the teacher teaches
+    the other :math:`G - 1` groups (:math:`(G - 1)\tau`) and spends the adaptation overhead
+    :math:`O` (preparing levels and plans, following the learners' own): for that part of the
+    student's independent time no adult is free to supervise it. With :math:`T` lessons of adult
+    time per lesson there are :math:`\max(1, T)` adults in the room:
+
+    .. math:: b = \operatorname{clip}\!\left(\frac{(G - 1)\tau + O}
+              {(1 - \tau)\,\max(1, T)}, 0, 1\right)
+
+    (0 when the student is taught all lesson long). Whole-class teaching leaves the teacher free
+    during seatwork (:math:`b = 0`); three groups taught in turn keep the teacher busy for much
+    of each group's independent time.
+
+    Parameters
+    ----------
+    n_groups : array_like
+        :math:`G`, non-empty instructional groups.
+    direct_time : array_like
+        :math:`\tau`, each group's share of the lesson in direct instruction.
+    overhead : array_like
+        :math:`O` (:func:`adaptation_overhead`).
+    teacher_capacity : float
+        :math:`T`.
+
+    Returns
+    -------
+    ndarray
+        :math:`b \in [0, 1]`.
+
+    Examples
+    --------
+    >>> float(teacher_busy_share(1, 0.5, 0.0, 0.5))
+    0.0
+    >>> round(float(teacher_busy_share(3, 0.1, 0.2, 0.5)), 4)
+    0.4444
+    """
+    g = np.asarray(n_groups, dtype=float)
+    tau = np.asarray(direct_time, dtype=float)
+    busy = (g - 1.0) * tau + np.asarray(overhead, dtype=float)
+    free_time = (1.0 - tau) * max(1.0, teacher_capacity)
+    share = np.where(free_time > 0.0, busy / np.maximum(free_time, 1e-300), 0.0)
+    return np.clip(share, 0.0, 1.0)
+
+
+def effective_supervision(supervision: float, busy: ArrayLike, availability: float) -> Array:
+    r"""Supervision of system-directed independent work, given how often the adults are busy.
+
+    .. math:: \sigma_{eff} = \sigma\,(1 - \nu\, b)
+
+    A share :math:`\nu` (``supervision_availability``) of what keeps seatwork on task depends on
+    an adult being free to check it; the rest is the structure of the work itself. With
+    :math:`\nu = 0` supervision is the same whether the teacher is free or teaching another
+    group.
+
+    Parameters
+    ----------
+    supervision : float
+        :math:`\sigma` (``supervision``).
+    busy : array_like
+        :math:`b` (:func:`teacher_busy_share`).
+    availability : float
+        :math:`\nu \in [0, 1]`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> float(effective_supervision(0.5, 0.4, 0.5))
+    0.4
+    """
+    return supervision * (1.0 - availability * np.asarray(busy, dtype=float))
+
+
+def instruction_quality(
+    teacher: ArrayLike, school: ArrayLike, teacher_sd: float, school_sd: float
+) -> Array:
+    r"""Effectiveness of a classroom's instruction: its teacher's and its school's.
+
+    .. math:: q = \exp\!\left(\sigma_T z_T + \sigma_S z_S
+              - \tfrac{1}{2}(\sigma_T^2 + \sigma_S^2)\right)
+
+    a log-normal multiplier with mean 1 over classrooms, from the teacher's standard-normal
+    effectiveness :math:`z_T` (drawn per classroom and school year) and the school's
+    :math:`z_S` (shared by the classrooms of a school). Teachers and schools differ in how much
+    their students learn in a year beyond what the students bring (value-added studies: an SD of
+    teacher effects of about 0.1-0.2 student SD a year; Hanushek & Rivkin 2010). :math:`q`
+    multiplies what the teacher directs: direct instruction, and the system-directed share of
+    independent work (:func:`toolkit.model.shared.form_instruction`).
+
+    Parameters
+    ----------
+    teacher, school : array_like
+        :math:`z_T, z_S`.
+    teacher_sd, school_sd : float
+        :math:`\sigma_T` (``teacher_effect_sd``), :math:`\sigma_S` (``school_effect_sd``).
+
+    Returns
+    -------
+    ndarray
+        :math:`q > 0` (exactly 1 with both SDs 0).
+
+    Examples
+    --------
+    >>> float(instruction_quality(1.5, -0.3, 0.0, 0.0))
+    1.0
+    >>> round(float(instruction_quality(1.0, 0.0, 0.3, 0.0)), 4)
+    1.2905
+    """
+    x = teacher_sd * np.asarray(teacher, dtype=float) + school_sd * np.asarray(school, dtype=float)
+    return np.exp(x - 0.5 * (teacher_sd * teacher_sd + school_sd * school_sd))
+
+
+def expectation_factor(group_level: ArrayLike, class_level: ArrayLike, strength: float) -> Array:
+    r"""Pace and expectations of a group's instruction, relative to the class.
+
+    .. math:: x_g = \exp\!\big(\eta\,(\bar{\hat S}_g - \bar{\hat S}_{class})\big)
+
+    Groups seen as behind the class are taught with lower expectations and at a slower pace,
+    groups seen as ahead get enrichment and a faster pace (Gamoran 1986; Oakes 1985):
+    :math:`\eta` (``group_expectation``) per SD between the group's estimated core level and the
+    class's, at the time the groups are formed. One group (the whole class) gets 1; groups of
+    mixed ability get about 1.
+
+    Parameters
+    ----------
+    group_level, class_level : array_like
+        The system's estimates of the group's and the class's mean core level.
+    strength : float
+        :math:`\eta \ge 0`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> round(float(expectation_factor(-0.8, 0.0, 0.15)), 4)
+    0.8869
+    """
+    diff = np.asarray(group_level, dtype=float) - np.asarray(class_level, dtype=float)
+    return np.exp(strength * diff)
+
+
+def cooperation_factor(group_size: ArrayLike, strength: float, size: float) -> Array:
+    r"""Gain from working with one's small group while the teacher teaches another.
+
+    .. math:: c(n) = 1 + \kappa_c\, [n \ge 2]\,
+              \exp\!\left(-\frac{\max(0, n - m)}{m}\right)
+
+    Students who share an instructional group work together during independent work: they
+    explain, check and question each other (cooperative small-group learning; Lou et al. 1996
+    found small-group work better than whole-class instruction, by about 0.17 SD, and groups of
+    three or four best). :math:`\kappa_c` (``cooperative_learning``) is the gain in the efficacy
+    of independent work in a group of at most :math:`m` (``cooperative_group_size``) students;
+    larger groups coordinate worse, and a whole class working on its own gets almost nothing.
+
+    Parameters
+    ----------
+    group_size : array_like
+        :math:`n`, students in the instructional group.
+    strength : float
+        :math:`\kappa_c \ge 0`.
+    size : float
+        :math:`m > 0`.
+
+    Returns
+    -------
+    ndarray
+        :math:`c \ge 1` (exactly 1 with :math:`\kappa_c = 0`).
+
+    References
+    ----------
+    .. [8] Lou, Y., Abrami, P. C., Spence, J. C., Poulsen, C., Chambers, B., & d'Apollonia, S.
+       (1996). Within-class grouping: a meta-analysis. *Review of Educational Research*,
+       66(4), 423-458. https://doi.org/10.3102/00346543066004423
+
+    Examples
+    --------
+    >>> [round(float(cooperation_factor(n, 0.3, 4.0)), 4) for n in (1, 3, 7, 21)]
+    [1.0, 1.3, 1.1417, 1.0043]
+    """
+    n = np.asarray(group_size, dtype=float)
+    together = np.where(n >= 2.0, np.exp(-np.maximum(0.0, n - size) / size), 0.0)
+    return 1.0 + strength * together
+
+
+def strategy_factor(self_regulation: ArrayLike, strength: float) -> Array:
+    r"""Efficiency of learning from the strategies a self-regulated learner uses.
+
+    .. math:: \gamma_i = 1 + \kappa_R R_i
+
+    Self-regulated learners plan, monitor and use better learning strategies, so every minute
+    of instruction and practice teaches them more, not only more of their minutes are on task:
+    training in self-regulated learning raises achievement substantially in primary and
+    secondary school (Dignath & Büttner 2008; Dignath, Büttner & Langfeldt 2008).
+    :math:`\kappa_R` (``strategy_use``) is the gain of a fully self-regulated learner over one
+    with none.
+
+    Parameters
+    ----------
+    self_regulation : array_like
+        :math:`R \in [0, 1]`.
+    strength : float
+        :math:`\kappa_R \ge 0`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> float(strategy_factor(0.4, 0.5))
+    1.2
+    """
+    return 1.0 + strength * np.asarray(self_regulation, dtype=float)
+
+
 def on_task(
     engagement: ArrayLike,
     self_regulation: ArrayLike,
     autonomy: float,
-    supervision: float,
+    supervision: ArrayLike,
     self_direction_cost: float,
 ) -> Array:
     r"""Share of independent-work time spent on the work itself.
@@ -347,8 +590,10 @@ def on_task(
         :math:`E, R \in [0, 1]`.
     autonomy : float
         :math:`a \in [0, 1]`.
-    supervision, self_direction_cost : float
-        :math:`\sigma, c_L \in [0, 1]`.
+    supervision : array_like
+        :math:`\sigma \in [0, 1]` (the classroom's, :func:`effective_supervision`).
+    self_direction_cost : float
+        :math:`c_L \in [0, 1]`.
 
     Returns
     -------
@@ -406,6 +651,28 @@ def disruption_factor(disengagement_of_others: ArrayLike, strength: float) -> Ar
     0.9139
     """
     return np.exp(-strength * np.asarray(disengagement_of_others, dtype=float))
+
+
+def room_disengagement(
+    group_disengagement: ArrayLike, class_disengagement: ArrayLike, weight: float
+) -> Array:
+    r"""Disengagement that reaches a group's direct instruction from everyone in the room.
+
+    .. math:: \Delta^{dir}_i = \Delta^g_i + w_o\,(\Delta^{class}_i - \Delta^g_i)
+
+    with :math:`\Delta^g_i = \sum_{j \in g(i), j \ne i}(1 - E_j)` the others in the student's
+    group and :math:`\Delta^{class}_i` everyone else in the class. The group being taught shares
+    the room with the classmates doing independent work; in Lazear's (2001) account anyone
+    present can disrupt (:math:`w_o = 1`, ``room_disruption``); :math:`w_o = 0` counts only
+    the group.
+
+    Examples
+    --------
+    >>> float(room_disengagement(1.0, 3.0, 0.5))
+    2.0
+    """
+    g = np.asarray(group_disengagement, dtype=float)
+    return g + weight * (np.asarray(class_disengagement, dtype=float) - g)
 
 
 def learning_gain(
@@ -1319,10 +1586,18 @@ class Channels(NamedTuple):
     direct_disruption, independent_disruption : ndarray, shape (...,)
         :func:`disruption_factor` in the instructional group (direct instruction) and in the
         class (independent work in the shared room).
+    cooperation : ndarray, shape (...,)
+        :func:`cooperation_factor` of independent work in one's instructional group.
     on_task : ndarray, shape (...,)
         :func:`on_task` share of independent work.
+    strategy : ndarray, shape (...,)
+        :func:`strategy_factor`, the efficiency of a self-regulated learner's strategies.
     direct_time, direct_efficacy : ndarray, shape (...,)
-        :math:`\tau` and the group-size efficacy :math:`\epsilon_g`.
+        :math:`\tau` and the efficacy of the group's direct instruction :math:`\epsilon_g`
+        (group size, expectations, the teacher's and school's effectiveness).
+    practice_teacher : ndarray, shape (...,)
+        How the teacher's and school's effectiveness reaches independent work (the share the
+        system directs), :math:`1 + (1 - a)(q - 1)`.
     """
 
     group_allocation: Array
@@ -1333,9 +1608,12 @@ class Channels(NamedTuple):
     peer: Array
     direct_disruption: Array
     independent_disruption: Array
+    cooperation: Array
     on_task: Array
+    strategy: Array
     direct_time: Array
     direct_efficacy: Array
+    practice_teacher: Array
 
 
 #: The channels through which a regime acts on learning, and the factors of :class:`Channels`
@@ -1344,9 +1622,9 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "domain_time": ("group_allocation", "allocation"),
     "fit": ("direct_fit", "practice_fit"),
     "engagement": ("engagement",),
-    "peers": ("peer", "direct_disruption", "independent_disruption"),
-    "self_regulation": ("on_task",),
-    "teacher_time": ("direct_time", "direct_efficacy"),
+    "peers": ("peer", "direct_disruption", "independent_disruption", "cooperation"),
+    "self_regulation": ("on_task", "strategy"),
+    "teacher_time": ("direct_time", "direct_efficacy", "practice_teacher"),
 }
 
 
@@ -1357,18 +1635,21 @@ def gain_terms(
 
     .. math::
         \Delta S_{id} = \underbrace{\lambda A_{id}\,\bar\pi_{gd}\, f^{dir}_{id}\, E_i\,
-            D^g_i\, (\tau \epsilon_g)}_{\text{direct instruction}}
-          + \underbrace{\lambda A_{id} \epsilon_p\, \pi_{id}\, f^{prac}_{id}\, E_i\, D^p_i\,
-            \phi_i\, (1 - \tau)}_{\text{independent work}}
+            D^g_i\, \gamma_i\, (\tau \epsilon_g)}_{\text{direct instruction}}
+          + \underbrace{\lambda A_{id} \epsilon_p\, \pi_{id}\, f^{prac}_{id}\, E_i\,
+            (D^p_i c_i)\, (\phi_i \gamma_i)\, ((1 - \tau) q^p)}_{\text{independent work}}
           + \underbrace{E_i\, \Delta S^{peer,0}_{id}}_{\text{peers}}
 
     Each term is a constant base times one factor from each channel it involves, in the order
     of :data:`CHANNELS` (time on domains, fit, engagement, peers, self-regulation, teacher
     time): time shares :math:`\bar\pi_g, \pi`, fits :math:`f`, engagement :math:`E`,
-    disruption :math:`D` and the peer term :math:`\Delta S^{peer,0}` (:func:`peer_gain` at
-    :math:`E = 1`), time on task :math:`\phi`, and direct-instruction time :math:`\tau` with
-    its efficacy :math:`\epsilon_g`. :func:`compose_gain` multiplies and adds them; the
-    mechanism decomposition (:mod:`toolkit.study.decompose`) recombines the factors of two
+    disruption :math:`D`, cooperation in one's group :math:`c` and the peer term
+    :math:`\Delta S^{peer,0}` (:func:`peer_gain` at :math:`E = 1`), time on task :math:`\phi`
+    and the efficiency of one's strategies :math:`\gamma` (:func:`strategy_factor`), and
+    direct-instruction time :math:`\tau` with its efficacy :math:`\epsilon_g` and the
+    teacher's reach into independent work :math:`q^p`. A channel's factor that is a product of
+    two quantities is formed first, then multiplied in. :func:`compose_gain` multiplies and adds
+    them; the mechanism decomposition (:mod:`toolkit.study.decompose`) recombines the factors of two
     regimes channel by channel, with the same products in the same order.
 
     Parameters
@@ -1389,20 +1670,22 @@ def gain_terms(
     e = np.asarray(c.engagement)[..., None]
     tau = np.asarray(c.direct_time)[..., None]
     apt = np.asarray(aptitude)
+    strategy = np.asarray(c.strategy)[..., None]
     direct = {
         "domain_time": c.group_allocation,
         "fit": c.direct_fit,
         "engagement": e,
         "peers": np.asarray(c.direct_disruption)[..., None],
+        "self_regulation": strategy,
         "teacher_time": tau * np.asarray(c.direct_efficacy)[..., None],
     }
     practice = {
         "domain_time": c.allocation,
         "fit": c.practice_fit,
         "engagement": e,
-        "peers": np.asarray(c.independent_disruption)[..., None],
-        "self_regulation": np.asarray(c.on_task)[..., None],
-        "teacher_time": 1.0 - tau,
+        "peers": (np.asarray(c.independent_disruption) * np.asarray(c.cooperation))[..., None],
+        "self_regulation": (np.asarray(c.on_task) * np.asarray(c.strategy))[..., None],
+        "teacher_time": (1.0 - tau) * np.asarray(c.practice_teacher)[..., None],
     }
     peers = {"engagement": e, "peers": c.peer}
     return [(rate * apt, direct), (rate * apt * practice_efficacy, practice), (1.0, peers)]
@@ -1482,6 +1765,9 @@ def student_learn(
     practice_level: Array,
     direct_time: Array,
     direct_efficacy: Array,
+    cooperation: Array,
+    practice_teacher: Array,
+    supervision: Array,
     group_disengagement: Array,
     peer_skill: Array,
     peer_alloc: Array,
@@ -1496,9 +1782,10 @@ def student_learn(
     optimum: float,
     width: float,
     practice_efficacy: float,
-    supervision: float,
     self_direction_cost: float,
+    strategy_use: float,
     disruption: float,
+    room_disruption: float,
     peer_strength: float,
     peer_gap_scale: float,
     forgetting: float,
@@ -1522,10 +1809,18 @@ def student_learn(
     shares :math:`\pi_i`. The gain in domain :math:`d` is :func:`compose_gain` of
 
     - fits :math:`f = ` :func:`zpd_fit` of each level against today's skill;
-    - time on task :math:`\phi = ` :func:`on_task` (engagement, self-regulation, supervision);
+    - time on task :math:`\phi = ` :func:`on_task` (engagement, self-regulation, and the
+      classroom's ``supervision``, :func:`effective_supervision`), and the efficiency of the
+      learner's strategies :func:`strategy_factor`;
     - disruption :math:`D = ` :func:`disruption_factor` from the disengagement of the others in
-      the instructional group (``group_disengagement``, during direct instruction) and in the
-      class (``class_disengagement``, during independent work in the shared room);
+      the room: the instructional group and, weighted by ``room_disruption``, the classmates
+      working on their own (:func:`room_disengagement`, during direct instruction), and the
+      whole class (``class_disengagement``, during independent work in the shared room);
+    - cooperation in one's instructional group during independent work (``cooperation``,
+      :func:`cooperation_factor`), the efficacy of direct instruction (``direct_efficacy``:
+      group size, expectations, the teacher's and school's effectiveness) and the teacher's
+      reach into independent work (``practice_teacher``), all set when groups are formed
+      (:func:`toolkit.model.shared.form_instruction`);
     - learning from peers :func:`peer_gain`;
 
     minus optional forgetting :math:`\omega (1 - t_{id})(S_{id} - S^0_{id})` in domains given
@@ -1541,6 +1836,7 @@ def student_learn(
     fit_dir = zpd_fit(direct_level - skill, optimum, width)
     fit_prac = zpd_fit(practice_level - skill, optimum, width)
     phi = on_task(engagement, self_regulation, autonomy, supervision, self_direction_cost)
+    strategy = strategy_factor(self_regulation, strategy_use)
     peer0 = peer_gain(
         skill,
         peer_skill,
@@ -1558,11 +1854,17 @@ def student_learn(
         fit_prac,
         engagement,
         peer0,
-        disruption_factor(group_disengagement, disruption),
+        disruption_factor(
+            room_disengagement(group_disengagement, class_disengagement, room_disruption),
+            disruption,
+        ),
         disruption_factor(class_disengagement, disruption),
+        cooperation,
         phi,
+        strategy,
         direct_time,
         direct_efficacy,
+        practice_teacher,
     )
     gain = compose_gain(rate, aptitude, practice_efficacy, channels)
     tau = direct_time[..., None]

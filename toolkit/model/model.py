@@ -169,6 +169,7 @@ class ClassroomModel(mesa.Model):
                 f"cohort: skills have shape {cohort.skill.shape}, but the parameters say "
                 f"n_students = {params.n_students} and {params.n_domains} domains."
             )
+        self.school_effect = float(cohort.school_effect)
         self.core_mask = np.array(params.core_mask)
         self.curriculum = curriculum_weights(params)
         self._set_regime_kwargs()
@@ -246,6 +247,7 @@ class ClassroomModel(mesa.Model):
             dr.gumbel,
             dr.tiebreak,
             self.core_mask,
+            self.quality(),
         )
         self.prior_score = start.prior
         self.teacher.start_year(start)
@@ -258,6 +260,19 @@ class ClassroomModel(mesa.Model):
         for s in self.ordered_students:
             s.peers = [self.ordered_students[j] for j in peers[s.index]]
             self.network.add_edges_from((s.index, int(j)) for j in peers[s.index])
+
+    def quality(self) -> float:
+        """Return the class's instructional quality this year (``mechanisms.instruction_quality``).
+
+        From the teacher of this school year (``draws.teacher``) and the school
+        (``cohort.school_effect``).
+        """
+        p = self.params
+        return float(
+            mech.instruction_quality(
+                self.draws.teacher, self.school_effect, p.teacher_effect_sd, p.school_effect_sd
+            )
+        )
 
     def _set_regime_kwargs(self) -> None:
         self.learn_kwargs = learn_kwargs(self.params, self.regime)

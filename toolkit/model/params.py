@@ -152,13 +152,39 @@ class Parameters:
         "(reading) in state data, grades 3-8 (docs/calibration-sources.md).",
         "cohort",
     )
+    classrooms_per_school: int = _p(
+        1,
+        1,
+        100000,
+        "classrooms",
+        "Classrooms per school: classroom i of a study belongs to school i // "
+        "classrooms_per_school, whose effect on starting skills (school_share) and on learning "
+        "(school_effect_sd) its classrooms share. 1 = every classroom from a different school. "
+        "Set by a study's `schools` key.",
+        "Study design (one classroom per sampled school by default).",
+        "cohort",
+    )
+    school_share: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "share of the between-class variance",
+        "Share of the between-class variance of starting skill (class_icc) that lies between "
+        "schools; the rest is between the classrooms of a school. 0 = no school level.",
+        "Judgement: in US state data schools account for a large part, not all, of the "
+        "between-classroom variance (Hedges & Hedberg 2007 report school-level ICCs of "
+        "0.1-0.3; classrooms within schools add to them).",
+        "cohort",
+    )
     aptitude_sd: float = _p(
-        0.3,
+        0.29,
         0.0,
         2.0,
         "SD of log learning rate",
         "Spread of aptitude (a multiplier on the learning rate, log-normal with mean 1).",
-        "Assumption: learning rates differ by about +-30% (1 SD) between students.",
+        "Calibrated on the spread of observed one-year gains in egsingle (Chicago, grades 4 to "
+        "5: SD of gains 0.554 of the SD of prior scores), with the test's measurement error at "
+        "both waves and teacher and school effects (docs/odd.md section 10).",
         "cohort",
     )
     aptitude_correlation: float = _p(
@@ -171,13 +197,16 @@ class Parameters:
         "cohort",
     )
     aptitude_skill_correlation: float = _p(
-        0.3,
+        -0.475,
         -0.9,
         0.9,
         "correlation",
-        "Correlation between a domain's log aptitude and starting skill (faster learners have "
-        "learned more already).",
-        "Assumption; yields a positive Matthew effect in the standardized regime.",
+        "Correlation between a domain's log aptitude and starting skill: positive, the students "
+        "ahead also learn faster (fan-spread, a Matthew effect); negative, the students behind "
+        "catch up (fan-close).",
+        "Calibrated on the correlation of observed one-year gains with prior scores in egsingle "
+        "(-0.30), after the test's measurement error (regression to the mean); egsingle's own "
+        "three waves show true scores converging from grade 4 to 5 (docs/odd.md section 10).",
         "cohort",
     )
     interest_aptitude_correlation: float = _p(
@@ -189,6 +218,20 @@ class Parameters:
         "are good at).",
         "Assumption; interest-achievement correlations are typically 0.2-0.3 (Schiefele et al. "
         "1992).",
+        "cohort",
+    )
+    interest_skill_correlation: float = _p(
+        0.4,
+        -0.9,
+        0.9,
+        "correlation",
+        "Weight of starting skill in a domain in the student's interest in it, beside aptitude "
+        "(interest_aptitude_correlation): interest = r_ia * aptitude factor + r_is * skill "
+        "factor + noise, so that interest correlates r_ia * aptitude_skill_correlation + r_is "
+        "with starting skill. 0 = interest follows aptitude only.",
+        "Set so that interest in the core domains and the test correlate about 0.3 at the end "
+        "of a year (0.33 at 60 classrooms; Schiefele, Krapp & Winteler 1992: about 0.3 across "
+        "studies); at the start, 0.3 * -0.475 + 0.4 = 0.26 per domain.",
         "cohort",
     )
     self_regulation_mean: float = _p(
@@ -233,7 +276,7 @@ class Parameters:
         "learning",
     )
     learning_rate: float = _p(
-        0.0463,
+        0.0224,
         0.0,
         1.0,
         "SD per day",
@@ -282,6 +325,61 @@ class Parameters:
         "Assumption: the value once calibrated on STAR when it alone carried the class-size "
         "effect; the class-size effect now also works through disruption, which is calibrated "
         "(docs/calibration-sources.md).",
+        "learning",
+    )
+    strategy_use: float = _p(
+        1.0,
+        0.0,
+        10.0,
+        "gain per unit self-regulation",
+        "How much more a fully self-regulated learner learns from each minute of instruction "
+        "and practice than a learner with no self-regulation (better strategies, planning and "
+        "monitoring): learning efficiency 1 + strategy_use * self-regulation. 0 = "
+        "self-regulation acts only through time on task and self-chosen work.",
+        "Judgement: self-regulated learning strategies and achievement correlate moderately, "
+        "and training them raises achievement (Dignath & Buettner 2008; Dignath, Buettner & "
+        "Langfeldt 2008); 1 makes a learner at the mean (0.4) 40% more efficient than one with "
+        "no self-regulation.",
+        "learning",
+    )
+    cooperative_learning: float = _p(
+        1.6,
+        0.0,
+        5.0,
+        "gain in the efficacy of independent work",
+        "Gain in the efficacy of independent work done together with one's instructional group "
+        "(cooperative small-group learning while the teacher teaches another group), for a "
+        "group of at most cooperative_group_size students; larger groups get exp(-(size - "
+        "cooperative_group_size) / cooperative_group_size) of it, a whole class on its own "
+        "almost nothing. 0 = independent work is individual.",
+        "Calibrated so that within-class grouping (three groups, each taught at its level) "
+        "raises the test by Lou et al.'s (1996) +0.17 SD for small-group against whole-class "
+        "instruction.",
+        "learning",
+    )
+    cooperative_group_size: float = _p(
+        4.0,
+        2.0,
+        50.0,
+        "students",
+        "Largest group that works together without losing coordination (see cooperative_learning).",
+        "Lou et al. (1996): groups of three or four members gained more than larger groups or "
+        "pairs.",
+        "learning",
+    )
+    group_expectation: float = _p(
+        0.15,
+        0.0,
+        2.0,
+        "log-efficacy per SD of group level",
+        "Expectations and pace carried by a group's level: the efficacy of a group's direct "
+        "instruction is multiplied by exp(group_expectation * (group's estimated core level - "
+        "class's)), set when groups are formed. Low groups are taught with lower expectations "
+        "and at a slower pace, high groups get enrichment. 0 = a group's level changes only the "
+        "level it is taught at.",
+        "Gamoran (1986); Oakes (1985): low groups receive slower-paced, less demanding "
+        "instruction and high groups enrichment; the value is an assumption (a group 1 SD "
+        "below the class gets about 14% less from the same lesson).",
         "learning",
     )
     forgetting_rate: float = _p(
@@ -375,6 +473,59 @@ class Parameters:
         "work, but not always (off-task behaviour is common in seatwork).",
         "system",
     )
+    supervision_availability: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "share of supervision",
+        "Share of supervision that needs an adult free to give it: supervision of independent "
+        "work falls to supervision * (1 - supervision_availability * busy) where busy is the "
+        "share of a student's independent time during which the adults teach other groups or "
+        "spend the adaptation overhead. 0 = supervision does not depend on the teacher being "
+        "free.",
+        "Judgement: seatwork is kept on task partly by its structure and partly by a teacher "
+        "circulating and checking (off-task behaviour rises when the teacher works with a "
+        "small group).",
+        "system",
+    )
+    learner_plan_cost: float = _p(
+        0.5,
+        0.0,
+        2.0,
+        "share of the cost of a system-set plan",
+        "Teacher time to follow a learner's own level and plan (conferencing, checking, "
+        "feedback), as a share of what setting them for the learner would cost, on the same "
+        "cost curve (plan_cost, plan_cost_exponent). 0 = learner-set work costs the teacher "
+        "nothing.",
+        "Judgement: following a self-set plan takes less preparation than writing one, but "
+        "conferences and checks still take the teacher's time.",
+        "system",
+    )
+    teacher_effect_sd: float = _p(
+        0.321,
+        0.0,
+        2.0,
+        "SD of log effectiveness",
+        "Spread of teachers' effectiveness: each classroom's teacher in each school year "
+        "multiplies what the teacher directs (direct instruction and the system-directed share "
+        "of independent work) by a log-normal factor with mean 1 and this SD on the log scale. "
+        "0 = every teacher equally effective.",
+        "Calibrated so that the SD of teacher value added is about 0.13 student SD a year, "
+        "between Hanushek & Rivkin's (2010) 0.11 (reading) and 0.15 (mathematics).",
+        "system",
+    )
+    school_effect_sd: float = _p(
+        0.0,
+        0.0,
+        2.0,
+        "SD of log effectiveness",
+        "Spread of schools' effectiveness beyond their teachers: a log-normal factor with mean 1 "
+        "shared by the classrooms of a school (classrooms_per_school), multiplying what the "
+        "teacher directs as teacher_effect_sd does. 0 = schools equally effective.",
+        "Calibrated on the between-school variance of one-year gains in egsingle (Chicago, "
+        "grades 4 to 5).",
+        "system",
+    )
     diagnostic_noise: float = _p(
         0.4,
         0.0,
@@ -445,6 +596,25 @@ class Parameters:
         "scores that is true-score variance; sets the test's error SD.",
         "Assumption: state tests usually report 0.85-0.95; no single sourced value "
         "(docs/calibration-sources.md).",
+        "system",
+    )
+    aligned_prior_share: float = _p(
+        0.6,
+        0.0,
+        0.99,
+        "share of true-score variance",
+        "A test aligned with what was taught (a researcher-made test of an intervention's "
+        "content) measures the learning of the intervention's period against a spread that comes "
+        "partly from what the students brought: the share of its true-score variance due to "
+        "prior core skill; the rest is the period's learning. A broad standardized test is "
+        "almost all prior skill, so the same difference in learning is a larger effect on an "
+        "aligned test, and far larger after a short intervention. Used where a published effect "
+        "was measured on such a test (the trial record); it does not change the simulation.",
+        "Set so that for a school year of teaching an effect on the aligned test is about twice "
+        "the effect on the standardized test (1.6 to 2.3 for the three regimes against "
+        "standardized teaching): Cheung & Slavin (2016), 645 studies of "
+        "reading, mathematics and science programmes, found effects on experimenter-made "
+        "measures roughly twice those on independent measures.",
         "system",
     )
     # --- engagement ---------------------------------------------------------------------------
@@ -644,7 +814,7 @@ class Parameters:
         "peers",
     )
     peer_learning: float = _p(
-        0.0108,
+        0.00926,
         0.0,
         1.0,
         "SD per day per SD of gap",
@@ -656,7 +826,7 @@ class Parameters:
         "peers",
     )
     disruption: float = _p(
-        0.0485,
+        0.0115,
         0.0,
         1.0,
         "per disengaged peer",
@@ -670,6 +840,17 @@ class Parameters:
         "disruption is Lazear's (2001) account of class-size effects, and disruptive peers "
         "lower others' scores (Carrell & Hoekstra 2010; Lavy, Silva & Weinhardt 2012). In a "
         "class of 21 of average engagement it costs about a third of the instruction.",
+        "peers",
+    )
+    room_disruption: float = _p(
+        1.0,
+        0.0,
+        1.0,
+        "weight",
+        "Weight of the disengagement of the classmates working on their own in the disruption "
+        "of a group's direct instruction (the group's own members count fully). 1 = everyone "
+        "in the room disrupts alike; 0 = only the group taught.",
+        "Lazear (2001): a disruptive student stops learning for everyone in the room.",
         "peers",
     )
     peer_gap_scale: float = _p(
@@ -739,6 +920,15 @@ class Parameters:
             raise ParameterError(
                 f"{source}: 'core_domains' must be a non-empty subset of 'domains' "
                 f"{list(self.domains)}; unknown: {unknown}."
+            )
+        r_ia, r_is = self.interest_aptitude_correlation, self.interest_skill_correlation
+        rest = 1.0 - r_ia**2 - r_is**2 - 2.0 * r_ia * r_is * self.aptitude_skill_correlation
+        if rest < 0.0:
+            raise ParameterError(
+                f"{source}: 'interest_aptitude_correlation' = {r_ia}, "
+                f"'interest_skill_correlation' = {r_is} and 'aptitude_skill_correlation' = "
+                f"{self.aptitude_skill_correlation} leave interest a negative variance of its "
+                f"own ({rest:.3g}); lower one of the first two."
             )
         if self.peer_ties > self.n_students - 1:
             raise ParameterError(
@@ -907,14 +1097,33 @@ PLAUSIBLE: dict[str, Plausible] = {
         "Hedges & Hedberg (2007): unconditional ICCs "
         "of about 0.1 to 0.3 across states, grades and subjects.",
     ),
-    "aptitude_sd": Plausible(0.15, 0.6, "log", _HALF_TO_TWICE),
+    "classrooms_per_school": Plausible(None, None, "linear", "Fixed by the study design."),
+    "school_share": Plausible(0.25, 0.75, "linear", "Judgement."),
+    "aptitude_sd": Plausible(
+        0.5, 2.0, "log", "Calibrated; half to twice the calibrated value.", relative=True
+    ),
     "aptitude_correlation": Plausible(0.25, 0.8, "linear", "Judgement."),
-    "aptitude_skill_correlation": Plausible(0.0, 0.5, "linear", "Judgement."),
+    "aptitude_skill_correlation": Plausible(
+        -0.5,
+        0.3,
+        "linear",
+        "Pfost et al. (2014) review 25 years of studies of Matthew effects in reading: "
+        "fan-spread, stable and fan-close (compensatory) patterns all occur, depending on the "
+        "measure and design; from clearly compensatory to the earlier default (a Matthew "
+        "effect).",
+    ),
     "interest_aptitude_correlation": Plausible(
         0.1,
         0.4,
         "linear",
         "Interest-achievement correlations of about 0.2-0.3 (Schiefele et al. 1992), widened.",
+    ),
+    "interest_skill_correlation": Plausible(
+        0.3,
+        0.6,
+        "linear",
+        "Interest-achievement correlations of about 0.2-0.4 (Schiefele et al. 1992), given the "
+        "calibrated aptitude_skill_correlation.",
     ),
     "self_regulation_mean": Plausible(0.25, 0.6, "linear", "Judgement."),
     "self_regulation_sd": Plausible(0.075, 0.3, "log", _HALF_TO_TWICE),
@@ -934,7 +1143,13 @@ PLAUSIBLE: dict[str, Plausible] = {
         "From no floor to the curriculum's own core share "
         "(a policy, sampled to see how conclusions depend on it).",
     ),
-    "core_ceiling": Plausible(None, None, "linear", "A policy setting, fixed by the study design."),
+    "core_ceiling": Plausible(
+        0.52,
+        1.0,
+        "linear",
+        "From the curriculum's own core share to no ceiling (a policy, sampled with core_floor "
+        "so that designs trim core time both ways).",
+    ),
     "learning_rate": Plausible(
         0.5,
         2.0,
@@ -946,6 +1161,22 @@ PLAUSIBLE: dict[str, Plausible] = {
     "zpd_width": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
     "practice_efficacy": Plausible(0.25, 1.0, "log", _HALF_TO_TWICE),
     "group_size_penalty": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE, relative=True),
+    "strategy_use": Plausible(
+        0.0,
+        2.0,
+        "linear",
+        "Judgement: from none (self-regulation acts only on time on task and choices) to a "
+        "fully self-regulated learner learning three times as fast as one with none.",
+    ),
+    "cooperative_learning": Plausible(
+        0.5, 2.0, "log", "Calibrated; half to twice the calibrated value.", relative=True
+    ),
+    "cooperative_group_size": Plausible(
+        3.0, 6.0, "linear", "Lou et al. (1996): groups of three to four best; up to six."
+    ),
+    "group_expectation": Plausible(
+        0.0, 0.3, "linear", "Judgement: from no effect of a group's level to twice the default."
+    ),
     "forgetting_rate": Plausible(
         0.0, 0.002, "linear", "Judgement: off by default; up to a small daily decay."
     ),
@@ -962,6 +1193,27 @@ PLAUSIBLE: dict[str, Plausible] = {
         0.3, 1.0, "linear", "Judgement: from strong economies of scale to none."
     ),
     "supervision": Plausible(0.25, 0.75, "linear", "Judgement."),
+    "supervision_availability": Plausible(
+        0.25, 0.75, "linear", "Judgement: a quarter to three quarters of supervision."
+    ),
+    "learner_plan_cost": Plausible(
+        0.25, 1.0, "linear", "Judgement: a quarter of to as much as a system-set plan."
+    ),
+    "teacher_effect_sd": Plausible(
+        0.5,
+        2.0,
+        "linear",
+        "Calibrated; half to twice the calibrated value (teacher value added of roughly "
+        "0.07 to 0.25 SD a year; Hanushek & Rivkin 2010 report 0.11-0.15).",
+        relative=True,
+    ),
+    "school_effect_sd": Plausible(
+        0.0,
+        0.2,
+        "linear",
+        "Judgement: the calibration leaves schools no effect beyond their teachers' in egsingle; "
+        "up to two thirds of the SD of teachers' effects.",
+    ),
     "diagnostic_noise": Plausible(0.2, 0.8, "log", _HALF_TO_TWICE),
     "profile_noise": Plausible(0.4, 1.6, "log", _HALF_TO_TWICE),
     "monitoring_rate": Plausible(0.01, 0.04, "log", _HALF_TO_TWICE),
@@ -973,6 +1225,13 @@ PLAUSIBLE: dict[str, Plausible] = {
         0.32, 0.41, "linear", "Hill et al. (2008) grade 5-6: reading 0.32, mathematics 0.41."
     ),
     "test_reliability": Plausible(0.85, 0.95, "linear", "State tests usually report 0.85-0.95."),
+    "aligned_prior_share": Plausible(
+        0.4,
+        0.8,
+        "linear",
+        "Judgement around Cheung & Slavin's (2016) 'roughly twice': a year's aligned-test effect "
+        "from about 1.3 to 3 times the standardized one.",
+    ),
     # engagement
     "engagement_baseline": Plausible(0.0, 1.2, "linear", "Judgement: the default +- 0.6 logits."),
     "engagement_interest_weight": Plausible(0.3, 1.2, "log", _HALF_TO_TWICE),
@@ -1024,6 +1283,12 @@ PLAUSIBLE: dict[str, Plausible] = {
         relative=True,
     ),
     "peer_gap_scale": Plausible(0.5, 2.0, "log", _HALF_TO_TWICE),
+    "room_disruption": Plausible(
+        0.5,
+        1.0,
+        "linear",
+        "Judgement: from half the weight of the group's own members to Lazear's all.",
+    ),
 }
 
 

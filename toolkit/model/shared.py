@@ -79,15 +79,29 @@ class Instruction(NamedTuple):
     direct_time : ndarray, shape (...)
         Share of the lesson each group is taught (:func:`mechanisms.instruction_time`).
     direct_efficacy : ndarray, shape (..., N)
-        Efficacy of direct instruction for the size of each student's group.
+        Efficacy of the direct instruction each student's group gets: its size
+        (:func:`mechanisms.direct_instruction_efficacy`), the expectations its level carries
+        (:func:`mechanisms.expectation_factor`) and the classroom's instructional quality
+        (:func:`mechanisms.instruction_quality`).
     overhead : ndarray, shape (...)
         Teacher time per lesson that adaptation costs (:func:`mechanisms.adaptation_overhead`).
+    cooperation : ndarray, shape (..., N)
+        :func:`mechanisms.cooperation_factor` of each student's group.
+    practice_teacher : ndarray, shape (..., N)
+        How the classroom's instructional quality reaches independent work:
+        :math:`1 + (1 - a)(q - 1)` for autonomy :math:`a` (the system directs the rest).
+    supervision : ndarray, shape (..., N)
+        Supervision of independent work given how busy the adults are
+        (:func:`mechanisms.teacher_busy_share`, :func:`mechanisms.effective_supervision`).
     """
 
     groups: np.ndarray
     direct_time: np.ndarray
     direct_efficacy: np.ndarray
     overhead: np.ndarray
+    cooperation: np.ndarray
+    practice_teacher: np.ndarray
+    supervision: np.ndarray
 
 
 def form_instruction(
@@ -97,14 +111,18 @@ def form_instruction(
     profile: np.ndarray,
     tiebreak: np.ndarray,
     core: np.ndarray,
+    quality: np.ndarray | float = 1.0,
 ) -> Instruction:
     """Form the instructional groups from the system's picture, and price the adaptation.
 
     Students are sorted on the regime's basis (:func:`mechanisms.grouping_key`) and cut into
     ``n_groups`` groups (:func:`mechanisms.form_groups`); the teacher's time left after
-    scaffolding and after the cost of the groups and of individually set work
+    scaffolding and after the cost of the groups and of individually set or followed work
     (:func:`mechanisms.adaptation_overhead`, :func:`mechanisms.individual_share`) is shared
-    between the non-empty groups (:func:`mechanisms.instruction_time`).
+    between the non-empty groups (:func:`mechanisms.instruction_time`). Each group's direct
+    instruction is as effective as its size, the expectations its estimated level carries and
+    the classroom's quality ``quality`` make it; independent work is supervised as well as the
+    adults' free time allows, and done together in small groups.
 
     Parameters
     ----------
@@ -117,6 +135,9 @@ def form_instruction(
     tiebreak : ndarray, shape (..., N)
         Uniform draws ordering ties (and random groups).
     core : ndarray of bool, shape (D,)
+    quality : float or ndarray, shape (...)
+        The classroom's instructional quality :math:`q`
+        (:func:`mechanisms.instruction_quality`; 1 for an average teacher and school).
 
     Returns
     -------
@@ -127,7 +148,7 @@ def form_instruction(
     core_est = estimate[..., core].mean(axis=-1)
     key = mech.grouping_key(r.grouping, core_est, profile, tiebreak)
     groups = mech.form_groups(key, g)
-    _, sizes = mech.group_mean(estimate, groups, g)
+    gmeans, sizes = mech.group_mean(core_est[..., None], groups, g)
     n_nonempty = (sizes > 0).sum(axis=-1)
     psi = mech.individual_share(
         r.path_adaptation,
@@ -136,15 +157,38 @@ def form_instruction(
         r.learner_goal_control,
         r.remediation,
         r.strength_tailoring,
+        p.learner_plan_cost,
     )
     overhead = mech.adaptation_overhead(
         p.n_students, n_nonempty, psi, p.group_cost, p.plan_cost, p.plan_cost_exponent
     )
     tau = mech.instruction_time(p.teacher_capacity, r.scaffolding, n_nonempty, overhead)
-    eff = mech.direct_instruction_efficacy(
-        np.take_along_axis(sizes, groups, axis=-1), p.group_size_penalty
+    own_size = np.take_along_axis(sizes, groups, axis=-1)
+    own_level = np.take_along_axis(gmeans[..., 0], groups, axis=-1)
+    q = np.asarray(quality, dtype=float)[..., None]
+    eff = mech.direct_instruction_efficacy(own_size, p.group_size_penalty)
+    eff = eff * mech.expectation_factor(
+        own_level, core_est.mean(axis=-1, keepdims=True), p.group_expectation
     )
-    return Instruction(groups, np.asarray(tau, dtype=float), eff, np.asarray(overhead))
+    eff = eff * q
+    cooperation = mech.cooperation_factor(
+        own_size, p.cooperative_learning, p.cooperative_group_size
+    )
+    practice_teacher = np.broadcast_to(1.0 + (1.0 - r.autonomy) * (q - 1.0), own_size.shape)
+    busy = mech.teacher_busy_share(n_nonempty, tau, overhead, p.teacher_capacity)
+    supervision = np.broadcast_to(
+        mech.effective_supervision(p.supervision, busy, p.supervision_availability)[..., None],
+        own_size.shape,
+    )
+    return Instruction(
+        groups,
+        np.asarray(tau, dtype=float),
+        eff,
+        np.asarray(overhead),
+        cooperation,
+        np.ascontiguousarray(practice_teacher, dtype=float),
+        np.ascontiguousarray(supervision, dtype=float),
+    )
 
 
 class YearStart(NamedTuple):
@@ -182,6 +226,7 @@ def start_year(
     gumbel: np.ndarray,
     tiebreak: np.ndarray,
     core: np.ndarray,
+    quality: np.ndarray | float = 1.0,
 ) -> YearStart:
     """Start a school year: pretest, the system's picture, groups and the peer network.
 
@@ -192,8 +237,9 @@ def start_year(
        ``profile_noise * profile_error``;
     3. groups and ties form on the system's interest profile, the learners' own interests, or a
        mix (``peer_choice``), and on the estimated core level;
-    4. instructional groups (:func:`form_instruction`) and the network
-       (:func:`mechanisms.peer_network`) follow.
+    4. instructional groups (:func:`form_instruction`, with the classroom's instructional
+       quality ``quality`` this year) and the network (:func:`mechanisms.peer_network`)
+       follow.
 
     Arrays may carry a leading classroom axis (the engine) or not (the Mesa model).
 
@@ -206,7 +252,7 @@ def start_year(
     estimate = skill + p.diagnostic_noise * diagnostic
     interest_est = interest + p.profile_noise * profile_error
     profile = (1 - r.peer_choice) * interest_est + r.peer_choice * interest
-    instruction = form_instruction(p, r, estimate, profile, tiebreak, core)
+    instruction = form_instruction(p, r, estimate, profile, tiebreak, core, quality)
     peers = mech.peer_network(
         estimate[..., core].mean(axis=-1),
         profile,
@@ -283,9 +329,10 @@ def learn_kwargs(params: Parameters, regime: Regime) -> dict[str, float]:
         "optimum": p.zpd_optimum,
         "width": p.zpd_width,
         "practice_efficacy": p.practice_efficacy,
-        "supervision": p.supervision,
         "self_direction_cost": p.self_direction_cost,
+        "strategy_use": p.strategy_use,
         "disruption": p.disruption,
+        "room_disruption": p.room_disruption,
         "peer_strength": p.peer_learning,
         "peer_gap_scale": p.peer_gap_scale,
         "forgetting": p.forgetting_rate,

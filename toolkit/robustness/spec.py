@@ -374,6 +374,8 @@ def parse_robustness(
         where=where,
     )
     design_ = spec.make_design(0)  # check parameters, ranges and design size now, not at run time
+    if model.uses_parameters:
+        _check_school_limits(set(design_.ranges.index), set(parameters), where)
     if model.uses_parameters:  # every bound must be a value the model accepts
         from toolkit.model.params import ParameterError, Parameters
 
@@ -385,6 +387,32 @@ def parse_robustness(
                 except ParameterError as exc:
                     raise _err(where, f"range of '{name}': {exc}") from None
     return spec
+
+
+#: The school's limits on core time: a design samples both or neither (see
+#: :func:`_check_school_limits`).
+SCHOOL_LIMITS = ("core_floor", "core_ceiling")
+
+
+def _check_school_limits(sampled: set[str], fixed: set[str], where: str) -> None:
+    """Refuse a design that samples one of the school's limits on core time but not the other.
+
+    A floor only ever trims downward moves of core time and a ceiling only upward ones, so a
+    design that samples the floor alone lifts every regime whose students move time away from
+    the tested domains and never the standardized regime, which moves none (and the ceiling
+    alone does the reverse): the shares of such a design favour one side by construction. Both
+    limits are sampled (or one is held at a value in ``[parameters]``), or neither.
+    """
+    floor, ceiling = SCHOOL_LIMITS
+    for one, other in ((floor, ceiling), (ceiling, floor)):
+        if one in sampled and other not in sampled and other not in fixed:
+            raise _err(
+                where,
+                f"'{one}' is sampled but '{other}' is not: a floor on core time only trims "
+                "downward moves and a ceiling only upward ones, so sampling one limit alone "
+                "favours the regimes it never binds for. Add '{other}' to 'parameters' (or set "
+                f"it in [parameters]), or sample neither.".replace("{other}", other),
+            )
 
 
 def load_study_with(

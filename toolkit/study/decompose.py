@@ -2,8 +2,11 @@ r"""Mechanism decomposition: what each channel contributes to a difference betwe
 
 Two arms run on the same classrooms (common random numbers) differ in every factor of the
 day's learning (:class:`toolkit.model.mechanisms.Channels`): the time on each domain, the fit
-of the work, engagement, peers (learning from them, and their disruption), time on task
-(self-regulation and supervision) and teacher time (direct instruction and its efficacy).
+of the work, engagement, peers (learning from them, working with one's small group, and their
+disruption), self-regulation (time on task, with supervision, and the efficiency of one's
+strategies) and the teacher (direct-instruction time and its efficacy: group size,
+expectations, the teacher's and school's effectiveness, and how far it reaches independent
+work).
 :func:`decompose` records every factor of every student-day in both arms, then replays the
 school year with each channel taken from one arm or the other, for all :math:`2^K`
 combinations of the :math:`K` channels, through the very learning equation of the model
@@ -70,9 +73,9 @@ CHANNEL_LABELS = {
     "domain_time": "time on each domain (incl. tested ones)",
     "fit": "fit of the work",
     "engagement": "engagement",
-    "peers": "peers (learning and disruption)",
-    "self_regulation": "time on task (self-regulation, supervision)",
-    "teacher_time": "teacher time (instruction, group size)",
+    "peers": "peers (learning, cooperation, disruption)",
+    "self_regulation": "self-regulation (time on task, strategies)",
+    "teacher_time": "teacher (time, group size, expectations, quality)",
 }
 
 

@@ -36,8 +36,8 @@ ranges ``[lo, hi]`` (SPSS's "90 THRU 99"; ``-inf``/``inf`` allowed in TOML).
 from __future__ import annotations
 
 import csv
+import io
 import math
-import re
 import tomllib
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -45,11 +45,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 import tomli_w
 
 from toolkit._checks import check_choice, check_frame, preview
+from toolkit.survey._screen import MISSING_WORDS as _MISSING_WORDS
+from toolkit.survey._screen import as_number as _as_number
+from toolkit.survey._screen import as_range as _as_range
+from toolkit.survey._screen import check_footer, summary_rows
+from toolkit.survey.readers import read_text
 from toolkit.survey.reliability import ScoreItemsResult, score_items
 
 __all__ = ["Codebook", "CodebookItem", "ResponseSet", "read_codebook"]
@@ -61,27 +65,13 @@ _CHECKS = (
     "out_of_range",
     "duplicated_id",
     "missing_id",
-)
-#: Label wording that usually marks a missing-value code ("don't know", "refused", ...).
-_MISSING_WORDS = re.compile(
-    r"don.?t know|do not know|refus|not applicable|\bn/?a\b|no answer|not answered|missing|"
-    r"prefer not|not asked|skipped|weiß nicht|keine angabe|ne sais pas|no sabe|no contesta",
-    re.IGNORECASE,
+    "summary_row",
 )
 _REPORT_COLUMNS = ["check", "column", "n_rows", "rows", "values", "message"]
 
 
 def _norm(label: object) -> str:
     return " ".join(str(label).split()).casefold()
-
-
-def _as_range(code: object) -> tuple[float, float] | None:
-    """Return ``code`` as an inclusive (lo, hi) range if it is a pair of numbers, else None."""
-    if isinstance(code, list | tuple) and len(code) == 2:
-        lo, hi = _as_number(code[0]), _as_number(code[1])
-        if lo is not None and hi is not None:
-            return lo, hi
-    return None
 
 
 def _check_missing(codes: Iterable[Any], where: str) -> tuple[Any, ...]:
@@ -100,20 +90,6 @@ def _check_missing(codes: Iterable[Any], where: str) -> tuple[Any, ...]:
         else:
             out.append(c)
     return tuple(out)
-
-
-def _as_number(value: object) -> float | None:
-    """Return ``value`` as a float if it is a number or a numeric string, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _csv_missing(token: str) -> Any:
@@ -301,24 +277,34 @@ class Codebook:
     # ----------------------------------------------------------------------------- reading
 
     @classmethod
-    def read(cls, path: str | Path) -> Codebook:
-        """Read a codebook from a ``.toml`` or ``.csv`` file (layouts in the module docstring)."""
+    def read(cls, path: str | Path, *, encoding: str = "utf-8") -> Codebook:
+        """Read a codebook from a ``.toml`` or ``.csv`` file (layouts in the module docstring).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+        encoding : str, default "utf-8"
+            Text encoding of the file (a byte-order mark is skipped). A codebook written by
+            Excel on Windows is often ``"cp1252"`` or ``"latin-1"``.
+        """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"codebook file {str(path)!r} does not exist.")
         suffix = path.suffix.lower()
+        if suffix not in (".toml", ".csv"):
+            raise ValueError(f"codebook {str(path)!r}: expected a .toml or .csv file.")
+        text, _ = read_text(path, encoding, "codebook")
         if suffix == ".toml":
             try:
-                spec = tomllib.loads(path.read_text(encoding="utf-8"))
+                spec = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
                 raise ValueError(f"codebook {str(path)!r}: invalid TOML ({exc}).") from exc
             try:
                 return cls.from_dict(spec)
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"codebook {str(path)!r}: {exc}") from exc
-        if suffix == ".csv":
-            return cls._from_csv(path)
-        raise ValueError(f"codebook {str(path)!r}: expected a .toml or .csv file.")
+        return cls._from_csv(path, text)
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> Codebook:
@@ -396,9 +382,8 @@ class Codebook:
         )
 
     @classmethod
-    def _from_csv(cls, path: Path) -> Codebook:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
+    def _from_csv(cls, path: Path, text: str) -> Codebook:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
         if not rows or "item" not in rows[0]:
             raise ValueError(f"codebook {str(path)!r}: needs a header row with an 'item' column.")
         sets: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ResponseSet] = {}
@@ -485,7 +470,9 @@ class Codebook:
         Returns
         -------
         Codebook
-            Labels are ordered by their numeric codes. Codes the file declares missing
+            Labels are ordered by their numeric codes; whole numbers between labelled answers
+            that have no label (a scale labelled only at its ends) are answers too, labelled
+            by their number ("2", "3", "4"). Codes the file declares missing
             (SPSS user-defined missing values, ``attrs["missing_values"]``) and codes in
             ``missing`` are the items' missing codes, not answers: they neither widen the
             answer range nor enter the reversal :math:`\min + \max - x`.
@@ -556,6 +543,7 @@ class Codebook:
                     for c, lab in answers
                     if _MISSING_WORDS.search(lab)
                 ]
+                answers = _fill_unlabelled(answers)
                 if answers:
                     rs = ResponseSet(
                         f"{name}_labels",
@@ -854,7 +842,8 @@ class Codebook:
             ``"unknown_label"``: text that is neither a response label nor a missing code;
             ``"out_of_range"``: a number outside the item's values or range;
             ``"duplicated_id"``: IDs that occur more than once, all their rows listed;
-            ``"missing_id"``: rows without an ID, or the ID column is absent),
+            ``"missing_id"``: rows without an ID, or the ID column is absent;
+            ``"summary_row"``: rows at the bottom labelled "Mean", "Total" ... ),
             ``column``, ``n_rows``, ``rows`` (row labels of ``data``), ``values`` (the
             offending values) and ``message``.
 
@@ -885,6 +874,20 @@ class Codebook:
                 continue
             problems += self._recode_column(it, data[it.name]).problems
         problems += self._id_problems(data, id if id is not None else self.id)
+        footer = summary_rows(data)
+        if footer:
+            rows = [data.index[p] for p in footer]
+            problems.append(
+                {
+                    "check": "summary_row",
+                    "column": "",
+                    "n_rows": len(rows),
+                    "rows": rows,
+                    "values": sorted(set(footer.values())),
+                    "message": f"rows {preview(rows)} look like summary rows "
+                    f"({preview(sorted(set(footer.values())), 4)}), not respondents.",
+                }
+            )
         return pd.DataFrame(problems, columns=_REPORT_COLUMNS)
 
     def recode(
@@ -917,7 +920,17 @@ class Codebook:
         Returns
         -------
         pandas.DataFrame
-            Same index as ``data``; codebook items as float columns.
+            Same index as ``data``; codebook items as float columns. ``attrs["reversed_items"]``
+            lists the items reversed, so that :func:`toolkit.survey.cronbach_alpha`,
+            :func:`toolkit.survey.score_items` and another recode refuse to reverse them a
+            second time; ``attrs["scale_bounds"]`` holds each item's range.
+
+        Raises
+        ------
+        ValueError
+            With ``errors="raise"``, for the problems :meth:`validate` reports; always, when
+            the data end with summary rows ("Mean", "Total") or when ``reverse=True`` and the
+            data were already reversed by an earlier recode.
 
         Warns
         -----
@@ -928,6 +941,15 @@ class Codebook:
         """
         data = check_frame(data)
         check_choice(errors, "errors", ("raise", "coerce"))
+        check_footer(data, "recode")
+        done = set(data.attrs.get("reversed_items") or ())
+        again = [n for n, it in self._items.items() if it.reverse and n in done]
+        if reverse and again:
+            raise ValueError(
+                f"recode: items {again} of these data were already reversed by an earlier "
+                "recode (data.attrs['reversed_items']); reversing them again would undo it. "
+                "Recode the raw data, or call recode(..., reverse=False)."
+            )
         missing = [n for n in self._items if n not in data.columns]
         problems: list[dict[str, Any]] = []
         recoded = {}
@@ -977,8 +999,38 @@ class Codebook:
             out = data.copy()
             for name, vals in recoded.items():
                 out[name] = vals
-            return out
-        return pd.DataFrame(recoded, index=data.index)
+        else:
+            out = pd.DataFrame(recoded, index=data.index)
+        return self._mark(out, data, list(recoded), reverse)
+
+    def _mark(
+        self, out: pd.DataFrame, data: pd.DataFrame, names: list[str], reverse: bool
+    ) -> pd.DataFrame:
+        """Record in ``out.attrs`` what recode did, so that later steps can check it.
+
+        ``reversed_items``: items reversed here (with those reversed before), which
+        :func:`toolkit.survey.cronbach_alpha`, :func:`toolkit.survey.score_items` and a second
+        recode refuse to reverse again; ``scale_bounds``: each item's checked range. The file's
+        value labels and missing codes of the recoded items are dropped (they describe the raw
+        codes, not the recoded values).
+        """
+        attrs = dict(data.attrs)
+        for key in ("value_labels", "missing_values"):
+            if key in attrs:
+                attrs[key] = {k: v for k, v in dict(attrs[key]).items() if k not in names}
+        before = list(data.attrs.get("reversed_items") or ())
+        now = [n for n in names if reverse and self._items[n].reverse]
+        attrs["reversed_items"] = before + [n for n in now if n not in before]
+        bounds = dict(data.attrs.get("scale_bounds") or {})
+        for n in names:
+            b = self._items[n].bounds
+            if b is not None:
+                bounds[n] = b
+            else:
+                bounds.pop(n, None)
+        attrs["scale_bounds"] = bounds
+        out.attrs = attrs
+        return out
 
     def decode(self, data: pd.DataFrame) -> pd.DataFrame:
         """Replace numeric codes of items that have response labels by their labels.
@@ -1056,6 +1108,15 @@ class Codebook:
         keys = self.keys
         if not keys:
             raise ValueError("The codebook assigns no item to a scale; nothing to score.")
+        done = set(data.attrs.get("reversed_items") or ()) if isinstance(data, pd.DataFrame) else ()
+        again = [n for n, it in self._items.items() if it.reverse and n in done]
+        if again:
+            raise ValueError(
+                f"score: items {again} of these data were already reversed by recode "
+                "(data.attrs['reversed_items']); score recodes and reverses the raw data "
+                "itself. Pass the raw data, or score the recoded frame with score_items and "
+                "keys without '-'."
+            )
         if scales is not None:
             unknown = [s for s in scales if s not in keys]
             if unknown:
@@ -1093,8 +1154,30 @@ class Codebook:
         return Codebook(items, id=self.id, missing=self.missing, title=self.title)
 
 
-def read_codebook(path: str | Path) -> Codebook:
+def _fill_unlabelled(answers: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Add the unlabelled whole numbers between labelled answers, labelled by their number.
+
+    A scale labelled only at its ends (1 = "Strongly disagree", 5 = "Strongly agree") has the
+    answers 2, 3 and 4 too; they are kept in numeric order, labelled "2", "3", "4". Codes whose
+    label reads like a missing value are not used as ends, and spans over 100 are left alone.
+    """
+    ends = [c for c, lab in answers if not _MISSING_WORDS.search(lab) and float(c).is_integer()]
+    if len(ends) < 2 or max(ends) - min(ends) > 100:
+        return answers
+    have = {c for c, _ in answers}
+    used = {_norm(lab) for _, lab in answers}
+    extra = [
+        (float(v), str(v))
+        for v in range(int(min(ends)) + 1, int(max(ends)))
+        if float(v) not in have and _norm(str(v)) not in used
+    ]
+    return sorted(answers + extra)
+
+
+def read_codebook(path: str | Path, *, encoding: str = "utf-8") -> Codebook:
     """Read a codebook file (``.toml`` or ``.csv``); see :class:`Codebook` for the layouts.
+
+    ``encoding`` is the file's text encoding, as in :meth:`Codebook.read`.
 
     Examples
     --------
@@ -1103,7 +1186,7 @@ def read_codebook(path: str | Path) -> Codebook:
     >>> cb.keys["agreeableness"]
     ['-A1', 'A2', 'A3', 'A4', 'A5']
     """
-    return Codebook.read(path)
+    return Codebook.read(path, encoding=encoding)
 
 
 def _num(v: float) -> int | float:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from toolkit._checks import check_column, check_columns, check_frame
 from toolkit.metrics import compare_groups, glass_delta, group_metrics
+from toolkit.survey._screen import check_footer
 
 __all__ = [
     "ClusterDiversity",
@@ -84,6 +85,7 @@ def effect_size_table(
     [['y', 'b', 1.389, 1.837]]
     """
     data = check_frame(data)
+    check_footer(data, "effect_size_table")
     dv_list = check_columns(data, dvs, "dvs")
     group = check_column(data, group, "group")
     tables = []
@@ -165,6 +167,7 @@ def diversity_by_group(
     [['a', 2.5, 0.25], ['b', 2.5, 0.1], ['(all)', 2.5, 0.188]]
     """
     data = check_frame(data)
+    check_footer(data, "diversity_by_group")
     by_cols = check_columns(data, by, "by")
     table = group_metrics(data, by_cols, score, prior, profile, **kwargs)
     if not overall:
@@ -239,6 +242,7 @@ def diversity_by_cluster(
     [[0, 78], [1, 53]]
     """
     data = check_frame(data)
+    check_footer(data, "diversity_by_cluster")
     cluster = check_column(data, cluster, "cluster")
     by_cols = [] if by is None else check_columns(data, by, "by")
     if cluster in by_cols:

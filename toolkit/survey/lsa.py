@@ -51,9 +51,11 @@ Estimators (each overall and by group, each accepting PVs): :func:`lsa_mean` (me
 column name, a list of PV columns, or a pattern with ``@`` standing for the PV number
 (``"PV@MATH"``).
 
-Nothing is guessed silently: a replicate-weight pattern must match a gap-free numbering and the
-number of replicates the method implies (or ``n_replicates``); a PV pattern must match
-gap-free PV numbers and the design's ``n_pv``, and the table reports ``n_pv``. Every table
+Nothing is guessed silently: the method is named or inferred from the ratios of the replicate
+weights to the final weight, and a named method that does not fit them is refused; replicate
+columns must be gap-free and as many as the method implies (or ``n_replicates``), with no copy
+of the final weight among them; a PV set must have gap-free PV numbers and the design's
+``n_pv`` (without it: 5, 10 or 20), and the table reports ``n_pv``. Every table
 puts ``estimate``, ``se``, ``ci_low`` and ``ci_high`` (the Wald interval
 :math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{SE}`, as ``confint(svymean(...))``; level
 ``ci``) after the identifying columns and prints with them in view (:class:`ResultTable`).
@@ -88,6 +90,7 @@ from toolkit._checks import (
     check_level,
     preview,
 )
+from toolkit.survey._screen import check_footer, numeric_column
 
 __all__ = [
     "ReplicateDesign",
@@ -186,17 +189,26 @@ class ReplicateDesign:
 
 
 def _resolve_replicates(
-    data: pd.DataFrame, spec: object, method: str, n_replicates: int | None
-) -> np.ndarray:
+    data: pd.DataFrame, spec: object, n_replicates: int | None
+) -> tuple[np.ndarray, list[str], str, bool]:
+    """Return (weights, column names, how they were found, found by a pattern)."""
     if isinstance(spec, np.ndarray):
-        arr = np.asarray(spec, dtype=float)
+        try:
+            arr = np.asarray(spec, dtype=float)
+        except ValueError as exc:
+            raise TypeError(f"replicate_weights: the array must hold numbers ({exc}).") from exc
         if arr.ndim != 2 or arr.shape[0] != len(data):
             raise ValueError(
                 f"replicate_weights: an array must have shape (n_rows={len(data)}, R), "
                 f"got {arr.shape}."
             )
         _check_count(arr.shape[1], n_replicates, "the array has")
-        return arr
+        names = [f"array column {j}" for j in range(arr.shape[1])]
+        if np.isnan(arr).any():
+            j = int(np.where(np.isnan(arr).any(axis=0))[0][0])
+            rows = list(data.index[np.isnan(arr[:, j])])
+            raise ValueError(f"replicate weight {names[j]} is missing in rows {preview(rows)}.")
+        return arr, names, "the array has", False
     if isinstance(spec, str):
         cols = [c for c in data.columns if re.fullmatch(spec, str(c))]
         if not cols:
@@ -204,34 +216,224 @@ def _resolve_replicates(
         cols = sorted(cols, key=_natural_key)
         _check_numbering(cols, f"replicate_weights: the columns matching {spec!r}")
         found = f"the pattern {spec!r} matches"
-        if n_replicates is None:
-            if method in ("fay", "brr"):
-                r = len(cols)
-                if not (r in (1, 2) or r % 4 == 0):
-                    raise ValueError(
-                        f"replicate_weights: {found} {r} columns ({cols[0]!r} .. "
-                        f"{cols[-1]!r}), but {method} designs have 2 or a multiple of 4 "
-                        "replicates (the order of a Hadamard matrix; PISA has 80). A column "
-                        "is probably missing or misnamed; pass n_replicates= to confirm the "
-                        "number."
-                    )
-            else:
-                raise ValueError(
-                    f"replicate_weights: {found} {len(cols)} columns ({cols[0]!r} .. "
-                    f"{cols[-1]!r}); with method={method!r} the number of replicates cannot be "
-                    "checked from the method, so pass n_replicates= (the number the study "
-                    "documents), or list the columns."
-                )
-        _check_count(len(cols), n_replicates, found)
+        pattern = True
     else:
         cols = check_columns(data, list(spec), "replicate_weights")  # type: ignore[arg-type]
-        _check_count(len(cols), n_replicates, "the list has")
-    arr = data[cols].to_numpy(dtype=float)
+        found = "the list has"
+        pattern = False
+    _check_count(len(cols), n_replicates, found)
+    arr = np.column_stack([numeric_column(data, c, "replicate_weights") for c in cols])
     if np.isnan(arr).any():
         j = int(np.where(np.isnan(arr).any(axis=0))[0][0])
         rows = list(data.index[np.isnan(arr[:, j])])
         raise ValueError(f"replicate weight {cols[j]!r} is missing in rows {preview(rows)}.")
-    return arr
+    return arr, [str(c) for c in cols], found, pattern
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """What the ratios of the replicate weights to the final weight look like."""
+
+    kind: str  # "fay", "brr", "jk1", "jkn", "jk2", "degenerate" or "unknown"
+    text: str  # the ratios in words, for messages
+    k: float = math.nan  # Fay's k (kind "fay")
+    exact: bool = True  # ratios equal to the factors to 1e-6 (not adjusted replicates)
+
+
+_METHOD_NAMES = {
+    "fay": "Fay's BRR",
+    "brr": "balanced repeated replication (BRR)",
+    "jk1": "a delete-one jackknife (JK1)",
+    "jkn": "a stratified jackknife (JKn)",
+    "jk2": "a paired jackknife (JK2)",
+}
+
+
+def _replicate_pattern(ratio: np.ndarray) -> _Pattern:
+    r"""Classify replicate designs by the replicate-to-final-weight ratios.
+
+    Fay: every ratio is about :math:`k` or :math:`2-k`; BRR: 0 or 2; JK1: 0 for the deleted
+    PSU and :math:`n/(n-1)` for every other row; JKn: 0, :math:`n_h/(n_h-1)` in the deleted
+    PSU's stratum and 1 elsewhere; JK2: 0 or 2 in a zone and 1 elsewhere. Medians are used, so
+    that replicates adjusted for nonresponse (ratios near, not at, the factors) still classify.
+    """
+    zero = np.abs(ratio) <= 1e-9
+    nz = ratio[~zero]
+    if nz.size == 0:
+        return _Pattern("unknown", "0 in every row")
+    if not zero.any():
+        if np.all(np.abs(ratio - 1) <= 1e-9):
+            return _Pattern("degenerate", "1 in every row (every replicate is the final weight)")
+        lo, hi = nz[nz < 1 - 1e-9], nz[nz > 1 + 1e-9]
+        if lo.size and hi.size:
+            k, k2 = float(np.median(lo)), float(np.median(hi))
+            ones = float(np.mean(np.abs(nz - 1) < 1e-9))
+            if abs(k + k2 - 2) < 0.1 and ones < 0.9:
+                dist = np.minimum(np.abs(nz - k), np.abs(nz - (2 - k)))
+                exact = bool(np.all(np.minimum(dist, np.abs(nz - 1)) < 1e-6))
+                also = f", and 1 in {ones:.0%} of the cells" if ones else ""
+                return _Pattern(
+                    "fay",
+                    f"{k:.4g} or {k2:.4g}{'' if exact else ' (medians)'} (Fay's k and 2 - k{also})",
+                    k,
+                    exact,
+                )
+        return _Pattern("unknown", _ratio_text(nz))
+    near1 = np.abs(nz - 1) <= 1e-6
+    near2 = np.abs(nz - 2) < 0.1
+    zero_share = f"0 in {zero.mean():.1%} of the row-replicate cells"
+    if near2.mean() > 0.9 and zero.any(axis=0).all():
+        return _Pattern("brr", f"{zero_share}, about 2 elsewhere (BRR's 0 and 2)")
+    if (near1 | near2).mean() > 0.99 and near1.any() and near2.any():
+        return _Pattern("jk2", f"{zero_share}, 2 in their zone and 1 elsewhere (JK2)")
+    rest = nz[~near1]
+    if rest.size and np.all((rest > 1) & (rest <= 2.05)):
+        if near1.mean() < 0.01:
+            c = float(np.median(rest))
+            n = c / (c - 1) if c > 1 else math.inf
+            exact = bool(np.all(np.abs(rest - c) < 1e-6))
+            return _Pattern(
+                "jk1",
+                f"{zero_share}, {c:.6g} elsewhere (n/(n-1) for n = {n:.4g}: JK1)",
+                exact=exact,
+            )
+        return _Pattern("jkn", f"{zero_share}, 1 or n_h/(n_h-1) elsewhere (JKn)")
+    return _Pattern("unknown", f"{zero_share}, {_ratio_text(nz)} elsewhere")
+
+
+def _ratio_text(values: np.ndarray) -> str:
+    q = np.quantile(values, [0, 0.5, 1])
+    return f"between {q[0]:.4g} and {q[2]:.4g} (median {q[1]:.4g})"
+
+
+def _check_replicates(
+    w: np.ndarray,
+    reps: np.ndarray,
+    names: list[str],
+    weight: str,
+    method: str | None,
+    fay_k: float | None,
+) -> tuple[str, float | None]:
+    """Check the replicate weights against the final weight; infer the method if not given.
+
+    Refuses a replicate identical to the final weight (among others that differ),
+    replication factors given instead of weights, a method that does not fit the
+    ratios (JK1 weights under ``method="fay"`` give SEs several times too small), a Fay ``k``
+    that does not fit, and JK1 designs in which a row is deleted in no replicate or in several
+    (a replicate missing or repeated).
+    """
+    rows = np.flatnonzero(w > 0)
+    wp = w[rows]
+    # the pattern is read from at most 50,000 rows (evenly spread); the exact checks use all
+    sample = (
+        rows if rows.size <= 50_000 else rows[np.linspace(0, rows.size - 1, 50_000).astype(int)]
+    )
+    ratio = reps[sample] / w[sample, None]
+    same = np.array([np.all(np.abs(reps[rows, j] - wp) <= 1e-9 * wp) for j in range(reps.shape[1])])
+    if same.any() and not same.all():
+        cols = [names[j] for j in np.where(same)[0]]
+        raise ValueError(
+            f"replicate_weights: {preview(cols, 4)} equal the final weight {weight!r} in every "
+            "row; they are not replicates (a list or pattern that picked up the final weight?). "
+            "Leave them out."
+        )
+    pattern = _replicate_pattern(ratio)
+    if pattern.kind == "unknown" and not np.allclose(wp, wp[0]):
+        as_factors = _replicate_pattern(reps[sample])
+        if as_factors.kind in _METHOD_NAMES:
+            raise ValueError(
+                f"replicate_weights: the columns hold replication factors ({as_factors.text}), "
+                f"not replicate weights: their ratios to the final weight {weight!r} are "
+                f"{pattern.text}. Multiply them by the final weight first "
+                f"(data[cols].mul(data[{weight!r}], axis=0))."
+            )
+    if method == "other":
+        return method, fay_k
+    if pattern.kind == "degenerate":
+        if method is None:
+            raise ValueError(
+                f"replicate_weights: every replicate equals the final weight {weight!r}; the "
+                "SEs would all be 0. Check the columns, or pass method= if this is intended."
+            )
+        return method, fay_k
+    found = f"their ratios to the final weight {weight!r} are {pattern.text}" + (
+        f", which looks like {_METHOD_NAMES[pattern.kind]}" if pattern.kind in _METHOD_NAMES else ""
+    )
+    if method is None:
+        if pattern.kind == "fay" and fay_k is None and not pattern.exact:
+            raise ValueError(
+                f"replicate_weights: {found}, but not exactly (adjusted replicates), so k cannot "
+                "be read from them; pass method='fay' and the study's fay_k."
+            )
+        if pattern.kind in ("fay", "brr", "jk1"):
+            method = pattern.kind
+        elif pattern.kind == "jk2":
+            raise ValueError(
+                f"replicate_weights: {found}. Whether the variance is summed over one or both "
+                "halves of each zone depends on the study: use timss_design/pirls_design, or "
+                "pass method='jk2' (one replicate per zone, scale 1) or method='other' with "
+                "scale=0.5 (both halves, TIMSS 2015 and later)."
+            )
+        elif pattern.kind == "jkn":
+            raise ValueError(
+                f"replicate_weights: {found}; its replicate scales depend on the strata: build "
+                "it with jackknife_design(data, weight, cluster, strata), or pass "
+                "method='other', scale=1 and rscales=(n_h - 1)/n_h."
+            )
+        else:
+            raise ValueError(
+                f"replicate_weights: the method cannot be told from the weights: {found}. Pass "
+                "method= ('fay', 'brr', 'jk1', 'jk2', or 'other' with scale=) as the study "
+                "documents it."
+            )
+    ok = {
+        "fay": pattern.kind == "fay",
+        "brr": pattern.kind == "brr",
+        "jk1": pattern.kind == "jk1" or (pattern.kind == "brr" and reps.shape[1] == 2),
+        "jk2": pattern.kind == "jk2",
+    }[method]
+    if not ok and pattern.kind == "unknown" and "elsewhere" in pattern.text and method != "fay":
+        # zeros and other ratios: adjusted jackknife or BRR replicates, not confirmed either way
+        warnings.warn(
+            f"replicate_weights: {found}; method={method!r} could not be confirmed from them "
+            "(adjusted replicates?). Check it against the study's documentation.",
+            UserWarning,
+            stacklevel=3,
+        )
+        ok = True
+    if not ok:
+        raise ValueError(
+            f"replicate_weights: method={method!r} does not fit these replicate weights: "
+            f"{found}. The variance formula of the wrong method gives wrong SEs (JK1 weights "
+            "under Fay's formula: several times too small). Pass the method that fits, or "
+            "method='other' with scale= if the study documents another formula."
+        )
+    if method == "fay":
+        if fay_k is None:
+            if not pattern.exact:
+                raise ValueError(
+                    f"replicate_weights: {found}; pass the study's fay_k (the ratios are "
+                    "adjusted, so k cannot be read exactly from them)."
+                )
+            fay_k = round(pattern.k, 6)
+        elif abs(pattern.k - fay_k) > 0.1:
+            raise ValueError(
+                f"replicate_weights: fay_k={fay_k} does not fit these replicate weights: {found}."
+            )
+    if method == "jk1" and pattern.kind == "jk1":
+        deleted = np.zeros(rows.size, dtype=int)
+        for j in range(reps.shape[1]):
+            deleted += np.abs(reps[rows, j]) <= 1e-9 * wp
+        for bad, what in (
+            (deleted == 0, "is deleted in no replicate: a replicate weight is missing"),
+            (deleted > 1, "is deleted in several replicates: not a delete-one jackknife"),
+        ):
+            if bad.any():
+                raise ValueError(
+                    "replicate_weights (JK1): row(s) at positions "
+                    f"{preview(rows[bad].tolist(), 5)} {what} ({reps.shape[1]} replicates found)."
+                )
+    return method, fay_k
 
 
 def _check_count(found: int, expected: int | None, what: str) -> None:
@@ -266,7 +468,7 @@ def _natural_key(name: object) -> list[object]:
 
 def _check_weight(data: pd.DataFrame, weight: str) -> np.ndarray:
     weight = check_column(data, weight, "weight")
-    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+    w = numeric_column(data, weight, "weight")
     bad = np.isnan(w) | (w < 0)
     if bad.any():
         rows = list(data.index[bad])
@@ -281,8 +483,8 @@ def replicate_design(
     weight: str,
     replicate_weights: Sequence[str] | str | np.ndarray,
     *,
-    method: Method = "fay",
-    fay_k: float = 0.5,
+    method: Method | None = None,
+    fay_k: float | None = None,
     scale: float | None = None,
     rscales: Sequence[float] | None = None,
     mse: bool = True,
@@ -301,14 +503,17 @@ def replicate_design(
     replicate_weights : list of str, regex str or array
         Replicate weight columns (a regular expression such as ``r"W_FSTURWT\d+"`` is
         matched against the column names and sorted naturally), or an ``(n, R)`` array.
-        A pattern must not skip a number (``...36``, ``...38`` is an error), and the number
-        of columns it matches is checked: Fay and BRR designs have 2 or a multiple of 4
-        replicates (Hadamard orders); for the other methods pass ``n_replicates``.
-    method : {"fay", "brr", "jk1", "jk2", "other"}, default "fay"
+        A pattern must not skip a number (``...36``, ``...38`` is an error). Columns of text
+        (``"31,302"``) are an error naming the column.
+    method : {"fay", "brr", "jk1", "jk2", "other"}, optional
         Sets the default ``scale``: Fay :math:`1/(R(1-k)^2)`, BRR :math:`1/R`, JK1
-        :math:`(R-1)/R`, JK2 1; ``"other"`` needs ``scale``.
-    fay_k : float, default 0.5
-        Fay's factor :math:`k` (replicate weights multiplied by :math:`2-k` or :math:`k`).
+        :math:`(R-1)/R`, JK2 1; ``"other"`` needs ``scale`` and is not checked. Default:
+        inferred from the weights (Fay with the k of the ratios, BRR or JK1; JK2 and JKn,
+        whose scales depend on the study, must be named), and an error if they fit none.
+        A method that does not fit the weights is refused (see Notes).
+    fay_k : float, optional
+        Fay's factor :math:`k` (replicate weights multiplied by :math:`2-k` or :math:`k`);
+        default: read from the ratios (PISA: 0.5), which must then be exact.
     scale : float, optional
         Override the scale :math:`c`.
     rscales : list of float, optional
@@ -319,7 +524,9 @@ def replicate_design(
         Sampling variance of PV estimates from all PVs (averaged) or from the first only.
     n_replicates : int, optional
         The number of replicate weights the study documents; a different count is an error.
-        Required with a pattern for ``"jk1"``, ``"jk2"`` and ``"other"``.
+        Without it, Fay and BRR designs (columns, pattern or array) must have 2 or a multiple
+        of 4 replicates (Hadamard orders), JK1 designs must delete every row in exactly one
+        replicate, and ``"jk2"`` and ``"other"`` with a pattern need it.
     n_pv : int, optional
         The number of plausible values of the study; estimators refuse PV sets of another
         size (see :class:`ReplicateDesign`).
@@ -330,6 +537,14 @@ def replicate_design(
 
     Notes
     -----
+    The weights are checked against the final weight :math:`w`: the ratios
+    :math:`w_r / w` are :math:`k` or :math:`2-k` under Fay's method, 0 or 2 under BRR, 0 (the
+    deleted PSU) or :math:`n/(n-1)` under JK1, 0, 1 or 2 under JK2 (medians, so that
+    replicates adjusted for nonresponse still fit). A method that does not fit is refused (40
+    JK1 replicates under Fay's formula gave an SE three times too small), and so are a
+    replicate equal to the final weight (a list that picked it up), replication factors (0.5
+    and 1.5) given instead of weights, and JK1 replicates that delete a row twice or never.
+
     Matches ``survey::svrepdesign(data, weights, repweights, type, rho = fay_k, scale,
     rscales, mse, combined.weights = TRUE)``. A replicate design carries no finite population
     correction unless it is in ``scale``/``rscales`` (see :func:`jackknife_design`'s
@@ -353,33 +568,50 @@ def replicate_design(
     [2.5, 0.6455]
     """
     data = check_frame(data)
-    _check_weight(data, weight)
-    check_choice(method, "method", ("fay", "brr", "jk1", "jk2", "other"))
+    check_footer(data, "replicate_design")
+    w = _check_weight(data, weight)
+    if method is not None:
+        check_choice(method, "method", ("fay", "brr", "jk1", "jk2", "other"))
     check_choice(pv_sampling, "pv_sampling", ("all", "first"))
     n_replicates = _check_positive_int(n_replicates, "n_replicates")
     n_pv = _check_positive_int(n_pv, "n_pv")
     if method == "other" and scale is None:
         raise ValueError("method='other' needs an explicit scale.")
-    reps = _resolve_replicates(data, replicate_weights, method, n_replicates)
+    if fay_k is not None and not 0 <= fay_k < 1:
+        raise ValueError(f"fay_k must be in [0, 1), got {fay_k}.")
+    reps, names, found, by_pattern = _resolve_replicates(data, replicate_weights, n_replicates)
     r = reps.shape[1]
     if r < 2:
         raise ValueError(f"replicate_weights: need at least 2 replicates, got {r}.")
-    if not 0 <= fay_k < 1:
-        raise ValueError(f"fay_k must be in [0, 1), got {fay_k}.")
+    given = method
+    method, fay_k = _check_replicates(w, reps, names, weight, method, fay_k)
+    if n_replicates is None and method in ("fay", "brr") and not (r == 2 or r % 4 == 0):
+        raise ValueError(
+            f"replicate_weights: {found} {r} columns ({names[0]!r} .. {names[-1]!r}), but "
+            f"{method} designs have 2 or a multiple of 4 replicates (the order of a Hadamard "
+            "matrix; PISA has 80). A column is probably missing, misnamed or one too many; "
+            "pass n_replicates= to confirm the number."
+        )
+    if n_replicates is None and by_pattern and method in ("jk2", "other"):
+        raise ValueError(
+            f"replicate_weights: {found} {r} columns ({names[0]!r} .. {names[-1]!r}); with "
+            f"method={method!r} the number of replicates cannot be checked from the weights, "
+            "so pass n_replicates= (the number the study documents), or list the columns."
+        )
     if scale is None:
-        defaults = {
-            "fay": 1 / (r * (1 - fay_k) ** 2),
+        k = 0.5 if fay_k is None else fay_k
+        scale = {
+            "fay": 1 / (r * (1 - k) ** 2),
             "brr": 1 / r,
             "jk1": (r - 1) / r,
             "jk2": 1.0,
-        }
-        if method == "other":
-            raise ValueError("method='other' needs an explicit scale.")
-        scale = defaults[method]
+        }[method]
     rs = np.ones(r) if rscales is None else np.asarray(rscales, dtype=float)
     if rs.shape != (r,):
         raise ValueError(f"rscales: need {r} values (one per replicate), got {rs.shape}.")
-    label = f"{method} ({r} replicates, scale {scale:.4g}{', mse' if mse else ''})"
+    how = "" if given is not None else ", inferred from the weights"
+    k_txt = f" k={fay_k:g}" if method == "fay" and fay_k is not None else ""
+    label = f"{method}{k_txt} ({r} replicates, scale {scale:.4g}{', mse' if mse else ''}{how})"
     return ReplicateDesign(
         data, weight, reps, float(scale), rs, mse, method, pv_sampling, label, n_pv
     )
@@ -423,8 +655,10 @@ def pisa_design(
     fay_k : float, default 0.5
     n_pv : int, optional
         Plausible values per domain: 5 up to PISA 2012, 10 from PISA 2015. Default: the
-        largest ``m`` among the file's ``PV<m><DOMAIN>`` columns (``PV1MATH``...), so that a
-        domain with a missing PV column is refused rather than pooled over fewer values.
+        largest ``m`` among the file's ``PV<m><DOMAIN>`` columns (``PV1MATH``...), which must
+        be 5 or 10 (a file whose tenth PV is missing is refused, not pooled over nine), so
+        that a domain with a missing PV column is refused rather than pooled over fewer
+        values.
 
     Returns
     -------
@@ -452,6 +686,13 @@ def pisa_design(
         )
     if n_pv is None:
         n_pv = _pv_count_in(data)
+        if n_pv is not None and n_pv not in (5, 10):
+            raise ValueError(
+                f"pisa_design: the file's plausible values are numbered up to {n_pv} "
+                f"(PV1..PV{n_pv}), but PISA has 5 (2000-2012) or 10 (2015 and later) per domain: "
+                "a plausible-value column is probably missing. Pass n_pv= (the cycle's count) "
+                "to confirm it, and the estimators will refuse incomplete sets."
+            )
     des = replicate_design(data, weight, cols, method="fay", fay_k=fay_k, mse=True, n_pv=n_pv)
     pvs = f", {n_pv} PVs" if n_pv else ""
     return replace(des, label=f"PISA (Fay k={fay_k}, {n_replicates} replicates{pvs})")
@@ -468,6 +709,7 @@ def _iea_design(
     n_pv: int | None,
 ) -> ReplicateDesign:
     data = check_frame(data)
+    check_footer(data, "timss_design/pirls_design")
     n_pv = _check_positive_int(n_pv, "n_pv")
     w = _check_weight(data, weight)
     zone = check_column(data, zone, "zone")
@@ -653,6 +895,7 @@ def jackknife_design(
     (3, 0.6667)
     """
     data = check_frame(data)
+    check_footer(data, "jackknife_design")
     w = _check_weight(data, weight)
     cluster = check_column(data, cluster, "cluster")
     if data[cluster].isna().any():
@@ -878,7 +1121,19 @@ def _variable(
     return label, cols
 
 
+#: The numbers of plausible values large-scale assessments publish (PISA, TIMSS, PIRLS, PIAAC,
+#: ICILS: 5 or 10; NAEP: 20): without the design's ``n_pv``, a PV set must have one of them.
+_STUDY_PV_COUNTS = (5, 10, 20)
+
+
 def _check_pv_count(cols: list[str], n_pv: int | None, param: str, what: str) -> None:
+    if n_pv is None and len(cols) not in _STUDY_PV_COUNTS:
+        raise ValueError(
+            f"{param}: {what} {len(cols)} plausible values ({cols[0]!r} .. {cols[-1]!r}), not "
+            "5, 10 or 20 as the large-scale assessments publish, and the design does not say "
+            "how many the study has: a missing PV would change the pooled estimate and its "
+            "SE. Build the design with n_pv= (the study's count) to use this set."
+        )
     if n_pv is not None and len(cols) != n_pv:
         raise ValueError(
             f"{param}: {what} {len(cols)} plausible values ({cols[0]!r} .. {cols[-1]!r}) but "
@@ -1718,6 +1973,7 @@ def taylor_mean(
     [3.5, 0.9661]
     """
     data = check_frame(data)
+    check_footer(data, "taylor_mean")
     check_level(ci)
     n_pv = _check_positive_int(n_pv, "n_pv")
     w = _check_weight(data, weight)

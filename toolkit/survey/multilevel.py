@@ -34,10 +34,51 @@ from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from toolkit._checks import check_column, check_frame, preview
+from toolkit.survey._screen import check_footer
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]
 
 _RANDOM_TERM = re.compile(r"\+?\s*\(\s*([^|()]+?)\s*\|\s*([A-Za-z_.][\w.]*)\s*\)")
+
+
+_QUOTED = re.compile(r"`([^`]+)`|\bQ\(\s*(['\"])(.+?)\2\s*\)")
+
+
+def _quote_columns(formula: str, columns: list) -> tuple[str, dict[str, str]]:
+    """Replace quoted column names (R's backticks, patsy's ``Q("...")``) by plain aliases.
+
+    Returns the formula with aliases and ``{alias: column}``. A column whose name has a space
+    (or another character a formula cannot hold) written without quotes is an error that says
+    how to quote it, instead of a parser's SyntaxError or KeyError.
+    """
+    if not isinstance(formula, str):
+        return formula, {}
+    aliases: dict[str, str] = {}
+    taken = {str(c) for c in columns}
+
+    def alias(match: re.Match) -> str:
+        name = match.group(1) if match.group(1) is not None else match.group(3)
+        if name not in taken:
+            raise ValueError(
+                f"formula: column {name!r} is not in data (columns: {preview(columns, 12)})."
+            )
+        for a, n in aliases.items():
+            if n == name:
+                return a
+        k = len(aliases)
+        while f"_c{k}_" in taken:
+            k += 1
+        aliases[f"_c{k}_"] = name
+        return f"_c{k}_"
+
+    out = _QUOTED.sub(alias, formula)
+    for c in columns:
+        if isinstance(c, str) and not re.fullmatch(r"[A-Za-z_.][\w.]*", c) and c in out:
+            raise ValueError(
+                f"formula {formula!r}: column {c!r} has a space or a character a formula cannot "
+                f'hold; write it in backticks, `{c}` (or Q("{c}")), or rename the column.'
+            )
+    return out, aliases
 
 
 def _parse_formula(formula: str, group: str | None) -> tuple[str, str | None, str]:
@@ -375,6 +416,8 @@ def mixed_model(
     formula : str
         lme4 notation with one random term, ``"lang ~ IQ + (1 + IQ | class)"``, or a fixed
         formula ``"lang ~ IQ"`` together with ``group`` (and ``re_formula`` for slopes).
+        Column names with spaces are written in backticks, as in R:
+        ``"`maths score` ~ IQ + (1 | `school id`)"``.
         Terms follow statsmodels' formula syntax (``C(x)`` for a categorical predictor).
     group : str, optional
         Grouping column (class, school) if not given in the formula.
@@ -429,16 +472,29 @@ def mixed_model(
     [['class', 9.49], ['Residual', 42.25]]
     """
     data = check_frame(data)
+    check_footer(data, "mixed_model")
+    formula_in = formula
+    formula, aliases = _quote_columns(formula, list(data.columns))
+    if aliases:
+        data = data.rename(columns={n: a for a, n in aliases.items()})
+    if group is not None and group in aliases.values():
+        group = next(a for a, n in aliases.items() if n == group)
     fixed_formula, parsed_re, grp = _parse_formula(formula, group)
     if re_formula is not None:
         if parsed_re is not None:
             raise ValueError("Give the random slopes either in the formula or as re_formula.")
         parsed_re = re_formula
-    shown = dict(_shown or {})
+    shown = {**dict(_shown or {}), **aliases}
+
+    def back(text: str, quote: bool = False) -> str:
+        for a, n in aliases.items():
+            text = text.replace(a, f"`{n}`" if quote else n)
+        return text
+
     grp = check_column(data, grp, "group")
     lhs = fixed_formula.split("~")[0].strip()
     if lhs not in data.columns:
-        raise ValueError(f"formula: outcome column {lhs!r} is not in data.")
+        raise ValueError(f"formula: outcome column {back(lhs)!r} is not in data.")
     names = set(re.findall(r"[A-Za-z_.][\w.]*", fixed_formula + " " + (parsed_re or "")))
     used = [c for c in data.columns if c in names or c == grp]
     all_columns = list(data.columns)
@@ -455,8 +511,8 @@ def mixed_model(
         model = smf.mixedlm(fixed_formula, frame, groups=frame[grp], re_formula=parsed_re)
     except PatsyError as exc:
         raise ValueError(
-            f"formula {formula!r} cannot be evaluated on the data: {exc} "
-            f"(columns: {preview(all_columns, 12)})"
+            f"formula {formula_in!r} cannot be evaluated on the data: {back(str(exc))} "
+            f"(columns: {preview([back(str(c)) for c in all_columns], 12)})"
         ) from exc
     _check_identifiable(len(frame), int(frame[grp].nunique()), int(model.k_re), shown.get(grp, grp))
     try:
@@ -473,7 +529,7 @@ def mixed_model(
     se = pd.Series(np.sqrt(np.diag(_fixed_vcov(model, cov, sigma2))), index=fe.index)
     fixed = pd.DataFrame(
         {
-            "term": [_r_name(n) for n in fe.index],
+            "term": [back(_r_name(n)) for n in fe.index],
             "estimate": fe.to_numpy(),
             "std_error": se.to_numpy(),
             "t_value": (fe / se).to_numpy(),
@@ -486,11 +542,12 @@ def mixed_model(
             "(Intercept)" if n in ("Group", "Intercept", grp) else _r_name(n)
             for n in model.data.exog_re_names
         ]
+    re_names = [back(n) for n in re_names]
     rows = []
     for i, name in enumerate(re_names):
         rows.append(
             {
-                "grp": grp,
+                "grp": back(grp),
                 "var1": name,
                 "var2": "",
                 "vcov": cov[i, i],
@@ -502,7 +559,7 @@ def mixed_model(
             denom = math.sqrt(cov[i, i] * cov[j, j])
             rows.append(
                 {
-                    "grp": grp,
+                    "grp": back(grp),
                     "var1": re_names[i],
                     "var2": re_names[j],
                     "vcov": cov[i, j],
@@ -547,7 +604,7 @@ def mixed_model(
         fixed=fixed,
         random=random,
         fit=fit,
-        formula=f"{fixed_formula} + ({re_txt} | {grp})",
+        formula=back(f"{fixed_formula} + ({re_txt} | {grp})", quote=True),
         model=res,
     )
 
@@ -596,6 +653,7 @@ def icc(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
     [0.233, 4.766]
     """
     data = check_frame(data)
+    check_footer(data, "icc")
     dv = check_column(data, dv, "dv")
     group = check_column(data, group, "group")
     if dv == group:

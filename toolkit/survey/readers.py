@@ -30,6 +30,7 @@ user-defined missing values become NaN unless ``user_missing=True``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -41,6 +42,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from toolkit._checks import check_choice
+from toolkit.survey._screen import MISSING_WORDS, as_number, footer_message, summary_rows
 
 __all__ = [
     "question_text",
@@ -166,7 +170,42 @@ _DELIMITERS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
 
 
-def _sniff_delimiter(p: Path, encoding: str, size: int = 65536) -> str:
+def decode_error(p: Path, exc: UnicodeDecodeError, data: bytes, what: str = "file") -> ValueError:
+    """Build a clear error for a file that is not in the encoding it was read with."""
+    line = data[: exc.start].count(b"\n") + 1
+    byte = data[exc.start : exc.start + 1].hex()
+    if data[:2000].count(b"\x00") > len(data[:2000]) // 4:
+        hint = "encoding='utf-16' (it looks like UTF-16 without a byte-order mark)"
+    else:
+        hint = "encoding='cp1252' (Excel on Windows) or encoding='latin-1'"
+    return ValueError(
+        f"{what} {str(p)!r} is not {exc.encoding} text (byte 0x{byte} on line {line} cannot be "
+        f"decoded); pass the file's encoding, e.g. {hint}."
+    )
+
+
+def read_text(p: Path, encoding: str, what: str = "file") -> tuple[str, str]:
+    """Read a text file as (text, encoding used): UTF-16 with a byte-order mark is detected.
+
+    Qualtrics exports tab-separated files as UTF-16 with a byte-order mark; such a mark decides
+    the encoding whatever ``encoding`` says. Other decoding errors name the line and suggest
+    ``encoding=``.
+    """
+    data = p.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not encoding.lower().replace(
+        "_", "-"
+    ).startswith("utf-16"):
+        encoding = "utf-16"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise decode_error(p, exc, data, what) from exc
+    except LookupError as exc:
+        raise ValueError(f"{what} {str(p)!r}: unknown encoding {encoding!r}.") from exc
+    return text.removeprefix("\ufeff"), encoding
+
+
+def _sniff_delimiter(text: str, size: int = 65536) -> str:
     """Pick the field separator that splits the first rows into the same number (> 1) of fields.
 
     Each candidate (``,``, ``;``, tab, ``|``) parses the first ``size`` characters with the
@@ -174,9 +213,8 @@ def _sniff_delimiter(p: Path, encoding: str, size: int = 65536) -> str:
     every complete row has the same number of fields, more than one. The widest qualifying
     candidate wins, ``,`` on ties; if none qualifies, ``,``.
     """
-    with p.open(newline="", encoding=encoding) as fh:
-        sample = fh.read(size)
-        truncated = bool(fh.read(1))
+    sample = text[:size]
+    truncated = len(text) > size
     best, best_width = ",", 1
     for sep in _DELIMITERS:
         try:
@@ -191,11 +229,66 @@ def _sniff_delimiter(p: Path, encoding: str, size: int = 65536) -> str:
     return best
 
 
+#: Qualtrics' own columns and the wording its second header row gives them.
+_QUALTRICS_WORDING = {
+    "V1": "ResponseID",
+    "ResponseID": "ResponseID",
+    "ResponseId": "Response ID",
+    "StartDate": "Start Date",
+    "EndDate": "End Date",
+    "RecordedDate": "Recorded Date",
+    "IPAddress": "IP Address",
+}
+
+
+def _legacy_qualtrics(rows: list[list[str]]) -> bool:
+    """Tell a Qualtrics export with the wording row but no ImportId row (older exports).
+
+    Recognised by a column of Qualtrics' own (``V1``/``ResponseID``, ``ResponseId``,
+    ``StartDate`` ...) whose second-row cell is Qualtrics' wording for it ("ResponseID",
+    "Response ID", "Start Date" ...).
+    """
+    if len(rows) < 2:
+        return False
+    for name, cell in zip(rows[0], rows[1], strict=False):
+        want = _QUALTRICS_WORDING.get(str(name).strip())
+        if want is not None and " ".join(str(cell).split()).casefold() in (
+            want.casefold(),
+            want.replace(" ", "").casefold(),
+            "response id",
+        ):
+            return True
+    return False
+
+
+_FOOTER_HELP = (
+    " Remove them from the file, or pass footer='drop' to leave them out (they are kept in "
+    "attrs['footer'])."
+)
+
+
+def _footer(df: pd.DataFrame, p: Path, footer: str, line0: int) -> pd.DataFrame:
+    """Refuse, drop or keep summary rows ("Mean", "Total") at the bottom of a table."""
+    check_choice(footer, "footer", ("raise", "drop", "keep"))
+    if footer == "keep":
+        return df
+    rows = summary_rows(df)
+    if not rows:
+        return df
+    if footer == "raise":
+        raise ValueError(footer_message(repr(str(p)), df, rows, line0) + _FOOTER_HELP)
+    kept = df.iloc[list(rows)]
+    out = df.drop(index=kept.index)
+    out.attrs["footer"] = kept.astype(object).where(kept.notna(), None).to_dict("records")
+    return out
+
+
 def read_csv(
     path: str | Path,
     *,
     qualtrics: bool | Literal["auto"] = "auto",
     encoding: str = "utf-8-sig",
+    footer: Literal["raise", "drop", "keep"] = "raise",
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read a CSV export; a Qualtrics export (detected or forced) is handled as such.
@@ -206,9 +299,17 @@ def read_csv(
         The file.
     qualtrics : bool or "auto", default "auto"
         ``"auto"``: treat the file as a Qualtrics export if its third row holds Qualtrics'
-        ``{"ImportId": ...}`` cells; ``True``: always (see :func:`read_qualtrics`).
+        ``{"ImportId": ...}`` cells, or (older exports) its second row holds Qualtrics'
+        wording of its own columns ("Response ID", "Start Date"); ``True``: always (see
+        :func:`read_qualtrics`); ``False``: never.
     encoding : str, default "utf-8-sig"
-        Text encoding (the default also strips a byte-order mark).
+        Text encoding (the default also strips a byte-order mark). A file that starts with a
+        UTF-16 byte-order mark (Qualtrics' tab-separated exports) is read as UTF-16; any other
+        text that does not decode is an error that names the line and suggests an encoding.
+    footer : {"raise", "drop", "keep"}, default "raise"
+        What to do with summary rows left under the data (a first-column or ID cell reading
+        "Mean", "Total", "SD" ...): refuse the file, leave them out (kept in
+        ``attrs["footer"]``), or keep them as rows.
     **kwargs
         Passed to :func:`pandas.read_csv` (not for Qualtrics files). Without ``sep``, the
         separator is detected: ``,``, ``;`` (common in European exports), tab or ``|``,
@@ -221,54 +322,105 @@ def read_csv(
         With ``attrs["source"]``, ``attrs["format"]`` and ``attrs["delimiter"]``. Columns
         whose every non-empty cell is a number are numeric.
 
+    Raises
+    ------
+    ValueError
+        For text that does not decode, ragged rows, duplicated column names and (with
+        ``footer="raise"``) summary rows at the bottom.
+
     Warns
     -----
     UserWarning
-        If a ``;``-separated file has columns of numbers written with decimal commas
-        (``3,5``) and no ``decimal=`` was given: they stay text; pass ``decimal=","``.
+        If columns of numbers are kept as text because they are written with decimal commas
+        (``3,5`` in a ``;``-separated file; pass ``decimal=","``) or thousands separators
+        (``31,302``; pass ``thousands=","``).
     """
     p = _check_path(path)
+    check_choice(qualtrics, "qualtrics", ("auto", True, False))
     if qualtrics is True:
-        return read_qualtrics(p, encoding=encoding)
+        return read_qualtrics(p, encoding=encoding, footer=footer)
+    text, encoding = read_text(p, encoding)
     given = kwargs.get("sep", kwargs.get("delimiter"))
-    try:
-        sep = given or ("\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(p, encoding))
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
-    with p.open(newline="", encoding=encoding) as fh:
-        head = [row for _, row in zip(range(3), csv.reader(fh, delimiter=sep), strict=False)]
-    if qualtrics == "auto" and _qualtrics_rows(head):
-        return read_qualtrics(p, encoding=encoding, sep=sep)
+    sep = given or ("\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(text))
+    head = [
+        row for _, row in zip(range(3), csv.reader(io.StringIO(text), delimiter=sep), strict=False)
+    ]
+    if qualtrics == "auto" and (_qualtrics_rows(head) or _legacy_qualtrics(head)):
+        return read_qualtrics(p, encoding=encoding, sep=sep, footer=footer)
     if head and kwargs.get("header", "infer") in ("infer", 0) and "names" not in kwargs:
         _check_header([h.strip() for h in head[0]], p)
     if given is None:
         kwargs["sep"] = sep
+    kwargs.pop("encoding", None)
     try:
-        df = pd.read_csv(p, encoding=encoding, **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(io.StringIO(text), **kwargs)
+    except pd.errors.ParserError as exc:
         raise ValueError(f"could not read {str(p)!r} as CSV: {exc}") from exc
+    header = kwargs.get("header", "infer")
+    line0 = (1 if header is None else 2 + (header if isinstance(header, int) else 0)) + _skipped(
+        kwargs.get("skiprows")
+    )
+    df = _footer(df, p, footer, line0)
     df = _numeric_where_possible(df, keep_text=True)
+    _warn_text_numbers(df, p, sep, kwargs)
+    return _finish(df, p, "csv", delimiter=sep)
+
+
+def _skipped(skiprows: object) -> int:
+    if isinstance(skiprows, int):
+        return skiprows
+    if isinstance(skiprows, list | tuple | range):
+        return len(skiprows)
+    return 0
+
+
+_THOUSANDS = re.compile(r"\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*")
+
+
+def _warn_text_numbers(df: pd.DataFrame, p: Path, sep: str, kwargs: Mapping[str, Any]) -> None:
+    """Warn about columns of numbers kept as text: decimal commas, thousands separators."""
+    text_cols = {
+        c: cells
+        for c in df.columns
+        if not pd.api.types.is_numeric_dtype(df[c]) and (cells := df[c].dropna().astype(str)).size
+    }
     if sep == ";" and "decimal" not in kwargs:
         comma = [
             c
-            for c in df.columns
-            if not pd.api.types.is_numeric_dtype(df[c])
-            and (cells := df[c].dropna().astype(str)).size
-            and cells.map(lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).all()
+            for c, v in text_cols.items()
+            if v.map(lambda x: bool(_DECIMAL_COMMA.fullmatch(x))).all()
         ]
+        text_cols = {c: v for c, v in text_cols.items() if c not in comma}
         if comma:
             warnings.warn(
                 f"{str(p)!r} is ';'-separated and columns {comma[:8]} hold numbers with "
                 "decimal commas; they were kept as text. Pass decimal=',' to read them as "
                 "numbers.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-    return _finish(df, p, "csv", delimiter=sep)
+    if "thousands" not in kwargs:
+        grouped = [
+            c
+            for c, v in text_cols.items()
+            if v.map(lambda x: bool(_THOUSANDS.fullmatch(x) or as_number(x) is not None)).all()
+            and v.map(lambda x: bool(_THOUSANDS.fullmatch(x))).any()
+        ]
+        if grouped:
+            warnings.warn(
+                f"{str(p)!r}: columns {grouped[:8]} hold numbers with thousands separators "
+                "(31,302); they were kept as text. Pass thousands=',' to read them as numbers.",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def read_qualtrics(
-    path: str | Path, *, encoding: str = "utf-8-sig", sep: str | None = None
+    path: str | Path,
+    *,
+    encoding: str = "utf-8-sig",
+    sep: str | None = None,
+    footer: Literal["raise", "drop", "keep"] = "raise",
 ) -> pd.DataFrame:
     r"""Read a Qualtrics CSV export with its two extra header rows.
 
@@ -282,11 +434,15 @@ def read_qualtrics(
     Parameters
     ----------
     path : str or Path
-        The ``.csv`` file (also ``.xlsx``: read with :func:`read_excel`).
+        The ``.csv`` or ``.tsv`` file (also ``.xlsx``: read with :func:`read_excel`).
     encoding : str, default "utf-8-sig"
+        As in :func:`read_csv` (UTF-16 files with a byte-order mark, as Qualtrics writes its
+        tab-separated exports, are detected).
     sep : str, optional
         Field separator (default: detected as in :func:`read_csv`; Qualtrics also exports
         tab-separated files).
+    footer : {"raise", "drop", "keep"}, default "raise"
+        As in :func:`read_csv`.
 
     Returns
     -------
@@ -308,17 +464,17 @@ def read_qualtrics(
     """
     p = _check_path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        return read_excel(p, qualtrics=True)
+        return read_excel(p, qualtrics=True, footer=footer)
+    text, _ = read_text(p, encoding)
     if sep is None:
-        sep = "\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(p, encoding)
-    with p.open(newline="", encoding=encoding) as fh:
-        rows = list(csv.reader(fh, delimiter=sep))
-    df = _from_rows(rows, p, legacy_ok=True)
+        sep = "\t" if p.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    df = _from_rows(rows, p, legacy_ok=True, footer=footer)
     df.attrs["delimiter"] = sep
     return df
 
 
-def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool) -> pd.DataFrame:
+def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool, footer: str) -> pd.DataFrame:
     if len(rows) < 2:
         raise ValueError(f"{str(p)!r} has no data rows after the header.")
     header = [str(h) for h in rows[0]]
@@ -340,6 +496,7 @@ def _from_rows(rows: list[list[Any]], p: Path, legacy_ok: bool) -> pd.DataFrame:
             f"{str(p)!r}: rows {bad[:8]} (file line numbers) do not have {width} cells."
         )
     df = pd.DataFrame(body, columns=header, dtype=object)
+    df = _footer(df, p, footer, 2 + n_extra)
     df = _numeric_where_possible(df)
     return _finish(df, p, "qualtrics", column_labels=texts, import_ids=ids)
 
@@ -349,6 +506,8 @@ def read_excel(
     *,
     sheet: str | int = 0,
     qualtrics: bool | Literal["auto"] = "auto",
+    header: int | None = 0,
+    footer: Literal["raise", "drop", "keep"] = "raise",
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read one sheet of an Excel workbook (openpyxl); Qualtrics ``.xlsx`` exports too.
@@ -357,31 +516,65 @@ def read_excel(
     ----------
     path : str or Path
     sheet : str or int, default 0
-        Sheet name or position.
+        Sheet name or position (``sheet_name=`` is accepted too).
     qualtrics : bool or "auto", default "auto"
         As in :func:`read_csv`.
+    header : int or None, default 0
+        Row (0-based, after ``skiprows``) that holds the column names; rows above it (a
+        title, a note) are left out. ``None``: no header row, columns are numbered.
+    footer : {"raise", "drop", "keep"}, default "raise"
+        Summary rows at the bottom ("Mean", "Total"), as in :func:`read_csv`.
     **kwargs
-        Passed to :func:`pandas.read_excel`.
+        Passed to :func:`pandas.read_excel` (``skiprows``, ``nrows``, ``usecols`` ...).
 
     Returns
     -------
     pandas.DataFrame
     """
     p = _check_path(path)
+    if "sheet_name" in kwargs:
+        sheet = kwargs.pop("sheet_name")
+    for key in ("dtype", "names", "index_col"):
+        if key in kwargs:
+            raise TypeError(
+                f"read_excel: {key}= is not supported (columns are typed from their cells); "
+                "convert the columns after reading."
+            )
+    if header is not None and (
+        isinstance(header, bool) or not isinstance(header, int | np.integer) or header < 0
+    ):
+        raise ValueError(f"header must be a row number (0, 1, ...) or None, got {header!r}.")
     try:
         raw = pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, **kwargs)
     except ValueError as exc:
         raise ValueError(f"could not read sheet {sheet!r} of {str(p)!r}: {exc}") from exc
     rows = raw.where(raw.notna(), "").to_numpy().tolist()
+    if header:
+        if header >= len(rows):
+            raise ValueError(
+                f"header={header}, but sheet {sheet!r} of {str(p)!r} has {len(rows)} rows."
+            )
+        rows = rows[header:]
     if not rows:
         raise ValueError(f"sheet {sheet!r} of {str(p)!r} is empty.")
-    if qualtrics is True or (qualtrics == "auto" and _qualtrics_rows(rows)):
-        df = _from_rows(rows, p, legacy_ok=True)
+    line0 = 2 + int(header or 0) + _skipped(kwargs.get("skiprows"))
+    if header is not None and (
+        qualtrics is True
+        or (qualtrics == "auto" and (_qualtrics_rows(rows) or _legacy_qualtrics(rows)))
+    ):
+        df = _from_rows(rows, p, legacy_ok=True, footer=footer)
         df.attrs["format"] = "qualtrics"
         return df
-    header = [str(h) if str(h).strip() else f"Unnamed: {j}" for j, h in enumerate(rows[0])]
-    _check_header(header, p)
-    df = pd.DataFrame(rows[1:], columns=header, dtype=object)
+    if header is None:
+        names = [f"Unnamed: {j}" for j in range(len(rows[0]))]
+        body = rows
+        line0 -= 1
+    else:
+        names = [str(h) if str(h).strip() else f"Unnamed: {j}" for j, h in enumerate(rows[0])]
+        _check_header(names, p)
+        body = rows[1:]
+    df = pd.DataFrame(body, columns=names, dtype=object)
+    df = _footer(df, p, footer, line0)
     df = _numeric_where_possible(df)
     return _finish(df, p, "excel")
 
@@ -424,19 +617,41 @@ def _declared_missing_mask(s: pd.Series, ranges: list[tuple[float, float]]) -> p
     return mask
 
 
+def _code_text(code: float) -> str:
+    return str(int(code)) if float(code).is_integer() else f"{code:g}"
+
+
 def _apply_value_labels(df: pd.DataFrame, value_labels: Mapping[str, Mapping]) -> pd.DataFrame:
     """Replace coded values by their labels, as ordered categoricals in code order.
 
     Done here rather than by pyreadstat's ``apply_value_formats``, which fails under pandas 3
-    when a labelled column has missing values. Codes without a label keep their value as text.
+    when a labelled column has missing values. Numeric codes without a label keep their
+    number as text ("2", not "2.0") and their place in numeric order: a scale labelled only
+    at its ends (1 = "Strongly disagree", 5 = "Strongly agree") gives the categories
+    "Strongly disagree" < "2" < "3" < "4" < "Strongly agree", every whole number between
+    labelled answers included even if nobody chose it.
     """
     out = df.copy()
     for col, labels in value_labels.items():
         if col not in out.columns or not labels:
             continue
-        codes = sorted(labels, key=lambda c: (isinstance(c, str), c))
-        cats = list(dict.fromkeys(str(labels[c]) for c in codes))
-        mapped = out[col].map(lambda v, lab=labels: lab.get(v, v) if pd.notna(v) else None)
+        s = out[col]
+        numeric = {float(k): str(v) for k, v in labels.items() if _is_number(k)}
+        if numeric and pd.api.types.is_numeric_dtype(s):
+            ends = [c for c, t in numeric.items() if c.is_integer() and not MISSING_WORDS.search(t)]
+            codes = set(numeric) | {float(v) for v in pd.unique(s.dropna())}
+            if len(ends) >= 2 and max(ends) - min(ends) <= 100:
+                codes |= {float(v) for v in range(int(min(ends)) + 1, int(max(ends)))}
+            names = {c: numeric.get(c, _code_text(c)) for c in sorted(codes)}
+            out[col] = pd.Categorical(
+                s.map(lambda v, names=names: names[float(v)] if pd.notna(v) else None),
+                categories=list(dict.fromkeys(names.values())),
+                ordered=True,
+            )
+            continue
+        codes_ = sorted(labels, key=lambda c: (isinstance(c, str), c))
+        cats = list(dict.fromkeys(str(labels[c]) for c in codes_))
+        mapped = s.map(lambda v, lab=labels: lab.get(v, v) if pd.notna(v) else None)
         extra = [str(v) for v in pd.unique(mapped.dropna()) if str(v) not in cats]
         out[col] = pd.Categorical(
             mapped.map(lambda v: None if v is None or pd.isna(v) else str(v)),
@@ -541,7 +756,8 @@ def read_survey(
     sheet : str or int, default 0
         Excel sheet.
     **kwargs
-        Passed to the underlying reader.
+        Passed to the underlying reader: ``encoding=`` and ``footer=`` (CSV, Qualtrics,
+        Excel), ``header=`` (Excel), ``user_missing=`` (SPSS), pandas' options (CSV, Excel).
 
     Returns
     -------

@@ -35,8 +35,8 @@ from toolkit._checks import (
     check_frame,
     check_level,
     numeric_block,
-    preview,
 )
+from toolkit.survey._screen import check_footer, screen_codes
 
 __all__ = [
     "AlphaResult",
@@ -152,61 +152,6 @@ def _smc(r: np.ndarray, covar: bool = False) -> np.ndarray:
     smc = 1.0 - 1.0 / np.diag(inv)
     smc = np.clip(smc, 0.0, 1.0)
     return smc * vari if covar else smc
-
-
-def _warn_out_of_scale(
-    x: np.ndarray,
-    names: Sequence[str],
-    index: pd.Index,
-    func: str,
-    lo: float | None = None,
-    hi: float | None = None,
-) -> None:
-    """Warn when answers fall outside the declared scale, or outside the range most items use.
-
-    Declared bounds (``lo``/``hi``) are checked as given. Without them, items that look like
-    rating scales (whole numbers, at most 20 distinct values) are checked against the range
-    of the values that make up at least 0.5% of all answers: a 7, 0 or 99 among answers 1-6
-    is then named with its item and rows. Such codes (missing codes, typing errors) change
-    covariances, alpha and the reversal ``min + max - x``.
-    """
-    finite = x[np.isfinite(x)]
-    if finite.size == 0:
-        return
-    declared = lo is not None or hi is not None
-    if not declared:
-        if np.unique(finite).size > 20 or not np.all(finite == np.round(finite)):
-            return
-        values, counts = np.unique(finite, return_counts=True)
-        common = values[counts >= 0.005 * finite.size]
-        lo, hi = float(common.min()), float(common.max())
-    low = -np.inf if lo is None else lo
-    high = np.inf if hi is None else hi
-    found = []
-    for j, name in enumerate(names):
-        col = x[:, j]
-        bad = np.isfinite(col) & ((col < low) | (col > high))
-        if bad.any():
-            vals = ", ".join(f"{v:g}" for v in np.unique(col[bad])[:5])
-            rows = preview(list(index[bad]), 5)
-            found.append(f"{name!r} has {vals} (rows {rows})")
-    if not found:
-        return
-    what = (
-        f"outside the declared scale [{_value_label(low)}, {_value_label(high)}]"
-        if declared
-        else f"outside the range nearly all answers use ({_value_label(low)} to "
-        f"{_value_label(high)})"
-    )
-    warnings.warn(
-        f"{func}: answers {what}: {'; '.join(found[:6])}"
-        + (f" and {len(found) - 6} more items" if len(found) > 6 else "")
-        + ". Codes like these (missing-value codes, typing errors) change the result; recode "
-        "them first (toolkit.survey.Codebook.validate and recode)"
-        + ("." if declared else ", or declare the scale with min= and max=."),
-        UserWarning,
-        stacklevel=3,
-    )
 
 
 def _lower(r: np.ndarray) -> np.ndarray:
@@ -353,6 +298,7 @@ def cronbach_alpha(
     ci: float = 0.95,
     min: float | None = None,
     max: float | None = None,
+    missing: Sequence[float | tuple[float, float]] | None = None,
 ) -> AlphaResult:
     r"""Cronbach's alpha with the whole ``psych::alpha`` table.
 
@@ -381,10 +327,14 @@ def cronbach_alpha(
     ci : float, default 0.95
         Level of the Feldt and Duhachek intervals.
     min, max : float, optional
-        The answer scale, e.g. 1 and 6. Answers outside it raise a warning naming the items
-        and rows, and reverse-keyed items are flipped as ``min + max - x``. Default: the
-        smallest and largest answer over all items (psych's rule), and a warning for rare
-        answers outside the range nearly all answers use.
+        The answer scale, e.g. 1 and 6: answers outside it are refused (naming the items and
+        rows), and reverse-keyed items are flipped as ``min + max - x``. Default: the
+        smallest and largest answer over all items (psych's rule), after the screening of
+        codes described under Raises.
+    missing : list, optional
+        Codes that mean "no answer" (numbers or ``(lo, hi)`` ranges), set to missing first.
+        Codes the file declares missing (SPSS user-missing values read with
+        ``user_missing=True``, in ``data.attrs["missing_values"]``) are always missing.
 
     Returns
     -------
@@ -395,17 +345,26 @@ def cronbach_alpha(
     Raises
     ------
     ValueError
-        If an item is missing from ``data``, has no variance, or the items are fewer than two.
+        If an item is missing from ``data``, has no variance, or the items are fewer than two;
+        if the data end with summary rows ("Mean", "Total"); if items that
+        :meth:`toolkit.survey.Codebook.recode` already reversed are keyed again; and for codes
+        that are not answers: a code the file labels like a missing value ("Don't know",
+        ``data.attrs["value_labels"]``), a value outside ``[min, max]`` or outside the file's
+        labelled scale, and, without either, a negative code among non-negative answers or a
+        code separated from a rating scale's answers by two or more unused values (9 on a 1-6
+        scale, 99, -99: on bfi's agreeableness items, missing answers typed in as 99 take
+        alpha from 0.70 to below 0.1).
     TypeError
         If an item column holds text (the error names the column and the rows).
 
     Warns
     -----
     UserWarning
-        When answers fall outside ``[min, max]``, or, without them, outside the range of
-        the values that make up at least 0.5% of the answers (on bfi's agreeableness items,
-        missing answers typed in as 99, 0 or 7 take alpha from 0.70 to -0.03); and when
-        items correlate negatively with the total.
+        For weaker signs of codes that are not answers: a rare value (under 0.5% of the
+        answers) just outside the range nearly all answers use (0 or 7 on a 1-6 scale), a
+        value separated by one unused value, non-integer values among integer answers; when
+        items correlate negatively with the total (before keying, or still after the keys
+        given).
 
     Notes
     -----
@@ -467,10 +426,8 @@ def cronbach_alpha(
     check_level(ci)
     if impute is not None:
         check_choice(impute, "impute", ("median", "mean"))
-    x = numeric_block(data, names, "items")
+    x = _item_block(data, names, keys, "cronbach_alpha", min, max, missing)
     n_obs, n_items = x.shape
-    _check_bounds(min, max)
-    _warn_out_of_scale(x, names, data.index, "cronbach_alpha", min, max)
     if impute is not None:
         fill = np.nanmedian(x, axis=0) if impute == "median" else np.nanmean(x, axis=0)
         x = np.where(np.isnan(x), fill, x)
@@ -507,6 +464,8 @@ def cronbach_alpha(
                 "should be reversed: pass them in reverse=, or use check_keys=True.",
                 stacklevel=2,
             )
+    if user_keys and not check_keys:
+        _warn_keyed_negative(_pairwise_cor(x), keys, names, "cronbach_alpha")
 
     c = c * np.outer(keys, keys)
     if (keys < 0).any():
@@ -543,7 +502,7 @@ def cronbach_alpha(
                 }
             )
     drop = pd.DataFrame(drop_rows, index=pd.Index(names, name="item"))
-    drop.insert(5, "alpha_se", np.sqrt(drop.pop("q") / n_obs))
+    drop.insert(5, "alpha_se", [_sqrt(q / n_obs) for q in drop.pop("q")])
     if n_obs <= n_items:
         drop = drop.drop(columns="alpha_se")
 
@@ -554,21 +513,29 @@ def cronbach_alpha(
     for i in range(n_items):
         keep = np.arange(n_items) != i
         v_drop = c[np.ix_(keep, keep)].sum()
-        r_drop[i] = (c[:, i].sum() - c[i, i]) / math.sqrt(c[i, i] * v_drop)
+        r_drop[i] = (c[:, i].sum() - c[i, i]) / _sqrt(c[i, i] * v_drop)
     item_stats = pd.DataFrame(
         {
             "key": keys.astype(int),
             "n": n_valid,
             "raw_r": raw_r,
-            "std_r": r.sum(axis=0) / math.sqrt(vt),
-            "r_cor": rc.sum(axis=0) / math.sqrt(rc.sum()),
+            "std_r": r.sum(axis=0) / _sqrt(vt),
+            "r_cor": rc.sum(axis=0) / _sqrt(rc.sum()),
             "r_drop": r_drop,
             "mean": np.nanmean(x, axis=0),
             "sd": np.nanstd(x, axis=0, ddof=1),
         },
         index=pd.Index(names, name="item"),
     )
-    ase = math.sqrt(parts["q"] / n_obs)
+    ase = _sqrt(parts["q"] / n_obs)
+    if not math.isfinite(ase) or np.isnan(r_drop).any():
+        warnings.warn(
+            "cronbach_alpha: the standard error (ase) or some item-drop correlations are "
+            "undefined (NaN): the pairwise covariances are not those of one set of answers "
+            "(items answered by different respondents); use impute= or complete rows.",
+            UserWarning,
+            stacklevel=2,
+        )
     total_df = pd.DataFrame(
         [
             {
@@ -606,6 +573,63 @@ def cronbach_alpha(
         scores=pd.Series(total, index=data.index, name="score"),
         n_obs=n_obs,
     )
+
+
+def _item_block(
+    data: pd.DataFrame,
+    names: list[str],
+    keys: np.ndarray,
+    func: str,
+    lo: float | None,
+    hi: float | None,
+    missing: object,
+) -> np.ndarray:
+    """Return the items as floats after the checks every reliability function makes.
+
+    Summary rows under the data are refused; declared missing codes (``missing`` and the
+    file's own, ``data.attrs["missing_values"]``) become NaN and undeclared ones are refused or
+    warned about (:func:`toolkit.survey._screen.screen_codes`); items that
+    :meth:`toolkit.survey.Codebook.recode` already reversed may not be keyed again.
+    """
+    check_footer(data, func)
+    x = numeric_block(data, names, "items" if func != "score_items" else "keys")
+    _check_bounds(lo, hi)
+    _check_not_reversed(data, names, keys, func)
+    return screen_codes(data, names, x, func, lo, hi, missing)
+
+
+def _check_not_reversed(data: pd.DataFrame, names: list[str], keys: np.ndarray, func: str) -> None:
+    """Refuse to reverse items that ``Codebook.recode`` has already reversed (attrs mark)."""
+    done = set(data.attrs.get("reversed_items") or ())
+    again = [n for n, k in zip(names, keys, strict=True) if k < 0 and n in done]
+    if again:
+        raise ValueError(
+            f"{func}: items {again} were already reverse-keyed by Codebook.recode "
+            "(data.attrs['reversed_items']); keying them again with '-' or reverse= would undo "
+            "the reversal. Pass the recoded items without '-' (e.g. [k.lstrip('-') for k in "
+            "keys]), or recode with reverse=False and keep the keys."
+        )
+
+
+def _warn_keyed_negative(r: np.ndarray, keys: np.ndarray, names: list[str], func: str) -> None:
+    """Warn when items still correlate negatively with the scale after the user's keys."""
+    if np.isnan(r).any():
+        return
+    load = _first_pc_loadings(r * np.outer(keys, keys))
+    negative = [names[j] for j in np.where(load < 0)[0]]
+    if negative:
+        warnings.warn(
+            f"{func}: items {negative} correlate negatively with the scale after keying. An "
+            "item reversed twice (data recoded with reverse=True and keyed again with '-') or "
+            "keyed by mistake lowers the reliability; check the keys.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _sqrt(v: float) -> float:
+    """Square root that gives NaN (not a math domain error) for a negative argument."""
+    return math.sqrt(v) if v >= 0 else math.nan
 
 
 def _check_bounds(lo: float | None, hi: float | None) -> None:
@@ -695,6 +719,7 @@ def score_items(
     impute: Literal["median", "mean", "none"] = "median",
     min: float | None = None,
     max: float | None = None,
+    missing: Sequence[float | tuple[float, float]] | None = None,
 ) -> ScoreItemsResult:
     r"""Scale scores and their reliabilities for several scales, as ``psych::scoreItems``.
 
@@ -713,9 +738,10 @@ def score_items(
         statistics from pairwise covariances.
     min, max : float, optional
         Scale bounds for reverse keying, :math:`x' = \max + \min - x`; default: the smallest
-        and largest response over all scored items. Answers outside them raise a warning
-        (without them: rare answers outside the range nearly all answers use, as in
-        :func:`cronbach_alpha`).
+        and largest response over all scored items. Answers outside them are refused;
+        without them, codes are screened as in :func:`cronbach_alpha`.
+    missing : list, optional
+        Codes that mean "no answer", set to missing first (as in :func:`cronbach_alpha`).
 
     Returns
     -------
@@ -764,10 +790,8 @@ def score_items(
     check_choice(impute, "impute", ("median", "mean", "none"))
     scales, item_names, kmat = _keys_matrix(keys)
     check_columns(data, item_names, "keys")
-    x = numeric_block(data, item_names, "keys")
+    x = _item_block(data, item_names, kmat.min(axis=1), "score_items", min, max, missing)
     n_obs = x.shape[0]
-    _check_bounds(min, max)
-    _warn_out_of_scale(x, item_names, data.index, "score_items", min, max)
     sds = np.nanstd(x, axis=0, ddof=1)
     bad = [item_names[j] for j in range(len(item_names)) if not sds[j] > 0]
     if bad:
@@ -777,6 +801,15 @@ def score_items(
     absk = np.abs(kmat)
     n_items = absk.sum(axis=0)
     miss = np.isnan(x).astype(float) @ absk
+    for s_ in range(len(scales)):
+        idx = np.where(absk[:, s_] > 0)[0]
+        if (kmat[idx, s_] < 0).any() and idx.size > 1:
+            _warn_keyed_negative(
+                _pairwise_cor(x[:, idx]),
+                kmat[idx, s_],
+                [item_names[i] for i in idx],
+                f"score_items (scale {scales[s_]!r})",
+            )
 
     if impute != "none":
         fill = np.nanmedian(x, axis=0) if impute == "median" else np.nanmean(x, axis=0)
@@ -846,7 +879,7 @@ def score_items(
             "average_r": av_r,
             "median_r": med_r,
             "s_n": av_r * n_items / (1 - av_r),
-            "ase": np.sqrt(q / n_obs),
+            "ase": np.sqrt(np.where(q >= 0, q, np.nan) / n_obs),
             "n_items": n_items.astype(int),
         },
         index=sidx,
@@ -1009,6 +1042,7 @@ def omega(
     option: Literal["equal", "first", "second"] = "equal",
     flip: bool = True,
     reverse: Sequence[str] | None = None,
+    missing: Sequence[float | tuple[float, float]] | None = None,
 ) -> OmegaResult:
     r"""McDonald's omega hierarchical and total by a Schmid-Leiman transformation.
 
@@ -1031,6 +1065,9 @@ def omega(
         Reverse items that load negatively on g before computing omega.
     reverse : list of str, optional
         Items to reverse-key beforehand (alternative to the ``"-"`` prefix).
+    missing : list, optional
+        Codes that mean "no answer", set to missing first; codes are screened as in
+        :func:`cronbach_alpha`.
 
     Returns
     -------
@@ -1095,8 +1132,7 @@ def omega(
         raise ValueError(f"nfactors must be a positive integer, got {nfactors!r}.")
     if nfactors >= len(names):
         raise ValueError(f"nfactors={nfactors} needs more than {nfactors} items, got {len(names)}.")
-    x = numeric_block(data, names, "items")
-    _warn_out_of_scale(x, names, data.index, "omega")
+    x = _item_block(data, names, keys, "omega", None, None, missing)
     m = _pairwise_cor(x)
     if np.isnan(m).any():
         i, j = np.argwhere(np.isnan(m))[0]
