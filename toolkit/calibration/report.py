@@ -55,6 +55,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from toolkit.calibration.quantities import (
     MASTER_SEED,
@@ -379,10 +380,10 @@ def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> dict[str,
     return _table(pd.DataFrame(recs))
 
 
-def _crossval_section(path: str | Path | None) -> dict[str, Any] | None:
-    """Return the cross-validation table's rows, coverage and level (None if none given)."""
+def _crossval_section(path: str | Path | None) -> Markup:
+    """Render the cross-validation section: each row's out-of-sample prediction, coverage."""
     if path is None:
-        return None
+        return Markup(render("crossval.html.j2", cv=None))
     cv = pd.read_csv(path)
     need = {"id", "published", "pred_low", "pred_high", "covered"}
     if not need <= set(cv.columns):
@@ -391,7 +392,7 @@ def _crossval_section(path: str | Path | None) -> dict[str, Any] | None:
             f"cross_validate writes them); it has {sorted(cv.columns)}."
         )
     level = float(cv["level"].iloc[0]) if "level" in cv.columns else 0.9
-    return {
+    data = {
         "n": len(cv),
         "share": f"{float(cv['covered'].mean()):.0%}",
         "level": f"{level:.0%}",
@@ -399,6 +400,7 @@ def _crossval_section(path: str | Path | None) -> dict[str, Any] | None:
             cv.drop(columns=[c for c in ("level",) if c in cv.columns]), verdict="covered"
         ),
     }
+    return Markup(render("crossval.html.j2", cv=data))
 
 
 def write_report(

@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import tomllib
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -1197,8 +1198,8 @@ def _toml_plain(v: Any) -> Any:
     """Missing codes as TOML values: ranges as arrays, numpy numbers as Python numbers."""
     if isinstance(v, list | tuple):
         return [_toml_plain(x) for x in v]
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return int(v)  # numpy integers too
+    if isinstance(v, numbers.Real):
         return float(v)
     return v
