@@ -202,7 +202,10 @@ plt.show()
 # %% [markdown]
 # `mc_noise_share` in `sobol.csv` is the part of an output's variance across design points that
 # is Monte Carlo noise at this number of classrooms; where it is large, more classrooms per
-# point (or a larger N) sharpen the indices more than more parameters would.
+# point (or a larger N) sharpen the indices more than more parameters would. Noise adds about
+# its share to every total index, so an index no larger than the noise share is not told apart
+# from noise, and at 1 or more the design is too small for any index of that output: the
+# drivers column above and the report say so instead of naming drivers.
 
 # %%
 noise = sobol.groupby("output")["mc_noise_share"].first()
@@ -212,7 +215,9 @@ noise[noise.index.str.startswith("claim: ")].round(3).to_frame()
 # **Where each claim breaks.** PRIM (from the EMA Workbench) peels the parameter space towards
 # the points where the claim fails and keeps a box on at most three parameters: *coverage* is
 # the share of all failing points inside the box, *density* the share of points in the box that
-# fail.
+# fail. Only a clear box (dense, covering most failures, with enough of them, and denser than
+# the space as a whole beyond sampling error; `clear` in `regions.csv`) is drawn and described
+# as "fails when": a small design can always fit a box around a few failing points.
 
 # %%
 by_point = pd.read_csv(result.folder / "claims_by_point.csv")
@@ -220,7 +225,7 @@ regions = pd.read_csv(result.folder / "regions.csv")
 design = pd.read_csv(result.folder / "design.csv")
 values = design[list(sobol_spec.robustness.make_design(sobol_spec.seed).ranges.index)]
 for claim in summary["claim"]:
-    lims = regions[regions["claim"] == claim]
+    lims = regions[(regions["claim"] == claim) & regions["clear"]]
     if len(lims) == 0:
         print(f"{claim}: {summary.set_index('claim').loc[claim, 'region']}")
         continue

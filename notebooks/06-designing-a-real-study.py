@@ -17,11 +17,15 @@
 # # 06 · Designing a real study: how many classrooms to see a change in spread?
 #
 # **Question.** The model predicts that personalized teaching raises test scores a little above
-# individualized teaching and also *widens* their spread (the headline table: SD of scores 0.91
-# against 0.84). A school district that wants to know whether this happens in real classrooms
-# would run a cluster-randomized trial: classrooms, not students, are assigned to one regime or
-# the other. How many classrooms does such a trial need to detect the difference in the mean,
-# and the difference in the spread, with 80% power?
+# individualized teaching and also *widens* their spread (the pool of classrooms below prints
+# both). A school district that wants to know whether this happens in real classrooms would run
+# a cluster-randomized trial: classrooms, not students, are assigned to one regime or the
+# other. How many classrooms does such a trial need to detect the difference in the mean, and
+# the difference in the spread, with 80% power?
+#
+# Every number in this notebook's text comes from its own results: the paragraphs that report
+# them are written by the cells, so they stay true when the model, its parameters or the sizes
+# here change (a test checks that the rest of the text quotes only the design's inputs).
 #
 # **Approach.** Power by simulation. The model simulates a pool of classrooms under both regimes
 # on the same students (common random numbers). Each simulated trial draws classrooms from the
@@ -47,6 +51,8 @@ N_DAYS = 180  # school days in the year
 REPLICATIONS = 300  # simulated trials per number of classrooms
 SIZES = [20, 40, 80, 120, 160, 200]  # classrooms in the trial, both arms together
 SEED = 20261201
+ALPHA = 0.05  # significance level of the trial's tests
+TARGET = 0.8  # power the trial is designed for
 OUTPUT_DIR = ""  # folder for the methods figure; empty: not saved
 
 # %%
@@ -55,6 +61,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
 from toolkit.charts import SLIDE_SIZES, chart_style
 from toolkit.charts.style import save_figure
@@ -64,6 +71,7 @@ from toolkit.power import (
     ModelTrial,
     cluster_means_analysis,
     cluster_trial_power,
+    describe_needed,
     normal_cluster_trial,
     plot_power_curve,
     power_curve,
@@ -88,15 +96,21 @@ pool = simulate_arms(
 truth = pool.groupby("arm", observed=True).agg(
     mean_score=("score", "mean"), sd_score=("score", "std")
 )
+sd = truth["sd_score"]
+print(
+    f"SD of test scores in the pool: personalized {sd['personalized']:.2f} against "
+    f"individualized {sd['individualized']:.2f}; mean {truth['mean_score']['personalized']:.2f} "
+    f"against {truth['mean_score']['individualized']:.2f}"
+)
 truth.round(3)
 
 # %% [markdown]
 # ## What one trial collects
 #
 # The planned study: two waves (a pretest in the autumn, a posttest at the end of the year)
-# with a test of reliability 0.85, 20 of the 21 students sampled in each class, 90% answering
-# each wave, nonresponse more likely among disengaged students (log-odds 0.5 per SD of
-# engagement), and a six-item engagement scale of reliability 0.85 at the second wave.
+# with a test of reliability 0.85, 20 students sampled in each class, 90% answering each wave,
+# nonresponse more likely among disengaged students (log-odds 0.5 per SD of engagement), and a
+# six-item engagement scale of reliability 0.85 at the second wave.
 
 # %%
 design = SurveyDesign(
@@ -142,14 +156,19 @@ pd.Series(
 #
 # For a design where power has a formula (a two-arm cluster trial analysed on cluster means:
 # the noncentral t with J − 2 degrees of freedom and the design effect 1 + (n − 1) ICC), the
-# simulation must agree with it to Monte Carlo error. The test suite checks this at 2,000
-# replications (`tests/power/test_closed_form.py`); here a quick look.
+# simulation must agree with it to Monte Carlo error. The test suite checks this with thousands
+# of replications (`tests/power/test_closed_form.py`); here a quick look.
 
 # %%
 check = power_curve(
-    normal_cluster_trial(0.4, 0.2, 20), cluster_means_analysis(), [20, 40], REPLICATIONS, seed=SEED
+    normal_cluster_trial(0.4, 0.2, 20),
+    cluster_means_analysis(),
+    [20, 40],
+    REPLICATIONS,
+    seed=SEED,
+    alpha=ALPHA,
 ).table
-check["closed_form"] = [cluster_trial_power(0.4, int(j), 20, 0.2) for j in check["size"]]
+check["closed_form"] = [cluster_trial_power(0.4, int(j), 20, 0.2, ALPHA) for j in check["size"]]
 check[["size", "power_effect", "power_effect_se", "closed_form"]]
 
 # %% [markdown]
@@ -159,7 +178,9 @@ check[["size", "power_effect", "power_effect_se", "closed_form"]]
 # `REPLICATIONS` trials that reject, with its Monte Carlo standard error.
 
 # %%
-planned = power_curve(trial, trial.analysis(), SIZES, REPLICATIONS, seed=SEED)
+planned = power_curve(
+    trial, trial.analysis(), SIZES, REPLICATIONS, seed=SEED, alpha=ALPHA, power=TARGET
+)
 cols = [
     "size",
     "power_effect",
@@ -198,18 +219,20 @@ variants = {
         SIZES,
         REPLICATIONS,
         seed=SEED,
+        alpha=ALPHA,
+        power=TARGET,
     ),
 }
 one_wave = ModelTrial(pool, "individualized", "personalized", design.replace(waves=1))
 variants["posttest only (1 wave)"] = power_curve(
-    one_wave, one_wave.analysis(), SIZES, REPLICATIONS, seed=SEED
+    one_wave, one_wave.analysis(), SIZES, REPLICATIONS, seed=SEED, alpha=ALPHA, power=TARGET
 )
 summary = pd.DataFrame(
     {
         name: {
-            "classrooms for 80% (mean)": c.needed("effect_p")["interpolated"],
+            f"classrooms for {TARGET:.0%} (mean)": c.needed("effect_p")["interpolated"],
             "extrapolated (mean)": c.needed("effect_p")["extrapolated"],
-            "classrooms for 80% (spread)": c.needed("spread_p")["interpolated"],
+            f"classrooms for {TARGET:.0%} (spread)": c.needed("spread_p")["interpolated"],
             "extrapolated (spread)": c.needed("spread_p")["extrapolated"],
         }
         for name, c in variants.items()
@@ -242,34 +265,62 @@ if OUTPUT_DIR:
 # %% [markdown]
 # ## What the numbers say, and what to write in the methods section
 #
-# At the model's default parameters (a full run of this notebook: 300 simulated trials per
-# size; the power study file, with 400, agrees), the predicted difference in the mean is about
-# 0.125 SD of the posttest and the predicted ratio of residual SDs about 1.29 (personalized
-# over individualized). With the planned design (20 students per class, pretest and posttest):
-#
-# - detecting the **spread** takes very few classrooms: power is already 0.90 with 20
-#   classrooms (10 per arm), the smallest trial simulated; extrapolated, about 17 give 80%;
-# - detecting the **mean** takes about 60 classrooms (30 per arm): the curve crosses 80%
-#   between 40 and 80, where the minimum detectable difference falls to about the predicted
-#   0.125 SD (the power study file, on 400 trials per size and a finer grid, says about 57).
-#
-# The levers differ, as expected. Halving the students sampled per class raises both (to
-# about 110 classrooms for the mean and 31 for the spread). Dropping the pretest leaves the
-# spread test where it was (about 16 classrooms, by extrapolation) but makes the mean far
-# harder to detect (about 460 classrooms by extrapolation): without the pretest the posttest's
-# between-classroom variance swamps a difference of 0.125 SD. So a study asking whether
-# personalized teaching changes the spread of outcomes, not only the mean, is *easier* to power
-# than one asking about the mean, provided it samples many students per class; and any study
-# of the mean needs the pretest.
-#
-# The sentence for a methods section: *power was estimated by simulation (300 simulated trials
-# per design) from an agent-based model of the two regimes calibrated to a year's published
-# growth, Tennessee STAR's class-size effect, peer effects and self-regulation training (and
-# checked against effects it was not tuned to); each simulated trial was measured as planned
-# (test reliability 0.85, 20 students per class, 90% response per wave) and analysed with the
-# planned mixed models; about 60 classrooms give 80% power to detect the predicted difference
-# in mean (0.125 SD) and about 20 the predicted difference in residual SD (ratio 1.29).* Two
-# cautions belong next to it:
+# The next cell writes this section from the results above (the predicted differences, the
+# classrooms each design needs), so that its numbers are always this run's.
+
+
+# %%
+def need(curve, test, short=False):
+    """Classrooms a design needs for the target power, in words."""
+    return describe_needed(curve.needed(test), short=short, unit="classrooms")
+
+
+def count(curve, test):
+    """Classrooms needed as one number: interpolated, else at most, else extrapolated."""
+    n = curve.needed(test)
+    for key in ("interpolated", "at_most", "extrapolated"):
+        if n[key] == n[key]:
+            return n[key]
+    return float("nan")
+
+
+last, first = planned.table.iloc[-1], planned.table.iloc[0]
+d_mean, ratio = last["effect_mean"], last["sd_ratio_mean"]
+fewer, pre = variants["10 students per class"], variants["posttest only (1 wave)"]
+easier = count(planned, "spread_p") < count(planned, "effect_p")
+Markdown(
+    f"""
+At this run's parameters ({REPLICATIONS} simulated trials per size, a pool of {POOL}
+classrooms), the predicted difference in the posttest mean is {d_mean:.3f} SD and the predicted
+ratio of residual SDs {ratio:.2f} (personalized over individualized). With the planned design
+({design.students_per_class} students per class, pretest and posttest), for {TARGET:.0%} power:
+
+- the **spread**: {need(planned, "spread_p")}; its power is {first["power_spread"]:.2f} with
+  {first["size"]:.0f} classrooms, the smallest trial simulated;
+- the **mean**: {need(planned, "effect_p")}; its minimum detectable difference is
+  {last["mde_effect"]:.3f} SD with {last["size"]:.0f} classrooms.
+
+The levers differ. Halving the students sampled per class, the mean needs
+{need(fewer, "effect_p", short=True)} and the spread {need(fewer, "spread_p", short=True)}.
+Dropping the pretest, the mean needs {need(pre, "effect_p", short=True)} and the spread
+{need(pre, "spread_p", short=True)}: without the pretest the posttest's between-classroom
+variance stays in the comparison of means. Here a study of the spread is
+{"easier" if easier else "harder"} to power than one of the mean.
+
+The sentence for a methods section: *power was estimated by simulation ({REPLICATIONS}
+simulated trials per design) from an agent-based model of the two regimes calibrated to a
+year's published growth, Tennessee STAR's class-size effect, peer effects and self-regulation
+training (and checked against effects it was not tuned to); each simulated trial was measured as
+planned (test reliability {design.test_reliability}, {design.students_per_class} students per
+class, {design.student_response:.0%} response per wave) and analysed with the planned mixed
+models; {need(planned, "effect_p", short=True)} give {TARGET:.0%} power to detect the predicted
+difference in mean ({d_mean:.3f} SD) and {need(planned, "spread_p", short=True)} the predicted
+difference in residual SD (ratio {ratio:.2f}).*
+"""
+)
+
+# %% [markdown]
+# Two cautions belong next to that sentence:
 #
 # - the effects are the model's predictions for personalized teaching, not measurements; a
 #   study should be powered for the smallest effect that would matter, and the minimum

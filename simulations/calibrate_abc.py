@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from toolkit.calibration.abc import coverage_check, load_config
+from toolkit.calibration.abc import coverage_check, coverage_tests, load_config
 
 
 def main() -> None:
@@ -48,6 +48,11 @@ def main() -> None:
     share = table.groupby("parameter")[[c for c in table if c.startswith("covered_")]].mean()
     print(f"\nCoverage over {args.coverage} replications (nominal: the interval's level):")
     print(share.to_string(float_format=lambda v: f"{v:.2f}"))
+    cold = table[table["temperature"] != 1.0]["replication"].unique()
+    if len(cold):
+        print(f"\nwarning: {len(cold)} replication(s) stopped before temperature 1: {list(cold)}")
+    print("\nTests of calibration (binomial for coverage, chi-square for uniform ranks):")
+    print(coverage_tests(table).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     print(f"\nPer replication: {out / 'coverage.csv'}")
 
 

@@ -15,6 +15,29 @@ def small_params() -> Parameters:
     return Parameters(n_students=12, n_days=20, peer_ties=3)
 
 
+def interrupt_after(monkeypatch, owner, name: str, calls: int) -> None:
+    """Make ``owner.name`` raise KeyboardInterrupt (as Ctrl-C) on its ``calls``-th call."""
+    real = getattr(owner, name)
+    seen = {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        seen["n"] += 1
+        if seen["n"] == calls:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapped)
+
+
+def resume_argv(err: str) -> list[str]:
+    """The command an interrupted run printed after 'Continue with:', as argv for main()."""
+    import shlex
+
+    line = err.split("Continue with:\n", 1)[1].splitlines()[0].strip()
+    assert line.startswith("python -m toolkit ") and line.endswith(" --resume"), line
+    return shlex.split(line)[3:]
+
+
 #: Doctests whose printed numbers come from the engine's kernels: run again by CI's numerics pass.
 _NUMERICS_DOCTESTS = ("toolkit/engine/",)
 

@@ -27,6 +27,7 @@ from toolkit.charts import (
     REGIME_COLORS,
     SLIDE_SIZES,
     SPREAD_METRICS,
+    chart_style,
     crossover_table,
     crossovers,
     domain_color,
@@ -583,6 +584,27 @@ def test_save_figure_writes_slide_sizes_with_provenance(tmp_path, summary, size,
     box = cap.get_window_extent()
     assert box.y0 >= 0 and box.x0 >= 0
     assert box.y1 <= min(a.get_tightbbox().y0 for a in fig.axes) + 1
+
+
+def test_a_figure_wide_x_label_stays_above_the_provenance_line(tmp_path):
+    """Multi-panel charts (the robustness report's sensitivity of each metric) label their x
+    axis once, with supxlabel, which the layout puts at the canvas' foot: where the line is."""
+    with chart_style():
+        fig, axes = plt.subplots(1, 3, figsize=SLIDE_SIZES["16:9"], layout="constrained")
+    for ax in axes:
+        ax.barh(["p", "q", "r"], [0.2, 0.5, 0.1])
+        ax.set_title("personalized - standardized", loc="left")
+    fig.supxlabel("total Sobol' index (ST)", fontsize=15)
+    line = ("headline-robustness | simulations/headline-robustness.toml | sobol n=256 | seed "
+            "20261208 | 30 classrooms/arm/point | toolkit 0.1.0 | commit abcdef12")  # fmt: skip
+    save_figure(fig, tmp_path / "panels", formats=["png"], provenance=line)
+    renderer = fig.canvas.get_renderer()
+    (cap,) = [t for t in fig.texts if t.get_gid() == "provenance"]
+    sup, prov = fig._supxlabel.get_window_extent(renderer), cap.get_window_extent(renderer)
+    assert sup.y0 > prov.y1  # above the line, not over it
+    assert all(sup.y1 <= ax.get_tightbbox(renderer).y0 + 1 for ax in axes)  # below the panels
+    assert prov.y0 >= 0 and sup.x0 >= 0 and sup.x1 <= fig.bbox.width
+    plt.close(fig)
 
 
 def test_long_provenance_line_fits_the_slide(tmp_path, summary):

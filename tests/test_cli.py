@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import interrupt_after, resume_argv
 from toolkit.cli import EXAMPLES, build_parser, main
 from toolkit.cli_text import format_parameters, list_runs, text_table
 from toolkit.model.params import Parameters, parameter_table
@@ -376,3 +377,127 @@ def test_a_run_folder_that_cannot_be_made_is_an_error_not_a_traceback(tiny, tmp_
     assert code in (1, 2)
     err = capsys.readouterr().err  # the estimate may come first
     assert any(ln.startswith("error: ") and "a-file" in ln for ln in err.splitlines()), err
+
+
+# --- issue 19: interruptions, resuming a changed study, sweeps, per-year lists, bad options ----
+ROBUST = """
+[study]
+name = "rb"
+seed = 5
+classrooms = 2
+[robustness]
+model = "paired"
+design = "random"
+n = 6
+points_per_unit = 1
+claims = ["b - a > 0 on m"]
+[output]
+formats = []
+"""
+
+
+def test_ctrl_c_in_robustness_says_what_was_kept_and_resumes(tmp_path, capsys, monkeypatch):
+    import toolkit.study.runner as runner
+
+    study = tmp_path / "rb.toml"
+    study.write_text(ROBUST)
+    out = tmp_path / "run"
+    interrupt_after(monkeypatch, runner, "run_unit", 4)
+    argv = ["robustness", str(study), "--out", str(out), "--no-estimate", "--no-progress"]
+    assert main([*argv, "--classrooms", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "no run was started" not in err
+    assert f"Interrupted: kept the 3 of 6 design points that had finished in {out}/" in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    resume = resume_argv(err)
+    assert resume[:2] == ["robustness", str(study)] and "--classrooms" in resume
+    assert resume[-1] == "--resume"
+    monkeypatch.undo()
+    assert main([*resume, "--no-progress"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_ctrl_c_in_run_keeps_its_message(tiny, tmp_path, capsys, monkeypatch):
+    import toolkit.study.runner as runner
+
+    interrupt_after(monkeypatch, runner, "run_unit", 1)
+    out = tmp_path / "run"
+    assert main(["run", str(tiny), "--out", str(out), "--no-estimate", "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "Interrupted: kept the 0 of 1 work units that had finished" in err
+    assert resume_argv(err) == ["run", str(tiny), "--out", str(out), "--resume"]
+
+
+def test_resume_on_a_changed_study_names_the_setting(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(tiny), "--out", str(out), "--no-estimate", "--no-progress"]) == 0
+    capsys.readouterr()
+    argv = ["run", str(tiny), "--out", str(out), "--no-estimate", "--resume"]
+    assert main([*argv, "--seed", "4", "--set", "n_days=12"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and "seed: 3 -> 4" in err
+    assert "parameters.n_days: 10 -> 12" in err
+
+
+def test_a_sweep_prints_every_point_labelled(tmp_path, capsys):
+    study = tmp_path / "sweep.toml"
+    study.write_text(
+        TINY.replace("[output]", '[sweep]\nparameter = "teacher_capacity"\n'
+                     "values = [0.5, 1.0, 2.0]\n[output]").replace('["png"]', "[]")
+    )  # fmt: skip
+    out = tmp_path / "run"
+    assert main(["run", str(study), "--out", str(out), "--no-estimate", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    table = text.split("at every sweep point\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert table[1].startswith("teacher_capacity")
+    assert [ln.split()[0] for ln in table[2:]] == ["0.5", "1.0", "2.0"]
+    assert "At teacher_capacity = 0.5 (sweep point 1 of 3)" in text
+
+
+def test_a_per_year_list_longer_than_years_is_refused(tmp_path, capsys):
+    study = tmp_path / "years.toml"
+    study.write_text(
+        TINY.replace("[parameters]", "years = 2\n[arms]\nstandardized = \"standardized\"\n"
+                     'switch = ["standardized", "personalized", "personal"]\n[parameters]')
+    )  # fmt: skip
+    assert main(["check", str(study), "--no-estimate"]) == 2
+    err = capsys.readouterr().err
+    assert f"{study} [arms] switch: lists 3 regimes" in err and "years = 2" in err
+    assert "OK" not in err
+    # a list as long as years, or shorter (its last regime continues), is fine
+    assert main(["check", str(study), "--no-estimate", "--years", "3"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["validate", "--classrooms", "0"], "argument --classrooms: must be"),
+        (["validate", "--draws", "0"], "argument --draws: must be"),
+        (["calibrate", "--population", "0"], "argument --population: must be"),
+        (["calibrate", "--generations", "0"], "argument --generations: must be"),
+        (["calibrate", "--classrooms", "1"], "argument --classrooms: must be"),
+        (["calibrate", "--workers", "0"], "argument --workers: must be"),
+        (["power", "x.toml", "--workers", "0"], "argument --workers: must be"),
+        (["power", "x.toml", "--replications", "1"], "argument --replications: must be"),
+        (["power", "x.toml", "--sizes", "2"], "argument --sizes: must be"),
+    ],
+)
+def test_bad_counts_are_refused_under_their_own_name(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_validate_with_a_missing_posterior_is_an_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--posterior", "MISSING", "--no-docking"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --posterior MISSING:") and "no such posterior file" in err
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
+    bad = tmp_path / "abc.toml"
+    bad.write_text("[abc]\npopulaton = 10\n")
+    assert main(["calibrate", "--config", str(bad)]) == 2
+    assert "unknown key(s) ['populaton']" in capsys.readouterr().err

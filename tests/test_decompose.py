@@ -100,3 +100,43 @@ def test_bad_arguments():
         decompose({"a": "personal", "b": "standardized"}, P, SEEDS, outcomes=["score"]),
         pd.DataFrame,
     )
+
+
+def test_waterfall_says_how_many_classrooms_and_why_its_total_differs(four_arms, tmp_path):
+    """The waterfall's total is the difference on the decomposed classrooms: its label, legend
+    and the figure's provenance line say how many, and a note sets it beside the difference
+    on every classroom (the effects chart); the grey bars are explained in the legend."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from toolkit.charts.decomposition import plot_decomposition
+    from toolkit.study import load_study, run_study
+
+    ax = plot_decomposition(four_arms, "personalized", full=(0.197, 0.18, 0.214),
+                            full_classrooms=200)  # fmt: skip
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:3] == [
+        "channel raises the difference", "channel lowers it", "95% interval over classrooms"
+    ]  # fmt: skip
+    assert "difference on the 4 classrooms decomposed (sum of the bars)" in labels
+    assert "difference on all 200 classrooms (the effects chart)" in labels
+    note = legend.get_title().get_text().replace("\n", " ")
+    total = four_arms.query("arm == 'personalized' and outcome == 'effect_size'")
+    tv = total.loc[total.channel == "total", "contribution"].item()
+    assert "Decomposed on the first 4 classrooms" in note and f"{tv:+.3f}" in note
+    assert "On all 200 classrooms it is +0.197 [+0.180, +0.214]" in note
+    assert ax.get_yticklabels()[-1].get_text() == "difference (4 classrooms)"
+    plt.close(ax.figure)
+
+    study = tmp_path / "s.toml"
+    study.write_text(
+        '[study]\nname = "dec"\nseed = 2\nclassrooms = 5\ndecomposition = 3\nyears = 2\n'
+        '[arms]\nstandardized = "standardized"\npersonal = "personal"\n'
+        '[parameters]\nn_students = 8\nn_days = 10\npeer_ties = 2\n[output]\nformats = ["png"]\n'
+    )
+    result = run_study(load_study(study), tmp_path / "run", progress=False)
+    line = Image.open(result.folder / "figures" / "decomposition_personal.png").info["Description"]
+    assert "| 3 of 5 classrooms/arm |" in line
+    effects = Image.open(result.folder / "figures" / "effects.png").info["Description"]
+    assert "| 5 classrooms/arm |" in effects

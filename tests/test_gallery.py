@@ -84,7 +84,16 @@ def scratch_repo(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_gallery_on_a_clean_tree_marks_no_image_dirty(scratch_repo):
+    # the user's own run of the headline study, with a figure of theirs: left alone
+    mine = scratch_repo / "runs" / "headline" / "figures"
+    mine.mkdir(parents=True)
+    (mine / "my-slide.png").write_bytes(b"mine")
     written = build_gallery(scratch_repo, progress=False, screenshot=False)
+    assert (mine / "my-slide.png").read_bytes() == b"mine"
+    assert sorted(p.name for p in (scratch_repo / "runs").iterdir()) == ["gallery", "headline"]
+    assert sorted(p.name for p in (scratch_repo / "runs" / "gallery").iterdir()) == [
+        "headline", "sweep-teacher-capacity", "years"
+    ]  # fmt: skip
     gallery = scratch_repo / "docs" / "gallery"
     assert sorted(p.name for p in written) == sorted(f"{s}.png" for s in COMMITTED)
     lines = {p.stem: Image.open(p).info.get("Description", "") for p in gallery.glob("*.png")}
@@ -95,3 +104,26 @@ def test_gallery_on_a_clean_tree_marks_no_image_dirty(scratch_repo):
     assert "old table" not in (scratch_repo / "README.md").read_text()
     assert lines["sweep-teacher-capacity"].startswith("sweep-teacher-capacity | simulations/")
     assert lines["likert-bfi"].startswith("psych::bfi")
+
+
+def test_gallery_refuses_before_running_when_its_folder_holds_something_else(
+    scratch_repo, monkeypatch, capsys
+):
+    """A folder of the user's where the gallery's run would go stops it, with one line and no
+    run started; the studies' own run folders (runs/headline ...) are never the gallery's."""
+    import toolkit.gallery as gallery
+
+    ran = []
+    monkeypatch.setattr(gallery, "run_study", lambda *a, **k: ran.append(a) or None)
+    mine = scratch_repo / "runs" / "gallery" / "headline" / "figures"
+    mine.mkdir(parents=True)
+    (mine / "my-slide.png").write_bytes(b"mine")
+    monkeypatch.setattr(gallery, "ROOT", scratch_repo)
+    assert gallery.main(["--no-screenshot", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gallery: error: ") and "runs/gallery/headline" in err
+    assert "Traceback" not in err and not ran
+    assert (mine / "my-slide.png").read_bytes() == b"mine"
+    assert gallery._folder(scratch_repo, gallery._spec(scratch_repo, "years.toml")) == (
+        scratch_repo / "runs" / "gallery" / "years"
+    )

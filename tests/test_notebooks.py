@@ -8,6 +8,9 @@ its test. Each notebook must also have one cell tagged ``parameters``, a jupytex
 """
 
 import ast
+import json
+import math
+import re
 from pathlib import Path
 
 import jupytext
@@ -119,3 +122,128 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     expected = WRITES.get(path.stem)
     if expected:
         assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == expected
+
+
+# --- pairing and provenance: saving in JupyterLab (jupytext's contents manager) -------------
+def _scratch_repo(tmp_path):
+    """A git repository with the project's pyproject.toml and notebook 01 and its twin."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for path in NOTEBOOKS.glob("01-*"):
+        shutil.copy(path, tmp_path / "notebooks" / path.name)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    return tmp_path
+
+
+def _save_with_outputs(cm, path, edit=None):
+    """Save a notebook as JupyterLab does after running it: outputs and kernel metadata."""
+    nb = cm.get(path)["content"]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+            cell.execution_count = 1
+    nb.metadata["language_info"] = {"name": "python", "version": "3.12.1"}
+    if edit is not None:
+        edit(nb)
+    cm.save({"type": "notebook", "content": nb}, path)
+
+
+def test_only_the_repositorys_notebooks_are_paired(tmp_path):
+    from jupytext import TextFileContentsManager
+
+    repo = _scratch_repo(tmp_path)
+    cm = TextFileContentsManager(root_dir=str(repo))
+    made = cm.new_untitled(path="notebooks", type="notebook")["path"]
+    assert (repo / made).is_file() and not (repo / made).with_suffix(".py").exists()
+    name = "notebooks/01-headline-regime-comparison.ipynb"
+
+    def edit(nb):
+        nb.cells[-1].source += "\nprint('edited')"
+
+    _save_with_outputs(cm, name, edit)
+    assert "print('edited')" in (repo / name).with_suffix(".py").read_text()  # still paired
+
+
+def test_saving_a_notebook_with_its_outputs_does_not_make_provenance_dirty(tmp_path):
+    from jupytext import TextFileContentsManager
+
+    from toolkit.study.gitstate import git_state
+
+    repo = _scratch_repo(tmp_path)
+    assert git_state(repo)["dirty"] is False
+    cm = TextFileContentsManager(root_dir=str(repo))
+    name = "notebooks/01-headline-regime-comparison.ipynb"
+    _save_with_outputs(cm, name)
+    assert "outputs" in (repo / name).read_text() and git_state(repo)["dirty"] is False
+    twin = repo / "notebooks" / "01-headline-regime-comparison.py"
+    text = twin.read_text()
+    twin.write_text(text.replace("jupytext_version: ", "jupytext_version: 9.9.9-", 1))
+    assert git_state(repo)["dirty"] is False  # another jupytext's header, the same code
+
+    def edit(nb):
+        nb.cells[-1].source += "\nprint('edited')"
+
+    _save_with_outputs(cm, name, edit)  # a change of code is a change
+    assert git_state(repo)["dirty"] is True
+    twin.write_text(text)
+    (repo / name).write_text(json.dumps(nbformat.read(NOTEBOOKS / (Path(name).name), 4)))
+    (repo / "code.py").write_text("x = 2\n")
+    assert git_state(repo)["dirty"] is True
+
+
+# --- numbers in the prose -----------------------------------------------------------------
+#: Notebooks whose prose may quote only the design's inputs (numbers in the code): every
+#: result it reports is written by a cell from the notebook's own output.
+PROSE_FROM_OUTPUT = ["06-designing-a-real-study"]
+#: Numbers of formulas and methods, not results (J - 2 degrees of freedom, 1 + (n - 1) ICC, 95%
+#: intervals).
+_STRUCTURAL = {0.0, 1.0, 2.0, 0.95}
+_NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:,\d{3})*(?:\.\d+)?)(%?)(?![\w.]*\w)")
+
+
+def _code_numbers(nb: nbformat.NotebookNode) -> set[float]:
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found.add(float(value))
+    return found
+
+
+def _prose_numbers(text: str) -> list[tuple[str, float]]:
+    text = re.sub(r"`[^`]*`", "", text)  # code, file names and commands
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    out = []
+    for number, percent in _NUMBER.findall(text):
+        value = float(number.replace(",", ""))
+        out.append((number + percent, value / 100 if percent else value))
+    return out
+
+
+@pytest.mark.parametrize("stem", PROSE_FROM_OUTPUT)
+def test_notebook_prose_quotes_only_its_inputs(stem):
+    """A number typed into the text goes stale when the model changes: the text may quote the
+    design's inputs (numbers in the notebook's code), and the results only through cells."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    inputs = _code_numbers(nb) | _STRUCTURAL | {float(stem[:2])}
+    stale = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            stale += [shown for shown, v in _prose_numbers(cell.source)
+                      if not any(math.isclose(v, x, rel_tol=1e-9) for x in inputs)]  # fmt: skip
+    assert not stale, f"numbers in the text that are not inputs of the notebook: {stale}"
+
+
+def test_prose_number_check_finds_a_stale_number():
+    text = "SD of scores 0.91 against 0.84 (see `runs/06`), 90% response, in lme4 [x](a/1.2)"
+    assert _prose_numbers(text) == [("0.91", 0.91), ("0.84", 0.84), ("90%", 0.9)]

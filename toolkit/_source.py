@@ -54,20 +54,22 @@ def git_state(root: Path) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``{"commit": sha, "dirty": bool}`` (dirty: tracked files differ from the commit), or
-        ``None`` when ``root`` is not the top of a work tree or git cannot be run.
+        ``{"commit": sha, "dirty": bool}`` as :func:`toolkit.study.gitstate.git_state` gives
+        them (dirty: tracked files differ from the commit, notebooks saved with the same code
+        not counted), or ``None`` when ``root`` is not the top of a work tree or git cannot run.
     """
+    from toolkit.study.gitstate import git_state as checkout_state
+
     if not (root / ".git").exists():  # a folder (clone) or a file (worktree)
         return None
     try:
         top = Path(_git(root, "rev-parse", "--show-toplevel")).resolve()
-        if top != root.resolve():
-            return None
-        commit = _git(root, "rev-parse", "HEAD")
-        dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit, "dirty": dirty}
+    if top != root.resolve():
+        return None
+    state = checkout_state(root)
+    return None if state["commit"] is None else state
 
 
 def _is_this_project(root: Path) -> bool:

@@ -160,16 +160,65 @@ def _print_overrides(spec: StudySpec) -> None:
             print(f"  {option:<32} {setting} = {value!r}")
 
 
+#: Options each command's resume command repeats (as given), after the study and ``--out``.
+_RESUME_OPTIONS = {
+    "run": ("classrooms", "seed", "years", "engine", "workers", "scheduler"),
+    "robustness": ("classrooms", "seed", "years", "n", "design", "workers", "scheduler"),
+    "power": ("classrooms", "replications", "sizes", "workers"),
+    "calibrate": ("config", "population", "classrooms", "generations", "workers", "seed", "dask"),
+}
+
+
 def _resume_command(args: argparse.Namespace, folder: Path) -> str:
     """Return the command that continues an interrupted run (same study, overrides, workers)."""
-    parts = ["python -m toolkit run", shlex.quote(args.study), "--out", shlex.quote(str(folder))]
-    for opt in ("classrooms", "seed", "years", "engine", "workers", "scheduler"):
+    command = args.command
+    parts = [f"python -m toolkit {command}"]
+    if getattr(args, "study", None) is not None:
+        parts.append(shlex.quote(args.study))
+    parts += ["--out", shlex.quote(str(folder))]
+    for opt in _RESUME_OPTIONS[command]:
         value = getattr(args, opt, None)
-        if value is not None and not (opt == "workers" and value == 1):
-            parts += [f"--{opt}", shlex.quote(str(value))]
+        if value is None or (opt == "workers" and value == 1):
+            continue
+        values = value if isinstance(value, list) else [value]
+        parts += [f"--{opt}", *(shlex.quote(str(v)) for v in values)]
     for item in getattr(args, "set", None) or []:
         parts += ["--set", shlex.quote(item)]
     return " ".join([*parts, "--resume"])
+
+
+def _in_design_points(spec: StudySpec, stop: Any) -> Any:
+    """Count an interrupted robustness run in design points (a unit may hold several)."""
+    from toolkit.study.runner import design_points_done
+
+    return _Stopped(stop.folder, *design_points_done(spec, stop.folder))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stopped:
+    """Where an interrupted run is and how far it got (finished and total)."""
+
+    folder: Path
+    done: int
+    total: int
+
+
+def _say_interrupted(args: argparse.Namespace, stop: Any, unit: str = "work units") -> int:
+    """Print what an interrupted run kept and the command that continues it; return 130."""
+    if getattr(stop, "kept", None):
+        kept = f"kept {stop.kept}"
+    elif stop.done < stop.total:
+        kept = f"kept the {stop.done} of {stop.total} {unit} that had finished"
+        if unit == "work units":
+            kept += " (every arm of their classrooms)"
+    else:
+        kept = f"all {stop.total} {unit} had finished; the analysis was interrupted"
+    print(
+        f"\nInterrupted: {kept} in {stop.folder}/ (its manifest.json says "
+        f"'interrupted').\nContinue with:\n  {_resume_command(args, stop.folder)}",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def _estimate(spec: StudySpec, args: argparse.Namespace, folder: Path, done: int = 0) -> Any:
@@ -261,19 +310,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
     except RunInterrupted as stop:
-        if stop.done < stop.total:
-            kept = (
-                f"kept the {stop.done} of {stop.total} work units that had finished (every "
-                "arm of their classrooms)"
-            )
-        else:
-            kept = f"all {stop.total} work units had finished; the analysis was interrupted"
-        print(
-            f"\nInterrupted: {kept} in {stop.folder}/ (its manifest.json says "
-            f"'interrupted').\nContinue with:\n  {_resume_command(args, stop.folder)}",
-            file=sys.stderr,
-        )
-        return 130
+        if spec.robustness is not None:
+            return _say_interrupted(args, _in_design_points(spec, stop), "design points")
+        return _say_interrupted(args, stop)
     if spec.robustness is not None:  # a [robustness] study: its report
         _print_robustness(result, spec)
         return 0
@@ -297,9 +336,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(format_posterior_summary(result.posterior_summary, shown))
         print("(every metric: posterior_summary.csv)")
     elif not result.summary.empty:
-        from toolkit.study.analysis import format_summary
+        from toolkit.study.analysis import format_summary, format_sweep
 
-        print(format_summary(result.summary))
+        if result.summary["point"].nunique() > 1:  # a sweep: the headline metric at every point
+            for metric in ("effect_size", "sd_score"):
+                print(format_sweep(result.summary, spec.sweep_parameter, metric) + "\n")
+            print("Every metric, at the first point (every point: summary.csv):")
+        print(format_summary(result.summary, parameter=spec.sweep_parameter))
     print(f"\nResults in {result.folder}/")
     for f in result.manifest.get("files", []):
         print(f"  {f}")
@@ -341,7 +384,7 @@ def _print_robustness(result: Any, spec: StudySpec) -> None:
 
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from toolkit.robustness.report import publish, require_robustness, run_robustness
-    from toolkit.study.runner import check_run_folder
+    from toolkit.study.runner import RunInterrupted, check_run_folder
 
     spec = _load(args)
     require_robustness(spec)  # before the estimate, which needs the design
@@ -349,15 +392,18 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
     if not args.no_estimate:
         _confirm_robustness(spec, args, folder)
-    result = run_robustness(
-        spec,
-        folder,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.no_progress,
-    )
+    try:
+        result = run_robustness(
+            spec,
+            folder,
+            overwrite=args.overwrite,
+            resume=args.resume,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+        )
+    except RunInterrupted as stop:
+        return _say_interrupted(args, _in_design_points(spec, stop), "design points")
     _print_robustness(result, spec)
     if args.publish:
         for f in publish(result.folder, args.publish, label=args.label):
@@ -459,7 +505,7 @@ class _Version(argparse.Action):
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
-    from toolkit.power.study import format_power, parse_power, run_power
+    from toolkit.power.study import PowerInterrupted, format_power, parse_power, run_power
 
     data = read_study_file(args.study)
     power = dict(data.get("power", {}))
@@ -471,14 +517,17 @@ def _cmd_power(args: argparse.Namespace) -> int:
     if args.classrooms is not None:
         data["study"] = dict(data.get("study", {})) | {"classrooms": args.classrooms}
     spec = parse_power(data, source=str(Path(args.study)))
-    result = run_power(
-        spec,
-        args.out,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
+    try:
+        result = run_power(
+            spec,
+            args.out,
+            overwrite=args.overwrite,
+            resume=args.resume,
+            workers=args.workers,
+            progress=not args.no_progress,
+        )
+    except PowerInterrupted as stop:
+        return _say_interrupted(args, stop)
     print(f"\n{spec.study.title}")
     print(format_power(result, spec))
     print(f"\nResults in {result.folder}/")
@@ -488,16 +537,19 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from toolkit.calibration.abc import calibrate, load_config
+    from toolkit.calibration.abc import CalibrationInterrupted, calibrate, load_config
 
-    config = load_config(
-        args.config,
-        population=args.population,
-        classrooms=args.classrooms,
-        generations=args.generations,
-        workers=args.workers,
-        seed=args.seed,
-    )
+    try:
+        config = load_config(
+            args.config,
+            population=args.population,
+            classrooms=args.classrooms,
+            generations=args.generations,
+            workers=args.workers,
+            seed=args.seed,
+        )
+    except (ValueError, FileNotFoundError) as exc:  # the settings file's own errors
+        raise CommandError(str(exc)) from None
     sampler, client = None, None
     if args.dask:
         from dask.distributed import Client
@@ -518,6 +570,14 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except CalibrationInterrupted as stop:
+        print(
+            f"\nInterrupted: kept the {stop.done} finished generation(s) (of at most "
+            f"{stop.total}) in {stop.folder}/abc.db (its manifest.json says 'interrupted')."
+            f"\nContinue with:\n  {_resume_command(args, stop.folder)}",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         if client is not None:
             client.close()
@@ -532,12 +592,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from toolkit.calibration.abc import load_posterior
     from toolkit.calibration.report import write_report
     from toolkit.calibration.targets import TargetsError
 
     posterior = args.posterior
     if posterior is None and Path("runs/calibration/posterior.csv").is_file() and not args.defaults:
         posterior = "runs/calibration"
+    if posterior is not None:
+        try:
+            load_posterior(posterior)  # before any model run: a missing or malformed file
+        except ValueError as exc:
+            raise CommandError(f"--posterior {posterior}: {exc}") from None
     if args.mappings is not None and args.targets is None:
         raise CommandError("--mappings goes with --targets FILE (the rows it maps).")
     try:
@@ -671,30 +737,70 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("--out", help="run folder (default: the study's [output] folder)")
     power.add_argument("--overwrite", action="store_true", help="replace an existing run")
     power.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    power.add_argument("--workers", type=int, default=1, help="processes for the pool")
+    power.add_argument(
+        "--workers",
+        type=_at_least(1, "a number of processes"),
+        default=1,
+        help="processes for the pool",
+    )
     power.add_argument("--no-progress", action="store_true", help="no progress bar")
-    power.add_argument("--replications", type=int, help="override [power] replications")
-    power.add_argument("--classrooms", type=int, help="override the pool size")
-    power.add_argument("--sizes", type=int, nargs="+", help="override [power] sizes")
+    power.add_argument(
+        "--replications",
+        type=_at_least(2, "simulated trials per size"),
+        help="override [power] replications",
+    )
+    power.add_argument(
+        "--classrooms", type=_at_least(2, "classrooms in the pool"), help="override the pool size"
+    )
+    power.add_argument(
+        "--sizes",
+        type=_at_least(4, "classrooms in a trial, two per arm at least"),
+        nargs="+",
+        help="override [power] sizes",
+    )
     cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
     cal.add_argument("--config", help="settings (default toolkit/calibration/data/abc.toml)")
     cal.add_argument("--out", default="runs/calibration", help="run folder")
     cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
     cal.add_argument("--overwrite", action="store_true", help="replace an existing run")
-    cal.add_argument("--population", type=int, help="particles per generation")
-    cal.add_argument("--classrooms", type=int, help="classrooms per arm per evaluation")
-    cal.add_argument("--generations", type=int, help="most generations")
-    cal.add_argument("--workers", type=int, help="processes evaluating particles")
-    cal.add_argument("--seed", type=int, help="master seed")
+    cal.add_argument(
+        "--population",
+        type=_at_least(2, "particles per generation"),
+        help="particles per generation",
+    )
+    cal.add_argument(
+        "--classrooms",
+        type=_at_least(2, "classrooms per arm"),
+        help="classrooms per arm per evaluation",
+    )
+    cal.add_argument(
+        "--generations", type=_at_least(1, "a number of generations"), help="most generations"
+    )
+    cal.add_argument(
+        "--workers",
+        type=_at_least(1, "a number of processes"),
+        help="processes evaluating particles",
+    )
+    cal.add_argument("--seed", type=_at_least(0, "a master seed"), help="master seed")
     cal.add_argument("--dask", metavar="ADDRESS", help="evaluate particles on a Dask scheduler")
     val = sub.add_parser("validate", help="write the validation report (HTML)")
     val.add_argument("--out", default="runs/validation", help="report folder")
-    val.add_argument("--classrooms", type=int, default=200, help="classrooms per arm")
+    val.add_argument(
+        "--classrooms",
+        type=_at_least(2, "classrooms per arm, needed for confidence intervals"),
+        default=200,
+        help="classrooms per arm",
+    )
     val.add_argument(
         "--posterior", help="calibration run folder (default runs/calibration if it exists)"
     )
     val.add_argument("--defaults", action="store_true", help="use the default parameters")
-    val.add_argument("--draws", type=int, default=20, help="posterior draws")
+    val.add_argument(
+        "--draws",
+        type=_at_least(1, "a number of posterior draws"),
+        default=20,
+        help="posterior draws",
+    )
     val.add_argument("--coverage", help="coverage-check folder to report")
     val.add_argument("--no-docking", action="store_true", help="skip the docking section")
     val.add_argument(
@@ -742,8 +848,8 @@ def _main(argv: list[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nInterrupted; no run was started.", file=sys.stderr)
+    except KeyboardInterrupt:  # the commands that write runs say what they kept themselves
+        print("\nInterrupted.", file=sys.stderr)
         return 130
 
 

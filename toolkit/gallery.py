@@ -10,10 +10,13 @@ by hand. This module
 - serves the interactive classroom view and takes a screenshot in headless Chromium
   (``docs/screenshots/classroom-view.png``), when Chromium is installed.
 
-Every chart carries the provenance line of the run it comes from (study, seed, classrooms,
-toolkit version and commit). All runs are made, and the git state of every line recorded,
-before the first file of the repository is written: on a clean tree every image says so,
-instead of the later ones being marked ``+dirty`` by the earlier ones.
+The runs go into the gallery's own folder, ``runs/gallery/<study>`` (replaced on each build,
+keeping any file of yours there out of harm: a file where the new run would write stops the
+build before anything runs), never into the studies' own ``runs/headline`` etc., which hold
+your runs. Every chart carries the provenance line of the run it comes from (study, seed,
+classrooms, toolkit version and commit). All runs are made, and the git state of every line
+recorded, before the first file of the repository is written: on a clean tree every image says
+so, instead of the later ones being marked ``+dirty`` by the earlier ones.
 ``python -m toolkit.gallery --help`` lists the options.
 """
 
@@ -33,8 +36,8 @@ from matplotlib.axes import Axes
 
 from toolkit._source import checkout_root
 from toolkit.study.analysis import format_summary, provenance_line
-from toolkit.study.runner import RunResult, run_study
-from toolkit.study.spec import StudySpec, load_study
+from toolkit.study.runner import RunResult, check_run_folder, run_study
+from toolkit.study.spec import StudyError, StudySpec, load_study
 
 __all__ = [
     "CHARTS",
@@ -100,11 +103,23 @@ def update_readme(readme: Path, block: str, check: bool = False) -> bool:
     return changed
 
 
-def _run(root: Path, name: str, progress: bool) -> tuple[StudySpec, RunResult]:
-    """Run ``simulations/<name>`` as written into ``runs/``; the source is kept relative."""
+#: Where the gallery's runs go, under the repository: one folder per study.
+RUNS = Path("runs") / "gallery"
+
+
+def _spec(root: Path, name: str) -> StudySpec:
+    """Read ``simulations/<name>``; the source is kept relative."""
     spec = load_study(root / "simulations" / name)
-    spec = dataclasses.replace(spec, source=f"simulations/{name}")
-    return spec, run_study(spec, root / spec.folder, overwrite=True, progress=progress)
+    return dataclasses.replace(spec, source=f"simulations/{name}")
+
+
+def _folder(root: Path, spec: StudySpec) -> Path:
+    return root / RUNS / spec.name
+
+
+def _run(root: Path, spec: StudySpec, progress: bool) -> RunResult:
+    """Run a study as written into the gallery's own folder (replacing the gallery's run)."""
+    return run_study(spec, _folder(root, spec), overwrite=True, progress=progress)
 
 
 def _save(draw: Callable[[], object], path: Path, line: str, size: str = "4:3") -> Path:
@@ -204,6 +219,9 @@ def build_gallery(
     ------
     ValueError
         If no ``root`` is given and the toolkit is installed rather than run from a checkout.
+    StudyError
+        Before anything runs, if a gallery run folder (``runs/gallery/<study>``) holds
+        something that is not the gallery's run, or files of yours where the run would write.
     """
     root = _repository(root)
     matplotlib.use("Agg")
@@ -214,7 +232,10 @@ def build_gallery(
     # chart's line), then the files: writing an image must not make the next one "+dirty".
     bfi_line = f"{_BFI_SOURCE} | {default_provenance()}"
     studies = dict.fromkeys(study for study, _ in CHARTS.values() if study is not None)
-    runs = {name: _run(root, name, progress) for name in ["headline.toml", *studies]}
+    specs = {name: _spec(root, name) for name in ["headline.toml", *studies]}
+    for spec in specs.values():  # every folder first: refuse before anything runs
+        check_run_folder(spec, _folder(root, spec), overwrite=True)
+    runs = {name: (spec, _run(root, spec, progress)) for name, spec in specs.items()}
 
     gallery.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -277,10 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         root = _repository(None)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        written = build_gallery(root, progress=not args.quiet, screenshot=not args.no_screenshot)
+    except (ValueError, StudyError) as exc:
+        print(f"gallery: error: {exc}", file=sys.stderr)
         return 2
-    for path in build_gallery(root, progress=not args.quiet, screenshot=not args.no_screenshot):
+    for path in written:
         print(path.relative_to(root) if path.is_relative_to(root) else path)
     return 0
 

@@ -82,9 +82,53 @@ def test_stochastic_acceptor_gives_the_exact_posterior(linear_quantity, tmp_path
     assert (tmp_path / "lin" / "abc.db").is_file()  # pyabc's database inside the run folder
 
 
+@pytest.mark.slow
+def test_simulation_based_calibration_passes_and_would_catch_a_too_wide_posterior(
+    linear_quantity, tmp_path
+):
+    """Simulation-based calibration (Talts et al. 2018) with enough replications to fail.
+
+    30 replications: a true learning rate drawn from the prior, a synthetic target 10 theta +
+    N(0, 0.03^2), the ABC run on it to temperature 1. A calibrated posterior covers the truth
+    in its central 50% and 90% intervals as often as that (binomial tests) and ranks it
+    uniformly (chi-square), none rejected at 1%; the same replications with each posterior
+    widened twofold about its mean (as a run stopped at temperature 4 would be) or narrowed
+    twofold are rejected. About two minutes."""
+    from toolkit.calibration.abc import coverage_tests, posterior_ranks
+
+    targets = _targets(lin=(linear_quantity, 0.5, 0.03))
+    cfg = CalibrationConfig(
+        parameters=("learning_rate",), targets=("lin",), classrooms=2, population=50,
+        generations=10,
+    )  # fmt: skip
+    reps = 30
+    out = coverage_check(cfg, tmp_path / "sbc", replications=reps, seed=7, targets=targets)
+    assert len(out) == reps and (out["temperature"] == 1.0).all()  # every run reached T = 1
+    calibrated = coverage_tests(out)
+    assert (calibrated["p_value"] > 0.01).all(), calibrated
+
+    def scaled(factor):
+        rows = []
+        for r in out.itertuples():
+            post = load_posterior(tmp_path / "sbc" / f"rep-{r.replication:03d}")
+            x, w = post["learning_rate"], post["weight"] / post["weight"].sum()
+            mean = float((x * w).sum())
+            post["learning_rate"] = mean + factor * (x - mean)
+            (row,) = posterior_ranks(post, {"learning_rate": r.truth})
+            rows.append({"replication": r.replication, **row})
+        return coverage_tests(pd.DataFrame(rows)).set_index("test")["p_value"]
+
+    # the check rejects both (its smallest p-value below 0.001, Bonferroni-safe for 3 tests):
+    # too wide, the 50% intervals cover too often; too narrow, the 90% ones too rarely
+    wide, narrow = scaled(2.0), scaled(0.5)
+    assert wide.min() < 1e-3 and wide["covered_0.5"] < 0.01, wide
+    assert narrow.min() < 1e-3 and narrow["covered_0.9"] < 0.01, narrow
+
+
 def test_recovers_known_parameters_from_synthetic_targets(tmp_path):
-    """Simulation-based calibration at small size: true parameters drawn from the prior,
-    synthetic targets made by the model (with the targets' noise), calibration run on them."""
+    """Recovery on the classroom model itself at small size: true parameters drawn from the
+    prior, synthetic targets made by the model (with the targets' noise), calibration run on
+    them to temperature 1 (the calibration check with power is the test above)."""
     cfg = CalibrationConfig(
         parameters=("learning_rate", "peer_learning"),
         targets=("annual_gain", "peer_share"),
@@ -95,6 +139,7 @@ def test_recovers_known_parameters_from_synthetic_targets(tmp_path):
     )
     out = coverage_check(cfg, tmp_path / "sbc", replications=4, seed=3)
     assert len(out) == 8
+    assert (out["temperature"] == 1.0).all()  # the particles are a sample of the posterior
     # 90% intervals: 8 chances; a calibrated posterior misses about 0.8 of them
     assert out["covered_0.9"].sum() >= 6
     assert out["rank"].between(0, 1).all()

@@ -1,6 +1,5 @@
 """The trial record: rows, mappings, contrast and correlation quantities, user files, flags."""
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,6 @@ from toolkit.calibration.evidence import (
     load_rows,
 )
 from toolkit.calibration.quantities import (
-    QuantityUnavailableError,
     Simulations,
     compute,
     effect_size,

@@ -93,3 +93,14 @@ def test_write_report_with_a_posterior(tmp_path):
     assert man["draws"] == 2
     assert man["passed"] + man["failed"] + man["no_verdict"] == len(ev)
     assert np.isfinite(valued["model"]).all()
+
+
+def test_report_tables_scroll_within_the_page():
+    import pandas as pd
+
+    from toolkit.calibration.report import _CSS, _table
+
+    html = _table(pd.DataFrame({"a very long column name " * 4: ["x" * 200], "b": [1.5]}))
+    assert html.startswith("<div class='table'><table>") and html.endswith("</table></div>")
+    assert ".table { max-width: 100%; overflow-x: auto; }" in _CSS
+    assert "overflow-wrap: anywhere" in _CSS

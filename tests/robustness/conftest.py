@@ -31,3 +31,29 @@ def run(tmp_path: Path):
         return run_study(spec, tmp_path / name, progress=False, **kw)
 
     return _run
+
+
+class NoisyPaired:
+    """A plug-in design model (``tests.robustness.conftest:NoisyPaired``) whose ``b - a`` is
+    almost all Monte Carlo noise: ``a = x1 + 0.05 e_a``, ``b = a + 0.5 + 0.001 x2 + e_b``."""
+
+    def __new__(cls):
+        import numpy as np
+        import pandas as pd
+
+        from toolkit.model.cohort import classroom_seed
+        from toolkit.robustness.models import PairedSynthetic
+
+        class _Noisy(PairedSynthetic):
+            name = "noisy_paired"
+
+            def evaluate(self, unit, seed, engine, n_years):
+                x = self._values(unit)
+                rows = []
+                for i in range(unit["start"], unit["stop"]):
+                    e = np.random.default_rng(classroom_seed(seed, i)).normal(0.0, 1.0, 2)
+                    a = x["x1"] + 0.05 * e[0]
+                    rows += [(0, "a", i, a), (0, "b", i, a + 0.5 + 0.001 * x["x2"] + e[1])]
+                return pd.DataFrame(rows, columns=["year", "arm", "replicate", "m"])
+
+        return _Noisy()

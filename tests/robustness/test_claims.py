@@ -33,11 +33,16 @@ def test_every_form_becomes_its_atoms():
         "personalized - personal > 0 on mean_pairwise_distance",
         "personal - standardized > 0 on mean_pairwise_distance",
     ]
+    # the other arms are at least at the reference: non-strict atoms (a tie does not break it)
     assert _atoms("only individualized is below standardized on sd_score") == [
         "individualized - standardized < 0 on sd_score",
-        "personalized - standardized > 0 on sd_score",
-        "personal - standardized > 0 on sd_score",
+        "personalized - standardized >= 0 on sd_score",
+        "personal - standardized >= 0 on sd_score",
     ]
+    assert _atoms("personal - standardized >= 0.1 on effect_size") == [
+        "personal - standardized >= 0.1 on effect_size"
+    ]
+    assert _atoms("personal <= 0 on sd_score") == ["personal <= 0 on sd_score"]
     both = "personal - standardized > 0 on effect_size and personal has the highest sd_score"
     assert len(_atoms(both)) == 4
 
@@ -128,3 +133,63 @@ def test_claim_errors_surface_as_study_errors(study):
         study(
             {"design": "lhs", "n": 4, "claims": ["personal > 0 on score", "persnal > 0 on score"]}
         )
+
+
+def _evaluate(text, cube, arms):
+    c = parse_claim(text, arms, list(cube))
+    return evaluate_claims([c], cube, arms)[c.name]
+
+
+@pytest.mark.parametrize("op", [">=", "<="])
+def test_non_strict_comparisons_hold_on_an_exact_tie(op):
+    """b equals a + 0.5 in every classroom: 'b - a >= 0.5' holds, decided; '>' fails, decided."""
+    a = np.array([[0.1, 0.4, -0.2, 0.3]])
+    cube = {"m": np.stack([a, a + 0.5], axis=1)}
+    text = "b - a >= 0.5 on m" if op == ">=" else "a - b <= -0.5 on m"
+    r = _evaluate(text, cube, ["a", "b"])
+    assert r["margin"][0] == pytest.approx(0.0, abs=1e-12)
+    assert bool(r["holds"][0]) and r["decided"][0] == "holds"
+    strict = _evaluate(text.replace("=", ""), cube, ["a", "b"])
+    assert not bool(strict["holds"][0]) and strict["decided"][0] == "fails"
+    # levels too: b has exactly 1.0 in every classroom
+    level = {"m": np.stack([a, np.ones((1, 4))], axis=1)}
+    assert bool(_evaluate("b >= 1 on m", level, ["a", "b"])["holds"][0])
+    assert bool(_evaluate("b <= 1 on m", level, ["a", "b"])["holds"][0])
+    assert not bool(_evaluate("b > 1 on m", level, ["a", "b"])["holds"][0])
+
+
+def test_only_holds_when_another_arm_ties_with_the_reference():
+    """The headline form 'only individualized is below standardized': personal equal to
+    standardized (an exact tie, as where a parameter makes them the same) must not break it."""
+    rng = np.random.default_rng(4)
+    std = rng.normal(1.0, 0.1, (5, 6))  # 5 points, 6 classrooms
+    cube = {
+        "sd_score": np.stack([std, std - 0.2, std + 0.1, std], axis=1)  # personal == standardized
+    }
+    r = _evaluate("only individualized is below standardized on sd_score", cube, ARMS)
+    assert r["holds"].all() and (r["decided"] == "holds").all()
+    # and it still fails where another arm is clearly below the reference
+    cube["sd_score"][:, 3, :] = std - 0.3
+    r = _evaluate("only individualized is below standardized on sd_score", cube, ARMS)
+    assert not r["holds"].any() and (r["decided"] == "fails").all()
+
+
+def test_a_missing_metric_or_an_empty_table_is_a_clear_error():
+    from toolkit.robustness.analysis import metric_cube
+
+    c = parse_claim("b - a > 0 on score", ["a", "b"], ["score"])
+    cube = {"effect_size": np.zeros((2, 2, 3)), "sd_score": np.zeros((2, 2, 3))}
+    with pytest.raises(ClaimError, match=r"'score'.*they have: effect_size, sd_score"):
+        evaluate_claims([c], cube, ["a", "b"])
+    with pytest.raises(ClaimError, match=r"arm 'b'.*they have: a"):
+        evaluate_claims([c], {"score": np.zeros((2, 1, 3))}, ["a"])
+    with pytest.raises(ClaimError, match="empty"):
+        evaluate_claims([c], {"score": np.zeros((0, 2, 3))}, ["a", "b"])
+    table = pd.DataFrame({"point": [0, 0], "year": [0, 0], "arm": ["a", "b"], "replicate": [0, 0],
+                          "effect_size": [0.1, 0.2]})  # fmt: skip
+    with pytest.raises(ValueError, match=r"metric 'score' is not in the results.*effect_size"):
+        metric_cube(table, ["a", "b"], ["score"])
+    with pytest.raises(ValueError, match="the results table is empty"):
+        metric_cube(table.iloc[:0], ["a", "b"], ["effect_size"])
+    with pytest.raises(ValueError, match="no rows for year 3"):
+        metric_cube(table, ["a", "b"], ["effect_size"], year=3)

@@ -77,13 +77,16 @@ __all__ = [
     "CONFIG_FILE",
     "FREE_PARAMETERS",
     "CalibrationConfig",
+    "CalibrationInterrupted",
     "CalibrationResult",
     "calibrate",
     "calibrated_parameters",
     "coverage_check",
+    "coverage_tests",
     "load_config",
     "load_posterior",
     "posterior_predictive",
+    "posterior_ranks",
     "posterior_summary",
     "sample_posterior",
 ]
@@ -323,6 +326,21 @@ class _LogBridge(logging.Handler):
             self.progress.write("pyabc: " + msg, echo=False)  # pyabc prints it itself
 
 
+class CalibrationInterrupted(KeyboardInterrupt):
+    """A calibration was interrupted (Ctrl-C); its finished generations stay in ``abc.db``.
+
+    Attributes
+    ----------
+    folder : Path
+    done, total : int
+        Generations finished (kept in the database) and asked for.
+    """
+
+    def __init__(self, folder: Path, done: int, total: int) -> None:
+        super().__init__(f"{folder}: interrupted after {done} of {total} generations")
+        self.folder, self.done, self.total = folder, done, total
+
+
 @dataclass
 class CalibrationResult:
     r"""A finished (or stopped) calibration run.
@@ -476,6 +494,12 @@ def calibrate(
     Returns
     -------
     CalibrationResult
+
+    Raises
+    ------
+    CalibrationInterrupted
+        On Ctrl-C: the finished generations stay in ``abc.db`` (``manifest.json`` says
+        ``interrupted``) and ``resume=True`` continues from them.
     """
     pyabc = require("pyabc", "Calibration by ABC-SMC")
 
@@ -502,10 +526,20 @@ def calibrate(
             if old is None or {k: v for k, v in old.items() if k not in free} != {
                 k: v for k, v in new.items() if k not in free
             }:
+                from toolkit.study.spec import describe_changes
+
+                what = (
+                    describe_changes(
+                        {k: v for k, v in old.items() if k not in free},
+                        {k: v for k, v in new.items() if k not in free},
+                    )
+                    if old is not None
+                    else None
+                )
                 raise ValueError(
-                    f"{folder}: cannot resume, the calibration there was set up differently "
-                    f"(compare {cfg_path} with the settings given); use overwrite or another "
-                    "folder."
+                    f"{folder}: cannot resume, the calibration there was set up differently: "
+                    f"{what or f'{cfg_path} is missing'} (see {cfg_path}). Use overwrite or "
+                    "another folder (or undo the change)."
                 )
         elif overwrite:
             if not cfg_path.is_file():
@@ -572,7 +606,22 @@ def calibrate(
             )
         left = max(config.generations - done, 0)
         if left:
-            history = abc.run(max_nr_populations=left, min_acceptance_rate=config.min_acceptance)
+            try:
+                history = abc.run(
+                    max_nr_populations=left, min_acceptance_rate=config.min_acceptance
+                )
+            except KeyboardInterrupt:
+                kept = int(history.n_populations)
+                log.write(f"interrupted after {kept} finished generation(s), kept in {db_path}")
+                manifest = {
+                    "config": record,
+                    "status": "interrupted",
+                    "stopped": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "generations": kept,
+                    "database": "abc.db (pyabc History, sqlite)",
+                }
+                (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+                raise CalibrationInterrupted(folder, kept, config.generations) from None
     finally:
         np.random.set_state(state)  # noqa: NPY002
         logger.removeHandler(bridge)
@@ -588,6 +637,7 @@ def calibrate(
     reached = bool(len(pops) and abs(pops["temperature"].iloc[-1] - 1.0) < 1e-9)
     manifest = {
         "config": record,
+        "status": "complete",
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "generations": len(pops),
         "evaluations": int(pops["samples"].sum()) if len(pops) else 0,
@@ -777,8 +827,10 @@ def coverage_check(
     -------
     pandas.DataFrame
         One row per replication and parameter: ``replication, parameter, truth, median,
-        rank`` (share of posterior weight below the truth) and ``covered_<level>`` for each
-        level. ``attrs["coverage"]`` holds the share covered per parameter and level.
+        rank`` (share of posterior weight below the truth), ``covered_<level>`` for each
+        level (:func:`posterior_ranks`) and ``temperature``, the last generation's (1 when
+        the particles are a sample of the posterior). ``attrs["coverage"]`` holds the share
+        covered per parameter and level; :func:`coverage_tests` tests them.
     """
     folder = Path(folder)
     rng = np.random.default_rng(seed)
@@ -817,23 +869,107 @@ def coverage_check(
                 figures=False,
                 targets=table,
             ).posterior
-        w = post["weight"].to_numpy() / post["weight"].sum()
-        for n in config.parameters:
-            x = post[n].to_numpy()
-            row = {
-                "replication": rep,
-                "parameter": n,
-                "truth": truth[n],
-                "median": _weighted_quantile(x, w, 0.5),
-                "rank": float(w[x < truth[n]].sum()),
-            }
-            for lv in levels:
-                lo = _weighted_quantile(x, w, (1 - lv) / 2)
-                hi = _weighted_quantile(x, w, (1 + lv) / 2)
-                row[f"covered_{lv:g}"] = bool(lo <= truth[n] <= hi)
-            rows.append(row)
+        pops = pd.read_csv(sub / "populations.csv")
+        temperature = float(pops["temperature"].iloc[-1]) if len(pops) else math.nan
+        for row in posterior_ranks(post, truth, levels):
+            rows.append({"replication": rep, **row, "temperature": temperature})
     out = pd.DataFrame(rows)
     out.attrs["coverage"] = (
         out.groupby("parameter")[[f"covered_{lv:g}" for lv in levels]].mean().to_dict()
     )
     return out
+
+
+def posterior_ranks(
+    posterior: pd.DataFrame, truth: Mapping[str, float], levels: Sequence[float] = (0.5, 0.9)
+) -> list[dict[str, Any]]:
+    """Where known true values fall in a weighted posterior: rank and interval coverage.
+
+    Parameters
+    ----------
+    posterior : pandas.DataFrame
+        Particles: parameter columns and ``weight``.
+    truth : mapping
+        True value of each parameter (the keys are the parameters checked).
+    levels : sequence of float
+        Central interval levels.
+
+    Returns
+    -------
+    list of dict
+        Per parameter: ``parameter, truth, median, rank`` (posterior weight below the truth)
+        and ``covered_<level>`` (the truth inside the central interval of weighted quantiles).
+
+    Examples
+    --------
+    >>> post = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "weight": [0.25] * 4})
+    >>> r = posterior_ranks(post, {"a": 2.5}, levels=(0.5,))[0]
+    >>> r["rank"], r["covered_0.5"]
+    (0.5, True)
+    """
+    w = posterior["weight"].to_numpy(dtype=float)
+    w = w / w.sum()
+    out = []
+    for name, value in truth.items():
+        x = posterior[name].to_numpy(dtype=float)
+        row = {
+            "parameter": name,
+            "truth": float(value),
+            "median": _weighted_quantile(x, w, 0.5),
+            "rank": float(w[x < value].sum()),
+        }
+        for lv in levels:
+            lo = _weighted_quantile(x, w, (1 - lv) / 2)
+            hi = _weighted_quantile(x, w, (1 + lv) / 2)
+            row[f"covered_{lv:g}"] = bool(lo <= value <= hi)
+        out.append(row)
+    return out
+
+
+def coverage_tests(checks: pd.DataFrame, bins: int = 4) -> pd.DataFrame:
+    r"""Test whether each parameter's posterior is calibrated, from a simulation-based check.
+
+    Per parameter, from the rows of :func:`coverage_check` (one per replication):
+
+    - for every ``covered_<level>`` column, the exact two-sided binomial test that the share
+      of replications whose central interval holds the truth is ``level`` (a posterior that is
+      too wide covers too often, one too narrow too rarely);
+    - the chi-square test that the ranks are uniform on ``bins`` equal bins (Talts et al.
+      2018: ranks of the truth pile up in the middle under a too-wide posterior and at the
+      ends under a too-narrow or biased one).
+
+    Parameters
+    ----------
+    checks : pandas.DataFrame
+        From :func:`coverage_check` (or rows of :func:`posterior_ranks` with ``replication``).
+    bins : int
+        Rank bins of the chi-square test (at least 5 replications per bin expected).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, test, statistic, expected, p_value`` (``statistic`` is the share covered,
+        or the chi-square statistic).
+    """
+    from scipy import stats
+
+    rows = []
+    levels = [c for c in checks.columns if c.startswith("covered_")]
+    for name, g in checks.groupby("parameter", sort=False):
+        n = len(g)
+        for col in levels:
+            level = float(col.removeprefix("covered_"))
+            k = int(g[col].sum())
+            p = float(stats.binomtest(k, n, level).pvalue)
+            rows.append(
+                {"parameter": name, "test": col, "statistic": k / n, "expected": level,
+                 "p_value": p}
+            )  # fmt: skip
+        counts = np.histogram(np.clip(g["rank"], 0, 1), bins=bins, range=(0, 1))[0]
+        chi = stats.chisquare(counts)
+        rows.append(
+            {"parameter": name, "test": f"ranks uniform ({bins} bins)",
+             "statistic": float(chi.statistic), "expected": float(bins - 1),
+             "p_value": float(chi.pvalue)}
+        )  # fmt: skip
+    return pd.DataFrame(rows)

@@ -442,10 +442,21 @@ def save_figure(
             if engine is None:
                 fig.set_layout_engine("constrained")
                 engine = fig.get_layout_engine()
+            bottom = strip
+            sup = getattr(fig, "_supxlabel", None)
+            if sup is not None and sup.get_text() and sup.get_visible():
+                # a figure-wide x label (supxlabel) goes to the canvas' foot, where the line
+                # is: put it just above the strip, and keep the panels above it
+                pad = 3 / 72 / fig.get_figheight()
+                sup.set_position((sup.get_position()[0], strip + pad))
+                sup.set_verticalalignment("bottom")
+                sup._autopos = False  # the layout engine no longer moves it
+                height = sup.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+                bottom = strip + height + 2 * pad
             if isinstance(engine, TightLayoutEngine):
-                engine.set(rect=(0, strip, 1, 1))  # left, bottom, right, top
+                engine.set(rect=(0, bottom, 1, 1))  # left, bottom, right, top
             else:
-                engine.set(rect=(0, strip, 1, 1 - strip))  # left, bottom, width, height
+                engine.set(rect=(0, bottom, 1, 1 - bottom))  # left, bottom, width, height
     if exact:
         fit_text(fig)  # at the final size: titles and labels stay inside the canvas
     written = []

@@ -63,6 +63,7 @@ __all__ = [
     "PowerCurve",
     "cluster_means_analysis",
     "clusters_needed",
+    "describe_needed",
     "mixed_analysis",
     "normal_cluster_trial",
     "normal_two_sample",
@@ -569,7 +570,8 @@ def clusters_needed(
     Returns
     -------
     dict
-        ``interpolated``, ``extrapolated``, ``at_most``, ``max_power``.
+        ``interpolated``, ``extrapolated``, ``at_most``, ``max_power`` and ``largest`` (the
+        largest size simulated); :func:`describe_needed` puts it in words.
 
     Examples
     --------
@@ -604,4 +606,48 @@ def clusters_needed(
     zsum = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     if est != 0 and np.isfinite(sd):
         out["extrapolated"] = float(sizes[-1] * (zsum * sd / abs(est)) ** 2)
+    out["largest"] = float(sizes[-1])
     return out
+
+
+def describe_needed(need: dict[str, float], short: bool = False, unit: str = "") -> str:
+    """Say in words how many clusters a power curve needs (from :func:`clusters_needed`).
+
+    Parameters
+    ----------
+    need : dict
+        ``interpolated``, ``extrapolated``, ``at_most``, ``max_power`` and ``largest``.
+    short : bool
+        Only the number and how it was found (for a sentence).
+    unit : str
+        Word after the number (e.g. ``"classrooms"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_needed({"interpolated": 57.2, "extrapolated": 55.0, "at_most": math.nan,
+    ...                  "max_power": 0.97, "largest": 200.0})
+    'about 57 (interpolated on the simulated curve)'
+    >>> describe_needed({"interpolated": math.nan, "extrapolated": 460.4, "at_most": math.nan,
+    ...                  "max_power": 0.41, "largest": 200.0}, short=True, unit="classrooms")
+    'about 460 classrooms (by extrapolation)'
+    """
+    u = f" {unit}" if unit else ""
+    if need["at_most"] == need["at_most"]:  # not NaN
+        n = f"at most {need['at_most']:.0f}{u}"
+        return n if short else f"{n} (the smallest size simulated already reaches it)"
+    if need["interpolated"] == need["interpolated"]:
+        n = f"about {need['interpolated']:.0f}{u}"
+        return n if short else f"{n} (interpolated on the simulated curve)"
+    n = f"about {need['extrapolated']:.0f}{u}"
+    if short:
+        return f"{n} (by extrapolation)"
+    largest = need.get("largest", math.nan)
+    at = f" at {largest:.0f}" if largest == largest else ""
+    return (
+        f"not reached within the sizes simulated (power {need['max_power']:.2f}{at}); {n} by "
+        "extrapolation from the largest size"
+    )

@@ -51,7 +51,15 @@ from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_fi
 from toolkit.synthetic import ScaleSpec, SurveyDesign
 from toolkit.synthetic.survey import DEFAULT_SCALES
 
-__all__ = ["PowerResult", "PowerSpec", "format_power", "load_power", "parse_power", "run_power"]
+__all__ = [
+    "PowerInterrupted",
+    "PowerResult",
+    "PowerSpec",
+    "format_power",
+    "load_power",
+    "parse_power",
+    "run_power",
+]
 
 _POWER_KEYS = {
     "treatment",
@@ -291,6 +299,21 @@ class PowerResult:
     manifest: dict[str, Any]
 
 
+class PowerInterrupted(KeyboardInterrupt):
+    """A power run was interrupted (Ctrl-C); what had finished is kept and ``resume`` continues.
+
+    Attributes
+    ----------
+    folder : Path
+    kept : str
+        What the folder keeps, in words (the pool's work units, the power-curve points).
+    """
+
+    def __init__(self, folder: Path, kept: str) -> None:
+        super().__init__(f"{folder}: interrupted; kept {kept}")
+        self.folder, self.kept = folder, kept
+
+
 #: First element of the spawn keys of the trials, keeping them apart from classroom seeds.
 POWER_KEY = 0x706F776572  # "power"
 
@@ -316,9 +339,9 @@ def _prepare(folder: Path, spec: PowerSpec, overwrite: bool, resume: bool) -> No
     if resume:
         if old.get("fingerprint") != spec.fingerprint():
             raise StudyError(
-                f"{folder}: cannot resume, the run here was made from a different power study "
-                f"(fingerprint {old.get('fingerprint')} vs {spec.fingerprint()}). Use --overwrite "
-                "or another --out."
+                f"{folder}: cannot resume, the run here was made from a different power study: "
+                f"{_what_changed(old.get('power_study'), spec)}. Use --overwrite or another "
+                "--out (or undo the change)."
             )
         return
     if not overwrite:
@@ -328,6 +351,36 @@ def _prepare(folder: Path, spec: PowerSpec, overwrite: bool, resume: bool) -> No
             "--overwrite to replace it, or --out for another folder."
         )
     shutil.rmtree(folder)
+
+
+def _what_changed(old: Any, spec: PowerSpec) -> str:
+    """Say which settings differ from those of the power run in a folder (its manifest's)."""
+    from toolkit.study.spec import describe_changes, fingerprint_core
+
+    def core(resolved: dict[str, Any]) -> dict[str, Any]:
+        out = dict(resolved)
+        out["study"] = fingerprint_core(out.get("study", {}))
+        out["power"] = {k: v for k, v in out.get("power", {}).items() if k != "sizes"}
+        return out
+
+    text = describe_changes(core(old), core(spec.resolved())) if isinstance(old, dict) else None
+    return text or f"fingerprint {(old or {}).get('fingerprint')} vs {spec.fingerprint()}"
+
+
+def _kept(folder: Path, spec: PowerSpec, pool: tuple[int, int] | None) -> str:
+    """Describe what an interrupted power run keeps: the pool's units and the curve's points."""
+    total = len(spec.outcomes) * len(spec.sizes)
+    done = sum(
+        (folder / "parts" / o / "parts" / f"size-{size:06d}.parquet").is_file()
+        for o in spec.outcomes
+        for size in spec.sizes
+    )
+    if pool is not None and pool[0] < pool[1]:
+        return f"the {pool[0]} of {pool[1]} work units of the pool of classrooms that had finished"
+    return (
+        f"the pool of classrooms (complete) and {done} of {total} power-curve points "
+        "(outcome x size) that had finished"
+    )
 
 
 def run_power(
@@ -355,13 +408,14 @@ def run_power(
     Returns
     -------
     PowerResult
-    """
-    import dataclasses
 
-    from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
-    from toolkit.power.charts import plot_mde, plot_power_curve
-    from toolkit.power.simulate import ModelTrial, power_curve
-    from toolkit.study.runner import provenance, run_study
+    Raises
+    ------
+    PowerInterrupted
+        On Ctrl-C, after marking the manifest ``interrupted``: the pool's finished work units
+        and the finished power-curve points stay, and ``resume=True`` continues.
+    """
+    from toolkit.study.runner import provenance
 
     folder = Path(out or spec.study.folder)
     _prepare(folder, spec, overwrite, resume)
@@ -384,17 +438,57 @@ def run_power(
         old = json.loads(mpath.read_text())
         manifest["started"] = old.get("started", manifest["started"])
     mpath.write_text(json.dumps(manifest, indent=2, default=str))
+    pool: list[tuple[int, int] | None] = [None]
+    try:
+        result = _run_power(spec, folder, manifest, workers, progress, pool)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        manifest["status"] = "interrupted" if interrupted else "failed"
+        manifest["stopped"] = _now()
+        if not interrupted:
+            manifest["error"] = f"{type(exc).__name__}: {exc}"
+        mpath.write_text(json.dumps(manifest, indent=2, default=str))
+        if interrupted:
+            raise PowerInterrupted(folder, _kept(folder, spec, pool[0])) from None
+        raise
+    return result
+
+
+def _run_power(
+    spec: PowerSpec,
+    folder: Path,
+    manifest: dict[str, Any],
+    workers: int,
+    progress: bool,
+    pool: list[tuple[int, int] | None],
+) -> PowerResult:
+    """Run the pool and the power curves of :func:`run_power` once its manifest is written.
+
+    ``pool`` receives the pool's finished and total work units if the pool is interrupted.
+    """
+    import dataclasses
+
+    from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
+    from toolkit.power.charts import plot_mde, plot_power_curve
+    from toolkit.power.simulate import ModelTrial, power_curve
+    from toolkit.study.runner import RunInterrupted, run_study
+
+    mpath = folder / "manifest.json"
     arms = {a: spec.study.arms[a] for a in (spec.study.reference, spec.treatment)}
     pool_spec = dataclasses.replace(spec.study, arms=arms, name=f"{spec.study.name}-pool")
     pool_dir = folder / "pool"
-    pool_run = run_study(
-        pool_spec,
-        pool_dir,
-        resume=pool_dir.is_dir() and (pool_dir / "manifest.json").is_file(),
-        workers=workers,
-        progress=progress,
-        analyse=lambda result, _spec: result,
-    )
+    try:
+        pool_run = run_study(
+            pool_spec,
+            pool_dir,
+            resume=pool_dir.is_dir() and (pool_dir / "manifest.json").is_file(),
+            workers=workers,
+            progress=progress,
+            analyse=lambda result, _spec: result,
+        )
+    except RunInterrupted as stop:
+        pool[0] = (stop.done, stop.total)
+        raise
     students = pool_run.students
     students = students[students["year"] == students["year"].max()]
     students = students.assign(arm=students["arm"].astype(str))
@@ -473,6 +567,8 @@ def run_power(
 
 def format_power(result: PowerResult, spec: PowerSpec) -> str:
     """Format the power table and the clusters needed as text for the terminal."""
+    from toolkit.power.simulate import describe_needed
+
     unit = "schools" if spec.randomize == "school" else "classrooms"
     cols = ["outcome", "size", "power_effect", "power_effect_se", "effect_mean", "mde_effect"]
     if "power_spread" in result.table:
@@ -484,16 +580,7 @@ def format_power(result: PowerResult, spec: PowerSpec) -> str:
         "",
         f"{unit.capitalize()} needed for {spec.target:.0%} power (both arms):",
     ]
-    for r in result.needed.itertuples():
-        if r.at_most == r.at_most:  # not NaN
-            txt = f"at most {r.at_most:.0f} (the smallest size simulated already reaches it)"
-        elif r.interpolated == r.interpolated:
-            txt = f"about {r.interpolated:.0f} (interpolated on the simulated curve)"
-        else:
-            txt = (
-                f"not reached within the sizes simulated (power {r.max_power:.2f} at "
-                f"{max(spec.sizes)}); about {r.extrapolated:.0f} by extrapolation from the "
-                "largest size"
-            )
-        lines.append(f"  {r.outcome}, {r.test}: {txt}")
+    for r in result.needed.to_dict(orient="records"):
+        need = {"largest": float(max(spec.sizes))} | r
+        lines.append(f"  {r['outcome']}, {r['test']}: {describe_needed(need)}")
     return "\n".join(lines)

@@ -57,6 +57,7 @@ __all__ = [
     "failure_region",
     "metric_cube",
     "morris_indices",
+    "noise_share",
     "point_claims",
     "point_outputs",
     "sobol_indices",
@@ -96,13 +97,33 @@ def metric_cube(
     Raises
     ------
     ValueError
-        If a metric or arm is missing, or an expected point has no rows.
+        If the table is empty or lacks a column, a metric or arm is missing, or an expected
+        point has no rows.
     """
+    need = [c for c in ("point", "year", "arm", "replicate") if c not in table.columns]
+    if need:
+        raise ValueError(
+            f"the results have no column {need[0]!r} (a design model's table has point, year, "
+            f"arm, replicate and metric columns; got {list(table.columns)})."
+        )
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        have = [c for c in table.columns if c not in ("point", "year", "arm", "replicate")]
+        raise ValueError(
+            f"metric {missing[0]!r} is not in the results"
+            + (f" (nor {missing[1:]})" if len(missing) > 1 else "")
+            + f"; the metrics they have: {', '.join(map(str, have)) or 'none'}."
+        )
+    if table.empty:
+        raise ValueError(
+            "the results table is empty (no design point, arm or classroom): there is nothing "
+            "to analyse."
+        )
     year = int(table["year"].max()) if year is None else year
     t = table[table["year"] == year]
-    missing = [m for m in metrics if m not in t.columns]
-    if missing:
-        raise ValueError(f"metrics {missing} are not in the results (columns: {list(t.columns)}).")
+    if t.empty:
+        years = sorted(int(y) for y in table["year"].unique())
+        raise ValueError(f"the results have no rows for year {year} (they have years {years}).")
     have = sorted(set(t["arm"].astype(str)))
     if set(arms) - set(have):
         raise ValueError(f"arms {sorted(set(arms) - set(have))} are not in the results ({have}).")
@@ -197,8 +218,25 @@ def _quiet_salib():
     return w
 
 
-def _noise_share(y: np.ndarray, se: np.ndarray | None) -> float:
+def noise_share(y: np.ndarray, se: np.ndarray | None) -> float:
+    r"""Share of an output's variance across design points that is Monte Carlo noise.
+
+    :math:`\overline{se^2} / \mathrm{Var}(y)`, the mean squared standard error of the output at
+    each point (from its classrooms) over its variance across points. Noise adds about this
+    share to every total Sobol' index, so an index no larger than it cannot be told from noise;
+    at 1 or more the variation across points is all noise and the design (its classrooms per
+    point) is too small for any index of the output. NaN without standard errors, or for a
+    constant output.
+
+    Examples
+    --------
+    >>> round(noise_share(np.array([0.0, 1.0, 2.0, 3.0]), np.full(4, 0.5)), 4)
+    0.15
+    """
     if se is None:
+        return float("nan")
+    y, se = np.asarray(y, dtype=float), np.asarray(se, dtype=float)
+    if len(y) < 2 or not np.all(np.isfinite(y)):
         return float("nan")
     var = float(np.var(y, ddof=1))
     return float(np.mean(se**2) / var) if var > 0 else float("nan")
@@ -233,7 +271,8 @@ def sobol_indices(
         ``output, parameter, S1, S1_low, S1_high, ST, ST_low, ST_high, mc_noise_share``:
         intervals are SALib's 95% bootstrap intervals (estimate +- 1.96 bootstrap SD);
         ``mc_noise_share`` is the output's mean squared standard error over its variance across
-        points, the part of that variance that is Monte Carlo noise at the study's classrooms.
+        points, the part of that variance that is Monte Carlo noise at the study's classrooms
+        (:func:`noise_share`): an index no larger than it cannot be told from noise.
         A constant output or one with missing values gets NaN indices.
     second : pandas.DataFrame
         ``output, parameter, other, S2, S2_low, S2_high`` when the design has second order,
@@ -245,6 +284,11 @@ def sobol_indices(
     :math:`S_i = \frac{1}{N}\sum_j f(B)_j (f(A_B^i)_j - f(A)_j) / V` and
     :math:`S_{Ti} = \frac{1}{2N}\sum_j (f(A)_j - f(A_B^i)_j)^2 / V`. A parameter the model
     never reads has :math:`f(A_B^i) = f(A)`, so both are exactly 0.
+
+    The bootstrap resamples the :math:`N` rows as if they were independent draws; the points of
+    a scrambled Sobol' sequence are more even than that, so the estimators vary less than the
+    bootstrap says and its intervals are conservative (wider than the estimators' actual
+    spread over scramblings).
     """
     sobol = require("SALib.analyze.sobol", "Sobol' indices")
 
@@ -254,7 +298,7 @@ def sobol_indices(
     rows, rows2 = [], []
     for col in outputs.columns:
         y = outputs[col].to_numpy(dtype=float)
-        noise = _noise_share(y, None if se is None else se[col].to_numpy(dtype=float))
+        noise = noise_share(y, None if se is None else se[col].to_numpy(dtype=float))
         if not np.all(np.isfinite(y)) or np.var(y) == 0:
             rows += [{"output": col, "parameter": p} for p in names]
             continue
@@ -478,7 +522,11 @@ class Region:
         ``"prim"`` or ``"tree"``.
     text : str
         E.g. ``"fails when zpd_width < 0.62 and teacher_capacity > 0.8 (coverage 0.81,
-        density 0.92)"``.
+        density 0.92)"`` for a clear region; a weak one is described as such, never as
+        "fails when" (see :func:`failure_region`).
+    clear : bool
+        Whether the box is a clear region (dense, covering, and denser than the space as a
+        whole beyond sampling error).
     """
 
     limits: dict[str, tuple[float | None, float | None]]
@@ -487,6 +535,13 @@ class Region:
     mass: float
     method: str
     text: str
+    clear: bool = True
+
+
+#: Fewest failing points inside a box for it to be called a clear failure region.
+MIN_REGION_FAILURES = 10
+#: Smallest share of all failing points a clear failure region holds.
+MIN_REGION_COVERAGE = 0.5
 
 
 def _fmt(v: float) -> str:
@@ -621,6 +676,14 @@ def failure_region(
     max_dims : int
     min_density : float
 
+    The box is called a *clear* region, and described as "fails when ...", only when it is
+    dense (density at least ``min_density``), covers most failures (coverage at least
+    :data:`MIN_REGION_COVERAGE`), holds at least :data:`MIN_REGION_FAILURES` failing points,
+    and is denser than the space as a whole beyond sampling error (the lower end of the
+    95% Wilson interval of its density is above the share of points that fail everywhere).
+    Otherwise, as in small designs where a box can always be drawn around a few failing
+    points, the text says that there is no clear region and gives the box's numbers.
+
     Returns
     -------
     Region or None
@@ -639,16 +702,29 @@ def failure_region(
     cov, dens, mass = _box_stats(values, fails, limits)
     where = _describe(limits)
     base = float(fails.mean())
-    if where and dens >= 0.5:
+    n_in = round(mass * len(values))
+    n_fail_in = round(cov * fails.sum())
+    clear = bool(
+        where
+        and dens >= min_density
+        and cov >= MIN_REGION_COVERAGE
+        and n_fail_in >= MIN_REGION_FAILURES
+        and wilson_interval(n_fail_in, n_in)[0] > base
+    )
+    if clear:
         text = f"fails when {where} (coverage {cov:.2f}, density {dens:.2f})"
-    elif where:  # a box, but most of its points do not fail: say so
+    elif where:  # a box, but a weak one: say so, with its numbers
         text = (
-            f"fails in {base:.0%} of the space, with no clear region: the best box on at most "
-            f"{max_dims} parameters ({where}) has density {dens:.2f}, coverage {cov:.2f}"
+            f"fails at {base:.0%} of the points, with no clear region: the best box on at most "
+            f"{max_dims} parameters ({where}) holds {n_fail_in} of the {int(fails.sum())} "
+            f"failing points (coverage {cov:.2f}) and fails at {dens:.0%} of its {n_in} points "
+            f"(density {dens:.2f}), too weak to name a region"
         )
     else:
         text = (
-            f"fails in {dens:.0%} of the space, scattered: no box on at most {max_dims} "
+            f"fails at {base:.0%} of the points, scattered: no box on at most {max_dims} "
             "parameters separates the failures"
         )
-    return Region(limits=limits, coverage=cov, density=dens, mass=mass, method=method, text=text)
+    return Region(
+        limits=limits, coverage=cov, density=dens, mass=mass, method=method, text=text, clear=clear
+    )

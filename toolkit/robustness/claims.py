@@ -32,22 +32,30 @@ Atoms and margins. Writing :math:`\bar x_{a}` for arm :math:`a`'s mean over clas
 - a difference ``a - b > t`` is the atom :math:`\bar x_a - \bar x_b - t > 0`; ``<`` flips the
   sign, so the margin :math:`m` is always "positive when the statement holds";
 - a level ``a > t`` is :math:`\bar x_a - t > 0`;
+- ``>=`` and ``<=`` give the same margin as ``>`` and ``<`` but a *non-strict* atom: it holds
+  when its margin is :math:`\ge 0`, so an exact tie counts as holding;
 - ``a has the lowest M`` is one atom :math:`\bar x_o - \bar x_a > 0` per other arm :math:`o`
   (``highest``: :math:`\bar x_a - \bar x_o`); ``among`` restricts the others;
 - ``rank of M: a > b > c`` is :math:`\bar x_a - \bar x_b > 0` and :math:`\bar x_b - \bar x_c > 0`;
-- ``only a is below r on M`` is :math:`\bar x_r - \bar x_a > 0` and, for every other arm
-  :math:`o` (not ``a``, not ``r``), :math:`\bar x_o - \bar x_r \ge 0`: ``a`` is the one arm
-  below the reference ``r``.
+- ``only a is below r on M`` is the strict atom :math:`\bar x_r - \bar x_a > 0` and, for every
+  other arm :math:`o` (not ``a``, not ``r``), the non-strict atom :math:`\bar x_o - \bar x_r
+  \ge 0`: ``a`` is the one arm below the reference ``r``, and the others are at least at
+  ``r`` (an arm tied with ``r``, e.g. one that behaves like it in part of the space, does not
+  make the claim fail); ``above`` mirrors it.
 
 At one design point, atom :math:`j` has per-classroom margins :math:`m_{jc}` (classroom
 :math:`c` is the same students in every arm: common random numbers), their mean
-:math:`\bar m_j` and the paired 95% t interval :math:`\bar m_j \pm t_{0.975, n-1}\, s_j/\sqrt n`.
-The claim's margin is :math:`\min_j \bar m_j` (it holds when every atom does), with interval
-:math:`[\min_j \ell_j, \min_j h_j]` from the atoms' bounds. The claim is *decided true* at
-the point when every atom's interval is above 0, *decided false* when some atom's interval is
-below 0, and *undecided* otherwise (the point's Monte Carlo error is too large to tell). Atoms'
-intervals are not adjusted for multiplicity. With a single replicate (a deterministic model) the
-interval is the point itself.
+:math:`\bar m_j` and the paired 95% t interval :math:`[\ell_j, h_j] = \bar m_j \pm
+t_{0.975, n-1}\, s_j/\sqrt n`. A strict atom *holds* when :math:`\bar m_j > 0`, is *decided
+true* when :math:`\ell_j > 0` and *decided false* when :math:`h_j \le 0`; a non-strict one holds
+when :math:`\bar m_j \ge 0`, is decided true when :math:`\ell_j \ge 0` and decided false when
+:math:`h_j < 0`. (So an exact tie with no Monte Carlo spread, :math:`\ell_j = h_j = 0`, is
+decided: false for ``>``, true for ``>=``.) The claim holds when every atom holds, is *decided
+true* when every atom is, *decided false* when some atom is, and *undecided* otherwise (the
+point's Monte Carlo error is too large to tell). Its margin is :math:`\min_j \bar m_j`, with
+interval :math:`[\min_j \ell_j, \min_j h_j]` from the atoms' bounds. Atoms' intervals are not
+adjusted for multiplicity. With a single replicate (a deterministic model) the interval is the
+point itself.
 
 Margins are in the metric's units; a claim that joins atoms on different metrics with ``and``
 has a margin in mixed units (fine for whether it holds, less so for its sensitivity indices).
@@ -72,7 +80,7 @@ __all__ = [
     "parse_claims",
 ]
 
-_OPS = {">": 1, ">=": 1, "<": -1, "<=": -1}
+_OPS = {">": 1, ">=": 1, "<": -1, "<=": -1}  # sign of the margin; "=" makes it non-strict
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _OP = r">=|<=|>|<"
 _FORMS = (
@@ -104,7 +112,10 @@ class ClaimError(ValueError):
 
 @dataclass(frozen=True)
 class Atom:
-    """One linear statement: ``sign * (sum_a weight_a * mean_a - threshold) > 0`` on a metric.
+    """One linear statement on a metric: its margin is above 0 (or, not strict, at least 0).
+
+    The margin is ``sign * (sum_a weight_a * mean_a - threshold)``; a strict atom holds when it
+    is ``> 0``, a non-strict one (``>=``, ``<=``) when it is ``>= 0``, so a tie holds.
 
     Attributes
     ----------
@@ -112,12 +123,15 @@ class Atom:
     metric : str
     threshold : float
     sign : {1, -1}
+    strict : bool
+        False for ``>=`` and ``<=`` (and the other arms of ``only``).
     """
 
     weights: tuple[tuple[str, float], ...]
     metric: str
     threshold: float = 0.0
     sign: int = 1
+    strict: bool = True
 
     def text(self) -> str:
         """Return the atom as a readable inequality, e.g. ``"a - b > 0 on score"``."""
@@ -125,7 +139,7 @@ class Atom:
         for i, (arm, w) in enumerate(self.weights):
             sep = ("- " if w < 0 else "+ ") if i else ("-" if w < 0 else "")
             terms.append(f"{sep}{arm}")
-        op = ">" if self.sign > 0 else "<"
+        op = (">" if self.sign > 0 else "<") + ("" if self.strict else "=")
         return f"{' '.join(terms)} {op} {self.threshold:g} on {self.metric}"
 
 
@@ -200,17 +214,25 @@ def _statement(s: str, arms: Sequence[str], metrics: Sequence[str], where: str) 
             )
         sign = -1 if m["dir"] == "below" else 1
         atoms = [Atom(((a, 1.0), (ref, -1.0)), mt, 0.0, sign)]
-        for o in arms:
+        for o in arms:  # the others are at least at the reference: a tie does not break it
             if o not in (a, ref):
-                atoms.append(Atom(((o, 1.0), (ref, -1.0)), mt, 0.0, -sign))
+                atoms.append(Atom(((o, 1.0), (ref, -1.0)), mt, 0.0, -sign, strict=False))
         return atoms
     if m := _RE["difference"].match(s):
         a, b = arm(m["a"]), arm(m["b"])
         if a == b:
             raise ClaimError(f"{where}: '{a} - {b}' is an arm minus itself.")
-        return [Atom(((a, 1.0), (b, -1.0)), metric(m["metric"]), float(m["num"]), _OPS[m["op"]])]
+        op = m["op"]
+        return [
+            Atom(((a, 1.0), (b, -1.0)), metric(m["metric"]), float(m["num"]), _OPS[op],
+                 strict="=" not in op)
+        ]  # fmt: skip
     if m := _RE["level"].match(s):
-        return [Atom(((arm(m["a"]), 1.0),), metric(m["metric"]), float(m["num"]), _OPS[m["op"]])]
+        op = m["op"]
+        return [
+            Atom(((arm(m["a"]), 1.0),), metric(m["metric"]), float(m["num"]), _OPS[op],
+                 strict="=" not in op)
+        ]  # fmt: skip
     raise ClaimError(
         f"{where}: cannot read {s!r}. A claim is one or more statements joined by 'and', each "
         "of the form: " + "; ".join(f"'{f}'" for f in _FORMS) + " (see toolkit.robustness.claims)."
@@ -316,11 +338,45 @@ def _atom_margins(
     per = sum(w * x[:, idx[a], :] for a, w in atom.weights)
     per = atom.sign * (per - atom.threshold)  # (P, R)
     n = np.sum(np.isfinite(per), axis=1)
-    mean = np.nanmean(per, axis=1) if per.shape[1] else np.full(len(per), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.nanstd(per, axis=1, ddof=1) if per.shape[1] > 1 else np.zeros(len(per))
+        total = np.nansum(per, axis=1)
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        dev = np.where(np.isfinite(per), per - mean[:, None], 0.0)
+        sd = np.sqrt(np.sum(dev**2, axis=1) / np.maximum(n - 1, 1))
         half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n), 0.0)
     return mean, mean - half, mean + half
+
+
+def _check_cube(
+    claims: Sequence[Claim], cube: Mapping[str, np.ndarray], arms: Sequence[str]
+) -> None:
+    """Raise a :class:`ClaimError` naming what the claims need and the cube lacks."""
+    have = sorted(cube)
+    for c in claims:
+        gone = [m for m in c.metrics if m not in cube]
+        if gone:
+            raise ClaimError(
+                f"claim {c.name!r} reads the metric {gone[0]!r}, which the results do not have; "
+                f"they have: {', '.join(have) if have else 'no metrics at all'}."
+            )
+        lost = [a for a in c.arms if a not in arms]
+        if lost:
+            raise ClaimError(
+                f"claim {c.name!r} reads the arm {lost[0]!r}, which the results do not have; "
+                f"they have: {', '.join(arms) if len(arms) else 'no arms at all'}."
+            )
+    for m in dict.fromkeys(m for c in claims for m in c.metrics):
+        x = np.asarray(cube[m])
+        if x.ndim != 3 or x.shape[1] != len(arms):
+            raise ClaimError(
+                f"metric {m!r}: expected an array (points, {len(arms)} arms, classrooms), got "
+                f"shape {x.shape}."
+            )
+        if x.shape[0] == 0 or x.shape[2] == 0:
+            raise ClaimError(
+                f"metric {m!r}: the results are empty ({x.shape[0]} points, {x.shape[2]} "
+                "classrooms); there is nothing to evaluate the claims on."
+            )
 
 
 def evaluate_claims(
@@ -341,7 +397,15 @@ def evaluate_claims(
     -------
     dict
         Claim name to ``{"margin", "ci_low", "ci_high", "holds", "decided"}``, arrays over
-        points; ``decided`` is ``"holds"``, ``"fails"`` or ``"undecided"`` (see the module notes).
+        points; ``holds`` is whether every atom holds at its point estimate (``>=`` and ``<=``
+        atoms hold on a tie); ``decided`` is ``"holds"``, ``"fails"`` or ``"undecided"`` (see
+        the module notes).
+
+    Raises
+    ------
+    ClaimError
+        When a claim reads a metric or arm the cube does not have (naming the ones it has), or
+        the cube has no points or no classrooms.
 
     Examples
     --------
@@ -350,20 +414,31 @@ def evaluate_claims(
     >>> r = evaluate_claims([c], cube, ["a", "b"])[c.name]
     >>> float(r["margin"][0]), bool(r["holds"][0]), str(r["decided"][0])
     (1.0, True, 'holds')
+    >>> tie = {"m": np.ones((1, 2, 3))}  # b equals a in every classroom
+    >>> [str(evaluate_claims([parse_claim(f"b - a {op} 0 on m", ["a", "b"], ["m"])], tie,
+    ...      ["a", "b"])[f"b - a {op} 0 on m"]["decided"][0]) for op in (">", ">=")]
+    ['fails', 'holds']
     """
+    _check_cube(claims, cube, arms)
     out = {}
     for c in claims:
         parts = [_atom_margins(a, cube, arms) for a in c.atoms]
         margin = np.min([p[0] for p in parts], axis=0)
         low = np.min([p[1] for p in parts], axis=0)
         high = np.min([p[2] for p in parts], axis=0)
-        decided = np.where(low > 0, "holds", np.where(high < 0, "fails", "undecided"))
+        strict = np.array([a.strict for a in c.atoms])[:, None]
+        means, lows, highs = (np.array([p[i] for p in parts]) for i in range(3))  # (atoms, P)
+        with np.errstate(invalid="ignore"):
+            holds = np.all(np.where(strict, means > 0, means >= 0), axis=0)
+            true = np.all(np.where(strict, lows > 0, lows >= 0), axis=0)
+            false = np.any(np.where(strict, highs <= 0, highs < 0), axis=0)
+        decided = np.where(true, "holds", np.where(false, "fails", "undecided"))
         decided = np.where(np.isnan(margin), "undecided", decided)
         out[c.name] = {
             "margin": margin,
             "ci_low": low,
             "ci_high": high,
-            "holds": margin > 0,
+            "holds": holds & ~np.isnan(margin),
             "decided": decided,
         }
     return out

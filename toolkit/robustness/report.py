@@ -12,7 +12,8 @@ points through the study runner (resumable, one work unit per design point) and 
     sobol2.csv           second-order indices (when asked for)
     morris.csv           Morris mu*, sigma (Morris designs)
     correlations.csv     Spearman correlations of every output with every parameter (any design)
-    regions.csv          each claim's failure box, parameter by parameter
+    regions.csv          each claim's failure box, parameter by parameter (clear: whether it is a
+                         clear region, see toolkit.robustness.analysis.failure_region)
     report.md            the summary: each claim, its share, drivers and failure region
     report.html          the same with every chart and table
     report.json          the numbers behind the summary (read by :func:`readme_block`)
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+from scipy import stats
 
 from toolkit.robustness.analysis import (
     claim_share,
@@ -41,6 +43,7 @@ from toolkit.robustness.analysis import (
     failure_region,
     metric_cube,
     morris_indices,
+    noise_share,
     point_claims,
     point_outputs,
     rank_correlations,
@@ -107,10 +110,14 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
     )
     mean, se, meta = point_outputs(pts, cube, rob.arms)
     by_point = point_claims(pts, cube, rob.arms, rob.claims)
+    n_rooms = next(iter(cube.values())).shape[2] if cube else 0
+    t975 = float(stats.t.ppf(0.975, n_rooms - 1)) if n_rooms > 1 else np.inf
     for c in rob.claims:
         rows = by_point[by_point["claim"] == c.name]
         mean[f"claim: {c.name}"] = rows["margin"].to_numpy()
-        se[f"claim: {c.name}"] = (rows["ci_high"] - rows["ci_low"]).to_numpy() / (2 * 1.96)
+        # the claims' intervals are t intervals over the classrooms: back to a standard error
+        se[f"claim: {c.name}"] = (rows["ci_high"] - rows["ci_low"]).to_numpy() / (2 * t975)
+    noise = {col: noise_share(mean[col].to_numpy(), se[col].to_numpy()) for col in mean.columns}
     seed = spec.seed if rob.seed is None else rob.seed
     sobol = sobol2 = morris = pd.DataFrame()
     if design.kind == "sobol":
@@ -127,6 +134,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         rows = by_point[by_point["claim"] == c.name].reset_index(drop=True)
         share = claim_share(rows, independent)
         top = drivers(indices, f"claim: {c.name}")
+        noise_c = noise[f"claim: {c.name}"]
         region = failure_region(  # on every point: each is a uniform draw over the space
             design.values,
             rows["holds"].to_numpy(),
@@ -138,19 +146,22 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         regions[c.name] = region
         if region is not None:
             for p, (lo, hi) in region.limits.items():
-                region_rows.append({"claim": c.name, "parameter": p, "low": lo, "high": hi})
+                region_rows.append(
+                    {"claim": c.name, "parameter": p, "low": lo, "high": hi, "clear": region.clear}
+                )
         claim_rows.append(
             {
                 "claim": c.name,
                 "text": c.text,
                 **share,
-                "drivers": "; ".join(f"{p} ({v:.2f})" for p, v in top),
+                "drivers": _drivers_text(top, noise_c, kind="ST" in indices.columns),
                 "driver_1": top[0][0] if top else None,
                 "driver_2": top[1][0] if len(top) > 1 else None,
                 "region": _region_text(region, rows["holds"].to_numpy()),
                 "coverage": region.coverage if region else np.nan,
                 "density": region.density if region else np.nan,
                 "median_margin": float(rows["margin"].median()),
+                "noise_share": noise_c,
             }
         )
     claims = pd.DataFrame(claim_rows, columns=_CLAIM_COLUMNS)
@@ -167,7 +178,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         if not table.empty:
             table.to_csv(folder / f"{name}.csv", index=False)
     correlations.to_csv(folder / "correlations.csv", index=False)
-    pd.DataFrame(region_rows, columns=["claim", "parameter", "low", "high"]).to_csv(
+    pd.DataFrame(region_rows, columns=["claim", "parameter", "low", "high", "clear"]).to_csv(
         folder / "regions.csv", index=False
     )
 
@@ -192,6 +203,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         "metrics": list(rob.metrics),
         "independent_points": int(independent.sum()),
         "claims": claims.replace({np.nan: None}).to_dict(orient="records"),
+        "too_noisy": sorted(o for o, v in noise.items() if not o.startswith("claim: ") and v >= 1),
         "indices": "sobol" if not sobol.empty else "morris" if not morris.empty else "spearman",
         "uses_parameters": model.uses_parameters,
         "started": result.manifest.get("started"),
@@ -211,8 +223,39 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
 _CLAIM_COLUMNS = [
     "claim", "text", "share", "share_low", "share_high", "decided_true", "decided_false",
     "undecided", "n_points", "drivers", "driver_1", "driver_2", "region", "coverage", "density",
-    "median_margin",
+    "median_margin", "noise_share",
 ]  # fmt: skip
+
+
+def _too_small(noise: float) -> str:
+    return (
+        f"none can be named at this size: the Monte Carlo noise of the margin is {noise:.2g} "
+        "times its variance across the design points (noise share), so the design is too "
+        "small for its indices (more classrooms per point make the noise smaller)"
+    )
+
+
+def _drivers_text(top: list[tuple[str, float]], noise: float, kind: bool) -> str:
+    """Name the drivers of a claim with their indices, unless Monte Carlo noise swamps them.
+
+    Noise in the outputs adds about its share of the variance to every total index, so a total
+    index no larger than the noise share cannot be told from noise; a noise share of 1 or more
+    leaves nothing to apportion.
+    """
+    if not top:
+        return ""
+    if np.isfinite(noise) and noise >= 1:
+        return _too_small(noise)
+    out = []
+    for p, v in top:
+        if kind and np.isfinite(noise) and v <= noise:
+            out.append(
+                f"{p} ({v:.2f}, no larger than the Monte Carlo noise share {noise:.2f}: the "
+                "design is too small for this index)"
+            )
+        else:
+            out.append(f"{p} ({v:.2f})")
+    return "; ".join(out)
 
 
 def _region_text(region: Any, holds: np.ndarray) -> str:
@@ -297,8 +340,10 @@ def _figures(
         dims = list(dict.fromkeys(dims + top + list(design.ranges.index)))[:2]
         if len(dims) < 2 or region is None:
             continue
+        title = c if region.clear else f"{c} (no clear failure region)"
+        limits = region.limits if region.clear else None
         ax = plot_failure_region(design.values, rows["holds"].to_numpy(), dims[0], dims[1],
-                                 limits=region.limits, title=c)  # fmt: skip
+                                 limits=limits, title=title)  # fmt: skip
         save(ax, f"region_{_slug(c)}")
     return out
 
@@ -343,7 +388,12 @@ def _design_sentence(info: dict[str, Any]) -> str:
 _METHOD_NOTES = {
     "sobol": "Drivers are ranked by the total Sobol' index of the claim's margin (the share of "
     "its variance across the plausible space that involves the parameter, interactions "
-    "included); intervals are SALib's bootstrap 95% intervals. Parameters not varied stay at "
+    "included); intervals are SALib's bootstrap 95% intervals, which resample the points as if "
+    "they were independent draws: under the scrambled Sobol' design used here the estimators "
+    "vary less than that, so the intervals are conservative (wider than they need be). Monte "
+    "Carlo noise in the outputs (few classrooms per point) adds about its share of the variance "
+    "to every total index: an index no larger than that noise share is not told apart from "
+    "noise, and is marked so. Parameters not varied stay at "
     "their defaults: a Saltelli design costs N (k + 2) points, so choose its k parameters with a "
     "Morris screening of all of them first (as simulations/headline-screening.toml does).",
     "morris": "Drivers are ranked by Morris mu* of the claim's margin (a screening: it ranks "
@@ -369,6 +419,16 @@ def _integer_note(info: dict[str, Any]) -> str:
             "remove for the other parameters."
         )
     return note
+
+
+def _noisy_sentence(info: dict[str, Any]) -> str:
+    names = info["too_noisy"]
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    return (
+        f"The design is too small for the indices of {len(names)} output(s): their Monte Carlo "
+        "noise is at least their variance across the design points (noise share >= 1; "
+        f"`mc_noise_share` in sobol.csv): {shown}."
+    )
 
 
 def _markdown(info: dict[str, Any], figures: list[Path], folder: Path) -> str:
@@ -406,8 +466,9 @@ def _markdown(info: dict[str, Any], figures: list[Path], folder: Path) -> str:
     if "claim_drivers" in pngs:
         lines += ["## Drivers of every claim", "", f"![Drivers]({pngs['claim_drivers']})", ""]
     others = [s for s in pngs if s.startswith("indices_") and not s.startswith("indices_claim_")]
-    if others:
+    if others or info.get("too_noisy"):
         lines += ["## Sensitivity of every paired difference", ""]
+        lines += [_noisy_sentence(info), ""] if info.get("too_noisy") else []
         lines += [f"![{s}]({pngs[s]})" for s in others] + [""]
     lines += [
         "## Ranges",
@@ -436,8 +497,8 @@ def _html(
     """Render ``report.html`` (toolkit/templates/robustness.html.j2); tables by pandas."""
     pngs = {p.stem: p.relative_to(folder).as_posix() for p in figures if p.suffix == ".png"}
 
-    def frame(df: pd.DataFrame) -> Markup:
-        return Markup(df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+    def frame(df: pd.DataFrame, number: str = "{:.3f}") -> Markup:
+        return Markup(_table_html(df, number))  # pandas escapes the cells
 
     return render(
         "robustness.html.j2",
@@ -458,6 +519,7 @@ def _html(
             }
             for c in info["claims"]
         ],
+        noisy=_noisy_sentence(info) if info.get("too_noisy") else None,
         sensitivity=[
             s
             for s in sorted(pngs)
@@ -469,10 +531,14 @@ def _html(
             for name, t in tables.items()
             if not t.empty
         ],
-        ranges=Markup(
-            pd.DataFrame(info["ranges"]).to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        ),
+        ranges=frame(pd.DataFrame(info["ranges"]), "{:.4g}"),
     )
+
+
+def _table_html(table: pd.DataFrame, number: str = "{:.3f}") -> str:
+    """Return a table as HTML in a box that scrolls sideways (it never widens the page)."""
+    body = table.to_html(index=False, float_format=number.format, na_rep="")
+    return f"<div class='table'>{body}</div>"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -644,9 +710,13 @@ def readme_block(folder: str | Path, *, label: str | None = None) -> str:
     lines += [f"Study `{info['source']}`: {_design_sentence(info)}.", ""]
     for c in info["claims"]:
         d = [x for x in (c.get("driver_1"), c.get("driver_2")) if x]
+        noise = c.get("noise_share")
+        named = ", ".join(f"`{x}`" for x in d) or "n/a"
+        if noise is not None and noise >= 1:
+            named = _too_small(noise)
         lines.append(
             f"- **{c['claim']}** (`{c['text']}`) {_claim_sentence(c)}; strongest drivers: "
-            f"{', '.join(f'`{x}`' for x in d) or 'n/a'}; {c['region']}."
+            f"{named}; {c['region']}."
         )
     lines += ["", f"<sub>{info['provenance']}</sub>", ""]
     return "\n".join(lines)
@@ -684,7 +754,7 @@ def publish(
     root: str | Path,
     *,
     label: str | None = None,
-    dpi: int = 80,
+    dpi: int = 150,
     name: str = "robustness",
 ) -> list[Path]:
     """Publish a finished run: the README block, the report in ``docs/`` and small figures.
@@ -702,7 +772,8 @@ def publish(
     label : str, optional
         Note at the top of the README block and the report (e.g. that the run is interim).
     dpi : int
-        Resolution of the gallery copies (the run's figures are 200 dpi).
+        Resolution of the gallery copies (the run's figures are 200 dpi): 150 makes a 16:9
+        chart 2000 x 1125 pixels, enough for a full-HD slide.
     name : str
         Name of the report page and the gallery folder.
 

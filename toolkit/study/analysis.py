@@ -69,6 +69,7 @@ __all__ = [
     "classroom_metrics",
     "decomposition_table",
     "format_summary",
+    "format_sweep",
     "local_classroom_metrics",
     "provenance_line",
     "study_statistics",
@@ -759,6 +760,7 @@ def format_summary(
     metrics: tuple[str, ...] | None = None,
     point: int | None = None,
     year: int | None = None,
+    parameter: str | None = None,
 ) -> str:
     """Format the summary as text: metric x arm, mean [95% CI], then paired differences.
 
@@ -770,14 +772,29 @@ def format_summary(
         Rows to show (default: all in the summary).
     point, year : int, optional
         Which sweep point and year (default: the first point and last year).
+    parameter : str, optional
+        The swept parameter's name, for the line that says which sweep point the table shows
+        (written whenever the summary has several points).
 
     Returns
     -------
     str
     """
     s = summary
-    s = s[s["point"] == (s["point"].min() if point is None else point)]
+    points = sorted(s["point"].unique())
+    point = points[0] if point is None else point
+    s = s[s["point"] == point]
     s = s[s["year"] == (s["year"].max() if year is None else year)]
+    where = ""
+    if len(points) > 1:
+        value = s["sweep_value"].iloc[0] if "sweep_value" in s and len(s) else None
+        where = (
+            f"At {parameter or 'the swept parameter'} = {value:g} "
+            if isinstance(value, int | float) and np.isfinite(value)
+            else f"At {value} "
+            if value is not None
+            else ""
+        ) + f"(sweep point {points.index(point) + 1} of {len(points)})\n"
     if metrics is not None:
         s = s[s["metric"].isin(metrics)]
     arms = [a for a in s["arm"].cat.categories if a in set(s["arm"].astype(str))]
@@ -797,11 +814,50 @@ def format_summary(
     diffs = diffs.reindex(index=[m for m in order if m != "effect_size"], columns=arms)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         return (
-            "Mean over classrooms [95% CI]\n"
+            where
+            + "Mean over classrooms [95% CI]\n"
             + means.to_string()
             + "\n\nPaired difference vs reference [95% CI]\n"
             + diffs.to_string()
         )
+
+
+def format_sweep(
+    summary: pd.DataFrame,
+    parameter: str | None = None,
+    metric: str = "effect_size",
+    year: int | None = None,
+) -> str:
+    """Format one metric at every sweep point as text: sweep value x arm, mean [95% CI].
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`summarise`, with several sweep points.
+    parameter : str, optional
+        The swept parameter's name (the first column's label).
+    metric : str
+    year : int, optional
+        Default: the last year.
+
+    Returns
+    -------
+    str
+    """
+    s = summary[summary["metric"] == metric]
+    s = s[s["year"] == (s["year"].max() if year is None else year)]
+    if s.empty:
+        raise ValueError(f"format_sweep: no rows for metric {metric!r}.")
+    arms = [a for a in s["arm"].cat.categories if a in set(s["arm"].astype(str))]
+    label = parameter or "sweep_value"
+    t = s.assign(
+        v=s.apply(lambda r: _fmt(r["mean"], r["ci_low"], r["ci_high"]), axis=1),
+        **{label: s["sweep_value"] if "sweep_value" in s else s["point"]},
+    ).pivot(index=label, columns="arm", values="v")
+    t = t.reindex(columns=arms)
+    what = "effect on the test vs the reference (SD)" if metric == "effect_size" else metric
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        return f"{what}, mean over classrooms [95% CI], at every sweep point\n" + t.to_string()
 
 
 #: Longest list of overrides written out in a provenance line; longer lists are summarised
@@ -809,7 +865,9 @@ def format_summary(
 _MAX_OVERRIDES_CHARS = 60
 
 
-def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
+def provenance_line(
+    result: RunResult, spec: StudySpec | None = None, classrooms: str | None = None
+) -> str:
     """One line for the foot of every figure: study, source and overrides, seed, size, commit.
 
     Settings changed after the study file was read (``--set``, ``--classrooms``, ...; see
@@ -825,6 +883,9 @@ def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
         study).
     spec : StudySpec, optional
         The study as run (default: as recorded in the manifest).
+    classrooms : str, optional
+        What the figure uses instead of every classroom, e.g. ``"60 of 200"`` for a
+        decomposition of the first 60 (written ``60 of 200 classrooms/arm``).
 
     Returns
     -------
@@ -847,7 +908,7 @@ def provenance_line(result: RunResult, spec: StudySpec | None = None) -> str:
         origin = f"{source} + {len(options)} overrides (see {manifest.as_posix()})"
     return (
         f"{st.get('name')} | {origin} | seed {st.get('seed')} | "
-        f"{st.get('classrooms')} classrooms/arm | {st.get('years')} year(s) | "
+        f"{classrooms or st.get('classrooms')} classrooms/arm | {st.get('years')} year(s) | "
         f"engine {st.get('engine')} | toolkit {version} | commit {commit}"
     )
 
@@ -939,10 +1000,18 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             if not decomposition.empty:
                 from toolkit.charts.decomposition import plot_decomposition
 
+                es = summary[summary["metric"] == "effect_size"]
+                es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
+                es = es.set_index(es["arm"].astype(str))
                 for arm in (a for a in spec.arms if a != spec.reference):
                     with chart_style():
                         fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
-                    plot_decomposition(decomposition, arm, "effect_size", ax=ax)
+                    r = es.loc[arm]
+                    plot_decomposition(
+                        decomposition, arm, "effect_size", ax=ax,
+                        full=(r["mean"], r["ci_low"], r["ci_high"]),
+                        full_classrooms=spec.classrooms,
+                    )  # fmt: skip
                     figs[f"decomposition_{arm}"] = fig
         if spec.years > 1:
             for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
@@ -951,9 +1020,18 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
                 plot_trajectory(summary, metric, ax=ax)
                 figs[f"years_{metric}"] = fig
         paths = []
+        n_dec = min(spec.decomposition, spec.classrooms)
+        line_dec = (  # the decomposition's classrooms, when it does not take them all
+            provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
+            if n_dec < spec.classrooms
+            else line
+        )
         for name, fig in figs.items():
             saved = save_figure(
-                fig, result.folder / "figures" / name, formats=spec.formats, provenance=line
+                fig,
+                result.folder / "figures" / name,
+                formats=spec.formats,
+                provenance=line_dec if name.startswith("decomposition_") else line,
             )
             result.record(saved)
             paths += saved

@@ -78,6 +78,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "check_run_folder",
+    "design_points_done",
     "local_cluster",
     "provenance",
     "run_study",
@@ -640,6 +641,22 @@ def units_done(spec: StudySpec, folder: str | Path) -> tuple[int, int]:
     return sum(_unit_done(folder, u["id"], spec.keep) for u in units), len(units)
 
 
+def design_points_done(spec: StudySpec, folder: str | Path) -> tuple[int, int]:
+    """Design points of a robustness study already finished in ``folder``, and in all.
+
+    A work unit may hold several design points (:class:`toolkit.robustness.spec.RobustnessSpec`
+    ``points_per_unit``); this counts the points of the finished units.
+
+    Returns
+    -------
+    (int, int)
+    """
+    folder = Path(folder)
+    units = _units(spec)
+    done = sum(_unit_size(spec, u) for u in units if _unit_done(folder, u["id"], "design"))
+    return done, sum(_unit_size(spec, u) for u in units)
+
+
 # ---------------------------------------------------------------------------------------------
 # the run folder: what is the run's, what is the user's
 # ---------------------------------------------------------------------------------------------
@@ -767,9 +784,9 @@ def _prepare_folder(
             )
         if old.get("fingerprint") != spec.fingerprint():
             raise StudyError(
-                f"{folder}: cannot resume, the run in this folder was made from a different study "
-                f"(fingerprint {old.get('fingerprint')} vs {spec.fingerprint()}: seed, classrooms, "
-                "years, arms, parameters or sweep changed). Use --overwrite or another --out."
+                f"{folder}: cannot resume, the run in this folder was made from a different "
+                f"study: {_what_changed(old.get('study'), spec)}. Use --overwrite or another "
+                "--out (or undo the change)."
             )
         old_keep = old.get("study", {}).get("keep", "students")
         if old_keep != spec.keep:
@@ -791,6 +808,17 @@ def _prepare_folder(
             "deleted), or --out for another folder."
         )
     _clear_for_overwrite(folder, old, dry_run)
+
+
+def _what_changed(old_study: Any, spec: StudySpec) -> str:
+    """Say which settings differ from those of the run in a folder (its manifest's study)."""
+    from toolkit.study.spec import describe_changes, fingerprint_core
+
+    if isinstance(old_study, dict):
+        text = describe_changes(fingerprint_core(old_study), fingerprint_core(spec.resolved()))
+        if text:
+            return text
+    return "seed, classrooms, years, arms, parameters or sweep changed"
 
 
 def _remove_stale_temporaries(folder: Path) -> None:

@@ -61,7 +61,16 @@ from toolkit.model.model import resolve_schedule
 from toolkit.model.params import ParameterError, Parameters, suggest_name
 from toolkit.model.regimes import PRESETS, Regime, resolve_regime
 
-__all__ = ["StudyError", "StudySpec", "load_study", "parse_study", "read_study_file"]
+__all__ = [
+    "StudyError",
+    "StudySpec",
+    "changed_settings",
+    "describe_changes",
+    "fingerprint_core",
+    "load_study",
+    "parse_study",
+    "read_study_file",
+]
 
 ENGINES = ("fast", "mesa")
 #: What a run keeps: every student row, or only classroom-level rows (see :class:`StudySpec`).
@@ -285,17 +294,77 @@ class StudySpec:
 
     def fingerprint(self) -> str:
         """Hash of what determines the numbers (not the output options); for safe resuming."""
-        core = self.resolved()
-        core.pop("chunk_size")
-        core.pop("decomposition")
-        core.pop("keep")
-        for k in ("title", "description", "engine"):
-            core.pop(k)
-        # the Mesa model and the exact and numpy kernels give the same numbers; the fast
-        # kernel other draws from the same distributions
-        core["kernel"] = "fast" if self.engine == "fast" and self.kernel == "fast" else "exact"
+        core = fingerprint_core(self.resolved())
         blob = json.dumps(core, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def fingerprint_core(resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the part of a resolved study that determines the numbers (what is hashed).
+
+    ``resolved`` is :meth:`StudySpec.resolved` or a run manifest's ``study``; the result is
+    what :meth:`StudySpec.fingerprint` hashes.
+    """
+    core = dict(resolved)
+    for k in ("chunk_size", "decomposition", "keep", "title", "description"):
+        core.pop(k, None)
+    engine = core.pop("engine", None)
+    # the Mesa model and the exact and numpy kernels give the same numbers; the fast
+    # kernel other draws from the same distributions
+    core["kernel"] = "fast" if engine == "fast" and core.get("kernel") == "fast" else "exact"
+    return core
+
+
+def changed_settings(old: Any, new: Any, prefix: str = "", limit: int = 60) -> list[str]:
+    """List the settings that differ between two resolved studies, as ``"key: old -> new"``.
+
+    Nested tables give dotted keys (``parameters.teacher_capacity: 1.0 -> 2.0``); a key only
+    one side has shows ``(none)`` on the other; long values are cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> changed_settings({"seed": 1, "p": {"a": 1, "b": 2}}, {"seed": 1, "p": {"a": 3, "b": 2}})
+    ['p.a: 1 -> 3']
+    """
+
+    def show(v: Any) -> str:
+        text = "(none)" if v is _MISSING else json.dumps(v, default=str)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out = []
+        for k in list(dict.fromkeys([*old, *new])):
+            key = f"{prefix}.{k}" if prefix else str(k)
+            out += changed_settings(old.get(k, _MISSING), new.get(k, _MISSING), key, limit)
+        return out
+    same = json.dumps(old, sort_keys=True, default=str) == json.dumps(
+        new, sort_keys=True, default=str
+    )
+    return [] if same else [f"{prefix}: {show(old)} -> {show(new)}"]
+
+
+_MISSING = object()
+
+
+def describe_changes(old: Any, new: Any, most: int = 8) -> str | None:
+    """Say which settings changed, for a refusal to resume: None if none differ.
+
+    Returns
+    -------
+    str or None
+        ``"changed seed: 3 -> 4; ... (the run's value -> now)"``, listing at most ``most``
+        of :func:`changed_settings` and counting the rest.
+
+    Examples
+    --------
+    >>> describe_changes({"seed": 3}, {"seed": 4})
+    "changed seed: 3 -> 4 (the run's value -> now)"
+    """
+    changes = changed_settings(old, new)
+    if not changes:
+        return None
+    more = f" and {len(changes) - most} more" if len(changes) > most else ""
+    return "changed " + "; ".join(changes[:most]) + more + " (the run's value -> now)"
 
 
 def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str, where: str) -> Any:
@@ -406,6 +475,13 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
             resolve_schedule(spec, years, f"{source} [arms] {arm}")
         except ParameterError as exc:
             raise StudyError(str(exc)) from None
+        if isinstance(spec, list | tuple) and len(spec) > years:  # the later years would never run
+            raise StudyError(
+                f"{source} [arms] {arm}: lists {len(spec)} regimes, one per school year, but "
+                f"[study] years = {years}, so the last {len(spec) - years} would never run. "
+                f"Set years = {len(spec)} or shorten the list (a shorter list is fine: its "
+                "last regime continues)."
+            )
         if isinstance(spec, Mapping) and "name" not in spec:
             arms_raw[arm] = dict(spec) | {"name": arm}
         elif isinstance(spec, str) and spec != arm:
