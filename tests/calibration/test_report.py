@@ -84,10 +84,9 @@ def test_write_report_with_a_posterior(tmp_path):
     valued = ev[ev["model"].notna()]
     assert valued["passed"].notna().sum() >= len(valued) - 2  # bare-value rows: no verdict
     assert ev.loc[ev["passed"].eq(False), "flag"].str.len().gt(0).all()
-    # rows on a test aligned with the instruction have no model value yet, and say why
-    aligned = ev["flag"].str.contains("aligned_score", na=False)
-    assert aligned.sum() >= 8 and ev.loc[aligned, "model"].isna().all()
-    assert ev.loc[~aligned, "model"].notna().all()
+    # rows on a test aligned with the instruction have model values too (the aligned test)
+    assert not ev["flag"].str.contains("aligned_score", na=False).any()
+    assert ev["model"].notna().all()
     assert (valued["model_low"] <= valued["model_high"]).all()
     man = json.loads((tmp_path / "val" / "manifest.json").read_text())
     assert man["draws"] == 2
