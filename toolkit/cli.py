@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit._optional import MissingExtraError, require
 from toolkit.model.params import ParameterError, Parameters, parameter_table, suggest_name
 from toolkit.model.regimes import Regime, regime_table
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
@@ -557,8 +558,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     sampler, client = None, None
     if args.dask:
-        import pyabc
         from dask.distributed import Client
+
+        pyabc = require("pyabc", "Calibration by ABC-SMC")
 
         client = Client(args.dask)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
@@ -843,7 +845,7 @@ def _main(argv: list[str] | None) -> int:
     }
     try:
         return commands[args.command](args)
-    except (StudyError, ParameterError, CommandError) as exc:
+    except (StudyError, ParameterError, CommandError, MissingExtraError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be written, a full disk: no traceback

@@ -65,6 +65,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit._source import source_commit
 from toolkit.engine import simulate_arms
 from toolkit.model.cohort import classroom_seed
 from toolkit.model.model import simulate_classroom
@@ -295,18 +296,22 @@ class RunResult:
 
 
 def _git_commit() -> dict[str, Any]:
-    from toolkit.study.gitstate import git_state
-
-    return git_state(Path(__file__).resolve().parents[2])
+    """Return the toolkit's own commit (:func:`toolkit._source.source_commit`)."""
+    return source_commit()
 
 
 def provenance() -> dict[str, Any]:
     """Package versions, Python, platform and git commit of the toolkit source.
 
+    The commit comes from this project's checkout when the toolkit runs from one, else from
+    the installed package's build record (:mod:`toolkit._source`); a repository that merely
+    contains the installed package is never asked.
+
     Returns
     -------
     dict
-        ``{"versions": {...}, "python": ..., "platform": ..., "git": {"commit", "dirty"}}``.
+        ``{"versions": {...}, "python": ..., "platform": ..., "git": {...}}``, ``git`` with
+        ``commit``, ``dirty`` and ``source`` (where the commit was read).
     """
     versions = {}
     for pkg in _PACKAGES:
