@@ -454,9 +454,12 @@ def _impute(prep: Prepared, m: int, seed: int) -> pd.DataFrame:
     frame = prep.frame.loc[prep.kept, cols]
     if not frame.isna().to_numpy().any():
         return frame
-    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-    from sklearn.impute import IterativeImputer
-    from threadpoolctl import threadpool_limits
+    from toolkit._optional import require
+
+    what = "Imputing missing values of a cohort's file (missing = \"impute\")"
+    require("sklearn.experimental.enable_iterative_imputer", what)
+    iterative_imputer = require("sklearn.impute", what).IterativeImputer
+    threadpool_limits = require("threadpoolctl", what).threadpool_limits
 
     mapping = prep.mapping
     codes = prep.class_index[prep.kept]
@@ -476,7 +479,7 @@ def _impute(prep: Prepared, m: int, seed: int) -> pd.DataFrame:
         if c in prep.item_bounds:
             lo[j], hi[j] = prep.item_bounds[c]
     state = int(np.random.SeedSequence(seed, spawn_key=(_IMPUTE, m)).generate_state(1)[0])
-    imputer = IterativeImputer(
+    imputer = iterative_imputer(
         sample_posterior=True,
         max_iter=5,  # R mice's default number of iterations (maxit = 5)
         skip_complete=True,
