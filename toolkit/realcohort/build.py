@@ -456,7 +456,7 @@ def _impute(prep: Prepared, m: int, seed: int) -> pd.DataFrame:
         return frame
     from toolkit._optional import require
 
-    what = "Imputing missing values of a cohort's file (missing = \"impute\")"
+    what = 'Imputing missing values of a cohort\'s file (missing = "impute")'
     require("sklearn.experimental.enable_iterative_imputer", what)
     iterative_imputer = require("sklearn.impute", what).IterativeImputer
     threadpool_limits = require("threadpoolctl", what).threadpool_limits
