@@ -4,6 +4,7 @@ The core install (``pip install classroom-regimes-toolkit``) runs, checks and an
 writes the validation report and reads CSV survey data. Heavier parts come with extras::
 
     pip install "classroom-regimes-toolkit[robustness]"   # SALib, EMA Workbench, scikit-learn
+                                                          # (also: imputing a real cohort's gaps)
     pip install "classroom-regimes-toolkit[calibration]"  # pyabc (ABC-SMC)
     pip install "classroom-regimes-toolkit[survey-io]"    # pyreadstat, openpyxl (SPSS, Excel)
     pip install "classroom-regimes-toolkit[viz]"          # Solara's interactive classroom view
@@ -28,6 +29,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "SALib": ("SALib", "robustness"),
     "ema_workbench": ("ema_workbench", "robustness"),
     "sklearn": ("scikit-learn", "robustness"),
+    "threadpoolctl": ("threadpoolctl", "robustness"),
     "pyabc": ("pyabc", "calibration"),
     "pyreadstat": ("pyreadstat", "survey-io"),
     "openpyxl": ("openpyxl", "survey-io"),

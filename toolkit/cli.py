@@ -335,6 +335,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         print(format_posterior_summary(result.posterior_summary, shown))
         print("(every metric: posterior_summary.csv)")
+    elif spec.cohort is not None:
+        from toolkit.realcohort import format_cohort_summary
+
+        print(format_cohort_summary(result.summary))
     elif not result.summary.empty:
         from toolkit.study.analysis import format_summary, format_sweep
 
@@ -354,6 +358,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(spec.resolved(), indent=2, default=str))
     _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.cohort is not None:  # a study on a data file's classes: what is read, what is drawn
+        print(spec.cohort.describe(spec.base_parameters()))
     if spec.robustness is not None:
         from toolkit.robustness.report import estimate, format_estimate
 

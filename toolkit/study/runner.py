@@ -79,6 +79,7 @@ __all__ = [
     "RunResult",
     "check_run_folder",
     "design_points_done",
+    "label_unit_rows",
     "local_cluster",
     "provenance",
     "run_study",
@@ -345,6 +346,8 @@ def _sweep_value(value: Any) -> Any:
 def _n_units(spec: StudySpec) -> int:
     """Return the number of work units: sweep points x chunks of classrooms."""
     n_points = len(spec.sweep_values) if spec.sweep_parameter else 1
+    if spec.cohort is not None:  # one point per imputed cohort of a data file's classes
+        n_points = spec.cohort.n_cohorts
     return n_points * -(-spec.classrooms // spec.chunk_size)
 
 
@@ -356,6 +359,8 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
     """
     if spec.robustness is not None:  # design points, grouped by toolkit.robustness.spec
         return spec.robustness.units(spec)
+    if spec.cohort is not None:  # a data file's classes, per imputed cohort (toolkit.realcohort)
+        return spec.cohort.units(spec)
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
         pdict = params.to_dict()
@@ -436,10 +441,19 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
                 one.insert(0, "arm", arm)
                 frames.append(one)
         df = pd.concat(frames, ignore_index=True)
+    return label_unit_rows(df, unit, list(arms))
+
+
+def label_unit_rows(df: pd.DataFrame, unit: dict[str, Any], arms: list[str]) -> pd.DataFrame:
+    """Put a unit's ``point`` and ``sweep_value`` in front and sort its rows as the runner does.
+
+    ``classroom`` becomes ``replicate``; rows are sorted by arm (in ``arms``' order), classroom,
+    year and student.
+    """
     df = df.rename(columns={"classroom": "replicate"})
     df.insert(0, "sweep_value", _sweep_value(unit["value"]))
     df.insert(0, "point", unit["point"])
-    order = pd.Categorical(df["arm"], categories=list(arms)).codes
+    order = pd.Categorical(df["arm"], categories=arms).codes
     df = df.assign(_arm=order).sort_values(["_arm", "replicate", "year", "student"], kind="stable")
     return df.drop(columns="_arm").reset_index(drop=True)
 
@@ -1273,6 +1287,8 @@ def run_study(
 
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
             analyse = analyse or analyse_design
+        elif analyse is None and spec.cohort is not None:
+            from toolkit.realcohort.study import analyse_cohort_run as analyse
         elif analyse is None and spec.parameters_from == "posterior":
             from toolkit.calibration.predict import analyse_posterior_run as analyse
         elif analyse is None:
