@@ -2,7 +2,7 @@
 # One entry point for everything a user or CI does with this repository.
 #
 #   ./run.sh headline [args]   run the headline regime comparison (creates .venv on first use)
-#   ./run.sh test [args]       run the whole test suite (pytest args pass through)
+#   ./run.sh test [args]       run the test suite on 2 processes (pytest args pass through; -n 0: serial)
 #   ./run.sh study FILE [args] run any study file (see simulations/)
 #   ./run.sh gallery           regenerate the README's images and headline table
 #   ./run.sh lint              ruff check + format check
@@ -85,7 +85,13 @@ case "$cmd" in
         ;;
     test)
         ensure_env
-        exec "$VENV/bin/python" -m pytest "$@"
+        # Two worker processes (pytest-xdist; tests sharing an expensive module fixture stay on
+        # one, see the xdist_group marks), unless the arguments choose: -n N, -n 0 for serial.
+        workers=(-n 2 --dist loadgroup)
+        for a in "$@"; do
+            case "$a" in -n | -n* | --numprocesses* | --dist* | no:xdist) workers=() ;; esac
+        done
+        exec "$VENV/bin/python" -m pytest "${workers[@]}" "$@"
         ;;
     lint)
         ensure_env
@@ -95,7 +101,7 @@ case "$cmd" in
     lock)
         ensure_env
         "$VENV/bin/python" -m pip install --quiet uv
-        exec "$VENV/bin/uv" pip compile pyproject.toml --extra dev --python-version 3.12 \
+        exec "$VENV/bin/uv" pip compile pyproject.toml --all-extras --python-version 3.12 \
             --no-header --annotation-style line -o requirements.lock
         ;;
     python)

@@ -40,6 +40,9 @@ from toolkit.model import mechanisms as mech
 from toolkit.model.model import simulate_classroom
 from toolkit.model.shared import STUDENT_COLUMNS
 
+#: Bit-for-bit and docking checks: CI runs them again with numpy's AVX-512 dispatch off.
+pytestmark = pytest.mark.numerics
+
 numba_installed = fast._load_kernel() is not None
 needs_numba = pytest.mark.skipif(not numba_installed, reason="numba is not installed")
 _BITWISE = bitwise_properties()

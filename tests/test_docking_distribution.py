@@ -58,6 +58,9 @@ def mesa_metrics(name):
     return _mesa[name]
 
 
+#: Bit-for-bit and docking checks: CI runs them again with numpy's AVX-512 dispatch off.
+pytestmark = pytest.mark.numerics
+
 numba = pytest.mark.skipif(fast._load_kernel() is None, reason="numba is not installed")
 KERNELS = [pytest.param("exact", marks=numba), pytest.param("fast", marks=numba)]
 

@@ -45,6 +45,13 @@ SMALL = {
         "FORMATS": [],
     },
     "06-designing-a-real-study": {"POOL": 40, "N_DAYS": 20, "REPLICATIONS": 10, "SIZES": [8, 16]},
+    "07-your-own-students": {
+        "N_DAYS": 3,
+        "IMPUTATIONS": 2,
+        "DECOMPOSITION": 4,
+        "PISA_SCHOOLS": 12,
+        "FORMATS": [],
+    },
 }
 
 

@@ -1,6 +1,7 @@
 """The README's commands, images and headline table match the repository as it is."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from toolkit.study import load_study, run_study
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
 
 
 def test_two_commands_and_ci_use_the_same_test_command():
@@ -27,6 +29,7 @@ def test_every_linked_image_and_file_exists():
 
 
 @pytest.mark.slow
+@pytest.mark.numerics  # numbers pinned to three decimals
 def test_headline_table_in_readme_is_current(tmp_path):
     """Re-run the headline study exactly as `./run.sh headline` does and compare the table."""
     spec = load_study(ROOT / "simulations" / "headline.toml")
@@ -140,6 +143,14 @@ def test_every_readme_command_refers_to_files_and_sub_commands_that_exist():
                 assert name.startswith("DASK_") and value, f"{line}: {assignment}"
                 key = name.removeprefix("DASK_").lower().replace("__", ".")
                 dask.config.get(key)  # KeyError for a setting Dask does not have
+            continue
+        if argv[0] == "pip":  # installing this package, with extras it declares
+            assert argv[1] == "install", line
+            for spec in (a for a in argv[2:] if not a.startswith("-")):
+                name, _, extras = spec.partition("[")
+                assert name in (".", "classroom-regimes-toolkit"), line
+                for extra in filter(None, extras.rstrip("]").split(",")):
+                    assert extra in EXTRAS, f"{line}: no extra {extra!r}"
             continue
         if argv[0] == "python":  # with the virtual environment activated
             _check_python(argv[1:], created, line)

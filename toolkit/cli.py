@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit._optional import MissingExtraError, require
 from toolkit.model.params import ParameterError, Parameters, parameter_table, suggest_name
 from toolkit.model.regimes import Regime, regime_table
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
@@ -334,6 +335,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         print(format_posterior_summary(result.posterior_summary, shown))
         print("(every metric: posterior_summary.csv)")
+    elif spec.cohort is not None:
+        from toolkit.realcohort import format_cohort_summary
+
+        print(format_cohort_summary(result.summary))
     elif not result.summary.empty:
         from toolkit.study.analysis import format_summary, format_sweep
 
@@ -353,6 +358,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(spec.resolved(), indent=2, default=str))
     _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.cohort is not None:  # a study on a data file's classes: what is read, what is drawn
+        print(spec.cohort.describe(spec.base_parameters()))
     if spec.robustness is not None:
         from toolkit.robustness.report import estimate, format_estimate
 
@@ -551,8 +558,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     sampler, client = None, None
     if args.dask:
-        import pyabc
         from dask.distributed import Client
+
+        pyabc = require("pyabc", "Calibration by ABC-SMC")
 
         client = Client(args.dask)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
@@ -837,7 +845,7 @@ def _main(argv: list[str] | None) -> int:
     }
     try:
         return commands[args.command](args)
-    except (StudyError, ParameterError, CommandError) as exc:
+    except (StudyError, ParameterError, CommandError, MissingExtraError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be written, a full disk: no traceback

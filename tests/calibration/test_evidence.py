@@ -1,6 +1,5 @@
 """The trial record: rows, mappings, contrast and correlation quantities, user files, flags."""
 
-
 import numpy as np
 import pandas as pd
 import pytest

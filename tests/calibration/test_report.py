@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from toolkit.calibration.quantities import Simulations
 from toolkit.calibration.report import (
@@ -29,6 +30,7 @@ def test_patterns_and_growth_by_prior():
     assert g.groupby("arm").size().eq(5).all()
 
 
+@pytest.mark.numerics
 def test_docking_section_docks():
     dk = docking_results(n_mesa=6, n_engine=30)
     assert dk["exact"]["docked"].all()
@@ -72,6 +74,9 @@ def test_write_report_with_a_posterior(tmp_path):
     assert "Held-out rows" in text and "predictions of the model" in text
     assert "posterior predictive 95%" in text and "why this mapping" in text
     assert text.count("data:image/png;base64,") >= 3
+    # the page is the template's, with the shared stylesheet inlined once
+    assert text.startswith("<!doctype html>") and text.count("<style>") == 1
+    assert "td.pass" in text and '<td class="pass">pass</td>' in text
     ev = pd.read_csv(tmp_path / "val" / "targets.csv", keep_default_na=False, na_values=[""])
     assert set(ev["role"]) == {"target", "check", "comparison"}
     assert {"targets", "evidence"} == set(ev["origin"])
@@ -79,10 +84,9 @@ def test_write_report_with_a_posterior(tmp_path):
     valued = ev[ev["model"].notna()]
     assert valued["passed"].notna().sum() >= len(valued) - 2  # bare-value rows: no verdict
     assert ev.loc[ev["passed"].eq(False), "flag"].str.len().gt(0).all()
-    # rows on a test aligned with the instruction have no model value yet, and say why
-    aligned = ev["flag"].str.contains("aligned_score", na=False)
-    assert aligned.sum() >= 8 and ev.loc[aligned, "model"].isna().all()
-    assert ev.loc[~aligned, "model"].notna().all()
+    # rows on a test aligned with the instruction have model values too (the aligned test)
+    assert not ev["flag"].str.contains("aligned_score", na=False).any()
+    assert ev["model"].notna().all()
     assert (valued["model_low"] <= valued["model_high"]).all()
     man = json.loads((tmp_path / "val" / "manifest.json").read_text())
     assert man["draws"] == 2
@@ -93,9 +97,12 @@ def test_write_report_with_a_posterior(tmp_path):
 def test_report_tables_scroll_within_the_page():
     import pandas as pd
 
-    from toolkit.calibration.report import _CSS, _table
+    from toolkit.calibration.report import _table
+    from toolkit.templates import environment, render
 
-    html = _table(pd.DataFrame({"a very long column name " * 4: ["x" * 200], "b": [1.5]}))
-    assert html.startswith("<div class='table'><table>") and html.endswith("</table></div>")
-    assert ".table { max-width: 100%; overflow-x: auto; }" in _CSS
-    assert "overflow-wrap: anywhere" in _CSS
+    macros = environment().get_template("macros.html.j2").module
+    html = str(macros.table(_table(pd.DataFrame({"a very long column name " * 4: ["x" * 200]}))))
+    assert html.startswith('<div class="table"><table>') and html.endswith("</table></div>")
+    css = render("base.html.j2", title="t")  # the page every report extends, its style inlined
+    assert ".table { max-width: 100%; overflow-x: auto; }" in css
+    assert "overflow-wrap: anywhere" in css

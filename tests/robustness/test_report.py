@@ -105,8 +105,8 @@ def test_publish_writes_the_page_small_figures_and_the_block(finished, tmp_path)
 
 def test_html_report_tables_scroll_within_the_page(finished):
     html = (finished.folder / "report.html").read_text()
-    assert ".table{max-width:100%;overflow-x:auto}" in html
-    assert "overflow-wrap:anywhere" in html
+    assert ".table { max-width: 100%; overflow-x: auto; }" in html  # the shared stylesheet
+    assert "overflow-wrap: anywhere" in html
     tables = html.count("<table")
     assert tables >= 3 and html.count("<div class='table'><table") == tables
 

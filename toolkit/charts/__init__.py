@@ -8,6 +8,7 @@ students' outcomes are in :mod:`toolkit.charts.distributions`; the style, palett
 drawn in the same style, are available here too.
 """
 
+from toolkit.charts.cohort import plot_class_effects, plot_cohort_comparison
 from toolkit.charts.distributions import (
     STUDENT_LABELS,
     plot_distribution,
@@ -60,6 +61,8 @@ __all__ = [
     "fit_text",
     "headline_figures",
     "new_axes",
+    "plot_class_effects",
+    "plot_cohort_comparison",
     "plot_distribution",
     "plot_diversity",
     "plot_metric",

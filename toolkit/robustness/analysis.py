@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit._optional import require
 from toolkit.robustness.claims import Claim, evaluate_claims
 from toolkit.robustness.design import Design
 
@@ -289,7 +290,7 @@ def sobol_indices(
     bootstrap says and its intervals are conservative (wider than the estimators' actual
     spread over scramblings).
     """
-    from SALib.analyze import sobol
+    sobol = require("SALib.analyze.sobol", "Sobol' indices")
 
     if design.kind != "sobol":
         raise ValueError(f"Sobol' indices need a 'sobol' design, not {design.kind!r}.")
@@ -358,7 +359,7 @@ def morris_indices(
         ``output, parameter, mu, mu_star, mu_star_low, mu_star_high, sigma, rank`` (``rank``
         1 = largest mu* within the output); intervals are SALib's bootstrap 95% intervals.
     """
-    from SALib.analyze import morris
+    morris = require("SALib.analyze.morris", "Morris indices")
 
     if design.kind != "morris":
         raise ValueError(f"Morris indices need a 'morris' design, not {design.kind!r}.")
@@ -580,7 +581,7 @@ def _prim_region(
 ) -> dict[str, tuple[float | None, float | None]]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="ipyparallel not installed")
-        from ema_workbench.analysis import prim
+        prim = require("ema_workbench.analysis.prim", "A PRIM failure region")
     import logging
 
     logging.getLogger("EMA").setLevel(logging.WARNING)
@@ -614,7 +615,8 @@ def _prim_region(
 def _tree_region(
     values: pd.DataFrame, fails: np.ndarray, max_dims: int, min_density: float
 ) -> dict[str, tuple[float | None, float | None]]:
-    from sklearn.tree import DecisionTreeClassifier
+    tree_module = require("sklearn.tree", "A decision-tree failure region")
+    DecisionTreeClassifier = tree_module.DecisionTreeClassifier
 
     tree = DecisionTreeClassifier(
         max_depth=max_dims, min_samples_leaf=max(5, len(values) // 20), random_state=0

@@ -53,6 +53,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit._optional import require
+
 __all__ = [
     "DESIGNS",
     "Design",
@@ -366,8 +368,9 @@ def make_design(
     """
     import warnings
 
-    from SALib.sample import latin, morris
-    from SALib.sample import sobol as sobol_sample
+    latin = require("SALib.sample.latin", "Sampling designs")
+    morris = require("SALib.sample.morris", "Sampling designs")
+    sobol_sample = require("SALib.sample.sobol", "Sampling designs")
 
     if kind not in DESIGNS:
         raise DesignError(

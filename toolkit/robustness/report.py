@@ -25,7 +25,6 @@ typed by hand.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from scipy import stats
 
 from toolkit.robustness.analysis import (
@@ -51,6 +51,7 @@ from toolkit.robustness.analysis import (
 )
 from toolkit.study.runner import RunResult, run_study, simulate_unit
 from toolkit.study.spec import StudySpec
+from toolkit.templates import render
 
 __all__ = [
     "analyse_design",
@@ -493,64 +494,45 @@ def _html(
     tables: dict[str, pd.DataFrame],
     claims: pd.DataFrame,
 ) -> str:
-    e = html.escape
+    """Render ``report.html`` (toolkit/templates/robustness.html.j2); tables by pandas."""
     pngs = {p.stem: p.relative_to(folder).as_posix() for p in figures if p.suffix == ".png"}
-    img = lambda s, alt: f'<img src="{e(pngs[s])}" alt="{e(alt)}">' if s in pngs else ""  # noqa: E731
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Robustness: {e(info['title'])}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
-        "padding:0 1rem;color:#222;line-height:1.45}img{max-width:100%;border:1px solid #ddd;"
-        "margin:.5rem 0}.table{max-width:100%;overflow-x:auto}"
-        "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}"
-        "td,th{border:1px solid #ccc;padding:.2rem .45rem;text-align:right;"
-        "overflow-wrap:anywhere;max-width:28rem}"
-        "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
-        "code{background:#f5f5f5;padding:0 .2rem}.claim{border-left:4px solid #0072B2;"
-        "padding-left:1rem;margin:1.5rem 0}.prov{color:#666;font-size:.8rem}"
-        ".row{display:flex;gap:1%}.row img{width:49.5%}</style>",
-        "</head><body>",
-        f"<h1>Robustness: {e(info['title'])}</h1>",
-        f"<p>Study <code>{e(info['source'])}</code>: {e(_design_sentence(info))}.</p>",
-        f"<p>{e(_METHOD_NOTES[info['indices']])}</p>",
-        img("claim_shares", "Where each claim holds"),
-    ]
-    for c in info["claims"]:
-        sentence = _claim_sentence(c).replace("**", "")
-        parts += [
-            "<div class='claim'>",
-            f"<h2>{e(c['claim'])}</h2>",
-            f"<p><code>{e(c['text'])}</code> {e(sentence)}.</p>",
-            f"<p><b>Drivers:</b> {e(c['drivers'] or 'n/a')}<br>",
-            f"<b>Where it breaks:</b> {e(c['region'])}</p>",
-            "<div class='row'>",
-            img(f"indices_claim_{_slug(c['claim'])}", "indices"),
-            img(f"region_{_slug(c['claim'])}", "failure region"),
-            "</div></div>",
-        ]
-    parts += ["<h2>Drivers of every claim</h2>", img("claim_drivers", "drivers")]
-    if info.get("too_noisy"):
-        parts.append(f"<p>{e(_noisy_sentence(info))}</p>")
-    for s in sorted(pngs):
-        if s.startswith("indices_") and not s.startswith("indices_claim_"):
-            parts.append(img(s, s))
-    parts += ["<h2>Claims</h2>", _table_html(claims.drop(columns=["driver_1", "driver_2"]))]
-    for name, t in tables.items():
-        if not t.empty:
-            parts += [
-                f"<h2>{e(name.capitalize())} ({len(t)} rows; {name}.csv)</h2>",
-                "<details><summary>show</summary>",
-                _table_html(t),
-                "</details>",
-            ]
-    ranges = pd.DataFrame(info["ranges"])
-    parts += [
-        "<h2>Ranges</h2>",
-        _table_html(ranges, "{:.4g}"),
-        f"<p class='prov'>{e(info['provenance'])}</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+
+    def frame(df: pd.DataFrame, number: str = "{:.3f}") -> Markup:
+        return Markup(_table_html(df, number))  # pandas escapes the cells
+
+    return render(
+        "robustness.html.j2",
+        title=f"Robustness: {info['title']}",
+        info=info,
+        design=_design_sentence(info),
+        method=_METHOD_NOTES[info["indices"]],
+        pngs=pngs,
+        claims=[
+            {
+                "claim": c["claim"],
+                "text": c["text"],
+                "sentence": _claim_sentence(c).replace("**", ""),
+                "drivers": c["drivers"],
+                "region": c["region"],
+                "indices": f"indices_claim_{_slug(c['claim'])}",
+                "failure": f"region_{_slug(c['claim'])}",
+            }
+            for c in info["claims"]
+        ],
+        noisy=_noisy_sentence(info) if info.get("too_noisy") else None,
+        sensitivity=[
+            s
+            for s in sorted(pngs)
+            if s.startswith("indices_") and not s.startswith("indices_claim_")
+        ],
+        claims_table=frame(claims.drop(columns=["driver_1", "driver_2"])),
+        tables=[
+            {"name": name.capitalize(), "rows": len(t), "file": f"{name}.csv", "html": frame(t)}
+            for name, t in tables.items()
+            if not t.empty
+        ],
+        ranges=frame(pd.DataFrame(info["ranges"]), "{:.4g}"),
+    )
 
 
 def _table_html(table: pd.DataFrame, number: str = "{:.3f}") -> str:

@@ -72,6 +72,8 @@ __all__ = [
     "format_sweep",
     "local_classroom_metrics",
     "provenance_line",
+    "save_run_figures",
+    "study_figures",
     "study_statistics",
     "summarise",
     "tail_units",
@@ -126,6 +128,22 @@ SUMMARY_METRICS = (
     "rao_q",
     "diversity_of_excellence",
     "excellence_vs_reference",
+)
+#: Columns of the summary table, in order.
+SUMMARY_COLUMNS = (
+    "point",
+    "sweep_value",
+    "year",
+    "arm",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_val",
+    "n_units",
 )
 _KEYS = ["point", "year"]
 _UNIT = ["point", "year", "arm", "replicate"]
@@ -221,17 +239,29 @@ def local_classroom_metrics(students: pd.DataFrame, reference: str) -> pd.DataFr
     no_bar = np.full(len(profile), np.finfo(float).max)  # excellence is study-wide: later
     frames = []
     for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
-        gm = group_metrics(
-            part,
-            by=["arm", "replicate"],
-            score="score",
-            prior="prior_score",
-            profile=profile,
-            gain="core_gain",
-            extra=_EXTRA,
-            shift=SCALE_ZERO,
-            thresholds=no_bar,
+        # classes of one size at a time: group_metrics computes equal-sized groups on arrays
+        # (a study on a data file's real classes has classes of many sizes)
+        size = part.groupby(["arm", "replicate"], observed=True)["student"].transform("size")
+        blocks = [part] if size.nunique() < 2 else [part[size == k] for k in sorted(set(size))]
+        gm = pd.concat(
+            [
+                group_metrics(
+                    block,
+                    by=["arm", "replicate"],
+                    score="score",
+                    prior="prior_score",
+                    profile=profile,
+                    gain="core_gain",
+                    extra=_EXTRA,
+                    shift=SCALE_ZERO,
+                    thresholds=no_bar,
+                )
+                for block in blocks
+            ],
+            ignore_index=True,
         ).rename(columns=_RENAME)
+        if len(blocks) > 1:
+            gm = gm.sort_values(["arm", "replicate"], kind="stable", ignore_index=True)
         gm = gm.rename(columns={"diversity_of_excellence": "excellence_vs_reference"})
         gm["excellence_vs_reference"] = np.nan
         gm["diversity_of_excellence"] = np.nan
@@ -672,22 +702,7 @@ def summarise(
         cc.insert(0, "point", point)
         frames.append(cc)
     out = pd.concat(frames, ignore_index=True)
-    cols = [
-        "point",
-        "sweep_value",
-        "year",
-        "arm",
-        "metric",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "diff",
-        "diff_ci_low",
-        "diff_ci_high",
-        "p_val",
-        "n_units",
-    ]
-    out = out[cols]
+    out = out[list(SUMMARY_COLUMNS)]
     order = {m: i for i, m in enumerate(SUMMARY_METRICS)}
     arms = list(classrooms["arm"].cat.categories)
     out["arm"] = pd.Categorical(out["arm"].astype(str), categories=arms)
@@ -954,11 +969,6 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     spec asks for a decomposition, :func:`decomposition_table`) and ``figures/*`` into the run
     folder and returns the result with those tables and figure paths filled in.
     """
-    import matplotlib.pyplot as plt
-
-    from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
-    from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
-
     report = result.reporter
     reference = spec.reference
     columns = analysis_columns(result.student_columns())
@@ -986,57 +996,105 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             decomposition = decomposition_table(spec)
             result.write_table(decomposition, "decomposition.csv")
 
-    line = provenance_line(result, spec)
-    figs: dict[str, plt.Figure] = {}
     with report.stage("figures"):
-        if spec.sweep_parameter:
-            for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
-                with chart_style():
-                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
-                plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
-                figs[f"sweep_{metric}"] = fig
-        else:
-            figs |= headline_figures(summary, tails)
-            if not decomposition.empty:
-                from toolkit.charts.decomposition import plot_decomposition
-
-                es = summary[summary["metric"] == "effect_size"]
-                es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
-                es = es.set_index(es["arm"].astype(str))
-                for arm in (a for a in spec.arms if a != spec.reference):
-                    with chart_style():
-                        fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
-                    r = es.loc[arm]
-                    plot_decomposition(
-                        decomposition, arm, "effect_size", ax=ax,
-                        full=(r["mean"], r["ci_low"], r["ci_high"]),
-                        full_classrooms=spec.classrooms,
-                    )  # fmt: skip
-                    figs[f"decomposition_{arm}"] = fig
-        if spec.years > 1:
-            for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-                with chart_style():
-                    fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
-                plot_trajectory(summary, metric, ax=ax)
-                figs[f"years_{metric}"] = fig
-        paths = []
-        n_dec = min(spec.decomposition, spec.classrooms)
-        line_dec = (  # the decomposition's classrooms, when it does not take them all
-            provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
-            if n_dec < spec.classrooms
-            else line
-        )
-        for name, fig in figs.items():
-            saved = save_figure(
-                fig,
-                result.folder / "figures" / name,
-                formats=spec.formats,
-                provenance=line_dec if name.startswith("decomposition_") else line,
-            )
-            result.record(saved)
-            paths += saved
-            plt.close(fig)
+        figs = study_figures(spec, summary, tails, decomposition)
+        paths = save_run_figures(result, spec, figs)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition
     return result
+
+
+def study_figures(
+    spec: StudySpec,
+    summary: pd.DataFrame,
+    tails: pd.DataFrame,
+    decomposition: pd.DataFrame,
+) -> dict[str, Any]:
+    """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
+
+    Parameters
+    ----------
+    spec : StudySpec
+    summary, tails, decomposition : pandas.DataFrame
+        The run's tables (``decomposition`` may be empty).
+
+    Returns
+    -------
+    dict of str to matplotlib Figure
+        Keyed by file name (without the extension).
+    """
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
+    from toolkit.charts.style import SLIDE_SIZES, chart_style
+
+    def new(size: str) -> tuple[Any, Any]:
+        with chart_style():
+            return plt.subplots(figsize=SLIDE_SIZES[size], layout="constrained")
+
+    figs: dict[str, Any] = {}
+    if spec.sweep_parameter:
+        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
+            fig, ax = new("4:3")
+            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
+            figs[f"sweep_{metric}"] = fig
+    else:
+        figs |= headline_figures(summary, tails)
+        if not decomposition.empty:
+            from toolkit.charts.decomposition import plot_decomposition
+
+            es = summary[summary["metric"] == "effect_size"]
+            es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
+            es = es.set_index(es["arm"].astype(str))
+            for arm in (a for a in spec.arms if a != spec.reference):
+                fig, ax = new("16:9")
+                r = es.loc[arm]
+                plot_decomposition(
+                    decomposition, arm, "effect_size", ax=ax,
+                    full=(r["mean"], r["ci_low"], r["ci_high"]),
+                    full_classrooms=spec.classrooms,
+                )  # fmt: skip
+                figs[f"decomposition_{arm}"] = fig
+    if spec.years > 1:
+        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
+            fig, ax = new("4:3")
+            plot_trajectory(summary, metric, ax=ax)
+            figs[f"years_{metric}"] = fig
+    return figs
+
+
+def save_run_figures(result: RunResult, spec: StudySpec, figs: dict[str, Any]) -> list[Path]:
+    """Save figures into the run's ``figures/`` with its provenance line, note and close them.
+
+    A decomposition's figures (``decomposition_*``) say on their line how many of the
+    classrooms the decomposition took, when it did not take them all.
+
+    Returns
+    -------
+    list of Path
+        Every file written (one per figure and format).
+    """
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts.style import save_figure
+
+    line = provenance_line(result, spec)
+    n_dec = min(spec.decomposition, spec.classrooms)
+    line_dec = (  # the decomposition's classrooms, when it does not take them all
+        provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
+        if n_dec < spec.classrooms
+        else line
+    )
+    paths: list[Path] = []
+    for name, fig in figs.items():
+        saved = save_figure(
+            fig,
+            result.folder / "figures" / name,
+            formats=spec.formats,
+            provenance=line_dec if name.startswith("decomposition_") else line,
+        )
+        result.record(saved)
+        paths += saved
+        plt.close(fig)
+    return paths

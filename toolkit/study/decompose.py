@@ -56,7 +56,15 @@ from toolkit.model.cohort import Cohort, draw_cohort
 from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
 
-__all__ = ["CHANNEL_LABELS", "OUTCOMES", "decompose", "outcome_values", "shapley_values"]
+__all__ = [
+    "CHANNEL_LABELS",
+    "OUTCOMES",
+    "classroom_contributions",
+    "contribution_table",
+    "decompose",
+    "outcome_values",
+    "shapley_values",
+]
 
 #: Outcomes decomposed by default (classroom-level, functions of end-of-year skills).
 OUTCOMES = (
@@ -316,6 +324,115 @@ def decompose(
     >>> bool(np.isclose(parts, d[d.channel == "total"].contribution.item()))
     True
     """
+    if len(seeds) < 2:
+        raise ValueError("decompose needs at least 2 classrooms (for the intervals).")
+    per = classroom_contributions(
+        arms,
+        params,
+        seeds,
+        reference=reference,
+        n_years=n_years,
+        outcomes=outcomes,
+        cohorts=cohorts,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    out = contribution_table(per, per.attrs["reference"])
+    out.attrs["replay_error"] = per.attrs["replay_error"]
+    out.attrs["channels"] = per.attrs["channels"]
+    return out
+
+
+def contribution_table(
+    per: pd.DataFrame, reference: str, weights: Sequence[float] | None = None
+) -> pd.DataFrame:
+    r"""Average per-classroom contributions (:func:`classroom_contributions`) with 95% intervals.
+
+    Parameters
+    ----------
+    per : pandas.DataFrame
+        One row per classroom, arm, outcome and channel (``classroom``, ``arm``, ``outcome``,
+        ``channel``, ``value``).
+    reference : str
+        The reference arm (recorded in the table).
+    weights : sequence of float, optional
+        A weight per classroom (by position in ``classroom``'s sorted values): then the mean is
+        weighted, :math:`\bar x = \sum w_c x_c / \sum w_c`, with the linearised variance
+        :math:`\frac{C}{C-1}\sum_c w_c^2 (x_c - \bar x)^2 / (\sum w_c)^2` and a t interval
+        on :math:`C - 1` degrees of freedom. Without them, the plain mean and t interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`decompose`.
+    """
+    rows = []
+    for (arm, outcome), block in per.groupby(["arm", "outcome"], sort=False):
+        wide = block.pivot(index="classroom", columns="channel", values="value")
+        total = wide["total"].to_numpy()
+        w = None if weights is None else np.asarray(weights, dtype=float)[: len(total)]
+        tot = _mean_half(total, w)[0]
+        for name in dict.fromkeys(block["channel"]):
+            mean, half = _mean_half(wide[name].to_numpy(), w)
+            rows.append(
+                {
+                    "arm": arm,
+                    "reference": reference,
+                    "outcome": outcome,
+                    "channel": name,
+                    "contribution": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "share": mean / tot if tot != 0 else np.nan,
+                    "n_units": len(total),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _mean_half(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
+    """Mean and the half-width of its 95% t interval (weighted: linearised)."""
+    n = x.size
+    q = stats.t.ppf(0.975, n - 1)
+    if w is None:
+        mean = float(x.mean())
+        return mean, float(q * x.std(ddof=1) / np.sqrt(n))
+    mean = float((w * x).sum() / w.sum())
+    var = n / (n - 1) * float((w**2 * (x - mean) ** 2).sum()) / float(w.sum()) ** 2
+    return mean, float(q * np.sqrt(var))
+
+
+def classroom_contributions(
+    arms: Mapping[str, RegimeSpec | Sequence[RegimeSpec]],
+    params: Parameters,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    reference: str | None = None,
+    n_years: int | None = None,
+    outcomes: Sequence[str] = OUTCOMES,
+    cohorts: Sequence[Cohort] | None = None,
+    chunk_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+    reference_sd: float | None = None,
+) -> pd.DataFrame:
+    """Every classroom's channel contributions (the Shapley values behind :func:`decompose`).
+
+    Parameters
+    ----------
+    arms, params, seeds, reference, n_years, outcomes, cohorts, chunk_size, progress
+        As for :func:`decompose` (one classroom is enough here).
+    reference_sd : float, optional
+        The SD of test scores behind ``effect_size`` (default: the reference arm's scores in
+        these classrooms, as :func:`decompose` uses).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per classroom (``classroom``: position in ``seeds``), arm (other than the
+        reference), outcome and channel, with its ``value``; the channel ``"total"`` is the
+        classroom's paired difference. ``attrs`` holds ``reference``, ``reference_sd``,
+        ``replay_error`` and ``channels``.
+    """
     names = list(arms)
     if not names:
         raise ValueError("arms must be a non-empty mapping of arm name to regime.")
@@ -326,8 +443,8 @@ def decompose(
     for o in outcomes:
         if o not in OUTCOMES:
             raise ValueError(f"unknown outcome {o!r}; expected one of {list(OUTCOMES)}")
-    if len(seeds) < 2:
-        raise ValueError("decompose needs at least 2 classrooms (for the intervals).")
+    if len(seeds) < 1:
+        raise ValueError("classroom_contributions needs at least 1 classroom.")
     schedules = [resolve_schedule(arms[k], n_years, f"arm {k!r}") for k in names]
     years = len(schedules[0])
     core = np.array(params.core_mask)
@@ -373,7 +490,11 @@ def decompose(
         if progress is not None:
             progress(c)
     test_error = np.concatenate(errors)
-    sd_ref = float(np.std(np.concatenate(ref_scores), ddof=1))
+    sd_ref = (
+        float(np.std(np.concatenate(ref_scores), ddof=1))
+        if reference_sd is None
+        else float(reference_sd)
+    )
     rows = []
     for k in others:
         end = np.concatenate(ends[k], axis=1)
@@ -383,24 +504,20 @@ def decompose(
             v = vals[o]  # (2 ** K, C)
             phi = shapley_values(v, len(channels))  # (K, C)
             total = v[-1] - v[0]
-            for name, per in [*zip(channels, phi, strict=True), ("total", total)]:
-                mean = float(per.mean())
-                half = float(stats.t.ppf(0.975, per.size - 1) * per.std(ddof=1) / np.sqrt(per.size))
-                tot = float(total.mean())
+            for name, values in [*zip(channels, phi, strict=True), ("total", total)]:
                 rows.append(
-                    {
-                        "arm": k,
-                        "reference": reference,
-                        "outcome": o,
-                        "channel": name,
-                        "contribution": mean,
-                        "ci_low": mean - half,
-                        "ci_high": mean + half,
-                        "share": mean / tot if tot != 0 else np.nan,
-                        "n_units": per.size,
-                    }
+                    pd.DataFrame(
+                        {
+                            "classroom": np.arange(values.size),
+                            "arm": k,
+                            "outcome": o,
+                            "channel": name,
+                            "value": values,
+                        }
+                    )
                 )
-    out = pd.DataFrame(rows)
-    out.attrs["replay_error"] = replay_error
-    out.attrs["channels"] = channels
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    out.attrs.update(
+        reference=reference, reference_sd=sd_ref, replay_error=replay_error, channels=channels
+    )
     return out

@@ -65,6 +65,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit._source import source_commit
 from toolkit.engine import simulate_arms
 from toolkit.model.cohort import classroom_seed
 from toolkit.model.model import simulate_classroom
@@ -78,6 +79,7 @@ __all__ = [
     "RunResult",
     "check_run_folder",
     "design_points_done",
+    "label_unit_rows",
     "local_cluster",
     "provenance",
     "run_study",
@@ -294,18 +296,22 @@ class RunResult:
 
 
 def _git_commit() -> dict[str, Any]:
-    from toolkit.study.gitstate import git_state
-
-    return git_state(Path(__file__).resolve().parents[2])
+    """Return the toolkit's own commit (:func:`toolkit._source.source_commit`)."""
+    return source_commit()
 
 
 def provenance() -> dict[str, Any]:
     """Package versions, Python, platform and git commit of the toolkit source.
 
+    The commit comes from this project's checkout when the toolkit runs from one, else from
+    the installed package's build record (:mod:`toolkit._source`); a repository that merely
+    contains the installed package is never asked.
+
     Returns
     -------
     dict
-        ``{"versions": {...}, "python": ..., "platform": ..., "git": {"commit", "dirty"}}``.
+        ``{"versions": {...}, "python": ..., "platform": ..., "git": {...}}``, ``git`` with
+        ``commit``, ``dirty`` and ``source`` (where the commit was read).
     """
     versions = {}
     for pkg in _PACKAGES:
@@ -340,6 +346,8 @@ def _sweep_value(value: Any) -> Any:
 def _n_units(spec: StudySpec) -> int:
     """Return the number of work units: sweep points x chunks of classrooms."""
     n_points = len(spec.sweep_values) if spec.sweep_parameter else 1
+    if spec.cohort is not None:  # one point per imputed cohort of a data file's classes
+        n_points = spec.cohort.n_cohorts
     return n_points * -(-spec.classrooms // spec.chunk_size)
 
 
@@ -351,6 +359,8 @@ def _units(spec: StudySpec) -> list[dict[str, Any]]:
     """
     if spec.robustness is not None:  # design points, grouped by toolkit.robustness.spec
         return spec.robustness.units(spec)
+    if spec.cohort is not None:  # a data file's classes, per imputed cohort (toolkit.realcohort)
+        return spec.cohort.units(spec)
     units = []
     for pi, (value, params, arms) in enumerate(spec.points()):
         pdict = params.to_dict()
@@ -431,10 +441,19 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
                 one.insert(0, "arm", arm)
                 frames.append(one)
         df = pd.concat(frames, ignore_index=True)
+    return label_unit_rows(df, unit, list(arms))
+
+
+def label_unit_rows(df: pd.DataFrame, unit: dict[str, Any], arms: list[str]) -> pd.DataFrame:
+    """Put a unit's ``point`` and ``sweep_value`` in front and sort its rows as the runner does.
+
+    ``classroom`` becomes ``replicate``; rows are sorted by arm (in ``arms``' order), classroom,
+    year and student.
+    """
     df = df.rename(columns={"classroom": "replicate"})
     df.insert(0, "sweep_value", _sweep_value(unit["value"]))
     df.insert(0, "point", unit["point"])
-    order = pd.Categorical(df["arm"], categories=list(arms)).codes
+    order = pd.Categorical(df["arm"], categories=arms).codes
     df = df.assign(_arm=order).sort_values(["_arm", "replicate", "year", "student"], kind="stable")
     return df.drop(columns="_arm").reset_index(drop=True)
 
@@ -1268,6 +1287,8 @@ def run_study(
 
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
             analyse = analyse or analyse_design
+        elif analyse is None and spec.cohort is not None:
+            from toolkit.realcohort.study import analyse_cohort_run as analyse
         elif analyse is None and spec.parameters_from == "posterior":
             from toolkit.calibration.predict import analyse_posterior_run as analyse
         elif analyse is None:

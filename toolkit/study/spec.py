@@ -98,6 +98,7 @@ _TABLES = {
     "sweep": {"parameter", "values", "axis"},
     "output": {"folder", "formats", "charts"},
     "robustness": None,  # checked by toolkit.robustness.spec.parse_robustness
+    "cohort": None,  # checked by toolkit.realcohort (a study on the real classes of a data file)
 }
 
 
@@ -191,6 +192,7 @@ class StudySpec:
     parameters_from: str = "defaults"
     posterior: str = ""
     posterior_draws: int = 0
+    cohort: Any = None  # toolkit.realcohort.DataCohort: classrooms are a data file's classes
 
     # --------------------------------------------------------------------------------------------
     def base_parameters(self) -> Parameters:
@@ -215,6 +217,8 @@ class StudySpec:
         """
         if self.robustness is not None:
             return self.robustness.points(self)
+        if self.cohort is not None:
+            return self.cohort.points(self)
         base = self.base_parameters()
         if self.parameters_from == "posterior":
             arms = {
@@ -246,6 +250,8 @@ class StudySpec:
         out = self._resolved()
         if self.robustness is not None:  # only then, so other studies' fingerprints stay
             out["robustness"] = self.robustness.resolved()
+        if self.cohort is not None:
+            out["cohort"] = self.cohort.resolved()
         return out
 
     def _resolved(self) -> dict[str, Any]:
@@ -312,6 +318,16 @@ def fingerprint_core(resolved: Mapping[str, Any]) -> dict[str, Any]:
     # the Mesa model and the exact and numpy kernels give the same numbers; the fast
     # kernel other draws from the same distributions
     core["kernel"] = "fast" if engine == "fast" and core.get("kernel") == "fast" else "exact"
+    cohort = core.get("cohort")
+    if isinstance(cohort, Mapping):  # a data file's classes: its hash, not where it lies
+        data = {k: v for k, v in dict(cohort.get("data", {})).items() if k != "source"}
+        if isinstance(data.get("codebook"), Mapping):
+            data["codebook"] = {"sha256": data["codebook"].get("sha256")}
+        mapping = dict(cohort.get("mapping", {}))
+        core["cohort"] = dict(cohort) | {
+            "data": data,
+            "mapping": {k: v for k, v in mapping.items() if k not in ("data", "codebook")},
+        }
     return core
 
 
@@ -378,16 +394,20 @@ def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str,
     return value
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(
+    table: Mapping[str, Any], allowed: set[str], where: str, error: type[Exception] = StudyError
+) -> None:
     for key in table:
         if key not in allowed:
-            raise StudyError(
+            raise error(
                 f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
                 f"Allowed keys: {sorted(allowed)}."
             )
 
 
-def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
+def parse_study(
+    data: Mapping[str, Any], source: str = "<study>", base: str | Path | None = None
+) -> StudySpec:
     """Check a study mapping (as read from TOML) and return a :class:`StudySpec`.
 
     Parameters
@@ -396,6 +416,9 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         Tables ``study`` (required), ``arms``, ``parameters``, ``sweep``, ``output``.
     source : str
         File name for messages.
+    base : str or Path, optional
+        Folder that relative paths of a ``[cohort]`` table are taken from (default: the folder
+        of ``source`` if it is a file, else the working directory).
 
     Returns
     -------
@@ -496,9 +519,20 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
     parameters = dict(data.get("parameters", {}))
     parameters_from, posterior, draws = _parameter_source(parameters, source)
     try:
-        Parameters.from_mapping(parameters, source=f"{source} [parameters]")
+        base_params = Parameters.from_mapping(parameters, source=f"{source} [parameters]")
     except ParameterError as exc:
         raise StudyError(str(exc)) from None
+    cohort = None
+    if "cohort" in data:
+        if parameters_from != "defaults":
+            raise StudyError(
+                f"{source} [cohort]: a study on a data file's classes runs on one parameter set, "
+                'not over posterior draws ([parameters] from = "posterior").'
+            )
+        cohort = _parse_cohort(data, st, parameters, base_params, keep, source, base)
+        classrooms = cohort.n_classes
+        if "chunk_size" not in st:  # one unit per cohort: classes of a size run together
+            chunk = classrooms
 
     sweep_parameter, sweep_values, sweep_is_axis = None, [], False
     if "sweep" in data:
@@ -589,7 +623,61 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>") -> StudySpec:
         parameters_from=parameters_from,
         posterior=posterior,
         posterior_draws=draws,
+        cohort=cohort,
     )
+
+
+def _parse_cohort(
+    data: Mapping[str, Any],
+    study: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    params: Parameters,
+    keep: str,
+    source: str,
+    base: str | Path | None,
+) -> Any:
+    """Check what a ``[cohort]`` study cannot combine with, then read its data and mapping."""
+    where = f"{source} [cohort]"
+    for table, what in (("sweep", "a [sweep]"), ("robustness", "a [robustness] design")):
+        if table in data:
+            raise StudyError(
+                f"{where}: a study on a data file's classes runs without {what}; run one study "
+                "per setting (--set name=value) instead."
+            )
+    if "classrooms" in study:
+        raise StudyError(
+            f"{source} [study]: 'classrooms' comes from the data in a study with a [cohort] "
+            "table (its classes); drop 'classrooms'."
+        )
+    if "n_students" in parameters:
+        raise StudyError(
+            f"{source} [parameters]: 'n_students' comes from the data in a study with a "
+            "[cohort] table (each class at its size; give 'class_size' in [cohort] for classes "
+            "larger than the pupils listed); drop 'n_students'."
+        )
+    if "classrooms_per_school" in parameters:
+        raise StudyError(
+            f"{source} [parameters]: 'classrooms_per_school' comes from the data in a study with "
+            "a [cohort] table (give 'school' in [cohort]); drop it."
+        )
+    if keep != "students":
+        raise StudyError(
+            f"{source} [study]: a study on a data file's classes keeps its student rows "
+            '(keep = "students"); its weighted estimates need them.'
+        )
+    if base is None:
+        base = Path(source).parent if Path(source).is_file() else Path(".")
+    from toolkit.realcohort.study import DataCohort
+
+    try:
+        cohort = DataCohort(data["cohort"], parameters=params, source=source, base=base)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
+    if cohort.n_classes < 2:
+        raise StudyError(
+            f"{where}: the data has {cohort.n_classes} class; a comparison needs at least 2."
+        )
+    return cohort
 
 
 def _parameter_source(parameters: dict[str, Any], source: str) -> tuple[str, str, int]:
@@ -653,7 +741,7 @@ def load_study(path: str | Path) -> StudySpec:
         If the file is missing, is not valid TOML (with the line and column), or its content is
         invalid (see :func:`parse_study`).
     """
-    return parse_study(read_study_file(path), source=str(path))
+    return parse_study(read_study_file(path), source=str(path), base=Path(path).parent)
 
 
 def read_study_file(path: str | Path) -> dict[str, Any]:

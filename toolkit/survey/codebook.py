@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import tomllib
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import tomli_w
 
 from toolkit._checks import check_choice, check_frame, preview
 from toolkit.survey._screen import MISSING_WORDS as _MISSING_WORDS
@@ -633,44 +635,54 @@ class Codebook:
         )
 
     def to_toml(self, path: str | Path | None = None) -> str:
-        """Write the codebook as TOML (returned, and saved to ``path`` if given)."""
-        lines = []
+        """Write the codebook as TOML (returned, and saved to ``path`` if given).
+
+        Written by ``tomli_w``, which escapes every string as TOML requires (newlines, tabs,
+        quotes, control characters in a question's wording), so :meth:`read` and
+        :func:`tomllib.loads` give the same codebook back.
+        """
+        doc: dict[str, Any] = {}
         if self.title:
-            lines.append(f"title = {_toml_value(self.title)}")
+            doc["title"] = self.title
         if self.id:
-            lines.append(f"id = {_toml_value(self.id)}")
+            doc["id"] = self.id
         if self.missing:
-            lines.append(f"missing = {_toml_value(list(self.missing))}")
+            doc["missing"] = _toml_plain(self.missing)
         sets: dict[str, ResponseSet] = {}
         for it in self._items.values():
             if it.responses is not None:
                 sets.setdefault(it.responses.name, it.responses)
+        if sets:
+            doc["responses"] = {}
         for name, rs in sets.items():
-            lines += [
-                "",
-                f"[responses.{_toml_key(name)}]",
-                f"labels = {_toml_value(list(rs.labels))}",
-                f"values = {_toml_value([_num(v) for v in rs.values])}",
-            ]
+            entry: dict[str, Any] = {
+                "labels": list(rs.labels),
+                "values": [_num(v) for v in rs.values],
+            }
             if rs.missing:
-                lines.append(f"missing = {_toml_value(list(rs.missing))}")
+                entry["missing"] = _toml_plain(rs.missing)
+            doc["responses"][name] = entry
+        items: dict[str, Any] = {}
         for it in self._items.values():
-            lines += ["", f"[items.{_toml_key(it.name)}]"]
+            entry = {}
             if it.scale is not None:
-                lines.append(f"scale = {_toml_value(it.scale)}")
+                entry["scale"] = it.scale
             if it.reverse:
-                lines.append("reverse = true")
+                entry["reverse"] = True
             if it.responses is not None:
-                lines.append(f"responses = {_toml_value(it.responses.name)}")
+                entry["responses"] = it.responses.name
             for key in ("min", "max"):
                 val = getattr(it, key)
                 if val is not None:
-                    lines.append(f"{key} = {_toml_value(_num(val))}")
+                    entry[key] = _num(val)
             if it.missing:
-                lines.append(f"missing = {_toml_value(list(it.missing))}")
+                entry["missing"] = _toml_plain(it.missing)
             if it.text:
-                lines.append(f"text = {_toml_value(it.text)}")
-        text = "\n".join(lines) + "\n"
+                entry["text"] = it.text
+            items[it.name] = entry
+        if items:
+            doc["items"] = items
+        text = tomli_w.dumps(doc)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -1182,18 +1194,12 @@ def _num(v: float) -> int | float:
     return int(v) if float(v).is_integer() else float(v)
 
 
-def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_value(key)
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        esc = v.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{esc}"'
-    if isinstance(v, Iterable):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {v!r} to TOML.")
+def _toml_plain(v: Any) -> Any:
+    """Missing codes as TOML values: ranges as arrays, numpy numbers as Python numbers."""
+    if isinstance(v, list | tuple):
+        return [_toml_plain(x) for x in v]
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return int(v)  # numpy integers too
+    if isinstance(v, numbers.Real):
+        return float(v)
+    return v

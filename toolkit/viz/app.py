@@ -10,9 +10,10 @@ Standalone, in a browser, served on this machine only (see :mod:`toolkit.viz.__m
     ./run.sh python -m toolkit.viz        # prints the address, e.g. http://127.0.0.1:8765/
 """
 
-import solara
-
+from toolkit._optional import require
 from toolkit.viz.page import ClassroomApp, make_page
+
+solara = require("solara", "The interactive classroom view")
 
 __all__ = ["Page", "page"]
 

@@ -26,14 +26,15 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from toolkit._optional import require
+
 __all__ = ["cache_dir", "install_assets", "missing_assets", "required_packages"]
 
 _REF = re.compile(r"(?:\{\{cdn\}\}|\$\{this\.getCdn\(\)\})/((?:@[\w.-]+/)?[\w.-]+@[\w.+-]+)/")
 
 
 def _solara_root() -> Path:
-    import solara
-
+    solara = require("solara", "Solara's front-end packages")
     return Path(solara.__file__).parent
 
 
@@ -50,9 +51,8 @@ def required_packages() -> list[str]:
     list of str
         Sorted ``name@version`` specs, e.g. ``"requirejs@2.3.6"``.
     """
-    import ipyvue
-    from solara.server import settings
-
+    ipyvue = require("ipyvue", "Solara's front-end packages")
+    settings = require("solara.server.settings", "Solara's front-end packages")
     root = _solara_root()
     text = (root / "server" / "templates" / "solara.html.j2").read_text(encoding="utf-8")
     vue = root / "widgets" / "vue"
@@ -70,8 +70,7 @@ def required_packages() -> list[str]:
 
 def cache_dir() -> Path:
     """Return Solara's CDN cache folder (``SOLARA_ASSETS_PROXY_CACHE_DIR`` or its default)."""
-    from solara.server import settings
-
+    settings = require("solara.server.settings", "Solara's front-end packages")
     return Path(settings.assets.proxy_cache_dir)
 
 

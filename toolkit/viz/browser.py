@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from toolkit._optional import require
+
 __all__ = [
     "CHROMIUM_ARGS",
     "ViewDriver",
@@ -536,7 +538,7 @@ def screenshot_view(
     -------
     Path
     """
-    from playwright.sync_api import sync_playwright
+    sync_playwright = require("playwright.sync_api", "A screenshot of the view").sync_playwright
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import solara
 from matplotlib.figure import Figure
 
+from toolkit._optional import require
 from toolkit.charts.style import SLIDE_SIZES, chart_style
 from toolkit.model import PRESETS, ParameterError, Parameters, Regime
 from toolkit.viz.classroom import (
@@ -61,6 +61,8 @@ from toolkit.viz.classroom import (
     stats_line,
     view_regime,
 )
+
+solara = require("solara", "The interactive classroom view")
 
 __all__ = [
     "CONTROLS",
@@ -673,8 +675,8 @@ class ClassroomPage:
 
     def widget(self) -> Any:
         """Render the view into a new widget; it is torn down when its last view closes."""
-        import ipywidgets
-        import reacton
+        ipywidgets = require("ipywidgets", "The classroom view as a widget")
+        reacton = require("reacton", "The classroom view as a widget")
 
         box = ipywidgets.VBox(_view_count=0)
         _, context = reacton.render(self.element(), container=box)
