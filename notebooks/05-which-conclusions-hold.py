@@ -36,15 +36,21 @@
 #
 # **Design.** Two steps, because Sobol' indices are expensive: a Saltelli design needs
 # N (k + 2) design points for k parameters, and every point runs the four regimes on the same
-# 30 classrooms. So we first **screen** all 51 parameters with Morris trajectories
-# (r (k + 1) points), then run the **Saltelli design** on the few that matter, holding the rest
-# at their defaults. At every design point every claim is evaluated on the same classrooms in
-# every arm (common random numbers), with its paired 95% interval over classrooms.
+# `CLASSROOMS` classrooms. So we first **screen** every parameter that has a plausible range
+# with r Morris trajectories (r (k + 1) points), then run the **Saltelli design** on the few
+# that matter, holding the rest at their defaults. At every design point every claim is
+# evaluated on the same classrooms in every arm (common random numbers), with its paired 95%
+# interval over classrooms.
+#
+# Every result in the text is written by a cell from this run's own tables, so it stays true
+# when the model, its parameters or the sizes here change (a test checks that the rest of the
+# text quotes no result).
 
 # %% tags=["parameters"]
-# Study size. The defaults run both study files as written: 10 Morris trajectories (520 points)
-# and a Saltelli design of 256 base samples on the screened parameters, 30 classrooms each; see
-# `python -m toolkit check FILE` for the time on your machine. The test suite runs tiny sizes.
+# Study size. The defaults run both study files as written: 10 Morris trajectories (10 (k + 1)
+# points for the k parameters with a plausible range) and a Saltelli design of 256 base samples
+# on the screened parameters, 30 classrooms each; see `python -m toolkit check FILE` for the
+# time on your machine. The test suite runs tiny sizes.
 CLASSROOMS = 30  # classrooms per regime and design point
 N_DAYS = 180  # school days in the year
 MORRIS_TRAJECTORIES = 10  # Morris screening: trajectories
@@ -59,6 +65,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
 
 from toolkit.charts import SLIDE_SIZES, chart_style
 from toolkit.model.params import plausible_ranges
@@ -71,6 +78,7 @@ from toolkit.robustness.charts import (
     plot_morris,
 )
 from toolkit.robustness.report import estimate, format_estimate, run_robustness
+from toolkit.study.describe import join_words
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "simulations").is_dir())
 SIZE = {"study": {"classrooms": CLASSROOMS}, "parameters": {"n_days": N_DAYS}}
@@ -150,12 +158,37 @@ ranking = scaled.groupby("parameter")["scaled"].max().sort_values(ascending=Fals
 chosen = list(ranking.index[:TOP_K])
 ranking.head(12).round(2).to_frame("largest scaled mu* over the claims")
 
+# %%
+k = morris["parameter"].nunique()
+in_file = list(
+    load_study_with(ROOT / "simulations" / "headline-robustness.toml").robustness.parameters
+)
+if set(chosen) == set(in_file):
+    agree = "they are the ones the study file lists"
+else:
+    new = [f"`{p}`" for p in chosen if p not in in_file]
+    gone = [f"`{p}`" for p in in_file if p not in chosen]
+    agree = (
+        "they differ from the study file's list: this screening adds "
+        + (join_words(new) or "none")
+        + " and leaves out "
+        + (join_words(gone) or "none")
+        + " (at full size, update the file's `parameters`)"
+    )
+Markdown(
+    f"""
+The screening moved {k} parameters over {MORRIS_TRAJECTORIES} trajectories
+({MORRIS_TRAJECTORIES * (k + 1)} design points). The {TOP_K} carried forward are
+{join_words(f"`{p}`" for p in chosen)}; {agree}.
+"""
+)
+
 # %% [markdown]
 # ## Step 2: Sobol' indices, shares and failure regions on the parameters that matter
 #
-# The headline study file lists the seven parameters that the full-size screening chose;
-# here we use the ones this notebook's screening just chose (if they differ, update the study
-# file's `parameters`). Every other parameter stays at its default.
+# The headline study file lists the parameters that its full-size screening chose; here we use
+# the ones this notebook's screening just chose (the cell above compares them). Every other
+# parameter stays at its default.
 
 # %%
 sobol_spec = load_study_with(
@@ -173,11 +206,30 @@ summary = result.summary
 sobol = pd.read_csv(result.folder / "sobol.csv")
 summary[["claim", "share", "share_low", "share_high", "undecided", "drivers", "region"]]
 
+# %%
+n_points = len(pd.read_csv(result.folder / "design.csv"))
+
+
+def verdict(r):
+    """One claim's share, drivers and failure region, in words."""
+    return (
+        f"**{r.claim}** holds in {r.share:.0%} of the plausible space (95% interval "
+        f"{r.share_low:.0%} to {r.share_high:.0%}; the classrooms' intervals cannot tell at "
+        f"{r.undecided:.0%} of the points); strongest drivers: {r.drivers}; {r.region}."
+    )
+
+
+Markdown(
+    f"At this run's size (N = {SOBOL_N} base samples over {len(chosen)} parameters, "
+    f"{n_points:,} design points of {CLASSROOMS} classrooms):\n\n"
+    + "\n".join(f"- {verdict(r)}" for r in summary.itertuples())
+)
+
 # %% [markdown]
 # **How much of the plausible space supports each claim.** The diamond is the share of the
 # design's independent points where the claim holds, with its 95% Wilson interval; the bar
 # splits the points by verdict. A large grey part means the claim is close to its boundary over
-# much of the space, where 30 classrooms cannot tell.
+# much of the space, where a point's classrooms cannot tell.
 
 # %%
 plot_claim_shares(summary)

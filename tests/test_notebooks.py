@@ -208,11 +208,23 @@ def test_saving_a_notebook_with_its_outputs_does_not_make_provenance_dirty(tmp_p
 # --- numbers in the prose -----------------------------------------------------------------
 #: Notebooks whose prose may quote only the design's inputs (numbers in the code): every
 #: result it reports is written by a cell from the notebook's own output.
-PROSE_FROM_OUTPUT = ["06-designing-a-real-study"]
+PROSE_FROM_OUTPUT = [
+    "01-headline-regime-comparison",
+    "02-one-mechanism-at-a-time",
+    "04-scaffolding-over-school-years",
+    "05-which-conclusions-hold",
+    "06-designing-a-real-study",
+]
 #: Numbers of formulas and methods, not results (J - 2 degrees of freedom, 1 + (n - 1) ICC, 95%
 #: intervals).
 _STRUCTURAL = {0.0, 1.0, 2.0, 0.95}
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:,\d{3})*(?:\.\d+)?)(%?)(?![\w.]*\w)")
+#: Pointers, not results: "section 7.4", "sections 4, 7 and 10", "notebook 04", "issue 17", and
+#: the year of a citation ("Dignath & Büttner 2008", "Lou et al. 1996").
+_REFERENCE = re.compile(
+    r"\b(?:sections?|notebooks?|issues?)\s+\d+(?:\.\d+)*(?:(?:\s*,\s*|\s+and\s+)\d+(?:\.\d+)*)*"
+    r"|(?:\b[A-Z][\w'-]+|et al\.)\s+(?:19|20)\d{2}[a-z]?\b"
+)
 
 
 def _code_numbers(nb: nbformat.NotebookNode) -> set[float]:
@@ -230,6 +242,7 @@ def _code_numbers(nb: nbformat.NotebookNode) -> set[float]:
 def _prose_numbers(text: str) -> list[tuple[str, float]]:
     text = re.sub(r"`[^`]*`", "", text)  # code, file names and commands
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    text = _REFERENCE.sub("", text)
     out = []
     for number, percent in _NUMBER.findall(text):
         value = float(number.replace(",", ""))
@@ -254,3 +267,11 @@ def test_notebook_prose_quotes_only_its_inputs(stem):
 def test_prose_number_check_finds_a_stale_number():
     text = "SD of scores 0.91 against 0.84 (see `runs/06`), 90% response, in lme4 [x](a/1.2)"
     assert _prose_numbers(text) == [("0.91", 0.91), ("0.84", 0.84), ("90%", 0.9)]
+
+
+def test_prose_number_check_skips_pointers_but_not_results():
+    text = (
+        "As in sections 4, 7.4 and 10 and notebook 04 (issue 17; Dignath & Büttner 2008, Lou et "
+        "al. 1996), the lead is 0.26 SD after 4 years (section 10) in 2008 classrooms"
+    )
+    assert _prose_numbers(text) == [("0.26", 0.26), ("4", 4.0), ("2008", 2008.0)]
