@@ -212,3 +212,20 @@ def test_a_weak_failure_region_is_not_printed_as_fails_when():
     holds = ~((x["p"] > 0.8) & (x["q"] > 0.7)).to_numpy()
     region = failure_region(x, holds, x)
     assert region.clear and region.text.startswith("fails when p > 0.")
+
+
+def test_a_robustness_run_can_be_run_again_into_its_folder(tmp_path):
+    """--overwrite recognizes a robustness run's own parts (d000000-n1) as the run's files."""
+    from tests.robustness.conftest import make_study
+    from toolkit.study.runner import run_study
+
+    spec = make_study(
+        {"model": "tests.robustness.conftest:NoisyPaired", "design": "lhs", "n": 4},
+        study={"classrooms": 2},
+    )
+    first = run_study(spec, tmp_path / "run", progress=False)
+    assert any(p.name.startswith("d") for p in (first.folder / "parts").iterdir())
+    (tmp_path / "run" / "mine.txt").write_text("a user's own file")
+    again = run_study(spec, tmp_path / "run", progress=False, overwrite=True)
+    assert again.summary.equals(first.summary)
+    assert (tmp_path / "run" / "mine.txt").read_text() == "a user's own file"

@@ -108,7 +108,10 @@ _PACKAGES = (
     "dask",
     "distributed",
 )
-_UNIT_ID = r"p\d{3,}-c\d{6,}"
+#: Work-unit ids: a study's points and classrooms (``p000-c000000``), a cohort study's cohorts
+#: (``p000``) and a robustness study's design points (``d000000-n1``,
+#: :meth:`toolkit.robustness.spec.RobustnessSpec.units`).
+_UNIT_ID = r"(p\d{3,}(-c\d{6,})?|d\d{6,}-n\d+)"
 _PART_FILES = (
     re.compile(rf"{STUDENTS}/{_UNIT_ID}\.parquet"),
     re.compile(rf"{PARTS}/{_UNIT_ID}\.(classrooms|students)\.parquet"),
