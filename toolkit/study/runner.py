@@ -1115,6 +1115,25 @@ class _DaskExecutor:
                 self.cluster.close(timeout=10)
 
 
+@contextlib.contextmanager
+def _quiet_event_loop(quiet: bool) -> Iterator[None]:
+    """Keep Dask's, Tornado's and asyncio's log records off the console (if ``quiet``).
+
+    The client's event loop stops when the client and the run's cluster close, so nothing is
+    logged once the block has ended; the loggers' levels are restored then.
+    """
+    names = ("distributed", "tornado", "asyncio")
+    levels = {n: logging.getLogger(n).level for n in names}
+    if quiet:
+        for n in names:
+            logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+
+
 def _describe_execution(workers: int, scheduler: str | None) -> dict[str, Any]:
     if scheduler is None and workers == 1:
         return {"mode": "serial", "workers": 1}
@@ -1303,9 +1322,13 @@ def run_study(
         if bar is not None:
             bar.close()
         if executor is not None:
-            executor.revoke_folder()  # units still running write nothing from now on
-            stream.close()  # cancels the units in flight while the client is still open
-            executor.close()
+            # Ctrl-C reaches the worker processes too: while the client closes, its event loop
+            # reports the dead workers' connections, expected then, with tracebacks that would
+            # bury the message saying what was kept
+            with _quiet_event_loop(isinstance(exc, KeyboardInterrupt)):
+                executor.revoke_folder()  # units still running write nothing from now on
+                stream.close()  # cancels the units in flight while the client is still open
+                executor.close()
         if by_workers:  # what is in the folder, whoever wrote it
             done = sum(_unit_done(folder, u["id"], keep) for u in units)
         interrupted = isinstance(exc, KeyboardInterrupt)
