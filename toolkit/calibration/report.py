@@ -462,7 +462,7 @@ def write_report(
     from toolkit.calibration.charts import plot_posterior_pairs, plot_targets
     from toolkit.charts.style import OKABE_ITO, REGIME_COLORS, chart_style
     from toolkit.model import Parameters
-    from toolkit.study.runner import provenance
+    from toolkit._base.provenance import provenance
 
     t0 = time.time()
     folder = Path(folder)

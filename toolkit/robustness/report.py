@@ -588,7 +588,7 @@ def run_robustness(
 
     Returns
     -------
-    toolkit.study.runner.RunResult
+    toolkit.study.result.RunResult
         ``summary`` is the claims table; ``classrooms`` the per-point classroom metrics.
     """
     require_robustness(spec)
@@ -624,7 +624,7 @@ def estimate(spec: StudySpec, *, probe: bool = True, workers: int = 1) -> dict[s
         ``points, arms, classrooms, years, model_runs`` (classroom-years, every arm),
         ``seconds_per_point, seconds, bytes`` and ``basis`` (how the time was estimated).
     """
-    from toolkit.study.runner import _units
+    from toolkit.study.units import _units
 
     rob = spec.robustness
     design = rob.make_design(spec.seed)

@@ -57,7 +57,7 @@ from toolkit.metrics import compare_conditions, effect_vs_reference, group_metri
 from toolkit.study.spec import StudySpec
 
 if TYPE_CHECKING:
-    from toolkit.study.runner import RunResult
+    from toolkit.study.result import RunResult
 
 __all__ = [
     "SCALE_ZERO",
