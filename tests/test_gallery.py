@@ -10,8 +10,8 @@ image must not mark the later ones ``+dirty``.
 import pytest
 from PIL import Image
 
-import toolkit.charts as charts
 import toolkit._base.provenance as provenance
+import toolkit.charts as charts
 import toolkit.charts.style as charts_style
 from toolkit.gallery import CHARTS, build_gallery
 
