@@ -25,8 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit._base import plugins
 from toolkit._base.atomic import write_json_atomic
 from toolkit._base.provenance import now, provenance
+from toolkit.study.analysis import analyse_run
 from toolkit.study.executor import (
     CONNECT_TIMEOUT,
     LOCAL_CLUSTER_CONFIG,
@@ -52,6 +54,7 @@ from toolkit.study.runfolder import (
     _unit_done,
     _unit_paths,
     check_run_folder,
+    collect_parts,
 )
 from toolkit.study.spec import StudySpec
 from toolkit.study.units import (
@@ -78,6 +81,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "check_run_folder",
+    "default_analysis",
     "design_points_done",
     "label_unit_rows",
     "local_cluster",
@@ -86,10 +90,40 @@ __all__ = [
     "run_unit",
     "run_unit_into",
     "simulate_unit",
+    "study_kind",
     "units_done",
 ]
 #: Private names that other modules, tests and benchmarks used from here before the split.
 _REEXPORTED = (_n_units, _units, _sees_folder)
+
+
+def study_kind(spec: StudySpec) -> str | None:
+    """Return the kind of a study that an upper layer analyses, or None for an ordinary study.
+
+    ``"robustness"`` (a ``[robustness]`` table), ``"cohort"`` (a ``[cohort]`` table) or
+    ``"posterior"`` (``[parameters] from = "posterior"``).
+    """
+    if spec.robustness is not None:
+        return "robustness"
+    if spec.cohort is not None:
+        return "cohort"
+    if spec.parameters_from == "posterior":
+        return "posterior"
+    return None
+
+
+def default_analysis(spec: StudySpec) -> Callable[[RunResult, StudySpec], RunResult]:
+    """Return the analysis :func:`run_study` applies to a run of ``spec`` by default.
+
+    An ordinary study's is :func:`toolkit.study.analysis.analyse_run`. The other kinds are
+    analysed by the package that defines them, plugged in at ``analysis.<kind>``
+    (:mod:`toolkit._base.plugins`, declared in ``toolkit/__init__.py``):
+    :func:`toolkit.robustness.report.analyse_design`,
+    :func:`toolkit.realcohort.analyse_cohort_run`,
+    :func:`toolkit.calibration.predict.analyse_posterior_run`.
+    """
+    kind = study_kind(spec)
+    return analyse_run if kind is None else plugins.load(f"analysis.{kind}")
 
 
 def _manifest_files(result: RunResult, folder: Path) -> tuple[list[str], dict[str, str]]:
@@ -141,7 +175,8 @@ def run_study(
         Show a progress bar (tqdm) and the analysis steps on standard error.
     analyse : callable, optional
         ``analyse(result, spec) -> result`` adding tables and figures; default
-        :func:`toolkit.study.analysis.analyse_run`.
+        :func:`default_analysis` (:func:`toolkit.study.analysis.analyse_run` for an ordinary
+        study, the analysis its package plugs in for a robustness, cohort or posterior study).
 
     Returns
     -------
@@ -249,18 +284,9 @@ def run_study(
             bar = None
         manifest["units"]["done"] = done
         if spec.robustness is not None:  # parts hold each design point's classroom metrics
-            from toolkit.robustness.report import analyse_design, collect_parts
-
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
-            analyse = analyse or analyse_design
-        elif analyse is None and spec.cohort is not None:
-            from toolkit.realcohort.study import analyse_cohort_run as analyse
-        elif analyse is None and spec.parameters_from == "posterior":
-            from toolkit.calibration.predict import analyse_posterior_run as analyse
-        elif analyse is None:
-            from toolkit.study.analysis import analyse_run
-
-            analyse = analyse_run
+        if analyse is None:
+            analyse = default_analysis(spec)
         result = analyse(result, spec)
     except BaseException as exc:
         if bar is not None:
