@@ -415,7 +415,7 @@ def run_power(
         On Ctrl-C, after marking the manifest ``interrupted``: the pool's finished work units
         and the finished power-curve points stay, and ``resume=True`` continues.
     """
-    from toolkit.study.runner import provenance
+    from toolkit._base.provenance import provenance
 
     folder = Path(out or spec.study.folder)
     _prepare(folder, spec, overwrite, resume)
