@@ -12,7 +12,8 @@ reliability
     :func:`cronbach_alpha` (the whole ``psych::alpha`` table), :func:`score_items`
     (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
 multilevel
-    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
+    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does);
+    :func:`nested_model` and :func:`nested_icc` for three levels (students, classes, schools).
 lsa
     Replicate weights (Fay/BRR, JK1, JK2, JKn with a finite population correction; PISA,
     TIMSS, PIRLS presets), Taylor-linearised means for cluster/stratified designs, and
@@ -52,7 +53,13 @@ from toolkit.survey.lsa import (
     timss_design,
     with_replicates,
 )
-from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
+from toolkit.survey.multilevel import (
+    MixedModelResult,
+    icc,
+    mixed_model,
+    nested_icc,
+    nested_model,
+)
 from toolkit.survey.plots import distribution_by_group, item_heatmap, likert_bars
 from toolkit.survey.readers import (
     question_text,
@@ -100,6 +107,8 @@ __all__ = [
     "lsa_regression",
     "lsa_spread",
     "mixed_model",
+    "nested_icc",
+    "nested_model",
     "omega",
     "parse_keys",
     "pirls_design",
