@@ -25,6 +25,12 @@ between-cluster and :math:`R^2_1` of the within-cluster variance multiplies the 
 the variance by :math:`1 - R^2_2` and :math:`1 - R^2_1` (Raudenbush 1997; one more
 degree of freedom is spent, :math:`\nu = J - 3`).
 
+Three levels (students in classes in schools; Konstantopoulos 2008; Dong & Maynard 2013):
+:func:`three_level_se` gives the standard error of a trial that randomizes schools (the school
+and class variance both enter the contrast) or classes within schools (the school variance
+drops out), :func:`three_level_power`, :func:`three_level_mde` and :func:`schools_for_power`
+the power, the minimum detectable effect and the schools needed.
+
 Two variances (F test, two-sided): with :math:`\nu_A = n_A - 1`, :math:`\nu_B = n_B - 1` and
 the true ratio :math:`\phi = \sigma_B^2/\sigma_A^2`, :math:`F = s_B^2/s_A^2 \sim \phi F_{\nu_B,
 \nu_A}` and power is :math:`P(F > F_{1-\alpha/2}) + P(F < F_{\alpha/2})`.
@@ -429,8 +435,10 @@ def three_level_se(
 
     with :math:`\omega` the variance of the treatment effect across schools relative to
     :math:`\rho_S` (``effect_heterogeneity``; 0 with fixed school effects) and
-    :math:`\nu = K(m - 2) - g` with fixed school effects (a treatment contrast per school,
-    as PowerUp!'s BCRA3_2f), :math:`\nu = K - g - 1` with random ones.
+    :math:`\nu = Km - K - 1 - g` with fixed school effects (the residual degrees of freedom of
+    class means on school dummies and the treatment; PowerUp!'s BCRA3_2f counts
+    :math:`K(m - 2) - g`, a treatment contrast per school), :math:`\nu = K - g - 1` with
+    random ones.
 
     Parameters
     ----------
@@ -527,7 +535,7 @@ def three_level_se(
                 "the treatment effect is estimated in each school)."
             )
         var = icc_school * effect_heterogeneity / k + within
-        df = k * (m - 2) - g if school_effects == "fixed" else k - g - 1
+        df = k * m - k - 1 - g if school_effects == "fixed" else k - g - 1
     if df < 1:
         raise ValueError(
             f"{schools} schools of {classes_per_school} classes leave {df} degrees of freedom for "
