@@ -1,4 +1,4 @@
-"""Trials that randomize the model's schools, or classes within them, and the school level's cost."""
+"""Trials randomizing the model's schools, or classes within them; the school level's cost."""
 
 import numpy as np
 import pytest
