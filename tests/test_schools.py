@@ -137,3 +137,22 @@ def test_check_prints_the_nesting(tmp_path, capsys):
     path.write_text('[study]\nname = "nest"\nseed = 5\nclassrooms = 8\nschools = 3\n')
     assert main(["check", str(path), "--no-estimate"]) != 0
     assert "'classrooms' = 8 is not a multiple of 'schools' = 3" in capsys.readouterr().err
+
+
+def test_synthetic_survey_keeps_the_model_schools():
+    from toolkit.engine import simulate_arms
+    from toolkit.synthetic import SurveyDesign, synthetic_survey
+
+    p = Parameters(**TINY, classrooms_per_school=3)
+    seeds = [classroom_seed(9, i) for i in range(9)]
+    sim = simulate_arms({"a": "standardized", "b": "personal"}, p, seeds)
+    sim = sim.assign(school=school_of(sim["classroom"], 3))
+    data = synthetic_survey(sim, SurveyDesign(scales=()), rng=1)
+    # one survey school per arm and model school, holding exactly that school's classrooms
+    groups = data.groupby("school").agg(
+        arm=("arm", "nunique"), model=("replicate", lambda r: set(r // 3))
+    )
+    assert (groups["arm"] == 1).all() and groups["model"].map(len).eq(1).all()
+    assert data["school"].nunique() == 2 * 3
+    with pytest.raises(ValueError, match=r"leave SurveyDesign\.classes_per_school at 1"):
+        synthetic_survey(sim, SurveyDesign(scales=(), classes_per_school=2), rng=1)
