@@ -82,7 +82,7 @@ def _check_paths(args: list[str], created: set[str], where: str) -> None:
 
 
 def _check_python(argv: list[str], created: set[str], line: str) -> None:
-    """``python -m MODULE ...`` or ``python -c CODE``."""
+    """``python -m MODULE ...``, ``python -c CODE`` or ``python SCRIPT.py ...``."""
     import ast
     import importlib
     import importlib.util
@@ -96,6 +96,10 @@ def _check_python(argv: list[str], created: set[str], line: str) -> None:
                 module = importlib.import_module(node.module)
                 for alias in node.names:
                     assert hasattr(module, alias.name), f"{line}: {node.module}.{alias.name}"
+        return
+    if argv[0].endswith(".py"):  # a script of the repository (e.g. simulations/power/*.py)
+        assert (ROOT / argv[0]).is_file(), f"{line}: {argv[0]} does not exist"
+        _check_paths(argv[1:], created, line)
         return
     assert argv[0] == "-m", line
     module, rest = argv[1], argv[2:]

@@ -358,6 +358,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(spec.resolved(), indent=2, default=str))
     _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.nesting():
+        print(f"  schools: {spec.nesting()}")
     if spec.cohort is not None:  # a study on a data file's classes: what is read, what is drawn
         print(spec.cohort.describe(spec.base_parameters()))
     if spec.robustness is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from toolkit._base.atomic import write_atomic
 from toolkit.engine import simulate_arms
-from toolkit.model.cohort import classroom_seed
+from toolkit.model.cohort import classroom_seed, school_of
 from toolkit.model.model import simulate_classroom
 from toolkit.model.params import Parameters
 from toolkit.model.regimes import Regime
@@ -143,7 +143,22 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
                 one.insert(0, "arm", arm)
                 frames.append(one)
         df = pd.concat(frames, ignore_index=True)
-    return label_unit_rows(df, unit, list(arms))
+    return with_school(label_unit_rows(df, unit, list(arms)), params.classrooms_per_school)
+
+
+def with_school(df: pd.DataFrame, classrooms_per_school: int) -> pd.DataFrame:
+    """Add the ``school`` of each row's ``replicate`` after it, when classrooms share schools.
+
+    ``school = replicate // classrooms_per_school`` (:func:`toolkit.model.cohort.school_of`),
+    the same in every arm; nothing is added when every classroom is a school of its own
+    (``classrooms_per_school = 1``), so such runs keep their columns.
+    """
+    if classrooms_per_school <= 1 or "school" in df.columns:
+        return df
+    df = df.copy()
+    at = list(df.columns).index("replicate") + 1
+    df.insert(at, "school", school_of(df["replicate"].to_numpy(), classrooms_per_school))
+    return df
 
 
 def label_unit_rows(df: pd.DataFrame, unit: dict[str, Any], arms: list[str]) -> pd.DataFrame:
@@ -190,6 +205,8 @@ def run_unit(
     students = simulate_unit(unit, seed, engine, n_years)
     classrooms = local_classroom_metrics(students, reference)
     classrooms["arm"] = classrooms["arm"].astype(str)
+    if "school" in students.columns:
+        classrooms = with_school(classrooms, int(unit["params"]["classrooms_per_school"]))
     if keep == "classrooms":
         students = students[analysis_columns(students.columns)]
     return students, classrooms

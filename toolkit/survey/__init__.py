@@ -12,7 +12,8 @@ reliability
     :func:`cronbach_alpha` (the whole ``psych::alpha`` table), :func:`score_items`
     (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
 multilevel
-    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
+    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does);
+    :func:`nested_model` and :func:`nested_icc` for three levels (students, classes, schools).
 lsa
     Replicate weights (Fay/BRR, JK1, JK2, JKn with a finite population correction; PISA,
     TIMSS, PIRLS presets), Taylor-linearised means for cluster/stratified designs, and
@@ -54,7 +55,13 @@ from toolkit.survey.lsa import (
     timss_design,
     with_replicates,
 )
-from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
+from toolkit.survey.multilevel import (
+    MixedModelResult,
+    icc,
+    mixed_model,
+    nested_icc,
+    nested_model,
+)
 from toolkit.survey.readers import (
     question_text,
     read_csv,
@@ -98,6 +105,8 @@ __all__ = [
     "lsa_regression",
     "lsa_spread",
     "mixed_model",
+    "nested_icc",
+    "nested_model",
     "omega",
     "parse_keys",
     "pirls_design",
