@@ -12,6 +12,7 @@ The tests are skipped only where Sphinx (the ``docs`` extra) or Chromium is not 
 import contextlib
 import functools
 import http.server
+import re
 import subprocess
 import sys
 import threading
@@ -75,6 +76,12 @@ def test_every_page_of_docs_is_on_the_site(site):
     page = (site / "api" / "generated" / "toolkit.survey.reliability.html").read_text()
     assert 'id="toolkit.survey.reliability.cronbach_alpha"' in page
     assert "Parameters" in page and "Returns" in page
+    # every reference of the written pages to the API resolves (an unresolved one is plain code)
+    for name in PAGES:
+        refs = re.findall(r'(<a [^>]*>)?<code class="xref', (site / f"{name}.html").read_text())
+        assert all(refs), f"{name}: {refs.count('')} references to the API that do not resolve"
+    survey = (site / "survey.html").read_text()
+    assert survey.count('href="api/generated/toolkit.survey.') >= 20  # the R equivalents table
     # MathJax comes from the site itself: the page names no other host
     odd = (site / "odd.html").read_text()
     assert "_static/mathjax/MathJax.js" in odd and "cdn." not in odd
