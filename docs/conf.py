@@ -122,6 +122,10 @@ def _benchmarks_page(app, docname: str, source: list[str]) -> None:
 
 def setup(app):
     """Register the build hooks."""
+    from pygments.lexers.special import TextLexer
+
+    # mermaid diagrams (docs/architecture.md) render on GitHub; here they show as their text
+    app.add_lexer("mermaid", TextLexer)
     app.connect("builder-inited", _copy_notebooks)
     app.connect("build-finished", _copy_mathjax)
     app.connect("source-read", _benchmarks_page)
