@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,17 @@ from toolkit.study.runfolder import PARTS, STUDENTS
 from toolkit.study.spec import StudyError
 
 __all__ = ["RunInterrupted", "RunResult"]
+
+
+#: Student rows read together by :meth:`RunResult.student_batches` (about 40 MB of the
+#: analysis columns): enough that the fixed cost per call is small beside the work.
+BATCH_ROWS = 500_000
+
+
+def _to_pandas(pa: Any, tables: list[Any]) -> pd.DataFrame:
+    """One frame from Parquet tables of the same columns, as ``pandas.read_parquet`` gives."""
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+    return table.to_pandas()
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -52,7 +63,14 @@ class _Reporter:
         if self.enabled:
             print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
-    def iterate(self, items: Iterable[Any], total: int, text: str) -> Iterator[Any]:
+    def iterate(
+        self,
+        items: Iterable[Any],
+        total: int,
+        text: str,
+        size: Callable[[Any], int] | None = None,
+    ) -> Iterator[Any]:
+        """Yield ``items``, advancing the bar by ``size(item[0])`` parts (default 1) each."""
         if not self.enabled:
             yield from items
             return
@@ -61,7 +79,7 @@ class _Reporter:
         with tqdm(total=total, desc=f"analysis: {text}", unit="part", file=sys.stderr) as bar:
             for item in items:
                 yield item
-                bar.update(1)
+                bar.update(1 if size is None else size(item[0]))
 
 
 class RunResult:
@@ -142,17 +160,66 @@ class RunResult:
             Read only these columns (default: all that were kept).
         """
         for unit in self.units:
-            path = self._student_path(unit)
-            if not path.is_file():
-                raise StudyError(
-                    f"{self.folder}: no student rows for work unit {unit} ({path.name}); "
-                    + (
-                        "this run kept only classroom-level rows (keep = 'classrooms')."
-                        if self.keep == "classrooms"
-                        else "the run is incomplete: continue it with --resume."
-                    )
-                )
+            path = self._checked_student_path(unit)
             yield self._arm_categorical(pd.read_parquet(path, columns=columns))
+
+    def _checked_student_path(self, unit: str) -> Path:
+        path = self._student_path(unit)
+        if not path.is_file():
+            raise StudyError(
+                f"{self.folder}: no student rows for work unit {unit} ({path.name}); "
+                + (
+                    "this run kept only classroom-level rows (keep = 'classrooms')."
+                    if self.keep == "classrooms"
+                    else "the run is incomplete: continue it with --resume."
+                )
+            )
+        return path
+
+    def student_batches(
+        self, columns: list[str] | None = None, rows: int = BATCH_ROWS
+    ) -> Iterator[tuple[list[str], pd.DataFrame]]:
+        """Yield the student rows of consecutive work units together, in unit order.
+
+        The parts are read with pyarrow and converted to one frame per batch: at a few
+        thousand rows per part, reading and analysing the parts one at a time costs mostly the
+        fixed cost of each call (a run of 10^6 classroom-years has thousands of parts).
+
+        Parameters
+        ----------
+        columns : list of str, optional
+            Read only these columns (default: all that were kept).
+        rows : int
+            A batch ends with the first part that brings it to at least this many rows.
+
+        Yields
+        ------
+        (list of str, pandas.DataFrame)
+            The batch's unit ids and their rows, concatenated in unit order.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        ids: list[str] = []
+        tables: list[Any] = []
+        n = 0
+        for unit in self.units:
+            tables.append(pq.read_table(self._checked_student_path(unit), columns=columns))
+            ids.append(unit)
+            n += tables[-1].num_rows
+            if n >= rows:
+                yield ids, self._arm_categorical(_to_pandas(pa, tables))
+                ids, tables, n = [], [], 0
+        if tables:
+            yield ids, self._arm_categorical(_to_pandas(pa, tables))
+
+    def classroom_parts(self, units: list[str]) -> pd.DataFrame:
+        """Return the classroom metrics that ``units`` computed, concatenated in their order."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [pq.read_table(self.folder / PARTS / f"{u}.classrooms.parquet") for u in units]
+        return self._arm_categorical(_to_pandas(pa, tables))
 
     @property
     def students(self) -> pd.DataFrame:
