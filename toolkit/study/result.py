@@ -23,12 +23,6 @@ __all__ = ["RunInterrupted", "RunResult"]
 BATCH_ROWS = 500_000
 
 
-def _to_pandas(pa: Any, tables: list[Any]) -> pd.DataFrame:
-    """One frame from Parquet tables of the same columns, as ``pandas.read_parquet`` gives."""
-    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
-    return table.to_pandas()
-
-
 class RunInterrupted(KeyboardInterrupt):
     """A run was interrupted (Ctrl-C); what was finished is kept and ``resume`` continues it.
 
@@ -127,6 +121,10 @@ class RunResult:
         self.reporter = _Reporter(progress)
         self.written: list[Path] = []
         self._students: pd.DataFrame | None = None
+        #: Where the analysis runs its tasks (:mod:`toolkit.study.pool`; set by the runner while
+        #: the run's workers are up) and what it started before the units (``prepare``).
+        self.pool: Any = None
+        self.prepared: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -143,6 +141,28 @@ class RunResult:
     def _arm_categorical(self, df: pd.DataFrame) -> pd.DataFrame:
         if self.arms:
             df["arm"] = pd.Categorical(df["arm"].astype(str), categories=self.arms)
+        return df
+
+    def _to_pandas(self, pa: Any, tables: list[Any]) -> pd.DataFrame:
+        """One frame from Parquet tables of the same columns, ``arm`` as :meth:`_arm_categorical`.
+
+        The arm's codes are found by pyarrow (``index_in`` the run's arms) rather than by
+        converting every row's name to a Python string and back.
+        """
+        import pyarrow.compute as pc
+
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        if not self.arms or "arm" not in table.column_names:
+            return self._arm_categorical(table.to_pandas())
+        i = table.column_names.index("arm")
+        arm = table.column(i)
+        if not (pa.types.is_string(arm.type) or pa.types.is_large_string(arm.type)):
+            return self._arm_categorical(table.to_pandas())
+        codes = pc.index_in(arm, value_set=pa.array(self.arms, type=arm.type))
+        if codes.null_count:  # a name not among the arms: as pandas.Categorical would, NaN
+            codes = pc.fill_null(codes, -1)
+        df = table.drop_columns(["arm"]).to_pandas()
+        df.insert(i, "arm", pd.Categorical.from_codes(codes.to_numpy(), categories=self.arms))
         return df
 
     def student_columns(self) -> list[str]:
@@ -204,22 +224,24 @@ class RunResult:
         tables: list[Any] = []
         n = 0
         for unit in self.units:
-            tables.append(pq.read_table(self._checked_student_path(unit), columns=columns))
+            path = self._checked_student_path(unit)
+            tables.append(pq.ParquetFile(path).read(columns=columns))
             ids.append(unit)
             n += tables[-1].num_rows
             if n >= rows:
-                yield ids, self._arm_categorical(_to_pandas(pa, tables))
+                yield ids, self._to_pandas(pa, tables)
                 ids, tables, n = [], [], 0
         if tables:
-            yield ids, self._arm_categorical(_to_pandas(pa, tables))
+            yield ids, self._to_pandas(pa, tables)
 
     def classroom_parts(self, units: list[str]) -> pd.DataFrame:
         """Return the classroom metrics that ``units`` computed, concatenated in their order."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tables = [pq.read_table(self.folder / PARTS / f"{u}.classrooms.parquet") for u in units]
-        return self._arm_categorical(_to_pandas(pa, tables))
+        paths = [self.folder / PARTS / f"{u}.classrooms.parquet" for u in units]
+        tables = [pq.ParquetFile(path).read() for path in paths]
+        return self._to_pandas(pa, tables)
 
     @property
     def students(self) -> pd.DataFrame:

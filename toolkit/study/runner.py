@@ -38,6 +38,7 @@ from toolkit.study.executor import (
     _sees_folder,
     local_cluster,
 )
+from toolkit.study.pool import DaskPool, SerialPool
 from toolkit.study.result import RunInterrupted, RunResult
 from toolkit.study.runfolder import (
     MANIFEST,
@@ -101,6 +102,29 @@ def _manifest_files(result: RunResult, folder: Path) -> tuple[list[str], dict[st
             hashes[rel] = _sha256(path)
     dirs = [f"{STUDENTS}/"] if result.keep == "students" else []
     return [*dirs, f"{PARTS}/", *sorted(files)], hashes
+
+
+def _analysis_of(
+    spec: StudySpec, analyse: Callable[[RunResult, StudySpec], RunResult] | None
+) -> Callable[[RunResult, StudySpec], RunResult]:
+    """Return the analysis a run of ``spec`` ends with: ``analyse``, or the study kind's own."""
+    if spec.robustness is not None:
+        from toolkit.robustness.report import analyse_design
+
+        return analyse or analyse_design
+    if analyse is not None:
+        return analyse
+    if spec.cohort is not None:
+        from toolkit.realcohort.study import analyse_cohort_run
+
+        return analyse_cohort_run
+    if spec.parameters_from == "posterior":
+        from toolkit.calibration.predict import analyse_posterior_run
+
+        return analyse_posterior_run
+    from toolkit.study.analysis import analyse_run
+
+    return analyse_run
 
 
 def run_study(
@@ -216,6 +240,7 @@ def run_study(
             initial = total - sum(_unit_size(spec, u) for u in todo)
             what = "design point" if spec.robustness is not None else "classroom"
             bar = tqdm(total=total, initial=initial, unit=what, desc=spec.name, file=sys.stderr)
+        analyse = _analysis_of(spec, analyse)
         if executor is not None:
             sees = executor.offer_folder(folder)
             manifest["execution"]["workers_seen"] = {
@@ -225,8 +250,16 @@ def run_study(
             by_workers = executor.token is not None
             manifest["execution"]["parts"] = PARTS_BY_WORKERS if by_workers else PARTS_BY_CLIENT
             write_json_atomic(manifest, mpath)
+            # the analysis's tasks on the same workers: those that need no parts (the
+            # decomposition) start now, beside the units; the rest after them
+            result.pool = DaskPool(executor.client, sees_folder=by_workers)
             stream = executor.run(todo, args)
         else:
+            result.pool = SerialPool()  # the analysis's tasks in this process, when asked
+        prepare = getattr(analyse, "prepare", None)
+        if prepare is not None:
+            result.prepared = prepare(result, spec, result.pool)
+        if executor is None:
             stream = ((u, run_unit(u, *args)) for u in todo)
         returned = 0
         for u, unit_out in stream:
@@ -238,8 +271,7 @@ def run_study(
             if bar is not None:
                 bar.update(_unit_size(spec, u))
         if executor is not None:
-            executor.close()
-            executor = None
+            executor.revoke_folder()  # units write nothing from now on; the workers stay
         if by_workers:
             _remove_stale_temporaries(folder)  # of workers killed mid-write
             if returned:  # by workers that joined later and do not see the folder
@@ -249,20 +281,16 @@ def run_study(
             bar = None
         manifest["units"]["done"] = done
         if spec.robustness is not None:  # parts hold each design point's classroom metrics
-            from toolkit.robustness.report import analyse_design, collect_parts
+            from toolkit.robustness.report import collect_parts
 
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
-            analyse = analyse or analyse_design
-        elif analyse is None and spec.cohort is not None:
-            from toolkit.realcohort.study import analyse_cohort_run as analyse
-        elif analyse is None and spec.parameters_from == "posterior":
-            from toolkit.calibration.predict import analyse_posterior_run as analyse
-        elif analyse is None:
-            from toolkit.study.analysis import analyse_run
-
-            analyse = analyse_run
         result = analyse(result, spec)
+        result.pool = result.prepared = None
+        if executor is not None:
+            executor.close()
+            executor = None
     except BaseException as exc:
+        result.pool = result.prepared = None
         if bar is not None:
             bar.close()
         if executor is not None:
