@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit._base.atomic import temp_path
+from toolkit._base.atomic import csv_text, temp_path
 from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
 from toolkit.study.pool import Pool, SerialPool
 from toolkit.study.result import BATCH_ROWS
@@ -1153,7 +1153,7 @@ def _batch_classrooms(
         [rooms["point"].to_numpy(), rooms["year"].to_numpy(), codes]
     )
     for rows, p, y, a in zip(_cells(ids_, len(points)), points, years, arm_codes, strict=True):
-        blocks[(p, y, a)] = rooms.iloc[rows].to_csv(index=False, header=False)
+        blocks[(p, y, a)] = csv_text(rooms.iloc[rows], header=False)
     header = rooms.head(0).to_csv(index=False)
     return rooms, tail_units(part, stats), header, blocks
 
