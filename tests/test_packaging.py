@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from toolkit import _source
+from toolkit._base import source as _source
 from toolkit._optional import EXTRAS, MissingExtraError, require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,7 +221,9 @@ def test_an_install_inside_a_users_repository_never_records_that_repository(tmp_
     pkg = site / "toolkit"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "_source.py").write_text((ROOT / "toolkit" / "_source.py").read_text())
+    (pkg / "_base").mkdir()
+    (pkg / "_base" / "__init__.py").write_text("")
+    (pkg / "_base" / "source.py").write_text((ROOT / "toolkit" / "_base" / "source.py").read_text())
     (project / "pyproject.toml").write_text('[project]\nname = "my-study"\n')
     (project / "analysis.py").write_text("print('mine')\n")
     try:
@@ -230,7 +232,7 @@ def test_an_install_inside_a_users_repository_never_records_that_repository(tmp_
         _git(project, "commit", "-q", "-m", "my study")
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("git is not available")
-    probe = "import json, toolkit._source as s; print(json.dumps(s.source_commit()))"
+    probe = "import json, toolkit._base.source as s; print(json.dumps(s.source_commit()))"
     env = os.environ | {"PYTHONPATH": str(site)}
 
     def ask() -> dict:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import toolkit.charts.runs as runs
 import toolkit.study.analysis as analysis
 from toolkit.metrics import compare_conditions
 from toolkit.model.cohort import classroom_seed
@@ -38,7 +39,7 @@ def _spec(**study):
 
 
 def _no_figures(monkeypatch):
-    monkeypatch.setattr(analysis, "figure_names", lambda *a, **k: [])
+    monkeypatch.setattr(runs, "study_figures", lambda *a, **k: {})
 
 
 @pytest.fixture(scope="module")

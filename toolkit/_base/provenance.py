@@ -2,7 +2,7 @@
 
 Run manifests, reports and the provenance line under every chart record these. The commit is
 the toolkit's, never that of a repository which merely contains the installed package
-(:mod:`toolkit._source`).
+(:mod:`toolkit._base.source`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from toolkit._source import source_commit
+from toolkit._base.source import source_commit
 
 __all__ = ["PACKAGES", "git_commit", "now", "provenance"]
 
@@ -33,7 +33,7 @@ PACKAGES = (
 
 
 def git_commit() -> dict[str, Any]:
-    """Return the toolkit's own commit (:func:`toolkit._source.source_commit`)."""
+    """Return the toolkit's own commit (:func:`toolkit._base.source.source_commit`)."""
     return source_commit()
 
 
@@ -41,7 +41,7 @@ def provenance() -> dict[str, Any]:
     """Package versions, Python, platform and git commit of the toolkit source.
 
     The commit comes from this project's checkout when the toolkit runs from one, else from
-    the installed package's build record (:mod:`toolkit._source`); a repository that merely
+    the installed package's build record (:mod:`toolkit._base.source`); a repository that merely
     contains the installed package is never asked.
 
     Returns

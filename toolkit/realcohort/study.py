@@ -570,13 +570,9 @@ def analyse_cohort_run(result: RunResult, spec: StudySpec) -> RunResult:
     import matplotlib.pyplot as plt
 
     from toolkit.charts.cohort import plot_class_effects
+    from toolkit.charts.runs import save_run_figures, study_figures
     from toolkit.charts.style import SLIDE_SIZES, chart_style
-    from toolkit.study.analysis import (
-        classroom_excellence,
-        save_run_figures,
-        study_figures,
-        study_statistics,
-    )
+    from toolkit.study.analysis import classroom_excellence, study_statistics
 
     report = result.reporter
     reference = spec.reference

@@ -1,4 +1,4 @@
-"""Analysis of a study run: classroom metrics, the summary table, the tails, and the charts.
+"""Analysis of a study run: classroom metrics, the summary table and the tails, as plain tables.
 
 The unit of replication is the classroom: every metric is computed per classroom (and arm,
 year and sweep point) with :func:`toolkit.metrics.group_metrics`, then compared across arms
@@ -48,7 +48,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from toolkit._base import plugins
 from toolkit._base.atomic import csv_text, temp_path
 from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
 from toolkit.study.pool import Pool, SerialPool
@@ -74,14 +75,11 @@ __all__ = [
     "classroom_excellence",
     "classroom_metrics",
     "decomposition_table",
-    "figure_names",
     "format_summary",
     "format_sweep",
     "local_classroom_metrics",
     "prepare_run",
     "provenance_line",
-    "save_run_figures",
-    "study_figures",
     "study_statistics",
     "summarise",
     "tail_units",
@@ -1214,7 +1212,7 @@ def _batches(result: RunResult, rows: int | None = None) -> list[list[str]]:
 
 
 def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
-    """Compute the classroom table, summary, tails and figures of a run from its parts.
+    """Compute the classroom table, summary and tails of a run from its parts, and its figures.
 
     Streams: the parts are read twice, in batches of consecutive work units (the study-wide
     statistics, then each classroom's excellence and outcomes by prior quintile, joined to the
@@ -1273,15 +1271,10 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             decomposition = _collect_decomposition(prepared["decomposition"])
             result.write_table(decomposition, "decomposition.csv")
 
-    with report.stage("figures"):
-        names = figure_names(spec, summary, tails, decomposition)
+    with report.stage("figures"):  # drawn by the chart layer (plug-in point analysis.figures)
         figure_pool = pool if pool.sees_folder else SerialPool()
-        paths: list[Path] = []
-        for saved in figure_pool.map(
-            _draw_figures, [[n] for n in names], spec, summary, tails, decomposition, stub
-        ):
-            result.record(saved)
-            paths += saved
+        draw = plugins.load("analysis.figures")
+        paths = draw(result, spec, summary, tails, decomposition, pool=figure_pool)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition
@@ -1289,158 +1282,3 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
 
 
 analyse_run.prepare = prepare_run  # type: ignore[attr-defined]
-
-
-def _draw_figures(
-    names: list[str],
-    spec: StudySpec,
-    summary: pd.DataFrame,
-    tails: pd.DataFrame,
-    decomposition: pd.DataFrame,
-    result: RunResult,
-) -> list[Path]:
-    """Make and save the figures ``names`` of a run (one task of the analysis's pool)."""
-    figs = study_figures(spec, summary, tails, decomposition, only=names)
-    return save_run_figures(result, spec, figs)
-
-
-def figure_names(
-    spec: StudySpec,
-    summary: pd.DataFrame,
-    tails: pd.DataFrame,
-    decomposition: pd.DataFrame,
-) -> list[str]:
-    """Return the names of the figures :func:`study_figures` makes, in its order."""
-    from toolkit.charts.study import HEADLINE_PANELS
-
-    names = []
-    if spec.sweep_parameter:
-        names += [
-            f"sweep_{m}"
-            for m in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence")
-        ]
-    else:
-        available = set(summary["metric"])
-        names += [n for n, _, metrics, _ in HEADLINE_PANELS if set(metrics) & available]
-        if tails is not None and not tails.empty:
-            names.append("tails")
-        if not decomposition.empty:
-            names += [f"decomposition_{a}" for a in spec.arms if a != spec.reference]
-    if spec.years > 1:
-        names += [
-            f"years_{m}" for m in ("score", "total_learning", "self_regulation_growth", "sd_score")
-        ]
-    return names
-
-
-def study_figures(
-    spec: StudySpec,
-    summary: pd.DataFrame,
-    tails: pd.DataFrame,
-    decomposition: pd.DataFrame,
-    only: Collection[str] | None = None,
-) -> dict[str, Any]:
-    """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
-
-    Parameters
-    ----------
-    spec : StudySpec
-    summary, tails, decomposition : pandas.DataFrame
-        The run's tables (``decomposition`` may be empty).
-    only : collection of str, optional
-        Make only the figures of these names (:func:`figure_names` lists them all).
-
-    Returns
-    -------
-    dict of str to matplotlib Figure
-        Keyed by file name (without the extension).
-    """
-    import matplotlib.pyplot as plt
-
-    from toolkit.charts.study import (
-        HEADLINE_PANELS,
-        headline_figures,
-        plot_sweep,
-        plot_trajectory,
-    )
-    from toolkit.charts.style import SLIDE_SIZES, chart_style
-
-    def new(size: str) -> tuple[Any, Any]:
-        with chart_style():
-            return plt.subplots(figsize=SLIDE_SIZES[size], layout="constrained")
-
-    def wanted(name: str) -> bool:
-        return only is None or name in only
-
-    figs: dict[str, Any] = {}
-    if spec.sweep_parameter:
-        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
-            if not wanted(f"sweep_{metric}"):
-                continue
-            fig, ax = new("4:3")
-            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
-            figs[f"sweep_{metric}"] = fig
-    else:
-        panels = [p for p in HEADLINE_PANELS if wanted(p[0])]
-        figs |= headline_figures(summary, tails if wanted("tails") else None, panels=panels)
-        if not decomposition.empty:
-            from toolkit.charts.decomposition import plot_decomposition
-
-            es = summary[summary["metric"] == "effect_size"]
-            es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
-            es = es.set_index(es["arm"].astype(str))
-            for arm in (a for a in spec.arms if a != spec.reference):
-                if not wanted(f"decomposition_{arm}"):
-                    continue
-                fig, ax = new("16:9")
-                r = es.loc[arm]
-                plot_decomposition(
-                    decomposition, arm, "effect_size", ax=ax,
-                    full=(r["mean"], r["ci_low"], r["ci_high"]),
-                    full_classrooms=spec.classrooms,
-                )  # fmt: skip
-                figs[f"decomposition_{arm}"] = fig
-    if spec.years > 1:
-        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-            if not wanted(f"years_{metric}"):
-                continue
-            fig, ax = new("4:3")
-            plot_trajectory(summary, metric, ax=ax)
-            figs[f"years_{metric}"] = fig
-    return figs
-
-
-def save_run_figures(result: RunResult, spec: StudySpec, figs: dict[str, Any]) -> list[Path]:
-    """Save figures into the run's ``figures/`` with its provenance line, note and close them.
-
-    A decomposition's figures (``decomposition_*``) say on their line how many of the
-    classrooms the decomposition took, when it did not take them all.
-
-    Returns
-    -------
-    list of Path
-        Every file written (one per figure and format).
-    """
-    import matplotlib.pyplot as plt
-
-    from toolkit.charts.style import save_figure
-
-    line = provenance_line(result, spec)
-    n_dec = min(spec.decomposition, spec.classrooms)
-    line_dec = (  # the decomposition's classrooms, when it does not take them all
-        provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
-        if n_dec < spec.classrooms
-        else line
-    )
-    paths: list[Path] = []
-    for name, fig in figs.items():
-        saved = save_figure(
-            fig,
-            result.folder / "figures" / name,
-            formats=spec.formats,
-            provenance=line_dec if name.startswith("decomposition_") else line,
-        )
-        result.record(saved)
-        paths += saved
-        plt.close(fig)
-    return paths

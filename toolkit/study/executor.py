@@ -333,6 +333,27 @@ class _DaskExecutor:
                 self.cluster.close(timeout=10)
 
 
+@contextlib.contextmanager
+def _quiet_event_loop(quiet: bool) -> Iterator[None]:
+    """Keep Dask's, Tornado's and asyncio's log records off the console (if ``quiet``).
+
+    After Ctrl-C, which reaches the worker processes too, the client's event loop reports the
+    dead workers' connections while the client closes: expected then, and their tracebacks
+    would bury the message saying what was kept. The loop stops when the client and the run's
+    cluster close, so nothing is logged once the block has ended; the levels are restored then.
+    """
+    names = ("distributed", "tornado", "asyncio")
+    levels = {n: logging.getLogger(n).level for n in names}
+    if quiet:
+        for n in names:
+            logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+
+
 def _describe_execution(workers: int, scheduler: str | None) -> dict[str, Any]:
     if scheduler is None and workers == 1:
         return {"mode": "serial", "workers": 1}

@@ -28,7 +28,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ import pandas as pd
 from toolkit._base.atomic import write_atomic
 from toolkit.study.spec import StudyError, StudySpec
 
-__all__ = ["MANIFEST", "OUTPUTS", "PARTS", "STUDENTS", "check_run_folder"]
+__all__ = ["MANIFEST", "OUTPUTS", "PARTS", "STUDENTS", "check_run_folder", "collect_parts"]
 
 MANIFEST = "manifest.json"
 STUDENTS = "students.parquet"
@@ -54,6 +54,12 @@ _PART_FILES = (
     re.compile(rf"{PARTS}/{_UNIT_ID}\.parquet"),  # run folders of earlier versions
 )
 _FIGURE_TYPES = (".png", ".svg", ".pdf")
+
+
+def collect_parts(parts: Path, ids: Sequence[str]) -> pd.DataFrame:
+    """Concatenate the parts (per-classroom metrics) of a robustness study's design points."""
+    frames = [pd.read_parquet(parts / f"{i}.classrooms.parquet") for i in ids]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _unit_paths(folder: Path, unit_id: str, keep: str) -> tuple[Path | None, Path]:

@@ -25,8 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit._base import plugins
 from toolkit._base.atomic import write_json_atomic
 from toolkit._base.provenance import now, provenance
+from toolkit.study.analysis import analyse_run
 from toolkit.study.executor import (
     CONNECT_TIMEOUT,
     LOCAL_CLUSTER_CONFIG,
@@ -34,6 +36,7 @@ from toolkit.study.executor import (
     PARTS_BY_WORKERS,
     _DaskExecutor,
     _describe_execution,
+    _quiet_event_loop,
     _resolve_executor,
     _sees_folder,
     local_cluster,
@@ -53,6 +56,7 @@ from toolkit.study.runfolder import (
     _unit_done,
     _unit_paths,
     check_run_folder,
+    collect_parts,
 )
 from toolkit.study.spec import StudySpec
 from toolkit.study.units import (
@@ -79,6 +83,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "check_run_folder",
+    "default_analysis",
     "design_points_done",
     "label_unit_rows",
     "local_cluster",
@@ -87,10 +92,40 @@ __all__ = [
     "run_unit",
     "run_unit_into",
     "simulate_unit",
+    "study_kind",
     "units_done",
 ]
 #: Private names that other modules, tests and benchmarks used from here before the split.
 _REEXPORTED = (_n_units, _units, _sees_folder)
+
+
+def study_kind(spec: StudySpec) -> str | None:
+    """Return the kind of a study that an upper layer analyses, or None for an ordinary study.
+
+    ``"robustness"`` (a ``[robustness]`` table), ``"cohort"`` (a ``[cohort]`` table) or
+    ``"posterior"`` (``[parameters] from = "posterior"``).
+    """
+    if spec.robustness is not None:
+        return "robustness"
+    if spec.cohort is not None:
+        return "cohort"
+    if spec.parameters_from == "posterior":
+        return "posterior"
+    return None
+
+
+def default_analysis(spec: StudySpec) -> Callable[[RunResult, StudySpec], RunResult]:
+    """Return the analysis :func:`run_study` applies to a run of ``spec`` by default.
+
+    An ordinary study's is :func:`toolkit.study.analysis.analyse_run`. The other kinds are
+    analysed by the package that defines them, plugged in at ``analysis.<kind>``
+    (:mod:`toolkit._base.plugins`, declared in ``toolkit/__init__.py``):
+    :func:`toolkit.robustness.report.analyse_design`,
+    :func:`toolkit.realcohort.analyse_cohort_run`,
+    :func:`toolkit.calibration.predict.analyse_posterior_run`.
+    """
+    kind = study_kind(spec)
+    return analyse_run if kind is None else plugins.load(f"analysis.{kind}")
 
 
 def _manifest_files(result: RunResult, folder: Path) -> tuple[list[str], dict[str, str]]:
@@ -102,29 +137,6 @@ def _manifest_files(result: RunResult, folder: Path) -> tuple[list[str], dict[st
             hashes[rel] = _sha256(path)
     dirs = [f"{STUDENTS}/"] if result.keep == "students" else []
     return [*dirs, f"{PARTS}/", *sorted(files)], hashes
-
-
-def _analysis_of(
-    spec: StudySpec, analyse: Callable[[RunResult, StudySpec], RunResult] | None
-) -> Callable[[RunResult, StudySpec], RunResult]:
-    """Return the analysis a run of ``spec`` ends with: ``analyse``, or the study kind's own."""
-    if spec.robustness is not None:
-        from toolkit.robustness.report import analyse_design
-
-        return analyse or analyse_design
-    if analyse is not None:
-        return analyse
-    if spec.cohort is not None:
-        from toolkit.realcohort.study import analyse_cohort_run
-
-        return analyse_cohort_run
-    if spec.parameters_from == "posterior":
-        from toolkit.calibration.predict import analyse_posterior_run
-
-        return analyse_posterior_run
-    from toolkit.study.analysis import analyse_run
-
-    return analyse_run
 
 
 def run_study(
@@ -165,7 +177,8 @@ def run_study(
         Show a progress bar (tqdm) and the analysis steps on standard error.
     analyse : callable, optional
         ``analyse(result, spec) -> result`` adding tables and figures; default
-        :func:`toolkit.study.analysis.analyse_run`.
+        :func:`default_analysis` (:func:`toolkit.study.analysis.analyse_run` for an ordinary
+        study, the analysis its package plugs in for a robustness, cohort or posterior study).
 
     Returns
     -------
@@ -240,7 +253,7 @@ def run_study(
             initial = total - sum(_unit_size(spec, u) for u in todo)
             what = "design point" if spec.robustness is not None else "classroom"
             bar = tqdm(total=total, initial=initial, unit=what, desc=spec.name, file=sys.stderr)
-        analyse = _analysis_of(spec, analyse)
+        analyse = analyse or default_analysis(spec)
         if executor is not None:
             sees = executor.offer_folder(folder)
             manifest["execution"]["workers_seen"] = {
@@ -281,8 +294,6 @@ def run_study(
             bar = None
         manifest["units"]["done"] = done
         if spec.robustness is not None:  # parts hold each design point's classroom metrics
-            from toolkit.robustness.report import collect_parts
-
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
         result = analyse(result, spec)
         result.pool = result.prepared = None
@@ -294,9 +305,10 @@ def run_study(
         if bar is not None:
             bar.close()
         if executor is not None:
-            executor.revoke_folder()  # units still running write nothing from now on
-            stream.close()  # cancels the units in flight while the client is still open
-            executor.close()
+            with _quiet_event_loop(isinstance(exc, KeyboardInterrupt)):  # Ctrl-C: no tracebacks
+                executor.revoke_folder()  # units still running write nothing from now on
+                stream.close()  # cancels the units in flight while the client is still open
+                executor.close()
         if by_workers:  # what is in the folder, whoever wrote it
             done = sum(_unit_done(folder, u["id"], keep) for u in units)
         interrupted = isinstance(exc, KeyboardInterrupt)

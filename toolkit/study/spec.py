@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit._base import plugins
+from toolkit._base.checks import check_keys
 from toolkit.model.model import resolve_schedule
 from toolkit.model.params import ParameterError, Parameters, suggest_name
 from toolkit.model.regimes import PRESETS, Regime, resolve_regime
@@ -201,8 +203,8 @@ class StudySpec:
 
     def posterior_draws_table(self) -> Any:
         """Return the parameter draws of a ``from = "posterior"`` study, one row per draw."""
-        from toolkit.calibration.abc import load_posterior, sample_posterior
-
+        load_posterior = plugins.load("study.posterior.load")  # toolkit.calibration.abc's
+        sample_posterior = plugins.load("study.posterior.sample")
         post = load_posterior(self.posterior)
         return sample_posterior(post, self.posterior_draws, self.seed)
 
@@ -397,12 +399,7 @@ def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str,
 def _check_keys(
     table: Mapping[str, Any], allowed: set[str], where: str, error: type[Exception] = StudyError
 ) -> None:
-    for key in table:
-        if key not in allowed:
-            raise error(
-                f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
-                f"Allowed keys: {sorted(allowed)}."
-            )
+    check_keys(table, allowed, where, error)
 
 
 def parse_study(
@@ -563,8 +560,7 @@ def parse_study(
     if "robustness" in data:
         if sweep_parameter:
             raise StudyError(f"{source}: a study has either [sweep] or [robustness], not both.")
-        from toolkit.robustness.spec import parse_robustness
-
+        parse_robustness = plugins.load("study.robustness")  # toolkit.robustness.spec's
         ry = data["robustness"].get("year")
         if isinstance(ry, int) and not isinstance(ry, bool) and ry > years:
             raise StudyError(
@@ -667,8 +663,7 @@ def _parse_cohort(
         )
     if base is None:
         base = Path(source).parent if Path(source).is_file() else Path(".")
-    from toolkit.realcohort.study import DataCohort
-
+    DataCohort = plugins.load("study.cohort")
     try:
         cohort = DataCohort(data["cohort"], parameters=params, source=source, base=base)
     except ValueError as exc:
@@ -708,8 +703,7 @@ def _parameter_source(parameters: dict[str, Any], source: str) -> tuple[str, str
             f"{where}: posterior file {str(path)!r} not found; run the calibration first "
             "(python -m toolkit calibrate) or point 'posterior' at its posterior.csv."
         )
-    from toolkit.calibration.abc import load_posterior
-
+    load_posterior = plugins.load("study.posterior.load")  # toolkit.calibration.abc's
     try:
         post = load_posterior(path)
     except ValueError as exc:

@@ -21,8 +21,10 @@ lsa
 diversity
     Effect-size tables and diversity of outcomes by group and by class, through
     :mod:`toolkit.metrics`.
-plots
-    Likert diverging bars, item-by-group heatmaps, distributions by group.
+
+The charts of questionnaire data (Likert diverging bars, item-by-group heatmaps, distributions
+by group) are in :mod:`toolkit.charts.survey` (``from toolkit.charts import likert_bars``): the
+survey helpers compute, the chart layer above them draws.
 
 Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
 """
@@ -53,7 +55,6 @@ from toolkit.survey.lsa import (
     with_replicates,
 )
 from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
-from toolkit.survey.plots import distribution_by_group, item_heatmap, likert_bars
 from toolkit.survey.readers import (
     question_text,
     read_csv,
@@ -85,14 +86,11 @@ __all__ = [
     "ResultTable",
     "ScoreItemsResult",
     "cronbach_alpha",
-    "distribution_by_group",
     "diversity_by_cluster",
     "diversity_by_group",
     "effect_size_table",
     "icc",
-    "item_heatmap",
     "jackknife_design",
-    "likert_bars",
     "lsa_cor",
     "lsa_mean",
     "lsa_percent",

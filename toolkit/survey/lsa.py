@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from toolkit._checks import (
+from toolkit._base.checks import (
     check_choice,
     check_column,
     check_columns,

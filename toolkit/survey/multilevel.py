@@ -33,7 +33,7 @@ import statsmodels.formula.api as smf
 from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from toolkit._checks import check_column, check_frame, preview
+from toolkit._base.checks import check_column, check_frame, preview
 from toolkit.survey._screen import check_footer
 
 __all__ = ["MixedModelResult", "icc", "mixed_model"]

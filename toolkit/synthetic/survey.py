@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from toolkit._checks import check_frame
+from toolkit._base.checks import check_frame
 from toolkit.synthetic.items import (
     DEFAULT_THRESHOLDS_5,
     ItemParameters,
