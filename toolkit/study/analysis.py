@@ -1111,6 +1111,9 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
     when :func:`analyse_run` asks. Returns what :func:`analyse_run` finds in
     ``result.prepared``.
     """
+    figures = plugins.declared("analysis.figures")
+    if figures and pool.sees_folder:  # the workers that will draw the figures import it early
+        pool.warm(figures.partition(":")[0])
     return {"decomposition": _submit_decomposition(spec, pool)}
 
 

@@ -23,6 +23,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ __all__ = [
     "LOCAL_CLUSTER_CONFIG",
     "PARTS_BY_CLIENT",
     "PARTS_BY_WORKERS",
+    "close_started",
     "local_cluster",
+    "start_executor",
 ]
 
 #: Seconds to wait for a Dask scheduler to answer, and for it to have a worker.
@@ -172,6 +175,39 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
     }
     with dask.config.set(config):
         return LocalCluster(**options)
+
+
+def start_executor(workers: int) -> Future[_DaskExecutor]:
+    """Start the local Dask cluster of a run in a background thread, and return at once.
+
+    The command line starts it this way before it times its estimate, so that the workers'
+    start (processes, imports) overlaps that work; :func:`toolkit.study.runner.run_study`
+    takes the result (``executor=``), or closes it when the run has no units left to run.
+
+    Parameters
+    ----------
+    workers : int
+        Local worker processes (more than one).
+
+    Returns
+    -------
+    concurrent.futures.Future
+        Of the executor; its ``result()`` raises what starting it raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = ThreadPoolExecutor(1, thread_name_prefix="toolkit-cluster-start")
+    try:
+        return threads.submit(_DaskExecutor, workers, None)
+    finally:
+        threads.shutdown(wait=False)
+
+
+def close_started(started: Future[_DaskExecutor] | None) -> None:
+    """Close an executor from :func:`start_executor` that will not be used (waiting for it)."""
+    if started is not None:
+        with contextlib.suppress(Exception):
+            started.result().close()
 
 
 class _DaskExecutor:

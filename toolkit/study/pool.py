@@ -39,6 +39,10 @@ class Pool(Protocol):
         """Yield ``fn(item, *args)`` for each item, in the order of the items."""
         ...
 
+    def warm(self, module: str) -> None:
+        """Import ``module`` where the tasks run, when nothing else is waiting there."""
+        ...
+
 
 class _Deferred:
     """A task of :class:`SerialPool`: run in this process the first time its result is asked."""
@@ -67,6 +71,9 @@ class SerialPool:
         for item in items:
             yield fn(item, *args)
 
+    def warm(self, module: str) -> None:
+        """Do nothing: this process imports what a task needs when the task runs."""
+
 
 class DaskPool:
     """The tasks on the workers of a Dask client (a run's cluster).
@@ -87,10 +94,32 @@ class DaskPool:
         self.sees_folder = sees_folder
         threads = max(1, sum(client.nthreads().values()))
         self.in_flight = in_flight or 2 * threads
+        self._warming: list[Any] = []  # held, so that the scheduler keeps them
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Any:
         """Submit ``fn(*args)`` (a Dask future; tasks of higher ``priority`` go first)."""
         return self.client.submit(fn, *args, pure=False, priority=priority)
+
+    def warm(self, module: str) -> None:
+        """Import ``module`` on every worker, after every task of higher priority there.
+
+        Tasks of the lowest priority, one per worker: a worker imports the module (the chart
+        layer, say) when it has nothing else to do, at the end of the units, instead of in
+        the first task that needs it.
+        """
+        import importlib
+
+        for address in self.client.scheduler_info().get("workers", {}):
+            self._warming.append(
+                self.client.submit(
+                    importlib.import_module,
+                    module,
+                    workers=[address],
+                    allow_other_workers=False,
+                    pure=False,
+                    priority=-100,
+                )
+            )
 
     def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
         """Yield ``fn(item, *args)`` for each item in order, computed on the workers."""

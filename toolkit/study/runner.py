@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from toolkit.study.executor import (
     _quiet_event_loop,
     _resolve_executor,
     _sees_folder,
+    close_started,
     local_cluster,
 )
 from toolkit.study.pool import DaskPool, SerialPool
@@ -149,6 +151,7 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     analyse: Callable[[RunResult, StudySpec], RunResult] | None = None,
+    executor: Future[_DaskExecutor] | None = None,
 ) -> RunResult:
     """Run a study into a run folder and return its results.
 
@@ -175,6 +178,10 @@ def run_study(
         write their units' parts into it; otherwise they return them to this process.
     progress : bool
         Show a progress bar (tqdm) and the analysis steps on standard error.
+    executor : concurrent.futures.Future, optional
+        The local cluster for ``workers``, already starting
+        (:func:`toolkit.study.executor.start_executor`, as the command line starts it before
+        its estimate); closed unused when no unit is left to run.
     analyse : callable, optional
         ``analyse(result, spec) -> result`` adding tables and figures; default
         :func:`default_analysis` (:func:`toolkit.study.analysis.analyse_run` for an ordinary
@@ -193,15 +200,22 @@ def run_study(
         On Ctrl-C (a ``KeyboardInterrupt``), after marking the manifest ``interrupted``;
         finished units are kept and ``resume=True`` continues.
     """
-    workers, scheduler = _resolve_executor(workers, scheduler)
-    folder = Path(out or spec.folder)
-    _prepare_folder(folder, spec, overwrite, resume, dry_run=True)
-    units = _units(spec)
-    keep = "design" if spec.robustness is not None else spec.keep
-    todo = [u for u in units if overwrite or not _unit_done(folder, u["id"], keep)]
-    executor: _DaskExecutor | None = None
+    started, executor = executor, None
+    try:
+        workers, scheduler = _resolve_executor(workers, scheduler)
+        folder = Path(out or spec.folder)
+        _prepare_folder(folder, spec, overwrite, resume, dry_run=True)
+        units = _units(spec)
+        keep = "design" if spec.robustness is not None else spec.keep
+        todo = [u for u in units if overwrite or not _unit_done(folder, u["id"], keep)]
+    except BaseException:
+        close_started(started)
+        raise
     if todo and (workers > 1 or scheduler is not None):
-        executor = _DaskExecutor(workers, scheduler)  # before anything is written or deleted
+        # before anything is written or deleted
+        executor = started.result() if started is not None else _DaskExecutor(workers, scheduler)
+    elif started is not None:
+        close_started(started)
     try:
         _prepare_folder(folder, spec, overwrite, resume)
         folder.mkdir(parents=True, exist_ok=True)
