@@ -54,8 +54,8 @@ from scipy import stats
 from toolkit.engine import fast
 from toolkit.model import mechanisms as mech
 from toolkit.model.cohort import Cohort, draw_cohort
-from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
+from toolkit.model.schedule import RegimeSpec, resolve_schedule
 
 __all__ = [
     "CHANNEL_LABELS",
