@@ -71,9 +71,13 @@ def _load() -> str:
 LAST_CPU = [0.0]
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu() -> float:
+    return _cpu(resource.RUSAGE_CHILDREN)
 
 
 def _run_cli(args: list[str]) -> float:
@@ -201,9 +205,11 @@ def _analysis_child(cfg_json: str) -> dict:
         client = Client(cluster, set_as_default=False)
         t_start = time.perf_counter() - t0
         result.pool = DaskPool(client, sees_folder=True)
+    c0, w0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     analyse_run(result, spec)
     seconds = time.perf_counter() - t0
+    client_cpu = _cpu(resource.RUSAGE_SELF) - c0
     if client is not None:
         client.close()
         cluster.close()
@@ -214,6 +220,8 @@ def _analysis_child(cfg_json: str) -> dict:
         "write_parts_s": made,
         "cluster_start_s": t_start,
         "analysis_s": seconds,
+        "client_cpu_s": client_cpu,
+        "workers_cpu_s": _cpu(resource.RUSAGE_CHILDREN) - w0,  # with their start and imports
         "peak_before_mb": before,
         "client_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20,
         "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale / 2**20,
@@ -247,7 +255,8 @@ def bench_analysis(args: argparse.Namespace) -> dict:
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         where = "client alone" if workers == 1 else f"{workers} workers"
         print(
-            f"  {where:<13} (load {load}): analysis {res['analysis_s']:.1f} s; client peak "
+            f"  {where:<13} (load {load}): analysis {res['analysis_s']:.1f} s (CPU-s: client "
+            f"{res['client_cpu_s']:.1f}, workers {res['workers_cpu_s']:.1f}); client peak "
             f"{res['client_peak_mb']:.0f} MB ({res['peak_before_mb']:.0f} MB before), largest "
             f"worker {res['worker_peak_mb']:.0f} MB"
             + (f"; cluster start {res['cluster_start_s']:.1f} s" if workers > 1 else ""),
