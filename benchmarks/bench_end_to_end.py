@@ -5,6 +5,7 @@ Three benchmarks, each one command::
     .venv/bin/python benchmarks/bench_end_to_end.py whole     # 8,000 classroom-years: 1 vs 2
     .venv/bin/python benchmarks/bench_end_to_end.py analysis  # analysis of 10^6 classroom-years
     .venv/bin/python benchmarks/bench_end_to_end.py headline  # ./run.sh headline, end to end
+    .venv/bin/python benchmarks/bench_end_to_end.py start     # a cluster's start: spawn/fork
 
 - ``whole``: the study of ``bench_study.py dask`` (4 regimes x 2,000 classrooms x 21 students x
   180 days, units of 50, the default decomposition of 60 classrooms, PNG figures) written to a
@@ -289,6 +290,55 @@ def bench_headline(args: argparse.Namespace) -> dict:
     return {"rounds": times, "cpu_s": cpu, "median_s": med}
 
 
+def _start_child(method: str) -> dict:
+    """Start a run's local cluster of 2 with ``method``; each worker runs one tiny unit."""
+    from bench_study import study
+    from distributed import Client
+
+    import toolkit.study.executor as ex
+    from toolkit.study.units import _units, run_unit
+
+    ex.LOCAL_CLUSTER_CONFIG["distributed.worker.multiprocessing-method"] = method
+    spec = study(4, days=5, chunk=2)
+    unit = _units(spec)[0]
+    t0 = time.perf_counter()
+    with (
+        ex.local_cluster(2, preload=["toolkit.study._dask_worker"]) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        started = time.perf_counter() - t0
+        args = (spec.seed, "fast", 1, "standardized", "students")
+        workers = list(client.scheduler_info()["workers"])
+        client.gather(
+            [client.submit(run_unit, unit, *args, pure=False, workers=[w]) for w in workers]
+        )
+        cpu = sorted(client.run(time.process_time).values())
+    return {"method": method, "start_s": started, "worker_cpu_s": cpu}
+
+
+def bench_start(args: argparse.Namespace) -> dict:
+    """A local cluster's start: spawned workers against workers forked from the fork server."""
+    out = []
+    for r in range(1, args.rounds + 1):
+        for method in ("spawn", "forkserver"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "start-child", method],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            res = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(
+                f"  round {r} (load {_load()}): {method:<10} start {res['start_s']:.2f} s, each "
+                f"worker's CPU after its first unit: "
+                + ", ".join(f"{c:.2f}" for c in res["worker_cpu_s"]),
+                flush=True,
+            )
+            out.append(res)
+    return {"rounds": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="also write the results to this JSON file")
@@ -304,15 +354,25 @@ def main() -> None:
     a.add_argument("--folder", help="scratch folder, kept (default a temporary one, removed)")
     h = sub.add_parser("headline", help="./run.sh headline end to end")
     h.add_argument("--rounds", type=int, default=3)
+    st = sub.add_parser("start", help="a local cluster's start: spawn vs fork server")
+    st.add_argument("--rounds", type=int, default=2)
     sub.add_parser("analysis-child").add_argument("config")
+    sub.add_parser("start-child").add_argument("method")
     args = ap.parse_args()
     if args.bench == "analysis-child":
         print(json.dumps(_analysis_child(args.config)))
         return
+    if args.bench == "start-child":
+        print(json.dumps(_start_child(args.method)))
+        return
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')}; load average {_load()}; {sys.version.split()[0]}")
-    res = {"whole": bench_whole, "analysis": bench_analysis, "headline": bench_headline}[
-        args.bench
-    ](args)
+    benches = {
+        "whole": bench_whole,
+        "analysis": bench_analysis,
+        "headline": bench_headline,
+        "start": bench_start,
+    }
+    res = benches[args.bench](args)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
 
