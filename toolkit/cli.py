@@ -297,8 +297,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = _load(args)
     folder = Path(args.out or spec.folder)
     check_run_folder(spec, folder, overwrite=args.overwrite, resume=args.resume)
-    if not args.no_estimate:
-        (_confirm if spec.robustness is None else _confirm_robustness)(spec, args, folder)
+    started = None
+    if args.workers > 1 and not (args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")):
+        from toolkit.study.executor import start_executor
+
+        started = start_executor(args.workers)  # the workers start while the estimate runs
+    try:
+        if not args.no_estimate:
+            (_confirm if spec.robustness is None else _confirm_robustness)(spec, args, folder)
+    except BaseException:
+        from toolkit.study.executor import close_started
+
+        close_started(started)
+        raise
     try:
         result = run_study(
             spec,
@@ -308,6 +319,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             progress=not args.no_progress,
+            executor=started,
         )
     except RunInterrupted as stop:
         if spec.robustness is not None:

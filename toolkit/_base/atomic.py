@@ -8,6 +8,8 @@ renames it onto the target with :func:`os.replace`, which is atomic on POSIX and
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import uuid
@@ -15,9 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["temp_path", "write_atomic", "write_json_atomic"]
+__all__ = ["csv_text", "temp_path", "write_atomic", "write_json_atomic"]
 
 
 def temp_path(path: Path, unique: bool = False) -> Path:
@@ -25,6 +28,46 @@ def temp_path(path: Path, unique: bool = False) -> Path:
     # unique (a worker's): the process and a random tag, so that two runs of a unit never share
     tag = f".{os.getpid()}-{uuid.uuid4().hex[:8]}" if unique else ""
     return path.with_name(f".{path.name}{tag}.tmp")
+
+
+def csv_text(df: pd.DataFrame, header: bool = True) -> str:
+    """Return ``df.to_csv(index=False, header=header)``, made faster for plain columns.
+
+    pandas formats every value through numpy before its ``csv`` writer sees it; for columns of
+    numbers, booleans and strings (or categories of strings) the same text comes from handing
+    Python's ``csv`` writer the values themselves (a float's ``repr`` is numpy's shortest
+    round-trip text, missing values are empty fields), in about half the time. Other frames
+    (other dtypes, one column, column labels that are not strings) go to pandas.
+    """
+    plain = len(df.columns) > 1 and all(isinstance(c, str) for c in df.columns)
+    columns: list[list[Any]] = []
+    for name in df.columns if plain else ():
+        col = df[name]
+        kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else None
+        if kind in ("i", "u", "b"):
+            columns.append(col.to_numpy().tolist())
+        elif kind == "f":
+            values = col.to_numpy()
+            out = values.tolist()
+            if np.isnan(values).any():
+                out = [None if x != x else x for x in out]
+            columns.append(out)
+        elif isinstance(col.dtype, pd.CategoricalDtype | pd.StringDtype) and all(
+            isinstance(c, str) for c in getattr(col.dtype, "categories", [])
+        ):
+            values = col.astype(object)
+            columns.append(values.where(values.notna(), None).tolist())
+        else:
+            plain = False
+            break
+    if not plain:
+        return df.to_csv(index=False, header=header)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=os.linesep)
+    if header:
+        writer.writerow(df.columns)
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
 
 
 def write_atomic(
@@ -43,7 +86,7 @@ def write_atomic(
     tmp = temp_path(path, unique)
     try:
         if path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
+            tmp.write_text(csv_text(df), encoding="utf-8", newline="")
         else:
             df.to_parquet(tmp, index=False)
         if commit is not None and not commit():

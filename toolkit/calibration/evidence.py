@@ -267,7 +267,7 @@ def _check_params(values: Any, where: str) -> dict[str, Any]:
 
 
 def _check_arm(spec: Any, years: int, where: str) -> Any:
-    from toolkit.model.model import resolve_schedule
+    from toolkit.model.schedule import resolve_schedule
 
     if spec is None:
         raise TargetsError(f"{where}: missing (a preset name, blend or table of axes).")

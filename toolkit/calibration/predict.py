@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from toolkit.model.model import resolve_schedule
 from toolkit.model.regimes import PRESETS
+from toolkit.model.schedule import resolve_schedule
 
 __all__ = [
     "CHECKED_REGIMES",

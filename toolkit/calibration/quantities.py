@@ -212,7 +212,7 @@ class Simulations:
             The student tables of :func:`toolkit.study.units.simulate_unit`, with ``arm``
             (as named here) and ``replicate`` (the classroom); one row per student and year.
         """
-        from toolkit.model.model import resolve_schedule
+        from toolkit.model.schedule import resolve_schedule
         from toolkit.study.units import simulate_unit
 
         params = self.params.replace(**changes) if changes else self.params

@@ -8,6 +8,7 @@ tables, this chart layer draws them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from toolkit.charts.decomposition import plot_decomposition
-from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
+from toolkit.charts.study import HEADLINE_PANELS, headline_figures, plot_sweep, plot_trajectory
 from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
 from toolkit.study.analysis import provenance_line
+from toolkit.study.pool import Pool, SerialPool
 from toolkit.study.result import RunResult
 from toolkit.study.spec import StudySpec
 
-__all__ = ["draw_run_figures", "save_run_figures", "study_figures"]
+__all__ = ["draw_run_figures", "figure_names", "save_run_figures", "study_figures"]
 
 
 def draw_run_figures(
@@ -30,6 +32,7 @@ def draw_run_figures(
     summary: pd.DataFrame,
     tails: pd.DataFrame,
     decomposition: pd.DataFrame,
+    pool: Pool | None = None,
 ) -> list[Path]:
     """Draw a run's figures (:func:`study_figures`) and save them (:func:`save_run_figures`).
 
@@ -40,13 +43,66 @@ def draw_run_figures(
     spec : StudySpec
     summary, tails, decomposition : pandas.DataFrame
         The run's tables (``decomposition`` may be empty).
+    pool : Pool, optional
+        Where to draw them (:mod:`toolkit.study.pool`): each figure is a task, so on a Dask
+        run the workers draw them side by side. Default: in this process, one after another.
 
     Returns
     -------
     list of Path
-        Every file written.
+        Every file written, in the order of :func:`figure_names`.
     """
-    return save_run_figures(result, spec, study_figures(spec, summary, tails, decomposition))
+    names = figure_names(spec, summary, tails, decomposition)
+    if pool is None or isinstance(pool, SerialPool):
+        figs = study_figures(spec, summary, tails, decomposition)
+        return save_run_figures(result, spec, figs)
+    run = RunResult(result.folder, result.manifest, arms=result.arms, keep=result.keep)
+    paths: list[Path] = []
+    for saved in pool.map(
+        _draw_some, [[n] for n in names], spec, summary, tails, decomposition, run
+    ):
+        result.record(saved)
+        paths += saved
+    return paths
+
+
+def _draw_some(
+    names: list[str],
+    spec: StudySpec,
+    summary: pd.DataFrame,
+    tails: pd.DataFrame,
+    decomposition: pd.DataFrame,
+    result: RunResult,
+) -> list[Path]:
+    """Make and save the figures ``names`` of a run (a task of the analysis's pool)."""
+    figs = study_figures(spec, summary, tails, decomposition, only=names)
+    return save_run_figures(result, spec, figs)
+
+
+def figure_names(
+    spec: StudySpec,
+    summary: pd.DataFrame,
+    tails: pd.DataFrame,
+    decomposition: pd.DataFrame,
+) -> list[str]:
+    """Return the names of the figures :func:`study_figures` makes, in its order."""
+    names = []
+    if spec.sweep_parameter:
+        names += [f"sweep_{m}" for m in _SWEEP_METRICS]
+    else:
+        available = set(summary["metric"])
+        names += [n for n, _, metrics, _ in HEADLINE_PANELS if set(metrics) & available]
+        if tails is not None and not tails.empty:
+            names.append("tails")
+        if not decomposition.empty:
+            names += [f"decomposition_{a}" for a in spec.arms if a != spec.reference]
+    if spec.years > 1:
+        names += [f"years_{m}" for m in _YEARS_METRICS]
+    return names
+
+
+_SWEEP_METRICS = ("effect_size", "total_learning", "sd_score", "diversity_of_excellence")
+_YEARS_METRICS = ("score", "total_learning", "self_regulation_growth", "sd_score")
 
 
 def study_figures(
@@ -54,6 +110,7 @@ def study_figures(
     summary: pd.DataFrame,
     tails: pd.DataFrame,
     decomposition: pd.DataFrame,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
 
@@ -62,6 +119,8 @@ def study_figures(
     spec : StudySpec
     summary, tails, decomposition : pandas.DataFrame
         The run's tables (``decomposition`` may be empty).
+    only : collection of str, optional
+        Make only the figures of these names (:func:`figure_names` lists them all).
 
     Returns
     -------
@@ -73,19 +132,27 @@ def study_figures(
         with chart_style():
             return plt.subplots(figsize=SLIDE_SIZES[size], layout="constrained")
 
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     figs: dict[str, Any] = {}
     if spec.sweep_parameter:
-        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
+        for metric in _SWEEP_METRICS:
+            if not wanted(f"sweep_{metric}"):
+                continue
             fig, ax = new("4:3")
             plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
             figs[f"sweep_{metric}"] = fig
     else:
-        figs |= headline_figures(summary, tails)
+        panels = [p for p in HEADLINE_PANELS if wanted(p[0])]
+        figs |= headline_figures(summary, tails if wanted("tails") else None, panels=panels)
         if not decomposition.empty:
             es = summary[summary["metric"] == "effect_size"]
             es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
             es = es.set_index(es["arm"].astype(str))
             for arm in (a for a in spec.arms if a != spec.reference):
+                if not wanted(f"decomposition_{arm}"):
+                    continue
                 fig, ax = new("16:9")
                 r = es.loc[arm]
                 plot_decomposition(
@@ -95,7 +162,9 @@ def study_figures(
                 )  # fmt: skip
                 figs[f"decomposition_{arm}"] = fig
     if spec.years > 1:
-        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
+        for metric in _YEARS_METRICS:
+            if not wanted(f"years_{metric}"):
+                continue
             fig, ax = new("4:3")
             plot_trajectory(summary, metric, ax=ax)
             figs[f"years_{metric}"] = fig

@@ -63,9 +63,9 @@ from toolkit.model import cohort as _cohort
 from toolkit.model import mechanisms as mech
 from toolkit.model import shared
 from toolkit.model.cohort import Cohort, draw_cohort, stream
-from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
 from toolkit.model.regimes import Regime
+from toolkit.model.schedule import RegimeSpec, resolve_schedule
 from toolkit.model.shared import (
     choose_kwargs,
     curriculum_weights,

@@ -190,11 +190,15 @@ def paired_difference(
 
 def _unit_wide(
     data: pd.DataFrame,
-    value: str,
+    value: str | list[str],
     condition: str,
     units: list[str],
 ) -> pd.DataFrame:
-    """Pivot a condition x unit table to units (rows) x conditions (columns)."""
+    """Pivot a condition x unit table to units (rows) x conditions (columns).
+
+    With a list of value columns, the columns are ``(value, condition)`` pairs: one pivot
+    for them all, each value's block the same as its own pivot.
+    """
     dup = data.duplicated(subset=[condition, *units])
     if dup.any():
         example = data.loc[dup, [condition, *units]].iloc[0].to_dict()
@@ -202,7 +206,8 @@ def _unit_wide(
             f"Each ({condition}, {', '.join(units)}) combination must appear once; "
             f"found duplicates, e.g. {example}."
         )
-    keyed = data[[condition, *units, value]].copy()
+    values = [value] if isinstance(value, str) else list(value)
+    keyed = data[[condition, *units, *values]].copy()
     keyed[condition] = keyed[condition].astype(object)
     return keyed.set_index([*units, condition])[value].unstack(condition)
 

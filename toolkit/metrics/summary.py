@@ -588,15 +588,16 @@ def compare_conditions(
 
     rows = []
     nan = math.nan
+    # each condition's rows, and (paired) every metric as units x conditions, found once
+    is_cond = {c: (unit_table[condition] == c).to_numpy(dtype=bool) for c in order}
+    wide_all = (
+        None if pair_cols is None else _unit_wide(unit_table, metric_cols, condition, pair_cols)
+    )
     for metric in metric_cols:
-        values = {
-            c: unit_table.loc[unit_table[condition] == c, metric].to_numpy(
-                dtype=float, na_value=np.nan
-            )
-            for c in order
-        }
+        column = unit_table[metric].to_numpy(dtype=float, na_value=np.nan)
+        values = {c: column[is_cond[c]] for c in order}
         values = {c: v[~np.isnan(v)] for c, v in values.items()}
-        wide = None if pair_cols is None else _unit_wide(unit_table, metric, condition, pair_cols)
+        wide = None if wide_all is None else wide_all[metric]
         ref_vals = values[reference]
         for cond in order:
             v = values[cond]

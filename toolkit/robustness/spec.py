@@ -166,7 +166,7 @@ class RobustnessSpec:
         applied (validated); for other models the study's parameters are passed unchanged and
         the values travel in the unit.
         """
-        from toolkit.model.model import resolve_schedule
+        from toolkit.model.schedule import resolve_schedule
 
         design = self.make_design(study.seed)
         base = study.base_parameters()

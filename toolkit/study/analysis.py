@@ -45,6 +45,9 @@ the same numbers, bit for bit (``tests/test_study_stream.py``).
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +57,10 @@ import numpy as np
 import pandas as pd
 
 from toolkit._base import plugins
+from toolkit._base.atomic import csv_text, temp_path
 from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
+from toolkit.study.pool import Pool, SerialPool
+from toolkit.study.result import BATCH_ROWS
 from toolkit.study.spec import StudySpec
 
 if TYPE_CHECKING:
@@ -72,6 +78,7 @@ __all__ = [
     "format_summary",
     "format_sweep",
     "local_classroom_metrics",
+    "prepare_run",
     "provenance_line",
     "study_statistics",
     "summarise",
@@ -187,6 +194,38 @@ def _groups(df: pd.DataFrame, keys: list[str]) -> Iterator[tuple[tuple[Any, ...]
         return
     for key in sorted(indices):
         yield (key if isinstance(key, tuple) else (key,)), df.take(indices[key])
+
+
+def _arm_codes(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``arm`` (a categorical, see :func:`_with_arm_categories`) and its categories."""
+    arm = df["arm"]
+    return arm.cat.codes.to_numpy(), [str(c) for c in arm.cat.categories]
+
+
+def _group_ids(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, list[list[Any]]]:
+    """One integer per row for the combination of ``columns``, numbered in sorted order.
+
+    Returns the ids (``0..G-1``, in the sorted order of the combinations, as ``groupby`` with
+    ``sort=True`` orders its groups) and, per column, its value in each group (Python
+    scalars). Grouping by one integer array instead of several columns (one a categorical)
+    is several times faster, and ``groupby`` takes each group's rows in the same order
+    either way, so its sums and means are the same to the last bit.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, uniq = pd.factorize(np.asarray(col), sort=True)
+        key = key * len(uniq) + codes
+    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
+    return ids.reshape(-1), [np.asarray(col)[first].tolist() for col in columns]
+
+
+def _cells(ids: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Row positions of each group ``0..n_groups-1`` (in row order)."""
+    if n_groups < 2:
+        return [np.arange(len(ids))] * n_groups
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(1, n_groups))
+    return np.split(order, bounds)
 
 
 def _prepare(students: pd.DataFrame) -> pd.DataFrame:
@@ -417,68 +456,114 @@ def study_statistics(parts: Iterable[pd.DataFrame], reference: str, q: int = 5) 
     depend only on the values, and the SD is computed over the sorted scores,
     :math:`s = \sqrt{\sum_i (x_{(i)} - \bar x)^2 / (n - 1)}`.
     """
-    stats: StudyStatistics | None = None
-    scores: dict[tuple[Any, Any], _Column] = {}
-    # per arm, one column per domain, of the students with a complete profile
-    profiles: dict[tuple[Any, Any, str], list[_Column]] = {}
-    priors: dict[tuple[Any, Any, str], _Column] = {}
-    finished: set[Any] = set()
-    current: Any = None
+    accumulate = _StatisticsAccumulator(reference, q)
+    for part in parts:
+        accumulate(_profile_columns(part.columns), _statistics_items(part, reference))
+    return accumulate.result()
 
-    def finish(point: Any) -> None:
+
+def _statistics_items(part: pd.DataFrame, reference: str) -> list[tuple[Any, ...]]:
+    """Return what :func:`study_statistics` takes from a part, per sweep point, year and arm.
+
+    Returns ``(point, year, arm, reference scores or None, prior scores, complete profiles)``
+    for each sweep point, year and arm of the part, points in sorted order: the work of a
+    part, which a run's Dask workers do for their batches of parts.
+    """
+    part = _with_arm_categories(part)
+    profile_columns = _profile_columns(part.columns)
+    codes, arms = _arm_codes(part)
+    point_col = part["point"].to_numpy()
+    points = pd.unique(point_col)
+    items = []
+    for point in sorted(points.tolist()):
+        pp = part if len(points) == 1 else part[point_col == point]
+        pc = codes if len(points) == 1 else codes[point_col == point]
+        score = pp["score"].to_numpy(dtype=float)
+        prior = pp["prior_score"].to_numpy(dtype=float)
+        profile = pp[profile_columns].to_numpy(dtype=float)
+        ids, (years, arm_codes) = _group_ids([pp["year"].to_numpy(), pc])
+        for rows, year, a in zip(_cells(ids, len(years)), years, arm_codes, strict=True):
+            prof = profile[rows]
+            items.append(
+                (
+                    point,
+                    year,
+                    arms[a],
+                    score[rows] if arms[a] == reference else None,
+                    prior[rows],
+                    prof[~np.isnan(prof).any(axis=1)],
+                )
+            )
+    return items
+
+
+class _StatisticsAccumulator:
+    """Puts the values of parts together into :class:`StudyStatistics` (one point at a time)."""
+
+    def __init__(self, reference: str, q: int) -> None:
+        self.reference, self.q = reference, q
+        self.stats: StudyStatistics | None = None
+        self.scores: dict[tuple[Any, Any], _Column] = {}
+        # per arm, one column per domain, of the students with a complete profile
+        self.profiles: dict[tuple[Any, Any, str], list[_Column]] = {}
+        self.priors: dict[tuple[Any, Any, str], _Column] = {}
+        self.finished: set[Any] = set()
+        self.current: Any = None
+
+    def __call__(self, profile: list[str], items: list[tuple[Any, ...]]) -> None:
+        if self.stats is None:
+            self.stats = StudyStatistics(self.reference, profile, quantiles=self.q)
+        for point, year, arm, scores, prior, prof in items:
+            if point != self.current:
+                if point in self.finished:
+                    raise ValueError(
+                        "study_statistics: the parts of a sweep point must come together (in "
+                        f"unit order); point {point} appeared again after another point's parts."
+                    )
+                if self.current is not None:
+                    self._finish(self.current)
+                self.current = point
+            if scores is not None:
+                self.scores.setdefault((point, year), _Column()).append(scores)
+            key = (point, year, arm)
+            self.priors.setdefault(key, _Column()).append(prior)
+            columns = self.profiles.setdefault(key, [_Column() for _ in self.stats.profile])
+            for k, column in enumerate(columns):
+                column.append(prof[:, k])
+
+    def _finish(self, point: Any) -> None:
+        stats = self.stats
         assert stats is not None
-        for key in [k for k in scores if k[0] == point]:
-            v = scores.pop(key).values()
+        for key in [k for k in self.scores if k[0] == point]:
+            v = self.scores.pop(key).values()
             v = np.sort(v[~np.isnan(v)])
             stats.reference_sd[key] = float(pd.Series(v).std(ddof=1)) if v.size >= 2 else np.nan
-        for key in [k for k in profiles if k[0] == point]:
+        for key in [k for k in self.profiles if k[0] == point]:
             # as excellence_thresholds (complete rows, numpy "linear"), one column at a time
             thresholds = []
-            for column in profiles.pop(key):
+            for column in self.profiles.pop(key):
                 col = column.values()
                 thresholds.append(
                     np.quantile(col, EXCELLENCE_QUANTILE, method="linear") if col.size else np.nan
                 )
                 del col
             stats.thresholds[key] = np.asarray(thresholds, dtype=float)
-        for key in [k for k in priors if k[0] == point]:
-            v = priors.pop(key).values()
+        for key in [k for k in self.priors if k[0] == point]:
+            v = self.priors.pop(key).values()
             v = v[~np.isnan(v)]
             if v.size:
                 stats.prior_bins[key] = _prior_bins(
-                    v, q, f"point {key[0]}, year {key[1]}, {key[2]}"
+                    v, self.q, f"point {key[0]}, year {key[1]}, {key[2]}"
                 )
-        finished.add(point)
+        self.finished.add(point)
 
-    for part in parts:
-        if stats is None:
-            stats = StudyStatistics(reference, _profile_columns(part.columns), quantiles=q)
-        for point, pp in part.groupby("point", sort=True):
-            if point in finished:
-                raise ValueError(
-                    f"study_statistics: the parts of a sweep point must come together (in unit "
-                    f"order); point {point} appeared again after another point's parts."
-                )
-            if current is not None and point != current:
-                finish(current)
-            current = point
-            arm = pp["arm"].astype(str).to_numpy()
-            ref = pp[arm == reference]
-            for year, ry in ref.groupby("year", sort=True):
-                scores.setdefault((point, year), _Column()).append(ry["score"].to_numpy(float))
-            for (year, a), g in pp.groupby(["year", arm], sort=True):
-                key = (point, year, str(a))
-                priors.setdefault(key, _Column()).append(g["prior_score"].to_numpy(dtype=float))
-                prof = g[stats.profile].to_numpy(dtype=float)
-                prof = prof[~np.isnan(prof).any(axis=1)]
-                columns = profiles.setdefault(key, [_Column() for _ in stats.profile])
-                for k, column in enumerate(columns):
-                    column.append(prof[:, k])
-    if stats is None:
-        raise ValueError("study_statistics: no student rows (no parts).")
-    if current is not None:
-        finish(current)
-    return stats
+    def result(self) -> StudyStatistics:
+        if self.stats is None:
+            raise ValueError("study_statistics: no student rows (no parts).")
+        if self.current is not None:
+            self._finish(self.current)
+            self.current = None
+        return self.stats
 
 
 def _resolve_statistics(
@@ -524,31 +609,36 @@ def classroom_excellence(students: pd.DataFrame, statistics: StudyStatistics) ->
     """
     df = _with_arm_categories(students)
     reference = statistics.reference
-    frames = []
-    for (point, year), part in df.groupby(_KEYS, sort=True, observed=True):
-        prof = part[statistics.profile].to_numpy(dtype=float)
-        missing = np.isnan(prof).any(axis=1)
-        arm = part["arm"].astype(str).to_numpy()
-        own = np.empty(len(part))
-        for a in np.unique(arm):
-            rows = arm == a
-            own[rows] = (prof[rows] >= statistics.thresholds[(point, year, a)]).any(axis=1)
-        vs_ref = (prof >= statistics.thresholds[(point, year, reference)]).any(axis=1)
-        vs_ref = vs_ref.astype(float)
-        own[missing] = vs_ref[missing] = np.nan
-        e = (
-            part[["arm", "replicate"]]
-            .assign(diversity_of_excellence=own, excellence_vs_reference=vs_ref)
-            .groupby(["arm", "replicate"], sort=True, observed=True)[
-                ["diversity_of_excellence", "excellence_vs_reference"]
-            ]
-            .mean()
-            .reset_index()
-        )
-        e.insert(0, "year", year)
-        e.insert(0, "point", point)
-        frames.append(e)
-    return pd.concat(frames, ignore_index=True)
+    codes, arms = _arm_codes(df)
+    point, year = df["point"].to_numpy(), df["year"].to_numpy()
+    prof = df[statistics.profile].to_numpy(dtype=float)
+    missing = np.isnan(prof).any(axis=1)
+    own = np.empty(len(df))
+    vs_ref = np.empty(len(df))
+    ids, (points, years, arm_codes) = _group_ids([point, year, codes])
+    for rows, p, y, a in zip(_cells(ids, len(points)), points, years, arm_codes, strict=True):
+        x = prof[rows]
+        own[rows] = (x >= statistics.thresholds[(p, y, arms[a])]).any(axis=1)
+        vs_ref[rows] = (x >= statistics.thresholds[(p, y, reference)]).any(axis=1)
+    own[missing] = vs_ref[missing] = np.nan
+    ids, (points, years, arm_codes, replicates) = _group_ids(
+        [point, year, codes, df["replicate"].to_numpy()]
+    )
+    means = (
+        pd.DataFrame({"diversity_of_excellence": own, "excellence_vs_reference": vs_ref})
+        .groupby(ids, sort=True)
+        .mean()
+    )
+    return pd.DataFrame(
+        {
+            "point": points,
+            "year": years,
+            "arm": pd.Categorical.from_codes(arm_codes, categories=df["arm"].cat.categories),
+            "replicate": replicates,
+            "diversity_of_excellence": means["diversity_of_excellence"].to_numpy(),
+            "excellence_vs_reference": means["excellence_vs_reference"].to_numpy(),
+        }
+    )
 
 
 def _bin_codes(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -581,19 +671,33 @@ def tail_units(students: pd.DataFrame, statistics: StudyStatistics) -> pd.DataFr
         :func:`tails_table`.
     """
     df = _with_arm_categories(students)
+    codes, arms = _arm_codes(df)
+    point, year = df["point"].to_numpy(), df["year"].to_numpy()
     prior = df["prior_score"].to_numpy(dtype=float)
     quintile = np.zeros(len(df), dtype=np.int64)
-    groups = df.groupby(["point", "year", "arm"], sort=False, observed=True).indices
-    for (point, year, arm), idx in groups.items():
-        quintile[idx] = _bin_codes(prior[idx], statistics.prior_bins[(point, year, str(arm))])
-    df = df[["point", "year", "arm", "replicate", "score"]].assign(
-        quintile=quintile, core_gain=df["core_end"] - df["core_start"]
+    ids, (points, years, arm_codes) = _group_ids([point, year, codes])
+    for rows, p, y, a in zip(_cells(ids, len(points)), points, years, arm_codes, strict=True):
+        quintile[rows] = _bin_codes(prior[rows], statistics.prior_bins[(p, y, arms[a])])
+    keep = quintile > 0
+    gain = (df["core_end"] - df["core_start"]).to_numpy()[keep]
+    ids, (points, years, quintiles, arm_codes, replicates) = _group_ids(
+        [point[keep], year[keep], quintile[keep], codes[keep], df["replicate"].to_numpy()[keep]]
     )
-    return (
-        df[quintile > 0]
-        .groupby([*_KEYS, "quintile", "arm", "replicate"], observed=True)[["core_gain", "score"]]
+    means = (
+        pd.DataFrame({"core_gain": gain, "score": df["score"].to_numpy()[keep]})
+        .groupby(ids, sort=True)
         .mean()
-        .reset_index()
+    )
+    return pd.DataFrame(
+        {
+            "point": points,
+            "year": years,
+            "quintile": np.asarray(quintiles, dtype=np.int64),
+            "arm": pd.Categorical.from_codes(arm_codes, categories=df["arm"].cat.categories),
+            "replicate": replicates,
+            "core_gain": means["core_gain"].to_numpy(),
+            "score": means["score"].to_numpy(),
+        }
     )
 
 
@@ -927,12 +1031,18 @@ def provenance_line(
     )
 
 
-def decomposition_table(spec: StudySpec) -> pd.DataFrame:
+#: Classrooms recorded at once by the decomposition (:func:`toolkit.study.decompose.decompose`'s
+#: ``chunk_size``); each chunk is one task of the analysis's pool.
+DECOMPOSITION_CHUNK = 32
+
+
+def decomposition_table(spec: StudySpec, pool: Pool | None = None) -> pd.DataFrame:
     """Decompose every arm's difference from the reference into channels, at every sweep point.
 
     Runs :func:`toolkit.study.decompose.decompose` on the study's first ``spec.decomposition``
     classrooms (the same seeds as the run), per sweep point; outcomes are those at the end of
-    the last school year.
+    the last school year. Its chunks of classrooms are tasks of ``pool`` (default: this
+    process), the same numbers wherever they run.
 
     Returns
     -------
@@ -940,29 +1050,181 @@ def decomposition_table(spec: StudySpec) -> pd.DataFrame:
         The decomposition with ``point`` and ``sweep_value`` in front (empty if
         ``spec.decomposition`` is 0 or there is a single arm).
     """
+    return _collect_decomposition(_submit_decomposition(spec, pool or SerialPool()))
+
+
+def _submit_decomposition(spec: StudySpec, pool: Pool) -> list[tuple[Any, ...]]:
+    """Submit the decomposition's chunks (ahead of other tasks); see :func:`decomposition_table`."""
     from toolkit.model.cohort import classroom_seed
-    from toolkit.study.decompose import decompose
+    from toolkit.study.decompose import record_chunk
 
     if spec.decomposition < 2 or len(spec.arms) < 2:
-        return pd.DataFrame()
+        return []
     seeds = [classroom_seed(spec.seed, i) for i in range(spec.decomposition)]
-    frames = []
+    submitted = []
     for pi, (value, params, arms) in enumerate(spec.points()):
-        d = decompose(arms, params, seeds, reference=spec.reference, n_years=spec.years)
+        tasks = [
+            pool.submit(
+                _record_chunk,
+                record_chunk,
+                arms,
+                params,
+                seeds[lo : lo + DECOMPOSITION_CHUNK],
+                spec.reference,
+                spec.years,
+                priority=1,
+            )
+            for lo in range(0, len(seeds), DECOMPOSITION_CHUNK)
+        ]
+        submitted.append((pi, value, params, tasks))
+    return submitted
+
+
+def _record_chunk(record: Any, arms: Any, params: Any, seeds: Any, reference: str, years: int):
+    return record(arms, params, seeds, reference=reference, n_years=years)
+
+
+def _collect_decomposition(submitted: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Return the decomposition table from its submitted chunks (as ``decompose`` makes it)."""
+    from toolkit.study.decompose import combine_chunks, contribution_table
+
+    if not submitted:
+        return pd.DataFrame()
+    frames = []
+    for pi, value, params, tasks in submitted:
+        per = combine_chunks([t.result() for t in tasks], params)
+        d = contribution_table(per, per.attrs["reference"])
+        d.attrs["replay_error"] = per.attrs["replay_error"]
+        d.attrs["channels"] = per.attrs["channels"]
         d.insert(0, "sweep_value", value if value is not None else np.nan)
         d.insert(0, "point", pi)
         frames.append(d)
     return pd.concat(frames, ignore_index=True)
 
 
+def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any]:
+    """Start what the analysis of a run needs and the run's units do not: the decomposition.
+
+    Called by the runner before the units (:func:`toolkit.study.runner.run_study` calls an
+    ``analyse`` function's ``prepare`` attribute), so that on a Dask run the decomposition's
+    chunks run on the workers beside the units instead of after them; a serial pool runs them
+    when :func:`analyse_run` asks. Returns what :func:`analyse_run` finds in
+    ``result.prepared``.
+    """
+    figures = plugins.declared("analysis.figures")
+    if figures and pool.sees_folder:  # the workers that will draw the figures import it early
+        pool.warm(figures.partition(":")[0])
+    return {"decomposition": _submit_decomposition(spec, pool)}
+
+
+def _reader(result: RunResult, ids: list[str]) -> RunResult:
+    """Return a run result that reads only ``ids``' parts (small, for a worker)."""
+    from toolkit.study.result import RunResult
+
+    return RunResult(result.folder, units=ids, arms=result.arms, keep=result.keep)
+
+
+def _batch_statistics(
+    ids: list[str], result: RunResult, columns: list[str], reference: str
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Pass one over a batch of parts: the values :func:`study_statistics` needs."""
+    reader = _reader(result, ids)
+    (_, part), *_ = reader.student_batches(columns, rows=2**62)
+    return _profile_columns(part.columns), _statistics_items(part, reference)
+
+
+def _batch_classrooms(
+    ids: list[str], result: RunResult, columns: list[str], stats: StudyStatistics
+) -> tuple[pd.DataFrame, pd.DataFrame, str, dict[tuple[Any, ...], str]]:
+    """Pass two over a batch of parts: classroom rows, outcomes by quintile, CSV text.
+
+    Returns the batch's classroom rows (sorted as ``classrooms.csv``), their outcomes by prior
+    quintile (:func:`tail_units`), the CSV header and the rows' CSV text per sweep point,
+    year and arm (each block in the order of ``classrooms.csv``; the blocks of consecutive
+    batches follow each other there).
+    """
+    reader = _reader(result, ids)
+    (_, part), *_ = reader.student_batches(columns, rows=2**62)
+    local = reader.classroom_parts(ids)
+    rooms = _with_excellence(local, classroom_excellence(part, stats))
+    rooms = rooms.sort_values(_UNIT, kind="stable", ignore_index=True)
+    blocks = {}
+    codes = rooms["arm"].cat.codes.to_numpy()
+    ids_, (points, years, arm_codes) = _group_ids(
+        [rooms["point"].to_numpy(), rooms["year"].to_numpy(), codes]
+    )
+    for rows, p, y, a in zip(_cells(ids_, len(points)), points, years, arm_codes, strict=True):
+        blocks[(p, y, a)] = csv_text(rooms.iloc[rows], header=False)
+    header = rooms.head(0).to_csv(index=False)
+    return rooms, tail_units(part, stats), header, blocks
+
+
+class _CsvBlocks:
+    """``classrooms.csv`` written from the text of blocks of rows, in the table's order.
+
+    Each sweep point, year and arm's rows go to their own temporary file as batches arrive
+    (in unit order, so each file is in the table's order); the table is the header and those
+    files in sorted key order. Memory holds one batch's text.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.header: str | None = None
+        self.files: dict[tuple[Any, ...], Path] = {}
+        self.tag = uuid.uuid4().hex[:8]
+
+    def add(self, header: str, blocks: dict[tuple[Any, ...], str]) -> None:
+        self.header = self.header or header
+        for key, text in blocks.items():
+            path = self.files.get(key)
+            if path is None:
+                path = self.folder / f".classrooms-{self.tag}-{len(self.files)}.csv.tmp"
+                self.files[key] = path
+            with path.open("a", encoding="utf-8", newline="") as f:
+                f.write(text)
+
+    def write(self, path: Path) -> None:
+        """Write the table to ``path`` atomically and remove the blocks."""
+        tmp = temp_path(path)
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                out.write(self.header or "")
+                for key in sorted(self.files):
+                    with self.files[key].open(encoding="utf-8", newline="") as f:
+                        shutil.copyfileobj(f, out, 1 << 20)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            self.discard()
+
+    def discard(self) -> None:
+        for block in self.files.values():
+            block.unlink(missing_ok=True)
+        self.files = {}
+
+
+def _batches(result: RunResult, rows: int | None = None) -> list[list[str]]:
+    """Return the run's units in batches of about ``rows`` student rows (by the first)."""
+    import pyarrow.parquet as pq
+
+    if not result.units:
+        return []
+    n = pq.ParquetFile(result._checked_student_path(result.units[0])).metadata.num_rows
+    per = max(1, (rows or BATCH_ROWS) // max(n, 1))
+    return [result.units[i : i + per] for i in range(0, len(result.units), per)]
+
+
 def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     """Compute the classroom table, summary and tails of a run from its parts, and its figures.
 
-    Streams: the parts are read twice, a few columns at a time (the study-wide statistics,
-    then each classroom's excellence and outcomes by prior quintile, joined part by part to
-    the classroom metrics its work unit computed), so memory holds classroom-level rows and one
-    sweep point's statistics columns, never every student row. Each step is reported on the
-    run's progress output.
+    Streams: the parts are read twice, in batches of consecutive work units (the study-wide
+    statistics, then each classroom's excellence and outcomes by prior quintile, joined to the
+    classroom metrics its work unit computed), so memory holds classroom-level rows and one
+    sweep point's statistics columns, never every student row. The batches, the
+    decomposition's chunks and the figures are tasks of ``result.pool``: on a Dask run
+    (:class:`toolkit.study.pool.DaskPool`) its workers do them, every worker at once, and
+    this process combines; otherwise this process does them in turn. The numbers are the
+    same. Each step is reported on the run's progress output.
 
     Writes ``classrooms.csv``, ``summary.csv``, ``tails.csv``, ``decomposition.csv`` (when the
     spec asks for a decomposition, :func:`decomposition_table`) and ``figures/*`` into the run
@@ -970,34 +1232,56 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     """
     report = result.reporter
     reference = spec.reference
+    pool: Pool = getattr(result, "pool", None) or SerialPool()
+    parts_pool: Pool = pool if pool.sees_folder else SerialPool()
+    prepared = getattr(result, "prepared", None) or prepare_run(result, spec, pool)
     columns = analysis_columns(result.student_columns())
     n_parts = len(result.units)
+    batches = _batches(result)
+    stub = _reader(result, [])  # what a task needs of the run (picklable, small)
+    stub.manifest = result.manifest
     with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):
-        stats = study_statistics(result.student_parts(columns), reference)
+        accumulate = _StatisticsAccumulator(reference, 5)
+        values = parts_pool.map(_batch_statistics, batches, stub, columns, reference)
+        for profile, items in values:
+            accumulate(profile, items)
+        stats = accumulate.result()
     rooms, units = _Frames(), _Frames()
-    parts = zip(result.units, result.student_parts(columns), strict=True)
-    for unit, part in report.iterate(parts, n_parts, "excellence and prior quintiles"):
-        local = result.classroom_part(unit)
-        rooms.append(_with_excellence(local, classroom_excellence(part, stats)))
-        units.append(tail_units(part, stats))
-    with report.stage("tails, classroom table and summary"):
-        quintiles = units.frame()  # one copy at a time: memory holds classroom-level rows
-        tails = tails_table(quintiles, reference)
-        del quintiles
-        classrooms = rooms.frame().sort_values(_UNIT, kind="stable", ignore_index=True)
-        summary = summarise(classrooms, stats, reference)
-        result.write_table(classrooms, "classrooms.csv")
-        result.write_table(summary, "summary.csv")
-        result.write_table(tails, "tails.csv")
+    table = _CsvBlocks(result.folder)
+    try:
+        outs = parts_pool.map(_batch_classrooms, batches, stub, columns, stats)
+        for _, out in report.iterate(
+            zip(batches, outs, strict=True), n_parts, "excellence and prior quintiles", len
+        ):
+            rooms.append(out[0])
+            units.append(out[1])
+            table.add(out[2], out[3])
+        with report.stage("tails, classroom table and summary"):
+            quintiles = units.frame()  # one copy at a time: memory holds classroom-level rows
+            tails = tails_table(quintiles, reference)
+            del quintiles
+            classrooms = rooms.frame().sort_values(_UNIT, kind="stable", ignore_index=True)
+            summary = summarise(classrooms, stats, reference)
+            table.write(result.folder / "classrooms.csv")
+            result.record([result.folder / "classrooms.csv"])
+            result.write_table(summary, "summary.csv")
+            result.write_table(tails, "tails.csv")
+    finally:
+        table.discard()
     decomposition = pd.DataFrame()
     if spec.decomposition >= 2 and len(spec.arms) >= 2:
         with report.stage(f"decomposition of {spec.decomposition} classrooms into channels"):
-            decomposition = decomposition_table(spec)
+            decomposition = _collect_decomposition(prepared["decomposition"])
             result.write_table(decomposition, "decomposition.csv")
 
     with report.stage("figures"):  # drawn by the chart layer (plug-in point analysis.figures)
-        paths = plugins.load("analysis.figures")(result, spec, summary, tails, decomposition)
+        figure_pool = pool if pool.sees_folder else SerialPool()
+        draw = plugins.load("analysis.figures")
+        paths = draw(result, spec, summary, tails, decomposition, pool=figure_pool)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition
     return result
+
+
+analyse_run.prepare = prepare_run  # type: ignore[attr-defined]

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,16 +54,18 @@ from scipy import stats
 from toolkit.engine import fast
 from toolkit.model import mechanisms as mech
 from toolkit.model.cohort import Cohort, draw_cohort
-from toolkit.model.model import RegimeSpec, resolve_schedule
 from toolkit.model.params import Parameters
+from toolkit.model.schedule import RegimeSpec, resolve_schedule
 
 __all__ = [
     "CHANNEL_LABELS",
     "OUTCOMES",
     "classroom_contributions",
+    "combine_chunks",
     "contribution_table",
     "decompose",
     "outcome_values",
+    "record_chunk",
     "shapley_values",
 ]
 
@@ -433,72 +436,155 @@ def classroom_contributions(
         classroom's paired difference. ``attrs`` holds ``reference``, ``reference_sd``,
         ``replay_error`` and ``channels``.
     """
+    _check_outcomes(outcomes)
+    if len(seeds) < 1:
+        raise ValueError("classroom_contributions needs at least 1 classroom.")
+    records = []
+    for lo in range(0, len(seeds), chunk_size):
+        chunk_cohorts = None if cohorts is None else list(cohorts[lo : lo + chunk_size])
+        records.append(
+            record_chunk(
+                arms,
+                params,
+                list(seeds[lo : lo + chunk_size]),
+                reference=reference,
+                n_years=n_years,
+                cohorts=chunk_cohorts,
+            )
+        )
+        if progress is not None:
+            progress(records[-1]["classrooms"])
+    return combine_chunks(records, params, outcomes=outcomes, reference_sd=reference_sd)
+
+
+def _check_outcomes(outcomes: Sequence[str]) -> None:
+    for o in outcomes:
+        if o not in OUTCOMES:
+            raise ValueError(f"unknown outcome {o!r}; expected one of {list(OUTCOMES)}")
+
+
+def record_chunk(
+    arms: Mapping[str, RegimeSpec | Sequence[RegimeSpec]],
+    params: Parameters,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    reference: str | None = None,
+    n_years: int | None = None,
+    cohorts: Sequence[Cohort] | None = None,
+) -> dict[str, Any]:
+    """Simulate a chunk of classrooms in every arm and replay each arm against the reference.
+
+    The part of :func:`classroom_contributions` that takes the time, for one chunk of
+    classrooms: chunks are independent (each classroom's students and random streams come
+    from its own seed), so they can run in any order or on different processes (a run's Dask
+    workers), and :func:`combine_chunks` puts their records together in order.
+
+    Parameters
+    ----------
+    arms, params, reference, n_years
+        As for :func:`decompose`.
+    seeds : sequence of SeedSequence
+        The chunk's classrooms.
+    cohorts : sequence of Cohort, optional
+        The chunk's starting students (default: drawn from the seeds).
+
+    Returns
+    -------
+    dict
+        ``arms``, ``reference``, ``classrooms``, and per arm other than the reference the
+        replayed end and start-of-year skills of every coalition (``ends``, ``starts``,
+        shape ``(2 ** K, C, N, D)``), the test's error (``errors``), the reference arm's scores
+        (``ref_scores``) and the largest replay error (``replay_error``).
+    """
     names = list(arms)
     if not names:
         raise ValueError("arms must be a non-empty mapping of arm name to regime.")
     reference = names[0] if reference is None else reference
     if reference not in arms:
         raise ValueError(f"reference {reference!r} is not one of the arms {names}")
-    channels = list(mech.CHANNELS)
-    for o in outcomes:
-        if o not in OUTCOMES:
-            raise ValueError(f"unknown outcome {o!r}; expected one of {list(OUTCOMES)}")
     if len(seeds) < 1:
-        raise ValueError("classroom_contributions needs at least 1 classroom.")
+        raise ValueError("record_chunk needs at least 1 classroom.")
+    channels = list(mech.CHANNELS)
     schedules = [resolve_schedule(arms[k], n_years, f"arm {k!r}") for k in names]
     years = len(schedules[0])
-    core = np.array(params.core_mask)
     masks = _field_masks(channels)
     t_days = params.n_days
     year_starts = {y * t_days for y in range(years)}
     others = [k for k in names if k != reference]
     ia = names.index(reference)
-
-    ends: dict[str, list[np.ndarray]] = {k: [] for k in names}  # replayed: arm -> (M, C, N, D)
-    starts: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    errors: list[np.ndarray] = []
-    ref_scores: list[np.ndarray] = []
+    chunk = list(seeds)
+    chunk_cohorts = [draw_cohort(params, s) for s in chunk] if cohorts is None else list(cohorts)
+    record: list[list] = [[] for _ in schedules]
+    frames = fast._simulate_chunk(
+        schedules, params, chunk, chunk_cohorts, which="numpy", record=record
+    )
+    aptitude = Cohort.stack(chunk_cohorts).aptitude
+    c = len(chunk)
+    n, d = params.n_students, params.n_domains
+    last = [f[f.year == years - 1].sort_values(["classroom", "student"]) for f in frames]
+    ref_t = last[ia]
     replay_error = 0.0
-    for lo in range(0, len(seeds), chunk_size):
-        chunk = list(seeds[lo : lo + chunk_size])
-        chunk_cohorts = (
-            [draw_cohort(params, s) for s in chunk]
-            if cohorts is None
-            else list(cohorts[lo : lo + chunk_size])
-        )
-        record: list[list] = [[] for _ in schedules]
-        frames = fast._simulate_chunk(
-            schedules, params, chunk, chunk_cohorts, which="numpy", record=record
-        )
-        aptitude = Cohort.stack(chunk_cohorts).aptitude
-        c = len(chunk)
-        n, d = params.n_students, params.n_domains
-        last = [f[f.year == years - 1].sort_values(["classroom", "student"]) for f in frames]
-        ref_t = last[ia]
-        err = (ref_t.score - ref_t.core_end).to_numpy().reshape(c, n)
-        errors.append(err)
-        ref_scores.append(ref_t.score.to_numpy())
-        skill_cols = [f"skill_{x}" for x in params.domains]
-        for k in others:
-            ib = names.index(k)
-            end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
-            for ix, mask in ((ia, 0), (ib, -1)):
-                actual = last[ix][skill_cols].to_numpy().reshape(c, n, d)
-                replay_error = max(replay_error, float(np.abs(end[mask] - actual).max()))
-            ends[k].append(end)
-            starts[k].append(start)
-        if progress is not None:
-            progress(c)
-    test_error = np.concatenate(errors)
+    ends, starts = {}, {}
+    skill_cols = [f"skill_{x}" for x in params.domains]
+    for k in others:
+        ib = names.index(k)
+        end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
+        for ix, mask in ((ia, 0), (ib, -1)):
+            actual = last[ix][skill_cols].to_numpy().reshape(c, n, d)
+            replay_error = max(replay_error, float(np.abs(end[mask] - actual).max()))
+        ends[k], starts[k] = end, start
+    return {
+        "arms": names,
+        "reference": reference,
+        "channels": channels,
+        "classrooms": c,
+        "ends": ends,
+        "starts": starts,
+        "errors": (ref_t.score - ref_t.core_end).to_numpy().reshape(c, n),
+        "ref_scores": ref_t.score.to_numpy(),
+        "replay_error": replay_error,
+    }
+
+
+def combine_chunks(
+    records: Sequence[dict[str, Any]],
+    params: Parameters,
+    *,
+    outcomes: Sequence[str] = OUTCOMES,
+    reference_sd: float | None = None,
+) -> pd.DataFrame:
+    """Every classroom's channel contributions from the records of its chunks, in order.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        From :func:`record_chunk`, one per chunk, in the order of their classrooms.
+    params : Parameters
+    outcomes, reference_sd
+        As for :func:`classroom_contributions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`classroom_contributions`.
+    """
+    _check_outcomes(outcomes)
+    if not records:
+        raise ValueError("combine_chunks needs the record of at least one chunk.")
+    reference, channels = records[0]["reference"], records[0]["channels"]
+    others = [k for k in records[0]["arms"] if k != reference]
+    core = np.array(params.core_mask)
+    test_error = np.concatenate([r["errors"] for r in records])
     sd_ref = (
-        float(np.std(np.concatenate(ref_scores), ddof=1))
+        float(np.std(np.concatenate([r["ref_scores"] for r in records]), ddof=1))
         if reference_sd is None
         else float(reference_sd)
     )
+    replay_error = max(r["replay_error"] for r in records)
     rows = []
     for k in others:
-        end = np.concatenate(ends[k], axis=1)
-        start = np.concatenate(starts[k], axis=1)
+        end = np.concatenate([r["ends"][k] for r in records], axis=1)
+        start = np.concatenate([r["starts"][k] for r in records], axis=1)
         vals = outcome_values(end, start, test_error, core, outcomes, reference_sd=sd_ref)
         for o in outcomes:
             v = vals[o]  # (2 ** K, C)

@@ -23,6 +23,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ __all__ = [
     "LOCAL_CLUSTER_CONFIG",
     "PARTS_BY_CLIENT",
     "PARTS_BY_WORKERS",
+    "close_started",
     "local_cluster",
+    "start_executor",
 ]
 
 #: Seconds to wait for a Dask scheduler to answer, and for it to have a worker.
@@ -124,10 +127,23 @@ def _worker_info() -> dict[str, Any]:
 #: loops' health check every second instead of every 20 ms: idle, the 20 ms check costs this
 #: process about 4 % of a core and each worker 2 %, taken from the units on a small machine.
 #: Both only feed the dashboard and its warnings, and the run starts no dashboard.
+#: Workers are spawned (Dask's default). With ``"distributed.worker.multiprocessing-method":
+#: "forkserver"`` here, they would be forked from a server process that imported the toolkit's
+#: engine, unit and analysis code once (:data:`WORKER_PRELOAD`): measured, a worker's start and
+#: first unit took 0.7 to 0.9 CPU-s instead of 2.8 to 3.1 (``benchmarks/bench_end_to_end.py
+#: start``). Not the default yet: a run interrupted with Ctrl-C then printed the workers' Dask
+#: tracebacks (``tests/test_study_dask.py::test_ctrl_c_says_what_was_kept_and_resumes``).
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
 }
+#: Modules a fork server imports before it forks the workers (when that method is chosen).
+WORKER_PRELOAD = (
+    "toolkit.study._dask_worker",
+    "toolkit.study.units",
+    "toolkit.study.analysis",
+    "pyarrow.parquet",
+)
 PARTS_BY_WORKERS = "written by the workers into the run folder"
 PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
 
@@ -171,7 +187,56 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
         **kwargs,
     }
     with dask.config.set(config):
+        if config.get("distributed.worker.multiprocessing-method") == "forkserver":
+            _preload_fork_server()
         return LocalCluster(**options)
+
+
+def _preload_fork_server() -> None:
+    """Add :data:`WORKER_PRELOAD` to what the fork server imports (before it first starts)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # Dask's own preload list (distributed, numpy, pandas, ...), set once
+    preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or ["distributed"])
+    extra = [m for m in WORKER_PRELOAD if m not in preload]
+    if extra:
+        multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, *extra])
+
+
+def start_executor(workers: int) -> Future[_DaskExecutor]:
+    """Start the local Dask cluster of a run in a background thread, and return at once.
+
+    The command line starts it this way before it times its estimate, so that the workers'
+    start (processes, imports) overlaps that work; :func:`toolkit.study.runner.run_study`
+    takes the result (``executor=``), or closes it when the run has no units left to run.
+
+    Parameters
+    ----------
+    workers : int
+        Local worker processes (more than one).
+
+    Returns
+    -------
+    concurrent.futures.Future
+        Of the executor; its ``result()`` raises what starting it raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = ThreadPoolExecutor(1, thread_name_prefix="toolkit-cluster-start")
+    try:
+        return threads.submit(_DaskExecutor, workers, None)
+    finally:
+        threads.shutdown(wait=False)
+
+
+def close_started(started: Future[_DaskExecutor] | None) -> None:
+    """Close an executor from :func:`start_executor` that will not be used (waiting for it)."""
+    if started is not None:
+        with contextlib.suppress(Exception):
+            started.result().close()
 
 
 class _DaskExecutor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,11 @@ from toolkit.study.runfolder import PARTS, STUDENTS
 from toolkit.study.spec import StudyError
 
 __all__ = ["RunInterrupted", "RunResult"]
+
+
+#: Student rows read together by :meth:`RunResult.student_batches` (about 40 MB of the
+#: analysis columns): enough that the fixed cost per call is small beside the work.
+BATCH_ROWS = 500_000
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -52,7 +57,14 @@ class _Reporter:
         if self.enabled:
             print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
-    def iterate(self, items: Iterable[Any], total: int, text: str) -> Iterator[Any]:
+    def iterate(
+        self,
+        items: Iterable[Any],
+        total: int,
+        text: str,
+        size: Callable[[Any], int] | None = None,
+    ) -> Iterator[Any]:
+        """Yield ``items``, advancing the bar by ``size(item[0])`` parts (default 1) each."""
         if not self.enabled:
             yield from items
             return
@@ -61,7 +73,7 @@ class _Reporter:
         with tqdm(total=total, desc=f"analysis: {text}", unit="part", file=sys.stderr) as bar:
             for item in items:
                 yield item
-                bar.update(1)
+                bar.update(1 if size is None else size(item[0]))
 
 
 class RunResult:
@@ -109,6 +121,10 @@ class RunResult:
         self.reporter = _Reporter(progress)
         self.written: list[Path] = []
         self._students: pd.DataFrame | None = None
+        #: Where the analysis runs its tasks (:mod:`toolkit.study.pool`; set by the runner while
+        #: the run's workers are up) and what it started before the units (``prepare``).
+        self.pool: Any = None
+        self.prepared: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -127,6 +143,28 @@ class RunResult:
             df["arm"] = pd.Categorical(df["arm"].astype(str), categories=self.arms)
         return df
 
+    def _to_pandas(self, pa: Any, tables: list[Any]) -> pd.DataFrame:
+        """One frame from Parquet tables of the same columns, ``arm`` as :meth:`_arm_categorical`.
+
+        The arm's codes are found by pyarrow (``index_in`` the run's arms) rather than by
+        converting every row's name to a Python string and back.
+        """
+        import pyarrow.compute as pc
+
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        if not self.arms or "arm" not in table.column_names:
+            return self._arm_categorical(table.to_pandas())
+        i = table.column_names.index("arm")
+        arm = table.column(i)
+        if not (pa.types.is_string(arm.type) or pa.types.is_large_string(arm.type)):
+            return self._arm_categorical(table.to_pandas())
+        codes = pc.index_in(arm, value_set=pa.array(self.arms, type=arm.type))
+        if codes.null_count:  # a name not among the arms: as pandas.Categorical would, NaN
+            codes = pc.fill_null(codes, -1)
+        df = table.drop_columns(["arm"]).to_pandas()
+        df.insert(i, "arm", pd.Categorical.from_codes(codes.to_numpy(), categories=self.arms))
+        return df
+
     def student_columns(self) -> list[str]:
         """Columns of the stored student rows (read from the first part's schema)."""
         import pyarrow.parquet as pq
@@ -142,17 +180,68 @@ class RunResult:
             Read only these columns (default: all that were kept).
         """
         for unit in self.units:
-            path = self._student_path(unit)
-            if not path.is_file():
-                raise StudyError(
-                    f"{self.folder}: no student rows for work unit {unit} ({path.name}); "
-                    + (
-                        "this run kept only classroom-level rows (keep = 'classrooms')."
-                        if self.keep == "classrooms"
-                        else "the run is incomplete: continue it with --resume."
-                    )
-                )
+            path = self._checked_student_path(unit)
             yield self._arm_categorical(pd.read_parquet(path, columns=columns))
+
+    def _checked_student_path(self, unit: str) -> Path:
+        path = self._student_path(unit)
+        if not path.is_file():
+            raise StudyError(
+                f"{self.folder}: no student rows for work unit {unit} ({path.name}); "
+                + (
+                    "this run kept only classroom-level rows (keep = 'classrooms')."
+                    if self.keep == "classrooms"
+                    else "the run is incomplete: continue it with --resume."
+                )
+            )
+        return path
+
+    def student_batches(
+        self, columns: list[str] | None = None, rows: int = BATCH_ROWS
+    ) -> Iterator[tuple[list[str], pd.DataFrame]]:
+        """Yield the student rows of consecutive work units together, in unit order.
+
+        The parts are read with pyarrow and converted to one frame per batch: at a few
+        thousand rows per part, reading and analysing the parts one at a time costs mostly the
+        fixed cost of each call (a run of 10^6 classroom-years has thousands of parts).
+
+        Parameters
+        ----------
+        columns : list of str, optional
+            Read only these columns (default: all that were kept).
+        rows : int
+            A batch ends with the first part that brings it to at least this many rows.
+
+        Yields
+        ------
+        (list of str, pandas.DataFrame)
+            The batch's unit ids and their rows, concatenated in unit order.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        ids: list[str] = []
+        tables: list[Any] = []
+        n = 0
+        for unit in self.units:
+            path = self._checked_student_path(unit)
+            tables.append(pq.ParquetFile(path).read(columns=columns))
+            ids.append(unit)
+            n += tables[-1].num_rows
+            if n >= rows:
+                yield ids, self._to_pandas(pa, tables)
+                ids, tables, n = [], [], 0
+        if tables:
+            yield ids, self._to_pandas(pa, tables)
+
+    def classroom_parts(self, units: list[str]) -> pd.DataFrame:
+        """Return the classroom metrics that ``units`` computed, concatenated in their order."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        paths = [self.folder / PARTS / f"{u}.classrooms.parquet" for u in units]
+        tables = [pq.ParquetFile(path).read() for path in paths]
+        return self._to_pandas(pa, tables)
 
     @property
     def students(self) -> pd.DataFrame:

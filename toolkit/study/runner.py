@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,10 @@ from toolkit.study.executor import (
     _quiet_event_loop,
     _resolve_executor,
     _sees_folder,
+    close_started,
     local_cluster,
 )
+from toolkit.study.pool import DaskPool, SerialPool
 from toolkit.study.result import RunInterrupted, RunResult
 from toolkit.study.runfolder import (
     MANIFEST,
@@ -148,6 +151,7 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     analyse: Callable[[RunResult, StudySpec], RunResult] | None = None,
+    executor: Future[_DaskExecutor] | None = None,
 ) -> RunResult:
     """Run a study into a run folder and return its results.
 
@@ -174,6 +178,10 @@ def run_study(
         write their units' parts into it; otherwise they return them to this process.
     progress : bool
         Show a progress bar (tqdm) and the analysis steps on standard error.
+    executor : concurrent.futures.Future, optional
+        The local cluster for ``workers``, already starting
+        (:func:`toolkit.study.executor.start_executor`, as the command line starts it before
+        its estimate); closed unused when no unit is left to run.
     analyse : callable, optional
         ``analyse(result, spec) -> result`` adding tables and figures; default
         :func:`default_analysis` (:func:`toolkit.study.analysis.analyse_run` for an ordinary
@@ -192,15 +200,22 @@ def run_study(
         On Ctrl-C (a ``KeyboardInterrupt``), after marking the manifest ``interrupted``;
         finished units are kept and ``resume=True`` continues.
     """
-    workers, scheduler = _resolve_executor(workers, scheduler)
-    folder = Path(out or spec.folder)
-    _prepare_folder(folder, spec, overwrite, resume, dry_run=True)
-    units = _units(spec)
-    keep = "design" if spec.robustness is not None else spec.keep
-    todo = [u for u in units if overwrite or not _unit_done(folder, u["id"], keep)]
-    executor: _DaskExecutor | None = None
+    started, executor = executor, None
+    try:
+        workers, scheduler = _resolve_executor(workers, scheduler)
+        folder = Path(out or spec.folder)
+        _prepare_folder(folder, spec, overwrite, resume, dry_run=True)
+        units = _units(spec)
+        keep = "design" if spec.robustness is not None else spec.keep
+        todo = [u for u in units if overwrite or not _unit_done(folder, u["id"], keep)]
+    except BaseException:
+        close_started(started)
+        raise
     if todo and (workers > 1 or scheduler is not None):
-        executor = _DaskExecutor(workers, scheduler)  # before anything is written or deleted
+        # before anything is written or deleted
+        executor = started.result() if started is not None else _DaskExecutor(workers, scheduler)
+    elif started is not None:
+        close_started(started)
     try:
         _prepare_folder(folder, spec, overwrite, resume)
         folder.mkdir(parents=True, exist_ok=True)
@@ -252,6 +267,7 @@ def run_study(
             initial = total - sum(_unit_size(spec, u) for u in todo)
             what = "design point" if spec.robustness is not None else "classroom"
             bar = tqdm(total=total, initial=initial, unit=what, desc=spec.name, file=sys.stderr)
+        analyse = analyse or default_analysis(spec)
         if executor is not None:
             sees = executor.offer_folder(folder)
             manifest["execution"]["workers_seen"] = {
@@ -261,8 +277,16 @@ def run_study(
             by_workers = executor.token is not None
             manifest["execution"]["parts"] = PARTS_BY_WORKERS if by_workers else PARTS_BY_CLIENT
             write_json_atomic(manifest, mpath)
+            # the analysis's tasks on the same workers: those that need no parts (the
+            # decomposition) start now, beside the units; the rest after them
+            result.pool = DaskPool(executor.client, sees_folder=by_workers)
             stream = executor.run(todo, args)
         else:
+            result.pool = SerialPool()  # the analysis's tasks in this process, when asked
+        prepare = getattr(analyse, "prepare", None)
+        if prepare is not None:
+            result.prepared = prepare(result, spec, result.pool)
+        if executor is None:
             stream = ((u, run_unit(u, *args)) for u in todo)
         returned = 0
         for u, unit_out in stream:
@@ -274,8 +298,7 @@ def run_study(
             if bar is not None:
                 bar.update(_unit_size(spec, u))
         if executor is not None:
-            executor.close()
-            executor = None
+            executor.revoke_folder()  # units write nothing from now on; the workers stay
         if by_workers:
             _remove_stale_temporaries(folder)  # of workers killed mid-write
             if returned:  # by workers that joined later and do not see the folder
@@ -286,10 +309,13 @@ def run_study(
         manifest["units"]["done"] = done
         if spec.robustness is not None:  # parts hold each design point's classroom metrics
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
-        if analyse is None:
-            analyse = default_analysis(spec)
         result = analyse(result, spec)
+        result.pool = result.prepared = None
+        if executor is not None:
+            executor.close()
+            executor = None
     except BaseException as exc:
+        result.pool = result.prepared = None
         if bar is not None:
             bar.close()
         if executor is not None:

@@ -60,9 +60,9 @@ from typing import Any
 
 from toolkit._base import plugins
 from toolkit._base.checks import check_keys
-from toolkit.model.model import resolve_schedule
 from toolkit.model.params import ParameterError, Parameters, suggest_name
 from toolkit.model.regimes import PRESETS, Regime, resolve_regime
+from toolkit.model.schedule import resolve_schedule
 
 __all__ = [
     "StudyError",

@@ -20,7 +20,6 @@ import pandas as pd
 from toolkit._base.atomic import write_atomic
 from toolkit.engine import simulate_arms
 from toolkit.model.cohort import classroom_seed, school_of
-from toolkit.model.model import simulate_classroom
 from toolkit.model.params import Parameters
 from toolkit.model.regimes import Regime
 from toolkit.study.runfolder import _TOKEN, _WRITTEN, _token_matches, _unit_done, _unit_paths
@@ -138,7 +137,7 @@ def simulate_unit(unit: dict[str, Any], seed: int, engine: str, n_years: int) ->
         frames = []
         for arm, regimes in arms.items():
             for i, s in zip(idx, seeds, strict=True):
-                one = simulate_classroom(regimes, params, s, n_years=n_years)
+                one = _mesa_classroom(regimes, params, s, n_years=n_years)
                 one.insert(0, "classroom", i)
                 one.insert(0, "arm", arm)
                 frames.append(one)
@@ -288,3 +287,10 @@ def design_points_done(spec: StudySpec, folder: str | Path) -> tuple[int, int]:
     units = _units(spec)
     done = sum(_unit_size(spec, u) for u in units if _unit_done(folder, u["id"], "design"))
     return done, sum(_unit_size(spec, u) for u in units)
+
+
+def _mesa_classroom(*args: Any, **kwargs: Any) -> pd.DataFrame:
+    """:func:`toolkit.model.model.simulate_classroom`, imported (with Mesa) on first use."""
+    from toolkit.model.model import simulate_classroom
+
+    return simulate_classroom(*args, **kwargs)

@@ -1,0 +1,130 @@
+"""The analysis of a run as tasks (issue 20): in batches, chunks and pools, the same numbers.
+
+A run's analysis reads its parts in batches of consecutive work units, decomposes the
+classrooms chunk by chunk and draws each figure as its own task, on the run's Dask workers or
+in this process (:mod:`toolkit.study.pool`). Whatever the batch, chunk or pool, the tables
+must be the same bytes as the analysis of one part at a time in this process, which is what
+``tests/test_study_stream.py`` checks against the whole student table in memory. (A local
+Dask cluster's run against a serial one: ``tests/test_study_dask.py``.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import toolkit.charts.runs as runs
+import toolkit.study.analysis as analysis
+from toolkit.metrics import compare_conditions
+from toolkit.model.cohort import classroom_seed
+from toolkit.study import parse_study, run_study
+from toolkit.study.decompose import combine_chunks, decompose, record_chunk
+from toolkit.study.pool import SerialPool
+from toolkit.study.runner import RunResult, _units
+
+TABLES = ("classrooms.csv", "summary.csv", "tails.csv", "decomposition.csv")
+
+
+def _spec(**study):
+    return parse_study(
+        {
+            "study": {"name": "pool", "seed": 5, "classrooms": 8, "chunk_size": 2, **study},
+            "arms": {"standardized": "standardized", "personal": "personal"},
+            "parameters": {"n_students": 8, "n_days": 12},
+            "output": {"formats": ["png"]},
+        },
+        source="test",
+    )
+
+
+def _no_figures(monkeypatch):
+    monkeypatch.setattr(runs, "study_figures", lambda *a, **k: {})
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """A run analysed with every unit in one batch (the default at this size)."""
+    spec = _spec(decomposition=3, years=2)
+    folder = tmp_path_factory.mktemp("pool") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        _no_figures(mp)
+        run_study(spec, folder, progress=False)
+    return spec, folder
+
+
+def test_batches_of_one_unit_give_the_same_bytes(reference_run, tmp_path, monkeypatch):
+    spec, folder = reference_run
+    _no_figures(monkeypatch)
+    monkeypatch.setattr(analysis, "BATCH_ROWS", 1)  # every unit its own batch (and task)
+    result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))
+    assert len(analysis._batches(result)) == len(result.units) == 4
+    before = {name: (folder / name).read_bytes() for name in TABLES}
+    analysis.analyse_run(result, spec)
+    assert {name: (folder / name).read_bytes() for name in TABLES} == before
+    # the classroom table's blocks were written to temporary files, all removed
+    assert not list(folder.glob(".classrooms-*"))
+
+
+def test_batches_read_what_the_parts_hold(reference_run):
+    spec, folder = reference_run
+    result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))
+    one_by_one = pd.concat(result.student_parts(), ignore_index=True)
+    batches = list(result.student_batches(rows=1))
+    assert [ids for ids, _ in batches] == [[u] for u in result.units]
+    together = pd.concat([df for _, df in batches], ignore_index=True)
+    pd.testing.assert_frame_equal(together, one_by_one)
+    (ids, whole), *rest = result.student_batches(rows=10**9)
+    assert ids == result.units and not rest
+    pd.testing.assert_frame_equal(whole, one_by_one)
+    assert list(whole["arm"].cat.categories) == list(spec.arms)
+
+
+def test_decomposition_in_chunks_is_decompose(reference_run):
+    spec, _ = reference_run
+    (_, params, arms), *_ = spec.points()
+    seeds = [classroom_seed(spec.seed, i) for i in range(5)]
+    whole = decompose(arms, params, seeds, reference="standardized", n_years=2)
+    records = [
+        record_chunk(arms, params, seeds[lo : lo + 2], reference="standardized", n_years=2)
+        for lo in range(0, 5, 2)
+    ]
+    per = combine_chunks(records, params)
+    assert [r["classrooms"] for r in records] == [2, 2, 1]
+    from toolkit.study.decompose import contribution_table
+
+    pd.testing.assert_frame_equal(contribution_table(per, "standardized"), whole, check_exact=True)
+    assert per.attrs["replay_error"] == whole.attrs["replay_error"]
+
+
+def test_serial_pool_runs_a_task_once_when_asked():
+    calls = []
+    pool = SerialPool()
+    task = pool.submit(lambda x: calls.append(x) or x * 2, 21)
+    assert calls == []  # nothing runs before its result is asked for
+    assert task.result() == 42 and task.result() == 42
+    assert calls == [21]
+    assert list(pool.map(lambda x, y: x + y, [1, 2, 3], 10)) == [11, 12, 13]
+
+
+def test_compare_conditions_pivots_every_metric_alike():
+    rng = np.random.default_rng(3)
+    units = pd.DataFrame(
+        {
+            "arm": np.repeat(["b", "a", "c"], 6),
+            "replicate": np.tile([5, 1, 4, 2, 3, 0], 3),
+            "x": rng.normal(size=18),
+            "y": rng.normal(size=18),
+        }
+    )
+    units.loc[3, "y"] = np.nan
+    both = compare_conditions(units, "arm", "a", pair_on="replicate", metrics=["x", "y"])
+    each = pd.concat(
+        [compare_conditions(units, "arm", "a", pair_on="replicate", metrics=[m]) for m in "xy"],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(both, each, check_exact=True)
+    # the paired difference of "x" for arm "b", by hand (pairs matched on replicate)
+    wide = units.pivot(index="replicate", columns="arm", values="x")
+    row = both[(both["condition"] == "b") & (both["metric"] == "x")].iloc[0]
+    assert row["diff_vs_reference"] == pytest.approx((wide["b"] - wide["a"]).mean(), abs=1e-15)

@@ -1,0 +1,143 @@
+"""Where the analysis of a run does its work: in this process, or on the run's Dask workers.
+
+The analysis of a run (:func:`toolkit.study.analysis.analyse_run`) is written as tasks: the
+decomposition's chunks of classrooms, the study-wide statistics' values and each classroom's
+excellence and outcomes by prior quintile from a batch of parts, and each figure. A pool runs
+them. :class:`SerialPool` runs each task in this process when its result is asked for (the
+order and the numbers of a serial run); :class:`DaskPool` submits them to the workers of the
+run's Dask cluster, which have just run its units and see its folder, so that the analysis
+runs where the parts are, on every worker at once, and this process only combines the
+results. The numbers are the same either way: every task is a pure function of its
+arguments and the parts, and results are combined in the order of the tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+__all__ = ["DaskPool", "Pool", "SerialPool"]
+
+
+class Task(Protocol):
+    """What :meth:`Pool.submit` returns: the task's result, when asked for."""
+
+    def result(self) -> Any: ...
+
+
+class Pool(Protocol):
+    """Runs the tasks of an analysis (see the module's documentation)."""
+
+    #: Whether the pool's processes see the run folder (they read parts and write figures).
+    sees_folder: bool
+
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Task:
+        """Submit ``fn(*args)``; tasks of higher ``priority`` go first where that means anything."""
+        ...
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
+        """Yield ``fn(item, *args)`` for each item, in the order of the items."""
+        ...
+
+    def warm(self, module: str) -> None:
+        """Import ``module`` where the tasks run, when nothing else is waiting there."""
+        ...
+
+
+class _Deferred:
+    """A task of :class:`SerialPool`: run in this process the first time its result is asked."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self._fn, self._args, self._done, self._value = fn, args, False, None
+
+    def result(self) -> Any:
+        if not self._done:
+            self._value = self._fn(*self._args)
+            self._done, self._fn, self._args = True, None, ()
+        return self._value
+
+
+class SerialPool:
+    """Every task in this process, when its result is asked for (a serial run's analysis)."""
+
+    sees_folder = True
+
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> _Deferred:
+        """Return the task, to be run when its result is asked for (``priority`` is unused)."""
+        return _Deferred(fn, args)
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
+        """Yield ``fn(item, *args)`` for each item, in order, one at a time."""
+        for item in items:
+            yield fn(item, *args)
+
+    def warm(self, module: str) -> None:
+        """Do nothing: this process imports what a task needs when the task runs."""
+
+
+class DaskPool:
+    """The tasks on the workers of a Dask client (a run's cluster).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    sees_folder : bool
+        Whether every worker sees the run folder (:meth:`toolkit.study.executor._DaskExecutor.
+        offer_folder` found so); tasks that read parts or write figures run here only then.
+    in_flight : int, optional
+        Tasks of a :meth:`map` submitted ahead of the one whose result is awaited (default
+        twice the workers' threads): bounds what waits in memory.
+    """
+
+    def __init__(self, client: Any, sees_folder: bool, in_flight: int | None = None) -> None:
+        self.client = client
+        self.sees_folder = sees_folder
+        threads = max(1, sum(client.nthreads().values()))
+        self.in_flight = in_flight or 2 * threads
+        self._warming: list[Any] = []  # held, so that the scheduler keeps them
+
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Any:
+        """Submit ``fn(*args)`` (a Dask future; tasks of higher ``priority`` go first)."""
+        return self.client.submit(fn, *args, pure=False, priority=priority)
+
+    def warm(self, module: str) -> None:
+        """Import ``module`` on every worker, after every task of higher priority there.
+
+        Tasks of the lowest priority, one per worker: a worker imports the module (the chart
+        layer, say) when it has nothing else to do, at the end of the units, instead of in
+        the first task that needs it.
+        """
+        import importlib
+
+        for address in self.client.scheduler_info().get("workers", {}):
+            self._warming.append(
+                self.client.submit(
+                    importlib.import_module,
+                    module,
+                    workers=[address],
+                    allow_other_workers=False,
+                    pure=False,
+                    priority=-100,
+                )
+            )
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
+        """Yield ``fn(item, *args)`` for each item in order, computed on the workers."""
+        pending: list[Any] = []
+        items = iter(items)
+        for item in items:
+            pending.append(self.submit(fn, item, *args))
+            if len(pending) >= self.in_flight:
+                break
+        try:
+            while pending:
+                future = pending.pop(0)
+                value = future.result()
+                future.release()
+                nxt = next(items, None)
+                if nxt is not None:
+                    pending.append(self.submit(fn, nxt, *args))
+                yield value
+        finally:
+            if pending:
+                self.client.cancel(pending)
