@@ -183,7 +183,7 @@ def test_gp_emulator_recovers_a_smooth_function_with_honest_intervals():
     f = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
     se = np.full(40, 0.01)
     em = GPEmulator(X, pd.DataFrame({"f": f + se * rng.standard_normal(40)}),
-                    pd.DataFrame({"f": se}), np.zeros(2), np.ones(2))  # fmt: skip
+                    pd.DataFrame({"f": se}), np.zeros(2), np.ones(2), restarts=0)  # fmt: skip
     Xt = rng.random((200, 2))
     m, s = em.predict(Xt)
     truth = np.sin(3 * Xt[:, 0]) + Xt[:, 1] ** 2
@@ -202,7 +202,7 @@ def test_emulator_posterior_matches_the_direct_posterior_on_the_model(tmp_path):
     from toolkit.calibration.quantities import Simulations, compute
 
     table, maps = load_rows()
-    rows = ["patall2008_choice_motivation", "karich2014_learner_control"]
+    rows = ["alfieri2011_unassisted", "karich2014_learner_control"]
     names = ["engagement_autonomy_weight", "self_direction_cost"]
     fixed = {"n_students": 8}
     cfg = EmulatorConfig(parameters=tuple(names), rows=tuple(rows), design=12, check=0,
@@ -266,3 +266,15 @@ def test_predictions_flag_a_planted_row_the_model_cannot_meet():
     assert not preds.loc["b", "covered"]
     assert "outside the 90% predictive interval" in preds.loc["b", "flag"]
     assert not preds.loc["d", "covered"] and "direction" in preds.loc["d", "flag"]
+
+
+def test_synthetic_data_for_a_direction_row_sets_its_direction_and_nan_is_refused():
+    table = pd.DataFrame(
+        {"value": [0.3, np.nan], "sd": [0.05, np.nan], "low": [np.nan, 0.0],
+         "high": [np.nan, np.nan]},
+        index=["v", "up"],
+    )  # fmt: skip
+    lik = RowLikelihood.from_table(table, ["v", "up"]).with_observed({"v": 0.1, "up": -0.2})
+    assert lik.center[0] == 0.1 and np.isnan(lik.center[1]) and lik.sign[1] == -1.0
+    with pytest.raises(ValueError, match="NaN"):
+        smc_tempering(lambda t: np.full(len(t), np.nan), np.zeros(1), np.ones(1), particles=50)

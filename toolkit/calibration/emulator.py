@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import sys
 import time
 import tomllib
@@ -91,8 +92,10 @@ __all__ = [
     "SMCResult",
     "calibrate_emulator",
     "design_points",
+    "emulator_cross_validation",
     "emulator_priors",
     "evaluate_design",
+    "load_emulator",
     "load_emulator_config",
     "row_information",
     "smc_tempering",
@@ -359,8 +362,7 @@ def evaluate_design(
     have = set()
     if len(done):
         merged = points.reset_index(names="point").merge(done, on="point", suffixes=("", "_c"))
-        for r in merged.itertuples(index=False):
-            r = r._asdict()
+        for r in merged.to_dict(orient="records"):
             same = all(math.isclose(r[c], r[f"{c}_c"], rel_tol=1e-9, abs_tol=1e-12) for c in cols)
             if same and all(k in r and not pd.isna(r[k]) for k in need):
                 have.add(int(r["point"]))
@@ -426,6 +428,8 @@ class GPEmulator:
         The prior box (for scaling).
     seed : int
         Seeds the optimizer's restarts.
+    restarts : int
+        Restarts of the hyperparameters' optimizer from random starting values.
     """
 
     def __init__(
@@ -436,6 +440,7 @@ class GPEmulator:
         low: np.ndarray,
         high: np.ndarray,
         seed: int = 0,
+        restarts: int = 3,
     ):
         sk = require("sklearn", "The emulator calibration")
         del sk
@@ -461,7 +466,7 @@ class GPEmulator:
             gp = GaussianProcessRegressor(
                 kernel,
                 alpha=np.maximum((se / s) ** 2, 1e-8),
-                n_restarts_optimizer=3,
+                n_restarts_optimizer=restarts,
                 random_state=seed,
             )
             with warnings.catch_warnings():  # hyperparameters at a bound: a flat direction
@@ -476,16 +481,22 @@ class GPEmulator:
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return (X - self.low) / (self.high - self.low)
 
-    def predict(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the predictive mean and SD of every row at ``theta`` (n, d)."""
+    def predict(
+        self, theta: np.ndarray, rows: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the predictive mean and SD at ``theta`` (n, d), each ``(n, rows)``.
+
+        ``rows``: positions in :attr:`rows` of the rows wanted (default: every row).
+        """
         U = self._scale(np.atleast_2d(np.asarray(theta, float)))
         A = np.column_stack([np.ones(len(U)), U])
-        mean = np.empty((len(U), len(self.rows)))
+        which = range(len(self.rows)) if rows is None else list(rows)
+        mean = np.empty((len(U), len(which)))
         sd = np.empty_like(mean)
-        for k, gp in enumerate(self.models):
-            m, s = gp.predict(U, return_std=True)
-            mean[:, k] = A @ self.coef[k] + self.scale[k] * m
-            sd[:, k] = self.scale[k] * s
+        for j, k in enumerate(which):
+            m, s = self.models[k].predict(U, return_std=True)
+            mean[:, j] = A @ self.coef[k] + self.scale[k] * m
+            sd[:, j] = self.scale[k] * s
         return mean, sd
 
     def kernels(self) -> dict[str, str]:
@@ -546,12 +557,20 @@ class RowLikelihood:
         return cls(list(rows), center, scale, bound, sign, mc)
 
     def with_observed(self, observed: Mapping[str, float]) -> RowLikelihood:
-        """Return a copy with other values of the rows with a value (synthetic data)."""
-        c = self.center.copy()
+        """Return a copy with other observed values (synthetic data).
+
+        A row with a value (or range) takes the observed value as its centre; a row with a
+        direction takes the observed value's side of its bound as its direction.
+        """
+        c, sign = self.center.copy(), self.sign.copy()
         for k, r in enumerate(self.rows):
-            if r in observed:
+            if r not in observed:
+                continue
+            if np.isnan(c[k]):
+                sign[k] = 1.0 if float(observed[r]) > self.bound[k] else -1.0
+            else:
                 c[k] = float(observed[r])
-        return RowLikelihood(self.rows, c, self.scale, self.bound, self.sign, self.mc_se)
+        return RowLikelihood(self.rows, c, self.scale, self.bound, sign, self.mc_se)
 
     def subset(self, keep: Sequence[str]) -> RowLikelihood:
         """Return the likelihood of some of the rows."""
@@ -662,6 +681,11 @@ def smc_tempering(
     d = len(low)
     x = low + (high - low) * rng.random((particles, d))
     ll = loglik(x)
+    if np.isnan(ll).any() or not np.isfinite(ll).any():
+        raise ValueError(
+            "smc_tempering: the log-likelihood is NaN, or -inf at every prior draw; check the "
+            "rows' values and SDs."
+        )
     samples = particles
     beta, rows = 0.0, []
     for t in range(1, max_stages + 1):
@@ -921,8 +945,7 @@ def calibrate_emulator(
         lik = lik.with_observed(observed)
 
     def loglik(theta: np.ndarray) -> np.ndarray:
-        m, s = emulator.predict(theta)
-        return lik(m[:, fit_idx], s[:, fit_idx])
+        return lik(*emulator.predict(theta, fit_idx))
 
     say(f"tempered SMC on the emulator, {config.particles} particles")
     res = smc_tempering(loglik, lo, hi, particles=config.particles, seed=config.seed)
@@ -936,9 +959,16 @@ def calibrate_emulator(
     fit_em = _Subset(emulator, fit_idx)
     info = row_information(fit_em, lik, res.particles, priors, seed=config.seed)
     info.to_csv(folder / "information.csv")
+    with (folder / "emulator.pkl").open("wb") as fh:  # for cross-validation without refitting
+        pickle.dump({"emulator": emulator, "likelihood": lik, "table": table}, fh)
     preds = emulated_predictions(emulator, res.particles, table, seed=config.seed)
     preds.insert(1, "fitted", preds["row"].isin(config.rows))
     preds.to_csv(folder / "predictions.csv", index=False)
+    say("leave-one-out predictions of the rows (tempered SMC without each fitted row)")
+    cv = _cross_validation(emulator, lik, table, config, res.particles)
+    cv.to_csv(folder / "crossval.csv", index=False)
+    say(f"cross-validation: {cv.attrs['coverage']:.0%} of {len(cv)} rows inside their 90% "
+        "predictive intervals")  # fmt: skip
     seconds = time.time() - t0
     from toolkit.study.runner import provenance
 
@@ -969,6 +999,7 @@ def calibrate_emulator(
         "likelihood": lik,
         "information": info,
         "predictions": preds,
+        "crossval": cv,
         "check": check,
         "seconds": seconds,
     }
@@ -993,9 +1024,12 @@ class _Subset:
     def rows(self) -> list[str]:
         return [self.emulator.rows[i] for i in self.idx]
 
+    @property
+    def mc_se(self) -> np.ndarray:
+        return np.asarray(self.emulator.mc_se)[self.idx]
+
     def predict(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m, s = self.emulator.predict(theta)
-        return m[:, self.idx], s[:, self.idx]
+        return self.emulator.predict(theta, self.idx)
 
 
 def emulated_predictions(
@@ -1056,3 +1090,116 @@ def emulated_predictions(
     cols = ["row", "published", "sd", "model_median", "model_low", "model_high", "pred_low",
             "pred_high", "pit", "covered", "flag"]  # fmt: skip
     return pd.DataFrame(out)[cols]
+
+
+def load_emulator(folder: str | Path) -> dict[str, Any]:
+    """Read a finished emulator calibration: its emulator, likelihood, rows table and config.
+
+    ``emulator.pkl`` is written by :func:`calibrate_emulator` (a pickle: read only run folders
+    you made yourself).
+
+    Returns
+    -------
+    dict
+        ``emulator``, ``likelihood`` (of the fitted rows), ``table``, ``config``
+        (:class:`EmulatorConfig`), ``posterior`` (DataFrame).
+    """
+    from toolkit.calibration.abc import load_posterior
+
+    folder = Path(folder)
+    path = folder / "emulator.pkl"
+    if not path.is_file():
+        raise ValueError(f"{folder}: no emulator.pkl (not a finished emulator calibration).")
+    with path.open("rb") as fh:
+        data = pickle.load(fh)
+    cfg = json.loads((folder / "config.json").read_text())
+    keys = {k: v for k, v in cfg.items() if k in EmulatorConfig.__dataclass_fields__}
+    data["config"] = EmulatorConfig(**keys)
+    data["posterior"] = load_posterior(folder)
+    return data
+
+
+def emulator_cross_validation(
+    folder: str | Path, *, level: float = 0.9, particles: int | None = None, seed: int = 0
+) -> pd.DataFrame:
+    r"""Leave-one-out predictions of every row with an interval, from an emulator calibration.
+
+    Each fitted row is predicted from the posterior of the other fitted rows (tempered SMC on
+    the same emulator, refitted without the row); each held-out row, never fitted, from the
+    full posterior. The prediction is :math:`\mu_k(\theta) + \sqrt{\sigma_k^2 +
+    \overline{se}_k^2}\,\xi` over posterior draws, to which
+    :func:`toolkit.calibration.crossval.cross_validate` adds the row's own error; rows that
+    publish only a direction have no interval and are left out (``predictions.csv`` judges
+    them).
+
+    Parameters
+    ----------
+    folder : path
+        A finished :func:`calibrate_emulator` run.
+    level : float
+        Central interval of the predictions.
+    particles : int, optional
+        Particles of each refit (default: the run's).
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~toolkit.calibration.crossval.cross_validate`'s table (``id, fold, published,
+        sd, pred_median, pred_low, pred_high, pit, z, covered, flag``) with ``fitted`` (was
+        the row in the calibration); ``attrs["coverage"]``.
+    """
+    run = load_emulator(folder)
+    return _cross_validation(
+        run["emulator"], run["likelihood"], run["table"], run["config"],
+        run["posterior"][list(run["config"].parameters)].to_numpy(float),
+        level=level, particles=particles, seed=seed,
+    )  # fmt: skip
+
+
+def _cross_validation(
+    em: GPEmulator,
+    lik: RowLikelihood,
+    table: pd.DataFrame,
+    cfg: EmulatorConfig,
+    full: np.ndarray,
+    *,
+    level: float = 0.9,
+    particles: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Do the work of :func:`emulator_cross_validation` on a fitted emulator and posterior."""
+    from toolkit.calibration.crossval import coverage, cross_validate
+
+    rows = [r for r in em.rows if _has_scale(table.loc[r])]
+    priors = emulator_priors(cfg.parameters)
+    lo, hi = priors["low"].to_numpy(), priors["high"].to_numpy()
+    fit_idx = {r: em.rows.index(r) for r in lik.rows}
+    n = particles or cfg.particles
+
+    def fit(train: pd.DataFrame) -> np.ndarray:
+        keep = [r for r in lik.rows if r in train.index or r not in rows]
+        if len(keep) == len(lik.rows):
+            return full
+        sub = lik.subset(keep)
+        idx = [fit_idx[r] for r in keep]
+
+        def loglik(theta: np.ndarray) -> np.ndarray:
+            return sub(*em.predict(theta, idx))
+
+        return smc_tempering(loglik, lo, hi, particles=n, seed=seed).particles
+
+    rng = np.random.default_rng(seed)
+
+    def predict(post: np.ndarray, row: pd.Series) -> np.ndarray:
+        k = em.rows.index(row.name)
+        pts = post[rng.choice(len(post), size=2000, replace=True)]
+        m, s = em.predict(pts, [k])
+        mc = float(getattr(em, "mc_se", np.zeros(len(em.rows)))[k])
+        return m[:, 0] + np.sqrt(s[:, 0] ** 2 + mc**2) * rng.standard_normal(len(pts))
+
+    cv = cross_validate(table.loc[rows], fit, predict, level=level, seed=seed)
+    cv.insert(1, "fitted", cv["id"].isin(lik.rows))
+    cv.attrs["coverage"] = coverage(cv)
+    cv.attrs["level"] = level
+    return cv
