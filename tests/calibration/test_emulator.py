@@ -278,3 +278,15 @@ def test_synthetic_data_for_a_direction_row_sets_its_direction_and_nan_is_refuse
     assert lik.center[0] == 0.1 and np.isnan(lik.center[1]) and lik.sign[1] == -1.0
     with pytest.raises(ValueError, match="NaN"):
         smc_tempering(lambda t: np.full(len(t), np.nan), np.zeros(1), np.ones(1), particles=50)
+
+
+def test_validation_lists_an_emulator_calibrations_rows_as_its_calibration_rows(tmp_path):
+    from toolkit.calibration.report import _emulator_rows
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"method": "emulator", "rows": ["a", "b"]}))
+    assert _emulator_rows(run) == ["a", "b"]
+    assert _emulator_rows(run / "posterior.csv") == ["a", "b"]
+    (run / "config.json").write_text(json.dumps({"targets": ["a"]}))  # an ABC run
+    assert _emulator_rows(run) == [] and _emulator_rows(None) == []

@@ -912,7 +912,10 @@ def calibrate_emulator(
         raise ValueError(f"emulator calibration: the model gave no value for rows {bad}.")
     X = runs[list(config.parameters)].to_numpy(float)
     check_rows = []
-    if config.check:
+    check_file = folder / "emulator_check.csv"
+    if resume and config.check and check_file.is_file() and (folder / "check.csv").is_file():
+        say(f"the emulator's check is in {check_file.name} (resumed)")
+    elif config.check:
         cpts = design_points(config.check, priors, config.seed + 1)
         cruns = evaluate_design(cpts, quantities, folder / "check.csv", **kw)
         em0 = GPEmulator(X, values, ses, lo, hi, seed=config.seed)
@@ -935,8 +938,9 @@ def calibrate_emulator(
                     "range_over_design": float(values[r].max() - values[r].min()),
                 }
             )
-    check = pd.DataFrame(check_rows)
-    check.to_csv(folder / "emulator_check.csv", index=False)
+    if check_rows or not check_file.is_file():
+        pd.DataFrame(check_rows).to_csv(check_file, index=False)
+    check = pd.read_csv(check_file) if config.check else pd.DataFrame()
     say("fitting the emulator")
     emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed)
     fit_idx = [rows.index(r) for r in config.rows]
