@@ -584,8 +584,8 @@ def _cmd_calibrate_emulator(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    with pd.option_context("display.width", 200):
-        print(res["summary"][["default", "prior_low", "prior_high", "median", "q05", "q95"]])
+    cols = ["default", "prior_low", "prior_high", "median", "q05", "q95"]
+    print(res["summary"][cols].to_string(float_format=lambda v: f"{v:.3g}"))
     reached = "reached 1" if res["stages"]["beta"].iloc[-1] == 1.0 else "did NOT reach 1"
     print(
         f"\n{len(res['posterior'])} particles, {len(res['stages'])} tempering stages "
