@@ -95,6 +95,10 @@ def run(draws: pd.DataFrame, cache: Path, classrooms: int, seed: int, workers: i
     """Evaluate every draw not yet in ``cache`` (CSV, one row per draw)."""
     names = [c for c in draws.columns if c != "source"]
     done = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["draw"])
+    if len(done):
+        mine = draws.loc[done["draw"], names].to_numpy()
+        if not np.allclose(mine, done[names].to_numpy(), rtol=1e-9):
+            raise SystemExit(f"{cache}: its draws differ from these settings; use another --cache.")
     todo = [i for i in range(len(draws)) if i not in set(done["draw"])]
     t0 = time.time()
 
