@@ -15,7 +15,7 @@ parameters at their defaults), so a draw's difference carries the parameters' un
 and a little classroom sampling. The probability of each ordering of the four regimes (and of
 each pairwise comparison) is the share of draws in which it holds.
 
-    ./run.sh python simulations/evidence_headline.py --draws 60 --classrooms 30 --workers 2
+    ./run.sh python simulations/evidence_headline.py --draws 200 --classrooms 100 --workers 2
 
 Draws are cached in ``runs/evidence-headline/draws.csv`` (a rerun skips finished draws); the
 tables are written to ``simulations/evidence-headline.csv`` and ``.txt``.
@@ -183,8 +183,8 @@ def format_text(effects: pd.DataFrame, orders: pd.DataFrame, header: str) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=60, help="draws from each of prior, posterior")
-    parser.add_argument("--classrooms", type=int, default=30)
+    parser.add_argument("--draws", type=int, default=200, help="draws from each of prior, posterior")
+    parser.add_argument("--classrooms", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=MASTER_SEED)
     parser.add_argument(
