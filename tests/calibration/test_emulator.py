@@ -290,3 +290,29 @@ def test_validation_lists_an_emulator_calibrations_rows_as_its_calibration_rows(
     assert _emulator_rows(run / "posterior.csv") == ["a", "b"]
     (run / "config.json").write_text(json.dumps({"targets": ["a"]}))  # an ABC run
     assert _emulator_rows(run) == [] and _emulator_rows(None) == []
+
+
+def test_calibrate_method_emulator_from_the_command_line(tmp_path, capsys):
+    from toolkit.cli import main
+
+    cfg = tmp_path / "emulator.toml"
+    cfg.write_text(
+        '[emulator]\nparameters = ["practice_efficacy"]\n'
+        'rows = ["karich2014_learner_control", "alfieri2011_unassisted"]\n'
+        "design = 5\ncheck = 0\nclassrooms = 2\nparticles = 60\nseed = 3\n"
+        "[parameters]\nn_students = 8\n"
+    )
+    out = tmp_path / "run"
+    argv = ["calibrate", "--method", "emulator", "--config", str(cfg), "--out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "practice_efficacy" in text and "temperature reached 1" in text
+    assert {"posterior.csv", "crossval.csv", "predictions.csv", "design.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert main([*argv, "--resume"]) == 0  # every design point cached
+    assert "5 of 5 design points already" in capsys.readouterr().err
+    assert main(["calibrate", "--design", "8"]) == 2
+    assert "--design is an option of --method emulator" in capsys.readouterr().err
+    assert main([*argv, "--generations", "3", "--resume"]) == 2
+    assert "options of --method abc" in capsys.readouterr().err
