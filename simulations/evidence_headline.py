@@ -183,7 +183,9 @@ def format_text(effects: pd.DataFrame, orders: pd.DataFrame, header: str) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=200, help="draws from each of prior, posterior")
+    parser.add_argument(
+        "--draws", type=int, default=200, help="draws from each of prior, posterior"
+    )
     parser.add_argument("--classrooms", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=MASTER_SEED)
