@@ -189,7 +189,7 @@ def _resume_command(args: argparse.Namespace, folder: Path) -> str:
     parts += ["--out", shlex.quote(str(folder))]
     for opt in _RESUME_OPTIONS[command]:
         value = getattr(args, opt, None)
-        if value is None or (opt == "workers" and value == 1):
+        if value is None or (opt, value) in (("workers", 1), ("method", "abc")):  # defaults
             continue
         values = value if isinstance(value, list) else [value]
         parts += [f"--{opt}", *(shlex.quote(str(v)) for v in values)]
