@@ -3,7 +3,7 @@
 An installed toolkit cannot ask git for its own commit (its folder is site-packages), and must
 not ask git of whatever repository it sits in. So the build writes the commit of this
 project's checkout, and whether tracked files differed from it, into the package; at run time
-``toolkit._source.source_commit`` reads it. Git is asked only when the folder being built is
+``toolkit._base.source.source_commit`` reads it. Git is asked only when the folder being built is
 the top of a work tree whose ``pyproject.toml`` is this project's; an sdist already carries the
 file, and the wheel built from it keeps it. Editable installs record nothing (the checkout's git
 is asked live).

@@ -5,6 +5,7 @@
 #   ./run.sh test [args]       run the test suite on 2 processes (pytest args pass through; -n 0: serial)
 #   ./run.sh study FILE [args] run any study file (see simulations/)
 #   ./run.sh gallery           regenerate the README's images and headline table
+#   ./run.sh docs [args]       build the documentation site into build/docs (warnings are errors)
 #   ./run.sh lint              ruff check + format check
 #   ./run.sh lock              re-resolve requirements.lock from pyproject.toml (needs network)
 #   ./run.sh python [args]     the project's Python, e.g. ./run.sh python -m toolkit --help
@@ -83,6 +84,12 @@ case "$cmd" in
         ensure_env
         exec "$VENV/bin/python" -m toolkit.gallery "$@"
         ;;
+    docs)
+        ensure_env
+        # Sphinx (docs/conf.py): the pages of docs/, the notebooks as stored, the API from the
+        # docstrings; open build/docs/index.html. Arguments pass through (-E: rebuild all).
+        exec "$VENV/bin/python" -m sphinx -W --keep-going -q -b html docs build/docs "$@"
+        ;;
     test)
         ensure_env
         # Two worker processes (pytest-xdist; tests sharing an expensive module fixture stay on
@@ -109,7 +116,7 @@ case "$cmd" in
         exec "$VENV/bin/python" "$@"
         ;;
     *)
-        sed -n '2,13p' "$0"
+        sed -n '2,14p' "$0"
         [ "$cmd" = help ] || exit 2
         ;;
 esac

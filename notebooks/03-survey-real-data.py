@@ -51,18 +51,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from toolkit.charts import distribution_by_group, item_heatmap, likert_bars
 from toolkit.charts.style import save_figure
 from toolkit.datasets import codebook_path, dataset_info, load_dataset
 from toolkit.survey import (
     cronbach_alpha,
-    distribution_by_group,
     diversity_by_cluster,
     diversity_by_group,
     effect_size_table,
     icc,
-    item_heatmap,
     jackknife_design,
-    likert_bars,
     lsa_mean,
     lsa_quantile,
     lsa_regression,

@@ -326,8 +326,8 @@ difference in residual SD (ratio {ratio:.2f}).*
 #   study should be powered for the smallest effect that would matter, and the minimum
 #   detectable effects (`mde_effect`, `mde_sd_ratio`) say what each design can see;
 # - the predicted effects carry the calibration's parameter uncertainty: running the comparison
-#   over posterior draws (`[parameters] from = "posterior"` in a study file, see the README)
-#   gives their range.
+#   over posterior draws (`[parameters] from = "posterior"` in a study file, see
+#   docs/calibration.md) gives their range.
 #
 # The same analysis from the command line: `python -m toolkit power
 # simulations/power/personalized-vs-individualized.toml`.

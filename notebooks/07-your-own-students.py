@@ -31,7 +31,7 @@
 #
 # The example is `nlschools` (Snijders & Bosker 1999): 2,287 Dutch pupils of grade 8 in 133
 # classes, with a language test score, verbal IQ, family SES and the size of each class. Then
-# a PISA file with plausible values and replicate weights. `README.md` ("Your own students")
+# a PISA file with plausible values and replicate weights. `docs/your-own-students.md`
 # documents the mapping's keys.
 
 # %% tags=["parameters"]
@@ -311,8 +311,8 @@ s[s["metric"].isin(["score", "effect_size"])][
 # cohorts from the measurements, and runs the regimes on both with the same random numbers. Over
 # repeated round trips the pooled 95% intervals cover the true cohort's results and the
 # population's at about their nominal rate, and reading the tests on a wrong scale fails the
-# check (`python tests/realcohort/test_roundtrip.py 30` prints the coverage; README, "Your own
-# students", quotes it).
+# check (`python tests/realcohort/test_roundtrip.py 30` prints the coverage;
+# `docs/your-own-students.md` quotes it).
 #
 # **Limits.** The attributes a file does not measure come from the model: with only a reading
 # score, most of what drives the differences between regimes (interests, self-regulation,

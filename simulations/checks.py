@@ -6,7 +6,7 @@ Usage::
 
 Writes the table to ``simulations/checks-output.csv`` (reported in docs/odd.md section 10): the
 rows of ``toolkit/calibration/data/targets.csv`` with role target or check, computed by
-``toolkit.calibration.quantities`` (through ``toolkit.model.checks.evaluate``) on 200
+``toolkit.calibration.quantities`` (through ``toolkit.calibration.checks.evaluate``) on 200
 classrooms per arm from the calibration's master seed, the same numbers as ``python -m toolkit
 validate --defaults``.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.model.checks import evaluate
+from toolkit.calibration.checks import evaluate
 
 
 def main() -> None:

@@ -546,10 +546,9 @@ def test_every_chart_draws_on_the_given_axes(
 
 
 def test_likert_bars_from_the_survey_helpers_in_the_same_style():
-    from toolkit.charts import likert_bars
-    from toolkit.survey import plots
+    from toolkit.charts import likert_bars, survey
 
-    assert likert_bars is plots.likert_bars
+    assert likert_bars is survey.likert_bars
     data = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 5, 4, 4], "q2": [1, 1, 2, 3, 3, 3, 4, 5]})
     ax = likert_bars(data, ["q1", "q2"], levels=[1, 2, 3, 4, 5])
     assert tuple(ax.figure.get_size_inches()) == pytest.approx(SLIDE_SIZES["16:9"])

@@ -1,4 +1,4 @@
-"""The model against what the literature measured (toolkit.model.checks), at test size.
+"""The model against what the literature measured (toolkit.calibration.checks), at test size.
 
 Each target and check of toolkit/calibration/data/targets.csv is computed on 120 classrooms with the
 same pass rule as the full-size table in docs/odd.md section 10 (``python -m toolkit validate``
@@ -10,7 +10,7 @@ cannot go stale either way.
 
 import pytest
 
-from toolkit.model.checks import CHECKS, SEED, evaluate
+from toolkit.calibration.checks import CHECKS, SEED, evaluate
 
 CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 

@@ -603,3 +603,59 @@ def test_philox_normals_are_standard_normal_and_keyed_by_classroom_day_student_k
     one = np.zeros((days, 3 * d + 1, n))
     philox_normals(k0[n : 2 * n], k1[n : 2 * n], student[:n], 0, days, d, np.ones(4, bool), one)
     np.testing.assert_array_equal(one, out[:, :, n : 2 * n])
+
+
+# Issue 17's mechanisms, each moved in turn (the "schools" case above moves them together): the
+# engine must dock with the Mesa model every time, and the move must change the numbers (so a
+# mechanism the engine left out, or read from the wrong parameter, fails here).
+ISSUE17 = {
+    "teacher_effect_sd": None,
+    "school_effect_sd": None,
+    "school_share": None,
+    "classrooms_per_school": 2,
+    "strategy_use": None,
+    "cooperative_learning": None,
+    "cooperative_group_size": 3,  # below the groups' size of 4 (12 students in 3 groups)
+    "group_expectation": None,
+    "room_disruption": None,
+    "learner_plan_cost": None,
+    "supervision_availability": None,
+}
+_ISSUE17_BASE = {"n_students": 12, "n_days": 12, "peer_ties": 3, "regroup_interval": 6}
+_ISSUE17_REGIME = ["individualized", "personal"]  # groups, then learner-directed work
+
+
+def _issue17_moves():
+    from toolkit.model.params import plausible_ranges
+
+    r = plausible_ranges()
+    for name, value in ISSUE17.items():
+        if value is None:
+            row = r.loc[name]
+            value = float(row.high if row.default != row.high else row.low)
+        yield name, value
+
+
+_ISSUE17_SEEDS = [classroom_seed(17, i) for i in range(2)]
+_issue17_base = []
+
+
+@pytest.mark.parametrize(("name", "value"), list(_issue17_moves()))
+def test_every_issue17_parameter_moved_in_turn_docks_with_the_mesa_model(name, value):
+    if not _issue17_base:
+        params = Parameters(**_ISSUE17_BASE)
+        _issue17_base.append(
+            simulate_batch(_ISSUE17_REGIME, params, _ISSUE17_SEEDS, kernel="numpy")
+        )
+    params = Parameters(**_ISSUE17_BASE, **{name: value})
+    engine = simulate_batch(_ISSUE17_REGIME, params, _ISSUE17_SEEDS, kernel="numpy")
+    assert_docked(mesa_table(_ISSUE17_REGIME, params, _ISSUE17_SEEDS), engine)
+    base = ordered(_issue17_base[0])["score"]
+    assert not np.allclose(ordered(engine)["score"], base, rtol=0, atol=1e-12), (
+        f"moving {name} to {value} changed no score: the case does not exercise it"
+    )
+
+
+def test_issue17_moves_cover_every_new_parameter():
+    assert {n for n, _ in _issue17_moves()} == set(ISSUE17)
+    assert set(ISSUE17) <= set(Parameters.names())

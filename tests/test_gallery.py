@@ -10,9 +10,9 @@ image must not mark the later ones ``+dirty``.
 import pytest
 from PIL import Image
 
+import toolkit._base.provenance as provenance
 import toolkit.charts as charts
 import toolkit.charts.style as charts_style
-import toolkit.study.runner as runner
 from toolkit.gallery import CHARTS, build_gallery
 
 TINY = """
@@ -70,7 +70,7 @@ def scratch_repo(tmp_path, monkeypatch):
         dirty = any(p.read_bytes() != data for p, data in committed.items())
         return {"commit": "abcdef0123456789", "dirty": dirty}
 
-    monkeypatch.setattr(runner, "_git_commit", fake_git)
+    monkeypatch.setattr(provenance, "git_commit", fake_git)
     # small images: the test reads their metadata, not their pixels
     save = charts_style.save_figure
 

@@ -181,7 +181,7 @@ def test_only_the_repositorys_notebooks_are_paired(tmp_path):
 def test_saving_a_notebook_with_its_outputs_does_not_make_provenance_dirty(tmp_path):
     from jupytext import TextFileContentsManager
 
-    from toolkit.study.gitstate import git_state
+    from toolkit._base.gitstate import git_state
 
     repo = _scratch_repo(tmp_path)
     assert git_state(repo)["dirty"] is False

@@ -82,7 +82,7 @@ def _check_paths(args: list[str], created: set[str], where: str) -> None:
 
 
 def _check_python(argv: list[str], created: set[str], line: str) -> None:
-    """``python -m MODULE ...`` or ``python -c CODE``."""
+    """``python -m MODULE ...``, ``python -c CODE`` or ``python SCRIPT.py ...``."""
     import ast
     import importlib
     import importlib.util
@@ -96,6 +96,10 @@ def _check_python(argv: list[str], created: set[str], line: str) -> None:
                 module = importlib.import_module(node.module)
                 for alias in node.names:
                     assert hasattr(module, alias.name), f"{line}: {node.module}.{alias.name}"
+        return
+    if argv[0].endswith(".py"):  # a script of the repository (e.g. simulations/power/*.py)
+        assert (ROOT / argv[0]).is_file(), f"{line}: {argv[0]} does not exist"
+        _check_paths(argv[1:], created, line)
         return
     assert argv[0] == "-m", line
     module, rest = argv[1], argv[2:]
@@ -113,14 +117,27 @@ def _check_python(argv: list[str], created: set[str], line: str) -> None:
     _check_paths(rest, created, line)
 
 
+#: The README and the documentation site's pages it sends readers to (docs/*.md): the commands
+#: moved there from the README are held to the same checks.
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def test_every_readme_command_refers_to_files_and_sub_commands_that_exist():
+    assert len(_commands(README.read_text())) >= 10
+    checked = set()
+    for document in DOCUMENTS:
+        checked |= _check_commands(document)
+    assert {"headline", "test", "study", "python", "gallery", "docs"} <= checked
+
+
+def _check_commands(document: Path) -> set[str]:
+    """Check every command of one document; return the ./run.sh sub-commands it used."""
     import shlex
 
     from toolkit import gallery
     from toolkit.cli import build_parser
 
-    commands = _commands(README.read_text())
-    assert len(commands) >= 10
+    commands = _commands(document.read_text())
     sub_commands = _run_sh_commands()
     created: set[str] = set()
     checked = set()
@@ -168,7 +185,7 @@ def test_every_readme_command_refers_to_files_and_sub_commands_that_exist():
             _parse(gallery.build_parser(), rest, line)
         elif cmd == "python":
             _check_python(rest, created, line)
-    assert {"headline", "test", "study", "python", "gallery"} <= checked
+    return checked
 
 
 def test_readme_command_extraction_finds_bare_tools_and_skips_forms():

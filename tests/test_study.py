@@ -192,19 +192,19 @@ def test_resume_after_interruption_gives_same_numbers(tiny_run, tmp_path):
     parts[0].unlink()  # as if interrupted before the last unit
     mtimes = {p.name: p.stat().st_mtime_ns for p in parts[1:]}
 
-    import toolkit.study.runner as runner
+    import toolkit.study.units as units
 
-    original = runner.simulate_unit
+    original = units.simulate_unit
 
     def counting(*a, **k):
         calls["n"] += 1
         return original(*a, **k)
 
-    runner.simulate_unit = counting
+    units.simulate_unit = counting
     try:
         res = run_study(spec(), out, resume=True, progress=False)
     finally:
-        runner.simulate_unit = original
+        units.simulate_unit = original
     assert calls["n"] == 1  # only the missing unit was recomputed
     assert all((out / "parts" / n).stat().st_mtime_ns == t for n, t in mtimes.items())
     pd.testing.assert_frame_equal(res.students, tiny_run.students, check_exact=True)

@@ -26,7 +26,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+import toolkit.study.executor as executor
 import toolkit.study.runner as runner
+import toolkit.study.units as study_units
 from toolkit.cli import main
 from toolkit.study import StudyError, load_study, run_study
 from toolkit.study.runner import local_cluster
@@ -255,7 +257,7 @@ def test_a_worker_writes_only_while_the_runs_token_is_there(study_file, serial, 
     (folder / "students.parquet" / f"{uid}.parquet").unlink()
     (folder / "parts" / f"{uid}.classrooms.parquet").unlink()
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(runner, "_token_matches", gone_after_first_check)
+        m.setattr(study_units, "_token_matches", gone_after_first_check)  # run_unit_into reads it
         assert isinstance(runner.run_unit_into(str(folder), token, unit, *args), tuple)
     assert len(calls) == 2 and not parquet_files(folder)
     assert [p.name for p in folder.rglob("*.tmp")] == [f".workers-write-{token}.tmp"]
@@ -339,7 +341,7 @@ def _free_port() -> int:
 
 
 def test_unreachable_scheduler_is_a_clear_error(study_file, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", 1.5)
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT", 1.5)
     address = f"tcp://127.0.0.1:{_free_port()}"
     t0 = time.monotonic()
     with pytest.raises(StudyError, match=rf"Cannot reach the Dask scheduler at {address}"):
@@ -352,7 +354,7 @@ def test_unreachable_scheduler_is_a_clear_error(study_file, tmp_path, monkeypatc
 
 
 def test_scheduler_from_the_environment_and_conflicts(study_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT", 1.0)
     address = f"tcp://127.0.0.1:{_free_port()}"
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
     with pytest.raises(StudyError, match=address):

@@ -201,7 +201,8 @@ def test_overwrite_of_an_interrupted_run_deletes_its_parts(tmp_path):
 
 
 def test_readme_python_snippet_does_not_overwrite():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    # the README's "Your own study" is the documentation site's page docs/studies.md
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "studies.md").read_text()
     snippet = readme[readme.index("```python") : readme.index("```", readme.index("```python") + 3)]
     (call,) = [line for line in snippet.splitlines() if "run_study(" in line]
     assert "overwrite" not in call.split("#")[0]

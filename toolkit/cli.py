@@ -200,7 +200,7 @@ def _resume_command(args: argparse.Namespace, folder: Path) -> str:
 
 def _in_design_points(spec: StudySpec, stop: Any) -> Any:
     """Count an interrupted robustness run in design points (a unit may hold several)."""
-    from toolkit.study.runner import design_points_done
+    from toolkit.study.units import design_points_done
 
     return _Stopped(stop.folder, *design_points_done(spec, stop.folder))
 
@@ -244,7 +244,7 @@ def _estimate(spec: StudySpec, args: argparse.Namespace, folder: Path, done: int
 def _confirm(spec: StudySpec, args: argparse.Namespace, folder: Path) -> None:
     """Print the estimate; refuse beyond free disk; ask for --yes beyond an hour or the memory."""
     from toolkit.study.estimate import format_bytes, format_seconds
-    from toolkit.study.runner import units_done
+    from toolkit.study.units import units_done
 
     done = units_done(spec, folder)[0] if args.resume else 0
     est = _estimate(spec, args, folder, done)
@@ -369,6 +369,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(spec.resolved(), indent=2, default=str))
     _print_overrides(spec)
     print(f"\n{spec.source}: OK ({len(spec.arms)} arms x {spec.classrooms} classrooms)")
+    if spec.nesting():
+        print(f"  schools: {spec.nesting()}")
     if spec.cohort is not None:  # a study on a data file's classes: what is read, what is drawn
         print(spec.cohort.describe(spec.base_parameters()))
     if spec.robustness is not None:
@@ -508,7 +510,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from toolkit.study.runner import provenance
+        from toolkit._base.provenance import provenance
 
         p = provenance()
         version = p["versions"].get("classroom-regimes-toolkit") or "dev"

@@ -34,7 +34,7 @@ import matplotlib
 import pandas as pd
 from matplotlib.axes import Axes
 
-from toolkit._source import checkout_root
+from toolkit._base.source import checkout_root
 from toolkit.study.analysis import format_summary, provenance_line
 from toolkit.study.runner import RunResult, check_run_folder, run_study
 from toolkit.study.spec import StudyError, StudySpec, load_study

@@ -7,14 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
+from toolkit.charts import distribution_by_group, item_heatmap, likert_bars
 from toolkit.datasets import codebook_path
-from toolkit.survey import (
-    distribution_by_group,
-    item_heatmap,
-    likert_bars,
-    read_codebook,
-    score_items,
-)
+from toolkit.survey import read_codebook, score_items
 
 
 @pytest.fixture(autouse=True)

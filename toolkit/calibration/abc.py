@@ -646,7 +646,7 @@ def calibrate(
         "database": "abc.db (pyabc History, sqlite)",
         "reproducible": config.workers == 1 and not resume,
     }
-    from toolkit.study.runner import provenance
+    from toolkit._base.provenance import provenance
 
     manifest |= provenance()
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))

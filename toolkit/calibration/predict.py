@@ -176,12 +176,12 @@ def analyse_posterior_run(result: Any, spec: Any) -> Any:
 
     Parameters
     ----------
-    result : toolkit.study.runner.RunResult
+    result : toolkit.study.result.RunResult
     spec : toolkit.study.spec.StudySpec
 
     Returns
     -------
-    toolkit.study.runner.RunResult
+    toolkit.study.result.RunResult
         With ``summary`` the per-draw summary and ``posterior_summary`` set as an attribute.
     """
     import matplotlib.pyplot as plt

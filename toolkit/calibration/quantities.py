@@ -12,7 +12,7 @@ in the targets file::
         df = sims.arms({"whole": "standardized", "tracked": {"base": "standardized", ...}})
         return effect_size(df, "tracked", "whole")
 
-Arms run through the study runner's work unit (:func:`toolkit.study.runner.simulate_unit`):
+Arms run through the study runner's work unit (:func:`toolkit.study.units.simulate_unit`):
 classroom ``i`` has seed ``classroom_seed(seed, i)`` in every arm, so arms that share
 parameters are paired on common random numbers (the same students and random streams), and
 their difference has the small Monte Carlo error of a paired comparison. Arms are cached by
@@ -209,11 +209,11 @@ class Simulations:
         Returns
         -------
         pandas.DataFrame
-            The student tables of :func:`toolkit.study.runner.simulate_unit`, with ``arm``
+            The student tables of :func:`toolkit.study.units.simulate_unit`, with ``arm``
             (as named here) and ``replicate`` (the classroom); one row per student and year.
         """
         from toolkit.model.model import resolve_schedule
-        from toolkit.study.runner import simulate_unit
+        from toolkit.study.units import simulate_unit
 
         params = self.params.replace(**changes) if changes else self.params
         pkey = _key([params.to_dict(), years])

@@ -472,11 +472,11 @@ def write_report(
     Path
         The report's path.
     """
+    from toolkit._base.provenance import provenance
     from toolkit.calibration.abc import load_posterior, posterior_predictive, posterior_summary
     from toolkit.calibration.charts import plot_posterior_pairs, plot_targets
     from toolkit.charts.style import OKABE_ITO, REGIME_COLORS, chart_style
     from toolkit.model import Parameters
-    from toolkit.study.runner import provenance
 
     t0 = time.time()
     folder = Path(folder)

@@ -3,9 +3,9 @@
 Every chart function takes ``ax=None`` and returns the Axes. Charts of a study's summary
 (classroom means with paired CIs) are in :mod:`toolkit.charts.study`; charts of individual
 students' outcomes are in :mod:`toolkit.charts.distributions`; the style, palettes and
-:func:`save_figure` are in :mod:`toolkit.charts.style`. The questionnaire charts of
-:mod:`toolkit.survey.plots` (``likert_bars``, ``item_heatmap``, ``distribution_by_group``),
-drawn in the same style, are available here too.
+:func:`save_figure` are in :mod:`toolkit.charts.style`. The questionnaire charts
+(``likert_bars``, ``item_heatmap``, ``distribution_by_group``) are in
+:mod:`toolkit.charts.survey`, drawn in the same style.
 """
 
 from toolkit.charts.cohort import plot_class_effects, plot_cohort_comparison
@@ -43,6 +43,7 @@ from toolkit.charts.style import (
     regime_color,
     save_figure,
 )
+from toolkit.charts.survey import distribution_by_group, item_heatmap, likert_bars
 
 __all__ = [
     "DIVERSITY_METRICS",
@@ -57,9 +58,12 @@ __all__ = [
     "crossover_table",
     "crossovers",
     "default_provenance",
+    "distribution_by_group",
     "domain_color",
     "fit_text",
     "headline_figures",
+    "item_heatmap",
+    "likert_bars",
     "new_axes",
     "plot_class_effects",
     "plot_cohort_comparison",
@@ -76,16 +80,3 @@ __all__ = [
     "regime_color",
     "save_figure",
 ]
-
-#: Charts that live in :mod:`toolkit.survey.plots`, re-exported here (imported on first use,
-#: because that module itself imports :mod:`toolkit.charts.style`).
-_SURVEY_CHARTS = ("distribution_by_group", "item_heatmap", "likert_bars")
-__all__ += list(_SURVEY_CHARTS)
-
-
-def __getattr__(name: str) -> object:
-    if name in _SURVEY_CHARTS:
-        from toolkit.survey import plots
-
-        return getattr(plots, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -375,7 +375,7 @@ def default_provenance() -> str:
     """
     from datetime import date
 
-    from toolkit.study.runner import provenance
+    from toolkit._base.provenance import provenance
 
     p = provenance()
     version = p["versions"].get("classroom-regimes-toolkit") or "dev"

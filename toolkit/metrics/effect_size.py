@@ -21,12 +21,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
-from toolkit._checks import check_choice as _check_choice
-from toolkit._checks import check_column as _check_column
-from toolkit._checks import check_columns as _check_columns
-from toolkit._checks import check_frame as _check_frame
-from toolkit._checks import check_level as _check_ci
-from toolkit._checks import check_nan_policy as _check_nan_policy
+from toolkit._base.checks import check_choice as _check_choice
+from toolkit._base.checks import check_column as _check_column
+from toolkit._base.checks import check_columns as _check_columns
+from toolkit._base.checks import check_frame as _check_frame
+from toolkit._base.checks import check_level as _check_ci
+from toolkit._base.checks import check_nan_policy as _check_nan_policy
 
 __all__ = [
     "cohen_d",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from toolkit.model.params import Parameters
 
@@ -29,6 +29,7 @@ __all__ = [
     "draw_teachers",
     "draw_year",
     "mesa_stream",
+    "school_of",
     "school_seed",
     "stream",
 ]
@@ -72,6 +73,37 @@ def classroom_seed(master: int | np.random.SeedSequence, index: int) -> np.rando
     return np.random.SeedSequence(int(master), spawn_key=(index,))
 
 
+def school_of(classroom: ArrayLike, classrooms_per_school: int) -> NDArray[np.int64]:
+    r"""Return the school of replicate classroom(s) ``classroom``: ``classroom // K``.
+
+    The one place that says which classrooms share a school (:func:`school_seed` draws the
+    school's numbers from it, and a study's tables label it in their ``school`` column):
+    with ``K = classrooms_per_school``, classrooms ``0 .. K - 1`` form school 0, the next
+    ``K`` school 1, and so on, whatever the arm.
+
+    Parameters
+    ----------
+    classroom : int or array_like of int
+        Replicate classroom numbers (from 0).
+    classrooms_per_school : int
+        :math:`K \ge 1`.
+
+    Returns
+    -------
+    ndarray of int64
+        School numbers (a 0-d array for one classroom).
+
+    Examples
+    --------
+    >>> school_of([0, 1, 2, 3, 4], 2).tolist()
+    [0, 0, 1, 1, 2]
+    """
+    k = int(classrooms_per_school)
+    if k < 1:
+        raise ValueError(f"classrooms_per_school must be a whole number >= 1, got {k}.")
+    return np.asarray(classroom, dtype=np.int64) // k
+
+
 def school_seed(seed: np.random.SeedSequence, classrooms_per_school: int) -> np.random.SeedSequence:
     """Return the seed sequence of the school a classroom belongs to.
 
@@ -90,7 +122,7 @@ def school_seed(seed: np.random.SeedSequence, classrooms_per_school: int) -> np.
     """
     key = tuple(seed.spawn_key)
     index = key[-1] if key else 0
-    school = int(index) // int(classrooms_per_school)
+    school = int(school_of(int(index), classrooms_per_school))
     return np.random.SeedSequence(seed.entropy, spawn_key=(*key[:-1], _SCHOOL_ROOT, school))
 
 

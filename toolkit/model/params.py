@@ -9,13 +9,14 @@ from the same metadata (see :func:`parameter_table`), so the two never disagree.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
+
+from toolkit._base.checks import suggest_name
 
 __all__ = [
     "PLAUSIBLE",
@@ -34,30 +35,6 @@ class ParameterError(ValueError):
     The message names where the value came from (a file and table, or a keyword argument),
     the offending key, and what was expected.
     """
-
-
-def suggest_name(name: str, valid: list[str] | tuple[str, ...]) -> str:
-    """Return a "did you mean ...?" hint for a misspelled name, or an empty string.
-
-    Parameters
-    ----------
-    name : str
-        The name the user typed.
-    valid : sequence of str
-        The names that exist.
-
-    Returns
-    -------
-    str
-        ``" Did you mean 'x'?"`` for the closest name (difflib ratio >= 0.6), else ``""``.
-
-    Examples
-    --------
-    >>> suggest_name("teacher_capasity", ["teacher_capacity", "n_students"])
-    " Did you mean 'teacher_capacity'?"
-    """
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def _p(

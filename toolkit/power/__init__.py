@@ -7,7 +7,11 @@ models
     enough for thousands of replications; the spread test (likelihood ratio).
 closed_form
     Closed-form power of the two-sample t test, of a cluster-randomized trial analysed on
-    cluster means (noncentral t, design effect) and of the F test of two variances.
+    cluster means (noncentral t, design effect), of three-level trials (schools randomized, or
+    classes randomized within schools) and of the F test of two variances.
+schools
+    What the school level costs: three-level ICCs (and a covariate's R^2 per level) from data,
+    and the schools or classes each design needs (:func:`school_level_cost`).
 simulate
     Trials drawn from simulated classrooms (:class:`ModelTrial`), measured through the
     synthetic survey layer and analysed by the mixed models a real study would fit; power
@@ -25,11 +29,16 @@ from toolkit.power.closed_form import (
     cluster_trial_power,
     clusters_for_power,
     design_effect,
+    schools_for_power,
+    three_level_mde,
+    three_level_power,
+    three_level_se,
     ttest_power,
     variance_ratio_power,
     within_variance_ratio_power,
 )
 from toolkit.power.models import RandomInterceptFit, fit_random_intercept, spread_test
+from toolkit.power.schools import ThreeLevelComponents, school_level_cost, three_level_components
 from toolkit.power.simulate import (
     ModelTrial,
     PowerCurve,
@@ -59,6 +68,7 @@ __all__ = [
     "PowerResult",
     "PowerSpec",
     "RandomInterceptFit",
+    "ThreeLevelComponents",
     "cluster_means_analysis",
     "cluster_trial_mde",
     "cluster_trial_power",
@@ -77,8 +87,14 @@ __all__ = [
     "plot_power_curve",
     "power_curve",
     "run_power",
+    "school_level_cost",
+    "schools_for_power",
     "spread_test",
     "summarise_power",
+    "three_level_components",
+    "three_level_mde",
+    "three_level_power",
+    "three_level_se",
     "ttest_analysis",
     "ttest_power",
     "variance_ratio_power",

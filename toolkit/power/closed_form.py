@@ -25,6 +25,12 @@ between-cluster and :math:`R^2_1` of the within-cluster variance multiplies the 
 the variance by :math:`1 - R^2_2` and :math:`1 - R^2_1` (Raudenbush 1997; one more
 degree of freedom is spent, :math:`\nu = J - 3`).
 
+Three levels (students in classes in schools; Konstantopoulos 2008; Dong & Maynard 2013):
+:func:`three_level_se` gives the standard error of a trial that randomizes schools (the school
+and class variance both enter the contrast) or classes within schools (the school variance
+drops out), :func:`three_level_power`, :func:`three_level_mde` and :func:`schools_for_power`
+the power, the minimum detectable effect and the schools needed.
+
 Two variances (F test, two-sided): with :math:`\nu_A = n_A - 1`, :math:`\nu_B = n_B - 1` and
 the true ratio :math:`\phi = \sigma_B^2/\sigma_A^2`, :math:`F = s_B^2/s_A^2 \sim \phi F_{\nu_B,
 \nu_A}` and power is :math:`P(F > F_{1-\alpha/2}) + P(F < F_{\alpha/2})`.
@@ -57,6 +63,10 @@ __all__ = [
     "clusters_for_power",
     "design_effect",
     "nct_lower_tail",
+    "schools_for_power",
+    "three_level_mde",
+    "three_level_power",
+    "three_level_se",
     "ttest_power",
     "variance_ratio_power",
     "within_variance_ratio_power",
@@ -374,3 +384,260 @@ def within_variance_ratio_power(
     """
     per = (clusters // 2) * (n_per_cluster - 1) + 1
     return variance_ratio_power(ratio, per, per, alpha)
+
+
+# --------------------------------------------------------------------------------------------
+# three levels: students in classes in schools
+# --------------------------------------------------------------------------------------------
+
+#: Designs of :func:`three_level_power`: what is randomized.
+THREE_LEVEL_DESIGNS = ("school", "class_in_school")
+
+
+def three_level_se(
+    schools: int,
+    classes_per_school: float,
+    n_per_class: float,
+    icc_school: float,
+    icc_class: float,
+    *,
+    randomize: str = "school",
+    treated_share: float = 0.5,
+    r2_school: float = 0.0,
+    r2_class: float = 0.0,
+    r2_student: float = 0.0,
+    covariates: int = 0,
+    school_effects: str = "fixed",
+    effect_heterogeneity: float = 0.0,
+) -> tuple[float, float]:
+    r"""Return the standard error (in total-SD units) and degrees of freedom of a three-level trial.
+
+    :math:`K` schools of :math:`m` classes of :math:`n` students; intraclass correlations
+    :math:`\rho_S` (school) and :math:`\rho_C` (class within school) as shares of the total
+    variance, :math:`\sigma^2 = 1 - \rho_S - \rho_C`; a share :math:`P` treated; covariates
+    explaining :math:`R^2_3, R^2_2, R^2_1` of the school, class and student variance,
+    :math:`g` of them at the level of randomization.
+
+    Schools randomized (Konstantopoulos 2008a; PowerUp!'s CRA3_3r, Dong & Maynard 2013):
+
+    .. math::
+
+        \mathrm{SE}^2 = \frac{\rho_S(1 - R^2_3)}{P(1-P)K} + \frac{\rho_C(1 - R^2_2)}{P(1-P)Km}
+            + \frac{\sigma^2(1 - R^2_1)}{P(1-P)Kmn}, \qquad \nu = K - g - 2.
+
+    Classes randomized within schools, blocked by school (Konstantopoulos 2008b; BCRA3_2f and
+    BCRA3_2r): the school variance drops out of the treatment contrast, leaving
+
+    .. math::
+
+        \mathrm{SE}^2 = \frac{\rho_S\,\omega}{K} + \frac{\rho_C(1 - R^2_2)}{P(1-P)Km}
+            + \frac{\sigma^2(1 - R^2_1)}{P(1-P)Kmn},
+
+    with :math:`\omega` the variance of the treatment effect across schools relative to
+    :math:`\rho_S` (``effect_heterogeneity``; 0 with fixed school effects) and
+    :math:`\nu = Km - K - 1 - g` with fixed school effects (the residual degrees of freedom of
+    class means on school dummies and the treatment; PowerUp!'s BCRA3_2f counts
+    :math:`K(m - 2) - g`, a treatment contrast per school), :math:`\nu = K - g - 1` with
+    random ones.
+
+    Parameters
+    ----------
+    schools : int
+        :math:`K`, both arms.
+    classes_per_school : float
+        :math:`m`.
+    n_per_class : float
+        :math:`n`.
+    icc_school, icc_class : float
+        :math:`\rho_S, \rho_C \ge 0` with :math:`\rho_S + \rho_C < 1`.
+    randomize : {"school", "class_in_school"}
+    treated_share : float
+        :math:`P` (of schools, or of each school's classes).
+    r2_school, r2_class, r2_student : float
+        :math:`R^2_3, R^2_2, R^2_1`.
+    covariates : int
+        :math:`g`.
+    school_effects : {"fixed", "random"}
+        Blocked design only: schools as fixed blocks or random ones.
+    effect_heterogeneity : float
+        :math:`\omega` (blocked design with random school effects only).
+
+    Returns
+    -------
+    (float, float)
+        :math:`\mathrm{SE}` and :math:`\nu`.
+
+    References
+    ----------
+    .. [1] Konstantopoulos, S. (2008a). The power of the test for treatment effects in
+       three-level cluster randomized designs. *Journal of Research on Educational
+       Effectiveness*, 1(1), 66-88. https://doi.org/10.1080/19345740701692522
+    .. [2] Konstantopoulos, S. (2008b). The power of the test for treatment effects in
+       three-level block randomized designs. *Journal of Research on Educational
+       Effectiveness*, 1(4), 265-288. https://doi.org/10.1080/19345740802328216
+    .. [3] Dong, N., & Maynard, R. (2013). PowerUp!: A tool for calculating minimum detectable
+       effect sizes and minimum required sample sizes for experimental and quasi-experimental
+       design studies. *Journal of Research on Educational Effectiveness*, 6(1), 24-67.
+       https://doi.org/10.1080/19345747.2012.673143
+    .. [4] Hedges, L. V., & Hedberg, E. C. (2007). Intraclass correlation values for planning
+       group-randomized trials in education. *Educational Evaluation and Policy Analysis*,
+       29(1), 60-87.
+
+    Examples
+    --------
+    >>> se, df = three_level_se(60, 3, 15, 0.06, 0.17)
+    >>> round(se, 4), df
+    (0.0944, 58.0)
+    """
+    if randomize not in THREE_LEVEL_DESIGNS:
+        raise ValueError(
+            f"randomize must be one of {list(THREE_LEVEL_DESIGNS)}, got {randomize!r}."
+        )
+    if school_effects not in ("fixed", "random"):
+        raise ValueError(f"school_effects must be 'fixed' or 'random', got {school_effects!r}.")
+    for name, v in (("icc_school", icc_school), ("icc_class", icc_class)):
+        if not 0 <= v < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {v!r}.")
+    if icc_school + icc_class >= 1:
+        raise ValueError(
+            f"icc_school + icc_class must be below 1 (the students' share is what is left), "
+            f"got {icc_school} + {icc_class}."
+        )
+    for name, v in (("r2_school", r2_school), ("r2_class", r2_class), ("r2_student", r2_student)):
+        if not 0 <= v < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {v!r}.")
+    if not 0 < treated_share < 1:
+        raise ValueError(f"treated_share must be in (0, 1), got {treated_share!r}.")
+    if n_per_class < 1 or classes_per_school < 1:
+        raise ValueError(
+            f"classes_per_school and n_per_class must be >= 1, got {classes_per_school!r} and "
+            f"{n_per_class!r}."
+        )
+    if effect_heterogeneity < 0:
+        raise ValueError(f"effect_heterogeneity must be >= 0, got {effect_heterogeneity!r}.")
+    k, m, n, g = schools, classes_per_school, n_per_class, covariates
+    pq = treated_share * (1 - treated_share)
+    sigma2 = 1 - icc_school - icc_class
+    within = icc_class * (1 - r2_class) / (pq * k * m) + sigma2 * (1 - r2_student) / (
+        pq * k * m * n
+    )
+    if randomize == "school":
+        var = icc_school * (1 - r2_school) / (pq * k) + within
+        df = k - g - 2
+    else:
+        if m < 2:
+            raise ValueError(
+                "randomize='class_in_school' needs at least 2 classes per school (one per arm)."
+            )
+        if effect_heterogeneity and school_effects == "fixed":
+            raise ValueError(
+                "effect_heterogeneity needs school_effects='random' (with fixed school effects "
+                "the treatment effect is estimated in each school)."
+            )
+        var = icc_school * effect_heterogeneity / k + within
+        df = k * m - k - 1 - g if school_effects == "fixed" else k - g - 1
+    if df < 1:
+        raise ValueError(
+            f"{schools} schools of {classes_per_school} classes leave {df} degrees of freedom for "
+            "the treatment test; add schools (or classes per school)."
+        )
+    return math.sqrt(var), float(df)
+
+
+def three_level_power(effect: float, schools: int, alpha: float = 0.05, **design: float) -> float:
+    r"""Power of the two-sided test of a treatment effect in a three-level trial.
+
+    Parameters
+    ----------
+    effect : float
+        :math:`\delta`, the difference in means in units of the total SD.
+    schools : int
+        :math:`K`, both arms.
+    alpha : float
+    **design
+        ``classes_per_school``, ``n_per_class``, ``icc_school``, ``icc_class`` and the
+        options of :func:`three_level_se`.
+
+    Returns
+    -------
+    float
+        :math:`P(|T'| > t_{1-\alpha/2,\nu})`, :math:`T'` noncentral t with
+        :math:`\lambda = \delta/\mathrm{SE}` (:func:`three_level_se`). With one class per
+        school randomized with its school and :math:`\rho = \rho_S + \rho_C`, this is
+        :func:`cluster_trial_power`; with classes randomized within schools it does not
+        depend on :math:`\rho_S` (without effect heterogeneity).
+
+    Examples
+    --------
+    >>> d = dict(classes_per_school=3, n_per_class=15, icc_school=0.06, icc_class=0.17)
+    >>> round(three_level_power(0.269, 60, **d), 3)
+    0.8
+    """
+    _check_alpha(alpha)
+    se, df = three_level_se(schools, **design)
+    return _nct_two_sided(effect / se, df, alpha)
+
+
+def three_level_mde(
+    schools: int, alpha: float = 0.05, power: float = 0.8, *, exact: bool = True, **design: float
+) -> float:
+    r"""Minimum detectable effect of a three-level trial (in total-SD units).
+
+    ``exact``: the effect with :func:`three_level_power` equal to ``power`` (root finding);
+    otherwise Bloom's multiplier :math:`(t_{1-\alpha/2,\nu} + t_{power,\nu})\,\mathrm{SE}`, as
+    PowerUp! computes it (Dong & Maynard 2013).
+
+    Examples
+    --------
+    >>> d = dict(classes_per_school=3, n_per_class=15, icc_school=0.06, icc_class=0.17)
+    >>> round(three_level_mde(60, exact=False, **d), 3)  # PowerUp!'s CRA3_3r cross-check
+    0.269
+    """
+    _check_alpha(alpha)
+    if not 0 < power < 1:
+        raise ValueError(f"power must be in (0, 1), got {power!r}.")
+    se, df = three_level_se(schools, **design)
+    if not exact:
+        return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se)
+
+    def gap(d: float) -> float:
+        return _nct_two_sided(d / se, df, alpha) - power
+
+    hi = 1.0
+    while gap(hi) < 0:
+        hi *= 2
+        if hi > 1e3:
+            raise ValueError("no effect up to 1000 SD reaches that power with this design.")
+    return float(optimize.brentq(gap, 1e-9, hi, xtol=1e-10))
+
+
+def schools_for_power(
+    effect: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    max_schools: int = 100_000,
+    **design: float,
+) -> int:
+    """Smallest even number of schools (both arms) giving a three-level trial the power asked.
+
+    Examples
+    --------
+    >>> schools_for_power(0.25, classes_per_school=2, n_per_class=20, icc_school=0.1,
+    ...                   icc_class=0.1)
+    88
+    >>> schools_for_power(0.25, classes_per_school=2, n_per_class=20, icc_school=0.1,
+    ...                   icc_class=0.1, randomize="class_in_school", school_effects="random")
+    38
+    """
+    if effect == 0:
+        raise ValueError("effect is 0: no number of schools detects it.")
+    k = 4
+    while k <= max_schools:
+        try:
+            if three_level_power(effect, k, alpha, **design) >= power:
+                return k
+        except ValueError as exc:
+            if "degrees of freedom" not in str(exc):
+                raise
+        k += 2
+    raise ValueError(f"more than {max_schools} schools would be needed.")

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from toolkit._checks import check_column, check_columns, check_frame
+from toolkit._base.checks import check_column, check_columns, check_frame
 
 __all__ = ["RandomInterceptFit", "fit_random_intercept", "spread_test"]
 

@@ -76,6 +76,9 @@ __all__ = [
 Trial = Callable[[int, np.random.Generator], pd.DataFrame]
 Analysis = Callable[[pd.DataFrame], dict[str, float]]
 
+#: Units a :class:`ModelTrial` can randomize.
+RANDOMIZE = ("class", "school", "class_in_school")
+
 #: Tests a replication can report: p-value key -> estimate key.
 TESTS = {"effect_p": "effect", "spread_p": "log_sd_ratio"}
 
@@ -262,9 +265,13 @@ class ModelTrial:
     design : SurveyDesign
         What the study measures and whom it reaches (every scale of the design is answered;
         leave out the scales an analysis does not need, for speed).
-    randomize : {"class", "school"}
-        Unit of randomization; for ``"school"``, ``design.classes_per_school`` classes form a
-        school and the size of a trial counts schools.
+    randomize : {"class", "school", "class_in_school"}
+        Unit of randomization. ``"school"``: the size of a trial counts schools, each the
+        model's school (all its classrooms) when the pool has a ``school`` column (a study with
+        ``[study] schools``), else ``design.classes_per_school`` classes drawn at random.
+        ``"class_in_school"`` (needs the model's schools): the size counts schools, and half of
+        each school's classrooms (rounded down) take the reference arm, the rest the treatment
+        (a trial blocked by school; the analysis adds school fixed effects).
     outcome : str
         ``"posttest"`` or the name of one of the design's scales (scored as the mean of its
         keyed items).
@@ -289,8 +296,8 @@ class ModelTrial:
     outcome: str = "posttest"
 
     def __post_init__(self) -> None:
-        if self.randomize not in ("class", "school"):
-            raise ValueError(f"randomize must be 'class' or 'school', got {self.randomize!r}.")
+        if self.randomize not in RANDOMIZE:
+            raise ValueError(f"randomize must be one of {list(RANDOMIZE)}, got {self.randomize!r}.")
         unit = "replicate" if "replicate" in self.pool.columns else "classroom"
         if unit not in self.pool.columns or "arm" not in self.pool.columns:
             raise ValueError("pool: needs columns 'arm' and 'classroom' (or 'replicate').")
@@ -308,6 +315,17 @@ class ModelTrial:
             )
         self._unit = unit
         self._ids = np.sort(self.pool[unit].unique())
+        self._schools: dict[int, np.ndarray] | None = None
+        if "school" in self.pool.columns:  # the model's schools: all their classrooms
+            rooms = self.pool[[unit, "school"]].drop_duplicates()
+            self._schools = {
+                int(k): np.sort(g[unit].to_numpy()) for k, g in rooms.groupby("school", sort=True)
+            }
+        elif self.randomize == "class_in_school":
+            raise ValueError(
+                "randomize='class_in_school' needs the model's schools: a pool with a 'school' "
+                "column (a study with [study] schools)."
+            )
         self._tables = {}
         for a in (self.reference, self.treatment):
             t = self.pool[self.pool["arm"].astype(str) == a].sort_values([unit, "student"])
@@ -320,6 +338,33 @@ class ModelTrial:
         """Column of the randomized unit in the trial's data."""
         return "school" if self.randomize == "school" else "class"
 
+    def _draw_schools(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Return the reference and treated classrooms of a trial of ``size`` model schools."""
+        schools = self._schools or {}
+        if size > len(schools):
+            raise ValueError(
+                f"a trial of {size} schools needs {size} of the pool's schools but it has "
+                f"{len(schools)}; simulate a larger pool."
+            )
+        keys = np.array(sorted(schools))
+        chosen = rng.choice(keys, size, replace=False)
+        if self.randomize == "school":
+            half = size // 2
+            ref = np.concatenate([schools[int(k)] for k in chosen[:half]])
+            trt = np.concatenate([schools[int(k)] for k in chosen[half:]])
+            return np.sort(ref), np.sort(trt)
+        ref, trt = [], []
+        for k in chosen:
+            rooms = rng.permutation(schools[int(k)])
+            if len(rooms) < 2:
+                raise ValueError(
+                    f"school {int(k)} has one classroom; randomize='class_in_school' needs "
+                    "at least two per school."
+                )
+            ref.append(rooms[: len(rooms) // 2])
+            trt.append(rooms[len(rooms) // 2 :])
+        return np.sort(np.concatenate(ref)), np.sort(np.concatenate(trt))
+
     @property
     def pool_size(self) -> int:
         """Classrooms in the pool."""
@@ -330,23 +375,24 @@ class ModelTrial:
         k = self.design.classes_per_school if self.randomize == "school" else 1
         if size < 4:
             raise ValueError(f"a trial needs at least 4 clusters (2 per arm), got {size}.")
-        if size * k > self.pool_size:
-            raise ValueError(
-                f"a trial of {size} {self.cluster}s needs {size * k} classrooms but the pool "
-                f"has {self.pool_size}; simulate a larger pool."
-            )
-        chosen = rng.choice(self._ids, size * k, replace=False)
-        half = (size // 2) * k
+        if self._schools is not None and self.randomize != "class":
+            ref, trt = self._draw_schools(size, rng)
+        else:
+            if size * k > self.pool_size:
+                raise ValueError(
+                    f"a trial of {size} {self.cluster}s needs {size * k} classrooms but the pool "
+                    f"has {self.pool_size}; simulate a larger pool."
+                )
+            chosen = rng.choice(self._ids, size * k, replace=False)
+            half = (size // 2) * k
+            ref, trt = np.sort(chosen[:half]), np.sort(chosen[half:])
         rows = pd.concat(
-            [
-                self._tables[self.reference].loc[np.sort(chosen[:half])],
-                self._tables[self.treatment].loc[np.sort(chosen[half:])],
-            ],
+            [self._tables[self.reference].loc[ref], self._tables[self.treatment].loc[trt]],
             ignore_index=True,
         )
-        design = (
-            self.design if self.randomize == "school" else self.design.replace(classes_per_school=1)
-        )
+        design = self.design
+        if self.randomize != "school" or self._schools is not None:
+            design = design.replace(classes_per_school=1)
         data = synthetic_survey(rows, design, rng, reference=self._reference)
         for sc in design.scales:
             x = data[sc.items].to_numpy(dtype=float)
@@ -362,9 +408,27 @@ class ModelTrial:
         """
         if covariates is None:
             covariates = ["pretest"] if self.design.waves == 2 else []
-        return mixed_analysis(
+        analyse = mixed_analysis(
             self.outcome, self.cluster, "arm", self.reference, covariates, spread=spread
         )
+        if self.randomize != "class_in_school":
+            return analyse
+        covariates = list(covariates)
+        room_school = {int(r): k for k, rooms in (self._schools or {}).items() for r in rooms}
+
+        def blocked(data: pd.DataFrame) -> dict[str, float]:
+            """School fixed effects (dummies of the schools but the first) as covariates."""
+            # a blocked trial's schools hold both arms: the survey numbers them per arm
+            school = pd.factorize(data["replicate"].map(room_school))[0]
+            dummies = {
+                f"_school{j}": (school == j).astype(float) for j in range(1, school.max() + 1)
+            }
+            wide = data.assign(**dummies)
+            return mixed_analysis(
+                self.outcome, "class", "arm", self.reference, [*covariates, *dummies], spread=spread
+            )(wide)
+
+        return blocked
 
 
 # ---------------------------------------------------------------------------------------------

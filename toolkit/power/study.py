@@ -15,7 +15,7 @@ A power study is an ordinary study file (``[study]``, ``[arms]``, ``[parameters]
 
     [power]
     treatment = "personalized"     # default: the arm that is not the reference
-    randomize = "class"            # or "school"
+    randomize = "class"            # or "school", or "class_in_school" (with [study] schools)
     sizes = [20, 40, 80, 120, 160] # classes (or schools) in the trial, both arms
     replications = 500
     alpha = 0.05
@@ -47,6 +47,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from toolkit.power.simulate import RANDOMIZE
 from toolkit.study.spec import StudyError, StudySpec, parse_study, read_study_file
 from toolkit.synthetic import ScaleSpec, SurveyDesign
 from toolkit.synthetic.survey import DEFAULT_SCALES
@@ -85,7 +86,10 @@ class PowerSpec:
         The study's arms, parameters, seed and pool size (``classrooms``).
     treatment : str
         The arm compared with ``study.reference``.
-    randomize : {"class", "school"}
+    randomize : {"class", "school", "class_in_school"}
+        With ``[study] schools``, ``"school"`` draws the model's schools (all their
+        classrooms) and ``"class_in_school"`` randomizes half of each school's classrooms;
+        ``sizes`` then count schools.
     sizes : tuple of int
         Clusters in the trial (both arms).
     replications : int
@@ -187,8 +191,15 @@ def parse_power(data: dict[str, Any], source: str = "<power>") -> PowerSpec:
             f"({others})."
         )
     randomize = pw.get("randomize", "class")
-    if randomize not in ("class", "school"):
-        raise StudyError(f"{where}: 'randomize' must be 'class' or 'school', got {randomize!r}.")
+    if randomize not in RANDOMIZE:
+        raise StudyError(
+            f"{where}: 'randomize' must be one of {list(RANDOMIZE)}, got {randomize!r}."
+        )
+    if randomize == "class_in_school" and not study.schools:
+        raise StudyError(
+            f"{where}: randomize = 'class_in_school' randomizes classrooms within the model's "
+            "schools; give [study] schools."
+        )
     sizes = pw.get("sizes", [20, 40, 80, 120, 160])
     if (
         not isinstance(sizes, list)
@@ -252,7 +263,14 @@ def parse_power(data: dict[str, Any], source: str = "<power>") -> PowerSpec:
             )
         cov = tuple(cov)
     k = survey.classes_per_school if randomize == "school" else 1
-    if max(sizes) * k > study.classrooms:
+    if study.schools and randomize != "class":  # sizes count the model's schools
+        if max(sizes) > study.schools:
+            raise StudyError(
+                f"{source} [study]: 'schools' = {study.schools} is the pool the trials draw "
+                f"schools from; the largest trial needs {max(sizes)} (at least twice that is "
+                "better)."
+            )
+    elif max(sizes) * k > study.classrooms:
         raise StudyError(
             f"{source} [study]: 'classrooms' = {study.classrooms} is the pool the trials are drawn "
             f"from; the largest trial needs {max(sizes) * k} classrooms (at least twice that is "
@@ -415,7 +433,7 @@ def run_power(
         On Ctrl-C, after marking the manifest ``interrupted``: the pool's finished work units
         and the finished power-curve points stay, and ``resume=True`` continues.
     """
-    from toolkit.study.runner import provenance
+    from toolkit._base.provenance import provenance
 
     folder = Path(out or spec.study.folder)
     _prepare(folder, spec, overwrite, resume)
@@ -527,7 +545,7 @@ def _run_power(
     needed_df = pd.DataFrame(needed)
     table.to_csv(folder / "power.csv", index=False)
     needed_df.to_csv(folder / "needed.csv", index=False)
-    unit = "schools" if spec.randomize == "school" else "classrooms"
+    unit = "classrooms" if spec.randomize == "class" else "schools"
     line = (
         f"{spec.study.name} | {spec.study.source} | seed {spec.study.seed} | pool "
         f"{spec.study.classrooms} classrooms | {spec.replications} replications per size | "
@@ -569,7 +587,7 @@ def format_power(result: PowerResult, spec: PowerSpec) -> str:
     """Format the power table and the clusters needed as text for the terminal."""
     from toolkit.power.simulate import describe_needed
 
-    unit = "schools" if spec.randomize == "school" else "classrooms"
+    unit = "classrooms" if spec.randomize == "class" else "schools"
     cols = ["outcome", "size", "power_effect", "power_effect_se", "effect_mean", "mde_effect"]
     if "power_spread" in result.table:
         cols += ["power_spread", "power_spread_se", "sd_ratio_mean", "mde_sd_ratio"]

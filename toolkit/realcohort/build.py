@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import preview
+from toolkit._base.checks import preview
 from toolkit.model.cohort import Cohort, classroom_seed, school_seed
 from toolkit.model.params import Parameters
 from toolkit.realcohort.latent import LatentModel, draw_given

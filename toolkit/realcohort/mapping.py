@@ -255,7 +255,7 @@ class CohortMapping:
 # parsing
 # ---------------------------------------------------------------------------------------------
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    from toolkit.study.spec import _check_keys as check
+    from toolkit._base.checks import check_keys as check
 
     check(table, allowed, where, CohortError)
 

@@ -48,7 +48,7 @@ from toolkit.realcohort.mapping import (
 )
 
 if TYPE_CHECKING:
-    from toolkit.study.runner import RunResult
+    from toolkit.study.result import RunResult
     from toolkit.study.spec import StudySpec
 
 __all__ = [
@@ -342,14 +342,14 @@ def simulate_cohort_unit(
         The rows of the file's pupils only (classmates drawn to fill a class are simulated but
         dropped): ``point, sweep_value, arm, replicate`` (the class's number), ``year``,
         ``student`` and the student table's columns, sorted as
-        :func:`toolkit.study.runner.simulate_unit` sorts.
+        :func:`toolkit.study.units.simulate_unit` sorts.
     """
     params = Parameters.from_mapping(unit["params"], source=f"unit {unit['id']}")
     arms = {arm: [Regime(**r) for r in regs] for arm, regs in unit["arms"].items()}
     df = _simulate_classes(
         unit["classes"], arms, params, seed, engine, n_years, unit.get("kernel", "exact")
     )
-    from toolkit.study.runner import label_unit_rows
+    from toolkit.study.units import label_unit_rows
 
     return label_unit_rows(df, unit, list(arms))
 
@@ -570,13 +570,9 @@ def analyse_cohort_run(result: RunResult, spec: StudySpec) -> RunResult:
     import matplotlib.pyplot as plt
 
     from toolkit.charts.cohort import plot_class_effects
+    from toolkit.charts.runs import save_run_figures, study_figures
     from toolkit.charts.style import SLIDE_SIZES, chart_style
-    from toolkit.study.analysis import (
-        classroom_excellence,
-        save_run_figures,
-        study_figures,
-        study_statistics,
-    )
+    from toolkit.study.analysis import classroom_excellence, study_statistics
 
     report = result.reporter
     reference = spec.reference

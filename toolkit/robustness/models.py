@@ -10,7 +10,7 @@ Built in:
 
 ``"classroom"`` (:class:`ClassroomModel`)
     The study's arms on the same classrooms with the design point's :class:`Parameters`,
-    through the runner's :func:`~toolkit.study.runner.simulate_unit` (the vectorized engine or
+    through the runner's :func:`~toolkit.study.units.simulate_unit` (the vectorized engine or
     Mesa), then :func:`~toolkit.study.analysis.classroom_metrics` per classroom, plus
     ``effect_size`` per classroom: the paired difference in class mean score against the
     reference arm over the SD of the reference arm's students' scores at that point.
@@ -135,7 +135,7 @@ class ClassroomModel:
             replicate, n``, every metric) plus ``effect_size`` and ``sd_reference``.
         """
         from toolkit.study.analysis import classroom_metrics
-        from toolkit.study.runner import simulate_unit
+        from toolkit.study.units import simulate_unit
 
         plain = {k: v for k, v in unit.items() if k != "evaluate"} | {"value": None}
         students = simulate_unit(plain, seed, engine, n_years)

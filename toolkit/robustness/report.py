@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from toolkit.robustness.analysis import (
     rank_correlations,
     sobol_indices,
 )
+from toolkit.study.runfolder import collect_parts
 from toolkit.study.runner import RunResult, run_study, simulate_unit
 from toolkit.study.spec import StudySpec
 from toolkit.templates import render
@@ -66,12 +66,6 @@ __all__ = [
 ]
 
 README_MARK = "robustness-summary"
-
-
-def collect_parts(parts: Path, ids: Sequence[str]) -> pd.DataFrame:
-    """Concatenate the design points' parts (per-classroom metrics) written by the runner."""
-    frames = [pd.read_parquet(parts / f"{i}.classrooms.parquet") for i in ids]
-    return pd.concat(frames, ignore_index=True)
 
 
 def _slug(text: str) -> str:
@@ -597,7 +591,7 @@ def run_robustness(
 
     Returns
     -------
-    toolkit.study.runner.RunResult
+    toolkit.study.result.RunResult
         ``summary`` is the claims table; ``classrooms`` the per-point classroom metrics.
     """
     require_robustness(spec)
@@ -633,7 +627,7 @@ def estimate(spec: StudySpec, *, probe: bool = True, workers: int = 1) -> dict[s
         ``points, arms, classrooms, years, model_runs`` (classroom-years, every arm),
         ``seconds_per_point, seconds, bytes`` and ``basis`` (how the time was estimated).
     """
-    from toolkit.study.runner import _units
+    from toolkit.study.units import _units
 
     rob = spec.robustness
     design = rob.make_design(spec.seed)

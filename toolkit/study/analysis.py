@@ -1,4 +1,4 @@
-"""Analysis of a study run: classroom metrics, the summary table, the tails, and the charts.
+"""Analysis of a study run: classroom metrics, the summary table and the tails, as plain tables.
 
 The unit of replication is the classroom: every metric is computed per classroom (and arm,
 year and sweep point) with :func:`toolkit.metrics.group_metrics`, then compared across arms
@@ -53,11 +53,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from toolkit._base import plugins
 from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
 from toolkit.study.spec import StudySpec
 
 if TYPE_CHECKING:
-    from toolkit.study.runner import RunResult
+    from toolkit.study.result import RunResult
 
 __all__ = [
     "SCALE_ZERO",
@@ -72,8 +73,6 @@ __all__ = [
     "format_sweep",
     "local_classroom_metrics",
     "provenance_line",
-    "save_run_figures",
-    "study_figures",
     "study_statistics",
     "summarise",
     "tail_units",
@@ -957,7 +956,7 @@ def decomposition_table(spec: StudySpec) -> pd.DataFrame:
 
 
 def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
-    """Compute the classroom table, summary, tails and figures of a run from its parts.
+    """Compute the classroom table, summary and tails of a run from its parts, and its figures.
 
     Streams: the parts are read twice, a few columns at a time (the study-wide statistics,
     then each classroom's excellence and outcomes by prior quintile, joined part by part to
@@ -996,105 +995,9 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             decomposition = decomposition_table(spec)
             result.write_table(decomposition, "decomposition.csv")
 
-    with report.stage("figures"):
-        figs = study_figures(spec, summary, tails, decomposition)
-        paths = save_run_figures(result, spec, figs)
+    with report.stage("figures"):  # drawn by the chart layer (plug-in point analysis.figures)
+        paths = plugins.load("analysis.figures")(result, spec, summary, tails, decomposition)
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition
     return result
-
-
-def study_figures(
-    spec: StudySpec,
-    summary: pd.DataFrame,
-    tails: pd.DataFrame,
-    decomposition: pd.DataFrame,
-) -> dict[str, Any]:
-    """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
-
-    Parameters
-    ----------
-    spec : StudySpec
-    summary, tails, decomposition : pandas.DataFrame
-        The run's tables (``decomposition`` may be empty).
-
-    Returns
-    -------
-    dict of str to matplotlib Figure
-        Keyed by file name (without the extension).
-    """
-    import matplotlib.pyplot as plt
-
-    from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
-    from toolkit.charts.style import SLIDE_SIZES, chart_style
-
-    def new(size: str) -> tuple[Any, Any]:
-        with chart_style():
-            return plt.subplots(figsize=SLIDE_SIZES[size], layout="constrained")
-
-    figs: dict[str, Any] = {}
-    if spec.sweep_parameter:
-        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
-            fig, ax = new("4:3")
-            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
-            figs[f"sweep_{metric}"] = fig
-    else:
-        figs |= headline_figures(summary, tails)
-        if not decomposition.empty:
-            from toolkit.charts.decomposition import plot_decomposition
-
-            es = summary[summary["metric"] == "effect_size"]
-            es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
-            es = es.set_index(es["arm"].astype(str))
-            for arm in (a for a in spec.arms if a != spec.reference):
-                fig, ax = new("16:9")
-                r = es.loc[arm]
-                plot_decomposition(
-                    decomposition, arm, "effect_size", ax=ax,
-                    full=(r["mean"], r["ci_low"], r["ci_high"]),
-                    full_classrooms=spec.classrooms,
-                )  # fmt: skip
-                figs[f"decomposition_{arm}"] = fig
-    if spec.years > 1:
-        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
-            fig, ax = new("4:3")
-            plot_trajectory(summary, metric, ax=ax)
-            figs[f"years_{metric}"] = fig
-    return figs
-
-
-def save_run_figures(result: RunResult, spec: StudySpec, figs: dict[str, Any]) -> list[Path]:
-    """Save figures into the run's ``figures/`` with its provenance line, note and close them.
-
-    A decomposition's figures (``decomposition_*``) say on their line how many of the
-    classrooms the decomposition took, when it did not take them all.
-
-    Returns
-    -------
-    list of Path
-        Every file written (one per figure and format).
-    """
-    import matplotlib.pyplot as plt
-
-    from toolkit.charts.style import save_figure
-
-    line = provenance_line(result, spec)
-    n_dec = min(spec.decomposition, spec.classrooms)
-    line_dec = (  # the decomposition's classrooms, when it does not take them all
-        provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
-        if n_dec < spec.classrooms
-        else line
-    )
-    paths: list[Path] = []
-    for name, fig in figs.items():
-        saved = save_figure(
-            fig,
-            result.folder / "figures" / name,
-            formats=spec.formats,
-            provenance=line_dec if name.startswith("decomposition_") else line,
-        )
-        result.record(saved)
-        paths += saved
-        plt.close(fig)
-    return paths

@@ -262,7 +262,7 @@ def estimate_study(
         study_statistics,
         tail_units,
     )
-    from toolkit.study.runner import _n_units, simulate_unit
+    from toolkit.study.units import _n_units, simulate_unit
 
     n_units = _n_units(spec)
     n_arms = len(spec.arms)

@@ -9,6 +9,7 @@ sweep of one parameter. Example (``simulations/headline.toml``)::
     title = "Four learning regimes on the same classrooms"
     seed = 20261125
     classrooms = 200
+    # schools = 50      # optional: classrooms nested in schools (4 each), see StudySpec.schools
     years = 1
     engine = "fast"
     kernel = "fast"
@@ -57,6 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit._base import plugins
+from toolkit._base.checks import check_keys
 from toolkit.model.model import resolve_schedule
 from toolkit.model.params import ParameterError, Parameters, suggest_name
 from toolkit.model.regimes import PRESETS, Regime, resolve_regime
@@ -92,6 +95,7 @@ _TABLES = {
         "chunk_size",
         "decomposition",
         "keep",
+        "schools",
     },
     "arms": None,  # free keys: arm names
     "parameters": None,  # checked against Parameters
@@ -150,6 +154,14 @@ class StudySpec:
         only classroom-level rows (the classroom table, summary and tails; the student columns
         the analysis needs are kept in ``parts/`` until the run completes, then deleted). The
         numbers are the same either way.
+    schools : int
+        Schools the classrooms are nested in (``[study] schools``); 0 when the study file does
+        not say (then each classroom is a school of its own unless ``[parameters]`` sets
+        ``classrooms_per_school``). With ``schools = S`` the ``classrooms`` (a multiple of
+        ``S``) form ``S`` schools of ``K = classrooms / S`` consecutive classrooms: classroom
+        ``i`` is in school ``i // K`` (``classrooms_per_school = K``,
+        :func:`toolkit.model.cohort.school_seed`), in every arm, and the run's tables get a
+        ``school`` column.
     source : str
         File the spec was read from (for messages and the manifest).
     overrides : tuple of (str, str, object)
@@ -186,6 +198,7 @@ class StudySpec:
     chunk_size: int = 50
     decomposition: int = 60
     keep: str = "students"
+    schools: int = 0
     source: str = "<study>"
     overrides: tuple[tuple[str, str, Any], ...] = ()
     robustness: Any = None  # toolkit.robustness.spec.RobustnessSpec: design points as points
@@ -201,8 +214,8 @@ class StudySpec:
 
     def posterior_draws_table(self) -> Any:
         """Return the parameter draws of a ``from = "posterior"`` study, one row per draw."""
-        from toolkit.calibration.abc import load_posterior, sample_posterior
-
+        load_posterior = plugins.load("study.posterior.load")  # toolkit.calibration.abc's
+        sample_posterior = plugins.load("study.posterior.sample")
         post = load_posterior(self.posterior)
         return sample_posterior(post, self.posterior_draws, self.seed)
 
@@ -252,7 +265,32 @@ class StudySpec:
             out["robustness"] = self.robustness.resolved()
         if self.cohort is not None:
             out["cohort"] = self.cohort.resolved()
+        if self.schools:  # only then, so other studies' fingerprints stay
+            out["schools"] = self.schools
         return out
+
+    def nesting(self) -> str | None:
+        """Say how the classrooms nest in schools (None when every classroom is its own school).
+
+        Examples
+        --------
+        >>> spec = parse_study({"study": {"name": "n", "seed": 1, "classrooms": 12, "schools": 4}})
+        >>> print(spec.nesting())
+        12 classrooms in 4 schools of 3 (classroom i is in school i // 3, in every arm)
+        """
+        if self.cohort is not None:
+            return None
+        k = int(self.base_parameters().classrooms_per_school)
+        if k <= 1:
+            return None
+        n = -(-self.classrooms // k)
+        sizes = (
+            f"of {k}" if self.classrooms % k == 0 else f"of {k} (the last of {self.classrooms % k})"
+        )
+        return (
+            f"{self.classrooms} classrooms in {n} schools {sizes} (classroom i is in school "
+            f"i // {k}, in every arm)"
+        )
 
     def _resolved(self) -> dict[str, Any]:
         return {
@@ -397,12 +435,7 @@ def _require(table: Mapping[str, Any], key: str, types: type | tuple, what: str,
 def _check_keys(
     table: Mapping[str, Any], allowed: set[str], where: str, error: type[Exception] = StudyError
 ) -> None:
-    for key in table:
-        if key not in allowed:
-            raise error(
-                f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
-                f"Allowed keys: {sorted(allowed)}."
-            )
+    check_keys(table, allowed, where, error)
 
 
 def parse_study(
@@ -518,6 +551,9 @@ def parse_study(
         )
     parameters = dict(data.get("parameters", {}))
     parameters_from, posterior, draws = _parameter_source(parameters, source)
+    schools = _schools(st, classrooms, parameters, data, where)
+    if schools:
+        parameters["classrooms_per_school"] = classrooms // schools
     try:
         base_params = Parameters.from_mapping(parameters, source=f"{source} [parameters]")
     except ParameterError as exc:
@@ -563,8 +599,7 @@ def parse_study(
     if "robustness" in data:
         if sweep_parameter:
             raise StudyError(f"{source}: a study has either [sweep] or [robustness], not both.")
-        from toolkit.robustness.spec import parse_robustness
-
+        parse_robustness = plugins.load("study.robustness")  # toolkit.robustness.spec's
         ry = data["robustness"].get("year")
         if isinstance(ry, int) and not isinstance(ry, bool) and ry > years:
             raise StudyError(
@@ -618,6 +653,7 @@ def parse_study(
         chunk_size=chunk,
         decomposition=min(decomposition, classrooms) if decomposition >= 2 else 0,
         keep=keep,
+        schools=schools,
         source=source,
         robustness=robustness,
         parameters_from=parameters_from,
@@ -625,6 +661,52 @@ def parse_study(
         posterior_draws=draws,
         cohort=cohort,
     )
+
+
+def _schools(
+    study: Mapping[str, Any],
+    classrooms: int,
+    parameters: Mapping[str, Any],
+    data: Mapping[str, Any],
+    where: str,
+) -> int:
+    """Check ``[study] schools`` (0 when absent): a whole number dividing ``classrooms``."""
+    if "schools" not in study:
+        return 0
+    schools = study["schools"]
+    if isinstance(schools, bool) or not isinstance(schools, int) or schools < 1:
+        raise StudyError(
+            f"{where}: 'schools' must be a whole number >= 1 (the schools the classrooms are "
+            f"nested in), got {schools!r}."
+        )
+    if "cohort" in data:
+        raise StudyError(
+            f"{where}: 'schools' comes from the data in a study with a [cohort] table (give "
+            "'school' in [cohort]); drop 'schools'."
+        )
+    if schools > classrooms:
+        raise StudyError(
+            f"{where}: 'schools' = {schools} is more than 'classrooms' = {classrooms}; every "
+            "school needs at least one classroom."
+        )
+    if classrooms % schools:
+        lo, hi = classrooms // schools, -(-classrooms // schools)
+        raise StudyError(
+            f"{where}: 'classrooms' = {classrooms} is not a multiple of 'schools' = {schools}; "
+            f"schools have equal numbers of classrooms (e.g. classrooms = {lo * schools} or "
+            f"{hi * schools})."
+        )
+    if "classrooms_per_school" in parameters:
+        raise StudyError(
+            f"{where}: 'schools' sets classrooms_per_school (classrooms / schools = "
+            f"{classrooms // schools}); drop 'classrooms_per_school' from [parameters]."
+        )
+    sweep = data.get("sweep")
+    if isinstance(sweep, Mapping) and sweep.get("parameter") == "classrooms_per_school":
+        raise StudyError(
+            f"{where}: 'schools' fixes classrooms_per_school, which [sweep] varies; drop one."
+        )
+    return schools
 
 
 def _parse_cohort(
@@ -667,8 +749,7 @@ def _parse_cohort(
         )
     if base is None:
         base = Path(source).parent if Path(source).is_file() else Path(".")
-    from toolkit.realcohort.study import DataCohort
-
+    DataCohort = plugins.load("study.cohort")
     try:
         cohort = DataCohort(data["cohort"], parameters=params, source=source, base=base)
     except ValueError as exc:
@@ -708,8 +789,7 @@ def _parameter_source(parameters: dict[str, Any], source: str) -> tuple[str, str
             f"{where}: posterior file {str(path)!r} not found; run the calibration first "
             "(python -m toolkit calibrate) or point 'posterior' at its posterior.csv."
         )
-    from toolkit.calibration.abc import load_posterior
-
+    load_posterior = plugins.load("study.posterior.load")  # toolkit.calibration.abc's
     try:
         post = load_posterior(path)
     except ValueError as exc:

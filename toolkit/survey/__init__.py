@@ -12,7 +12,8 @@ reliability
     :func:`cronbach_alpha` (the whole ``psych::alpha`` table), :func:`score_items`
     (``psych::scoreItems``), :func:`omega` (``psych::omega``, Schmid-Leiman).
 multilevel
-    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does).
+    :func:`icc` and :func:`mixed_model` (statsmodels MixedLM by REML, reported as lme4 does);
+    :func:`nested_model` and :func:`nested_icc` for three levels (students, classes, schools).
 lsa
     Replicate weights (Fay/BRR, JK1, JK2, JKn with a finite population correction; PISA,
     TIMSS, PIRLS presets), Taylor-linearised means for cluster/stratified designs, and
@@ -21,8 +22,10 @@ lsa
 diversity
     Effect-size tables and diversity of outcomes by group and by class, through
     :mod:`toolkit.metrics`.
-plots
-    Likert diverging bars, item-by-group heatmaps, distributions by group.
+
+The charts of questionnaire data (Likert diverging bars, item-by-group heatmaps, distributions
+by group) are in :mod:`toolkit.charts.survey` (``from toolkit.charts import likert_bars``): the
+survey helpers compute, the chart layer above them draws.
 
 Every statistic is checked against R in ``tests/survey`` (scripts in ``tests/reference``).
 """
@@ -52,8 +55,13 @@ from toolkit.survey.lsa import (
     timss_design,
     with_replicates,
 )
-from toolkit.survey.multilevel import MixedModelResult, icc, mixed_model
-from toolkit.survey.plots import distribution_by_group, item_heatmap, likert_bars
+from toolkit.survey.multilevel import (
+    MixedModelResult,
+    icc,
+    mixed_model,
+    nested_icc,
+    nested_model,
+)
 from toolkit.survey.readers import (
     question_text,
     read_csv,
@@ -85,14 +93,11 @@ __all__ = [
     "ResultTable",
     "ScoreItemsResult",
     "cronbach_alpha",
-    "distribution_by_group",
     "diversity_by_cluster",
     "diversity_by_group",
     "effect_size_table",
     "icc",
-    "item_heatmap",
     "jackknife_design",
-    "likert_bars",
     "lsa_cor",
     "lsa_mean",
     "lsa_percent",
@@ -100,6 +105,8 @@ __all__ = [
     "lsa_regression",
     "lsa_spread",
     "mixed_model",
+    "nested_icc",
+    "nested_model",
     "omega",
     "parse_keys",
     "pirls_design",

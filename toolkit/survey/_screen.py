@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import preview
+from toolkit._base.checks import preview
 
 #: Label wording that usually marks a missing-value code ("don't know", "refused", ...).
 MISSING_WORDS = re.compile(

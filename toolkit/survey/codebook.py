@@ -49,7 +49,7 @@ from typing import Any, Literal
 import pandas as pd
 import tomli_w
 
-from toolkit._checks import check_choice, check_frame, preview
+from toolkit._base.checks import check_choice, check_frame, preview
 from toolkit.survey._screen import MISSING_WORDS as _MISSING_WORDS
 from toolkit.survey._screen import as_number as _as_number
 from toolkit.survey._screen import as_range as _as_range
@@ -1037,7 +1037,7 @@ class Codebook:
         """Replace numeric codes of items that have response labels by their labels.
 
         Returns a copy of ``data`` in which those items are ordered categoricals (categories in
-        scale order), e.g. for :func:`toolkit.survey.plots.likert_bars` or an export. Cells that
+        scale order), e.g. for :func:`toolkit.charts.survey.likert_bars` or an export. Cells that
         already hold a label keep it; values with no label (a 7 on a 1-6 scale, a missing code)
         become missing, with a warning that names them.
         """

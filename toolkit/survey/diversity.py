@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import check_column, check_columns, check_frame
+from toolkit._base.checks import check_column, check_columns, check_frame
 from toolkit.metrics import compare_groups, glass_delta, group_metrics
 from toolkit.survey._screen import check_footer
 

@@ -10,16 +10,16 @@ weight and again with each replicate weight :math:`r = 1..R`, and its sampling v
 
 with the scale :math:`c` and the replicate scales :math:`s_r` (usually 1) of the method:
 
-==============  ========================================  =====================================
-method          replicate weights                          :math:`c`
-==============  ========================================  =====================================
-``"fay"``       Fay's BRR, factors :math:`2-k` and         :math:`1/(R(1-k)^2)`; PISA: k = 0.5,
-                :math:`k` (PISA: ``W_FSTURWT1..80``)       R = 80, c = 0.05
-``"brr"``       balanced half-samples (factors 2 and 0)    :math:`1/R`
-``"jk1"``       delete-one-PSU jackknife                   :math:`(R-1)/R`
-``"jk2"``       paired jackknife, one replicate per zone   1 (TIMSS/PIRLS before 2015/2016)
+==============  ==========================================  =====================================
+method          replicate weights                            :math:`c`
+==============  ==========================================  =====================================
+``"fay"``       Fay's BRR, factors :math:`2-k` and           :math:`1/(R(1-k)^2)`; PISA: k = 0.5,
+                :math:`k` (PISA: ``W_FSTURWT1..80``)         R = 80, c = 0.05
+``"brr"``       balanced half-samples (factors 2 and 0)      :math:`1/R`
+``"jk1"``       delete-one-PSU jackknife                     :math:`(R-1)/R`
+``"jk2"``       paired jackknife, one replicate per zone     1 (TIMSS/PIRLS before 2015/2016)
 ``"other"``     anything, with ``scale`` (and ``rscales``)  given
-==============  ========================================  =====================================
+==============  ==========================================  =====================================
 
 Surveys that ship no replicate weights: :func:`jackknife_design` builds delete-one-cluster
 weights (JK1, or JKn within strata) from the cluster and stratum columns, with a finite
@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from toolkit._checks import (
+from toolkit._base.checks import (
     check_choice,
     check_column,
     check_columns,

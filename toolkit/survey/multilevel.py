@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from patsy import PatsyError
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, SingularMatrixWarning
 
-from toolkit._checks import check_column, check_frame, preview
+from toolkit._base.checks import check_column, check_frame, preview
 from toolkit.survey._screen import check_footer
 
-__all__ = ["MixedModelResult", "icc", "mixed_model"]
+__all__ = ["MixedModelResult", "icc", "mixed_model", "nested_icc", "nested_model"]
 
 _RANDOM_TERM = re.compile(r"\+?\s*\(\s*([^|()]+?)\s*\|\s*([A-Za-z_.][\w.]*)\s*\)")
 
@@ -380,13 +380,25 @@ class MixedModelResult:
         table = pd.DataFrame(rows, columns=["Groups", "Name", "Variance", "Std.Dev.", "Corr"])
         lines.append(table.to_string(index=False))
         grp_name = rnd["grp"].iloc[0]
-        lines.append(f"Number of obs: {f['nobs']}, groups:  {grp_name}, {f['ngroups']}")
+        if "nclasses" in self.fit:  # three levels (nested_model): classes, then schools
+            lines.append(
+                f"Number of obs: {f['nobs']}, groups:  {grp_name}, {f['nclasses']}; "
+                f"{rnd['grp'].iloc[1]}, {f['ngroups']}"
+            )
+        else:
+            lines.append(f"Number of obs: {f['nobs']}, groups:  {grp_name}, {f['ngroups']}")
         lines += ["", "Fixed effects:"]
         fx = self.fixed.set_index("term")[["estimate", "std_error", "t_value"]]
         fx.columns = ["Estimate", "Std. Error", "t value"]
         fx.index.name = None
         lines.append(fx.to_string(float_format=lambda v: f"{v:.5g}"))
-        if np.isfinite(f["icc"]):
+        if "icc_school" in self.fit:
+            lines += [
+                "",
+                f"ICC school: {f['icc_school']:.4f}   class: {f['icc_class']:.4f}   design "
+                f"effect of a school mean: {f['design_effect']:.3f}",
+            ]
+        elif np.isfinite(f["icc"]):
             lines += [
                 "",
                 f"ICC: {f['icc']:.4f}   design effect: {f['design_effect']:.3f}"
@@ -673,6 +685,319 @@ def icc(data: pd.DataFrame, dv: str, group: str) -> pd.DataFrame:
                 "nobs": int(f["nobs"]),
                 "ngroups": int(f["ngroups"]),
                 "mean_group_size": float(f["mean_group_size"]),
+                "design_effect": float(f["design_effect"]),
+                "reml_criterion": float(f["reml_criterion"]),
+            }
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# three levels: students in classes in schools (nested random intercepts)
+# --------------------------------------------------------------------------------------------
+
+_NAME = r"[A-Za-z_.][\w.]*"
+_INTERCEPT = re.compile(r"\+?\s*\(\s*1\s*\|\s*(" + _NAME + r"(?:\s*[/:]\s*" + _NAME + r")?)\s*\)")
+
+
+def _parse_nested(formula: str) -> tuple[str, str, str, str]:
+    """Split ``y ~ x + (1 | school/class)`` into (fixed, outer, inner, inner term's name).
+
+    Accepted: ``(1 | school/class)``, ``(1 | school) + (1 | school:class)`` and
+    ``(1 | school) + (1 | class)`` (class labels unique across schools, checked later).
+    """
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"formula must be a string like 'y ~ x', got {formula!r}.")
+    terms = [re.sub(r"\s+", "", t) for t in _INTERCEPT.findall(formula)]
+    rest = _INTERCEPT.sub("", formula)
+    if "|" in rest:
+        raise ValueError(
+            f"formula {formula!r}: only random intercepts (1 | ...) of nested groups are "
+            "supported by nested_model, e.g. 'y ~ x + (1 | school/class)'."
+        )
+    fixed = rest.strip()
+    if fixed.endswith("~"):
+        fixed += " 1"
+    if len(terms) == 1 and "/" in terms[0]:
+        outer, inner = terms[0].split("/")
+        return fixed, outer, inner, f"{inner}:{outer}"
+    if len(terms) == 2:
+        a, b = sorted(terms, key=lambda t: (":" in t, t))
+        if ":" not in a and ":" in b:  # (1 | school) + (1 | school:class)
+            left, right = b.split(":")
+            if a in (left, right):
+                return fixed, a, right if left == a else left, b
+        if ":" not in a and ":" not in b:  # (1 | school) + (1 | class): which is outer is
+            return fixed, terms[0], terms[1], terms[1]  # checked on the data
+    raise ValueError(
+        f"formula {formula!r}: give the two nested levels as (1 | school/class), "
+        "(1 | school) + (1 | school:class) or (1 | school) + (1 | class), with the outer "
+        "level (school) first."
+    )
+
+
+def _fixed_vcov_vc(model: Any, cov_re: np.ndarray, vcomp: np.ndarray, sigma2: float) -> np.ndarray:
+    r""":math:`(\sum_j X_j' V_j^{-1} X_j)^{-1}` with :math:`V_j` including variance components.
+
+    :math:`V_j = Z_j \Sigma Z_j' + \sum_k \tau_k W_{jk} W_{jk}' + \sigma^2 I`, :math:`W_{jk}`
+    the indicator matrix of the component's levels in group :math:`j`.
+    """
+    k = model.k_fe
+    info = np.zeros((k, k))
+    for j, (x, z) in enumerate(zip(model.exog_li, model.exog_re_li, strict=True)):
+        v = z @ cov_re @ z.T + sigma2 * np.eye(len(x))
+        for c, tau in enumerate(vcomp):
+            w = np.asarray(model.exog_vc.mats[c][j], dtype=float)
+            v += tau * (w @ w.T)
+        info += x.T @ np.linalg.solve(v, x)
+    return np.linalg.inv(info)
+
+
+def nested_model(data: pd.DataFrame, formula: str, *, reml: bool = True) -> MixedModelResult:
+    r"""Fit a three-level random-intercept model (students in classes in schools), as lme4 does.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per student, with the outcome, the predictors and the two grouping columns.
+    formula : str
+        lme4 notation: ``"posttest ~ pretest + (1 | school/class)"``, or the same as
+        ``(1 | school) + (1 | school:class)``, or ``(1 | school) + (1 | class)`` when every
+        class label belongs to one school. Only random intercepts.
+    reml : bool, default True
+        REML (lme4's default) or maximum likelihood.
+
+    Returns
+    -------
+    MixedModelResult
+        ``random`` lists, as lme4's ``as.data.frame(VarCorr(m))``, the class-within-school
+        variance (``grp`` ``"class:school"``, or ``"class"``), the school variance and the
+        residual. ``fit`` has one row as for :func:`mixed_model`, with ``ngroups`` the schools
+        and, besides, ``nclasses``, ``icc_school`` :math:`\rho_S`, ``icc_class``
+        :math:`\rho_C` and ``design_effect`` (of a school mean, below); ``icc`` is
+        :math:`\rho_S + \rho_C`, the correlation of two students of one class.
+
+    Notes
+    -----
+    The model for student :math:`i` in class :math:`j` of school :math:`k` is
+
+    .. math::
+
+        y_{ijk} = x_{ijk}'\beta + u_k + v_{jk} + e_{ijk}, \qquad
+        u_k \sim N(0, \tau_S), \quad v_{jk} \sim N(0, \tau_C), \quad e_{ijk} \sim N(0, \sigma^2),
+
+    fitted with statsmodels' ``MixedLM``: the school is the group with a random intercept and
+    the class a variance component within it (``vc_formula``), by the optimisers and the
+    Newton polish of :func:`mixed_model`. The intraclass correlations are the variance shares
+    :math:`\rho_S = \tau_S/(\tau_S + \tau_C + \sigma^2)` and
+    :math:`\rho_C = \tau_C/(\tau_S + \tau_C + \sigma^2)` (Hedges & Hedberg 2007;
+    Konstantopoulos 2008), and the design effect of a school mean with :math:`\bar n` students
+    per class and :math:`\bar m` classes per school is
+    :math:`1 + (\bar m\bar n - 1)\rho_S + (\bar n - 1)\rho_C`. Standard errors of
+    :math:`\beta` come from :math:`(X'V^{-1}X)^{-1}` at the estimates. Matches
+    ``lme4::lmer(y ~ x + (1 | school/class), REML = reml)`` (see
+    tests/reference/survey_threelevel.R).
+
+    References
+    ----------
+    .. [1] Bates, D., Maechler, M., Bolker, B., & Walker, S. (2015). Fitting linear
+       mixed-effects models using lme4. *Journal of Statistical Software*, 67(1), 1-48.
+    .. [2] Hedges, L. V., & Hedberg, E. C. (2007). Intraclass correlation values for planning
+       group-randomized trials in education. *Educational Evaluation and Policy Analysis*,
+       29(1), 60-87. https://doi.org/10.3102/0162373707299706
+    .. [3] Konstantopoulos, S. (2008). The power of the test for treatment effects in
+       three-level cluster randomized designs. *Journal of Research on Educational
+       Effectiveness*, 1(1), 66-88. https://doi.org/10.1080/19345740701692522
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> school, cls = np.repeat(np.arange(30), 60), np.repeat(np.arange(90), 20)
+    >>> y = rng.normal(0, 0.5, 30)[school] + rng.normal(0, 0.3, 90)[cls] + rng.normal(0, 1, 1800)
+    >>> res = nested_model(pd.DataFrame({"y": y, "school": school, "class": cls}),
+    ...                    "y ~ 1 + (1 | school/class)")
+    >>> res.random["grp"].tolist()
+    ['class:school', 'school', 'Residual']
+    >>> bool(0 < res.fit["icc_class"].iloc[0] < res.fit["icc_school"].iloc[0] < 0.5)
+    True
+    """
+    data = check_frame(data)
+    check_footer(data, "nested_model")
+    fixed, outer, inner, inner_name = _parse_nested(formula)
+    outer = check_column(data, outer, "formula (school)")
+    inner = check_column(data, inner, "formula (class)")
+    if outer == inner:
+        raise ValueError(f"formula {formula!r}: the two levels are the same column {outer!r}.")
+    lhs = fixed.split("~")[0].strip()
+    if lhs not in data.columns:
+        raise ValueError(f"formula: outcome column {lhs!r} is not in data.")
+    names = set(re.findall(_NAME, fixed))
+    used = [c for c in data.columns if c in names or c in (outer, inner)]
+    frame = data[used].copy()
+    frame[lhs] = _numeric_outcome(frame, lhs, "formula", lhs)
+    frame, n_dropped = _check_model_frame(frame, used, lhs, outer, {})
+    pairs = frame[[outer, inner]].drop_duplicates()
+    if ":" not in inner_name and "/" not in formula and pairs[inner].duplicated().any():
+        bad = pairs.loc[pairs[inner].duplicated(keep=False), inner].iloc[0]
+        raise ValueError(
+            f"formula {formula!r}: class {bad!r} of column {inner!r} appears in several "
+            f"schools of {outer!r}; write (1 | {outer}/{inner}) for classes numbered "
+            "within schools (crossed random effects are not supported)."
+        )
+    n_classes = len(pairs)
+    if n_classes <= frame[outer].nunique():
+        raise ValueError(
+            f"column {inner!r}: {n_classes} classes in {frame[outer].nunique()} schools; a "
+            "three-level model needs schools with several classes."
+        )
+    frame["_class_"] = pd.factorize(pd.MultiIndex.from_frame(frame[[outer, inner]]))[0]
+    frame = frame.sort_values(outer, kind="stable")
+    try:
+        model = smf.mixedlm(
+            fixed,
+            frame,
+            groups=frame[outer],
+            re_formula="1",
+            vc_formula={"class": "0 + C(_class_)"},
+        )
+    except PatsyError as exc:
+        raise ValueError(f"formula {formula!r} cannot be evaluated on the data: {exc}") from exc
+    _check_identifiable(len(frame), n_classes, 1, inner)
+    try:
+        with warnings.catch_warnings():  # a school variance of 0 is a boundary fit (as lme4's
+            warnings.simplefilter("ignore", SingularMatrixWarning)  # "boundary (singular)")
+            res, optimizer = _fit(model, reml)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            f"the nested model {formula!r} could not be fitted ({exc}): the design is singular."
+        ) from exc
+    tau_s = float(np.asarray(res.cov_re)[0, 0])
+    tau_c = float(np.asarray(res.vcomp)[0])
+    sigma2 = float(res.scale)
+    fe = res.fe_params
+    vcov = _fixed_vcov_vc(model, np.array([[tau_s]]), np.array([tau_c]), sigma2)
+    se = np.sqrt(np.diag(vcov))
+    fixed_table = pd.DataFrame(
+        {
+            "term": [_r_name(n) for n in fe.index],
+            "estimate": fe.to_numpy(),
+            "std_error": se,
+            "t_value": fe.to_numpy() / se,
+        }
+    )
+    random = pd.DataFrame(
+        [
+            {"grp": g, "var1": n, "var2": "", "vcov": v, "sdcor": math.sqrt(max(v, 0.0))}
+            for g, n, v in (
+                (inner_name, "(Intercept)", tau_c),
+                (outer, "(Intercept)", tau_s),
+                ("Residual", "", sigma2),
+            )
+        ]
+    )
+    total = tau_s + tau_c + sigma2
+    rho_s, rho_c = tau_s / total, tau_c / total
+    nobs, n_schools = int(res.nobs), int(frame[outer].nunique())
+    n_bar, m_bar = nobs / n_classes, n_classes / n_schools
+    fit = pd.DataFrame(
+        [
+            {
+                "method": "REML" if reml else "ML",
+                "reml_criterion": -2 * float(res.llf),
+                "loglik": float(res.llf),
+                "nobs": nobs,
+                "ngroups": n_schools,
+                "nclasses": n_classes,
+                "n_dropped": n_dropped,
+                "mean_group_size": nobs / n_schools,
+                "mean_class_size": n_bar,
+                "icc": rho_s + rho_c,
+                "icc_school": rho_s,
+                "icc_class": rho_c,
+                "design_effect": 1 + (m_bar * n_bar - 1) * rho_s + (n_bar - 1) * rho_c,
+                "converged": bool(res.converged),
+                "optimizer": optimizer,
+            }
+        ]
+    )
+    rhs = fixed.split("~", 1)[1].strip()
+    return MixedModelResult(
+        fixed=fixed_table,
+        random=random,
+        fit=fit,
+        formula=f"{lhs} ~ {rhs} + (1 | {outer}) + (1 | {inner_name})",
+        model=res,
+    )
+
+
+def nested_icc(data: pd.DataFrame, dv: str, school: str, cls: str) -> pd.DataFrame:
+    r"""Intraclass correlations of a three-level null model ``dv ~ 1 + (1 | school/class)``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per student.
+    dv : str
+        Outcome column.
+    school, cls : str
+        School and class columns (class labels may repeat across schools).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``dv``, ``tau_school`` :math:`\tau_S`, ``tau_class`` :math:`\tau_C`,
+        ``sigma2``, ``icc_school`` :math:`\rho_S`, ``icc_class`` :math:`\rho_C`,
+        ``icc_same_class`` :math:`\rho_S + \rho_C` (the correlation of two students of one
+        class), ``nobs``, ``nschools``, ``nclasses``, ``design_effect`` (of a school mean) and
+        ``reml_criterion``, from :func:`nested_model`.
+
+    Notes
+    -----
+    .. math::
+
+        \rho_S = \frac{\tau_S}{\tau_S + \tau_C + \sigma^2}, \qquad
+        \rho_C = \frac{\tau_C}{\tau_S + \tau_C + \sigma^2},
+
+    the school and class intraclass correlations of Hedges & Hedberg (2007) and
+    Konstantopoulos (2008), the inputs of :func:`toolkit.power.closed_form.three_level_power`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> school, cls = np.repeat(np.arange(40), 40), np.tile(np.repeat(np.arange(2), 20), 40)
+    >>> y = rng.normal(0, 0.4, 40)[school] + rng.normal(0, 0.4, 80)[school * 2 + cls]
+    >>> y = y + rng.normal(0, 1, 1600)
+    >>> out = nested_icc(pd.DataFrame({"y": y, "s": school, "c": cls}), "y", "s", "c")
+    >>> int(out["nclasses"].iloc[0]), bool(out["icc_same_class"].iloc[0] > 0.1)
+    (80, True)
+    """
+    data = check_frame(data)
+    for name, col in (("dv", dv), ("school", school), ("cls", cls)):
+        check_column(data, col, name)
+    frame = pd.DataFrame(
+        {"_y": data[dv].to_numpy(), "_s": data[school].to_numpy(), "_c": data[cls].to_numpy()},
+        index=data.index,
+    )
+    try:
+        res = nested_model(frame, "_y ~ 1 + (1 | _s/_c)")
+    except (ValueError, TypeError) as exc:
+        text = str(exc).replace("'_y'", repr(dv)).replace("'_s'", repr(school))
+        raise type(exc)(text.replace("'_c'", repr(cls))) from None
+    f = res.fit.iloc[0]
+    v = res.random["vcov"].to_numpy()
+    return pd.DataFrame(
+        [
+            {
+                "dv": dv,
+                "tau_school": float(v[1]),
+                "tau_class": float(v[0]),
+                "sigma2": float(v[2]),
+                "icc_school": float(f["icc_school"]),
+                "icc_class": float(f["icc_class"]),
+                "icc_same_class": float(f["icc"]),
+                "nobs": int(f["nobs"]),
+                "nschools": int(f["ngroups"]),
+                "nclasses": int(f["nclasses"]),
                 "design_effect": float(f["design_effect"]),
                 "reml_criterion": float(f["reml_criterion"]),
             }

@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import check_choice
+from toolkit._base.checks import check_choice
 from toolkit.survey._screen import MISSING_WORDS, as_number, footer_message, summary_rows
 
 __all__ = [

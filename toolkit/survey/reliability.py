@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
-from toolkit._checks import (
+from toolkit._base.checks import (
     check_choice,
     check_columns,
     check_frame,

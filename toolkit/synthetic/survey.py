@@ -22,8 +22,11 @@ students given, all arms pooled, so that differences between arms survive standa
   graded response model (:mod:`toolkit.synthetic.items`) with item parameters solved so that
   the scale's alpha on the reference population is the reliability asked for. Items listed in
   ``reverse`` are worded negatively: their answers are recorded as :math:`K + 1 - X`.
-- **sampling and nonresponse**: classes are grouped into schools (``classes_per_school``
-  consecutive classes of an arm); schools and classes take part with the given probabilities;
+- **sampling and nonresponse**: classes are grouped into schools: the model's schools when
+  the student table has a ``school`` column (a study with ``[study] schools``, so that the
+  data have three levels, school, class and student, with the model's intraclass
+  correlations), else ``classes_per_school`` consecutive classes of an arm; schools and
+  classes take part with the given probabilities;
   up to ``students_per_class`` students per class are sampled at random; each sampled student
   answers each wave with probability :math:`\operatorname{logistic}(c + \beta z)`, :math:`z`
   the standardized ``response_on`` column and :math:`c` solved so that the expected response
@@ -50,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from toolkit._checks import check_frame
+from toolkit._base.checks import check_frame
 from toolkit.synthetic.items import (
     DEFAULT_THRESHOLDS_5,
     ItemParameters,
@@ -153,7 +156,8 @@ class SurveyDesign:
     students_per_class : int or None
         Students sampled per class (None: all).
     classes_per_school : int
-        Consecutive classes of an arm that form one school.
+        Consecutive classes of an arm that form one school, when the student table has no
+        ``school`` column (with one, the model's schools are used and this must be 1).
     school_response, class_response, student_response : float
         Probability that a school or a class takes part, and expected share of sampled
         students who answer each wave.
@@ -372,7 +376,8 @@ def synthetic_survey(
         One school year of a model's student table (:func:`toolkit.engine.simulate_arms` or a
         run's ``students.parquet``): the classroom column (``replicate`` or ``classroom``),
         ``arm`` if several, ``student``, ``core_start``, ``core_end`` and the traits of the
-        design's scales.
+        design's scales; optionally ``school`` (the classroom's school in the model, as a
+        study with ``[study] schools`` writes it), which then forms the schools.
     design : SurveyDesign, optional
         Default :class:`SurveyDesign()` (two waves, engagement and self-regulation scales,
         everyone responds).
@@ -419,20 +424,33 @@ def synthetic_survey(
         reference = survey_reference(students, design)
     df = students.sort_values([*keys, "student"], kind="stable").reset_index(drop=True)
     # classes and schools -------------------------------------------------------------------
-    classes = df[keys].drop_duplicates().reset_index(drop=True)
+    model_schools = "school" in df.columns  # the model's schools ([study] schools)
+    if model_schools and design.classes_per_school != 1:
+        raise ValueError(
+            "students: the table has a 'school' column (the classrooms' schools in the model); "
+            "leave SurveyDesign.classes_per_school at 1, or drop the column to group classes "
+            "into schools by classes_per_school."
+        )
+    classes = df[[*keys, "school"] if model_schools else keys].drop_duplicates()
+    classes = classes.reset_index(drop=True)
+    if model_schools and classes[keys].duplicated().any():
+        raise ValueError("students: a classroom's rows name several schools ('school').")
     classes["class"] = np.arange(len(classes))
     if "arm" in keys:
         within = classes.groupby("arm", sort=False, observed=True).cumcount().to_numpy()
         arm_code = pd.factorize(classes["arm"].astype(str))[0]
     else:
         within, arm_code = classes["class"].to_numpy(), np.zeros(len(classes), dtype=int)
-    school_in_arm = within // design.classes_per_school
-    classes["school"] = pd.factorize(arm_code * (len(classes) + 1) + school_in_arm)[0]
+    if model_schools:
+        school_in_arm = classes.pop("school").to_numpy()
+    else:
+        school_in_arm = within // design.classes_per_school
+    classes["school"] = pd.factorize(pd.MultiIndex.from_arrays([arm_code, school_in_arm]))[0]
     n_schools = int(classes["school"].max()) + 1
     school_ok = rng.random(n_schools) < design.school_response
     class_ok = rng.random(len(classes)) < design.class_response
     classes = classes[school_ok[classes["school"].to_numpy()] & class_ok]
-    df = df.merge(classes, on=keys, how="inner")
+    df = df.drop(columns="school", errors="ignore").merge(classes, on=keys, how="inner")
     # students sampled in each class ---------------------------------------------------------
     order = rng.random(len(df))
     if design.students_per_class is not None:

@@ -1,4 +1,4 @@
-"""Input checks shared by the metrics and survey modules (private).
+"""Input checks shared by every layer: data frames and columns, names and TOML keys (private).
 
 Every error names the parameter, the column and, where rows are at fault, the first few row
 labels, so that a researcher can find the cell in the original file.
@@ -6,7 +6,9 @@ labels, so that a researcher can find the cell in the original file.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+import difflib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,3 +100,61 @@ def check_nan_policy(nan_policy: str) -> None:
     """Raise ValueError unless ``nan_policy`` is 'omit' or 'raise'."""
     if nan_policy not in ("omit", "raise"):
         raise ValueError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}.")
+
+
+def suggest_name(name: str, valid: list[str] | tuple[str, ...]) -> str:
+    """Return a "did you mean ...?" hint for a misspelled name, or an empty string.
+
+    Parameters
+    ----------
+    name : str
+        The name the user typed.
+    valid : sequence of str
+        The names that exist.
+
+    Returns
+    -------
+    str
+        ``" Did you mean 'x'?"`` for the closest name (difflib ratio >= 0.6), else ``""``.
+
+    Examples
+    --------
+    >>> suggest_name("teacher_capasity", ["teacher_capacity", "n_students"])
+    " Did you mean 'teacher_capacity'?"
+    """
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def check_keys(
+    table: Mapping[str, Any],
+    allowed: set[str],
+    where: str,
+    error: type[Exception] = ValueError,
+) -> None:
+    """Raise ``error`` naming the first key of a TOML table that is not ``allowed``.
+
+    Parameters
+    ----------
+    table : mapping
+        A table as read from TOML.
+    allowed : set of str
+        The keys it may have.
+    where : str
+        File and table for the message (``"study.toml [output]"``).
+    error : type of Exception
+        The exception raised (default ValueError).
+
+    Examples
+    --------
+    >>> check_keys({"sead": 1}, {"seed"}, "s.toml [study]")
+    Traceback (most recent call last):
+    ...
+    ValueError: s.toml [study]: unknown key 'sead'. Did you mean 'seed'? Allowed keys: ['seed'].
+    """
+    for key in table:
+        if key not in allowed:
+            raise error(
+                f"{where}: unknown key '{key}'.{suggest_name(key, sorted(allowed))} "
+                f"Allowed keys: {sorted(allowed)}."
+            )

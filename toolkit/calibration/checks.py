@@ -1,5 +1,8 @@
 """Calibration targets and held-back checks of the model: the table of docs/odd.md section 10.
 
+(This module was ``toolkit.model.checks``; it lives in the calibration package, whose
+quantities it evaluates, so that the model layer imports nothing above it.)
+
 A thin view of :mod:`toolkit.calibration`, kept for its names: each entry of :data:`CHECKS` is
 a row of ``toolkit/calibration/data/targets.csv`` with role ``target`` (a parameter was tuned
 to it) or

@@ -54,11 +54,11 @@ def git_state(root: Path) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``{"commit": sha, "dirty": bool}`` as :func:`toolkit.study.gitstate.git_state` gives
+        ``{"commit": sha, "dirty": bool}`` as :func:`toolkit._base.gitstate.git_state` gives
         them (dirty: tracked files differ from the commit, notebooks saved with the same code
         not counted), or ``None`` when ``root`` is not the top of a work tree or git cannot run.
     """
-    from toolkit.study.gitstate import git_state as checkout_state
+    from toolkit._base.gitstate import git_state as checkout_state
 
     if not (root / ".git").exists():  # a folder (clone) or a file (worktree)
         return None
@@ -89,7 +89,7 @@ def checkout_root() -> Path | None:
         The folder above ``toolkit/`` when it holds this project's ``pyproject.toml`` and a
         ``.git`` entry; ``None`` for a package installed in ``site-packages``.
     """
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if (root / ".git").exists() and _is_this_project(root):
         return root
     return None

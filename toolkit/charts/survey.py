@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
-from toolkit._checks import check_column, check_columns, check_frame, preview
+from toolkit._base.checks import check_column, check_columns, check_frame, preview
 from toolkit.charts.style import OKABE_ITO, SLIDE_SIZES, chart_style
 
 __all__ = ["distribution_by_group", "item_heatmap", "likert_bars"]

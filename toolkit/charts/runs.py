@@ -1,0 +1,134 @@
+"""The figures of a study's run, drawn from its tables and saved into its ``figures/``.
+
+:func:`draw_run_figures` is what the study layer's analysis
+(:func:`toolkit.study.analysis.analyse_run`) calls through the plug-in point
+``analysis.figures`` (declared in ``toolkit/__init__.py``): the study layer computes plain
+tables, this chart layer draws them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from toolkit.charts.decomposition import plot_decomposition
+from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
+from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
+from toolkit.study.analysis import provenance_line
+from toolkit.study.result import RunResult
+from toolkit.study.spec import StudySpec
+
+__all__ = ["draw_run_figures", "save_run_figures", "study_figures"]
+
+
+def draw_run_figures(
+    result: RunResult,
+    spec: StudySpec,
+    summary: pd.DataFrame,
+    tails: pd.DataFrame,
+    decomposition: pd.DataFrame,
+) -> list[Path]:
+    """Draw a run's figures (:func:`study_figures`) and save them (:func:`save_run_figures`).
+
+    Parameters
+    ----------
+    result : RunResult
+        The run (its folder, manifest and the files it wrote).
+    spec : StudySpec
+    summary, tails, decomposition : pandas.DataFrame
+        The run's tables (``decomposition`` may be empty).
+
+    Returns
+    -------
+    list of Path
+        Every file written.
+    """
+    return save_run_figures(result, spec, study_figures(spec, summary, tails, decomposition))
+
+
+def study_figures(
+    spec: StudySpec,
+    summary: pd.DataFrame,
+    tails: pd.DataFrame,
+    decomposition: pd.DataFrame,
+) -> dict[str, Any]:
+    """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
+
+    Parameters
+    ----------
+    spec : StudySpec
+    summary, tails, decomposition : pandas.DataFrame
+        The run's tables (``decomposition`` may be empty).
+
+    Returns
+    -------
+    dict of str to matplotlib Figure
+        Keyed by file name (without the extension).
+    """
+
+    def new(size: str) -> tuple[Any, Any]:
+        with chart_style():
+            return plt.subplots(figsize=SLIDE_SIZES[size], layout="constrained")
+
+    figs: dict[str, Any] = {}
+    if spec.sweep_parameter:
+        for metric in ("effect_size", "total_learning", "sd_score", "diversity_of_excellence"):
+            fig, ax = new("4:3")
+            plot_sweep(summary, metric, ax=ax, parameter=spec.sweep_parameter)
+            figs[f"sweep_{metric}"] = fig
+    else:
+        figs |= headline_figures(summary, tails)
+        if not decomposition.empty:
+            es = summary[summary["metric"] == "effect_size"]
+            es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]
+            es = es.set_index(es["arm"].astype(str))
+            for arm in (a for a in spec.arms if a != spec.reference):
+                fig, ax = new("16:9")
+                r = es.loc[arm]
+                plot_decomposition(
+                    decomposition, arm, "effect_size", ax=ax,
+                    full=(r["mean"], r["ci_low"], r["ci_high"]),
+                    full_classrooms=spec.classrooms,
+                )  # fmt: skip
+                figs[f"decomposition_{arm}"] = fig
+    if spec.years > 1:
+        for metric in ("score", "total_learning", "self_regulation_growth", "sd_score"):
+            fig, ax = new("4:3")
+            plot_trajectory(summary, metric, ax=ax)
+            figs[f"years_{metric}"] = fig
+    return figs
+
+
+def save_run_figures(result: RunResult, spec: StudySpec, figs: dict[str, Any]) -> list[Path]:
+    """Save figures into the run's ``figures/`` with its provenance line, note and close them.
+
+    A decomposition's figures (``decomposition_*``) say on their line how many of the
+    classrooms the decomposition took, when it did not take them all.
+
+    Returns
+    -------
+    list of Path
+        Every file written (one per figure and format).
+    """
+    line = provenance_line(result, spec)
+    n_dec = min(spec.decomposition, spec.classrooms)
+    line_dec = (  # the decomposition's classrooms, when it does not take them all
+        provenance_line(result, spec, classrooms=f"{n_dec} of {spec.classrooms}")
+        if n_dec < spec.classrooms
+        else line
+    )
+    paths: list[Path] = []
+    for name, fig in figs.items():
+        saved = save_figure(
+            fig,
+            result.folder / "figures" / name,
+            formats=spec.formats,
+            provenance=line_dec if name.startswith("decomposition_") else line,
+        )
+        result.record(saved)
+        paths += saved
+        plt.close(fig)
+    return paths

@@ -1,0 +1,365 @@
+"""Where a run's work units run: in this process, or on a Dask cluster.
+
+In this process (``workers=1``, the default), on a local Dask cluster started for the run
+(``workers=N``: N worker processes on this machine, on the loopback interface, no dashboard),
+or on an existing Dask cluster (``scheduler="tcp://host:port"`` or the
+``DASK_SCHEDULER_ADDRESS`` environment variable). Workers that see the run folder (always those
+of a local cluster; on an existing cluster, every worker is asked whether it sees a token file
+this process wrote there, at the same absolute path and with the same content) write each
+unit's parts themselves, atomically, and return only an acknowledgement; otherwise they return
+each unit's tables to this process, which writes them, so workers need no access to its disk.
+A worker that dies mid-unit has its unit recomputed elsewhere by the scheduler. The
+manifest's ``execution.parts`` says which of the two happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import platform
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit._base.atomic import temp_path
+from toolkit._base.provenance import git_commit
+from toolkit.study.runfolder import _TOKEN, _token_matches
+from toolkit.study.spec import StudyError
+from toolkit.study.units import run_unit, run_unit_into
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "LOCAL_CLUSTER_CONFIG",
+    "PARTS_BY_CLIENT",
+    "PARTS_BY_WORKERS",
+    "local_cluster",
+]
+
+#: Seconds to wait for a Dask scheduler to answer, and for it to have a worker.
+CONNECT_TIMEOUT = 10.0
+
+
+def _sees_folder(token_path: str, token: str) -> bool:
+    """Whether this process sees the token file at ``token_path`` and can write beside it.
+
+    Run on each worker by :meth:`_DaskExecutor.offer_folder`: true when the file at that
+    absolute path holds ``token`` (so it is the file the client wrote, not another machine's)
+    and a file can be created and removed in its folder.
+    """
+    path = Path(token_path)
+    if not _token_matches(path, token):
+        return False
+    mine = temp_path(path, unique=True)  # the run's temporary file to cleanup, as the rest
+    try:
+        mine.write_text(token)
+        mine.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _resolve_executor(workers: int, scheduler: str | None) -> tuple[int, str | None]:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise StudyError(f"workers must be a whole number >= 1, got {workers!r}.")
+    if scheduler is None:
+        scheduler = os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+        if scheduler and workers > 1:
+            raise StudyError(
+                f"DASK_SCHEDULER_ADDRESS is set ({scheduler}) and workers = {workers}: a run "
+                "uses either an existing cluster or a local one. Unset the variable to start "
+                f"{workers} local workers, or leave workers at 1 to use that cluster."
+            )
+    elif not isinstance(scheduler, str) or not scheduler.strip():
+        raise StudyError(
+            f"scheduler must be an address such as tcp://host:8786, got {scheduler!r}."
+        )
+    elif workers > 1:
+        raise StudyError(
+            f"Pass either workers (a local cluster of {workers}) or a scheduler address "
+            f"({scheduler}: that cluster's own workers), not both."
+        )
+    return workers, scheduler
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Let processes started here ignore the terminal's Ctrl-C (the client handles it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _worker_info() -> dict[str, Any]:
+    """Return the versions and platform a worker runs (called on each worker)."""
+    try:
+        toolkit = version("classroom-regimes-toolkit")
+    except PackageNotFoundError:
+        toolkit = None
+    return {
+        "toolkit": toolkit,
+        "numpy": version("numpy"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "host": platform.node(),
+        "git": git_commit(),
+    }
+
+
+#: Dask configuration of a local cluster started for a run (its scheduler and nannies, in this
+#: process, and its workers). No statistical profiler on the workers: it samples every worker
+#: thread's stack 100 times a second and makes pandas-heavy units about 10 % slower. The event
+#: loops' health check every second instead of every 20 ms: idle, the 20 ms check costs this
+#: process about 4 % of a core and each worker 2 %, taken from the units on a small machine.
+#: Both only feed the dashboard and its warnings, and the run starts no dashboard.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+}
+PARTS_BY_WORKERS = "written by the workers into the run folder"
+PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
+
+
+def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
+    """Start a Dask ``LocalCluster`` of single-threaded worker processes as a run starts one.
+
+    Workers on the loopback interface (``127.0.0.1``, a free port), no dashboard, Dask's logs
+    at ERROR only, and with ``tuned`` the settings of :data:`LOCAL_CLUSTER_CONFIG` for the
+    scheduler (in this process) and for every worker (given to each nanny, so that a worker
+    restarted after a death has them too).
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes.
+    tuned : bool, default True
+        Apply :data:`LOCAL_CLUSTER_CONFIG`; False gives Dask's defaults (as on workers that
+        someone started with ``dask worker``).
+    **kwargs
+        Further arguments of :class:`distributed.LocalCluster` (``preload=...``).
+
+    Returns
+    -------
+    distributed.LocalCluster
+        Running; close it (or use it as a context manager) when done.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    config = LOCAL_CLUSTER_CONFIG if tuned else {}
+    options: dict[str, Any] = {
+        "n_workers": n_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "scheduler_port": 0,
+        "dashboard_address": None,
+        "silence_logs": logging.ERROR,
+        **({"config": config} if tuned else {}),
+        **kwargs,
+    }
+    with dask.config.set(config):
+        return LocalCluster(**options)
+
+
+class _DaskExecutor:
+    """A Dask client on a local cluster started for the run, or on an existing scheduler."""
+
+    def __init__(self, workers: int, scheduler: str | None) -> None:
+        from distributed import Client
+
+        self.cluster = None
+        self.address = scheduler
+        self.folder: Path | None = None  # set while the workers may write into it
+        self.token: str | None = None
+        if scheduler is None:
+            try:
+                with _sigint_ignored():
+                    self.cluster = local_cluster(workers, preload=["toolkit.study._dask_worker"])
+            except RuntimeError as exc:
+                raise StudyError(
+                    f"Could not start {workers} local Dask workers ({exc}). In a Python script, "
+                    'call run_study(..., workers=N) under `if __name__ == "__main__":` (each '
+                    "worker process imports the script that started it)."
+                ) from None
+            self.client = Client(self.cluster, set_as_default=False)
+            self.address = self.cluster.scheduler_address
+        else:
+            try:
+                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise StudyError(
+                    f"Cannot reach the Dask scheduler at {scheduler} (no answer within "
+                    f"{CONNECT_TIMEOUT:g} s: {exc}). Check the address and that `dask scheduler` "
+                    "is running there and its port is open to this machine."
+                ) from None
+            try:
+                self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError):
+                self.close()
+                raise StudyError(
+                    f"The Dask scheduler at {scheduler} has no workers (none joined within "
+                    f"{CONNECT_TIMEOUT:g} s); start some with `dask worker {scheduler}`."
+                ) from None
+        self.info = self._check_workers()
+
+    def _check_workers(self) -> dict[str, Any]:
+        try:
+            info = self.client.run(_worker_info)
+        except Exception as exc:  # a worker that cannot even unpickle the call
+            self.close()
+            raise StudyError(
+                f"The Dask workers at {self.address} cannot run the toolkit ({type(exc).__name__}: "
+                f"{exc}). Install the same requirements.lock and the toolkit there (README, "
+                "Running on a cluster)."
+            ) from None
+        here = _worker_info()
+        for addr, w in info.items():
+            mine = (here["toolkit"], here["git"]["commit"], here["numpy"])
+            theirs = (w["toolkit"], w["git"]["commit"], w["numpy"])
+            if w["toolkit"] is None or (mine != theirs and None not in (mine[1], theirs[1])):
+                self.close()
+                raise StudyError(
+                    f"The Dask worker {addr} runs toolkit {w['toolkit']} (commit "
+                    f"{w['git']['commit']}, numpy {w['numpy']}) but this machine runs toolkit "
+                    f"{here['toolkit']} (commit {here['git']['commit']}, numpy {here['numpy']}): "
+                    "the numbers would not be the same study's. Install the same commit and "
+                    "requirements.lock on every worker."
+                )
+        return info
+
+    def nthreads(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def offer_folder(self, folder: Path) -> dict[str, bool]:
+        """Let the workers write units' parts into ``folder`` if every one of them sees it.
+
+        Writes a token file into the folder (``.workers-write-<hex>.tmp``, holding the hex)
+        and asks each worker (:func:`_sees_folder`) whether it finds that file, with that
+        content, at the same absolute path, and can write beside it. If all do, the token
+        stays (until :meth:`revoke_folder`) and :meth:`run` has the workers write; otherwise
+        it is removed and they return their units' tables.
+
+        Returns
+        -------
+        dict
+            Worker address to whether it sees the folder.
+        """
+        self.folder, self.token = folder.absolute(), uuid.uuid4().hex
+        path = self.folder / _TOKEN.format(self.token)
+        path.write_text(self.token)  # removed by revoke_folder (and close) whatever happens
+        try:
+            seen = self.client.run(_sees_folder, str(path), self.token)
+        except Exception:  # a worker lost during the question: do not rely on any
+            seen = {}
+        if not (seen and all(seen.values())):
+            self.revoke_folder()
+        return {addr: bool(v) for addr, v in seen.items()}
+
+    def revoke_folder(self) -> None:
+        """Remove the token file: units that finish from now on write nothing."""
+        if self.folder is not None and self.token is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
+        self.token = None
+
+    def run(
+        self, todo: list[dict[str, Any]], args: tuple[Any, ...]
+    ) -> Iterator[tuple[dict[str, Any], str | tuple[pd.DataFrame | None, pd.DataFrame]]]:
+        """Yield ``(unit, result)`` as units finish; at most a few per worker in flight.
+
+        The result is ``"written"`` for a unit whose worker wrote its parts (after
+        :meth:`offer_folder` found that every worker sees the folder), else the unit's tables.
+        """
+        from distributed import as_completed
+
+        pending = iter(todo)
+        in_flight: dict[Any, dict[str, Any]] = {}
+        # results fetched by the client's event loop, not by a blocking call in this thread:
+        # a Ctrl-C then lands in as_completed's wait, never inside distributed's sync(), whose
+        # cancel callback fails (NameError) when the interrupt comes before its future exists
+        done = as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
+        key = uuid.uuid4().hex[:8]
+        into = () if self.token is None else (str(self.folder), self.token)
+        func = run_unit if self.token is None else run_unit_into
+
+        def submit() -> None:
+            u = next(pending, None)
+            if u is not None:
+                fut = self.client.submit(func, *into, u, *args, key=f"unit-{u['id']}-{key}")
+                in_flight[fut] = u
+                done.add(fut)
+
+        for _ in range(2 * self.nthreads() + 2):
+            submit()
+        try:
+            for fut, out in done:
+                u = in_flight.pop(fut)
+                if fut.status == "cancelled":
+                    raise out  # the CancelledError
+                if fut.status == "error":
+                    _, exc, tb = out
+                    if type(exc).__name__ == "KilledWorker":
+                        raise StudyError(
+                            f"Work unit {u['id']} was lost with the worker running it several "
+                            f"times over ({exc}); out of memory? Try a smaller chunk_size."
+                        ) from None
+                    raise exc.with_traceback(tb)
+                fut.release()
+                submit()
+                yield u, out
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.cancel(list(in_flight))
+
+    def close(self) -> None:
+        self.revoke_folder()
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=5)
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close(timeout=10)
+
+
+@contextlib.contextmanager
+def _quiet_event_loop(quiet: bool) -> Iterator[None]:
+    """Keep Dask's, Tornado's and asyncio's log records off the console (if ``quiet``).
+
+    After Ctrl-C, which reaches the worker processes too, the client's event loop reports the
+    dead workers' connections while the client closes: expected then, and their tracebacks
+    would bury the message saying what was kept. The loop stops when the client and the run's
+    cluster close, so nothing is logged once the block has ended; the levels are restored then.
+    """
+    names = ("distributed", "tornado", "asyncio")
+    levels = {n: logging.getLogger(n).level for n in names}
+    if quiet:
+        for n in names:
+            logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+
+
+def _describe_execution(workers: int, scheduler: str | None) -> dict[str, Any]:
+    if scheduler is None and workers == 1:
+        return {"mode": "serial", "workers": 1}
+    return {
+        "mode": "local Dask cluster" if scheduler is None else "Dask cluster",
+        "workers": workers if scheduler is None else None,
+        "scheduler": scheduler,
+        "parts": PARTS_BY_CLIENT,  # until the workers are found to see the run folder
+    }
