@@ -10,7 +10,8 @@ Sub-commands::
     runs [FOLDER]  list the run folders under FOLDER (default runs/): study, status, seed, date
     docs           regenerate the parameter and regime tables in docs/odd.md
     power FILE     power of a planned cluster-randomized trial, by simulation
-    calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets
+    calibrate      Bayesian calibration (ABC-SMC) of the free parameters on the targets;
+                   --method emulator: the engagement weights on the trial record (emulator)
     validate       write the validation report (targets, checks, patterns, docking, posterior)
 
 Errors in study files or options print one clear line naming where the wrong value came from
@@ -165,7 +166,17 @@ _RESUME_OPTIONS = {
     "run": ("classrooms", "seed", "years", "engine", "workers", "scheduler"),
     "robustness": ("classrooms", "seed", "years", "n", "design", "workers", "scheduler"),
     "power": ("classrooms", "replications", "sizes", "workers"),
-    "calibrate": ("config", "population", "classrooms", "generations", "workers", "seed", "dask"),
+    "calibrate": (
+        "method",
+        "config",
+        "population",
+        "classrooms",
+        "generations",
+        "design",
+        "workers",
+        "seed",
+        "dask",
+    ),
 }
 
 
@@ -178,7 +189,7 @@ def _resume_command(args: argparse.Namespace, folder: Path) -> str:
     parts += ["--out", shlex.quote(str(folder))]
     for opt in _RESUME_OPTIONS[command]:
         value = getattr(args, opt, None)
-        if value is None or (opt == "workers" and value == 1):
+        if value is None or (opt, value) in (("workers", 1), ("method", "abc")):  # defaults
             continue
         values = value if isinstance(value, list) else [value]
         parts += [f"--{opt}", *(shlex.quote(str(v)) for v in values)]
@@ -556,9 +567,60 @@ def _cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate_emulator(args: argparse.Namespace) -> int:
+    from toolkit.calibration.emulator import calibrate_emulator, load_emulator_config
+
+    if args.dask or args.generations is not None:
+        raise CommandError("--dask and --generations are options of --method abc.")
+    try:
+        config = load_emulator_config(
+            args.config,
+            particles=args.population,
+            classrooms=args.classrooms,
+            design=args.design,
+            workers=args.workers,
+            seed=args.seed,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from None
+    out = args.out or "runs/calibration-emulator"
+    try:
+        res = calibrate_emulator(
+            config, out, resume=args.resume, overwrite=args.overwrite, progress=True
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"\nInterrupted: the finished design points are kept in {out}/design.csv."
+            f"\nContinue with:\n  {_resume_command(args, Path(out))}",
+            file=sys.stderr,
+        )
+        return 130
+    cols = ["default", "prior_low", "prior_high", "median", "q05", "q95"]
+    print(res["summary"][cols].to_string(float_format=lambda v: f"{v:.3g}"))
+    reached = "reached 1" if res["stages"]["beta"].iloc[-1] == 1.0 else "did NOT reach 1"
+    print(
+        f"\n{len(res['posterior'])} particles, {len(res['stages'])} tempering stages "
+        f"(temperature {reached}); {config.design + config.check} model runs; "
+        f"{res['seconds'] / 60:.1f} min"
+    )
+    print(
+        f"Results in {res['folder']}/ (posterior.csv, posterior_summary.csv, information.csv, "
+        "predictions.csv, emulator_check.csv)"
+    )
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from toolkit.calibration.abc import CalibrationInterrupted, calibrate, load_config
 
+    if args.method == "emulator":
+        return _cmd_calibrate_emulator(args)
+    if args.design is not None:
+        raise CommandError("--design is an option of --method emulator.")
+    args.out = args.out or "runs/calibration"
     try:
         config = load_config(
             args.config,
@@ -779,14 +841,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="override [power] sizes",
     )
     cal = sub.add_parser("calibrate", help="Bayesian calibration (ABC-SMC) on the targets")
-    cal.add_argument("--config", help="settings (default toolkit/calibration/data/abc.toml)")
-    cal.add_argument("--out", default="runs/calibration", help="run folder")
+    cal.add_argument(
+        "--method",
+        choices=("abc", "emulator"),
+        default="abc",
+        help="abc: ABC-SMC on the model, the nine mechanism parameters on the targets file; "
+        "emulator: the engagement weights on the trial record through a Gaussian-process "
+        "emulator (toolkit/calibration/data/emulator.toml)",
+    )
+    cal.add_argument(
+        "--config",
+        help="settings (default toolkit/calibration/data/abc.toml, or emulator.toml)",
+    )
+    cal.add_argument(
+        "--out", help="run folder (default runs/calibration, or runs/calibration-emulator)"
+    )
+    cal.add_argument(
+        "--design",
+        type=_at_least(4, "design points"),
+        help="model runs the emulator is fitted to (--method emulator)",
+    )
     cal.add_argument("--resume", action="store_true", help="continue an interrupted run")
     cal.add_argument("--overwrite", action="store_true", help="replace an existing run")
     cal.add_argument(
         "--population",
         type=_at_least(2, "particles per generation"),
-        help="particles per generation",
+        help="particles per generation (of the tempered SMC with --method emulator)",
     )
     cal.add_argument(
         "--classrooms",

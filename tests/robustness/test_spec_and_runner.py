@@ -317,3 +317,51 @@ def test_year_selects_the_school_year_counted_from_one(study, run):
     assert m_first[0] == pytest.approx(growth["personal"] - growth["standardized"])
     with pytest.raises(StudyError, match="after the study's last school year"):
         study(base | {"year": 3}, **kw)
+
+
+# --- over the posterior ------------------------------------------------------------------------
+def test_over_posterior_draws_design_points_from_the_posterior(study, tmp_path):
+    """Points are draws of the posterior's particles (weights respected), not the box."""
+    post = pd.DataFrame(
+        {
+            "engagement_fit_weight": [0.1, 2.5],
+            "supervision": [0.9, 0.2],
+            "weight": [0.8, 0.2],
+        }
+    )
+    path = tmp_path / "posterior.csv"
+    post.to_csv(path, index=False)
+    spec = study({"over": "posterior", "posterior": str(path), "n": 200})
+    d = spec.robustness.make_design(spec.seed)
+    assert d.kind == "random" and d.size == 200 and set(d.block) == {"posterior"}
+    pairs = set(zip(d.values["engagement_fit_weight"], d.values["supervision"], strict=True))
+    assert pairs == {(0.1, 0.9), (2.5, 0.2)}  # whole particles: correlations kept
+    assert (d.values["engagement_fit_weight"] == 0.1).mean() == pytest.approx(0.8, abs=0.01)
+    points = spec.points()
+    assert [p.supervision for _, p, _ in points] == list(d.values["supervision"])
+    # a held-fixed parameter stays out of "all"; the fingerprint follows the posterior's content
+    held = study(
+        {"over": "posterior", "posterior": str(path), "n": 5}, parameters={"supervision": 0.5}
+    )
+    assert list(held.robustness.make_design(held.seed).ranges.index) == ["engagement_fit_weight"]
+    before = held.fingerprint()
+    post.assign(weight=[0.5, 0.5]).to_csv(path, index=False)
+    assert held.fingerprint() != before
+    box = study({"design": "random", "n": 5, "parameters": ["supervision"]})
+    assert "over" not in box.robustness.resolved()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"over": "posterior"}, 'needs posterior = "path'),
+        ({"over": "posterior", "posterior": "x.csv", "design": "sobol"}, 'design must be "random"'),
+        ({"over": "prior"}, "'over' must be"),
+        ({"posterior": "x.csv"}, 'goes with over = "posterior"'),
+        ({"over": "posterior", "posterior": "nowhere.csv"}, "no such posterior file"),
+    ],
+)
+def test_over_posterior_errors(study, table, message):
+    with pytest.raises((StudyError, DesignError)) as err:
+        study({"n": 4} | table)
+    assert message in str(err.value)

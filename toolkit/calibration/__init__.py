@@ -22,6 +22,11 @@ crossval
 realdata
     Checks computed from real data with the same code: nlschools' ICC, the Tennessee STAR
     class-size effect, the distribution of one-year gains in egsingle.
+emulator
+    The engagement weights, supervision, practice efficacy and the cost of self-direction
+    calibrated on rows of the trial record through a Gaussian-process emulator of the model
+    and tempered SMC (:func:`calibrate_emulator`, ``calibrate --method emulator``), with its
+    leave-one-out table (:func:`emulator_cross_validation`).
 abc
     Bayesian calibration by ABC-SMC (pyabc, stochastic acceptor): :func:`calibrate`, its
     coverage check (:func:`coverage_check`), posterior draws and posterior predictions.
@@ -47,6 +52,12 @@ from toolkit.calibration.abc import (
     sample_posterior,
 )
 from toolkit.calibration.crossval import cross_validate, predictive_draws
+from toolkit.calibration.emulator import (
+    EmulatorConfig,
+    calibrate_emulator,
+    emulator_cross_validation,
+    load_emulator_config,
+)
 from toolkit.calibration.evidence import EvidenceMapping, load_evidence, load_mappings, load_rows
 from toolkit.calibration.predict import arm_status, combine_draws, format_posterior_summary
 from toolkit.calibration.quantities import (
@@ -65,6 +76,7 @@ __all__ = [
     "QUANTITIES",
     "CalibrationConfig",
     "CalibrationResult",
+    "EmulatorConfig",
     "Estimate",
     "EvidenceMapping",
     "Quantity",
@@ -73,15 +85,18 @@ __all__ = [
     "TargetsError",
     "arm_status",
     "calibrate",
+    "calibrate_emulator",
     "calibrated_parameters",
     "combine_draws",
     "compute",
     "coverage_check",
     "cross_validate",
     "effect_size",
+    "emulator_cross_validation",
     "evaluate",
     "format_posterior_summary",
     "load_config",
+    "load_emulator_config",
     "load_evidence",
     "load_mappings",
     "load_posterior",

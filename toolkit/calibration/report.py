@@ -403,6 +403,18 @@ def _crossval_section(path: str | Path | None) -> Markup:
     return Markup(render("crossval.html.j2", cv=data))
 
 
+def _emulator_rows(posterior: str | Path | None) -> list[str]:
+    """Return the rows an emulator calibration was fitted to (none for other posteriors)."""
+    if posterior is None:
+        return []
+    run = Path(posterior) if Path(posterior).is_dir() else Path(posterior).parent
+    cfg = run / "config.json"
+    if not cfg.is_file():
+        return []
+    data = json.loads(cfg.read_text())
+    return list(data.get("rows", [])) if data.get("method") == "emulator" else []
+
+
 def write_report(
     folder: str | Path = "runs/validation",
     *,
@@ -451,7 +463,9 @@ def write_report(
         Mappings of ``extra``'s rows (default: the ``.toml`` file of the same name next to it).
     cross_validation : path, optional
         A CSV written from :func:`toolkit.calibration.crossval.cross_validate`, reported with
-        its coverage.
+        its coverage. With an emulator calibration's posterior
+        (:func:`toolkit.calibration.emulator.calibrate_emulator`), its rows are listed as the
+        calibration rows (every other row held out) and its ``crossval.csv`` is the default.
 
     Returns
     -------
@@ -475,6 +489,14 @@ def write_report(
     from toolkit.calibration.evidence import load_rows
 
     targets, maps = load_rows(extra, mappings, targets=targets_file)
+    fitted = _emulator_rows(posterior)
+    if fitted:  # an emulator calibration's rows are its calibration rows; the rest held out
+        targets = targets.copy()
+        known = [r for r in fitted if r in targets.index]
+        targets.loc[known, "role"] = "target"
+        run = Path(posterior) if Path(posterior).is_dir() else Path(posterior).parent
+        if cross_validation is None and (run / "crossval.csv").is_file():
+            cross_validation = run / "crossval.csv"
     if extra is not None:
         say(f"{extra}: {int(targets['origin'].eq(str(extra)).sum())} rows added")
     names = list(dict.fromkeys([*QUANTITIES, *targets["quantity"]]))

@@ -20,6 +20,12 @@ Four designs:
 ``"random"``
     ``n`` independent uniform points (numpy's generator seeded from the study).
 
+Or over a calibration's posterior instead of the box (:func:`posterior_design`,
+``[robustness] over = "posterior"``): ``n`` draws of the calibrated parameters from a
+``posterior.csv`` (systematic resampling of its weighted particles), independent across the
+design like ``"random"`` points, so a claim's share is its posterior probability (up to the
+classrooms' noise). No Sobol' or Morris indices: the draws are not independent uniform inputs.
+
 How parameters are sampled: every design is drawn in a *sampling space*, the unit hypercube
 mapped to each parameter's bounds. A ``"log"`` parameter is uniform in its logarithm:
 :math:`x = \exp(u)`, :math:`u \sim U(\ln a, \ln b)`. An integer parameter is drawn on
@@ -61,6 +67,7 @@ __all__ = [
     "DesignError",
     "design_size",
     "make_design",
+    "posterior_design",
     "sampling_ranges",
 ]
 
@@ -424,5 +431,98 @@ def make_design(
         block=block,
         second_order=second_order,
         num_levels=num_levels,
+        seed=seed,
+    )
+
+
+def posterior_design(
+    posterior: pd.DataFrame,
+    n: int,
+    *,
+    seed: int = 0,
+    parameters: str | Sequence[str] = "all",
+    fixed: Sequence[str] = (),
+    where: str = "[robustness]",
+) -> Design:
+    """Draw a design of ``n`` points from a calibration's posterior instead of the box.
+
+    Parameters
+    ----------
+    posterior : pandas.DataFrame
+        Weighted particles: parameter columns and ``weight``
+        (:func:`toolkit.calibration.abc.load_posterior`).
+    n : int
+        Points (posterior draws, by systematic resampling seeded by ``seed``).
+    seed : int
+    parameters : "all" or sequence of str
+        The posterior's parameters the design varies (default: all of them but ``fixed``);
+        the others keep the study's values.
+    fixed : sequence of str
+        Parameters the study holds fixed (left out of ``"all"``; naming one is an error).
+    where : str
+        File and table, for messages.
+
+    Returns
+    -------
+    Design
+        Of kind ``"random"`` with blocks ``"posterior"``; its ``ranges`` are the draws' own
+        minimum and maximum (linear scale), for the reports' axes.
+
+    Raises
+    ------
+    DesignError
+        If a named parameter is not in the posterior or is held fixed, or ``n`` < 1.
+
+    Examples
+    --------
+    >>> post = pd.DataFrame({"zpd_width": [0.8, 1.2], "weight": [0.5, 0.5]})
+    >>> d = posterior_design(post, 4, seed=1)
+    >>> d.kind, d.size, sorted(set(d.values["zpd_width"].tolist()))
+    ('random', 4, [0.8, 1.2])
+    """
+    from toolkit.calibration.abc import sample_posterior
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise DesignError(f"{where}: n must be a whole number >= 1 (posterior draws), got {n!r}.")
+    cols = [c for c in posterior.columns if c != "weight"]
+    if isinstance(parameters, str):
+        if parameters != "all":
+            raise DesignError(
+                f"{where}: 'parameters' must be \"all\" or a list, got {parameters!r}."
+            )
+        names = [c for c in cols if c not in fixed]
+    else:
+        names = list(parameters)
+        missing = [p for p in names if p not in cols]
+        if missing:
+            raise DesignError(
+                f"{where}: {missing} are not in the posterior (it has {cols}); the posterior "
+                "design varies only calibrated parameters."
+            )
+        held = [p for p in names if p in fixed]
+        if held:
+            raise DesignError(f"{where}: {held} are held fixed by [parameters] and cannot vary.")
+    if not names:
+        raise DesignError(f"{where}: no parameter of the posterior is left to vary.")
+    values = sample_posterior(posterior, n, seed)[names].reset_index(drop=True).astype(float)
+    ranges = pd.DataFrame(
+        {
+            "default": values.median(),
+            "low": values.min(),
+            "high": values.max(),
+            "scale": "linear",
+            "integer": False,
+            "source": "posterior draws",
+        }
+    )[_RANGE_COLUMNS]
+    ranges.index.name = "name"
+    return Design(
+        kind="random",
+        n=n,
+        ranges=ranges,
+        problem=_problem(ranges),
+        x=values.to_numpy(float),
+        values=values,
+        block=np.array(["posterior"] * n),
         seed=seed,
     )

@@ -185,6 +185,7 @@ def analyse_design(result: RunResult, spec: StudySpec) -> RunResult:
         "provenance": line,
         "model": rob.model,
         "design": rob.design,
+        "over": rob.over,
         "n": rob.n,
         "points": design.size,
         "parameters": list(design.ranges.index),
@@ -346,9 +347,10 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{100 * v:.0f}%"
 
 
-def _claim_sentence(c: dict[str, Any]) -> str:
+def _claim_sentence(c: dict[str, Any], over: str = "box") -> str:
+    where = "of the posterior draws" if over == "posterior" else "of the plausible space"
     return (
-        f"holds in **{_pct(c['share'])}** of the plausible space "
+        f"holds in **{_pct(c['share'])}** {where} "
         f"(95% interval {_pct(c['share_low'])} to {_pct(c['share_high'])}; the classrooms' "
         f"paired intervals settle that it holds at {_pct(c['decided_true'])} of the points, "
         f"that it fails at {_pct(c['decided_false'])}, and cannot tell at "
@@ -365,8 +367,15 @@ def _design_sentence(info: dict[str, Any]) -> str:
         "random": f"{info['n']} random points",
     }[info["design"]]
     arms = len(info["arms"])
+    over = (
+        f"drawn from the posterior of {k} calibrated parameters ({info['points']} design points)"
+        if info.get("over") == "posterior"
+        else f"over the plausible ranges of {k} parameters ({info['points']} design points)"
+    )
+    if info.get("over") == "posterior":
+        what = f"{info['n']} points"
     return (
-        f"{what} over the plausible ranges of {k} parameters ({info['points']} design points), "
+        f"{what} {over}, "
         f"{arms} arm{'s' if arms > 1 else ''} on the same {info['classrooms']} classrooms at "
         f"every point (common random numbers); shares over the {info['independent_points']} "
         + (
@@ -448,7 +457,7 @@ def _markdown(info: dict[str, Any], figures: list[Path], folder: Path) -> str:
         lines += [
             f"## {c['claim']}",
             "",
-            f"`{c['text']}` {_claim_sentence(c)}.",
+            f"`{c['text']}` {_claim_sentence(c, info.get('over', 'box'))}.",
             "",
             f"- Drivers: {c['drivers'] or 'n/a'}",
             f"- Where it breaks: {c['region']}",
@@ -505,7 +514,7 @@ def _html(
             {
                 "claim": c["claim"],
                 "text": c["text"],
-                "sentence": _claim_sentence(c).replace("**", ""),
+                "sentence": _claim_sentence(c, info.get("over", "box")).replace("**", ""),
                 "drivers": c["drivers"],
                 "region": c["region"],
                 "indices": f"indices_claim_{_slug(c['claim'])}",
@@ -708,8 +717,9 @@ def readme_block(folder: str | Path, *, label: str | None = None) -> str:
         named = ", ".join(f"`{x}`" for x in d) or "n/a"
         if noise is not None and noise >= 1:
             named = _too_small(noise)
+        sentence = _claim_sentence(c, info.get("over", "box"))
         lines.append(
-            f"- **{c['claim']}** (`{c['text']}`) {_claim_sentence(c)}; strongest drivers: "
+            f"- **{c['claim']}** (`{c['text']}`) {sentence}; strongest drivers: "
             f"{named}; {c['region']}."
         )
     lines += ["", f"<sub>{info['provenance']}</sub>", ""]

@@ -13,6 +13,9 @@ Example (every key of the table; ``simulations/headline-robustness.toml`` is a r
         { name = "spread", claim = "only individualized is below standardized on sd_score" },
     ]
 
+    over = "box"              # or "posterior": draws from a calibration's posterior.csv
+    # posterior = "simulations/calibrated/engagement-posterior.csv"   # with over = "posterior"
+
     [robustness.ranges]       # narrow or widen a plausible range, or change its scale
     zpd_width = [0.7, 1.5]
     teacher_capacity = { low = 0.3, high = 1.2, scale = "log" }
@@ -22,7 +25,11 @@ Example (every key of the table; ``simulations/headline-robustness.toml`` is a r
     max_dims = 3
     min_density = 0.8
 
-Parameters set in ``[parameters]`` are held at that value and left out of ``"all"``. The design
+Parameters set in ``[parameters]`` are held at that value and left out of ``"all"``. With
+``over = "posterior"`` the design's points are ``n`` draws of the calibrated parameters from the
+posterior file (``design`` must be ``"random"``, the default then; ``"all"`` means the
+posterior's parameters), so a claim's share is its probability under the posterior rather than
+its share of the plausible box (:func:`toolkit.robustness.design.posterior_design`). The design
 points become the study's points (each with its own parameters), one work unit per point with
 all its classrooms, so the runner resumes a killed study and can spread the points over workers.
 Claims, metrics and region settings are analysis only: editing them and running again with
@@ -37,7 +44,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.robustness.claims import Claim, ClaimError, parse_claims
-from toolkit.robustness.design import DESIGNS, Design, DesignError, make_design, sampling_ranges
+from toolkit.robustness.design import (
+    DESIGNS,
+    Design,
+    DesignError,
+    make_design,
+    posterior_design,
+    sampling_ranges,
+)
 
 __all__ = ["DEFAULT_METRICS", "RobustnessSpec", "load_study_with", "parse_robustness"]
 
@@ -69,6 +83,8 @@ _KEYS = {
     "region",
     "resamples",
     "points_per_unit",
+    "over",
+    "posterior",
 }
 _REGION = {"method": ("prim", "tree"), "max_dims": int, "min_density": float}
 
@@ -111,6 +127,11 @@ class RobustnessSpec:
     points_per_unit : int or None
         Design points per work unit (default: 1 for the classroom model, 256 for closed-form
         functions, which are cheap).
+    over : {"box", "posterior"}
+        Where the design's points come from: the plausible box (the designs of
+        :func:`~toolkit.robustness.design.make_design`) or draws from ``posterior``.
+    posterior : str
+        Path of a calibration's ``posterior.csv`` (with ``over = "posterior"``).
     where : str
         File and table, for messages.
     """
@@ -132,6 +153,8 @@ class RobustnessSpec:
     region: dict[str, Any] = field(default_factory=dict)
     resamples: int = 500
     points_per_unit: int | None = None
+    over: str = "box"
+    posterior: str = ""
     where: str = "[robustness]"
 
     # ------------------------------------------------------------------------------------------
@@ -143,6 +166,18 @@ class RobustnessSpec:
 
     def make_design(self, study_seed: int) -> Design:
         """Draw the design (deterministic: the same study gives the same points)."""
+        seed = study_seed if self.seed is None else self.seed
+        if self.over == "posterior":
+            from toolkit.calibration.abc import load_posterior
+
+            try:
+                post = load_posterior(self.posterior)
+            except ValueError as exc:
+                raise DesignError(f"{self.where} posterior: {exc}") from None
+            return posterior_design(
+                post, self.n, seed=seed, parameters=self.parameters, fixed=self.fixed,
+                where=self.where,
+            )  # fmt: skip
         table = self.model_object().ranges()
         ranges = sampling_ranges(
             table, self.parameters, overrides=self.ranges, fixed=self.fixed, where=self.where
@@ -229,7 +264,16 @@ class RobustnessSpec:
             "seed": self.seed,
             "ranges": self.ranges,
             "points_per_unit": self.points_per_unit,
-        }
+        } | ({"over": "posterior", "posterior": self._posterior_digest()}
+             if self.over == "posterior" else {})  # fmt: skip
+
+    def _posterior_digest(self) -> dict[str, str]:
+        """Return the posterior file and a hash of its content (a new posterior: a new design)."""
+        import hashlib
+
+        path = Path(self.posterior)
+        blob = path.read_bytes() if path.is_file() else b""
+        return {"path": str(path), "sha256": hashlib.sha256(blob).hexdigest()[:16]}
 
     def describe(self) -> dict[str, Any]:
         """Return the analysis settings (claims, metrics, region), for the manifest."""
@@ -292,7 +336,25 @@ def parse_robustness(
         model = get_model(model_name)
     except ValueError as exc:
         raise _err(where, str(exc)) from None
-    design = table.get("design", "sobol")
+    over = table.get("over", "box")
+    if over not in ("box", "posterior"):
+        raise _err(where, f'\'over\' must be "box" or "posterior", got {over!r}.')
+    posterior = table.get("posterior", "")
+    if over == "posterior":
+        if not model.uses_parameters:
+            raise _err(where, f'over = "posterior" needs the classroom model, not {model_name!r}.')
+        if not isinstance(posterior, str) or not posterior:
+            raise _err(where, 'over = "posterior" needs posterior = "path/to/posterior.csv".')
+        if table.get("design", "random") != "random":
+            raise _err(where, f"over = \"posterior\" draws independent points: design must be "
+                              f"\"random\" (Sobol' and Morris indices need independent uniform "
+                              f"inputs over the box), got {table.get('design')!r}.")  # fmt: skip
+        if "ranges" in table:
+            raise _err(where, 'over = "posterior" takes no [robustness.ranges] (the posterior '
+                              "sets where the points are).")  # fmt: skip
+    elif "posterior" in table:
+        raise _err(where, 'a posterior file goes with over = "posterior".')
+    design = table.get("design", "random" if over == "posterior" else "sobol")
     if design not in DESIGNS:
         raise _err(where, f"'design' = {design!r} is not one of {list(DESIGNS)}."
                           f"{suggest_name(str(design), list(DESIGNS))}")  # fmt: skip
@@ -371,6 +433,8 @@ def parse_robustness(
         region=region,
         resamples=resamples,
         points_per_unit=per,
+        over=over,
+        posterior=posterior,
         where=where,
     )
     design_ = spec.make_design(0)  # check parameters, ranges and design size now, not at run time
