@@ -12,7 +12,7 @@ plus a Gaussian error with the row's SD and the model's Monte Carlo SE):
   (:func:`toolkit.calibration.emulator.calibrate_emulator`);
 - the model itself on a 9 x 9 grid (the likelihood with each point's Monte Carlo SE).
 
-    ./run.sh python simulations/emulator_vs_abc.py        # a few minutes; writes the .txt
+    ./run.sh python simulations/emulator_vs_abc.py   # about an hour on 2 shared cores (direct ABC)
 """
 
 from __future__ import annotations
@@ -86,14 +86,14 @@ def main() -> None:
         Simulator(quantities, maps),
         prior,
         pyabc.IndependentNormalKernel(var=var, keys=ROWS),
-        population_size=300,
+        population_size=150,
         eps=pyabc.Temperature(),
         acceptor=pyabc.StochasticAcceptor(),
         sampler=pyabc.sampler.MulticoreEvalParallelSampler(n_procs=2),
     )
     np.random.seed(SEED)  # noqa: NPY002 - pyabc samples from numpy's global state
     abc.new(f"sqlite:///{tmp / 'abc.db'}", {r: scales[r][0] for r in ROWS})
-    hist = abc.run(max_nr_populations=15, min_acceptance_rate=0.001)
+    hist = abc.run(max_nr_populations=8, min_acceptance_rate=0.0005)
     df, w = hist.get_distribution(m=0, t=hist.max_t)
     pops = hist.get_all_populations()
     evals = int(pops["samples"].sum())
