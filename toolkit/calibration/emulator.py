@@ -442,11 +442,13 @@ class GPEmulator:
         seed: int = 0,
         restarts: int = 3,
     ):
-        sk = require("sklearn", "The emulator calibration")
-        del sk
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+        what = "The emulator calibration"
+        ConvergenceWarning = require("sklearn.exceptions", what).ConvergenceWarning
+        GaussianProcessRegressor = require(
+            "sklearn.gaussian_process", what
+        ).GaussianProcessRegressor
+        kernels = require("sklearn.gaussian_process.kernels", what)
+        RBF, ConstantKernel, WhiteKernel = kernels.RBF, kernels.ConstantKernel, kernels.WhiteKernel
 
         self.low, self.high = np.asarray(low, float), np.asarray(high, float)
         self.rows = list(values.columns)
