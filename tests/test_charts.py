@@ -838,3 +838,41 @@ def test_fit_text_wraps_a_title_too_long_for_its_panel():
     assert a.get_title(loc="left").replace("\n", " ") == long  # wrapped, not cut
     assert a.get_title(loc="left").count("\n") >= 1
     assert a._left_title.get_fontsize() == 20  # wrapped between words, not shrunk
+
+
+def _evidence_table():
+    root = Path(__file__).resolve().parents[1]
+    return pd.read_csv(root / "simulations" / "evidence-headline.csv")
+
+
+def test_prior_posterior_chart_draws_each_contrast_from_both_sources():
+    from toolkit.charts import plot_prior_posterior
+
+    table = _evidence_table()
+    ax = plot_prior_posterior(table, "test")
+    effects = table[(table["metric"] == "test") & (table["kind"] == "effect")]
+    contrasts = list(dict.fromkeys(effects["contrast"]))
+    assert [t.get_text() for t in ax.get_yticklabels()] == contrasts
+    # one interval line and one median dot per contrast and source, at the table's numbers
+    post = effects[effects["source"] == "posterior"].set_index("contrast")
+    spans = {tuple(np.round(line.get_xdata(), 4)) for line in ax.get_lines()}
+    for c in contrasts:
+        assert (round(post.loc[c, "q05"], 4), round(post.loc[c, "q95"], 4)) in spans
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "prior predictive (assumptions only)",
+        "posterior predictive (after the trial record)",
+    ]
+    notes = [t.get_text() for t in ax.texts]
+    assert f"P(>0) = {post.loc[contrasts[0], 'p_positive']:.2f}" in notes
+    plt.close(ax.figure)
+
+
+def test_prior_posterior_chart_names_what_is_missing():
+    from toolkit.charts import plot_prior_posterior
+
+    table = _evidence_table()
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['q95'\]"):
+        plot_prior_posterior(table.drop(columns="q95"))
+    with pytest.raises(ValueError, match="no 'posterior' rows for metric 'test'"):
+        plot_prior_posterior(table[table["source"] != "posterior"])

@@ -7,6 +7,9 @@ the start, which is what ``git status --porcelain --untracked-files=no`` does: w
 image must not mark the later ones ``+dirty``.
 """
 
+import shutil
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -59,6 +62,8 @@ def scratch_repo(tmp_path, monkeypatch):
     for file, fields in STUDIES.items():
         (tmp_path / "simulations" / file).write_text(TINY.format(**fields))
     (tmp_path / "README.md").write_text(README)
+    evidence = Path(__file__).resolve().parents[1] / "simulations" / "evidence-headline.csv"
+    shutil.copyfile(evidence, tmp_path / "simulations" / "evidence-headline.csv")
     gallery = tmp_path / "docs" / "gallery"
     gallery.mkdir(parents=True)
     for stem in COMMITTED:
@@ -104,6 +109,7 @@ def test_gallery_on_a_clean_tree_marks_no_image_dirty(scratch_repo):
     assert "old table" not in (scratch_repo / "README.md").read_text()
     assert lines["sweep-teacher-capacity"].startswith("sweep-teacher-capacity | simulations/")
     assert lines["likert-bfi"].startswith("psych::bfi")
+    assert lines["evidence-headline"].startswith("simulations/evidence-headline.csv | ")
 
 
 def test_gallery_refuses_before_running_when_its_folder_holds_something_else(

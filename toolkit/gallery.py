@@ -41,6 +41,7 @@ from toolkit.study.spec import StudyError, StudySpec, load_study
 
 __all__ = [
     "CHARTS",
+    "EVIDENCE_TABLE",
     "HEADLINE_ROWS",
     "build_gallery",
     "draw_chart",
@@ -69,10 +70,14 @@ CHARTS = {
     "sweep-teacher-capacity": ("sweep-teacher-capacity.toml", "Sweep with crossovers"),
     "years-score": ("years.toml", "Test score over four school years"),
     "likert-bfi": (None, "Likert items of a real questionnaire (psych's bfi)"),
+    "evidence-headline": (None, "The headline before and after the trial record"),
 }
 
+#: The table the evidence chart reads (``simulations/evidence_headline.py`` writes it).
+EVIDENCE_TABLE = "simulations/evidence-headline.csv"
+
 #: Slide size of each key chart (default 4:3).
-_SIZES = {"likert-bfi": "16:9"}
+_SIZES = {"likert-bfi": "16:9", "evidence-headline": "16:9"}
 #: Provenance of the questionnaire chart, before the toolkit's version and commit.
 _BFI_SOURCE = "psych::bfi (2,800 people)"
 
@@ -149,7 +154,12 @@ def _likert() -> Axes:
     return ax
 
 
-def draw_chart(stem: str, result: RunResult | None = None, spec: StudySpec | None = None) -> Axes:
+def draw_chart(
+    stem: str,
+    result: RunResult | None = None,
+    spec: StudySpec | None = None,
+    table: pd.DataFrame | None = None,
+) -> Axes:
     """Draw one key chart of the gallery (a key of :data:`CHARTS`) from its run's results.
 
     Parameters
@@ -161,6 +171,9 @@ def draw_chart(stem: str, result: RunResult | None = None, spec: StudySpec | Non
         draws psych's bfi questionnaire.
     spec : StudySpec, optional
         The study (its swept parameter labels the sweep chart).
+    table : pandas.DataFrame, optional
+        For ``"evidence-headline"``: the prior and posterior predictive table
+        (:data:`EVIDENCE_TABLE`, drawn by :func:`toolkit.charts.plot_prior_posterior`).
 
     Returns
     -------
@@ -180,6 +193,12 @@ def draw_chart(stem: str, result: RunResult | None = None, spec: StudySpec | Non
         raise ValueError(f"draw_chart: unknown chart {stem!r}; the charts are {list(CHARTS)}.")
     if stem == "likert-bfi":
         return _likert()
+    if stem == "evidence-headline":
+        from toolkit.charts import plot_prior_posterior
+
+        if table is None:
+            raise ValueError(f"draw_chart: {stem!r} needs the table of {EVIDENCE_TABLE}.")
+        return plot_prior_posterior(table, "test")
     if result is None:
         raise ValueError(f"draw_chart: {stem!r} needs the run of {CHARTS[stem][0]}.")
     s, students = result.summary, result.students
@@ -231,6 +250,8 @@ def build_gallery(
     # First everything that records the git state (each run's manifest, the questionnaire
     # chart's line), then the files: writing an image must not make the next one "+dirty".
     bfi_line = f"{_BFI_SOURCE} | {default_provenance()}"
+    evidence = pd.read_csv(root / EVIDENCE_TABLE)
+    evidence_line = f"{EVIDENCE_TABLE} | {default_provenance()}"
     studies = dict.fromkeys(study for study, _ in CHARTS.values() if study is not None)
     specs = {name: _spec(root, name) for name in ["headline.toml", *studies]}
     for spec in specs.values():  # every folder first: refuse before anything runs
@@ -246,10 +267,16 @@ def build_gallery(
             written.append(dest)
     for stem, (study, _) in CHARTS.items():
         spec, result = runs[study] if study is not None else (None, None)
-        line = bfi_line if result is None else provenance_line(result, spec)
+        line = provenance_line(result, spec) if result is not None else bfi_line
+        line = evidence_line if stem == "evidence-headline" else line
         size = _SIZES.get(stem, "4:3")
         written.append(
-            _save(lambda: draw_chart(stem, result, spec), gallery / stem, line, size)  # noqa: B023
+            _save(
+                lambda: draw_chart(stem, result, spec, evidence),  # noqa: B023
+                gallery / stem,
+                line,
+                size,
+            )
         )
     update_readme(root / "README.md", readme_summary_block(runs["headline.toml"][1].summary))
 

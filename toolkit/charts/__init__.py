@@ -14,6 +14,7 @@ from toolkit.charts.distributions import (
     plot_distribution,
     plot_strongest_domains,
 )
+from toolkit.charts.evidence import plot_prior_posterior
 from toolkit.charts.study import (
     DIVERSITY_METRICS,
     METRIC_LABELS,
@@ -71,6 +72,7 @@ __all__ = [
     "plot_diversity",
     "plot_metric",
     "plot_metrics",
+    "plot_prior_posterior",
     "plot_spread",
     "plot_strongest_domains",
     "plot_study",
