@@ -817,7 +817,7 @@ def test_every_gallery_chart_has_a_title_and_keeps_its_text_inside(
 
     for stem in CHARTS:
         result, spec = _gallery_inputs(stem, full_summary, students, sweep_summary, years_summary)
-        ax = draw_chart(stem, result, spec)
+        ax = draw_chart(stem, result, spec, _evidence_table())
         assert ax.get_title(loc="left") or ax.get_title(), stem
         assert ax.get_xlabel(), stem
         save_figure(ax.figure, tmp_path / stem, formats=["png"], size=size, provenance="p", dpi=30)
