@@ -267,8 +267,9 @@ def build_gallery(
             written.append(dest)
     for stem, (study, _) in CHARTS.items():
         spec, result = runs[study] if study is not None else (None, None)
-        line = provenance_line(result, spec) if result is not None else bfi_line
-        line = evidence_line if stem == "evidence-headline" else line
+        # charts of a run carry the run's line; the other two, their data's
+        lines = {"likert-bfi": bfi_line, "evidence-headline": evidence_line}
+        line = provenance_line(result, spec) if result is not None else lines[stem]
         size = _SIZES.get(stem, "4:3")
         written.append(
             _save(

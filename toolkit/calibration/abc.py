@@ -232,15 +232,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Calibration
     CalibrationConfig
     """
     path = Path(path) if path is not None else CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such calibration settings file.")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    abc = dict(data.get("abc", {}))
-    unknown = set(abc) - _KEYS
-    if unknown:
-        raise ValueError(
-            f"{path} [abc]: unknown key(s) {sorted(unknown)}; allowed {sorted(_KEYS)}."
-        )
+    abc, fixed = read_settings(path, "abc", _KEYS, "calibration")
     if isinstance(abc.get("targets"), str):
         role = abc.pop("targets")
         t = load_targets()
@@ -249,7 +241,47 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Calibration
     for k in ("parameters", "targets"):
         if k in abc:
             abc[k] = tuple(abc[k])
-    return CalibrationConfig(fixed=dict(data.get("parameters", {})), **abc)
+    return CalibrationConfig(fixed=fixed, **abc)
+
+
+def read_settings(
+    path: Path, table: str, keys: set[str], what: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a calibration settings file: its ``[table]`` (checked keys) and ``[parameters]``.
+
+    Parameters
+    ----------
+    path : Path
+        The TOML file.
+    table : str
+        The settings table (``"abc"``, ``"emulator"``).
+    keys : set of str
+        The keys that table may have.
+    what : str
+        What the settings are for, in the message of a missing file.
+
+    Returns
+    -------
+    settings, parameters : dict
+        The table, and the fixed model parameters of ``[parameters]`` (empty if none).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        Naming the file, the table and every unknown key, with the allowed ones.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {what} settings file.")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    settings = dict(data.get(table, {}))
+    unknown = set(settings) - keys
+    if unknown:
+        raise ValueError(
+            f"{path} [{table}]: unknown key(s) {sorted(unknown)}; allowed {sorted(keys)}."
+        )
+    return settings, dict(data.get("parameters", {}))
 
 
 def _prior(names: Sequence[str]) -> Any:

@@ -63,7 +63,6 @@ import math
 import pickle
 import sys
 import time
-import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._optional import require
+from toolkit.calibration.abc import read_settings
 from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
 from toolkit.calibration.targets import DATA_DIR, TargetsError, target_scale
 from toolkit.model.params import PLAUSIBLE, ParameterError, Parameters, plausible_ranges
@@ -258,17 +258,9 @@ def load_emulator_config(path: str | Path | None = None, **overrides: Any) -> Em
     EmulatorConfig
     """
     path = Path(path) if path is not None else EMULATOR_CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such emulator settings file.")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    em = dict(data.get("emulator", {}))
-    unknown = set(em) - _KEYS
-    if unknown:
-        raise ValueError(
-            f"{path} [emulator]: unknown key(s) {sorted(unknown)}; allowed {sorted(_KEYS)}."
-        )
+    em, fixed = read_settings(path, "emulator", _KEYS, "emulator")
     em |= {k: v for k, v in overrides.items() if v is not None}
-    return EmulatorConfig(fixed=dict(data.get("parameters", {})), **em)
+    return EmulatorConfig(fixed=fixed, **em)
 
 
 # --- the design ----------------------------------------------------------------------------
