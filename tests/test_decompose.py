@@ -140,3 +140,39 @@ def test_waterfall_says_how_many_classrooms_and_why_its_total_differs(four_arms,
     assert "| 3 of 5 classrooms/arm |" in line
     effects = Image.open(result.folder / "figures" / "effects.png").info["Description"]
     assert "| 5 classrooms/arm |" in effects
+
+
+@pytest.mark.parametrize(
+    ("forgetting", "years"), [(0.0, 1), (0.05, 2)], ids=["default", "forgetting-2-years"]
+)
+def test_compiled_replay_is_the_numpy_replay_bit_for_bit(forgetting, years):
+    """The compiled replay (toolkit.engine.replay) gives every coalition's skills exactly as the
+    numpy replay does (same products in the same order), so the decomposition's numbers do not
+    depend on which of the two ran."""
+    pytest.importorskip("numba")
+    from toolkit.engine import fast
+    from toolkit.model import mechanisms as mech
+    from toolkit.model.cohort import Cohort, draw_cohort
+    from toolkit.model.schedule import resolve_schedule
+    from toolkit.study import decompose as dec
+
+    p = P.replace(forgetting_rate=forgetting, n_days=12)
+    arms = ["standardized", "personal", "personalized"]
+    schedules = [resolve_schedule(a, years, a) for a in arms]
+    cohorts = [draw_cohort(p, s) for s in SEEDS[:3]]
+    record = [[] for _ in arms]
+    fast._simulate_chunk(schedules, p, SEEDS[:3], cohorts, "numpy", record=record)
+    aptitude = Cohort.stack(cohorts).aptitude
+    masks = dec._field_masks(list(mech.CHANNELS))
+    starts = {y * p.n_days for y in range(years)}
+    stacked = [dec._stack_channels(r) for r in record]
+    laid = [dec._compiled_factors(ch, p, aptitude) for _, ch in stacked]
+    for ib in (1, 2):
+        end, start = dec._replay(record[0], record[ib], masks, p, aptitude, starts)
+        end_c, start_c = dec._replay_compiled(
+            stacked[0], stacked[ib], laid[0], laid[ib], p, aptitude, starts
+        )
+        assert end.shape == end_c.shape == (2 ** len(mech.CHANNELS), 3, p.n_students, 4)
+        np.testing.assert_array_equal(end_c, end)
+        np.testing.assert_array_equal(start_c, start)
+        assert not np.array_equal(end[0], end[-1])  # the two arms differ: a real comparison

@@ -14,11 +14,15 @@ References
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.image
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
@@ -460,13 +464,63 @@ def save_figure(
     if exact:
         fit_text(fig)  # at the final size: titles and labels stay inside the canvas
     written = []
-    for fmt in formats:
-        out = path.with_suffix(f".{fmt}")
-        bbox = {"savefig.bbox": "standard" if exact else "tight"}
-        with chart_style(), mpl.rc_context(bbox):
-            fig.savefig(out, dpi=dpi, metadata=_metadata(fmt, provenance or None))
-        written.append(out)
+    bbox = {"savefig.bbox": "standard" if exact else "tight"}
+    with chart_style(), mpl.rc_context(bbox), _layout_once(fig, dpi), ThreadPoolExecutor(1) as bg:
+        encoding = []
+        for fmt in formats:
+            out = path.with_suffix(f".{fmt}")
+            meta = _metadata(fmt, provenance or None)
+            if fmt == "png" and exact:
+                encoding.append(bg.submit(_write_png, out, _rgba(fig, dpi), dpi, meta))
+            else:
+                fig.savefig(out, dpi=dpi, metadata=meta)
+            written.append(out)
+        for job in encoding:
+            job.result()  # the PNG is written (or its error raised) before we return
     return written
+
+
+@contextlib.contextmanager
+def _layout_once(fig: Figure, dpi: float) -> Iterator[None]:
+    """Lay a figure out once, as its first save would, and keep that layout for every format.
+
+    A figure's layout engine runs again at each draw, so each format saved would lay the
+    figure out anew (constrained layout measures every text and tick label twice a time). The
+    layout is computed here once, at the resolution of the PNG (the figure's texts measured
+    as the PNG's draw measures them, so the PNG is the one the engine would have laid out),
+    and the engine is paused while the formats are drawn, then given back.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not fig.axes:
+        yield
+        return
+    original = fig.dpi
+    try:
+        fig.dpi = dpi
+        fig.draw_without_rendering()
+    finally:
+        fig.dpi = original
+    fig.set_layout_engine("none")  # a placeholder that keeps the engine's compatibility
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+def _rgba(fig: Figure, dpi: float) -> np.ndarray:
+    """Draw the figure at ``dpi`` as the PNG backend does and return its pixels (H, W, 4)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="rgba", dpi=dpi)
+    width, height = fig.bbox_inches.size  # the Agg canvas' size: int(inches * dpi) pixels
+    shape = (int(height * dpi), int(width * dpi), 4)
+    return np.frombuffer(buffer.getbuffer(), dtype=np.uint8).reshape(shape)
+
+
+def _write_png(path: Path, rgba: np.ndarray, dpi: float, metadata: dict[str, str] | None) -> None:
+    """Encode pixels into a PNG as matplotlib's PNG backend does (its ``imsave``)."""
+    mpl.image.imsave(
+        path, memoryview(rgba), format="png", origin="upper", dpi=dpi, metadata=metadata
+    )
 
 
 def _metadata(fmt: str, provenance: str | None) -> dict[str, str] | None:

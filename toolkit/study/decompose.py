@@ -24,6 +24,10 @@ which is order-independent (no channel is switched "first") and sums to the tota
 contribution is computed per classroom (the unit of replication) and averaged, with a 95% t
 interval over classrooms.
 
+Where numba is installed the replay is compiled (:mod:`toolkit.engine.replay`), with the
+products and sums of the numpy replay in the same order: the same numbers, bit for bit, about
+five times faster.
+
 What the replay holds fixed. Factors are switched as *values*: the fit of the work in the
 replay is the fit each student had that day in the arm it is taken from. So a channel's
 contribution includes what the other channels did to it through the year (better-fitted work
@@ -232,6 +236,146 @@ def _coalition_gain(terms_a: list, terms_b: list, shape: tuple[int, ...]) -> np.
         else:
             total += x
     return total
+
+
+_replay_module: Any = None
+_replay_tried = False
+
+
+def _replay_kernel() -> Any:
+    """Return the compiled replay (:mod:`toolkit.engine.replay`), or None without numba."""
+    global _replay_module, _replay_tried
+    if not _replay_tried:
+        _replay_tried = True
+        try:
+            from toolkit.engine import replay
+        except ImportError:  # pragma: no cover - exercised only where numba is missing
+            replay = None
+        _replay_module = replay
+    return _replay_module
+
+
+def _stack_channels(record: list) -> tuple[np.ndarray, mech.Channels]:
+    """Return the first day's skills and every factor of :class:`mech.Channels` over the days.
+
+    Each field of the result has the days in front, shape ``(T, C, N, D)`` or ``(T, C, N)``.
+    """
+    fields = [
+        np.stack([np.asarray(getattr(c, f)) for _, c in record]) for f in mech.Channels._fields
+    ]
+    return record[0][0], mech.Channels(*fields)
+
+
+def _compiled_factors(
+    channels: mech.Channels, params: Parameters, aptitude: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the factors of :func:`mech.gain_terms` over all days, laid out for the replay.
+
+    Returns the terms' bases ``(terms, E)``, for each term and channel the kind of its factor
+    and where it is (``kinds``, ``index``, see :func:`toolkit.engine.replay.replay_coalitions`),
+    and the factors per element ``(T, F_e, E)`` and per student ``(T, F_s, S)``. The factors
+    are the very arrays :func:`mech.gain_terms` returns for all the days at once (element by
+    element the products it forms for each day).
+    """
+    from toolkit.engine.replay import ABSENT, PER_ELEMENT, PER_STUDENT
+
+    terms = mech.gain_terms(params.learning_rate, aptitude, params.practice_efficacy, channels)
+    n_days = len(channels.engagement)
+    n_el = aptitude.size
+    d = aptitude.shape[-1]
+    bases = np.empty((len(terms), n_el))
+    kinds = np.full((len(terms), len(mech.CHANNELS)), ABSENT, dtype=np.int64)
+    index = np.zeros_like(kinds)
+    per_el: list[np.ndarray] = []
+    per_st: list[np.ndarray] = []
+    for c, (base, factors) in enumerate(terms):
+        bases[c] = np.broadcast_to(base, aptitude.shape).reshape(-1)
+        for k, name in enumerate(mech.CHANNELS):
+            if name not in factors:
+                continue
+            f = np.asarray(factors[name])
+            if f.shape[-1] == d and f.ndim == aptitude.ndim + 1:
+                kinds[c, k], index[c, k] = PER_ELEMENT, len(per_el)
+                per_el.append(np.broadcast_to(f, (n_days, *aptitude.shape)).reshape(n_days, -1))
+            else:
+                kinds[c, k], index[c, k] = PER_STUDENT, len(per_st)
+                shape = (n_days, *aptitude.shape[:-1])
+                per_st.append(np.broadcast_to(f[..., 0], shape).reshape(n_days, -1))
+    fe = np.ascontiguousarray(np.stack(per_el, axis=1)) if per_el else np.zeros((n_days, 0, n_el))
+    n_st = n_el // d
+    fs = np.ascontiguousarray(np.stack(per_st, axis=1)) if per_st else np.zeros((n_days, 0, n_st))
+    return bases, kinds, index, fe, fs
+
+
+def _replay_compiled(
+    stacked_a: tuple[np.ndarray, mech.Channels],
+    stacked_b: tuple[np.ndarray, mech.Channels],
+    factors_a: tuple[np.ndarray, ...],
+    factors_b: tuple[np.ndarray, ...],
+    params: Parameters,
+    aptitude: np.ndarray,
+    year_starts: set[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_replay` by the compiled kernel (:mod:`toolkit.engine.replay`): the same numbers."""
+    skill0, ch_a = stacked_a
+    _, ch_b = stacked_b
+    bases, kinds, index, fe_a, fs_a = factors_a
+    _, kinds_b, index_b, fe_b, fs_b = factors_b
+    if not (np.array_equal(kinds, kinds_b) and np.array_equal(index, index_b)):
+        raise ValueError("the two arms' learning equations have different terms")
+    n_days = len(ch_a.engagement)
+    shape = aptitude.shape
+    n_el = aptitude.size
+    n_coal = 2 ** len(mech.CHANNELS)
+    channel_bit = {f: j for j, name in enumerate(mech.CHANNELS) for f in mech.CHANNELS[name]}
+    forgetting = float(params.forgetting_rate)
+    if forgetting:
+
+        def student(ch: mech.Channels) -> np.ndarray:
+            tau = np.broadcast_to(np.asarray(ch.direct_time), (n_days, *shape[:-1]))
+            return np.ascontiguousarray(tau.reshape(n_days, -1))
+
+        def element(ch: mech.Channels, f: str) -> np.ndarray:
+            v = np.broadcast_to(np.asarray(getattr(ch, f)), (n_days, *shape))
+            return np.ascontiguousarray(v.reshape(n_days, -1))
+
+        tau_a, tau_b = student(ch_a), student(ch_b)
+        ga_a, ga_b = element(ch_a, "group_allocation"), element(ch_b, "group_allocation")
+        al_a, al_b = element(ch_a, "allocation"), element(ch_b, "allocation")
+        if channel_bit["group_allocation"] != channel_bit["allocation"]:
+            raise ValueError("the two time shares must belong to one channel")
+    else:
+        tau_a = tau_b = np.zeros((0, 0))
+        ga_a = ga_b = al_a = al_b = np.zeros((0, 0))
+    bits = np.array([channel_bit["direct_time"], channel_bit["allocation"]], dtype=np.int64)
+    year_start = np.zeros(n_days, dtype=bool)
+    year_start[[t for t in year_starts if t < n_days]] = True
+    end = np.empty((n_coal, n_el))
+    start = np.empty((n_coal, n_el))
+    _replay_kernel().replay_coalitions(
+        np.ascontiguousarray(np.asarray(skill0, dtype=float).reshape(-1)),
+        bases,
+        kinds,
+        index,
+        fe_a,
+        fs_a,
+        fe_b,
+        fs_b,
+        shape[-1],
+        year_start,
+        forgetting,
+        bits,
+        tau_a,
+        ga_a,
+        al_a,
+        tau_b,
+        ga_b,
+        al_b,
+        end,
+        start,
+        _replay_kernel().BLOCK,
+    )
+    return end.reshape(n_coal, *shape), start.reshape(n_coal, *shape)
 
 
 def _replay(
@@ -526,9 +670,18 @@ def record_chunk(
     replay_error = 0.0
     ends, starts = {}, {}
     skill_cols = [f"skill_{x}" for x in params.domains]
+    compiled = _replay_kernel() is not None
+    if compiled:  # every arm's factors over the days, laid out once for all its comparisons
+        stacked = {ix: _stack_channels(record[ix]) for ix in range(len(names))}
+        laid = {ix: _compiled_factors(ch, params, aptitude) for ix, (_, ch) in stacked.items()}
     for k in others:
         ib = names.index(k)
-        end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
+        if compiled:
+            end, start = _replay_compiled(
+                stacked[ia], stacked[ib], laid[ia], laid[ib], params, aptitude, year_starts
+            )
+        else:
+            end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
         for ix, mask in ((ia, 0), (ib, -1)):
             actual = last[ix][skill_cols].to_numpy().reshape(c, n, d)
             replay_error = max(replay_error, float(np.abs(end[mask] - actual).max()))
