@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from scipy.stats import gaussian_kde
 
 from toolkit.charts.study import METRIC_LABELS
 from toolkit.charts.style import chart_style, domain_color, new_axes, regime_color
@@ -134,6 +133,8 @@ def plot_distribution(
                 body.set_alpha(0.55)
                 body.set_label(arm)
         else:
+            from scipy.stats import gaussian_kde  # here: a run's figures do not need scipy.stats
+
             dens = [gaussian_kde(d)(grid) if np.ptp(d) > 0 else np.zeros_like(grid) for d in data]
             top = max(float(d.max()) for d in dens) or 1.0
             for yi, d, arm in zip(y, dens, arms, strict=True):

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import optimize, special, stats
+from scipy import special
 
 from toolkit._base.checks import check_choice as _check_choice
 from toolkit._base.checks import check_column as _check_column
@@ -27,6 +27,7 @@ from toolkit._base.checks import check_columns as _check_columns
 from toolkit._base.checks import check_frame as _check_frame
 from toolkit._base.checks import check_level as _check_ci
 from toolkit._base.checks import check_nan_policy as _check_nan_policy
+from toolkit.metrics.student_t import t_ppf, t_sf
 
 __all__ = [
     "cohen_d",
@@ -193,6 +194,8 @@ def noncentral_t_ci(t: float, dof: float, ci: float = 0.95) -> tuple[float, floa
     >>> round(lo, 4), round(hi, 4)
     (0.4224, 4.5398)
     """
+    from scipy import optimize, stats  # imported here: a run's tables need neither
+
     ci = _check_ci(ci)
     t = float(t)
     dof = float(dof)
@@ -283,6 +286,8 @@ def _ci_from_ncp(t: float, dof: float, scale: float, ci: float) -> tuple[float, 
 
 
 def _normal_ci(estimate: float, se: float, ci: float) -> tuple[float, float]:
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + ci / 2.0))
     return estimate - z * se, estimate + z * se
 
@@ -940,7 +945,7 @@ def _comparison_row(
 ) -> dict[str, object]:
     """One row of :func:`compare_groups`: t test of ``diff`` with ``se`` and ``dof``, and d."""
     t = diff / se
-    tcrit = float(stats.t.ppf(0.5 + ci / 2, dof))
+    tcrit = float(t_ppf(0.5 + ci / 2, dof))
     d, dlo, dhi = d_with_ci
     return {
         "group": g,
@@ -956,7 +961,7 @@ def _comparison_row(
         "diff_ci_high": diff + tcrit * se,
         "t": float(t),
         "dof": float(dof),
-        "p_val": float(2 * stats.t.sf(abs(t), dof)),
+        "p_val": float(2 * t_sf(abs(t), dof)),
         "test": test,
         "d_type": d_type,
         "cohen_d": d,

@@ -13,7 +13,6 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from toolkit.metrics.effect_size import (
     NanPolicy,
@@ -28,6 +27,7 @@ from toolkit.metrics.effect_size import (
     _paired_1d,
     _require_n,
 )
+from toolkit.metrics.student_t import t_ppf, t_sf
 
 __all__ = ["effect_vs_reference", "mean_ci", "paired_difference"]
 
@@ -44,7 +44,7 @@ def _t_interval(values: np.ndarray, ci: float) -> tuple[float, float, float, flo
         return m, nan, nan, nan, nan
     s = float(np.std(values, ddof=1))
     se = s / math.sqrt(n)
-    half = float(stats.t.ppf(0.5 + ci / 2, n - 1)) * se
+    half = float(t_ppf(0.5 + ci / 2, n - 1)) * se
     return m, s, se, m - half, m + half
 
 
@@ -167,7 +167,7 @@ def paired_difference(
     dof = a.size - 1
     if se > 0:
         t = m / se
-        p = float(2 * stats.t.sf(abs(t), dof))
+        p = float(2 * t_sf(abs(t), dof))
     else:
         t = p = float("nan")
     return pd.DataFrame(
@@ -339,7 +339,7 @@ def effect_vs_reference(
         dof = m - 1
         if se > 0:
             t = dm / se
-            p = float(2 * stats.t.sf(abs(t), dof))
+            p = float(2 * t_sf(abs(t), dof))
         else:
             t = p = float("nan")
         scale = float(sd) if sd is not None else float("nan")

@@ -13,7 +13,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from toolkit.metrics.effect_size import (
     NanPolicy,
@@ -162,6 +161,8 @@ def variance_ratio(
     >>> round(float(res["variance_ratio"].iloc[0]), 3)
     4.0
     """
+    from scipy import stats  # imported here: a run's tables do not need it
+
     ci = _check_ci(ci)
     a, na_a = _as_1d(x, "x", nan_policy)
     b, na_b = _as_1d(reference, "reference", nan_policy)
@@ -479,6 +480,8 @@ def matthew_effect(
     >>> round(float(res["r"].iloc[0]), 3)
     0.915
     """
+    from scipy import stats  # imported here: a run's tables do not need it
+
     ci = _check_ci(ci)
     _check_choice(method, "method", ("pearson", "spearman"))
     a, b, n_omit = _paired_1d(prior, gain, ("prior", "gain"), nan_policy)

@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.spatial import distance as ssd
 
 from toolkit.metrics.diversity import (
@@ -46,6 +45,7 @@ from toolkit.metrics.effect_size import (
 )
 from toolkit.metrics.outcome import _t_interval, _unit_wide
 from toolkit.metrics.spread import gini, matthew_effect
+from toolkit.metrics.student_t import t_ppf, t_sf
 
 __all__ = ["by_prior_group", "compare_conditions", "group_metrics"]
 
@@ -624,7 +624,7 @@ def compare_conditions(
                 ok = ~(np.isnan(x) | np.isnan(r))
                 d = x[ok] - r[ok]
                 dm, _, se, dlo, dhi = _t_interval(d, ci)
-                p = float(2 * stats.t.sf(abs(dm / se), d.size - 1)) if se > 0 else nan
+                p = float(2 * t_sf(abs(dm / se), d.size - 1)) if se > 0 else nan
                 row.update(
                     diff_vs_reference=dm,
                     diff_ci_low=dlo,
@@ -651,12 +651,12 @@ def _welch_diff(a: np.ndarray, b: np.ndarray, ci: float) -> dict[str, float]:
     if se == 0:
         return {"diff_vs_reference": diff, "diff_ci_low": diff, "diff_ci_high": diff, "p_val": nan}
     dof = (v1 + v2) ** 2 / (v1**2 / (a.size - 1) + v2**2 / (b.size - 1))
-    half = float(stats.t.ppf(0.5 + ci / 2, dof)) * se
+    half = float(t_ppf(0.5 + ci / 2, dof)) * se
     return {
         "diff_vs_reference": diff,
         "diff_ci_low": diff - half,
         "diff_ci_high": diff + half,
-        "p_val": float(2 * stats.t.sf(abs(diff / se), dof)),
+        "p_val": float(2 * t_sf(abs(diff / se), dof)),
     }
 
 

@@ -53,9 +53,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from toolkit.engine import fast
+from toolkit.metrics.student_t import t_ppf
 from toolkit.model import mechanisms as mech
 from toolkit.model.cohort import Cohort, draw_cohort
 from toolkit.model.params import Parameters
@@ -540,7 +540,7 @@ def contribution_table(
 def _mean_half(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
     """Mean and the half-width of its 95% t interval (weighted: linearised)."""
     n = x.size
-    q = stats.t.ppf(0.975, n - 1)
+    q = t_ppf(0.975, n - 1)
     if w is None:
         mean = float(x.mean())
         return mean, float(q * x.std(ddof=1) / np.sqrt(n))

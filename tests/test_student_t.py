@@ -1,0 +1,52 @@
+"""Student's t without scipy.stats: the very numbers of scipy.stats, and a run that skips it."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from toolkit.metrics.student_t import t_ppf, t_sf
+
+QS = [0.0, 1e-12, 0.025, 0.05, 0.5, 0.9, 0.975, 0.995, 1.0, -0.1, 1.1, math.nan]
+DFS = [0.0, -1.0, 0.5, 1, 2, 3.7, 19, 59, 199, 1e6, math.inf, math.nan]
+XS = [-math.inf, -30.0, -2.0, -0.0, 0.0, 1e-9, 1.96, 2.5, 40.0, math.inf, math.nan]
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or (
+        a == b and math.copysign(1, a) == math.copysign(1, b)
+    )
+
+
+@pytest.mark.parametrize("df", DFS)
+def test_t_ppf_is_scipy_stats_bit_for_bit(df):
+    for q in QS:
+        expected = float(stats.t.ppf(q, df))
+        assert _same(t_ppf(q, df), expected), (q, df, t_ppf(q, df), expected)
+
+
+@pytest.mark.parametrize("df", DFS)
+def test_t_sf_is_scipy_stats_bit_for_bit(df):
+    for x in XS:
+        expected = float(stats.t.sf(x, df))
+        assert _same(t_sf(x, df), expected), (x, df, t_sf(x, df), expected)
+
+
+def test_t_functions_take_numpy_scalars():
+    assert t_ppf(np.float64(0.975), np.int64(9)) == float(stats.t.ppf(0.975, 9))
+    assert t_sf(np.float64(2.0), np.int64(9)) == float(stats.t.sf(2.0, 9))
+
+
+def test_command_line_and_analysis_import_without_scipy_stats():
+    """The command line, a run's analysis and the decomposition need no scipy.stats (it takes
+    about half a second to import, a good part of a small study's run)."""
+    code = (
+        "import sys, toolkit.cli, toolkit.study.analysis, toolkit.study.decompose, "
+        "toolkit.charts.runs; print(sorted(m for m in sys.modules if m.startswith('scipy.stats')"
+        " or m == 'scipy.optimize'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
