@@ -142,6 +142,7 @@ def test_waterfall_says_how_many_classrooms_and_why_its_total_differs(four_arms,
     assert "| 5 classrooms/arm |" in effects
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize(
     ("forgetting", "years"), [(0.0, 1), (0.05, 2)], ids=["default", "forgetting-2-years"]
 )
@@ -165,13 +166,10 @@ def test_compiled_replay_is_the_numpy_replay_bit_for_bit(forgetting, years):
     aptitude = Cohort.stack(cohorts).aptitude
     masks = dec._field_masks(list(mech.CHANNELS))
     starts = {y * p.n_days for y in range(years)}
-    stacked = [dec._stack_channels(r) for r in record]
-    laid = [dec._compiled_factors(ch, p, aptitude) for _, ch in stacked]
+    laid = [dec._lay_out(r, p, aptitude) for r in record]
     for ib in (1, 2):
         end, start = dec._replay(record[0], record[ib], masks, p, aptitude, starts)
-        end_c, start_c = dec._replay_compiled(
-            stacked[0], stacked[ib], laid[0], laid[ib], p, aptitude, starts
-        )
+        end_c, start_c = dec._replay_compiled(laid[0], laid[ib], p, aptitude, starts)
         assert end.shape == end_c.shape == (2 ** len(mech.CHANNELS), 3, p.n_students, 4)
         np.testing.assert_array_equal(end_c, end)
         np.testing.assert_array_equal(start_c, start)

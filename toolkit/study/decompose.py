@@ -181,11 +181,9 @@ def outcome_values(
         elif name == "sd_score":
             out[name] = score.std(axis=-1, ddof=1)
         elif name == "mean_pairwise_distance":
-            diff = end_skill[..., :, None, :] - end_skill[..., None, :, :]
-            dist = np.sqrt((diff * diff).sum(axis=-1))
-            n = end_skill.shape[-2]
-            iu = np.triu_indices(n, k=1)
-            out[name] = dist[..., iu[0], iu[1]].mean(axis=-1)
+            iu = np.triu_indices(end_skill.shape[-2], k=1)  # each pair once, i < j
+            diff = end_skill[..., iu[0], :] - end_skill[..., iu[1], :]
+            out[name] = np.sqrt((diff * diff).sum(axis=-1)).mean(axis=-1)
         elif name == "diversity_of_excellence":
             lead = end_skill.shape[:-3]
             pooled = end_skill.reshape(*lead, -1, end_skill.shape[-1])
@@ -255,125 +253,118 @@ def _replay_kernel() -> Any:
     return _replay_module
 
 
-def _stack_channels(record: list) -> tuple[np.ndarray, mech.Channels]:
-    """Return the first day's skills and every factor of :class:`mech.Channels` over the days.
+def _lay_out(record: list, params: Parameters, aptitude: np.ndarray) -> dict[str, Any]:
+    """Return one arm's recorded days laid out for the compiled replay.
 
-    Each field of the result has the days in front, shape ``(T, C, N, D)`` or ``(T, C, N)``.
-    """
-    fields = [
-        np.stack([np.asarray(getattr(c, f)) for _, c in record]) for f in mech.Channels._fields
-    ]
-    return record[0][0], mech.Channels(*fields)
-
-
-def _compiled_factors(
-    channels: mech.Channels, params: Parameters, aptitude: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the factors of :func:`mech.gain_terms` over all days, laid out for the replay.
-
-    Returns the terms' bases ``(terms, E)``, for each term and channel the kind of its factor
-    and where it is (``kinds``, ``index``, see :func:`toolkit.engine.replay.replay_coalitions`),
-    and the factors per element ``(T, F_e, E)`` and per student ``(T, F_s, S)``. The factors
-    are the very arrays :func:`mech.gain_terms` returns for all the days at once (element by
-    element the products it forms for each day).
+    ``skill0`` the first day's skills (flattened), the terms' bases ``(terms, E)``, for each
+    term and channel the kind of its factor and where it is (``kinds``, ``index``, see
+    :func:`toolkit.engine.replay.replay_coalitions`), the factors per element ``fe``
+    ``(T, F_e, E)`` and per student ``fs`` ``(T, F_s, S)``: each day's the very arrays
+    :func:`mech.gain_terms` returns for that day. With forgetting, also each day's
+    direct-instruction time (``tau``, per student) and time shares (``ga``, ``al``).
     """
     from toolkit.engine.replay import ABSENT, PER_ELEMENT, PER_STUDENT
 
-    terms = mech.gain_terms(params.learning_rate, aptitude, params.practice_efficacy, channels)
-    n_days = len(channels.engagement)
-    n_el = aptitude.size
-    d = aptitude.shape[-1]
-    bases = np.empty((len(terms), n_el))
-    kinds = np.full((len(terms), len(mech.CHANNELS)), ABSENT, dtype=np.int64)
+    n_days, n_el = len(record), aptitude.size
+    shape, d = aptitude.shape, aptitude.shape[-1]
+    rate, pe = params.learning_rate, params.practice_efficacy
+    first = mech.gain_terms(rate, aptitude, pe, record[0][1])
+    bases = np.empty((len(first), n_el))
+    kinds = np.full((len(first), len(mech.CHANNELS)), ABSENT, dtype=np.int64)
     index = np.zeros_like(kinds)
-    per_el: list[np.ndarray] = []
-    per_st: list[np.ndarray] = []
-    for c, (base, factors) in enumerate(terms):
-        bases[c] = np.broadcast_to(base, aptitude.shape).reshape(-1)
+    n_fe = n_fs = 0
+    for c, (base, factors) in enumerate(first):
+        bases[c] = np.broadcast_to(base, shape).reshape(-1)
         for k, name in enumerate(mech.CHANNELS):
             if name not in factors:
                 continue
             f = np.asarray(factors[name])
-            if f.shape[-1] == d and f.ndim == aptitude.ndim + 1:
-                kinds[c, k], index[c, k] = PER_ELEMENT, len(per_el)
-                per_el.append(np.broadcast_to(f, (n_days, *aptitude.shape)).reshape(n_days, -1))
+            if f.ndim == aptitude.ndim and f.shape[-1] == d:
+                kinds[c, k], index[c, k], n_fe = PER_ELEMENT, n_fe, n_fe + 1
             else:
-                kinds[c, k], index[c, k] = PER_STUDENT, len(per_st)
-                shape = (n_days, *aptitude.shape[:-1])
-                per_st.append(np.broadcast_to(f[..., 0], shape).reshape(n_days, -1))
-    fe = np.ascontiguousarray(np.stack(per_el, axis=1)) if per_el else np.zeros((n_days, 0, n_el))
-    n_st = n_el // d
-    fs = np.ascontiguousarray(np.stack(per_st, axis=1)) if per_st else np.zeros((n_days, 0, n_st))
-    return bases, kinds, index, fe, fs
+                kinds[c, k], index[c, k], n_fs = PER_STUDENT, n_fs, n_fs + 1
+    fe = np.empty((n_days, n_fe, *shape))
+    fs = np.empty((n_days, n_fs, *shape[:-1]))
+    forgetting = bool(params.forgetting_rate)
+    if forgetting:
+        tau = np.empty((n_days, *shape[:-1]))
+        ga, al = np.empty((n_days, *shape)), np.empty((n_days, *shape))
+    for t, (_, channels) in enumerate(record):
+        terms = first if t == 0 else mech.gain_terms(rate, aptitude, pe, channels)
+        for c, (_, factors) in enumerate(terms):
+            for k, name in enumerate(mech.CHANNELS):
+                if kinds[c, k] == PER_ELEMENT:
+                    fe[t, index[c, k]] = factors[name]
+                elif kinds[c, k] == PER_STUDENT:
+                    fs[t, index[c, k]] = np.asarray(factors[name])[..., 0]
+        if forgetting:
+            tau[t] = channels.direct_time
+            ga[t], al[t] = channels.group_allocation, channels.allocation
+    out = {
+        "skill0": np.ascontiguousarray(np.asarray(record[0][0], dtype=float).reshape(-1)),
+        "bases": bases,
+        "kinds": kinds,
+        "index": index,
+        "fe": fe.reshape(n_days, n_fe, -1),
+        "fs": fs.reshape(n_days, n_fs, -1),
+    }
+    if forgetting:
+        out.update(
+            tau=tau.reshape(n_days, -1), ga=ga.reshape(n_days, -1), al=al.reshape(n_days, -1)
+        )
+    return out
 
 
 def _replay_compiled(
-    stacked_a: tuple[np.ndarray, mech.Channels],
-    stacked_b: tuple[np.ndarray, mech.Channels],
-    factors_a: tuple[np.ndarray, ...],
-    factors_b: tuple[np.ndarray, ...],
+    laid_a: dict[str, Any],
+    laid_b: dict[str, Any],
     params: Parameters,
     aptitude: np.ndarray,
     year_starts: set[int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_replay` by the compiled kernel (:mod:`toolkit.engine.replay`): the same numbers."""
-    skill0, ch_a = stacked_a
-    _, ch_b = stacked_b
-    bases, kinds, index, fe_a, fs_a = factors_a
-    _, kinds_b, index_b, fe_b, fs_b = factors_b
-    if not (np.array_equal(kinds, kinds_b) and np.array_equal(index, index_b)):
+    """:func:`_replay` by the compiled kernel (:mod:`toolkit.engine.replay`): the same numbers.
+
+    ``laid_a`` and ``laid_b`` are the two arms' days from :func:`_lay_out`.
+    """
+    a, b = laid_a, laid_b
+    if not (np.array_equal(a["kinds"], b["kinds"]) and np.array_equal(a["index"], b["index"])):
         raise ValueError("the two arms' learning equations have different terms")
-    n_days = len(ch_a.engagement)
+    n_days = a["fe"].shape[0]
     shape = aptitude.shape
-    n_el = aptitude.size
     n_coal = 2 ** len(mech.CHANNELS)
     channel_bit = {f: j for j, name in enumerate(mech.CHANNELS) for f in mech.CHANNELS[name]}
+    if channel_bit["group_allocation"] != channel_bit["allocation"]:
+        raise ValueError("the two time shares must belong to one channel")
     forgetting = float(params.forgetting_rate)
-    if forgetting:
-
-        def student(ch: mech.Channels) -> np.ndarray:
-            tau = np.broadcast_to(np.asarray(ch.direct_time), (n_days, *shape[:-1]))
-            return np.ascontiguousarray(tau.reshape(n_days, -1))
-
-        def element(ch: mech.Channels, f: str) -> np.ndarray:
-            v = np.broadcast_to(np.asarray(getattr(ch, f)), (n_days, *shape))
-            return np.ascontiguousarray(v.reshape(n_days, -1))
-
-        tau_a, tau_b = student(ch_a), student(ch_b)
-        ga_a, ga_b = element(ch_a, "group_allocation"), element(ch_b, "group_allocation")
-        al_a, al_b = element(ch_a, "allocation"), element(ch_b, "allocation")
-        if channel_bit["group_allocation"] != channel_bit["allocation"]:
-            raise ValueError("the two time shares must belong to one channel")
-    else:
-        tau_a = tau_b = np.zeros((0, 0))
-        ga_a = ga_b = al_a = al_b = np.zeros((0, 0))
+    none = np.zeros((0, 0))
     bits = np.array([channel_bit["direct_time"], channel_bit["allocation"]], dtype=np.int64)
     year_start = np.zeros(n_days, dtype=bool)
     year_start[[t for t in year_starts if t < n_days]] = True
-    end = np.empty((n_coal, n_el))
-    start = np.empty((n_coal, n_el))
-    _replay_kernel().replay_coalitions(
-        np.ascontiguousarray(np.asarray(skill0, dtype=float).reshape(-1)),
-        bases,
-        kinds,
-        index,
-        fe_a,
-        fs_a,
-        fe_b,
-        fs_b,
+    end = np.empty((n_coal, aptitude.size))
+    start = np.empty((n_coal, aptitude.size))
+    kernel = _replay_kernel()
+    kernel.replay_coalitions(
+        a["skill0"],
+        a["bases"],
+        a["kinds"],
+        a["index"],
+        a["fe"],
+        a["fs"],
+        b["fe"],
+        b["fs"],
         shape[-1],
         year_start,
         forgetting,
         bits,
-        tau_a,
-        ga_a,
-        al_a,
-        tau_b,
-        ga_b,
-        al_b,
+        a.get("tau", none),
+        a.get("ga", none),
+        a.get("al", none),
+        b.get("tau", none),
+        b.get("ga", none),
+        b.get("al", none),
         end,
         start,
-        _replay_kernel().BLOCK,
+        kernel.BLOCK,
     )
     return end.reshape(n_coal, *shape), start.reshape(n_coal, *shape)
 
@@ -672,14 +663,14 @@ def record_chunk(
     skill_cols = [f"skill_{x}" for x in params.domains]
     compiled = _replay_kernel() is not None
     if compiled:  # every arm's factors over the days, laid out once for all its comparisons
-        stacked = {ix: _stack_channels(record[ix]) for ix in range(len(names))}
-        laid = {ix: _compiled_factors(ch, params, aptitude) for ix, (_, ch) in stacked.items()}
+        laid = {}
+        for ix in range(len(names)):
+            laid[ix] = _lay_out(record[ix], params, aptitude)
+            record[ix].clear()  # the days' arrays are laid out now
     for k in others:
         ib = names.index(k)
         if compiled:
-            end, start = _replay_compiled(
-                stacked[ia], stacked[ib], laid[ia], laid[ib], params, aptitude, year_starts
-            )
+            end, start = _replay_compiled(laid[ia], laid[ib], params, aptitude, year_starts)
         else:
             end, start = _replay(record[ia], record[ib], masks, params, aptitude, year_starts)
         for ix, mask in ((ia, 0), (ib, -1)):
