@@ -54,7 +54,7 @@ def draw_run_figures(
     """
     names = figure_names(spec, summary, tails, decomposition)
     if pool is None or isinstance(pool, SerialPool):
-        figs = study_figures(spec, summary, tails, decomposition, fit=False)
+        figs = study_figures(spec, summary, tails, decomposition)
         return save_run_figures(result, spec, figs)
     run = RunResult(result.folder, result.manifest, arms=result.arms, keep=result.keep)
     paths: list[Path] = []
@@ -75,7 +75,7 @@ def _draw_some(
     result: RunResult,
 ) -> list[Path]:
     """Make and save the figures ``names`` of a run (a task of the analysis's pool)."""
-    figs = study_figures(spec, summary, tails, decomposition, only=names, fit=False)
+    figs = study_figures(spec, summary, tails, decomposition, only=names)
     return save_run_figures(result, spec, figs)
 
 
@@ -111,7 +111,6 @@ def study_figures(
     tails: pd.DataFrame,
     decomposition: pd.DataFrame,
     only: Collection[str] | None = None,
-    fit: bool = True,
 ) -> dict[str, Any]:
     """Make a run's figures: the sweep's, or the comparison's with its decomposition; years.
 
@@ -122,10 +121,6 @@ def study_figures(
         The run's tables (``decomposition`` may be empty).
     only : collection of str, optional
         Make only the figures of these names (:func:`figure_names` lists them all).
-    fit : bool
-        Wrap the headline figures' titles and labels that would not fit
-        (:func:`~toolkit.charts.style.fit_text`); ``False`` when they are saved next, since
-        :func:`~toolkit.charts.style.save_figure` fits them at their final size.
 
     Returns
     -------
@@ -150,9 +145,7 @@ def study_figures(
             figs[f"sweep_{metric}"] = fig
     else:
         panels = [p for p in HEADLINE_PANELS if wanted(p[0])]
-        figs |= headline_figures(
-            summary, tails if wanted("tails") else None, panels=panels, fit=fit
-        )
+        figs |= headline_figures(summary, tails if wanted("tails") else None, panels=panels)
         if not decomposition.empty:
             es = summary[summary["metric"] == "effect_size"]
             es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]

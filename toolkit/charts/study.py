@@ -259,7 +259,6 @@ def headline_figures(
     point: int | None = None,
     year: int | None = None,
     panels: Sequence[tuple[str, str, Sequence[str], bool]] = HEADLINE_PANELS,
-    fit: bool = True,
 ) -> dict[str, Figure]:
     """Make the presenter figures of a comparison study, one 16:9 figure per theme.
 
@@ -273,10 +272,6 @@ def headline_figures(
         Which sweep point and year.
     panels : sequence
         ``(name, title, metrics, difference)`` for each figure (2 x 2 panels each).
-    fit : bool
-        Wrap titles and labels that would not fit (:func:`~toolkit.charts.style.fit_text`).
-        ``False`` leaves that to :func:`~toolkit.charts.style.save_figure`, which fits a figure
-        at its final size anyway (and then lays it out once less).
 
     Returns
     -------
@@ -304,11 +299,11 @@ def headline_figures(
             for ax in list(axes.flat)[len(metrics) :]:
                 ax.set_visible(False)
             fig.suptitle(title, fontsize=24, fontweight="bold", x=0.01, ha="left")
-            figures[name] = fit_text(fig) if fit else fig
+            figures[name] = fit_text(fig)
         if tails is not None and not tails.empty:
             fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
             plot_tails(tails, ax=ax, point=point, year=year)
-            figures["tails"] = fit_text(fig) if fit else fig
+            figures["tails"] = fit_text(fig)
     return figures
 
 

@@ -323,7 +323,6 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
     if getattr(fig, "_toolkit_fitted", None) == _fit_signature(fig):
         return fig  # already fitted at this size, and no text changed since
     renderer = fig.canvas.get_renderer()
-    changed = True
     for _ in range(rounds):
         fig.draw_without_rendering()  # runs the layout engine at the current size
         axes = [a for a in fig.axes if a.get_visible()]
@@ -360,14 +359,7 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
         if not changed:
             break
     fig._toolkit_fitted = _fit_signature(fig)
-    # the last draw laid the figure out as it now is (nothing changed after it)
-    fig._toolkit_laid_out = None if changed else _layout_key(fig)
     return fig
-
-
-def _layout_key(fig: Figure) -> tuple:
-    """Return what a figure's layout depends on: its resolution, size and texts (fit_text)."""
-    return (fig.dpi, _fit_signature(fig))
 
 
 def _fit_signature(fig: Figure) -> tuple:
@@ -449,7 +441,6 @@ def save_figure(
         provenance = default_provenance()
     if provenance:
         caption(fig, provenance, inside=exact)
-        fig._toolkit_laid_out = None  # a new line, and a strip kept for it: lay out again
         if exact:
             strip = _CAPTION_STRIP_IN / fig.get_figheight()
             if engine is None:
@@ -474,7 +465,7 @@ def save_figure(
         fit_text(fig)  # at the final size: titles and labels stay inside the canvas
     written = []
     bbox = {"savefig.bbox": "standard" if exact else "tight"}
-    with chart_style(), mpl.rc_context(bbox), _layout_once(fig), ThreadPoolExecutor(1) as bg:
+    with chart_style(), mpl.rc_context(bbox), _layout_once(fig, dpi), ThreadPoolExecutor(1) as bg:
         encoding = []
         for fmt in formats:
             out = path.with_suffix(f".{fmt}")
@@ -490,27 +481,30 @@ def save_figure(
 
 
 @contextlib.contextmanager
-def _layout_once(fig: Figure) -> Iterator[None]:
-    """Lay a figure out once and keep that layout for every format it is saved in.
+def _layout_once(fig: Figure, dpi: float) -> Iterator[None]:
+    """Lay a figure out once, as its first save would, and keep that layout for every format.
 
     A figure's layout engine runs again at each draw, so each format saved would lay the
-    figure out anew (constrained layout measures every text and tick label twice each time).
-    Here the figure is laid out once, at its own resolution as :func:`fit_text` measures it
-    (not at all when :func:`fit_text`'s last draw already laid it out as it now is), and the
-    engine is paused while the formats are drawn, then given back.
+    figure out anew (constrained layout measures every text and tick label twice a time). The
+    layout is computed here once, at the resolution of the PNG (the figure's texts measured
+    as the PNG's draw measures them, so the PNG is the one the engine would have laid out),
+    and the engine is paused while the formats are drawn, then given back.
     """
     engine = fig.get_layout_engine()
     if engine is None or not fig.axes:
         yield
         return
-    if getattr(fig, "_toolkit_laid_out", None) != _layout_key(fig):
+    original = fig.dpi
+    try:
+        fig.dpi = dpi
         fig.draw_without_rendering()
+    finally:
+        fig.dpi = original
     fig.set_layout_engine("none")  # a placeholder that keeps the engine's compatibility
     try:
         yield
     finally:
         fig.set_layout_engine(engine)
-        fig._toolkit_laid_out = None
 
 
 def _rgba(fig: Figure, dpi: float) -> np.ndarray:
