@@ -256,8 +256,8 @@ def test_emulator_posterior_matches_the_direct_posterior_on_the_model(tmp_path):
 #: The simulation-based calibration of the real pipeline: two rows, two parameters, a tiny model.
 #: The autonomy weight moves learner control by about 0.25 SD across its prior and the efficacy
 #: of practice moves unassisted discovery by about 2 SD; the cost of self-direction moves
-#: either by less than 0.05 SD, under the rows' noise, so its posterior would be its prior and
-#: no check on it could fail.
+#: either by less than 0.1 SD, about the rows' noise, so its posterior stays near its prior and
+#: a posterior of it too wide could not be told apart.
 SBC_ROWS = ("alfieri2011_unassisted", "karich2014_learner_control")
 SBC_PARAMETERS = ("engagement_autonomy_weight", "practice_efficacy")
 SBC_DESIGN_CLASSROOMS = 96  # common to every design point
