@@ -2,10 +2,11 @@
 
 Two parameters with uniform priors from 0 (as in the emulator calibration), two rows of the
 trial record with values (learner control, Karich et al. 2014; unassisted discovery, Alfieri et
-al. 2011) and a small model (8 students, 4 classrooms per arm). Two cases (:data:`CASES`):
+al. 2011) and a small model (8 students, 4 classrooms per arm). Cases (:data:`CASES`):
 ``weak``, the autonomy weight and the cost of self-direction, about which these rows say little
 (the posterior is close to the prior), and ``practice``, the autonomy weight and the efficacy of
-practice, which unassisted discovery pins down. The rows' values are synthetic: the model's at
+practice, which unassisted discovery pins down, and ``practice-16``, the same on 16 classrooms
+per arm. The rows' values are synthetic: the model's at
 known weights (the case's ``truth``) on 48 classrooms of their own seed, with the rows'
 published SDs. (The published value of unassisted discovery, -0.38, lies beyond what this small
 model gives anywhere in the ``weak`` case's prior box, -0.03 with SD 0.16 over prior draws;
@@ -26,7 +27,7 @@ numbers: their sampling error is a smooth bias of the order of the Monte Carlo S
 likelihood adds as variance), direct ABC on fresh classrooms at every particle. Each case
 writes its section of ``simulations/emulator-vs-abc.txt`` (the other's is kept).
 
-    ./run.sh python simulations/emulator_vs_abc.py [weak] [practice]   # each ~30 min, 2 cores
+    ./run.sh python simulations/emulator_vs_abc.py [weak] [practice] [practice-16]  # 10-30 min each
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ CASES = {
         "truth": {"engagement_autonomy_weight": 0.7, "practice_efficacy": 0.4},
         "grid": (9, 41),
     },
+    # the same with 16 classrooms per arm: does the emulator come nearer direct ABC?
+    "practice-16": {
+        "truth": {"engagement_autonomy_weight": 0.7, "practice_efficacy": 0.4},
+        "grid": (9, 41),
+        "classrooms": 16,
+    },
 }
 #: Classrooms and seed of the model run that makes the synthetic rows.
 TRUTH_CLASSROOMS, TRUTH_SEED = 48, 2026
@@ -78,12 +85,15 @@ POPULATION, MAX_SIMULATIONS = 150, 40000
 class Simulator:
     """The small model as pyabc sees it (picklable)."""
 
-    def __init__(self, names: list[str], quantities: dict[str, str], maps: dict) -> None:
+    def __init__(
+        self, names: list[str], quantities: dict[str, str], maps: dict, classrooms: int
+    ) -> None:
         self.names, self.quantities, self.maps = names, quantities, maps
+        self.classrooms = classrooms
 
     def __call__(self, theta: dict[str, float]) -> dict[str, float]:
         values = {k: float(theta[k]) for k in self.names}
-        sims = Simulations(FIXED | values, CLASSROOMS, _evaluation_seed(SEED, values))
+        sims = Simulations(FIXED | values, self.classrooms, _evaluation_seed(SEED, values))
         est = compute(list(self.quantities.values()), sims=sims, mappings=self.maps)
         v = est.set_index("quantity")["value"]
         return {r: float(v[q]) for r, q in self.quantities.items()}
@@ -101,6 +111,7 @@ def run_case(case: str) -> str:
     import pyabc
 
     truth, grid_points = CASES[case]["truth"], CASES[case]["grid"]
+    classrooms = CASES[case].get("classrooms", CLASSROOMS)
     names = list(truth)
     table, maps = load_rows()
     quantities = {r: str(table.loc[r, "quantity"]) for r in ROWS}
@@ -113,7 +124,7 @@ def run_case(case: str) -> str:
     for r in ROWS:
         table.loc[r, "value"] = observed[r]
     lines = [
-        f"== case {case}: {', '.join(names)} ==",
+        f"== case {case}: {', '.join(names)}; {classrooms} classrooms per arm ==",
         f"synthetic rows, the model at {truth} ({TRUTH_CLASSROOMS} classrooms, seed "
         f"{TRUTH_SEED}): "
         + ", ".join(
@@ -131,7 +142,7 @@ def run_case(case: str) -> str:
     )
     var = [scales[r][1] ** 2 for r in ROWS]
     abc = pyabc.ABCSMC(
-        Simulator(names, quantities, maps),
+        Simulator(names, quantities, maps, classrooms),
         prior,
         pyabc.IndependentNormalKernel(var=var, keys=ROWS),
         population_size=POPULATION,
@@ -167,7 +178,7 @@ def run_case(case: str) -> str:
     # the emulator
     t0 = time.time()
     cfg = EmulatorConfig(parameters=tuple(names), rows=tuple(ROWS), design=16, check=0,
-                         classrooms=CLASSROOMS, particles=2000, seed=SEED, fixed=FIXED)  # fmt: skip
+                         classrooms=classrooms, particles=2000, seed=SEED, fixed=FIXED)  # fmt: skip
     tmp = Path(tempfile.mkdtemp())
     res = calibrate_emulator(cfg, tmp / "em", progress=False, table=table, mappings=maps)
     m, s = moments(res["posterior"][names].to_numpy(float), np.ones(len(res["posterior"])))
@@ -185,7 +196,7 @@ def run_case(case: str) -> str:
     logp = []
     for a, b in grid:
         est = compute(list(quantities.values()),
-                      sims=Simulations(FIXED | {names[0]: a, names[1]: b}, CLASSROOMS, SEED),
+                      sims=Simulations(FIXED | {names[0]: a, names[1]: b}, classrooms, SEED),
                       mappings=maps)  # fmt: skip
         logp.append(lik(est["value"].to_numpy()[None], est["se"].to_numpy()[None])[0])
     w = np.exp(np.array(logp) - max(logp))
