@@ -20,6 +20,8 @@ from toolkit.calibration.emulator import (
     calibrate_emulator,
     design_points,
     emulated_predictions,
+    emulator_loglik,
+    emulator_posterior,
     emulator_priors,
     load_emulator_config,
     smc_tempering,
@@ -249,6 +251,124 @@ def test_emulator_posterior_matches_the_direct_posterior_on_the_model(tmp_path):
     with pytest.raises(ValueError, match="set up differently"):
         calibrate_emulator(dataclasses.replace(cfg, design=13), tmp_path / "em", resume=True,
                            progress=False, observed=observed)  # fmt: skip
+
+
+#: The simulation-based calibration of the real pipeline: two rows, two parameters, a tiny model.
+#: The autonomy weight moves learner control by about 0.25 SD across its prior and the efficacy
+#: of practice moves unassisted discovery by about 2 SD; the cost of self-direction moves
+#: either by less than 0.1 SD, about the rows' noise, so its posterior stays near its prior and
+#: a posterior of it too wide could not be told apart.
+SBC_ROWS = ("alfieri2011_unassisted", "karich2014_learner_control")
+SBC_PARAMETERS = ("engagement_autonomy_weight", "practice_efficacy")
+SBC_DESIGN_CLASSROOMS = 96  # common to every design point
+SBC_DATA_CLASSROOMS = 24  # each replication's synthetic study: the model on classrooms of its own
+SBC_REPLICATIONS = 60
+
+
+@pytest.fixture
+def model_sbc(tmp_path):
+    """The emulator calibration of the small case, and 60 synthetic data sets made by the model.
+
+    The design and the emulator do not depend on the data, so one calibration run
+    (:func:`calibrate_emulator`: 16 model runs on 96 common classrooms, the Gaussian
+    processes) serves every replication. Replication ``i`` draws its true weights from the
+    prior and runs the model there on 24 classrooms of its own seed; its synthetic rows are
+    those values plus each row's published measurement error. Each synthetic row's SD is the
+    published one combined with the model's Monte Carlo SE on 24 classrooms (the design's RMS
+    SE scaled by sqrt(96/24)): the classrooms' sampling is part of the synthetic study's error.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from toolkit.calibration.evidence import load_rows
+    from toolkit.calibration.quantities import Simulations, compute
+
+    table, maps = load_rows()
+    fixed = {"n_students": 8}
+    cfg = EmulatorConfig(parameters=SBC_PARAMETERS, rows=SBC_ROWS, design=16, check=0,
+                         classrooms=SBC_DESIGN_CLASSROOMS, particles=50, seed=11,
+                         fixed=fixed)  # fmt: skip
+    with threadpool_limits(1):  # tiny matrices: BLAS threads only cost time
+        run = calibrate_emulator(cfg, tmp_path / "em", progress=False, table=table,
+                                 mappings=maps)  # fmt: skip
+    em, lik = run["emulator"], run["likelihood"]
+    se_data = em.mc_se * np.sqrt(SBC_DESIGN_CLASSROOMS / SBC_DATA_CLASSROOMS)
+    lik = dataclasses.replace(lik, scale=np.sqrt(lik.scale**2 + se_data**2))
+    priors = emulator_priors(SBC_PARAMETERS)
+    lo, hi = priors["low"].to_numpy(), priors["high"].to_numpy()
+    published_sd = RowLikelihood.from_table(table, SBC_ROWS).scale
+    quantities = [table.loc[r, "quantity"] for r in SBC_ROWS]
+    reps = []
+    for child in np.random.SeedSequence(2027).spawn(SBC_REPLICATIONS):
+        rng = np.random.default_rng(child)
+        truth = lo + (hi - lo) * rng.random(len(lo))
+        sims = Simulations(fixed | dict(zip(SBC_PARAMETERS, truth, strict=True)),
+                           SBC_DATA_CLASSROOMS, int(rng.integers(2**31)))  # fmt: skip
+        model = compute(quantities, sims=sims, mappings=maps)["value"].to_numpy(float)
+        observed = model + published_sd * rng.standard_normal(len(SBC_ROWS))
+        reps.append((truth, observed, int(rng.integers(2**31))))
+    return {"run": run, "likelihood": lik, "priors": priors, "replications": reps}
+
+
+def _model_sbc(case, *, inflate=1.0, shift=0.0):
+    """Ranks of the truths in the emulator's posteriors, one tempered SMC per replication.
+
+    ``inflate`` > 1 divides the log-likelihood (a posterior too wide); ``shift`` moves every
+    observed row by that many of its SDs (a biased posterior).
+    """
+    from threadpoolctl import threadpool_limits
+
+    em, lik, priors = case["run"]["emulator"], case["likelihood"], case["priors"]
+    lo, hi = priors["low"].to_numpy(), priors["high"].to_numpy()
+    rows, reached = [], []
+    with threadpool_limits(1):
+        for rep, (truth, observed, seed) in enumerate(case["replications"]):
+            obs = dict(zip(SBC_ROWS, observed + shift * lik.scale, strict=True))
+            loglik = emulator_loglik(em, lik.with_observed(obs))
+            res = smc_tempering(lambda t, f=loglik: f(t) / inflate, lo, hi, particles=300,
+                                seed=seed)  # fmt: skip
+            reached.append(res.reached_1)
+            post = pd.DataFrame(res.particles, columns=list(SBC_PARAMETERS)).assign(weight=1.0)
+            truths = dict(zip(SBC_PARAMETERS, truth, strict=True))
+            for r in posterior_ranks(post, truths, (0.5, 0.9)):
+                rows.append({"replication": rep, **r})
+    return pd.DataFrame(rows), reached
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_of_the_emulator_on_data_made_by_the_model(model_sbc):
+    """The real pipeline (model runs, Gaussian processes, likelihood, tempered SMC) on 60 data
+    sets simulated by the model at weights drawn from the prior: uniform ranks, nominal
+    coverage, temperature 1 in every replication; and the same check rejects a posterior twice
+    too wide or biased."""
+    from threadpoolctl import threadpool_limits
+
+    run, priors = model_sbc["run"], model_sbc["priors"]
+    with threadpool_limits(1):  # the helper gives calibrate_emulator's own posterior
+        again = emulator_posterior(run["emulator"], run["likelihood"], priors, particles=50,
+                                   seed=11)  # fmt: skip
+    np.testing.assert_array_equal(again.particles, run["posterior"][list(SBC_PARAMETERS)])
+
+    checks, reached = _model_sbc(model_sbc)
+    assert all(reached)
+    tests = coverage_tests(checks)
+    assert (tests["p_value"] > 0.001).all(), tests
+    cover90 = checks.groupby("parameter")["covered_0.9"].mean()
+    assert cover90.between(0.78, 0.98).all(), cover90
+    cover50 = checks.groupby("parameter")["covered_0.5"].mean()
+    assert cover50.between(0.33, 0.67).all(), cover50
+
+    # the same 60 data sets: a posterior twice too wide (log-likelihood divided by 4) and one
+    # biased by data moved 1.5 SDs up are both rejected (one test: the fixture is set up once
+    # even when the suite runs on two processes)
+    wide, reached = _model_sbc(model_sbc, inflate=4.0)
+    assert all(reached)
+    wide_tests = coverage_tests(wide)
+    assert (wide_tests["p_value"] < 0.001).any(), wide_tests
+    assert wide.groupby("parameter")["covered_0.5"].mean().max() > 0.7  # nominal 0.5
+    biased, _ = _model_sbc(model_sbc, shift=1.5)
+    biased_tests = coverage_tests(biased)
+    assert (biased_tests["p_value"] < 0.001).any(), biased_tests
+    assert (biased["rank"] < 0.25).mean() > 0.4  # the truth below most of the posterior
 
 
 def test_predictions_flag_a_planted_row_the_model_cannot_meet():

@@ -93,6 +93,8 @@ __all__ = [
     "calibrate_emulator",
     "design_points",
     "emulator_cross_validation",
+    "emulator_loglik",
+    "emulator_posterior",
     "emulator_priors",
     "evaluate_design",
     "load_emulator",
@@ -739,6 +741,92 @@ def smc_tempering(
     return SMCResult(x, pd.DataFrame(rows))
 
 
+def emulator_loglik(
+    emulator: Emulator, likelihood: RowLikelihood
+) -> Callable[[np.ndarray], np.ndarray]:
+    r"""Return :math:`\theta \mapsto \log L(\theta)` of the likelihood's rows on an emulator.
+
+    The log-likelihood of the module docstring with each row's :math:`\mu_k(\theta),
+    \sigma_k(\theta)` from ``emulator``; the rows of ``likelihood`` are looked up among the
+    emulator's by id, so an emulator of more rows serves.
+
+    Parameters
+    ----------
+    emulator : Emulator
+        E.g. a fitted :class:`GPEmulator`.
+    likelihood : RowLikelihood
+        The rows fitted (a subset of ``emulator.rows``), with their observed values.
+
+    Returns
+    -------
+    callable
+        ``loglik(theta (n, d)) -> (n,)``, vectorised, as :func:`smc_tempering` takes it.
+    """
+    missing = [r for r in likelihood.rows if r not in emulator.rows]
+    if missing:
+        raise ValueError(f"emulator_loglik: the emulator has no row(s) {missing}.")
+    idx = [emulator.rows.index(r) for r in likelihood.rows]
+    source = emulator if idx == list(range(len(emulator.rows))) else _Subset(emulator, idx)
+
+    def loglik(theta: np.ndarray) -> np.ndarray:
+        return likelihood(*source.predict(theta))
+
+    return loglik
+
+
+def emulator_posterior(
+    emulator: Emulator,
+    likelihood: RowLikelihood,
+    priors: pd.DataFrame,
+    *,
+    observed: Mapping[str, float] | None = None,
+    particles: int = 2000,
+    seed: int = 0,
+) -> SMCResult:
+    r"""Sample the posterior of fitted rows on a fitted emulator by tempered SMC.
+
+    :func:`smc_tempering` of :func:`emulator_loglik` under the uniform priors: the posterior
+    that :func:`calibrate_emulator` samples, here for any observed values without running the
+    model again (the design and the emulator do not depend on the data). Simulation-based
+    calibration (Talts et al. 2018) draws it for many synthetic data sets from one emulator.
+
+    Parameters
+    ----------
+    emulator : Emulator
+        E.g. a fitted :class:`GPEmulator`.
+    likelihood : RowLikelihood
+        The rows fitted (a subset of ``emulator.rows``).
+    priors : pandas.DataFrame
+        ``low, high`` per parameter, in the emulator's order (:func:`emulator_priors`).
+    observed : mapping, optional
+        Row id -> value replacing the likelihood's (:meth:`RowLikelihood.with_observed`).
+    particles, seed : int
+        Of :func:`smc_tempering`.
+
+    Returns
+    -------
+    SMCResult
+        Equally weighted particles (columns in the order of ``priors``) and the stages.
+
+    Examples
+    --------
+    >>> class Line:  # a stand-in emulator: one row, mean = the parameter, exact
+    ...     rows = ["r"]
+    ...     def predict(self, theta):
+    ...         return theta[:, :1], np.zeros((len(theta), 1))
+    >>> table = pd.DataFrame({"value": [0.3], "sd": [0.05], "low": [np.nan], "high": [np.nan]},
+    ...                      index=["r"])
+    >>> lik = RowLikelihood.from_table(table, ["r"])
+    >>> priors = pd.DataFrame({"low": [0.0], "high": [1.0]}, index=["x"])
+    >>> res = emulator_posterior(Line(), lik, priors, observed={"r": 0.6}, particles=500)
+    >>> round(float(res.particles.mean()), 1), res.reached_1
+    (0.6, True)
+    """
+    lik = likelihood.with_observed(observed) if observed is not None else likelihood
+    lo, hi = priors["low"].to_numpy(float), priors["high"].to_numpy(float)
+    return smc_tempering(emulator_loglik(emulator, lik), lo, hi, particles=particles, seed=seed)
+
+
 # --- the calibration -------------------------------------------------------------------------
 
 
@@ -942,11 +1030,8 @@ def calibrate_emulator(
     if observed is not None:
         lik = lik.with_observed(observed)
 
-    def loglik(theta: np.ndarray) -> np.ndarray:
-        return lik(*emulator.predict(theta, fit_idx))
-
     say(f"tempered SMC on the emulator, {config.particles} particles")
-    res = smc_tempering(loglik, lo, hi, particles=config.particles, seed=config.seed)
+    res = emulator_posterior(emulator, lik, priors, particles=config.particles, seed=config.seed)
     post = pd.DataFrame(res.particles, columns=list(config.parameters))
     post["weight"] = 1.0 / len(post)
     summary = posterior_summary(post, config.parameters)
