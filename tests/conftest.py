@@ -75,7 +75,7 @@ DURATIONS = {
     "tests/test_study_stream.py": 60,
     "tests/test_viz.py": 58,
     "tests/test_study.py": 52,
-    "tests/power/test_power_study.py": 45,
+    "tests/power/test_power_study.py": 37,
     "tests/test_notebooks.py::test_notebook_runs[07-your-own-students]": 47,
     "tests/test_notebooks.py::test_notebook_runs[05-which-conclusions-hold]": 42,
     "tests/calibration/test_abc.py::test_recovers_known_parameters_from_synthetic_targets": 41,
@@ -97,6 +97,7 @@ DURATIONS = {
     "tests/test_decompose.py::test_waterfall_says_how_many_classrooms_and_why_its_total_differs": 8,
     "tests/realcohort/test_roundtrip.py::test_a_wrong_scale_fails_the_round_trip": 8,
     "tests/calibration/test_abc.py::test_run_folder_resumes_and_refuses_to_overwrite": 6,
+    "tests/test_readme.py::test_headline_table_in_readme_is_current": 8,
 }
 SLOW_SECONDS = 20
 GROUP_SECONDS = 10
