@@ -61,13 +61,14 @@ XDIST_MODULES = (
     "tests/realcohort/test_study.py",  # one run on nlschools' 133 classes for three tests
 )
 
-#: About how many seconds the longest units of work take on one process (wall time with
-#: ``-n 0``, measured 2026-12-07 on the 2-core development VM, under load): a module of
-#: XDIST_MODULES by its path, any other test by its node id. Only their order matters: under
-#: xdist the units start longest first, so that no long one starts last and leaves the other
-#: process idle at the end (longest-processing-time-first scheduling). A test marked ``slow``
-#: that is not listed counts :data:`SLOW_SECONDS`, a module of XDIST_MODULES not listed
-#: :data:`GROUP_SECONDS`; everything else 0 (its collection order is kept).
+#: About how many seconds the longest units of work take on one process (wall time, measured
+#: 2026-12-07 on the 2-core development VM under load, with ``-n 0`` or in the whole suite's
+#: ``--durations``): a module of XDIST_MODULES by its path, any other test by its node id (without
+#: parameters: each of them). Only their order matters: under xdist the units start longest
+#: first, so that no long one starts last and leaves the other process idle at the end
+#: (longest-processing-time-first scheduling). A test marked ``slow`` that is not listed counts
+#: :data:`SLOW_SECONDS`, a module of XDIST_MODULES not listed :data:`GROUP_SECONDS`; everything
+#: else 0 (its collection order is kept).
 DURATIONS = {
     "tests/test_docs_site.py": 80,
     "tests/realcohort/test_study.py": 66,
@@ -98,6 +99,11 @@ DURATIONS = {
     "tests/realcohort/test_roundtrip.py::test_a_wrong_scale_fails_the_round_trip": 8,
     "tests/calibration/test_abc.py::test_run_folder_resumes_and_refuses_to_overwrite": 6,
     "tests/test_readme.py::test_headline_table_in_readme_is_current": 8,
+    "tests/power/test_closed_form.py::"
+    "test_spread_power_matches_the_f_test_of_within_cluster_variances": 33,
+    "tests/power/test_closed_form.py::"
+    "test_lower_tail_agrees_with_an_independent_integral_and_its_bound": 21,
+    "tests/robustness/test_regions.py::test_planted_box_is_recovered_through_the_study_path": 28,
 }
 SLOW_SECONDS = 20
 GROUP_SECONDS = 10
@@ -121,7 +127,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
             return _unit(nodeid)
 
     # xdist would reorder the units by their number of tests; keep the collection's order
-    config.option.loadscopereorder = False
+    option = getattr(config, "option", None)
+    if option is not None:
+        option.loadscopereorder = False
     return ModuleGroups(config, log)
 
 
@@ -144,8 +152,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def seconds(item: pytest.Item) -> float:
         unit = _unit(item.nodeid)
-        if unit in DURATIONS:
-            return DURATIONS[unit]
+        for key in (unit, unit.split("[", 1)[0]):  # without its parameters: each of them
+            if key in DURATIONS:
+                return DURATIONS[key]
         if unit != item.nodeid:  # a module of XDIST_MODULES
             return GROUP_SECONDS
         return SLOW_SECONDS if item.get_closest_marker("slow") else 0
