@@ -16,6 +16,10 @@ SMALL = {
 }
 
 
+#: For runs whose test compares numbers only: no charts (the charts' own tests draw them).
+NO_CHARTS = {"formats": []}
+
+
 def spec(**changes):
     data = json.loads(json.dumps(SMALL))
     for table, values in changes.items():
@@ -136,11 +140,19 @@ def test_summary_is_paired_against_reference(tiny_run):
 
 def test_same_numbers_serial_parallel_chunked_and_mesa(tiny_run, tmp_path):
     base = tiny_run.students
-    par = run_study(spec(study={"chunk_size": 1}), tmp_path / "p", workers=2, progress=False)
+    # these runs compare student rows, not charts: drawn at 200 dpi, a run's charts took 3 of
+    # its 5 CPU-seconds (tiny_run draws them, and its test checks them)
+    par = run_study(
+        spec(study={"chunk_size": 1}, output=NO_CHARTS), tmp_path / "p", workers=2, progress=False
+    )
     pd.testing.assert_frame_equal(base, par.students, check_exact=True)  # guaranteed bitwise
     # the Mesa model gives the exact kernel's numbers (the default fast kernel draws its own)
-    mesa = run_study(spec(study={"engine": "mesa"}), tmp_path / "m", progress=False)
-    exact = run_study(spec(study={"kernel": "exact"}), tmp_path / "e", progress=False)
+    mesa = run_study(
+        spec(study={"engine": "mesa"}, output=NO_CHARTS), tmp_path / "m", progress=False
+    )
+    exact = run_study(
+        spec(study={"kernel": "exact"}, output=NO_CHARTS), tmp_path / "e", progress=False
+    )
     num = base.select_dtypes("number").columns
     np.testing.assert_allclose(mesa.students[num], exact.students[num], rtol=1e-12, atol=1e-12)
 
@@ -182,8 +194,9 @@ def test_resume_after_interruption_gives_same_numbers(tiny_run, tmp_path):
     def crash(result, spec):  # the simulation finished, the analysis "crashes"
         raise KeyboardInterrupt
 
+    quiet = spec(output=NO_CHARTS)  # the numbers are compared, not the charts
     with pytest.raises(KeyboardInterrupt):
-        run_study(spec(), out, progress=False, analyse=crash)
+        run_study(quiet, out, progress=False, analyse=crash)
     parts = sorted((out / "parts").iterdir())
     assert [p.name for p in parts] == [  # 2 chunks of classrooms, each in all 4 arms
         "p000-c000000.classrooms.parquet",
@@ -202,7 +215,7 @@ def test_resume_after_interruption_gives_same_numbers(tiny_run, tmp_path):
 
     units.simulate_unit = counting
     try:
-        res = run_study(spec(), out, resume=True, progress=False)
+        res = run_study(quiet, out, resume=True, progress=False)
     finally:
         units.simulate_unit = original
     assert calls["n"] == 1  # only the missing unit was recomputed
@@ -226,9 +239,9 @@ n_students = 8
 n_days = 10
 peer_ties = 2
 [output]
-formats = ["png"]
+formats = []
 """,
-    )
+    )  # no charts: this test reads what the command prints (the runner's tests check charts)
     code = main(["run", str(path), "--out", str(tmp_path / "out"), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
