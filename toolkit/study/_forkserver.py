@@ -5,8 +5,8 @@ method, :data:`toolkit.study.executor.LOCAL_CLUSTER_CONFIG`). That server import
 of :data:`toolkit.study.executor.WORKER_PRELOAD` once; importing this module, the last of
 them, also loads the compiled school-day kernel (from numba's cache, or compiling it there
 once) and matplotlib, which every worker would otherwise load for itself before its first
-unit and its first figure (about 0.9 CPU-s a worker, measured with
-``benchmarks/bench_end_to_end.py start``). Nothing here changes a number: the warm-up runs
+unit and its first figure: with it a worker's start and first unit take 0.16 CPU-s, against
+0.7 to 0.9 forked without it and 2.2 to 2.5 spawned (``benchmarks/bench_end_to_end.py start``). Nothing here changes a number: the warm-up runs
 a two-student classroom for two days and throws it away.
 
 The server ignores Ctrl-C (Python's fork server does) and its workers ignore it too

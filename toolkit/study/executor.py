@@ -131,7 +131,7 @@ def _worker_info() -> dict[str, Any]:
 #: "forkserver"``, instead of Dask's default of spawning a fresh interpreter for each) that
 #: imported the toolkit's engine, unit and analysis code and loaded the compiled kernel and
 #: matplotlib once (:data:`WORKER_PRELOAD`): measured, a worker's start and first unit take
-#: 0.7 to 0.9 CPU-s instead of 2.8 to 3.1 spawned (``benchmarks/bench_end_to_end.py start``).
+#: 0.16 CPU-s instead of 2.2 to 2.5 spawned (``benchmarks/bench_end_to_end.py start``).
 #: Forking from the server, not from this process, keeps the workers clear of this
 #: process's threads (the event loop's, the cluster's start). The server and its workers
 #: ignore Ctrl-C; this process handles it
