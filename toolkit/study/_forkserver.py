@@ -32,8 +32,6 @@ def warm_up() -> None:
 
     from matplotlib.figure import Figure
 
-    import toolkit.charts  # noqa: F401 - its style, loaded once for every worker
-
     # a first figure loads the fonts and the text layout's caches (per process)
     fig = Figure(figsize=(2, 2))
     fig.add_subplot().set_title("warm-up $x$")
