@@ -103,6 +103,35 @@ def cluster():
         yield c
 
 
+def _how_started() -> dict:
+    """On a worker: whether it came from the fork server (its preload already loaded)."""
+    import sys as _sys
+
+    import dask
+
+    return {
+        "preloaded": "toolkit.study._forkserver" in _sys.modules,
+        "parent": os.getppid(),
+        "method": dask.config.get("distributed.worker.multiprocessing-method"),
+    }
+
+
+@pytest.mark.skipif(not executor._has_forkserver(), reason="no fork server on this platform")
+def test_a_runs_cluster_forks_its_workers_from_a_preloaded_server(monkeypatch):
+    from distributed import Client
+
+    with local_cluster(1) as c, Client(c, set_as_default=False) as client:
+        (info,) = client.run(_how_started).values()
+    # forked from the server (not spawned by this process), with the kernel already loaded
+    assert info == {"preloaded": True, "parent": info["parent"], "method": "forkserver"}
+    assert info["parent"] != os.getpid()
+    # where the platform has no fork server (Windows), the workers are spawned as Dask does
+    monkeypatch.setattr(executor, "_has_forkserver", lambda: False)
+    with local_cluster(1) as c, Client(c, set_as_default=False) as client:
+        (info,) = client.run(_how_started).values()
+    assert info["method"] == "spawn" and not info["preloaded"]
+
+
 def test_local_cluster_gives_the_same_bytes_as_serial(cluster, serial, study_file, tmp_path):
     result = run_study(
         load_study(study_file), tmp_path / "c", scheduler=cluster.scheduler_address, progress=False

@@ -127,15 +127,19 @@ def _worker_info() -> dict[str, Any]:
 #: loops' health check every second instead of every 20 ms: idle, the 20 ms check costs this
 #: process about 4 % of a core and each worker 2 %, taken from the units on a small machine.
 #: Both only feed the dashboard and its warnings, and the run starts no dashboard.
-#: Workers are spawned (Dask's default). With ``"distributed.worker.multiprocessing-method":
-#: "forkserver"`` here, they would be forked from a server process that imported the toolkit's
-#: engine, unit and analysis code once (:data:`WORKER_PRELOAD`): measured, a worker's start and
-#: first unit took 0.7 to 0.9 CPU-s instead of 2.8 to 3.1 (``benchmarks/bench_end_to_end.py
-#: start``). Not the default yet: a run interrupted with Ctrl-C then printed the workers' Dask
-#: tracebacks (``tests/test_study_dask.py::test_ctrl_c_says_what_was_kept_and_resumes``).
+#: Workers are forked from a server process (``"distributed.worker.multiprocessing-method":
+#: "forkserver"``, instead of Dask's default of spawning a fresh interpreter for each) that
+#: imported the toolkit's engine, unit and analysis code and loaded the compiled kernel and
+#: matplotlib once (:data:`WORKER_PRELOAD`): measured, a worker's start and first unit take
+#: 0.16 CPU-s instead of 2.2 to 2.5 spawned (``benchmarks/bench_end_to_end.py start``).
+#: Forking from the server, not from this process, keeps the workers clear of this
+#: process's threads (the event loop's, the cluster's start). The server and its workers
+#: ignore Ctrl-C; this process handles it
+#: (``tests/test_study_dask.py::test_ctrl_c_says_what_was_kept_and_resumes``).
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
+    "distributed.worker.multiprocessing-method": "forkserver",
 }
 #: Modules a fork server imports before it forks the workers (when that method is chosen).
 WORKER_PRELOAD = (
@@ -143,6 +147,7 @@ WORKER_PRELOAD = (
     "toolkit.study.units",
     "toolkit.study.analysis",
     "pyarrow.parquet",
+    "toolkit.study._forkserver",  # last: loads the kernel and matplotlib (a warm-up)
 )
 PARTS_BY_WORKERS = "written by the workers into the run folder"
 PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
@@ -154,7 +159,9 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
     Workers on the loopback interface (``127.0.0.1``, a free port), no dashboard, Dask's logs
     at ERROR only, and with ``tuned`` the settings of :data:`LOCAL_CLUSTER_CONFIG` for the
     scheduler (in this process) and for every worker (given to each nanny, so that a worker
-    restarted after a death has them too).
+    restarted after a death has them too). Where the platform offers it (not Windows), the
+    workers are forked from a fork server that imported :data:`WORKER_PRELOAD` once, instead
+    of each being spawned as a fresh interpreter that imports it all again.
 
     Parameters
     ----------
@@ -174,7 +181,9 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
     import dask
     from distributed import LocalCluster
 
-    config = LOCAL_CLUSTER_CONFIG if tuned else {}
+    config = dict(LOCAL_CLUSTER_CONFIG) if tuned else {}
+    if config.get(_MP_METHOD) == "forkserver" and not _has_forkserver():
+        del config[_MP_METHOD]  # Windows: spawned, as Dask does by default
     options: dict[str, Any] = {
         "n_workers": n_workers,
         "threads_per_worker": 1,
@@ -187,9 +196,19 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
         **kwargs,
     }
     with dask.config.set(config):
-        if config.get("distributed.worker.multiprocessing-method") == "forkserver":
+        if config.get(_MP_METHOD) == "forkserver":
             _preload_fork_server()
         return LocalCluster(**options)
+
+
+_MP_METHOD = "distributed.worker.multiprocessing-method"
+
+
+def _has_forkserver() -> bool:
+    """Whether this platform offers the ``forkserver`` start method (not on Windows)."""
+    import multiprocessing
+
+    return "forkserver" in multiprocessing.get_all_start_methods()
 
 
 def _preload_fork_server() -> None:
