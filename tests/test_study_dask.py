@@ -116,7 +116,7 @@ def _how_started() -> dict:
     }
 
 
-@pytest.mark.skipif(not executor._has_forkserver(), reason="no fork server on this platform")
+@pytest.mark.skipif(not executor.has_forkserver(), reason="no fork server on this platform")
 def test_a_runs_cluster_forks_its_workers_from_a_preloaded_server(monkeypatch):
     from distributed import Client
 
@@ -126,7 +126,7 @@ def test_a_runs_cluster_forks_its_workers_from_a_preloaded_server(monkeypatch):
     assert info == {"preloaded": True, "parent": info["parent"], "method": "forkserver"}
     assert info["parent"] != os.getpid()
     # where the platform has no fork server (Windows), the workers are spawned as Dask does
-    monkeypatch.setattr(executor, "_has_forkserver", lambda: False)
+    monkeypatch.setattr(executor, "has_forkserver", lambda: False)
     with local_cluster(1) as c, Client(c, set_as_default=False) as client:
         (info,) = client.run(_how_started).values()
     assert info["method"] == "spawn" and not info["preloaded"]

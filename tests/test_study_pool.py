@@ -66,6 +66,17 @@ def test_batches_of_one_unit_give_the_same_bytes(reference_run, tmp_path, monkey
     assert not list(folder.glob(".classrooms-*"))
 
 
+def test_a_pool_of_several_threads_gets_two_batches_each(reference_run):
+    spec, folder = reference_run
+    result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))
+    assert analysis._batches(result) == [result.units]  # 4 small units: one batch serially
+    # two threads: at least two batches each where the units allow, in order, none lost
+    assert analysis._batches(result, threads=2) == [[u] for u in result.units]
+    halves = analysis._batches(result, threads=1) + analysis._batches(result, threads=3)
+    assert halves == [result.units, *[[u] for u in result.units]]
+    assert analysis._batches(result, rows=1, threads=2) == [[u] for u in result.units]
+
+
 def test_batches_read_what_the_parts_hold(reference_run):
     spec, folder = reference_run
     result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))

@@ -2,7 +2,7 @@
 
 A local cluster's workers are forked from one server process (Python's ``forkserver`` start
 method, :data:`toolkit.study.executor.LOCAL_CLUSTER_CONFIG`). That server imports the modules
-of :data:`toolkit.study.executor.WORKER_PRELOAD` once; importing this module, the last of them,
+of :data:`toolkit._base.forkserver.WORKER_PRELOAD` once; importing this module, the last of them,
 also loads the compiled school-day kernel (from numba's cache, or compiling it there once) and
 matplotlib, which every worker would otherwise load for itself before its first unit and its
 first figure: with it a worker's start and first unit take 0.16 CPU-s, against 0.7 to 0.9

@@ -1203,14 +1203,22 @@ class _CsvBlocks:
         self.files = {}
 
 
-def _batches(result: RunResult, rows: int | None = None) -> list[list[str]]:
-    """Return the run's units in batches of about ``rows`` student rows (by the first)."""
+def _batches(result: RunResult, rows: int | None = None, threads: int = 1) -> list[list[str]]:
+    """Return the run's units in batches of about ``rows`` student rows (by the first).
+
+    With ``threads`` > 1 (the workers of a Dask pool) there are at least two batches per
+    thread where the units allow, so that every worker takes part in each pass over the
+    parts (a run of 168,000 student rows is otherwise one batch, read by one worker while
+    the other waits). The numbers do not depend on the batches.
+    """
     import pyarrow.parquet as pq
 
     if not result.units:
         return []
     n = pq.ParquetFile(result._checked_student_path(result.units[0])).metadata.num_rows
     per = max(1, (rows or BATCH_ROWS) // max(n, 1))
+    if threads > 1:
+        per = max(1, min(per, -(-len(result.units) // (2 * threads))))
     return [result.units[i : i + per] for i in range(0, len(result.units), per)]
 
 
@@ -1237,7 +1245,7 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     prepared = getattr(result, "prepared", None) or prepare_run(result, spec, pool)
     columns = analysis_columns(result.student_columns())
     n_parts = len(result.units)
-    batches = _batches(result)
+    batches = _batches(result, threads=getattr(parts_pool, "threads", 1))
     stub = _reader(result, [])  # what a task needs of the run (picklable, small)
     stub.manifest = result.manifest
     with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit._base.atomic import temp_path
+from toolkit._base.forkserver import WORKER_PRELOAD, has_forkserver, preload
 from toolkit._base.provenance import git_commit
 from toolkit.study.runfolder import _TOKEN, _token_matches
 from toolkit.study.spec import StudyError
@@ -130,8 +131,9 @@ def _worker_info() -> dict[str, Any]:
 #: Workers are forked from a server process (``"distributed.worker.multiprocessing-method":
 #: "forkserver"``, instead of Dask's default of spawning a fresh interpreter for each) that
 #: imported the toolkit's engine, unit and analysis code and loaded the compiled kernel and
-#: matplotlib once (:data:`WORKER_PRELOAD`): measured, a worker's start and first unit take
-#: 0.16 CPU-s instead of 2.2 to 2.5 spawned (``benchmarks/bench_end_to_end.py start``).
+#: matplotlib once (:data:`toolkit._base.forkserver.WORKER_PRELOAD`): measured, a worker's
+#: start and first unit take 0.16 CPU-s instead of 2.2 to 2.5 spawned
+#: (``benchmarks/bench_end_to_end.py start``).
 #: Forking from the server, not from this process, keeps the workers clear of this
 #: process's threads (the event loop's, the cluster's start). The server and its workers
 #: ignore Ctrl-C; this process handles it
@@ -141,14 +143,6 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.multiprocessing-method": "forkserver",
 }
-#: Modules a fork server imports before it forks the workers (when that method is chosen).
-WORKER_PRELOAD = (
-    "toolkit.study._dask_worker",
-    "toolkit.study.units",
-    "toolkit.study.analysis",
-    "pyarrow.parquet",
-    "toolkit.study._forkserver",  # last: loads the kernel and matplotlib (a warm-up)
-)
 PARTS_BY_WORKERS = "written by the workers into the run folder"
 PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
 
@@ -160,8 +154,9 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
     at ERROR only, and with ``tuned`` the settings of :data:`LOCAL_CLUSTER_CONFIG` for the
     scheduler (in this process) and for every worker (given to each nanny, so that a worker
     restarted after a death has them too). Where the platform offers it (not Windows), the
-    workers are forked from a fork server that imported :data:`WORKER_PRELOAD` once, instead
-    of each being spawned as a fresh interpreter that imports it all again.
+    workers are forked from a fork server that imported
+    :data:`toolkit._base.forkserver.WORKER_PRELOAD` once, instead of each being spawned as a
+    fresh interpreter that imports it all again.
 
     Parameters
     ----------
@@ -182,7 +177,7 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
     from distributed import LocalCluster
 
     config = dict(LOCAL_CLUSTER_CONFIG) if tuned else {}
-    if config.get(_MP_METHOD) == "forkserver" and not _has_forkserver():
+    if config.get(_MP_METHOD) == "forkserver" and not has_forkserver():
         del config[_MP_METHOD]  # Windows: spawned, as Dask does by default
     options: dict[str, Any] = {
         "n_workers": n_workers,
@@ -204,25 +199,17 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
 _MP_METHOD = "distributed.worker.multiprocessing-method"
 
 
-def _has_forkserver() -> bool:
-    """Whether this platform offers the ``forkserver`` start method (not on Windows)."""
-    import multiprocessing
-
-    return "forkserver" in multiprocessing.get_all_start_methods()
-
-
 def _preload_fork_server() -> None:
-    """Add :data:`WORKER_PRELOAD` to what the fork server imports (before it first starts)."""
-    import multiprocessing
-    from multiprocessing import forkserver
+    """Make the fork server import the toolkit's preload list (unless it already runs).
 
+    Dask sets its own list the first time it asks for the context; this one replaces it. A
+    server started early by ``python -m toolkit`` (:func:`toolkit._base.forkserver.
+    start_early`) already imports the same list.
+    """
     from distributed.utils import get_mp_context
 
-    get_mp_context()  # Dask's own preload list (distributed, numpy, pandas, ...), set once
-    preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or ["distributed"])
-    extra = [m for m in WORKER_PRELOAD if m not in preload]
-    if extra:
-        multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, *extra])
+    get_mp_context()  # Dask's own preload list, set once: replaced below
+    preload(WORKER_PRELOAD)
 
 
 def start_executor(workers: int) -> Future[_DaskExecutor]:

@@ -30,6 +30,8 @@ class Pool(Protocol):
 
     #: Whether the pool's processes see the run folder (they read parts and write figures).
     sees_folder: bool
+    #: How many tasks run at once (the analysis cuts its passes into at least twice as many).
+    threads: int
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Task:
         """Submit ``fn(*args)``; tasks of higher ``priority`` go first where that means anything."""
@@ -61,6 +63,7 @@ class SerialPool:
     """Every task in this process, when its result is asked for (a serial run's analysis)."""
 
     sees_folder = True
+    threads = 1
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> _Deferred:
         """Return the task, to be run when its result is asked for (``priority`` is unused)."""
@@ -92,8 +95,8 @@ class DaskPool:
     def __init__(self, client: Any, sees_folder: bool, in_flight: int | None = None) -> None:
         self.client = client
         self.sees_folder = sees_folder
-        threads = max(1, sum(client.nthreads().values()))
-        self.in_flight = in_flight or 2 * threads
+        self.threads = max(1, sum(client.nthreads().values()))
+        self.in_flight = in_flight or 2 * self.threads
         self._warming: list[Any] = []  # held, so that the scheduler keeps them
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Any:
