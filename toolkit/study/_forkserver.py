@@ -20,14 +20,17 @@ import contextlib
 
 
 def warm_up() -> None:
-    """Load the fast kernel and matplotlib in this process (a tiny simulation, discarded)."""
+    """Load the compiled kernels and matplotlib in this process (tiny simulations, discarded)."""
     import numpy as np
 
     from toolkit.engine import fast
     from toolkit.model import Parameters
 
     params = Parameters(n_students=2, n_days=2, peer_ties=1)
-    fast.simulate_arms({"s": "standardized"}, params, [np.random.SeedSequence(0)])
+    for kernel in ("fast", "exact"):  # a study's default kernel, and the exact one
+        fast.simulate_arms(
+            {"s": "standardized"}, params, [np.random.SeedSequence(0)], kernel=kernel
+        )
     import io
 
     from matplotlib.figure import Figure
