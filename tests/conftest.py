@@ -112,20 +112,13 @@ GROUP_SECONDS = 10
 #: Compiles the engine's numba kernels into numba's on-disk cache (one process per group, at
 #: the same time): the fast kernel; the exact kernel and the decomposition's compiled replay.
 _WARM_KERNELS = (
+    "from toolkit.engine import fast; fast.warm_up(['fast'])",
     """
-import numpy as np
-from toolkit.engine import fast
-from toolkit.model import Parameters
-p = Parameters(n_students=2, n_days=2, peer_ties=1)
-fast.simulate_arms({"s": "standardized"}, p, [np.random.SeedSequence(0)], kernel="fast")
-""",
-    """
-import numpy as np
 from toolkit.engine import fast
 from toolkit.model import Parameters, classroom_seed
 from toolkit.study.decompose import decompose
+fast.warm_up(["exact"])
 p = Parameters(n_students=2, n_days=2, peer_ties=1)
-fast.simulate_arms({"s": "standardized"}, p, [np.random.SeedSequence(0)], kernel="exact")
 decompose({"a": "standardized", "b": "personal"}, p, [classroom_seed(1, i) for i in range(2)],
           outcomes=["score"])
 """,

@@ -93,7 +93,7 @@ def _load_kernel():
     return _kernel
 
 
-__all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_arms", "simulate_batch"]
+__all__ = ["KERNELS", "NOISE_BLOCK_BYTES", "simulate_arms", "simulate_batch", "warm_up"]
 
 #: Kernels of the school days (see the module docstring); ``"numba"`` is ``"exact"``.
 KERNELS = ("auto", "exact", "fast", "numba", "numpy")
@@ -241,6 +241,28 @@ def simulate_arms(
     if len(df):
         df["arm"] = pd.Categorical(df["arm"], categories=names)
     return df
+
+
+def warm_up(kernels: Sequence[str] = ("fast", "exact")) -> None:
+    """Compile (or load from numba's cache) the school-day kernels, on a tiny classroom.
+
+    A process that will run studies calls this once to pay the kernels' loading up front: the
+    fork server of a run's local workers (:mod:`toolkit.study._forkserver`), and the test
+    suite, which fills numba's on-disk cache before its processes start. The two-student,
+    two-day simulation is thrown away; nothing else changes.
+
+    Parameters
+    ----------
+    kernels : sequence of {"fast", "exact"}
+        The compiled kernels to load (:data:`KERNELS`).
+
+    Examples
+    --------
+    >>> warm_up(["fast"])
+    """
+    params = Parameters(n_students=2, n_days=2, peer_ties=1)
+    for kernel in kernels:
+        simulate_arms({"s": "standardized"}, params, [np.random.SeedSequence(0)], kernel=kernel)
 
 
 def _run(

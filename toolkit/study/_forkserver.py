@@ -3,7 +3,7 @@
 A local cluster's workers are forked from one server process (Python's ``forkserver`` start
 method, :data:`toolkit.study.executor.LOCAL_CLUSTER_CONFIG`). That server imports the modules
 of :data:`toolkit._base.forkserver.WORKER_PRELOAD` once; importing this module, the last of them,
-also loads the compiled school-day kernel (from numba's cache, or compiling it there once) and
+also loads the compiled school-day kernels (from numba's cache, or compiling them there once) and
 matplotlib, which every worker would otherwise load for itself before its first unit and its
 first figure: with it a worker's start and first unit take 0.16 CPU-s, against 0.7 to 0.9
 forked without it and 2.2 to 2.5 spawned (``benchmarks/bench_end_to_end.py start``). Nothing
@@ -21,16 +21,9 @@ import contextlib
 
 def warm_up() -> None:
     """Load the compiled kernels and matplotlib in this process (tiny simulations, discarded)."""
-    import numpy as np
-
     from toolkit.engine import fast
-    from toolkit.model import Parameters
 
-    params = Parameters(n_students=2, n_days=2, peer_ties=1)
-    for kernel in ("fast", "exact"):  # a study's default kernel, and the exact one
-        fast.simulate_arms(
-            {"s": "standardized"}, params, [np.random.SeedSequence(0)], kernel=kernel
-        )
+    fast.warm_up(("fast", "exact"))  # a study's default kernel, and the exact one
     import io
 
     from matplotlib.figure import Figure

@@ -1245,7 +1245,7 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     prepared = getattr(result, "prepared", None) or prepare_run(result, spec, pool)
     columns = analysis_columns(result.student_columns())
     n_parts = len(result.units)
-    batches = _batches(result, threads=getattr(parts_pool, "threads", 1))
+    batches = _batches(result, threads=parts_pool.threads)
     stub = _reader(result, [])  # what a task needs of the run (picklable, small)
     stub.manifest = result.manifest
     with report.stage(f"study-wide statistics from {n_parts} parts (reference SD, thresholds)"):

@@ -138,10 +138,11 @@ def _worker_info() -> dict[str, Any]:
 #: process's threads (the event loop's, the cluster's start). The server and its workers
 #: ignore Ctrl-C; this process handles it
 #: (``tests/test_study_dask.py::test_ctrl_c_says_what_was_kept_and_resumes``).
+_MP_METHOD = "distributed.worker.multiprocessing-method"
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
-    "distributed.worker.multiprocessing-method": "forkserver",
+    _MP_METHOD: "forkserver",
 }
 PARTS_BY_WORKERS = "written by the workers into the run folder"
 PARTS_BY_CLIENT = "returned by the workers to this process, which writes them"
@@ -194,9 +195,6 @@ def local_cluster(n_workers: int, *, tuned: bool = True, **kwargs: Any) -> Any:
         if config.get(_MP_METHOD) == "forkserver":
             _preload_fork_server()
         return LocalCluster(**options)
-
-
-_MP_METHOD = "distributed.worker.multiprocessing-method"
 
 
 def _preload_fork_server() -> None:
