@@ -595,7 +595,7 @@ def test_view_in_a_real_browser(servers, chromium, tmp_path):
         assert view.box("teacher_capacity").input_value() == "0.5"
         view.control("teacher_capacity").get_by_role("slider").press("ArrowRight")
         view.wait_message("teacher_capacity", "Not applied yet")
-        assert view.box("teacher_capacity").input_value() == "0.55"
+        assert view.wait_box("teacher_capacity", "0.55") == "0.55"
 
         # invalid input: a message under the field, Reset refused, the page and class kept
         for name, text, says in [

@@ -425,6 +425,19 @@ class ViewDriver:
         """Return the locator of the text box of control ``name`` (a number's box, the seed)."""
         return self.control(name).locator("input[type='text']")
 
+    def wait_box(self, name: str, text: str) -> str:
+        """Wait until the box of control ``name`` holds ``text``; return it.
+
+        The box follows its slider through the kernel, so it may lag behind the note
+        that the value is not applied yet: wait for it rather than read it at once.
+        """
+        self.page.wait_for_function(
+            """([sel, t]) => document.querySelector(sel)?.value === t""",
+            arg=[f".control-{name} input[type='text']", text],
+            timeout=self.timeout,
+        )
+        return self.box(name).input_value()
+
     def fill(self, name: str, text: str) -> None:
         """Type ``text`` into the box of control ``name`` (the page reads it as it changes)."""
         self.box(name).fill(text)
