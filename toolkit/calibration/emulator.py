@@ -58,6 +58,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pickle
@@ -131,6 +132,10 @@ TRAINING_ROWS = (
 
 #: Standard error (SD units) assumed for a study that publishes only the direction of an effect.
 DIRECTION_SD = 0.1
+#: Groups of classrooms left out in turn (delete-a-group jackknife) at every design point, to
+#: estimate how the rows' Monte Carlo errors correlate: rows computed on the same classrooms
+#: share their sampling error (:func:`mc_correlation`).
+JACKKNIFE_GROUPS = 8
 
 #: The repository's settings of the emulator calibration.
 EMULATOR_CONFIG_FILE = DATA_DIR / "emulator.toml"
@@ -296,7 +301,11 @@ def _evaluate_point(
     seed: int,
     mappings: Mapping[str, Any] | None,
 ) -> dict[str, float]:
-    """Run the model at one design point: each row's value and Monte Carlo SE."""
+    """Run the model at one design point: each row's value, Monte Carlo SE and jackknife values.
+
+    ``jk<g>:<row>`` is the row's value without the classrooms of group ``g`` (of
+    :func:`_jackknife_groups`), from the same simulated arms.
+    """
     params = Parameters.from_mapping(fixed | theta, source="emulator design point")
     sims = Simulations(params, classrooms, seed)
     names = sorted(set(quantities.values()))
@@ -305,7 +314,78 @@ def _evaluate_point(
     for rid, q in quantities.items():
         out[f"value:{rid}"] = float(est.loc[q, "value"])
         out[f"se:{rid}"] = float(est.loc[q, "se"])
+    for g, drop in enumerate(_jackknife_groups(classrooms)):
+        with warnings.catch_warnings():  # only the values are kept: SEs of few classrooms are NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            jk = compute(names, sims=sims.without(drop), mappings=mappings).set_index("quantity")
+        for rid, q in quantities.items():
+            out[f"jk{g}:{rid}"] = float(jk.loc[q, "value"])
     return out
+
+
+def _jackknife_groups(classrooms: int) -> list[np.ndarray]:
+    """Return the classrooms of each jackknife group (``min(JACKKNIFE_GROUPS, classrooms)``)."""
+    return np.array_split(np.arange(classrooms), min(JACKKNIFE_GROUPS, classrooms))
+
+
+def mc_correlation(runs: pd.DataFrame, rows: Sequence[str]) -> np.ndarray:
+    r"""Pool the correlation of the rows' Monte Carlo errors over the design points.
+
+    Every row is computed on the same classrooms at a design point, so their sampling errors
+    are correlated (two contrasts sharing the control arm, a contrast and a correlation of
+    the same students). At each point :math:`i` the delete-a-group jackknife (Efron & Stein
+    1981; Shao & Tu 1995, ch. 2) over :math:`G` groups of classrooms estimates the covariance
+
+    .. math::
+
+        \hat V_i = \frac{G-1}{G} \sum_{g=1}^{G} (v_{i,(g)} - \bar v_{i,(\cdot)})
+        (v_{i,(g)} - \bar v_{i,(\cdot)})^\top,
+
+    with :math:`v_{i,(g)}` the rows' values without group :math:`g`; the pooled correlation
+    is the mean over points of :math:`\hat V_i`'s correlation matrix (a mean of correlation
+    matrices, so positive semi-definite). A row without spread at a point counts as
+    uncorrelated there.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        The design's table (:func:`evaluate_design`), with ``jk<g>:<row>`` columns.
+    rows : sequence of str
+        Row ids, in the order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(rows), len(rows))``, ones on the diagonal.
+
+    References
+    ----------
+    .. [1] Efron, B., & Stein, C. (1981). The jackknife estimate of variance. *Annals of
+       Statistics*, 9(3), 586-596. https://doi.org/10.1214/aos/1176345462
+    .. [2] Shao, J., & Tu, D. (1995). *The Jackknife and Bootstrap*. Springer.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"jk0:a": [1.0, 2.0], "jk1:a": [2.0, 1.0],
+    ...                      "jk0:b": [3.0, 0.0], "jk1:b": [5.0, -2.0]})
+    >>> mc_correlation(runs, ["a", "b"]).round(3).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+    groups = sum(1 for c in runs.columns if c.endswith(f":{rows[0]}") and c.startswith("jk"))
+    if groups < 2:
+        raise ValueError("mc_correlation: the design has no jackknife values (jk<g>:<row>).")
+    v = np.stack(
+        [runs[[f"jk{g}:{r}" for r in rows]].to_numpy(float) for g in range(groups)], axis=1
+    )
+    dev = v - v.mean(axis=1, keepdims=True)
+    cov = np.einsum("ngi,ngj->nij", dev, dev)
+    sd = np.sqrt(np.einsum("nii->ni", cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / (sd[:, :, None] * sd[:, None, :])
+    corr[~np.isfinite(corr)] = 0.0
+    out = corr.mean(axis=0)
+    np.fill_diagonal(out, 1.0)
+    return np.clip(out, -1.0, 1.0)
 
 
 def evaluate_design(
@@ -332,7 +412,9 @@ def evaluate_design(
     quantities : mapping of str to str
         Row id -> model quantity (``contrast:<id>``, ``correlation:<id>`` or a registered one).
     cache : path
-        CSV file of finished points: ``point``, the parameters, ``value:<row>``, ``se:<row>``.
+        CSV file of finished points: ``point``, the parameters, ``value:<row>``, ``se:<row>``
+        and the jackknife values ``jk<g>:<row>`` (:func:`mc_correlation`). A point cached
+        without one of them is run again.
     classrooms, seed : int
         Every point runs the same ``classrooms`` classrooms (seed ``seed``): common random
         numbers, so the differences between points are the parameters'.
@@ -352,14 +434,22 @@ def evaluate_design(
     cache = Path(cache)
     cols = list(points.columns)
     need = [f"value:{r}" for r in quantities] + [f"se:{r}" for r in quantities]
+    need += [f"jk{g}:{r}" for g in range(len(_jackknife_groups(classrooms))) for r in quantities]
     done = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["point", *cols])
     have = set()
     if len(done):
         merged = points.reset_index(names="point").merge(done, on="point", suffixes=("", "_c"))
         for r in merged.to_dict(orient="records"):
             same = all(math.isclose(r[c], r[f"{c}_c"], rel_tol=1e-9, abs_tol=1e-12) for c in cols)
-            if same and all(k in r and not pd.isna(r[k]) for k in need):
+            if same and all(k in r and not pd.isna(r[k]) for k in need[:2 * len(quantities)]) \
+                    and all(k in r for k in need):  # fmt: skip
                 have.add(int(r["point"]))
+    lacking = [k for k in need if k not in done.columns]
+    if cache.is_file() and lacking:  # a cache from an earlier version: keep its rows, add columns
+        tmp = cache.with_name(cache.name + ".tmp")
+        done.reindex(columns=[*done.columns, *lacking]).to_csv(tmp, index=False)
+        tmp.replace(cache)
+    header = list(pd.read_csv(cache, nrows=0).columns) if cache.is_file() else None
     todo = [i for i in range(len(points)) if i not in have]
     if progress and have:
         progress(f"{len(have)} of {len(points)} design points already in {cache.name}")
@@ -368,9 +458,13 @@ def evaluate_design(
     t0 = time.time()
 
     def record(i: int, res: dict[str, float]) -> None:
+        nonlocal header
         row = pd.DataFrame([{"point": i, **points.iloc[i].to_dict(), **res}])
-        header = not cache.is_file()
-        row.to_csv(cache, mode="a", header=header, index=False)
+        if header is None:
+            header = list(row.columns)
+            row.to_csv(cache, index=False)
+        else:  # the file's column order (it may hold more rows' columns than this run's)
+            row.reindex(columns=header).to_csv(cache, mode="a", header=False, index=False)
 
     args = [(points.iloc[i].to_dict(), qs, fixed, classrooms, seed, mappings) for i in todo]
     if workers == 1 or len(todo) <= 1:
@@ -424,6 +518,15 @@ class GPEmulator:
         Seeds the optimizer's restarts.
     restarts : int
         Restarts of the hyperparameters' optimizer from random starting values.
+    mc_corr : array (rows, rows), optional
+        Correlation of the rows' Monte Carlo errors (:func:`mc_correlation`); default none.
+
+    Attributes
+    ----------
+    mc_se : array
+        Per row, the root mean square Monte Carlo SE over the design.
+    mc_corr : array
+        The correlation of the rows' Monte Carlo errors (identity if not given).
     """
 
     def __init__(
@@ -435,6 +538,7 @@ class GPEmulator:
         high: np.ndarray,
         seed: int = 0,
         restarts: int = 3,
+        mc_corr: np.ndarray | None = None,
     ):
         what = "The emulator calibration"
         ConvergenceWarning = require("sklearn.exceptions", what).ConvergenceWarning
@@ -473,6 +577,10 @@ class GPEmulator:
             self.scale.append(s)
             self.mc_se.append(float(np.sqrt(np.mean(se**2))))
         self.mc_se = np.asarray(self.mc_se)
+        k = len(self.rows)
+        self.mc_corr = np.eye(k) if mc_corr is None else np.asarray(mc_corr, float)
+        if self.mc_corr.shape != (k, k):
+            raise ValueError(f"GPEmulator: mc_corr must be {k} x {k}, got {self.mc_corr.shape}.")
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return (X - self.low) / (self.high - self.low)
@@ -517,6 +625,13 @@ class RowLikelihood:
         (below); NaN and 0 otherwise.
     mc_se : array
         The Monte Carlo SE added to every row's variance (0 for an exact stand-in).
+    mc_corr : array, optional
+        The correlation of the rows' Monte Carlo errors (:func:`mc_correlation`): the rows
+        with a value then share one multivariate normal, with covariance
+        :math:`\mathrm{diag}(s_k^2 + \sigma_k^2) + M R M`,
+        :math:`M = \mathrm{diag}(\overline{se}_k)`.
+        A direction-only row keeps its own term (its error's correlation with the others is
+        left out). None: independent errors.
     """
 
     rows: list[str]
@@ -525,10 +640,15 @@ class RowLikelihood:
     bound: np.ndarray
     sign: np.ndarray
     mc_se: np.ndarray
+    mc_corr: np.ndarray | None = None
 
     @classmethod
     def from_table(
-        cls, table: pd.DataFrame, rows: Sequence[str], mc_se: np.ndarray | None = None
+        cls,
+        table: pd.DataFrame,
+        rows: Sequence[str],
+        mc_se: np.ndarray | None = None,
+        mc_corr: np.ndarray | None = None,
     ) -> RowLikelihood:
         """Read the rows' values, SDs, ranges and directions from a targets/evidence table."""
         missing = [r for r in rows if r not in table.index]
@@ -550,7 +670,25 @@ class RowLikelihood:
             else:
                 raise TargetsError(f"row {r!r}: neither a value with an SD nor a bound to fit.")
         mc = np.zeros(n) if mc_se is None else np.asarray(mc_se, float)
-        return cls(list(rows), center, scale, bound, sign, mc)
+        corr = None if mc_corr is None else np.asarray(mc_corr, float)
+        return cls(list(rows), center, scale, bound, sign, mc, corr)
+
+    def with_model_sampling(self, classrooms: int, design_classrooms: int) -> RowLikelihood:
+        r"""Return a copy that adds the sampling error of the model on other classrooms.
+
+        For observed values that are themselves the model's on ``classrooms`` classrooms per
+        arm of their own (data simulated by the model, as in simulation-based calibration),
+        or to target the posterior of direct ABC, whose every simulation runs on fresh
+        classrooms: the Monte Carlo variance of a value scales as one over the classrooms, so
+        each row's :math:`\overline{se}_k^2` (the design's, on ``design_classrooms``) becomes
+        :math:`\overline{se}_k^2\,(1 + n_{design}/n)`, correlated across rows as the design's.
+        """
+        for name, v in (("classrooms", classrooms), ("design_classrooms", design_classrooms)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"with_model_sampling: '{name}' must be a whole number >= 1, "
+                                 f"got {v!r}.")  # fmt: skip
+        factor = math.sqrt(1.0 + design_classrooms / classrooms)
+        return dataclasses.replace(self, mc_se=self.mc_se * factor)
 
     def with_observed(self, observed: Mapping[str, float]) -> RowLikelihood:
         """Return a copy with other observed values (synthetic data).
@@ -566,7 +704,7 @@ class RowLikelihood:
                 sign[k] = 1.0 if float(observed[r]) > self.bound[k] else -1.0
             else:
                 c[k] = float(observed[r])
-        return RowLikelihood(self.rows, c, self.scale, self.bound, sign, self.mc_se)
+        return dataclasses.replace(self, center=c, sign=sign)
 
     def subset(self, keep: Sequence[str]) -> RowLikelihood:
         """Return the likelihood of some of the rows."""
@@ -574,6 +712,7 @@ class RowLikelihood:
         return RowLikelihood(
             [self.rows[i] for i in idx], self.center[idx], self.scale[idx],
             self.bound[idx], self.sign[idx], self.mc_se[idx],
+            None if self.mc_corr is None else self.mc_corr[np.ix_(idx, idx)],
         )  # fmt: skip
 
     def __call__(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -583,10 +722,22 @@ class RowLikelihood:
         extra = sd**2 + self.mc_se**2
         val = ~np.isnan(self.center)
         out = np.zeros(mean.shape[0])
-        if val.any():
+        corr = None if self.mc_corr is None else self.mc_corr[np.ix_(val, val)]
+        if val.any() and (corr is None or np.array_equal(corr, np.eye(len(corr)))):
             v = self.scale[val] ** 2 + extra[:, val]
             z2 = (self.center[val] - mean[:, val]) ** 2 / v
             out += -0.5 * np.sum(z2 + np.log(2 * np.pi * v), axis=1)
+        elif val.any():  # correlated Monte Carlo errors: one multivariate normal per particle
+            m = self.mc_se[val]
+            k = int(val.sum())
+            cov = np.repeat((m[:, None] * corr * m[None, :])[None], len(mean), axis=0)
+            diag = np.arange(k)
+            cov[:, diag, diag] += self.scale[val] ** 2 + sd[:, val] ** 2
+            chol = np.linalg.cholesky(cov)
+            resid = (self.center[val] - mean[:, val])[..., None]
+            z = np.linalg.solve(chol, resid)[..., 0]
+            logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+            out += -0.5 * (np.sum(z**2, axis=1) + logdet + k * np.log(2 * np.pi))
         dirn = ~val
         if dirn.any():
             v = DIRECTION_SD**2 + extra[:, dirn]
@@ -1024,9 +1175,11 @@ def calibrate_emulator(
         pd.DataFrame(check_rows).to_csv(check_file, index=False)
     check = pd.read_csv(check_file) if config.check else pd.DataFrame()
     say("fitting the emulator")
-    emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed)
+    emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed,
+                          mc_corr=mc_correlation(runs, rows))  # fmt: skip
     fit_idx = [rows.index(r) for r in config.rows]
-    lik = RowLikelihood.from_table(table, config.rows, emulator.mc_se[fit_idx])
+    lik = RowLikelihood.from_table(table, config.rows, emulator.mc_se[fit_idx],
+                                   emulator.mc_corr[np.ix_(fit_idx, fit_idx)])  # fmt: skip
     if observed is not None:
         lik = lik.with_observed(observed)
 

@@ -39,6 +39,7 @@ References
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -191,7 +192,28 @@ class Simulations:
         self.engine = engine
         self.kernel = kernel
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+        self._drop: frozenset[int] = frozenset()
         self.runs = 0  #: arms simulated so far (cache misses)
+
+    def without(self, replicates: Sequence[int]) -> Simulations:
+        """Return a view of these simulations without some classrooms (for a jackknife).
+
+        The view shares the simulated arms (and simulates on the full set any arm not yet
+        simulated); its :meth:`arms` leave out the classrooms ``replicates`` of every arm, so
+        a quantity computed on it is the quantity of the other classrooms, paired as before.
+
+        Examples
+        --------
+        >>> sims = Simulations(Parameters(n_students=8, n_days=5), 3, seed=1)
+        >>> full = sims.arms({"a": "standardized"})
+        >>> part = sims.without([0]).arms({"a": "standardized"})  # not simulated again
+        >>> part["replicate"].unique().tolist(), part.equals(full[full["replicate"] > 0]
+        ...                                                  .reset_index(drop=True))
+        ([1, 2], True)
+        """
+        view = copy.copy(self)  # the same cache dict: arms simulated once
+        view._drop = self._drop | frozenset(int(r) for r in replicates)
+        return view
 
     def arms(self, arms: Mapping[str, Any], years: int = 1, **changes: Any) -> pd.DataFrame:
         """Simulate (or fetch) arms on the same classrooms.
@@ -238,6 +260,8 @@ class Simulations:
                 self.runs += 1
         frames = [self._cache[(keys[a], pkey)].assign(arm=a) for a in schedules]
         out = pd.concat(frames, ignore_index=True)
+        if self._drop:
+            out = out[~out["replicate"].isin(list(self._drop))].reset_index(drop=True)
         return out[["arm", *[c for c in out.columns if c != "arm"]]]
 
 
