@@ -23,7 +23,9 @@ from toolkit.calibration.emulator import (
     emulator_loglik,
     emulator_posterior,
     emulator_priors,
+    evaluate_design,
     load_emulator_config,
+    mc_correlation,
     smc_tempering,
 )
 
@@ -156,6 +158,101 @@ def test_likelihood_of_values_ranges_and_directions():
                          index=["x"]), ["x"])  # fmt: skip
 
 
+def test_correlated_monte_carlo_errors_give_the_multivariate_normal_likelihood():
+    """Two value rows with correlated Monte Carlo errors and a direction row: the likelihood is
+    scipy's bivariate normal (covariance diag(s^2 + sd^2) + M R M) plus the direction's probit
+    term; with R the identity it is the independent likelihood; subset and with_observed keep
+    R; with_model_sampling scales the Monte Carlo SEs by sqrt(1 + design/classrooms)."""
+    from scipy.special import log_ndtr
+
+    table = pd.DataFrame(
+        {"value": [0.3, -0.2, np.nan], "sd": [0.05, 0.04, np.nan],
+         "low": [np.nan, np.nan, 0.0], "high": [np.nan, np.nan, np.nan]},
+        index=["a", "b", "d"],
+    )  # fmt: skip
+    corr = np.array([[1.0, 0.7, 0.2], [0.7, 1.0, 0.0], [0.2, 0.0, 1.0]])
+    mc = np.array([0.06, 0.03, 0.05])
+    lik = RowLikelihood.from_table(table, ["a", "b", "d"], mc, corr)
+    rng = np.random.default_rng(3)
+    mean = rng.normal(0.0, 0.2, (5, 3))
+    sd = rng.uniform(0.0, 0.05, (5, 3))
+    got = lik(mean, sd)
+    for i in range(5):
+        cov = np.diag([0.05**2, 0.04**2] + sd[i, :2] ** 2) + np.outer(mc[:2], mc[:2]) * corr[:2, :2]
+        want = stats.multivariate_normal(mean[i, :2], cov).logpdf([0.3, -0.2])
+        want += log_ndtr((mean[i, 2] - 0.0) / np.sqrt(DIRECTION_SD**2 + sd[i, 2] ** 2 + 0.05**2))
+        assert got[i] == pytest.approx(want, rel=1e-10)
+    independent = RowLikelihood.from_table(table, ["a", "b", "d"], mc)
+    same = RowLikelihood.from_table(table, ["a", "b", "d"], mc, np.eye(3))
+    np.testing.assert_allclose(same(mean, sd), independent(mean, sd), rtol=1e-12)
+    assert not np.allclose(got, independent(mean, sd))  # the correlation matters
+    sub = lik.subset(["b", "a"])
+    np.testing.assert_array_equal(sub.mc_corr, [[1.0, 0.7], [0.7, 1.0]])
+    assert lik.with_observed({"a": 0.1}).mc_corr is lik.mc_corr
+    wider = lik.with_model_sampling(24, 96)
+    np.testing.assert_allclose(wider.mc_se, mc * np.sqrt(5.0))
+    np.testing.assert_array_equal(wider.mc_corr, corr)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="'classrooms' must be a whole number"):
+            lik.with_model_sampling(bad, 96)
+
+
+def test_jackknife_correlation_is_pooled_over_design_points():
+    """Delete-a-group jackknife values made from group means with a known correlation (0.6),
+    and SEs that differ between points and rows, give it back, pooled over 400 points (a mean
+    of per-point correlations of 8 groups would give about 0.56); a row without spread counts
+    as uncorrelated."""
+    rng = np.random.default_rng(7)
+    points, groups, rho = 400, 8, 0.6
+    x = rng.multivariate_normal([0.0, 1.0], [[1.0, rho], [rho, 1.0]], size=(points, groups))
+    scale = rng.uniform(0.2, 3.0, (points, 1, 2))  # each point's and row's own SE
+    x = x * scale
+    jk = (x.sum(axis=1, keepdims=True) - x) / (groups - 1)  # each group left out in turn
+    runs = pd.DataFrame(
+        {f"jk{g}:{r}": jk[:, g, k] for g in range(groups) for k, r in enumerate("ab")}
+        | {f"jk{g}:c": np.full(points, 2.0) for g in range(groups)}
+        | {"se:a": scale[:, 0, 0], "se:b": scale[:, 0, 1], "se:c": np.full(points, 0.1)}
+    )
+    got = mc_correlation(runs, ["a", "b", "c"])
+    assert got[0, 1] == pytest.approx(rho, abs=0.03)
+    assert got[0, 1] == got[1, 0]
+    np.testing.assert_array_equal(np.diag(got), 1.0)
+    assert got[0, 2] == got[1, 2] == 0.0
+    assert np.all(np.linalg.eigvalsh(got) >= -1e-12)
+    with pytest.raises(ValueError, match="no jackknife values"):
+        mc_correlation(pd.DataFrame({"value:a": [1.0]}), ["a"])
+    runs.loc[:, "jk3:a"] = np.nan
+    with pytest.raises(ValueError, match="no design point has every row"):
+        mc_correlation(runs, ["a", "b"])
+
+
+def test_design_cache_of_an_earlier_version_is_kept_and_its_points_rerun(tmp_path):
+    """A design.csv written before the jackknife columns existed: its rows stay in the file,
+    every point runs again (the same values: same classrooms), and a second call runs none."""
+    from toolkit.calibration.evidence import load_rows
+
+    table, maps = load_rows()
+    quantities = {"karich2014_learner_control": str(table.loc["karich2014_learner_control",
+                                                              "quantity"])}  # fmt: skip
+    points = design_points(2, emulator_priors(["engagement_autonomy_weight"]), seed=1)
+    kw = {"classrooms": 3, "seed": 5, "fixed": {"n_students": 8}, "mappings": maps}
+    first = evaluate_design(points, quantities, tmp_path / "design.csv", **kw)
+    assert [c for c in first.columns if c.startswith("jk")] == [
+        f"jk{g}:karich2014_learner_control" for g in range(3)
+    ]
+    old = first.drop(columns=[c for c in first.columns if c.startswith("jk")])
+    old.to_csv(tmp_path / "design.csv", index=False)  # the earlier version's file
+    said = []
+    again = evaluate_design(points, quantities, tmp_path / "design.csv", progress=said.append, **kw)
+    assert not any("already" in s for s in said)  # both points ran again
+    pd.testing.assert_frame_equal(again, first)
+    kept = pd.read_csv(tmp_path / "design.csv")
+    assert len(kept) == 4  # the old rows are still there, and the new ones follow
+    said = []
+    evaluate_design(points, quantities, tmp_path / "design.csv", progress=said.append, **kw)
+    assert said == ["2 of 2 design points already in design.csv"]
+
+
 def test_priors_include_zero_and_design_fills_the_box():
     p = emulator_priors()
     assert list(p.index) == list(EMULATED_PARAMETERS)
@@ -273,9 +370,10 @@ def model_sbc(tmp_path):
     (:func:`calibrate_emulator`: 16 model runs on 96 common classrooms, the Gaussian
     processes) serves every replication. Replication ``i`` draws its true weights from the
     prior and runs the model there on 24 classrooms of its own seed; its synthetic rows are
-    those values plus each row's published measurement error. Each synthetic row's SD is the
-    published one combined with the model's Monte Carlo SE on 24 classrooms (the design's RMS
-    SE scaled by sqrt(96/24)): the classrooms' sampling is part of the synthetic study's error.
+    those values plus each row's published measurement error. The likelihood adds the model's
+    sampling error on 24 classrooms (:meth:`RowLikelihood.with_model_sampling`: the design's
+    RMS SE scaled by sqrt(96/24), correlated across the rows as the design's jackknife says):
+    the classrooms' sampling is part of the synthetic study's error.
     """
     from threadpoolctl import threadpool_limits
 
@@ -290,9 +388,7 @@ def model_sbc(tmp_path):
     with threadpool_limits(1):  # tiny matrices: BLAS threads only cost time
         run = calibrate_emulator(cfg, tmp_path / "em", progress=False, table=table,
                                  mappings=maps)  # fmt: skip
-    em, lik = run["emulator"], run["likelihood"]
-    se_data = em.mc_se * np.sqrt(SBC_DESIGN_CLASSROOMS / SBC_DATA_CLASSROOMS)
-    lik = dataclasses.replace(lik, scale=np.sqrt(lik.scale**2 + se_data**2))
+    lik = run["likelihood"].with_model_sampling(SBC_DATA_CLASSROOMS, SBC_DESIGN_CLASSROOMS)
     priors = emulator_priors(SBC_PARAMETERS)
     lo, hi = priors["low"].to_numpy(), priors["high"].to_numpy()
     published_sd = RowLikelihood.from_table(table, SBC_ROWS).scale

@@ -19,18 +19,20 @@ joins the likelihood (Kennedy & O'Hagan 2001; Wilkinson 2014):
 
 .. math::
 
-    \log L(\theta) = \sum_{k \in \text{values}} \log \phi\!\left(t_k;\ \mu_k(\theta),\
-    s_k^2 + \sigma_k^2(\theta) + \overline{se}_k^2\right)
+    \log L(\theta) = \log \phi\!\left(t_V;\ \mu_V(\theta),\
+    \mathrm{diag}\big(s_k^2 + \sigma_k^2(\theta)\big)_{k \in V} + M R M\right)
     + \sum_{k \in \text{directions}} \log \Phi\!\left(\frac{\pm(\mu_k(\theta) - b_k)}
     {\sqrt{\tau^2 + \sigma_k^2(\theta) + \overline{se}_k^2}}\right),
 
-with :math:`\overline{se}_k` the design's root mean square Monte Carlo SE (the design's
+with :math:`V` the rows with a value, :math:`M = \mathrm{diag}(\overline{se}_k)` the design's
+root mean square Monte Carlo SEs and :math:`R` the correlation of the rows' Monte Carlo errors
+(:func:`mc_correlation`, a delete-a-group jackknife over the design's classrooms): the design's
 classrooms are common random numbers, so their sampling error is a smooth bias the emulator
-cannot see), a row with a two-sided range read as :func:`~toolkit.calibration.targets.target_scale`
-reads it, and a row that publishes only a direction (one bound :math:`b_k`) as the probability
-that a study with standard error :math:`\tau` (:data:`DIRECTION_SD`, judgement) finds an
-effect beyond the bound. The priors are uniform from 0 (:func:`emulator_priors`): the data
-may say that a weight is nil.
+cannot see, and it is shared by rows computed on the same classrooms. A row with a two-sided
+range is read as :func:`~toolkit.calibration.targets.target_scale` reads it, and a row that
+publishes only a direction (one bound :math:`b_k`) as the probability that a study with
+standard error :math:`\tau` (:data:`DIRECTION_SD`, judgement) finds an effect beyond the bound.
+The priors are uniform from 0 (:func:`emulator_priors`): the data may say that a weight is nil.
 
 The posterior is sampled by sequential Monte Carlo with adaptive tempering (Del Moral, Doucet &
 Jasra 2006; Chopin 2002): particles from the prior are reweighted by :math:`L^{\beta_{j+1} -
@@ -135,7 +137,7 @@ DIRECTION_SD = 0.1
 #: Groups of classrooms left out in turn (delete-a-group jackknife) at every design point, to
 #: estimate how the rows' Monte Carlo errors correlate: rows computed on the same classrooms
 #: share their sampling error (:func:`mc_correlation`).
-JACKKNIFE_GROUPS = 8
+JACKKNIFE_GROUPS = 24
 
 #: The repository's settings of the emulator calibration.
 EMULATOR_CONFIG_FILE = DATA_DIR / "emulator.toml"
@@ -300,11 +302,12 @@ def _evaluate_point(
     classrooms: int,
     seed: int,
     mappings: Mapping[str, Any] | None,
+    jackknife: Sequence[str] = (),
 ) -> dict[str, float]:
     """Run the model at one design point: each row's value, Monte Carlo SE and jackknife values.
 
-    ``jk<g>:<row>`` is the row's value without the classrooms of group ``g`` (of
-    :func:`_jackknife_groups`), from the same simulated arms.
+    ``jk<g>:<row>``, for the rows in ``jackknife``, is the row's value without the classrooms
+    of group ``g`` (of :func:`_jackknife_groups`), from the same simulated arms.
     """
     params = Parameters.from_mapping(fixed | theta, source="emulator design point")
     sims = Simulations(params, classrooms, seed)
@@ -314,12 +317,14 @@ def _evaluate_point(
     for rid, q in quantities.items():
         out[f"value:{rid}"] = float(est.loc[q, "value"])
         out[f"se:{rid}"] = float(est.loc[q, "se"])
-    for g, drop in enumerate(_jackknife_groups(classrooms)):
+    jk_names = sorted({quantities[r] for r in jackknife})
+    for g, drop in enumerate(_jackknife_groups(classrooms) if jk_names else []):
         with warnings.catch_warnings():  # only the values are kept: SEs of few classrooms are NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            jk = compute(names, sims=sims.without(drop), mappings=mappings).set_index("quantity")
-        for rid, q in quantities.items():
-            out[f"jk{g}:{rid}"] = float(jk.loc[q, "value"])
+            jk = compute(jk_names, sims=sims.without(drop), mappings=mappings)
+        jk = jk.set_index("quantity")
+        for rid in jackknife:
+            out[f"jk{g}:{rid}"] = float(jk.loc[quantities[rid], "value"])
     return out
 
 
@@ -341,15 +346,20 @@ def mc_correlation(runs: pd.DataFrame, rows: Sequence[str]) -> np.ndarray:
         \hat V_i = \frac{G-1}{G} \sum_{g=1}^{G} (v_{i,(g)} - \bar v_{i,(\cdot)})
         (v_{i,(g)} - \bar v_{i,(\cdot)})^\top,
 
-    with :math:`v_{i,(g)}` the rows' values without group :math:`g`; the pooled correlation
-    is the mean over points of :math:`\hat V_i`'s correlation matrix (a mean of correlation
-    matrices, so positive semi-definite). A row without spread at a point counts as
-    uncorrelated there.
+    with :math:`v_{i,(g)}` the rows' values without group :math:`g`. Each is scaled by the
+    point's own SEs, :math:`\tilde V_i = S_i^{-1} \hat V_i S_i^{-1}` with :math:`S_i =
+    \mathrm{diag}(se_{i})` (the ``se:<row>`` columns; 1 without them), and the pooled
+    :math:`\bar V = \frac1n \sum_i \tilde V_i` is turned into a correlation,
+    :math:`R_{jk} = \bar V_{jk} / \sqrt{\bar V_{jj} \bar V_{kk}}`: a ratio of pooled
+    moments, so it has no small-:math:`G` bias of a mean of per-point correlations, and it is
+    positive semi-definite. A row without spread counts as uncorrelated; points with a
+    missing value are left out.
 
     Parameters
     ----------
     runs : pandas.DataFrame
-        The design's table (:func:`evaluate_design`), with ``jk<g>:<row>`` columns.
+        The design's table (:func:`evaluate_design`), with ``jk<g>:<row>`` (and ``se:<row>``)
+        columns.
     rows : sequence of str
         Row ids, in the order of the result.
 
@@ -377,13 +387,18 @@ def mc_correlation(runs: pd.DataFrame, rows: Sequence[str]) -> np.ndarray:
     v = np.stack(
         [runs[[f"jk{g}:{r}" for r in rows]].to_numpy(float) for g in range(groups)], axis=1
     )
-    dev = v - v.mean(axis=1, keepdims=True)
-    cov = np.einsum("ngi,ngj->nij", dev, dev)
-    sd = np.sqrt(np.einsum("nii->ni", cov))
+    have_se = all(f"se:{r}" in runs.columns for r in rows)
+    se = runs[[f"se:{r}" for r in rows]].to_numpy(float) if have_se else np.ones(v[:, 0].shape)
+    se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
+    dev = (v - v.mean(axis=1, keepdims=True)) / se[:, None, :]
+    ok = np.isfinite(dev).all(axis=(1, 2))
+    if not ok.any():
+        raise ValueError("mc_correlation: no design point has every row's jackknife values.")
+    pooled = np.einsum("ngi,ngj->ij", dev[ok], dev[ok]) / ok.sum()
+    sd = np.sqrt(np.diag(pooled))
     with np.errstate(divide="ignore", invalid="ignore"):
-        corr = cov / (sd[:, :, None] * sd[:, None, :])
-    corr[~np.isfinite(corr)] = 0.0
-    out = corr.mean(axis=0)
+        out = pooled / np.outer(sd, sd)
+    out[~np.isfinite(out)] = 0.0
     np.fill_diagonal(out, 1.0)
     return np.clip(out, -1.0, 1.0)
 
@@ -399,6 +414,7 @@ def evaluate_design(
     workers: int = 1,
     mappings: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    jackknife: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run the model at every design point, caching each finished point in a CSV file.
 
@@ -425,6 +441,9 @@ def evaluate_design(
         Mappings of trial-record quantities (default: the package's).
     progress : callable, optional
         Called with a line of progress.
+    jackknife : sequence of str, optional
+        Rows whose jackknife values are computed (default: every row; the calibration asks
+        for its fitted rows, the only ones whose errors' correlation it uses).
 
     Returns
     -------
@@ -434,7 +453,8 @@ def evaluate_design(
     cache = Path(cache)
     cols = list(points.columns)
     need = [f"value:{r}" for r in quantities] + [f"se:{r}" for r in quantities]
-    need += [f"jk{g}:{r}" for g in range(len(_jackknife_groups(classrooms))) for r in quantities]
+    jackknife = list(quantities) if jackknife is None else [r for r in quantities if r in jackknife]
+    need += [f"jk{g}:{r}" for g in range(len(_jackknife_groups(classrooms))) for r in jackknife]
     done = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["point", *cols])
     have = set()
     if len(done):
@@ -466,7 +486,10 @@ def evaluate_design(
         else:  # the file's column order (it may hold more rows' columns than this run's)
             row.reindex(columns=header).to_csv(cache, mode="a", header=False, index=False)
 
-    args = [(points.iloc[i].to_dict(), qs, fixed, classrooms, seed, mappings) for i in todo]
+    args = [
+        (points.iloc[i].to_dict(), qs, fixed, classrooms, seed, mappings, tuple(jackknife))
+        for i in todo
+    ]
     if workers == 1 or len(todo) <= 1:
         for k, (i, a) in enumerate(zip(todo, args, strict=True)):
             record(i, _evaluate_point(*a))
@@ -480,7 +503,8 @@ def evaluate_design(
                 if progress and ((k + 1) % 10 == 0 or k + 1 == len(todo)):
                     progress(f"design point {k + 1}/{len(todo)} ({time.time() - t0:.0f} s)")
     table = pd.read_csv(cache).drop_duplicates("point", keep="last").set_index("point")
-    return table.loc[list(range(len(points)))].reset_index()
+    # .copy(): one block per column as read (pandas warns of a fragmented frame on insert)
+    return table.loc[list(range(len(points)))].copy().reset_index()
 
 
 # --- the emulator ----------------------------------------------------------------------------
@@ -1135,7 +1159,8 @@ def calibrate_emulator(
         f"classrooms per arm, {config.workers} worker(s)"
     )
     kw = {"classrooms": config.classrooms, "seed": config.seed, "fixed": config.fixed,
-          "workers": config.workers, "mappings": mappings, "progress": say}  # fmt: skip
+          "workers": config.workers, "mappings": mappings, "progress": say,
+          "jackknife": list(config.rows)}  # fmt: skip
     runs = evaluate_design(design, quantities, folder / "design.csv", **kw)
     t_design = time.time() - t0
     values = runs[[f"value:{r}" for r in rows]].set_axis(rows, axis=1)
@@ -1150,7 +1175,7 @@ def calibrate_emulator(
         say(f"the emulator's check is in {check_file.name} (resumed)")
     elif config.check:
         cpts = design_points(config.check, priors, config.seed + 1)
-        cruns = evaluate_design(cpts, quantities, folder / "check.csv", **kw)
+        cruns = evaluate_design(cpts, quantities, folder / "check.csv", **(kw | {"jackknife": []}))
         em0 = GPEmulator(X, values, ses, lo, hi, seed=config.seed)
         m, s = em0.predict(cpts.to_numpy(float))
         for k, r in enumerate(rows):
@@ -1175,9 +1200,10 @@ def calibrate_emulator(
         pd.DataFrame(check_rows).to_csv(check_file, index=False)
     check = pd.read_csv(check_file) if config.check else pd.DataFrame()
     say("fitting the emulator")
-    emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed,
-                          mc_corr=mc_correlation(runs, rows))  # fmt: skip
     fit_idx = [rows.index(r) for r in config.rows]
+    mc_corr = np.eye(len(rows))  # the fitted rows' errors correlated; the others not used
+    mc_corr[np.ix_(fit_idx, fit_idx)] = mc_correlation(runs, list(config.rows))
+    emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed, mc_corr=mc_corr)
     lik = RowLikelihood.from_table(table, config.rows, emulator.mc_se[fit_idx],
                                    emulator.mc_corr[np.ix_(fit_idx, fit_idx)])  # fmt: skip
     if observed is not None:
