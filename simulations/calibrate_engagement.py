@@ -13,7 +13,8 @@ This script reads the finished run folder and writes what the repository keeps o
   ``[parameters] from = "posterior"``, ``[robustness] over = "posterior"`` and
   ``validate --posterior``;
 - ``simulations/calibrated/engagement-calibration.txt``: each parameter's prior and posterior
-  (median, 90% interval), the rows that inform it, the emulator's check, the tempering stages,
+  (median, 90% interval), the rows that inform it, the correlation of the fitted rows' Monte
+  Carlo errors, the emulator's check, the tempering stages,
   the predictions of every row (fitted and held out) with verdicts, the leave-one-out table
   with its coverage, and the time.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.calibration.abc import load_posterior, sample_posterior
+from toolkit.calibration.emulator import mc_correlation
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,6 +93,14 @@ def main() -> None:
         lines.append(f"  {'':<28} informed by: {rows[p]}")
     lines += ["", "Sensitivity of each fitted row to each parameter (row SDs over the prior):"]
     lines.append(info.round(2).to_string())
+    fitted = list(cfg["rows"])
+    corr = mc_correlation(pd.read_csv(run / "design.csv"), fitted)
+    lines += [
+        "",
+        "Correlation of the fitted rows' Monte Carlo errors (delete-a-group jackknife over the "
+        "design's classrooms, pooled over its points; in the likelihood):",
+        pd.DataFrame(corr, index=fitted, columns=range(1, len(fitted) + 1)).round(2).to_string(),
+    ]
     lines += ["", "Emulator check on held-out model runs (RMSE in the row's SDs, 90% coverage):"]
     lines.append(check.round(3).to_string(index=False))
     lines += ["", "Tempering stages:", stages.round(4).to_string(index=False)]
