@@ -387,7 +387,7 @@ def model_sbc(tmp_path):
     fixed = {"n_students": 8}
     cfg = EmulatorConfig(parameters=SBC_PARAMETERS, rows=SBC_ROWS, design=16, check=0,
                          classrooms=SBC_DESIGN_CLASSROOMS, particles=50, seed=11,
-                         fixed=fixed)  # fmt: skip
+                         jackknife=12, fixed=fixed)  # fmt: skip
     with threadpool_limits(1):  # tiny matrices: BLAS threads only cost time
         run = calibrate_emulator(cfg, tmp_path / "em", progress=False, table=table,
                                  mappings=maps)  # fmt: skip

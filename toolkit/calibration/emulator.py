@@ -149,6 +149,7 @@ _KEYS = {
     "design",
     "check",
     "classrooms",
+    "jackknife",
     "particles",
     "seed",
     "workers",
@@ -204,6 +205,10 @@ class EmulatorConfig:
         Classrooms per arm at every design point (the same classrooms at every point).
     particles : int
         Particles of the tempered SMC on the emulator.
+    jackknife : int
+        Groups of classrooms left out in turn at every design point to estimate how the fitted
+        rows' Monte Carlo errors correlate (:func:`mc_correlation`; at most one per classroom).
+        Each group costs a recomputation of the fitted rows.
     seed : int
         Master seed: the design, the classrooms, the SMC.
     workers : int
@@ -219,6 +224,7 @@ class EmulatorConfig:
     check: int = 16
     classrooms: int = 24
     particles: int = 2000
+    jackknife: int = JACKKNIFE_GROUPS
     seed: int = MASTER_SEED
     workers: int = 1
     fixed: dict[str, Any] = field(default_factory=dict)
@@ -231,7 +237,7 @@ class EmulatorConfig:
         if unknown:
             raise ParameterError(f"emulator calibration: unknown parameter(s) {unknown}.")
         for name, least in (("design", 4), ("check", 0), ("classrooms", 2), ("particles", 50),
-                            ("workers", 1)):  # fmt: skip
+                            ("jackknife", 2), ("workers", 1)):  # fmt: skip
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
                 raise ValueError(
@@ -303,6 +309,7 @@ def _evaluate_point(
     seed: int,
     mappings: Mapping[str, Any] | None,
     jackknife: Sequence[str] = (),
+    groups: int = JACKKNIFE_GROUPS,
 ) -> dict[str, float]:
     """Run the model at one design point: each row's value, Monte Carlo SE and jackknife values.
 
@@ -318,7 +325,7 @@ def _evaluate_point(
         out[f"value:{rid}"] = float(est.loc[q, "value"])
         out[f"se:{rid}"] = float(est.loc[q, "se"])
     jk_names = sorted({quantities[r] for r in jackknife})
-    for g, drop in enumerate(_jackknife_groups(classrooms) if jk_names else []):
+    for g, drop in enumerate(_jackknife_groups(classrooms, groups) if jk_names else []):
         with warnings.catch_warnings():  # only the values are kept: SEs of few classrooms are NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             jk = compute(jk_names, sims=sims.without(drop), mappings=mappings)
@@ -328,9 +335,9 @@ def _evaluate_point(
     return out
 
 
-def _jackknife_groups(classrooms: int) -> list[np.ndarray]:
-    """Return the classrooms of each jackknife group (``min(JACKKNIFE_GROUPS, classrooms)``)."""
-    return np.array_split(np.arange(classrooms), min(JACKKNIFE_GROUPS, classrooms))
+def _jackknife_groups(classrooms: int, groups: int = JACKKNIFE_GROUPS) -> list[np.ndarray]:
+    """Return the classrooms of each jackknife group (``min(groups, classrooms)`` groups)."""
+    return np.array_split(np.arange(classrooms), min(groups, classrooms))
 
 
 def mc_correlation(runs: pd.DataFrame, rows: Sequence[str]) -> np.ndarray:
@@ -415,6 +422,7 @@ def evaluate_design(
     mappings: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     jackknife: Sequence[str] | None = None,
+    jackknife_groups: int = JACKKNIFE_GROUPS,
 ) -> pd.DataFrame:
     """Run the model at every design point, caching each finished point in a CSV file.
 
@@ -444,6 +452,8 @@ def evaluate_design(
     jackknife : sequence of str, optional
         Rows whose jackknife values are computed (default: every row; the calibration asks
         for its fitted rows, the only ones whose errors' correlation it uses).
+    jackknife_groups : int
+        Groups of classrooms left out in turn (at most one per classroom).
 
     Returns
     -------
@@ -454,7 +464,8 @@ def evaluate_design(
     cols = list(points.columns)
     need = [f"value:{r}" for r in quantities] + [f"se:{r}" for r in quantities]
     jackknife = list(quantities) if jackknife is None else [r for r in quantities if r in jackknife]
-    need += [f"jk{g}:{r}" for g in range(len(_jackknife_groups(classrooms))) for r in jackknife]
+    groups = len(_jackknife_groups(classrooms, jackknife_groups))
+    need += [f"jk{g}:{r}" for g in range(groups) for r in jackknife]
     done = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["point", *cols])
     have = set()
     if len(done):
@@ -487,7 +498,7 @@ def evaluate_design(
             row.reindex(columns=header).to_csv(cache, mode="a", header=False, index=False)
 
     args = [
-        (points.iloc[i].to_dict(), qs, fixed, classrooms, seed, mappings, tuple(jackknife))
+        (points.iloc[i].to_dict(), qs, fixed, classrooms, seed, mappings, tuple(jackknife), groups)
         for i in todo
     ]
     if workers == 1 or len(todo) <= 1:
@@ -1160,7 +1171,7 @@ def calibrate_emulator(
     )
     kw = {"classrooms": config.classrooms, "seed": config.seed, "fixed": config.fixed,
           "workers": config.workers, "mappings": mappings, "progress": say,
-          "jackknife": list(config.rows)}  # fmt: skip
+          "jackknife": list(config.rows), "jackknife_groups": config.jackknife}  # fmt: skip
     runs = evaluate_design(design, quantities, folder / "design.csv", **kw)
     t_design = time.time() - t0
     values = runs[[f"value:{r}" for r in rows]].set_axis(rows, axis=1)
