@@ -214,3 +214,36 @@ def test_readme_states_the_headline_study_as_resolved():
         spec.classrooms,
         spec.base_parameters().n_students,
     )
+
+
+def test_readme_evidence_numbers_are_those_of_the_committed_outputs():
+    """The callout "Read the headline with the evidence" quotes the posterior predictive of
+    ``simulations/evidence-headline.csv``, RAND's row from the calibration's predictions, and
+    the shares of the posterior robustness run (its generated block in
+    ``docs/evidence-headline.md``): a rerun that changes them fails here until the prose follows."""
+    import pandas as pd
+
+    text = " ".join(line.lstrip("> ") for line in README.read_text().splitlines())
+    text = " ".join(text.split())
+    table = pd.read_csv(ROOT / "simulations" / "evidence-headline.csv")
+    effects = table[table["kind"] == "effect"].set_index(["source", "metric", "contrast"])
+    post = effects.loc[("posterior", "test")]
+    leads = [post.loc[f"{a} - standardized", "median"] for a in
+             ("individualized", "personalized", "personal")]  # fmt: skip
+    assert "by **{:+.2f}, {:+.2f} and {:+.2f} SD**".format(*leads) in text
+    order = "personal > personalized > individualized > standardized"
+    orderings = table[(table["kind"] == "ordering") & (table["metric"] == "test")]
+    prob = orderings[orderings["ordering"] == order].set_index("source")["probability"]
+    assert f"probability **{prob['posterior']:.2f}** ({prob['prior']:.2f} under the priors" in text
+    pi = post.loc["personalized - individualized"]
+    assert f"**{pi['median']:+.2f} SD [{pi['q05']:+.2f}, {pi['q95']:+.2f}]**" in text
+    assert f"P = {pi['p_positive']:.2f}" in text
+    calib = (ROOT / "simulations" / "calibrated" / "engagement-calibration.txt").read_text()
+    calib = calib.split("Posterior predictive of every emulated row")[1]  # row, fitted, value, sd
+    rand = re.search(r"^\s*pane2017_math\s+True\s+\S+\s+\S+\s+(\S+)", calib, re.M)
+    assert rand, "engagement-calibration.txt has no prediction of pane2017_math"
+    assert f"personalized-learning schools ({float(rand.group(1)):+.2f} against" in text
+    page = (ROOT / "docs" / "evidence-headline.md").read_text()
+    shares = re.findall(r"holds in \*\*(\d+%)\*\* of the posterior draws", page)
+    assert len(shares) == 5, shares
+    assert "hold in **{}, {}, {}, {} and {}**".format(*shares) in text
