@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from toolkit.calibration.abc import coverage_tests, load_posterior, posterior_ranks
@@ -270,6 +272,13 @@ def test_config_defaults_and_errors(tmp_path):
     assert not set(cfg.rows) & set(cfg.predict)
     with pytest.raises(ValueError, match="'design' must be"):
         EmulatorConfig(design=2)
+    assert cfg.jackknife == 24  # the packaged settings: delete-one at 24 classrooms
+    for groups in (1, 2.5, True):
+        with pytest.raises(ValueError, match="'jackknife' must be a whole number >= 2"):
+            EmulatorConfig(jackknife=groups)
+    good = tmp_path / "j.toml"
+    good.write_text("[emulator]\njackknife = 6\n")
+    assert load_emulator_config(good).jackknife == 6
     bad = tmp_path / "e.toml"
     bad.write_text("[emulator]\ndesigns = 4\n")
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['designs'\]"):
@@ -535,3 +544,45 @@ def test_calibrate_method_emulator_from_the_command_line(tmp_path, capsys):
     assert "--design is an option of --method emulator" in capsys.readouterr().err
     assert main([*argv, "--generations", "3", "--resume"]) == 2
     assert "options of --method abc" in capsys.readouterr().err
+
+
+@st.composite
+def _jackknife_tables(draw):
+    """Design tables of jackknife values: any finite values, constant rows, missing values,
+    SEs that are 0, NaN or of any size."""
+    points, groups, k = draw(st.integers(1, 6)), draw(st.integers(2, 6)), draw(st.integers(1, 4))
+    value = st.one_of(st.floats(-1e3, 1e3), st.just(np.nan), st.just(0.0))
+    se = st.one_of(st.floats(1e-6, 1e3), st.just(0.0), st.just(np.nan))
+    data = {}
+    for r in range(k):
+        constant = draw(st.booleans())
+        for g in range(groups):
+            data[f"jk{g}:r{r}"] = (
+                [1.0] * points
+                if constant
+                else draw(st.lists(value, min_size=points, max_size=points))
+            )
+        data[f"se:r{r}"] = draw(st.lists(se, min_size=points, max_size=points))
+    return pd.DataFrame(data), [f"r{r}" for r in range(k)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_jackknife_tables())
+def test_jackknife_correlation_of_messy_designs_is_a_correlation_matrix_or_a_clear_error(case):
+    """Whatever the design holds, the pooled correlation is symmetric with a unit diagonal,
+    within [-1, 1] and positive semi-definite, or the error says that no point has every
+    row's jackknife values."""
+    runs, rows = case
+    try:
+        got = mc_correlation(runs, rows)
+    except ValueError as exc:
+        assert "no design point has every row's jackknife values" in str(exc)
+        usable = np.isfinite(runs[[c for c in runs if c.startswith("jk")]]).all(axis=1)
+        se = runs[[f"se:{r}" for r in rows]]
+        assert not (usable & (np.isfinite(se) & (se > 0)).all(axis=1)).any()
+        return
+    assert got.shape == (len(rows), len(rows))
+    np.testing.assert_array_equal(got, got.T)
+    np.testing.assert_array_equal(np.diag(got), 1.0)
+    assert np.all(np.abs(got) <= 1.0)
+    assert np.linalg.eigvalsh(got).min() >= -1e-9
