@@ -462,25 +462,26 @@ def evaluate_design(
     """
     cache = Path(cache)
     cols = list(points.columns)
-    need = [f"value:{r}" for r in quantities] + [f"se:{r}" for r in quantities]
+    estimates = [f"value:{r}" for r in quantities] + [f"se:{r}" for r in quantities]
     jackknife = list(quantities) if jackknife is None else [r for r in quantities if r in jackknife]
     groups = len(_jackknife_groups(classrooms, jackknife_groups))
-    need += [f"jk{g}:{r}" for g in range(groups) for r in jackknife]
+    jk_cols = [f"jk{g}:{r}" for g in range(groups) for r in jackknife]  # may be NaN (few rooms)
     done = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["point", *cols])
     have = set()
     if len(done):
         merged = points.reset_index(names="point").merge(done, on="point", suffixes=("", "_c"))
         for r in merged.to_dict(orient="records"):
             same = all(math.isclose(r[c], r[f"{c}_c"], rel_tol=1e-9, abs_tol=1e-12) for c in cols)
-            if same and all(k in r and not pd.isna(r[k]) for k in need[:2 * len(quantities)]) \
-                    and all(k in r for k in need):  # fmt: skip
+            complete = all(k in r and not pd.isna(r[k]) for k in estimates)
+            if same and complete and all(k in r for k in jk_cols):
                 have.add(int(r["point"]))
-    lacking = [k for k in need if k not in done.columns]
-    if cache.is_file() and lacking:  # a cache from an earlier version: keep its rows, add columns
+    header = list(done.columns) if cache.is_file() else None  # the file's columns, in order
+    lacking = [k for k in estimates + jk_cols if k not in done.columns]
+    if header is not None and lacking:  # a cache from an earlier version: keep rows, add columns
+        header += lacking
         tmp = cache.with_name(cache.name + ".tmp")
-        done.reindex(columns=[*done.columns, *lacking]).to_csv(tmp, index=False)
+        done.reindex(columns=header).to_csv(tmp, index=False)
         tmp.replace(cache)
-    header = list(pd.read_csv(cache, nrows=0).columns) if cache.is_file() else None
     todo = [i for i in range(len(points)) if i not in have]
     if progress and have:
         progress(f"{len(have)} of {len(points)} design points already in {cache.name}")
@@ -1212,11 +1213,11 @@ def calibrate_emulator(
     check = pd.read_csv(check_file) if config.check else pd.DataFrame()
     say("fitting the emulator")
     fit_idx = [rows.index(r) for r in config.rows]
+    fit_corr = mc_correlation(runs, list(config.rows))
     mc_corr = np.eye(len(rows))  # the fitted rows' errors correlated; the others not used
-    mc_corr[np.ix_(fit_idx, fit_idx)] = mc_correlation(runs, list(config.rows))
+    mc_corr[np.ix_(fit_idx, fit_idx)] = fit_corr
     emulator = GPEmulator(X, values, ses, lo, hi, seed=config.seed, mc_corr=mc_corr)
-    lik = RowLikelihood.from_table(table, config.rows, emulator.mc_se[fit_idx],
-                                   emulator.mc_corr[np.ix_(fit_idx, fit_idx)])  # fmt: skip
+    lik = RowLikelihood.from_table(table, config.rows, emulator.mc_se[fit_idx], fit_corr)
     if observed is not None:
         lik = lik.with_observed(observed)
 
