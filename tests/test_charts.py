@@ -840,6 +840,35 @@ def test_fit_text_wraps_a_title_too_long_for_its_panel():
     assert a._left_title.get_fontsize() == 20  # wrapped between words, not shrunk
 
 
+@pytest.mark.parametrize("title", ["Short", "A title much too long for one of two panels of a slide"])
+def test_save_figure_lays_a_figure_out_once_and_the_file_is_the_same(tmp_path, monkeypatch, title):
+    """The layout pass that finds nothing more to wrap is the saved layout: the engine does
+    not run again for the save (one pass when nothing wraps, two when a title wraps), and the
+    PNG is the one a further layout pass at the PNG's resolution gives, pixel for pixel."""
+    from matplotlib.figure import Figure
+
+    from toolkit.charts import style
+
+    def figure():
+        fig, (a, b) = plt.subplots(1, 2, figsize=SLIDE_SIZES["4:3"], layout="constrained")
+        a.set_title(title, loc="left", fontsize=20)
+        b.set_title("Right", loc="left", fontsize=20)
+        a.plot([0, 1], [0, 1])
+        return fig
+
+    passes = []
+    real = Figure.draw_without_rendering
+    monkeypatch.setattr(Figure, "draw_without_rendering", lambda f: passes.append(1) or real(f))
+    save_figure(figure(), tmp_path / "once", formats=["png"], provenance="p", dpi=120)
+    assert len(passes) == (1 if title == "Short" else 2)
+    fitted = style._fit_text
+    monkeypatch.setattr(style, "_fit_text", lambda fig: fitted(fig) and False)  # pass again
+    save_figure(figure(), tmp_path / "again", formats=["png"], provenance="p", dpi=120)
+    assert len(passes) == (3 if title == "Short" else 5)
+    once = np.asarray(Image.open(tmp_path / "once.png"))
+    assert np.array_equal(once, np.asarray(Image.open(tmp_path / "again.png")))
+
+
 def _evidence_table():
     root = Path(__file__).resolve().parents[1]
     return pd.read_csv(root / "simulations" / "evidence-headline.csv")

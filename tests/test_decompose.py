@@ -115,7 +115,7 @@ def test_waterfall_says_how_many_classrooms_and_why_its_total_differs(four_arms,
     ax = plot_decomposition(four_arms, "personalized", full=(0.197, 0.18, 0.214),
                             full_classrooms=200)  # fmt: skip
     legend = ax.get_legend()
-    labels = [t.get_text() for t in legend.get_texts()]
+    labels = [t.get_text().replace("\n", " ") for t in legend.get_texts()]  # wrapped
     assert labels[:3] == [
         "channel raises the difference", "channel lowers it", "95% interval over classrooms"
     ]  # fmt: skip

@@ -160,4 +160,6 @@ def plot_decomposition(
             fontsize=11, frameon=False, alignment="left",
             title=textwrap.fill(note, 95) if full is not None else None, title_fontsize=11,
         )  # fmt: skip
+        for text in ax.get_legend().get_texts():  # two columns beside the y labels: keep short
+            text.set_text(textwrap.fill(text.get_text(), 42))
     return ax

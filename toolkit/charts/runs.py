@@ -145,7 +145,10 @@ def study_figures(
             figs[f"sweep_{metric}"] = fig
     else:
         panels = [p for p in HEADLINE_PANELS if wanted(p[0])]
-        figs |= headline_figures(summary, tails if wanted("tails") else None, panels=panels)
+        # fitted by save_run_figures, at the size and resolution they are saved
+        figs |= headline_figures(
+            summary, tails if wanted("tails") else None, panels=panels, fit=False
+        )
         if not decomposition.empty:
             es = summary[summary["metric"] == "effect_size"]
             es = es[(es["year"] == es["year"].max()) & (es["point"] == es["point"].min())]

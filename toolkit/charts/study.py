@@ -259,6 +259,7 @@ def headline_figures(
     point: int | None = None,
     year: int | None = None,
     panels: Sequence[tuple[str, str, Sequence[str], bool]] = HEADLINE_PANELS,
+    fit: bool = True,
 ) -> dict[str, Figure]:
     """Make the presenter figures of a comparison study, one 16:9 figure per theme.
 
@@ -272,6 +273,11 @@ def headline_figures(
         Which sweep point and year.
     panels : sequence
         ``(name, title, metrics, difference)`` for each figure (2 x 2 panels each).
+    fit : bool
+        Wrap titles and labels that would not fit (:func:`~toolkit.charts.style.fit_text`)
+        at the figures' size on screen. ``False`` for figures about to be saved:
+        :func:`~toolkit.charts.style.save_figure` fits them at the size and resolution it
+        saves them, and would do that work again.
 
     Returns
     -------
@@ -299,11 +305,11 @@ def headline_figures(
             for ax in list(axes.flat)[len(metrics) :]:
                 ax.set_visible(False)
             fig.suptitle(title, fontsize=24, fontweight="bold", x=0.01, ha="left")
-            figures[name] = fit_text(fig)
+            figures[name] = fit_text(fig) if fit else fig
         if tails is not None and not tails.empty:
             fig, ax = plt.subplots(figsize=SLIDE_SIZES["16:9"], layout="constrained")
             plot_tails(tails, ax=ax, point=point, year=year)
-            figures["tails"] = fit_text(fig)
+            figures["tails"] = fit_text(fig) if fit else fig
     return figures
 
 

@@ -320,9 +320,21 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
     matplotlib Figure
         ``fig``, changed in place.
     """
+    _fit_text(fig, rounds)
+    return fig
+
+
+def _fit_text(fig: Figure, rounds: int = 3) -> bool:
+    """Do :func:`fit_text`; return whether its last layout pass left the figure laid out.
+
+    True when the layout engine's last run (the pass that found nothing more to wrap) is the
+    layout of the figure as it now stands, so that a save at the figure's resolution need
+    not run the engine again (:func:`save_figure`).
+    """
     if getattr(fig, "_toolkit_fitted", None) == _fit_signature(fig):
-        return fig  # already fitted at this size, and no text changed since
+        return False  # already fitted at this size, and no text changed since
     renderer = fig.canvas.get_renderer()
+    changed = True
     for _ in range(rounds):
         fig.draw_without_rendering()  # runs the layout engine at the current size
         axes = [a for a in fig.axes if a.get_visible()]
@@ -359,16 +371,22 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
         if not changed:
             break
     fig._toolkit_fitted = _fit_signature(fig)
-    return fig
+    return not changed
 
 
 def _fit_signature(fig: Figure) -> tuple:
-    """Return what :func:`fit_text` depends on: the size and the texts (not the caption)."""
+    """Return what :func:`fit_text` depends on: the size, resolution, layout box and texts.
+
+    Not the provenance caption's text (the layout box keeps its strip free).
+    """
     texts = [t.get_text() for t in fig.texts if t.get_gid() != "provenance"]
     for ax in fig.axes:
         texts += [ax.get_title(loc=k) for k in ("left", "center", "right")]
         texts += [ax.get_xlabel(), ax.get_ylabel(), str(ax.get_visible())]
-    return (tuple(fig.get_size_inches()), fig.get_suptitle(), tuple(texts))
+    engine = fig.get_layout_engine()
+    rect = engine.get().get("rect") if engine is not None else None
+    size = (tuple(fig.get_size_inches()), fig.dpi, None if rect is None else tuple(rect))
+    return (size, fig.get_suptitle(), tuple(texts))
 
 
 def default_provenance() -> str:
@@ -461,11 +479,18 @@ def save_figure(
                 engine.set(rect=(0, bottom, 1, 1))  # left, bottom, right, top
             else:
                 engine.set(rect=(0, bottom, 1, 1 - bottom))  # left, bottom, width, height
-    if exact:
-        fit_text(fig)  # at the final size: titles and labels stay inside the canvas
+    laid_out = False
+    if exact:  # at the final size: titles and labels stay inside the canvas
+        # measured at the PNG's resolution (whose layout it then is), or at the figure's own
+        # when that is finer: text measured at a coarse resolution (hinted to few pixels) can
+        # be narrower than on screen or in the SVG
+        fit_dpi = max(dpi, fig.dpi)
+        with _at_dpi(fig, fit_dpi):
+            laid_out = _fit_text(fig) and fit_dpi == dpi
     written = []
     bbox = {"savefig.bbox": "standard" if exact else "tight"}
-    with chart_style(), mpl.rc_context(bbox), _layout_once(fig, dpi), ThreadPoolExecutor(1) as bg:
+    layout = _layout_once(fig, dpi, laid_out=laid_out)
+    with chart_style(), mpl.rc_context(bbox), layout, ThreadPoolExecutor(1) as bg:
         encoding = []
         for fmt in formats:
             out = path.with_suffix(f".{fmt}")
@@ -481,25 +506,35 @@ def save_figure(
 
 
 @contextlib.contextmanager
-def _layout_once(fig: Figure, dpi: float) -> Iterator[None]:
+def _at_dpi(fig: Figure, dpi: float) -> Iterator[None]:
+    """Give the figure the resolution ``dpi`` for a while (texts are measured at it)."""
+    original = fig.dpi
+    try:
+        fig.dpi = dpi
+        yield
+    finally:
+        fig.dpi = original
+
+
+@contextlib.contextmanager
+def _layout_once(fig: Figure, dpi: float, laid_out: bool = False) -> Iterator[None]:
     """Lay a figure out once, as its first save would, and keep that layout for every format.
 
     A figure's layout engine runs again at each draw, so each format saved would lay the
     figure out anew (constrained layout measures every text and tick label twice a time). The
     layout is computed here once, at the resolution of the PNG (the figure's texts measured
     as the PNG's draw measures them, so the PNG is the one the engine would have laid out),
-    and the engine is paused while the formats are drawn, then given back.
+    and the engine is paused while the formats are drawn, then given back. ``laid_out``
+    says the engine's last run was already that (the last pass of :func:`fit_text`, at
+    ``dpi``, with nothing changed since): it is not run again.
     """
     engine = fig.get_layout_engine()
     if engine is None or not fig.axes:
         yield
         return
-    original = fig.dpi
-    try:
-        fig.dpi = dpi
-        fig.draw_without_rendering()
-    finally:
-        fig.dpi = original
+    if not laid_out:
+        with _at_dpi(fig, dpi):
+            fig.draw_without_rendering()
     fig.set_layout_engine("none")  # a placeholder that keeps the engine's compatibility
     try:
         yield
