@@ -840,7 +840,7 @@ def test_fit_text_wraps_a_title_too_long_for_its_panel():
     assert a._left_title.get_fontsize() == 20  # wrapped between words, not shrunk
 
 
-@pytest.mark.parametrize("title", ["Short", "A title much too long for one of two panels of a slide"])
+@pytest.mark.parametrize("title", ["Short", "A title far too long for one of two panels"])
 def test_save_figure_lays_a_figure_out_once_and_the_file_is_the_same(tmp_path, monkeypatch, title):
     """The layout pass that finds nothing more to wrap is the saved layout: the engine does
     not run again for the save (one pass when nothing wraps, two when a title wraps), and the
