@@ -30,6 +30,7 @@ Every line prints the load average: on a shared machine the times measure the ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -76,12 +77,6 @@ LAST_CPU = [0.0]
 def _cpu(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
-
-
-def _worker_usage() -> tuple[float, int]:
-    """A worker's own CPU seconds and peak resident memory (``ru_maxrss``), run on each."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def _tree_cpu(proc: Any, seen: dict[int, float]) -> None:
@@ -187,8 +182,22 @@ def bench_whole(args: argparse.Namespace) -> dict:
     }
 
 
+def _process_usage(pid: int) -> tuple[float, float]:
+    """CPU seconds and peak resident MB of another process of this machine (psutil, /proc)."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    times = proc.cpu_times()
+    peak = 0.0
+    with contextlib.suppress(OSError):  # Linux: the high-water mark of the resident set
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    return times.user + times.system, peak or proc.memory_info().rss / 2**20
+
+
 def _analysis_child(cfg_json: str) -> dict:
-    """Make (or reuse) the replicated parts, then analyse them: serial or on a local cluster."""
+    """Make (or reuse) the replicated parts, then analyse them: serial or on local workers."""
     import pandas as pd
     from bench_study import REGIMES, no_analysis, study
 
@@ -222,33 +231,27 @@ def _analysis_child(cfg_json: str) -> dict:
     result = RunResult(root / "big", {}, units=ids, arms=list(REGIMES), keep="classrooms")
     scale = 1 if sys.platform == "darwin" else 1024
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-    cluster = client = None
+    local = None
     t_start = 0.0
-    if cfg["workers"] > 1:
-        from distributed import Client
-
-        from toolkit.study.pool import DaskPool
-        from toolkit.study.runner import local_cluster
+    if cfg["workers"] > 1:  # a run's own local worker processes, as `--workers N` starts them
+        from toolkit.study.executor import _LocalExecutor
 
         t0 = time.perf_counter()
-        cluster = local_cluster(cfg["workers"])
-        client = Client(cluster, set_as_default=False)
+        local = _LocalExecutor(cfg["workers"])
         t_start = time.perf_counter() - t0
-        result.pool = DaskPool(client, sees_folder=True)
+        result.pool = local.analysis_pool(True)
     c0 = _cpu(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     analyse_run(result, spec)
     seconds = time.perf_counter() - t0
     client_cpu = _cpu(resource.RUSAGE_SELF) - c0
     workers_cpu, worker_peak = 0.0, 0.0
-    if client is not None:
-        # asked of the workers themselves: forked by a fork server, they are not this
-        # process's children for getrusage
-        own = client.run(_worker_usage)
-        workers_cpu = sum(cpu for cpu, _ in own.values())
-        worker_peak = max(peak for _, peak in own.values()) * scale / 2**20
-        client.close()
-        cluster.close()
+    if local is not None:
+        # read from /proc: forked by the fork server, they are not this process's children
+        own = [_process_usage(p.pid) for p in local.pool._processes.values()]
+        workers_cpu = sum(cpu for cpu, _ in own)
+        worker_peak = max(peak for _, peak in own)
+        local.close()
     return {
         **cfg,
         "units": n_units,
@@ -305,54 +308,70 @@ def bench_analysis(args: argparse.Namespace) -> dict:
 
 
 def bench_headline(args: argparse.Namespace) -> dict:
-    """``python -m toolkit run simulations/headline.toml`` end to end, ``--rounds`` times."""
+    """The headline as ``./run.sh headline`` runs it, and in one process, ``--rounds`` times.
+
+    ``./run.sh headline`` gives ``--workers`` the machine's cores, up to 4; the rounds
+    alternate that run with one of ``--workers 1`` (the same bytes, in one process).
+    """
     tmp = Path(tempfile.mkdtemp(prefix="bench-headline-"))
+    workers = min(os.cpu_count() or 1, 4)
     run = ["run", "simulations/headline.toml", "--overwrite", "--no-progress", "--out"]
     _run_cli([*run, str(tmp / "warm")])  # compile (or load) the kernels once, untimed
     times: list[float] = []
     cpu: list[float] = []
+    serial: list[float] = []
     for r in range(1, args.rounds + 1):
         load = _load()
-        times.append(_run_cli([*run, str(tmp / "h")]))
+        times.append(_run_cli([*run, str(tmp / "h"), "--workers", str(workers)]))
         cpu.append(LAST_CPU[0])
-        print(f"  round {r} (load {load}): {times[-1]:.2f} s ({cpu[-1]:.1f} CPU-s)", flush=True)
+        serial.append(_run_cli([*run, str(tmp / "s"), "--workers", "1"]))
+        print(
+            f"  round {r} (load {load}): ./run.sh headline (--workers {workers}) "
+            f"{times[-1]:.2f} s ({cpu[-1]:.1f} CPU-s, all processes); --workers 1 "
+            f"{serial[-1]:.2f} s ({LAST_CPU[0]:.1f} CPU-s)",
+            flush=True,
+        )
     med = statistics.median(times)
     print(
-        f"  headline, median of {args.rounds}: {med:.2f} s, {statistics.median(cpu):.1f} CPU-s "
-        f"(load now {_load()})"
+        f"  headline, median of {args.rounds}: {med:.2f} s with --workers {workers} "
+        f"({statistics.median(cpu):.1f} CPU-s), {statistics.median(serial):.2f} s with "
+        f"--workers 1 (load now {_load()})"
     )
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"rounds": times, "cpu_s": cpu, "median_s": med}
+    return {
+        "workers": workers,
+        "rounds": times,
+        "cpu_s": cpu,
+        "median_s": med,
+        "serial_rounds": serial,
+        "serial_median_s": statistics.median(serial),
+    }
 
 
 def _start_child(method: str) -> dict:
-    """Start a run's local cluster of 2 with ``method``; each worker runs one tiny unit."""
+    """Start a run's 2 local workers with ``method``; each runs one tiny unit."""
     from bench_study import study
-    from distributed import Client
 
     import toolkit.study.executor as ex
     from toolkit.study.units import _units, run_unit
 
-    ex.LOCAL_CLUSTER_CONFIG["distributed.worker.multiprocessing-method"] = method
     spec = study(4, days=5, chunk=2)
     unit = _units(spec)[0]
     t0 = time.perf_counter()
-    with (
-        ex.local_cluster(2, preload=["toolkit.study._dask_worker"]) as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
+    local = ex._LocalExecutor(2, method=method)
+    try:
         started = time.perf_counter() - t0
         args = (spec.seed, "fast", 1, "standardized", "students")
-        workers = list(client.scheduler_info()["workers"])
-        client.gather(
-            [client.submit(run_unit, unit, *args, pure=False, workers=[w]) for w in workers]
-        )
-        cpu = sorted(client.run(time.process_time).values())
+        for f in [local.pool.submit(run_unit, unit, *args) for _ in range(2)]:
+            f.result()
+        cpu = sorted(_process_usage(p.pid)[0] for p in local.pool._processes.values())
+    finally:
+        local.close()
     return {"method": method, "start_s": started, "worker_cpu_s": cpu}
 
 
 def bench_start(args: argparse.Namespace) -> dict:
-    """A local cluster's start: spawned workers against workers forked from the fork server."""
+    """Local workers' start: spawned workers against workers forked from the fork server."""
     out = []
     for r in range(1, args.rounds + 1):
         for method in ("spawn", "forkserver"):

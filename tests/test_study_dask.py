@@ -1,9 +1,10 @@
 """The runner on real Dask clusters and real processes: workers killed, clients killed, Ctrl-C.
 
-A ``LocalCluster`` of two worker processes on the loopback interface runs the same study as a
-serial run and must write the same bytes; a worker killed mid-unit must not change them; a
-client process killed (SIGKILL) or interrupted (SIGINT, as Ctrl-C sends it) mid-study must keep
-what finished, and ``--resume`` must finish with the same bytes as an uninterrupted run. Workers
+A ``LocalCluster`` of two worker processes on the loopback interface, and a run's own local
+worker processes (``workers=2``), run the same study as a serial run and must write the same
+bytes; a worker killed mid-unit must not change them; a client process killed (SIGKILL) or
+interrupted (SIGINT, as Ctrl-C sends it) mid-study must keep what finished, and ``--resume``
+must finish with the same bytes as an uninterrupted run. Workers
 that see the run folder write their units' parts themselves; a worker that sees another disk at
 the run folder's path (one in its own mount namespace, as a worker on another machine) makes
 the run fall back to parts returned to the client, with the same bytes. Every wait is for a
@@ -395,3 +396,96 @@ def test_scheduler_from_the_environment_and_conflicts(study_file, tmp_path, monk
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
     with pytest.raises(StudyError, match="not both"):
         run_study(load_study(study_file), tmp_path / "g", workers=2, scheduler=address)
+
+
+# ---------------------------------------------------------------------------------------------
+# a run's own local worker processes (workers=N): a worker that dies
+# ---------------------------------------------------------------------------------------------
+def _kill_a_local_worker(monkeypatch) -> dict:
+    """Kill one of a run's local workers as soon as its units are in flight (in a thread).
+
+    Returns a dict that gets the killed pid and how often the pool was restarted.
+    """
+    seen: dict = {"restarts": 0}
+    started = threading.Event()
+    real_run, real_restart = executor._LocalExecutor.run, executor._LocalExecutor.restart
+
+    def run(self, todo, args):
+        seen["executor"] = self
+        started.set()
+        yield from real_run(self, todo, args)
+
+    def restart(self):
+        seen["restarts"] += 1
+        real_restart(self)
+
+    monkeypatch.setattr(executor._LocalExecutor, "run", run)
+    monkeypatch.setattr(executor._LocalExecutor, "restart", restart)
+
+    def kill() -> None:
+        assert started.wait(120)
+        seen["pids"] = started_processes(seen["executor"])
+        first = seen["pids"][0]
+        os.kill(first, signal.SIGKILL)
+        seen["killed"] = first
+
+    seen["thread"] = threading.Thread(target=kill)
+    seen["thread"].start()
+    return seen
+
+
+def started_processes(ex) -> list[int]:
+    return sorted(p.pid for p in ex.pool._processes.values())
+
+
+def test_a_local_worker_killed_mid_run_has_its_units_run_again(
+    serial, study_file, tmp_path, monkeypatch
+):
+    seen = _kill_a_local_worker(monkeypatch)
+    result = run_study(load_study(study_file), tmp_path / "k", workers=2, progress=False)
+    seen["thread"].join()
+    # the units in flight (and the decomposition's chunks) ran again on a new pool
+    assert seen["restarts"] >= 1 and not _alive(seen["killed"])
+    assert run_bytes(tmp_path / "k") == serial
+    execution = result.manifest["execution"]
+    assert execution["mode"] == "local worker processes"
+    assert execution["parts"] == runner.PARTS_BY_WORKERS
+    assert not list((tmp_path / "k").glob(".workers-write-*.tmp"))
+
+
+def test_a_unit_lost_too_often_stops_the_run_with_a_clear_error(study_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(executor, "LOCAL_ATTEMPTS", 1)
+    seen = _kill_a_local_worker(monkeypatch)
+    with pytest.raises(StudyError, match=r"was lost with a worker process that died") as err:
+        run_study(load_study(study_file), tmp_path / "k", workers=2, progress=False)
+    seen["thread"].join()
+    assert "chunk_size" in str(err.value)
+    manifest = json.loads((tmp_path / "k" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "lost with a worker" in manifest["error"]
+    # the workers are gone; nothing of the run is left running
+    wait_for(lambda: not any(_alive(p) for p in seen["pids"]), 30, "the workers to end")
+
+
+def _loaded() -> dict:
+    """In a worker: whether the fork server's preload is there, and who forked it."""
+    import sys as _sys
+
+    return {
+        "kernel and matplotlib": "toolkit.study._forkserver" in _sys.modules,
+        "chart layer": "toolkit.charts.runs" in _sys.modules,
+        "parent": os.getppid(),
+    }
+
+
+@pytest.mark.skipif(not executor.has_forkserver(), reason="no fork server on this platform")
+def test_a_runs_local_workers_come_preloaded_from_the_fork_server():
+    ex = executor._LocalExecutor(2)
+    try:
+        info = ex.pool.submit(_loaded).result()
+        assert ex.method == "forkserver"
+        assert info["kernel and matplotlib"] and info["chart layer"]
+        assert info["parent"] != os.getpid()  # forked by the server, not by this process
+        assert list(ex.info) == ["local-1", "local-2"]
+    finally:
+        ex.close()
+    assert ex.closed

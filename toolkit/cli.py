@@ -732,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_at_least(1, "a number of processes"),
         default=1,
-        help="worker processes on this machine (default 1; more start a local Dask cluster)",
+        help="worker processes on this machine (default 1: the units run in this process)",
     )
     check = sub.add_parser("check", help="validate a study file, run nothing")
     check.add_argument("study", help="study file (.toml)")

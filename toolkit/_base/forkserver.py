@@ -1,9 +1,9 @@
-"""The fork server that a run's local Dask workers are forked from, started as early as possible.
+"""The fork server that a run's local workers are forked from, started as early as possible.
 
-A local cluster's workers are forked from one server process (Python's ``forkserver`` start
+A run's local workers are forked from one server process (Python's ``forkserver`` start
 method) that imports :data:`WORKER_PRELOAD` once, the last of which loads the compiled kernel
 and matplotlib (:mod:`toolkit.study._forkserver`). That takes the server about 1.5 CPU-s. Left
-to the cluster's start, it begins only once the command line has imported the toolkit and
+to the workers' start, it begins only once the command line has imported the toolkit and
 read the study, and the workers wait for it; :func:`start_early`, called by ``python -m
 toolkit`` before anything heavy is imported, lets the server load while the command line
 imports, reads the study and times its estimate, on the machine's other core.
@@ -18,15 +18,19 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 
-#: Modules the fork server imports before it forks the workers, in order (Dask's own first).
+#: Modules the fork server imports before it forks a run's local worker processes, in order:
+#: what their units and the analysis's tasks (batches of parts, the decomposition's chunks, the
+#: figures of the chart layer) import.
 WORKER_PRELOAD = (
-    "distributed",
-    "toolkit.study._dask_worker",
     "toolkit.study.units",
     "toolkit.study.analysis",
     "pyarrow.parquet",
+    "toolkit.charts.runs",
     "toolkit.study._forkserver",  # last: loads the kernel and matplotlib (a warm-up)
 )
+#: The same for the workers of a local Dask cluster (:func:`toolkit.study.executor.
+#: local_cluster`, which a run no longer starts but a script may): Dask's own first.
+DASK_WORKER_PRELOAD = ("distributed", "toolkit.study._dask_worker", *WORKER_PRELOAD)
 #: Commands of ``python -m toolkit`` that start a local cluster when given ``--workers N > 1``.
 COMMANDS = ("run", "robustness", "power")
 

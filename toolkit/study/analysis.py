@@ -1108,13 +1108,26 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
     Called by the runner before the units (:func:`toolkit.study.runner.run_study` calls an
     ``analyse`` function's ``prepare`` attribute), so that on a Dask run the decomposition's
     chunks run on the workers beside the units instead of after them; a serial pool runs them
-    when :func:`analyse_run` asks. Returns what :func:`analyse_run` finds in
-    ``result.prepared``.
+    when :func:`analyse_run` asks. On a pool of workers, a thread of this process combines the
+    chunks as soon as they are done (during the units). Returns what :func:`analyse_run`
+    finds in ``result.prepared``.
     """
     figures = plugins.declared("analysis.figures")
     if figures and pool.sees_folder:  # the workers that will draw the figures import it early
         pool.warm(figures.partition(":")[0])
-    return {"decomposition": _submit_decomposition(spec, pool)}
+    submitted = _submit_decomposition(spec, pool)
+    if not submitted or isinstance(pool, SerialPool):
+        return {"decomposition": submitted}
+    # the chunks run on the workers: combine them in a thread of this process as soon as they
+    # are done, while this process otherwise only waits for the units
+    from concurrent.futures import ThreadPoolExecutor
+
+    thread = ThreadPoolExecutor(1, thread_name_prefix="toolkit-decomposition")
+    try:
+        combined = thread.submit(_collect_decomposition, submitted)
+    finally:
+        thread.shutdown(wait=False)
+    return {"decomposition": submitted, "combined": combined}
 
 
 def _reader(result: RunResult, ids: list[str]) -> RunResult:
@@ -1279,7 +1292,11 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
     decomposition = pd.DataFrame()
     if spec.decomposition >= 2 and len(spec.arms) >= 2:
         with report.stage(f"decomposition of {spec.decomposition} classrooms into channels"):
-            decomposition = _collect_decomposition(prepared["decomposition"])
+            combined = prepared.get("combined")
+            if combined is not None:  # combined during the units (a pool of workers)
+                decomposition = combined.result()
+            else:
+                decomposition = _collect_decomposition(prepared["decomposition"])
             result.write_table(decomposition, "decomposition.csv")
 
     with report.stage("figures"):  # drawn by the chart layer (plug-in point analysis.figures)

@@ -42,8 +42,12 @@ TIME_RANGE = (0.7, 1.5)
 SAMPLE_CLASSROOMS = 8
 #: Days simulated in the sample of a Mesa study (its time is scaled up to the study's days).
 MESA_SAMPLE_DAYS = 10
-#: Figures and the small tables: seconds and bytes, about, whatever the study's size.
-FIXED_ANALYSIS_SECONDS = 10.0
+#: Figures, the decomposition and the small tables: seconds and bytes, about, whatever the
+#: study's size (8 figures in PNG and SVG at about 0.6 s each, in one process).
+FIXED_ANALYSIS_SECONDS = 6.0
+#: Seconds, about, that starting local worker processes adds to a run (the fork server's
+#: imports overlap the command line's own).
+WORKER_START_SECONDS = 1.0
 FIXED_OUTPUT_BYTES = 5 * 2**20
 
 
@@ -63,7 +67,8 @@ class Estimate:
     serial_seconds : float
         All units in one process.
     analysis_seconds : float
-        The streamed analysis after the units (one process, the client), with the figures.
+        The streamed analysis after the units, with the figures, in one process (local
+        workers share it).
     workers : int or None
         Worker processes the time is divided over (None: an existing cluster, size unknown).
     seconds : float
@@ -245,11 +250,14 @@ def estimate_study(
 
     .. math::
 
-        T \approx \frac{t\,C}{W} + 2 U a + C_{all} b + T_0,
+        T \approx \frac{t\,C}{W} + \frac{2 U a + C_{all} b + T_0}{W} + T_W,
 
     where the streamed analysis costs :math:`a` per part read and :math:`b` per classroom-year
-    (both measured on the sample, at two sizes) and :math:`T_0` is about
-    :data:`FIXED_ANALYSIS_SECONDS` for the figures. Disk: per kept row its measured Parquet
+    (both measured on the sample, at two sizes), :math:`T_0` is about
+    :data:`FIXED_ANALYSIS_SECONDS` for the figures and the decomposition, and :math:`T_W` about
+    :data:`WORKER_START_SECONDS` when :math:`W > 1` local workers are started (they do the
+    analysis's tasks too); on an existing cluster (``workers=None``) the analysis is not
+    divided. Disk: per kept row its measured Parquet
     bytes, per work unit its file overhead (two sizes again), plus the classroom table in CSV.
     Memory: the client about 1 KB per classroom-year (the classroom rows and the outcomes by
     quintile, measured with ``benchmarks/bench_study.py analysis``) or one sweep point's
@@ -330,7 +338,10 @@ def estimate_study(
 
     serial = per_cy * cy_left
     analysis = 2 * n_units * a_stream + total_cy * b_stream + FIXED_ANALYSIS_SECONDS
-    wall = serial / (workers or 1) + analysis + (5.0 if workers and workers > 1 else 0.0)
+    if workers and workers > 1:  # local workers: they read the parts and draw the figures too
+        wall = (serial + analysis) / workers + WORKER_START_SECONDS
+    else:
+        wall = serial / (workers or 1) + analysis
 
     kept = students if spec.keep == "students" else students[analysis_columns(students.columns)]
     s_file, s_row = _per_row_and_file(kept)

@@ -1,15 +1,16 @@
-"""Where a run's work units run: in this process, or on a Dask cluster.
+"""Where a run's work units run: in this process, in local worker processes, or on Dask.
 
-In this process (``workers=1``, the default), on a local Dask cluster started for the run
-(``workers=N``: N worker processes on this machine, on the loopback interface, no dashboard),
-or on an existing Dask cluster (``scheduler="tcp://host:port"`` or the
-``DASK_SCHEDULER_ADDRESS`` environment variable). Workers that see the run folder (always those
-of a local cluster; on an existing cluster, every worker is asked whether it sees a token file
-this process wrote there, at the same absolute path and with the same content) write each
-unit's parts themselves, atomically, and return only an acknowledgement; otherwise they return
-each unit's tables to this process, which writes them, so workers need no access to its disk.
-A worker that dies mid-unit has its unit recomputed elsewhere by the scheduler. The
-manifest's ``execution.parts`` says which of the two happened.
+In this process (``workers=1``, the default); in ``workers=N`` worker processes on this
+machine (:class:`_LocalExecutor`: a process pool forked from a server that imported the
+toolkit once, :mod:`toolkit._base.forkserver`; no scheduler, no network); or on an existing
+Dask cluster (``scheduler="tcp://host:port"`` or the ``DASK_SCHEDULER_ADDRESS`` environment
+variable, :class:`_DaskExecutor`). Workers that see the run folder (always local ones; on a
+Dask cluster, every worker is asked whether it sees a token file this process wrote there, at
+the same absolute path and with the same content) write each unit's parts themselves,
+atomically, and return only an acknowledgement; otherwise they return each unit's tables to
+this process, which writes them, so workers need no access to its disk. A unit whose worker
+dies is run again (by a new local pool, or elsewhere by the Dask scheduler). The manifest's
+``execution.parts`` says which of the two happened.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ from typing import Any
 import pandas as pd
 
 from toolkit._base.atomic import temp_path
-from toolkit._base.forkserver import WORKER_PRELOAD, has_forkserver, preload
+from toolkit._base.forkserver import (
+    DASK_WORKER_PRELOAD,
+    WORKER_PRELOAD,
+    has_forkserver,
+    preload,
+)
 from toolkit._base.provenance import git_commit
 from toolkit.study.runfolder import _TOKEN, _token_matches
 from toolkit.study.spec import StudyError
@@ -202,20 +208,22 @@ def _preload_fork_server() -> None:
 
     Dask sets its own list the first time it asks for the context; this one replaces it. A
     server started early by ``python -m toolkit`` (:func:`toolkit._base.forkserver.
-    start_early`) already imports the same list.
+    start_early`) imports the list of a run's own worker processes, without Dask: the workers
+    then import Dask themselves.
     """
     from distributed.utils import get_mp_context
 
     get_mp_context()  # Dask's own preload list, set once: replaced below
-    preload(WORKER_PRELOAD)
+    preload(DASK_WORKER_PRELOAD)
 
 
-def start_executor(workers: int) -> Future[_DaskExecutor]:
-    """Start the local Dask cluster of a run in a background thread, and return at once.
+def start_executor(workers: int) -> Future[_LocalExecutor]:
+    """Start the local worker processes of a run in a background thread, and return at once.
 
-    The command line starts it this way before it times its estimate, so that the workers'
-    start (processes, imports) overlaps that work; :func:`toolkit.study.runner.run_study`
-    takes the result (``executor=``), or closes it when the run has no units left to run.
+    The command line starts them this way before it times its estimate, so that the workers'
+    start (waiting for the fork server's imports, forking) overlaps that work;
+    :func:`toolkit.study.runner.run_study` takes the result (``executor=``), or closes it when
+    the run has no units left to run.
 
     Parameters
     ----------
@@ -229,18 +237,215 @@ def start_executor(workers: int) -> Future[_DaskExecutor]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    threads = ThreadPoolExecutor(1, thread_name_prefix="toolkit-cluster-start")
+    threads = ThreadPoolExecutor(1, thread_name_prefix="toolkit-workers-start")
     try:
-        return threads.submit(_DaskExecutor, workers, None)
+        return threads.submit(_LocalExecutor, workers)
     finally:
         threads.shutdown(wait=False)
 
 
-def close_started(started: Future[_DaskExecutor] | None) -> None:
+def close_started(started: Future[Any] | None) -> None:
     """Close an executor from :func:`start_executor` that will not be used (waiting for it)."""
     if started is not None:
         with contextlib.suppress(Exception):
             started.result().close()
+
+
+#: Times a unit may be in flight on a local pool whose worker died before the run gives up.
+LOCAL_ATTEMPTS = 3
+
+
+def _local_worker_setup() -> None:
+    """Set up a local worker process: ignore Ctrl-C, and exit when the run's process is gone.
+
+    The terminal's Ctrl-C reaches every process of the foreground job; the run's process
+    handles it (says what was kept, stops the workers). A worker whose run was killed
+    (``SIGKILL``, no chance to stop it) would wait for work forever: a thread waits on the
+    run's process instead and ends the worker when it is gone.
+    """
+    import multiprocessing
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(
+            target=_exit_with, args=(parent.sentinel,), name="toolkit-parent", daemon=True
+        ).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
+
+
+def _nothing() -> None:
+    """Do nothing: a first task for each local worker, which starts the processes."""
+
+
+class _LocalExecutor:
+    """Worker processes on this machine, started for a run (``workers=N``), without Dask.
+
+    A :class:`concurrent.futures.ProcessPoolExecutor` whose processes are forked from the
+    fork server (:mod:`toolkit._base.forkserver`, which imported the toolkit, loaded the
+    kernels and matplotlib once) where the platform has one, spawned elsewhere. The workers see
+    the run folder (this machine's disk) and write their units' parts into it while the run's
+    token is there (:meth:`offer_folder`). A worker that dies (killed, out of memory) breaks the
+    pool: a new one is started and the units that were in flight run again, up to
+    :data:`LOCAL_ATTEMPTS` times each.
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes.
+    method : {"forkserver", "spawn"}, optional
+        How to start them (default: the fork server where the platform has one).
+    """
+
+    address = None
+
+    def __init__(self, workers: int, method: str | None = None) -> None:
+        import multiprocessing
+
+        self.workers = workers
+        self.closed = False
+        self.folder: Path | None = None
+        self.token: str | None = None
+        method = method or ("forkserver" if has_forkserver() else "spawn")
+        if method == "forkserver":
+            preload(WORKER_PRELOAD)  # unless python -m toolkit started the server already
+        self._context = multiprocessing.get_context(method)
+        self.method = method
+        self.pool = self._start()
+        here = _worker_info()
+        self.info = {f"local-{i + 1}": dict(here) for i in range(workers)}
+
+    def _start(self) -> Any:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with _sigint_ignored():  # the processes the pool starts now ignore the terminal's Ctrl-C
+            pool = ProcessPoolExecutor(
+                self.workers, mp_context=self._context, initializer=_local_worker_setup
+            )
+            for f in [pool.submit(_nothing) for _ in range(self.workers)]:
+                f.result()  # every worker started (and the fork server's imports done)
+        return pool
+
+    def restart(self) -> None:
+        """Replace a pool that a worker's death broke by a new one (not once closed)."""
+        from concurrent.futures import CancelledError
+
+        if self.closed:
+            raise CancelledError("the run's worker processes were stopped")
+        self._stop(self.pool, now=True)
+        self.pool = self._start()
+
+    def nthreads(self) -> int:
+        return self.workers
+
+    def analysis_pool(self, sees_folder: bool) -> Any:
+        """Return the analysis's pool on these workers (:class:`toolkit.study.pool.ProcessPool`)."""
+        from toolkit.study.pool import ProcessPool
+
+        return ProcessPool(self)
+
+    def offer_folder(self, folder: Path) -> dict[str, bool]:
+        """Let the workers write units' parts into ``folder`` (as the Dask executor's does).
+
+        Local workers see this machine's disk: the token file is written and stays until
+        :meth:`revoke_folder`.
+        """
+        self.folder, self.token = folder.absolute(), uuid.uuid4().hex
+        (self.folder / _TOKEN.format(self.token)).write_text(self.token)
+        return dict.fromkeys(self.info, True)
+
+    def revoke_folder(self) -> None:
+        """Remove the token file: units that finish from now on write nothing."""
+        if self.folder is not None and self.token is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
+        self.token = None
+
+    def run(
+        self, todo: list[dict[str, Any]], args: tuple[Any, ...]
+    ) -> Iterator[tuple[dict[str, Any], str | tuple[pd.DataFrame | None, pd.DataFrame]]]:
+        """Yield ``(unit, result)`` as units finish; a few per worker in flight.
+
+        The result is ``"written"`` for a unit whose worker wrote its parts (after
+        :meth:`offer_folder`), else the unit's tables.
+        """
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = iter(todo)
+        in_flight: dict[Any, dict[str, Any]] = {}
+        attempts: dict[str, int] = {}
+        into = () if self.token is None else (str(self.folder), self.token)
+        func = run_unit if self.token is None else run_unit_into
+
+        def submit(u: dict[str, Any]) -> None:
+            in_flight[self.pool.submit(func, *into, u, *args)] = u
+
+        for _ in range(2 * self.workers + 2):
+            u = next(pending, None)
+            if u is not None:
+                submit(u)
+        try:
+            while in_flight:
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                lost = []
+                for fut in [f for f in in_flight if f in done]:  # in submission order
+                    u = in_flight.pop(fut)
+                    exc = fut.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        lost.append(u)
+                        continue
+                    if exc is not None:
+                        raise exc
+                    yield u, fut.result()
+                    u = next(pending, None)
+                    if u is not None:
+                        submit(u)
+                if lost:  # a worker died: every unit in flight on the pool is lost with it
+                    lost += list(in_flight.values())
+                    in_flight.clear()
+                    for u in lost:
+                        attempts[u["id"]] = attempts.get(u["id"], 0) + 1
+                        if attempts[u["id"]] >= LOCAL_ATTEMPTS:
+                            raise StudyError(
+                                f"Work unit {u['id']} was lost with a worker process that died "
+                                f"while it ran, on each of its {LOCAL_ATTEMPTS} attempt(s); out "
+                                "of memory? Try a smaller chunk_size, or fewer workers."
+                            )
+                    self.restart()
+                    for u in lost:
+                        submit(u)
+        finally:
+            for fut in in_flight:
+                fut.cancel()
+
+    @staticmethod
+    def _stop(pool: Any, now: bool) -> None:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        if now:  # units in flight are abandoned (the token is withdrawn: they write nothing)
+            for p in processes:
+                with contextlib.suppress(Exception):
+                    p.terminate()
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.kill()
+                    p.join(timeout=5)
+
+    def close(self, now: bool = False) -> None:
+        """Withdraw the token and stop the workers (``now``: without waiting for their tasks)."""
+        self.closed = True  # a task that finds its pool broken from now on is not run again
+        self.revoke_folder()
+        self._stop(self.pool, now)
 
 
 class _DaskExecutor:
@@ -311,6 +516,12 @@ class _DaskExecutor:
 
     def nthreads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
+
+    def analysis_pool(self, sees_folder: bool) -> Any:
+        """Return the analysis's pool on these workers (:class:`toolkit.study.pool.DaskPool`)."""
+        from toolkit.study.pool import DaskPool
+
+        return DaskPool(self.client, sees_folder=sees_folder)
 
     def offer_folder(self, folder: Path) -> dict[str, bool]:
         """Let the workers write units' parts into ``folder`` if every one of them sees it.
@@ -393,7 +604,11 @@ class _DaskExecutor:
             with contextlib.suppress(Exception):
                 self.client.cancel(list(in_flight))
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """Withdraw the token, close the client and a cluster started for the run.
+
+        ``now`` changes nothing here: the scheduler cancels the tasks still running.
+        """
         self.revoke_folder()
         with contextlib.suppress(Exception):
             self.client.close(timeout=5)
@@ -427,7 +642,7 @@ def _describe_execution(workers: int, scheduler: str | None) -> dict[str, Any]:
     if scheduler is None and workers == 1:
         return {"mode": "serial", "workers": 1}
     return {
-        "mode": "local Dask cluster" if scheduler is None else "Dask cluster",
+        "mode": "local worker processes" if scheduler is None else "Dask cluster",
         "workers": workers if scheduler is None else None,
         "scheduler": scheduler,
         "parts": PARTS_BY_CLIENT,  # until the workers are found to see the run folder

@@ -4,11 +4,12 @@ The analysis of a run (:func:`toolkit.study.analysis.analyse_run`) is written as
 decomposition's chunks of classrooms, the study-wide statistics' values and each classroom's
 excellence and outcomes by prior quintile from a batch of parts, and each figure. A pool runs
 them. :class:`SerialPool` runs each task in this process when its result is asked for (the
-order and the numbers of a serial run); :class:`DaskPool` submits them to the workers of the
-run's Dask cluster, which have just run its units and see its folder, so that the analysis
-runs where the parts are, on every worker at once, and this process only combines the
-results. The numbers are the same either way: every task is a pure function of its
-arguments and the parts, and results are combined in the order of the tasks.
+order and the numbers of a serial run); :class:`ProcessPool` submits them to the run's local
+worker processes and :class:`DaskPool` to the workers of its Dask cluster, which have just run
+its units and see its folder, so that the analysis runs where the parts are, on every worker
+at once, and this process only combines the results. The numbers are the same either way:
+every task is a pure function of its arguments and the parts, and results are combined in the
+order of the tasks.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-__all__ = ["DaskPool", "Pool", "SerialPool"]
+__all__ = ["DaskPool", "Pool", "ProcessPool", "SerialPool"]
 
 
 class Task(Protocol):
@@ -144,3 +145,83 @@ class DaskPool:
         finally:
             if pending:
                 self.client.cancel(pending)
+
+
+class _Retried:
+    """A task of :class:`ProcessPool`: submitted again if a worker's death broke the pool."""
+
+    def __init__(self, pool: ProcessPool, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self._pool, self._fn, self._args = pool, fn, args
+        self._submit()
+
+    def _submit(self) -> None:
+        self._on = self._pool.executor.pool  # the process pool it went to
+        self._future = self._on.submit(self._fn, *self._args)
+
+    def result(self) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        for attempt in range(1, self._pool.attempts + 1):
+            try:
+                return self._future.result()
+            except BrokenProcessPool:
+                if attempt == self._pool.attempts:
+                    raise
+                if self._pool.executor.pool is self._on:  # not replaced yet by another task
+                    self._pool.executor.restart()
+                self._submit()
+        raise AssertionError("unreachable")
+
+    def cancel(self) -> None:
+        self._future.cancel()
+
+
+class ProcessPool:
+    """The tasks on a run's local worker processes (:class:`toolkit.study.executor._LocalExecutor`).
+
+    Tasks run in the order they are submitted (the decomposition's chunks, submitted before
+    the units, go first). A task whose worker died is submitted again to a new pool, up to
+    ``attempts`` times.
+
+    Parameters
+    ----------
+    executor : toolkit.study.executor._LocalExecutor
+        Its ``pool`` (a ``concurrent.futures.ProcessPoolExecutor``) runs the tasks.
+    in_flight : int, optional
+        Tasks of a :meth:`map` submitted ahead of the one whose result is awaited (default
+        twice the workers).
+    """
+
+    sees_folder = True
+
+    def __init__(self, executor: Any, in_flight: int | None = None, attempts: int = 3) -> None:
+        self.executor = executor
+        self.threads = max(1, int(executor.workers))
+        self.in_flight = in_flight or 2 * self.threads
+        self.attempts = attempts
+
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: int = 0) -> _Retried:
+        """Submit ``fn(*args)`` (``priority`` is unused: tasks run in the order submitted)."""
+        return _Retried(self, fn, args)
+
+    def warm(self, module: str) -> None:
+        """Do nothing: the fork server imported the chart layer before it forked the workers."""
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
+        """Yield ``fn(item, *args)`` for each item in order, computed on the workers."""
+        pending: list[_Retried] = []
+        items = iter(items)
+        for item in items:
+            pending.append(self.submit(fn, item, *args))
+            if len(pending) >= self.in_flight:
+                break
+        try:
+            while pending:
+                value = pending.pop(0).result()
+                nxt = next(items, None)
+                if nxt is not None:
+                    pending.append(self.submit(fn, nxt, *args))
+                yield value
+        finally:
+            for task in pending:
+                task.cancel()

@@ -8,8 +8,8 @@
   whether a run may start, resume or overwrite there;
 - :mod:`toolkit.study.units`: work units (a chunk of classrooms at one sweep point, in every
   arm), how one is simulated and which are done;
-- :mod:`toolkit.study.executor`: where units run (this process, a local Dask cluster started
-  for the run, or an existing one).
+- :mod:`toolkit.study.executor`: where units run (this process, local worker processes
+  started for the run, or an existing Dask cluster).
 
 An interrupted (or killed) run loses nothing that was finished and continues where it stopped
 with ``resume=True`` (``--resume``), which checks that the study has not changed. The analysis
@@ -37,13 +37,14 @@ from toolkit.study.executor import (
     PARTS_BY_WORKERS,
     _DaskExecutor,
     _describe_execution,
+    _LocalExecutor,
     _quiet_event_loop,
     _resolve_executor,
     _sees_folder,
     close_started,
     local_cluster,
 )
-from toolkit.study.pool import DaskPool, SerialPool
+from toolkit.study.pool import SerialPool
 from toolkit.study.result import RunInterrupted, RunResult
 from toolkit.study.runfolder import (
     MANIFEST,
@@ -151,7 +152,7 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     analyse: Callable[[RunResult, StudySpec], RunResult] | None = None,
-    executor: Future[_DaskExecutor] | None = None,
+    executor: Future[_LocalExecutor] | None = None,
 ) -> RunResult:
     """Run a study into a run folder and return its results.
 
@@ -168,8 +169,9 @@ def run_study(
     resume : bool
         Continue an interrupted run of the same study (skips finished work units).
     workers : int
-        Worker processes on this machine (default 1: units run in this process). More start a
-        local Dask cluster for the run (loopback only, no dashboard). Same numbers for any value.
+        Worker processes on this machine (default 1: units run in this process). More start
+        that many worker processes for the run (forked from a server that imported the toolkit
+        once; no scheduler, no network). Same numbers for any value.
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:8786``) whose workers run the
         units; default the ``DASK_SCHEDULER_ADDRESS`` environment variable, if set. Workers
@@ -179,7 +181,7 @@ def run_study(
     progress : bool
         Show a progress bar (tqdm) and the analysis steps on standard error.
     executor : concurrent.futures.Future, optional
-        The local cluster for ``workers``, already starting
+        The local worker processes for ``workers``, already starting
         (:func:`toolkit.study.executor.start_executor`, as the command line starts it before
         its estimate); closed unused when no unit is left to run.
     analyse : callable, optional
@@ -213,7 +215,12 @@ def run_study(
         raise
     if todo and (workers > 1 or scheduler is not None):
         # before anything is written or deleted
-        executor = started.result() if started is not None else _DaskExecutor(workers, scheduler)
+        if started is not None:
+            executor = started.result()
+        elif scheduler is None:
+            executor = _LocalExecutor(workers)
+        else:
+            executor = _DaskExecutor(workers, scheduler)
     elif started is not None:
         close_started(started)
     try:
@@ -279,7 +286,7 @@ def run_study(
             write_json_atomic(manifest, mpath)
             # the analysis's tasks on the same workers: those that need no parts (the
             # decomposition) start now, beside the units; the rest after them
-            result.pool = DaskPool(executor.client, sees_folder=by_workers)
+            result.pool = executor.analysis_pool(by_workers)
             stream = executor.run(todo, args)
         else:
             result.pool = SerialPool()  # the analysis's tasks in this process, when asked
@@ -322,7 +329,7 @@ def run_study(
             with _quiet_event_loop(isinstance(exc, KeyboardInterrupt)):  # Ctrl-C: no tracebacks
                 executor.revoke_folder()  # units still running write nothing from now on
                 stream.close()  # cancels the units in flight while the client is still open
-                executor.close()
+                executor.close(now=True)
         if by_workers:  # what is in the folder, whoever wrote it
             done = sum(_unit_done(folder, u["id"], keep) for u in units)
         interrupted = isinstance(exc, KeyboardInterrupt)
