@@ -415,9 +415,9 @@ def _kill_a_local_worker(monkeypatch) -> dict:
         started.set()
         yield from real_run(self, todo, args)
 
-    def restart(self):
-        seen["restarts"] += 1
-        real_restart(self)
+    def restart(self, broken):
+        seen["restarts"] += self.pool is broken
+        real_restart(self, broken)
 
     monkeypatch.setattr(executor._LocalExecutor, "run", run)
     monkeypatch.setattr(executor._LocalExecutor, "restart", restart)
@@ -489,3 +489,23 @@ def test_a_runs_local_workers_come_preloaded_from_the_fork_server():
     finally:
         ex.close()
     assert ex.closed
+
+
+def test_a_broken_pool_is_replaced_once_and_never_after_close():
+    """The units' loop and the decomposition's thread may both find the same pool broken:
+    it is replaced once; once the run has closed its workers, never."""
+    from concurrent.futures import CancelledError
+
+    ex = executor._LocalExecutor(1)
+    try:
+        old = ex.pool
+        ex.restart(old)
+        new = ex.pool
+        assert new is not old
+        ex.restart(old)  # found broken a second time, by another thread: already replaced
+        assert ex.pool is new
+        assert new.submit(os.getpid).result() != os.getpid()
+    finally:
+        ex.close()
+    with pytest.raises(CancelledError):
+        ex.restart(ex.pool)

@@ -311,6 +311,7 @@ class _LocalExecutor:
 
         self.workers = workers
         self.closed = False
+        self._restarting = threading.Lock()
         self.folder: Path | None = None
         self.token: str | None = None
         method = method or ("forkserver" if has_forkserver() else "spawn")
@@ -333,14 +334,20 @@ class _LocalExecutor:
                 f.result()  # every worker started (and the fork server's imports done)
         return pool
 
-    def restart(self) -> None:
-        """Replace a pool that a worker's death broke by a new one (not once closed)."""
+    def restart(self, broken: Any) -> None:
+        """Replace the pool ``broken`` (a worker's death broke it) by a new one.
+
+        Only once per broken pool, whichever thread finds it broken first (the units' loop, or
+        the thread that combines the decomposition); never once the executor is closed.
+        """
         from concurrent.futures import CancelledError
 
-        if self.closed:
-            raise CancelledError("the run's worker processes were stopped")
-        self._stop(self.pool, now=True)
-        self.pool = self._start()
+        with self._restarting:
+            if self.closed:
+                raise CancelledError("the run's worker processes were stopped")
+            if self.pool is broken:
+                self._stop(broken, now=True)
+                self.pool = self._start()
 
     def nthreads(self) -> int:
         return self.workers
@@ -380,13 +387,14 @@ class _LocalExecutor:
         from concurrent.futures.process import BrokenProcessPool
 
         pending = iter(todo)
-        in_flight: dict[Any, dict[str, Any]] = {}
+        in_flight: dict[Any, tuple[dict[str, Any], Any]] = {}  # future: (unit, its pool)
         attempts: dict[str, int] = {}
         into = () if self.token is None else (str(self.folder), self.token)
         func = run_unit if self.token is None else run_unit_into
 
         def submit(u: dict[str, Any]) -> None:
-            in_flight[self.pool.submit(func, *into, u, *args)] = u
+            pool = self.pool
+            in_flight[pool.submit(func, *into, u, *args)] = (u, pool)
 
         for _ in range(2 * self.workers + 2):
             u = next(pending, None)
@@ -395,23 +403,23 @@ class _LocalExecutor:
         try:
             while in_flight:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                lost = []
+                broken = None
                 for fut in [f for f in in_flight if f in done]:  # in submission order
-                    u = in_flight.pop(fut)
                     exc = fut.exception()
                     if isinstance(exc, BrokenProcessPool):
-                        lost.append(u)
+                        broken = in_flight[fut][1]
                         continue
+                    u, _ = in_flight.pop(fut)
                     if exc is not None:
                         raise exc
                     yield u, fut.result()
                     u = next(pending, None)
                     if u is not None:
                         submit(u)
-                if lost:  # a worker died: every unit in flight on the pool is lost with it
-                    lost += list(in_flight.values())
-                    in_flight.clear()
-                    for u in lost:
+                if broken is not None:  # a worker died: every unit on its pool is lost with it
+                    lost = [f for f, (_, pool) in in_flight.items() if pool is broken]
+                    units = [in_flight.pop(f)[0] for f in lost]
+                    for u in units:
                         attempts[u["id"]] = attempts.get(u["id"], 0) + 1
                         if attempts[u["id"]] >= LOCAL_ATTEMPTS:
                             raise StudyError(
@@ -419,8 +427,8 @@ class _LocalExecutor:
                                 f"while it ran, on each of its {LOCAL_ATTEMPTS} attempt(s); out "
                                 "of memory? Try a smaller chunk_size, or fewer workers."
                             )
-                    self.restart()
-                    for u in lost:
+                    self.restart(broken)
+                    for u in units:
                         submit(u)
         finally:
             for fut in in_flight:

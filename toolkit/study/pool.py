@@ -167,8 +167,7 @@ class _Retried:
             except BrokenProcessPool:
                 if attempt == self._pool.attempts:
                     raise
-                if self._pool.executor.pool is self._on:  # not replaced yet by another task
-                    self._pool.executor.restart()
+                self._pool.executor.restart(self._on)  # unless another task did already
                 self._submit()
         raise AssertionError("unreachable")
 
