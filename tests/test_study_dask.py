@@ -509,3 +509,22 @@ def test_a_broken_pool_is_replaced_once_and_never_after_close():
         ex.close()
     with pytest.raises(CancelledError):
         ex.restart(ex.pool)
+
+
+def test_where_there_is_no_fork_server_the_local_workers_are_spawned(
+    serial, study_file, tmp_path, monkeypatch
+):
+    """Windows has no fork server: a run's workers are spawned (fresh interpreters that import
+    the toolkit themselves), with the same bytes."""
+    monkeypatch.setattr(executor, "has_forkserver", lambda: False)
+    made = []
+    real = executor._LocalExecutor.__init__
+
+    def init(self, workers, method=None):
+        real(self, workers, method)
+        made.append(self.method)
+
+    monkeypatch.setattr(executor._LocalExecutor, "__init__", init)
+    run_study(load_study(study_file), tmp_path / "spawned", workers=2, progress=False)
+    assert made == ["spawn"]
+    assert run_bytes(tmp_path / "spawned") == serial
