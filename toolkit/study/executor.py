@@ -285,7 +285,24 @@ def _nothing() -> None:
     """Do nothing: a first task for each local worker, which starts the processes."""
 
 
-class _LocalExecutor:
+class _Token:
+    """The run folder's token file: workers write units' parts into the folder while it is there.
+
+    Set by ``offer_folder`` (``folder``, ``token``); :meth:`revoke_folder` removes it.
+    """
+
+    folder: Path | None = None
+    token: str | None = None
+
+    def revoke_folder(self) -> None:
+        """Remove the token file: units that finish from now on write nothing."""
+        if self.folder is not None and self.token is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
+        self.token = None
+
+
+class _LocalExecutor(_Token):
     """Worker processes on this machine, started for a run (``workers=N``), without Dask.
 
     A :class:`concurrent.futures.ProcessPoolExecutor` whose processes are forked from the
@@ -368,13 +385,6 @@ class _LocalExecutor:
         (self.folder / _TOKEN.format(self.token)).write_text(self.token)
         return dict.fromkeys(self.info, True)
 
-    def revoke_folder(self) -> None:
-        """Remove the token file: units that finish from now on write nothing."""
-        if self.folder is not None and self.token is not None:
-            with contextlib.suppress(OSError):
-                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
-        self.token = None
-
     def run(
         self, todo: list[dict[str, Any]], args: tuple[Any, ...]
     ) -> Iterator[tuple[dict[str, Any], str | tuple[pd.DataFrame | None, pd.DataFrame]]]:
@@ -456,7 +466,7 @@ class _LocalExecutor:
         self._stop(self.pool, now)
 
 
-class _DaskExecutor:
+class _DaskExecutor(_Token):
     """A Dask client on a local cluster started for the run, or on an existing scheduler."""
 
     def __init__(self, workers: int, scheduler: str | None) -> None:
@@ -555,13 +565,6 @@ class _DaskExecutor:
         if not (seen and all(seen.values())):
             self.revoke_folder()
         return {addr: bool(v) for addr, v in seen.items()}
-
-    def revoke_folder(self) -> None:
-        """Remove the token file: units that finish from now on write nothing."""
-        if self.folder is not None and self.token is not None:
-            with contextlib.suppress(OSError):
-                (self.folder / _TOKEN.format(self.token)).unlink(missing_ok=True)
-        self.token = None
 
     def run(
         self, todo: list[dict[str, Any]], args: tuple[Any, ...]

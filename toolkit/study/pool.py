@@ -127,24 +127,13 @@ class DaskPool:
 
     def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
         """Yield ``fn(item, *args)`` for each item in order, computed on the workers."""
-        pending: list[Any] = []
-        items = iter(items)
-        for item in items:
-            pending.append(self.submit(fn, item, *args))
-            if len(pending) >= self.in_flight:
-                break
-        try:
-            while pending:
-                future = pending.pop(0)
-                value = future.result()
-                future.release()
-                nxt = next(items, None)
-                if nxt is not None:
-                    pending.append(self.submit(fn, nxt, *args))
-                yield value
-        finally:
-            if pending:
-                self.client.cancel(pending)
+
+        def take(future: Any) -> Any:
+            value = future.result()
+            future.release()
+            return value
+
+        return _bounded_map(self, fn, items, args, take, self.client.cancel)
 
 
 class _Retried:
@@ -208,19 +197,40 @@ class ProcessPool:
 
     def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
         """Yield ``fn(item, *args)`` for each item in order, computed on the workers."""
-        pending: list[_Retried] = []
-        items = iter(items)
-        for item in items:
-            pending.append(self.submit(fn, item, *args))
-            if len(pending) >= self.in_flight:
-                break
-        try:
-            while pending:
-                value = pending.pop(0).result()
-                nxt = next(items, None)
-                if nxt is not None:
-                    pending.append(self.submit(fn, nxt, *args))
-                yield value
-        finally:
-            for task in pending:
+
+        def cancel(tasks: list[_Retried]) -> None:
+            for task in tasks:
                 task.cancel()
+
+        return _bounded_map(self, fn, items, args, lambda task: task.result(), cancel)
+
+
+def _bounded_map(
+    pool: Any,
+    fn: Callable[..., Any],
+    items: Iterable[Any],
+    args: tuple[Any, ...],
+    take: Callable[[Any], Any],
+    cancel: Callable[[list[Any]], Any],
+) -> Iterator[Any]:
+    """Yield ``take(task)`` of ``pool.submit(fn, item, *args)`` for each item, in order.
+
+    At most ``pool.in_flight`` tasks are submitted ahead of the one awaited; those left when
+    the caller stops early are given to ``cancel``.
+    """
+    pending: list[Any] = []
+    items = iter(items)
+    for item in items:
+        pending.append(pool.submit(fn, item, *args))
+        if len(pending) >= pool.in_flight:
+            break
+    try:
+        while pending:
+            value = take(pending.pop(0))
+            for item in items:  # the next item, if any
+                pending.append(pool.submit(fn, item, *args))
+                break
+            yield value
+    finally:
+        if pending:
+            cancel(pending)
