@@ -66,6 +66,7 @@ def run_bytes(folder: Path) -> dict[str, bytes]:
     """Every part and table a run wrote (not the manifest or figures), as bytes."""
     files = [*folder.glob("students.parquet/*.parquet"), *folder.glob("parts/*.parquet")]
     files += [folder / n for n in ("classrooms.csv", "summary.csv", "tails.csv")]
+    files += [p for p in [folder / "decomposition.csv"] if p.is_file()]
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 

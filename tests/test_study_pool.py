@@ -139,3 +139,37 @@ def test_compare_conditions_pivots_every_metric_alike():
     wide = units.pivot(index="replicate", columns="arm", values="x")
     row = both[(both["condition"] == "b") & (both["metric"] == "x")].iloc[0]
     assert row["diff_vs_reference"] == pytest.approx((wide["b"] - wide["a"]).mean(), abs=1e-15)
+
+
+def test_the_chunk_begun_early_is_not_submitted_again_and_changes_nothing(monkeypatch):
+    """A run with workers begins the decomposition's first chunk in its own process while the
+    workers start (``start_early``): that chunk is not given to the pool as well, and the
+    table is the same bytes as the pool's alone."""
+    monkeypatch.setattr(analysis, "DECOMPOSITION_CHUNK", 2)
+    spec = parse_study(
+        {
+            "study": {"name": "early", "seed": 5, "classrooms": 8, "decomposition": 5},
+            "arms": {"standardized": "standardized", "personal": "personal"},
+            "parameters": {"n_students": 8, "n_days": 12},
+            "sweep": {"parameter": "teacher_capacity", "values": [0.5, 1.0]},
+        },
+        source="test",
+    )
+    early = analysis.start_early(spec)
+    assert list(early["decomposition"]) == [(0, 0)]  # the first point's first chunk
+
+    class Counting(SerialPool):
+        submitted = 0
+
+        def submit(self, fn, *args, priority=0):
+            self.submitted += 1
+            return super().submit(fn, *args, priority=priority)
+
+    pool = Counting()
+    table = analysis._collect_decomposition(
+        analysis._submit_decomposition(spec, pool, early["decomposition"])
+    )
+    assert pool.submitted == 2 * 3 - 1  # 3 chunks at each of 2 points, less the early one
+    alone = analysis.decomposition_table(spec)
+    assert table.to_csv(index=False) == alone.to_csv(index=False)
+    assert analysis.start_early(_spec(decomposition=0)) == {}

@@ -125,6 +125,7 @@ class RunResult:
         #: the run's workers are up) and what it started before the units (``prepare``).
         self.pool: Any = None
         self.prepared: Any = None
+        self.early: Any = None
 
     def __repr__(self) -> str:
         return (

@@ -213,7 +213,14 @@ def run_study(
     except BaseException:
         close_started(started)
         raise
+    early: Any = None
     if todo and (workers > 1 or scheduler is not None):
+        # what the analysis can begin in this process while the workers start (and this
+        # process would otherwise wait for them): the decomposition's first chunk
+        analyse = analyse or default_analysis(spec)
+        start_early = getattr(analyse, "start_early", None)
+        if start_early is not None:
+            early = start_early(spec)
         # before anything is written or deleted
         if started is not None:
             executor = started.result()
@@ -290,6 +297,7 @@ def run_study(
             stream = executor.run(todo, args)
         else:
             result.pool = SerialPool()  # the analysis's tasks in this process, when asked
+        result.early = early
         prepare = getattr(analyse, "prepare", None)
         if prepare is not None:
             result.prepared = prepare(result, spec, result.pool)
@@ -317,12 +325,12 @@ def run_study(
         if spec.robustness is not None:  # parts hold each design point's classroom metrics
             result.classrooms = collect_parts(folder / PARTS, [u["id"] for u in units])
         result = analyse(result, spec)
-        result.pool = result.prepared = None
+        result.pool = result.prepared = result.early = None
         if executor is not None:
             executor.close()
             executor = None
     except BaseException as exc:
-        result.pool = result.prepared = None
+        result.pool = result.prepared = result.early = None
         if bar is not None:
             bar.close()
         if executor is not None:
