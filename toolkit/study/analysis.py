@@ -1119,7 +1119,7 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> Future[Any]:
         except BaseException as exc:  # given to whoever asks for the result
             future.set_exception(exc)
 
-    threading.Thread(target=run, name="toolkit-early", daemon=True).start()
+    threading.Thread(target=run, name=f"toolkit-{fn.__name__}", daemon=True).start()
     return future
 
 
@@ -1164,14 +1164,7 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
         return {"decomposition": submitted}
     # the chunks run on the workers: combine them in a thread of this process as soon as they
     # are done, while this process otherwise only waits for the units
-    from concurrent.futures import ThreadPoolExecutor
-
-    thread = ThreadPoolExecutor(1, thread_name_prefix="toolkit-decomposition")
-    try:
-        combined = thread.submit(_collect_decomposition, submitted)
-    finally:
-        thread.shutdown(wait=False)
-    return {"decomposition": submitted, "combined": combined}
+    return {"decomposition": submitted, "combined": _in_thread(_collect_decomposition, submitted)}
 
 
 def _reader(result: RunResult, ids: list[str]) -> RunResult:

@@ -329,8 +329,6 @@ class _LocalExecutor(_Token):
         self.workers = workers
         self.closed = False
         self._restarting = threading.Lock()
-        self.folder: Path | None = None
-        self.token: str | None = None
         method = method or ("forkserver" if has_forkserver() else "spawn")
         if method == "forkserver":
             preload(WORKER_PRELOAD)  # unless python -m toolkit started the server already
@@ -365,9 +363,6 @@ class _LocalExecutor(_Token):
             if self.pool is broken:
                 self._stop(broken, now=True)
                 self.pool = self._start()
-
-    def nthreads(self) -> int:
-        return self.workers
 
     def analysis_pool(self, sees_folder: bool) -> Any:
         """Return the analysis's pool on these workers (:class:`toolkit.study.pool.ProcessPool`)."""
@@ -474,8 +469,6 @@ class _DaskExecutor(_Token):
 
         self.cluster = None
         self.address = scheduler
-        self.folder: Path | None = None  # set while the workers may write into it
-        self.token: str | None = None
         if scheduler is None:
             try:
                 with _sigint_ignored():
