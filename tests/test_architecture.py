@@ -10,6 +10,8 @@ free of cycles (it is checked as a whole, for the whole package).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -166,3 +168,36 @@ def test_plugged_in_code_sits_above_its_plug_in_point(point):
     target = toolkit.PLUGINS[point].partition(":")[0]
     assert target in MODULES
     assert LAYERS[unit(target)] > LAYERS[owner]
+
+
+def test_handing_out_a_runs_figures_does_not_load_matplotlib():
+    """A run on worker processes draws its figures there: its own process loads the figures'
+    plug-in (``toolkit.charts.runs``) and names the figures, but never imports matplotlib
+    (half a second a run). ``toolkit.charts`` loads each public name on first use."""
+    code = (
+        "import sys\n"
+        "import toolkit.charts, toolkit.charts.runs\n"
+        "from toolkit._base import plugins\n"
+        "import toolkit\n"
+        "plugins.load('analysis.figures')\n"
+        "print('matplotlib' in sys.modules)\n"
+        "from toolkit.charts import save_figure\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_the_chart_layers_lazy_names_are_its_modules_own():
+    import importlib
+
+    import toolkit.charts as charts
+
+    assert set(charts.__all__) == set(charts._EXPORTS) and set(charts.__all__) <= set(dir(charts))
+    for name, module in charts._EXPORTS.items():
+        own = getattr(importlib.import_module(f"toolkit.charts.{module}"), name)
+        assert getattr(charts, name) is own
+    with pytest.raises(AttributeError, match="no attribute 'plot_nothing'"):
+        charts.plot_nothing  # noqa: B018

@@ -905,3 +905,35 @@ def test_prior_posterior_chart_names_what_is_missing():
         plot_prior_posterior(table.drop(columns="q95"))
     with pytest.raises(ValueError, match="no 'posterior' rows for metric 'test'"):
         plot_prior_posterior(table[table["source"] != "posterior"])
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_png_has_matplotlibs_pixels_metadata_and_resolution(tmp_path, transparent):
+    """``save_figure`` encodes the PNG itself (RGB when no pixel is transparent, zlib level
+    3): the pixels, text chunks and resolution of matplotlib's own ``savefig``."""
+    import matplotlib as mpl
+
+    def figure():
+        with chart_style():
+            fig, ax = plt.subplots(figsize=SLIDE_SIZES["4:3"], layout="constrained")
+        ax.plot([0, 1, 2], [0, 1, 0.5], label="a line")
+        ax.set_title("A title", loc="left")
+        if transparent:
+            fig.patch.set_alpha(0.0)
+            ax.patch.set_alpha(0.3)
+        return fig
+
+    ours = save_figure(figure(), tmp_path / "ours", formats=["png"], provenance="p", dpi=80)[0]
+    fig = figure()
+    save_figure(fig, tmp_path / "layout", formats=["svg"], provenance="p", dpi=80)  # laid out
+    fig.set_layout_engine("none")
+    with chart_style(), mpl.rc_context({"savefig.bbox": "standard"}):  # as save_figure
+        fig.savefig(tmp_path / "theirs.png", dpi=80, metadata={"Description": "p"})
+    with Image.open(ours) as a, Image.open(tmp_path / "theirs.png") as b:
+        assert a.mode == ("RGBA" if transparent else "RGB") and b.mode == "RGBA"
+        assert np.array_equal(np.asarray(a.convert("RGBA")), np.asarray(b))
+        assert a.info["Description"] == b.info["Description"] == "p"
+        assert a.info["Software"] == b.info["Software"]
+        assert a.info["Software"].startswith(f"Matplotlib version{mpl.__version__}")
+        assert a.info["dpi"] == pytest.approx(b.info["dpi"])
+    plt.close("all")

@@ -512,3 +512,25 @@ def test_validate_with_a_missing_posterior_is_an_error(tmp_path, capsys, monkeyp
     bad.write_text("[abc]\npopulaton = 10\n")
     assert main(["calibrate", "--config", str(bad)]) == 2
     assert "unknown key(s) ['populaton']" in capsys.readouterr().err
+
+
+def test_the_program_freezes_what_it_loaded_before_the_interpreter_exits(monkeypatch):
+    """``python -m toolkit`` and the installed ``toolkit`` command run the same entry: the fork
+    server started early, the command, then :func:`gc.freeze` (the interpreter's exit then
+    skips collecting the objects of every module a run imported), and the command's status."""
+    import gc
+
+    import toolkit.__main__ as entry
+    import toolkit.cli
+
+    calls = []
+    monkeypatch.setattr(entry, "start_early", lambda argv: calls.append("fork server"))
+    monkeypatch.setattr(toolkit.cli, "main", lambda: calls.append("command") or 7)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    assert entry.run() == 7
+    assert calls == ["fork server", "command", "freeze"]
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"toolkit": "toolkit.__main__:run"}
+    # and as a program: the status of the command
+    done = subprocess.run([sys.executable, "-m", "toolkit", "nonsense"], capture_output=True)
+    assert done.returncode == 2 and b"invalid choice" in done.stderr

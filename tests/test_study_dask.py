@@ -30,6 +30,7 @@ import pytest
 import toolkit.study.executor as executor
 import toolkit.study.runner as runner
 import toolkit.study.units as study_units
+from toolkit.charts.runs import DRAWING_MODULES
 from toolkit.cli import main
 from toolkit.study import StudyError, load_study, run_study
 from toolkit.study.runner import local_cluster
@@ -469,11 +470,15 @@ def test_a_unit_lost_too_often_stops_the_run_with_a_clear_error(study_file, tmp_
 
 def _loaded() -> dict:
     """In a worker: whether the fork server's preload is there, and who forked it."""
+    import gc as _gc
     import sys as _sys
 
     return {
         "kernel and matplotlib": "toolkit.study._forkserver" in _sys.modules,
-        "chart layer": "toolkit.charts.runs" in _sys.modules,
+        "chart layer": all(
+            m in _sys.modules for m in ("toolkit.charts.runs", *DRAWING_MODULES, "matplotlib")
+        ),
+        "frozen for the collector": _gc.get_freeze_count(),
         "parent": os.getppid(),
     }
 
@@ -485,6 +490,7 @@ def test_a_runs_local_workers_come_preloaded_from_the_fork_server():
         info = ex.pool.submit(_loaded).result()
         assert ex.method == "forkserver"
         assert info["kernel and matplotlib"] and info["chart layer"]
+        assert info["frozen for the collector"] > 100_000  # the preload's objects
         assert info["parent"] != os.getpid()  # forked by the server, not by this process
         assert list(ex.info) == ["local-1", "local-2"]
     finally:

@@ -173,3 +173,59 @@ def test_the_chunk_begun_early_is_not_submitted_again_and_changes_nothing(monkey
     alone = analysis.decomposition_table(spec)
     assert table.to_csv(index=False) == alone.to_csv(index=False)
     assert analysis.start_early(_spec(decomposition=0)) == {}
+
+
+def test_figures_that_do_not_need_the_decomposition_go_first(reference_run, tmp_path):
+    """On a pool of workers the decomposition may still be combining when the figures start:
+    every other figure is handed out before it is waited for, its own after, and the files
+    come back in the order of ``figure_names``."""
+    spec, folder = reference_run
+    events: list[str] = []
+
+    class Recording:  # a pool of workers (not serial) that runs each task when asked
+        sees_folder, threads = True, 2
+
+        def submit(self, fn, *args, priority=0):
+            events.append(f"submit {args[0][0]}")
+            return SerialPool().submit(fn, *args)
+
+    decomposition = analysis.decomposition_table(spec)
+
+    class Pending:  # a decomposition still being combined (a Task)
+        def result(self):
+            events.append("decomposition")
+            return decomposition
+
+    summary = pd.read_csv(folder / "summary.csv")
+    tails = pd.read_csv(folder / "tails.csv")
+    result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))
+    paths = runs.draw_run_figures(result, spec, summary, tails, Pending(), pool=Recording())
+    names = runs.figure_names(spec, summary, tails, decomposition)
+    at = events.index("decomposition")
+    assert any(n.startswith("decomposition_") for n in names)
+    assert events[:at] == [f"submit {n}" for n in names if not n.startswith("decomposition_")]
+    assert events[at + 1 :] == [f"submit {n}" for n in names if n.startswith("decomposition_")]
+    assert [p.stem for p in paths] == names  # png only, in the order of figure_names
+    # the same files as drawn in this process, one after another
+    serial = runs.draw_run_figures(result, spec, summary, tails, decomposition)
+    assert serial == paths
+
+
+def test_a_pool_run_writes_the_decomposition_it_combined_while_the_figures_were_drawn(
+    reference_run, tmp_path
+):
+    """``analyse_run`` gives the figures the decomposition being combined, and writes
+    decomposition.csv when it is there: the bytes of the serial analysis."""
+    from concurrent.futures import Future
+
+    spec, folder = reference_run
+    done: Future = Future()
+    done.set_result(analysis.decomposition_table(spec))
+    result = RunResult(folder, units=[u["id"] for u in _units(spec)], arms=list(spec.arms))
+    result.prepared = {"decomposition": [], "combined": done}
+    (folder / "decomposition.csv").rename(tmp_path / "serial.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        _no_figures(mp)
+        out = analysis.analyse_run(result, spec)
+    assert (folder / "decomposition.csv").read_bytes() == (tmp_path / "serial.csv").read_bytes()
+    assert isinstance(out.decomposition, pd.DataFrame) and not out.decomposition.empty

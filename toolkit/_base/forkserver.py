@@ -26,6 +26,8 @@ WORKER_PRELOAD = (
     "toolkit.study.analysis",
     "pyarrow.parquet",
     "toolkit.charts.runs",
+    "toolkit.charts.study",  # the drawing modules (toolkit.charts.runs.DRAWING_MODULES)
+    "toolkit.charts.decomposition",
     "toolkit.study._forkserver",  # last: loads the kernel and matplotlib (a warm-up)
 )
 #: The same for the workers of a local Dask cluster (:func:`toolkit.study.executor.

@@ -3,7 +3,9 @@
 :func:`draw_run_figures` is what the study layer's analysis
 (:func:`toolkit.study.analysis.analyse_run`) calls through the plug-in point
 ``analysis.figures`` (declared in ``toolkit/__init__.py``): the study layer computes plain
-tables, this chart layer draws them.
+tables, this chart layer draws them. On a run with worker processes the figures are tasks of
+its workers, so this module imports matplotlib and the drawing modules only where a figure is
+made: the run's own process hands the figures out without loading them.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from toolkit.charts.decomposition import plot_decomposition
-from toolkit.charts.study import HEADLINE_PANELS, headline_figures, plot_sweep, plot_trajectory
-from toolkit.charts.style import SLIDE_SIZES, chart_style, save_figure
+from toolkit.charts.panels import HEADLINE_PANELS
 from toolkit.study.analysis import provenance_line
-from toolkit.study.pool import Pool, SerialPool
+from toolkit.study.pool import Pool, SerialPool, Task
 from toolkit.study.result import RunResult
 from toolkit.study.spec import StudySpec
 
 __all__ = ["draw_run_figures", "figure_names", "save_run_figures", "study_figures"]
+
+#: The modules that draw a run's figures, imported only where a figure is made: a run's
+#: workers load them before they are needed (:data:`toolkit._base.forkserver.WORKER_PRELOAD`,
+#: :meth:`toolkit.study.pool.Pool.warm`).
+DRAWING_MODULES = ("toolkit.charts.study", "toolkit.charts.decomposition")
 
 
 def draw_run_figures(
@@ -31,7 +35,7 @@ def draw_run_figures(
     spec: StudySpec,
     summary: pd.DataFrame,
     tails: pd.DataFrame,
-    decomposition: pd.DataFrame,
+    decomposition: pd.DataFrame | Task,
     pool: Pool | None = None,
 ) -> list[Path]:
     """Draw a run's figures (:func:`study_figures`) and save them (:func:`save_run_figures`).
@@ -41,29 +45,46 @@ def draw_run_figures(
     result : RunResult
         The run (its folder, manifest and the files it wrote).
     spec : StudySpec
-    summary, tails, decomposition : pandas.DataFrame
-        The run's tables (``decomposition`` may be empty).
+    summary, tails : pandas.DataFrame
+        The run's tables.
+    decomposition : pandas.DataFrame or Task
+        The run's decomposition (may be empty), or a task whose result it is (on a pool of
+        workers it is still being combined when the figures start): the figures that do not
+        need it are handed to the pool first, and its own once it is there.
     pool : Pool, optional
-        Where to draw them (:mod:`toolkit.study.pool`): each figure is a task, so on a Dask
-        run the workers draw them side by side. Default: in this process, one after another.
+        Where to draw them (:mod:`toolkit.study.pool`): each figure is a task, so on a run
+        with workers they draw them side by side. Default: in this process, one after another.
 
     Returns
     -------
     list of Path
         Every file written, in the order of :func:`figure_names`.
     """
-    names = figure_names(spec, summary, tails, decomposition)
     if pool is None or isinstance(pool, SerialPool):
-        figs = study_figures(spec, summary, tails, decomposition)
+        table = _table(decomposition)
+        figs = study_figures(spec, summary, tails, table)
         return save_run_figures(result, spec, figs)
     run = RunResult(result.folder, result.manifest, arms=result.arms, keep=result.keep)
+
+    def submit(names: list[str], table: pd.DataFrame) -> dict[str, Task]:
+        return {n: pool.submit(_draw_some, [n], spec, summary, tails, table, run) for n in names}
+
+    # every figure but the decomposition's (they do not read it), then the decomposition's
+    tasks = submit(figure_names(spec, summary, tails, pd.DataFrame()), pd.DataFrame())
+    table = _table(decomposition)
+    names = figure_names(spec, summary, tails, table)
+    tasks |= submit([n for n in names if n not in tasks], table)
     paths: list[Path] = []
-    for saved in pool.map(
-        _draw_some, [[n] for n in names], spec, summary, tails, decomposition, run
-    ):
+    for name in names:
+        saved = tasks[name].result()
         result.record(saved)
         paths += saved
     return paths
+
+
+def _table(decomposition: pd.DataFrame | Task) -> pd.DataFrame:
+    """Return the decomposition itself, waiting for it if it is a task."""
+    return decomposition if isinstance(decomposition, pd.DataFrame) else decomposition.result()
 
 
 def _draw_some(
@@ -127,6 +148,11 @@ def study_figures(
     dict of str to matplotlib Figure
         Keyed by file name (without the extension).
     """
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts.decomposition import plot_decomposition
+    from toolkit.charts.study import headline_figures, plot_sweep, plot_trajectory
+    from toolkit.charts.style import SLIDE_SIZES, chart_style
 
     def new(size: str) -> tuple[Any, Any]:
         with chart_style():
@@ -185,6 +211,10 @@ def save_run_figures(result: RunResult, spec: StudySpec, figs: dict[str, Any]) -
     list of Path
         Every file written (one per figure and format).
     """
+    import matplotlib.pyplot as plt
+
+    from toolkit.charts.style import save_figure
+
     line = provenance_line(result, spec)
     n_dec = min(spec.decomposition, spec.classrooms)
     line_dec = (  # the decomposition's classrooms, when it does not take them all

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from toolkit.charts.panels import HEADLINE_PANELS
 from toolkit.charts.style import SLIDE_SIZES, chart_style, fit_text, new_axes, regime_color
 
 __all__ = [
@@ -226,30 +227,6 @@ def plot_tails(
         ax.set_title(title or "Who gains: by prior achievement", loc="left")
         ax.legend(loc="best")
     return ax
-
-
-#: Panels of the headline figures: (file stem, title, metrics, difference?)
-HEADLINE_PANELS = (
-    (
-        "outcome",
-        "What the test sees, and what it does not",
-        ("score", "total_learning", "engagement", "self_regulation_growth"),
-        False,
-    ),
-    (
-        "effects",
-        "Paired differences against the standardized regime",
-        ("effect_size", "core_gain", "total_learning", "core_time"),
-        True,
-    ),
-    ("spread", "Spread of outcomes", ("sd_score", "p90_p10", "gini", "matthew"), False),
-    (
-        "diversity",
-        "Diversity of skill profiles",
-        ("mean_pairwise_distance", "strongest_domain_entropy", "rao_q", "diversity_of_excellence"),
-        False,
-    ),
-)
 
 
 def headline_figures(

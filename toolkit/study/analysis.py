@@ -45,6 +45,7 @@ the same numbers, bit for bit (``tests/test_study_stream.py``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import threading
@@ -1156,8 +1157,10 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
     finds in ``result.prepared``.
     """
     figures = plugins.declared("analysis.figures")
-    if figures and pool.sees_folder:  # the workers that will draw the figures import it early
-        pool.warm(figures.partition(":")[0])
+    if figures and pool.sees_folder:  # the workers that will draw the figures load them early
+        drawer = importlib.import_module(figures.partition(":")[0])
+        for module in getattr(drawer, "DRAWING_MODULES", None) or (drawer.__name__,):
+            pool.warm(module)
     early = (getattr(result, "early", None) or {}).get("decomposition")
     submitted = _submit_decomposition(spec, pool, early)
     if not submitted or isinstance(pool, SerialPool):
@@ -1165,6 +1168,26 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
     # the chunks run on the workers: combine them in a thread of this process as soon as they
     # are done, while this process otherwise only waits for the units
     return {"decomposition": submitted, "combined": _in_thread(_collect_decomposition, submitted)}
+
+
+class _Written:
+    """A table being made in a thread, written into the run folder when first asked for.
+
+    What :func:`analyse_run` hands the figures for a decomposition still being combined (the
+    ``decomposition`` of :func:`toolkit.charts.runs.draw_run_figures`, a task): the figures
+    that need it ask for its result, which waits for it and writes it once.
+    """
+
+    def __init__(self, future: Future[pd.DataFrame], result: RunResult, name: str) -> None:
+        self._future, self._result, self._name = future, result, name
+        self._table: pd.DataFrame | None = None
+
+    def result(self) -> pd.DataFrame:
+        if self._table is None:
+            table = self._future.result()
+            self._result.write_table(table, self._name)
+            self._table = table
+        return self._table
 
 
 def _reader(result: RunResult, ids: list[str]) -> RunResult:
@@ -1326,20 +1349,25 @@ def analyse_run(result: RunResult, spec: StudySpec) -> RunResult:
             result.write_table(tails, "tails.csv")
     finally:
         table.discard()
-    decomposition = pd.DataFrame()
+    decomposition: pd.DataFrame | _Written = pd.DataFrame()
+    stage = "figures"
     if spec.decomposition >= 2 and len(spec.arms) >= 2:
-        with report.stage(f"decomposition of {spec.decomposition} classrooms into channels"):
-            combined = prepared.get("combined")
-            if combined is not None:  # combined during the units (a pool of workers)
-                decomposition = combined.result()
-            else:
+        combined = prepared.get("combined")
+        if combined is not None:  # being combined in a thread (a pool of workers): the other
+            # figures are drawn meanwhile, and the table is written as soon as it is there
+            decomposition = _Written(combined, result, "decomposition.csv")
+            stage = f"figures, and the decomposition of {spec.decomposition} classrooms"
+        else:
+            with report.stage(f"decomposition of {spec.decomposition} classrooms into channels"):
                 decomposition = _collect_decomposition(prepared["decomposition"])
-            result.write_table(decomposition, "decomposition.csv")
+                result.write_table(decomposition, "decomposition.csv")
 
-    with report.stage("figures"):  # drawn by the chart layer (plug-in point analysis.figures)
+    with report.stage(stage):  # drawn by the chart layer (plug-in point analysis.figures)
         figure_pool = pool if pool.sees_folder else SerialPool()
         draw = plugins.load("analysis.figures")
         paths = draw(result, spec, summary, tails, decomposition, pool=figure_pool)
+        if isinstance(decomposition, _Written):
+            decomposition = decomposition.result()
     result.classrooms, result.summary, result.figures = classrooms, summary, paths
     result.tails = tails
     result.decomposition = decomposition

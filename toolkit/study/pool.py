@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-__all__ = ["DaskPool", "Pool", "ProcessPool", "SerialPool"]
+__all__ = ["DaskPool", "Pool", "ProcessPool", "SerialPool", "Task"]
 
 
 class Task(Protocol):
     """What :meth:`Pool.submit` returns: the task's result, when asked for."""
 
-    def result(self) -> Any: ...
+    def result(self) -> Any:
+        """Return the task's value, waiting for it (or raise the error it raised)."""
+        ...
 
 
 class Pool(Protocol):
