@@ -174,3 +174,59 @@ def test_compiled_replay_is_the_numpy_replay_bit_for_bit(forgetting, years):
         np.testing.assert_array_equal(end_c, end)
         np.testing.assert_array_equal(start_c, start)
         assert not np.array_equal(end[0], end[-1])  # the two arms differ: a real comparison
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize(
+    ("forgetting", "years"), [(0.0, 1), (0.05, 2)], ids=["default", "forgetting-2-years"]
+)
+def test_the_exact_kernel_records_the_days_the_numpy_kernel_records(forgetting, years):
+    """Where numba is installed the decomposition records the days with the exact compiled
+    kernel (its days in half the time of numpy's day loop): every start-of-day skill and
+    factor is the numpy kernel's to the engine's docking tolerance, and the replay of the
+    kernel's own factors gives its skills exactly (replay error 0)."""
+    pytest.importorskip("numba")
+    from toolkit.engine import fast
+    from toolkit.model import mechanisms as mech
+    from toolkit.model.cohort import Cohort, draw_cohort
+    from toolkit.model.schedule import resolve_schedule
+    from toolkit.study import decompose as dec
+
+    p = P.replace(forgetting_rate=forgetting, n_days=12, regroup_interval=5)
+    arms = ["standardized", "personal", "personalized"]
+    schedules = [resolve_schedule(a, years, a) for a in arms]
+    cohorts = [draw_cohort(p, s) for s in SEEDS[:3]]
+    rec = {k: [[] for _ in arms] for k in ("numpy", "exact")}
+    frames = {
+        k: fast._simulate_chunk(schedules, p, SEEDS[:3], cohorts, k, record=rec[k]) for k in rec
+    }
+    for ai in range(len(arms)):
+        assert len(rec["exact"][ai]) == len(rec["numpy"][ai]) == years * p.n_days
+        for (s_e, ch_e), (s_n, ch_n) in zip(rec["exact"][ai], rec["numpy"][ai], strict=True):
+            np.testing.assert_allclose(s_e, s_n, rtol=1e-12, atol=1e-14)
+            for name in mech.Channels._fields:
+                e, n = np.asarray(getattr(ch_e, name)), np.asarray(getattr(ch_n, name))
+                np.testing.assert_allclose(
+                    e, np.broadcast_to(n, e.shape), rtol=1e-12, atol=1e-14, err_msg=name
+                )
+    # the replay of the exact kernel's factors is the exact kernel's year, to the last bit
+    aptitude = Cohort.stack(cohorts).aptitude
+    laid = [dec._lay_out(r, p, aptitude) for r in rec["exact"]]
+    starts = {y * p.n_days for y in range(years)}
+    end, _ = dec._replay_compiled(laid[0], laid[1], p, aptitude, starts)
+    skills = [f"skill_{x}" for x in p.domains]
+    for ix, mask in ((0, 0), (1, -1)):
+        last = frames["exact"][ix]
+        last = last[last.year == years - 1].sort_values(["classroom", "student"])
+        np.testing.assert_array_equal(end[mask], last[skills].to_numpy().reshape(end[mask].shape))
+    with pytest.raises(ValueError, match="'numpy' or 'exact'"):
+        fast._simulate_chunk(schedules, p, SEEDS[:3], cohorts, "fast", record=rec["exact"])
+
+
+def test_a_chunks_record_replays_its_arms_exactly():
+    pytest.importorskip("numba")
+    from toolkit.study.decompose import record_chunk
+
+    arms = {"standardized": "standardized", "personal": "personal"}
+    out = record_chunk(arms, P.replace(n_days=20), SEEDS[:2], reference="standardized")
+    assert out["replay_error"] == 0.0  # recorded by the exact kernel, replayed in its order

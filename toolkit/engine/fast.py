@@ -482,11 +482,14 @@ def _simulate_chunk(
 
     The arms share everything drawn from the seeds (the students, each year's draws, the daily
     blocks), which are drawn once and reused: each arm gets exactly the numbers it would get
-    alone, so the result equals one call per arm. With ``record`` (one list per schedule; numpy
-    kernel only), every day's start-of-day skills and learning factors are appended to it.
+    alone, so the result equals one call per arm. With ``record`` (one list per schedule; the
+    ``"numpy"`` or ``"exact"`` kernel), every day's start-of-day skills and learning factors
+    (:class:`~toolkit.model.mechanisms.Channels`) are appended to it: the numpy kernel's own
+    arrays, or views of what the exact kernel recorded (:data:`toolkit.engine.kernel.
+    RECORD_PER_DOMAIN`), the values each kernel composed its gains of.
     """
-    if record is not None and which != "numpy":
-        raise ValueError("recording the learning factors needs the numpy kernel")
+    if record is not None and which not in ("numpy", "exact"):
+        raise ValueError("recording the learning factors needs the 'numpy' or 'exact' kernel")
     compiled = which != "numpy"
     philox = which == "fast" and FAST_DRAWS == "philox"
     # the kinds of daily draws any arm uses (the others are not drawn; see kernel_fast.KINDS)
@@ -547,6 +550,8 @@ def _simulate_chunk(
                     # fast kernel's block in its own layout, the exact kernel's whole buffer
                     # (contiguous; the block is its first d1 - d0 days)
                     run = _kernel_fast.run_days_fast if which == "fast" else _kernel.run_days
+                    # the exact kernel also records the days' factors when asked
+                    extra = () if which == "fast" else _record_buffer(record, d1 - d0, c, n, d)
                     run(
                         arm.skill,
                         arm.engagement,
@@ -577,7 +582,10 @@ def _simulate_chunk(
                         log_curriculum,
                         core,
                         ay.par,
+                        *extra,
                     )
+                    if record is not None:
+                        record[ai].extend(_recorded_days(extra[1], d))
                 else:
                     arm.skill, arm.engagement, arm.sr, arm.interest, ay.estimate = _days_numpy(
                         p,
@@ -631,6 +639,33 @@ def _simulate_chunk(
                 )
             )
     return [pd.concat(arm.frames, ignore_index=True) for arm in arms]
+
+
+_NOTHING_RECORDED = np.empty((0, 0, 0, 0))
+
+
+def _record_buffer(record: list | None, days: int, c: int, n: int, d: int) -> tuple:
+    """Return the exact kernel's last two arguments: whether to record, and where."""
+    if record is None:
+        return (False, _NOTHING_RECORDED)
+    from toolkit.engine.kernel import RECORD_PER_DOMAIN, RECORD_PER_STUDENT
+
+    return (True, np.empty((days, c, n, len(RECORD_PER_DOMAIN) * d + len(RECORD_PER_STUDENT))))
+
+
+def _recorded_days(rec: np.ndarray, d: int) -> list[tuple[np.ndarray, mech.Channels]]:
+    """Each day's (start-of-day skills, Channels) from the exact kernel's record, as views."""
+    from toolkit.engine.kernel import RECORD_PER_DOMAIN, RECORD_PER_STUDENT
+
+    days = []
+    for t in range(rec.shape[0]):
+        day = rec[t]
+        fields = {k: day[..., i * d : (i + 1) * d] for i, k in enumerate(RECORD_PER_DOMAIN)}
+        o = len(RECORD_PER_DOMAIN) * d
+        fields |= {k: day[..., o + j] for j, k in enumerate(RECORD_PER_STUDENT)}
+        skill = fields.pop("skill")
+        days.append((skill, mech.Channels(**fields)))
+    return days
 
 
 @dataclass

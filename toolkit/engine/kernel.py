@@ -41,7 +41,32 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["PAR_NAMES", "KernelParams", "run_days"]
+__all__ = ["PAR_NAMES", "RECORD_PER_DOMAIN", "RECORD_PER_STUDENT", "KernelParams", "run_days"]
+
+#: What :func:`run_days` records of each student-day when asked to (``rec[day, c, i, :]``), for
+#: the mechanism decomposition (:mod:`toolkit.study.decompose`): the start-of-day skills and
+#: the fields of :class:`toolkit.model.mechanisms.Channels`. Each field of this tuple takes D
+#: values (field ``k`` at ``k * D + d``), ...
+RECORD_PER_DOMAIN = (
+    "skill",
+    "group_allocation",
+    "allocation",
+    "direct_fit",
+    "practice_fit",
+    "peer",
+)
+#: ... and each of these one value, after them (field ``j`` at ``6 * D + j``).
+RECORD_PER_STUDENT = (
+    "engagement",
+    "direct_disruption",
+    "independent_disruption",
+    "cooperation",
+    "on_task",
+    "strategy",
+    "direct_time",
+    "direct_efficacy",
+    "practice_teacher",
+)
 
 
 class KernelParams(NamedTuple):
@@ -259,6 +284,8 @@ def run_days(
     log_curriculum,
     core,
     par,
+    record,
+    rec,
 ):
     """Advance every classroom of a chunk by ``n_days`` school days, in place.
 
@@ -302,6 +329,13 @@ def run_days(
     core : ndarray of bool, shape (D,)
     par : KernelParams
         The scalar parameters, read by name.
+    record : bool
+        Whether to record every student-day's start-of-day skills and learning factors.
+    rec : ndarray, shape (n_days, C, N, 6 D + 9)
+        Where they go when ``record`` (else an empty array, not read): the fields of
+        :data:`RECORD_PER_DOMAIN`, then those of :data:`RECORD_PER_STUDENT`, the very values
+        the day's gain is composed of (so that the decomposition's replay of them gives this
+        kernel's skills exactly).
     """
     n_class, n, _ = skill.shape
     nd = len(log_curriculum)  # a tuple: the number of domains is a compile-time constant
@@ -584,6 +618,25 @@ def run_days(
                 for d in range(nd):
                     mean_help = help_sum[d] / total_w
                     peer[d] = peer_strength * aptitude[c, i, d] * 1.0 * mean_help
+                if record:  # the day's factors, as Channels holds them (RECORD_PER_*)
+                    rr = rec[day, c, i]
+                    for d in range(nd):
+                        rr[d] = sk[i, d]
+                        rr[nd + d] = gmean[gi, d]
+                        rr[2 * nd + d] = alloc[i, d]
+                        rr[3 * nd + d] = fit_dir[d]
+                        rr[4 * nd + d] = fit_prac[d]
+                        rr[5 * nd + d] = peer[d]
+                    o = 6 * nd
+                    rr[o] = e
+                    rr[o + 1] = d_dir
+                    rr[o + 2] = d_ind
+                    rr[o + 3] = cooperation[c, i]
+                    rr[o + 4] = phi
+                    rr[o + 5] = strat
+                    rr[o + 6] = tau
+                    rr[o + 7] = eff
+                    rr[o + 8] = practice_teacher[c, i]
                 # compose_gain, forgetting
                 for d in range(nd):
                     apt = aptitude[c, i, d]

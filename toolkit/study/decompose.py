@@ -7,7 +7,9 @@ disruption), self-regulation (time on task, with supervision, and the efficiency
 strategies) and the teacher (direct-instruction time and its efficacy: group size,
 expectations, the teacher's and school's effectiveness, and how far it reaches independent
 work).
-:func:`decompose` records every factor of every student-day in both arms, then replays the
+:func:`decompose` records every factor of every student-day in both arms (with the exact
+compiled kernel, :func:`toolkit.engine.kernel.run_days`, where numba is installed, else the numpy
+kernel: the values each composed the day's gain of), then replays the
 school year with each channel taken from one arm or the other, for all :math:`2^K`
 combinations of the :math:`K` channels, through the very learning equation of the model
 (:func:`~toolkit.model.mechanisms.compose_gain`). Taking every channel from arm :math:`A`
@@ -650,8 +652,10 @@ def record_chunk(
     chunk = list(seeds)
     chunk_cohorts = [draw_cohort(params, s) for s in chunk] if cohorts is None else list(cohorts)
     record: list[list] = [[] for _ in schedules]
+    # recorded by the exact compiled kernel where numba is installed, else by the numpy one
+    kernel = fast._resolve_kernel("auto", params)
     frames = fast._simulate_chunk(
-        schedules, params, chunk, chunk_cohorts, which="numpy", record=record
+        schedules, params, chunk, chunk_cohorts, which=kernel, record=record
     )
     aptitude = Cohort.stack(chunk_cohorts).aptitude
     c = len(chunk)
