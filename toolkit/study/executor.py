@@ -368,7 +368,7 @@ class _LocalExecutor(_Token):
         """Return the analysis's pool on these workers (:class:`toolkit.study.pool.ProcessPool`)."""
         from toolkit.study.pool import ProcessPool
 
-        return ProcessPool(self)
+        return ProcessPool(self, attempts=LOCAL_ATTEMPTS)
 
     def offer_folder(self, folder: Path) -> dict[str, bool]:
         """Let the workers write units' parts into ``folder`` (as the Dask executor's does).

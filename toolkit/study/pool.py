@@ -177,6 +177,9 @@ class ProcessPool:
     ----------
     executor : toolkit.study.executor._LocalExecutor
         Its ``pool`` (a ``concurrent.futures.ProcessPoolExecutor``) runs the tasks.
+    attempts : int
+        Times a task may be in flight on a pool that broke (the executor's
+        :data:`~toolkit.study.executor.LOCAL_ATTEMPTS`, as for its units).
     in_flight : int, optional
         Tasks of a :meth:`map` submitted ahead of the one whose result is awaited (default
         twice the workers).
@@ -184,7 +187,7 @@ class ProcessPool:
 
     sees_folder = True
 
-    def __init__(self, executor: Any, in_flight: int | None = None, attempts: int = 3) -> None:
+    def __init__(self, executor: Any, attempts: int, in_flight: int | None = None) -> None:
         self.executor = executor
         self.threads = max(1, int(executor.workers))
         self.in_flight = in_flight or 2 * self.threads
