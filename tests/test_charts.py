@@ -845,7 +845,7 @@ def test_save_figure_lays_a_figure_out_once_and_the_file_is_the_same(tmp_path, m
     """The layout pass that finds nothing more to wrap is the saved layout: the engine does
     not run again for the save (one pass when nothing wraps, two when a title wraps), and the
     PNG is the one a further layout pass at the PNG's resolution gives, pixel for pixel."""
-    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from toolkit.charts import style
 
@@ -857,8 +857,10 @@ def test_save_figure_lays_a_figure_out_once_and_the_file_is_the_same(tmp_path, m
         return fig
 
     passes = []
-    real = Figure.draw_without_rendering
-    monkeypatch.setattr(Figure, "draw_without_rendering", lambda f: passes.append(1) or real(f))
+    real = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(
+        ConstrainedLayoutEngine, "execute", lambda e, f: passes.append(1) or real(e, f)
+    )
     save_figure(figure(), tmp_path / "once", formats=["png"], provenance="p", dpi=120)
     assert len(passes) == (1 if title == "Short" else 2)
     fitted = style._fit_text
@@ -909,8 +911,9 @@ def test_prior_posterior_chart_names_what_is_missing():
 
 @pytest.mark.parametrize("transparent", [False, True])
 def test_png_has_matplotlibs_pixels_metadata_and_resolution(tmp_path, transparent):
-    """``save_figure`` encodes the PNG itself (RGB when no pixel is transparent, zlib level
-    3): the pixels, text chunks and resolution of matplotlib's own ``savefig``."""
+    """``save_figure`` encodes the PNG itself (RGB when no pixel is transparent, rows
+    unfiltered, zlib level 3): the pixels, text chunks and resolution of matplotlib's own
+    ``savefig``, in a file whose chunks' CRCs check."""
     import matplotlib as mpl
 
     def figure():
@@ -936,4 +939,24 @@ def test_png_has_matplotlibs_pixels_metadata_and_resolution(tmp_path, transparen
         assert a.info["Software"] == b.info["Software"]
         assert a.info["Software"].startswith(f"Matplotlib version{mpl.__version__}")
         assert a.info["dpi"] == pytest.approx(b.info["dpi"])
+    with Image.open(ours) as a:
+        a.verify()  # every chunk's CRC-32, and the stream's end
     plt.close("all")
+
+
+def test_png_text_beyond_latin1_is_kept_as_itxt(tmp_path):
+    """A provenance line in any script (a study named in Greek, a school in Chinese) is
+    stored as UTF-8 (``iTXt``) and read back as written; Latin-1 text stays ``tEXt``."""
+    from toolkit.charts.style import _write_png
+
+    rgba = np.full((3, 5, 4), 255, dtype=np.uint8)
+    rgba[1, 2] = (10, 20, 30, 255)
+    line = "μελέτη | école 学校 | seed 7"
+    _write_png(tmp_path / "a.png", rgba, 100, {"Description": line, "Title": "café"})
+    raw = (tmp_path / "a.png").read_bytes()
+    assert b"iTXtDescription" in raw and b"tEXtTitle" in raw
+    with Image.open(tmp_path / "a.png") as a:
+        a.load()
+        assert a.mode == "RGB" and a.info["Description"] == line and a.info["Title"] == "café"
+        assert np.array_equal(np.asarray(a), rgba[..., :3])
+        assert a.info["dpi"] == pytest.approx((100, 100), abs=0.01)

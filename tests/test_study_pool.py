@@ -10,6 +10,9 @@ Dask cluster's run against a serial one: ``tests/test_study_dask.py``.)
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,12 +144,8 @@ def test_compare_conditions_pivots_every_metric_alike():
     assert row["diff_vs_reference"] == pytest.approx((wide["b"] - wide["a"]).mean(), abs=1e-15)
 
 
-def test_the_chunk_begun_early_is_not_submitted_again_and_changes_nothing(monkeypatch):
-    """A run with workers begins the decomposition's first chunk in its own process while the
-    workers start (``start_early``): that chunk is not given to the pool as well, and the
-    table is the same bytes as the pool's alone."""
-    monkeypatch.setattr(analysis, "DECOMPOSITION_CHUNK", 2)
-    spec = parse_study(
+def _early_spec():
+    return parse_study(
         {
             "study": {"name": "early", "seed": 5, "classrooms": 8, "decomposition": 5},
             "arms": {"standardized": "standardized", "personal": "personal"},
@@ -155,24 +154,58 @@ def test_the_chunk_begun_early_is_not_submitted_again_and_changes_nothing(monkey
         },
         source="test",
     )
-    early = analysis.start_early(spec)
-    assert list(early["decomposition"]) == [(0, 0)]  # the first point's first chunk
 
-    class Counting(SerialPool):
-        submitted = 0
 
-        def submit(self, fn, *args, priority=0):
-            self.submitted += 1
-            return super().submit(fn, *args, priority=priority)
+class _Counting(SerialPool):
+    def __init__(self):
+        self.submitted = 0
 
-    pool = Counting()
-    table = analysis._collect_decomposition(
-        analysis._submit_decomposition(spec, pool, early["decomposition"])
-    )
+    def submit(self, fn, *args, priority=0):
+        self.submitted += 1
+        return super().submit(fn, *args, priority=priority)
+
+
+def test_the_chunk_begun_early_is_not_submitted_again_and_changes_nothing(monkeypatch):
+    """A run with workers begins the decomposition's first chunk in its own process while the
+    workers start (``start_early``); told to stop (the workers are ready) while it runs, it
+    takes no further chunk. That chunk is not given to the pool as well, and the table is the
+    same bytes as the pool's alone."""
+    monkeypatch.setattr(analysis, "DECOMPOSITION_CHUNK", 2)
+    spec = _early_spec()
+    go = threading.Event()
+    real = analysis._record_chunk
+    monkeypatch.setattr(analysis, "_record_chunk", lambda *a: go.wait(30) and real(*a))
+    early = analysis.start_early(spec)["decomposition"]
+    taken = early.stop()
+    assert list(taken) == [(0, 0)]  # the first point's first chunk, taken at once
+    go.set()
+    taken[(0, 0)].result(timeout=60)
+    time.sleep(0.2)
+    assert list(early.futures) == [(0, 0)]  # nothing taken after stop()
+    pool = _Counting()
+    table = analysis._collect_decomposition(analysis._submit_decomposition(spec, pool, taken))
     assert pool.submitted == 2 * 3 - 1  # 3 chunks at each of 2 points, less the early one
     alone = analysis.decomposition_table(spec)
     assert table.to_csv(index=False) == alone.to_csv(index=False)
     assert analysis.start_early(_spec(decomposition=0)) == {}
+
+
+def test_until_the_workers_are_ready_the_early_chunks_go_on_one_after_another(monkeypatch):
+    """Not stopped, the thread records every chunk in turn (the workers are slow to start):
+    the pool is then given none, and the table is the same bytes."""
+    monkeypatch.setattr(analysis, "DECOMPOSITION_CHUNK", 2)
+    spec = _early_spec()
+    early = analysis.start_early(spec)["decomposition"]
+    deadline = time.monotonic() + 60
+    while not (len(early.futures) == 6 and all(f.done() for f in early.futures.values())):
+        assert time.monotonic() < deadline, list(early.futures)
+        time.sleep(0.01)
+    taken = early.stop()
+    assert list(taken) == [(0, 0), (0, 2), (0, 4), (1, 0), (1, 2), (1, 4)]
+    pool = _Counting()
+    table = analysis._collect_decomposition(analysis._submit_decomposition(spec, pool, taken))
+    assert pool.submitted == 0
+    assert table.to_csv(index=False) == analysis.decomposition_table(spec).to_csv(index=False)
 
 
 def test_figures_that_do_not_need_the_decomposition_go_first(reference_run, tmp_path):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -335,7 +337,7 @@ def _fit_text(fig: Figure, rounds: int = 3) -> bool:
     renderer = fig.canvas.get_renderer()
     changed = True
     for _ in range(rounds):
-        fig.draw_without_rendering()  # runs the layout engine at the current size
+        _lay_out(fig)  # at the current size
         axes = [a for a in fig.axes if a.get_visible()]
         changed = False
         for ax in axes:
@@ -371,6 +373,21 @@ def _fit_text(fig: Figure, rounds: int = 3) -> bool:
             break
     fig._toolkit_fitted = _fit_signature(fig)
     return not changed
+
+
+def _lay_out(fig: Figure) -> None:
+    """Run the figure's layout engine at its current size, as its next draw would first do.
+
+    Only the layout: the engine measures what it needs (tick labels, titles, legends)
+    itself, so the rest of a draw (every artist again, with output switched off, on a
+    renderer made for it: ``Figure.draw_without_rendering``) adds nothing to it; that was a
+    third of the time of laying a headline figure out.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not fig.axes:
+        return
+    with contextlib.suppress(ValueError):  # as ``Figure.draw`` (an engine's resize error)
+        engine.execute(fig)
 
 
 def _fit_signature(fig: Figure) -> tuple:
@@ -533,7 +550,7 @@ def _layout_once(fig: Figure, dpi: float, laid_out: bool = False) -> Iterator[No
         return
     if not laid_out:
         with _at_dpi(fig, dpi):
-            fig.draw_without_rendering()
+            _lay_out(fig)
     fig.set_layout_engine("none")  # a placeholder that keeps the engine's compatibility
     try:
         yield
@@ -555,27 +572,54 @@ PNG_LEVEL = 3
 
 
 def _write_png(path: Path, rgba: np.ndarray, dpi: float, metadata: dict[str, str] | None) -> None:
-    """Encode pixels into a PNG as matplotlib's PNG backend does, in fewer bytes and less time.
+    """Encode pixels into a PNG as matplotlib's PNG backend does, in less time.
 
-    The same pixels, the same metadata (matplotlib's ``Software`` line, then ``metadata``)
-    and resolution as ``savefig``. Two differences, both lossless: a canvas with no
-    transparent pixel (a figure on its white background) is stored as RGB, without the alpha
-    channel that would be 255 everywhere, and zlib runs at level 3 instead of 6. For the 8
-    headline figures that encodes in 0.65 CPU-s instead of 1.07, in 2.0 MB as before (RGBA at
-    level 6: 2.0 MB; RGB at level 6 would be 1.8 MB in 0.81 s).
+    The same pixels, the same metadata (matplotlib's ``Software`` line, then ``metadata``, as
+    ``tEXt`` chunks, or ``iTXt`` for text beyond Latin-1, as Pillow writes them) and resolution
+    (``pHYs``) as ``savefig``. Three differences, all lossless: a canvas with no transparent
+    pixel (a figure on its white background) is stored as RGB, without the alpha channel that
+    would be 255 everywhere; every row is stored unfiltered (PNG filter type 0), and zlib runs
+    at level :data:`PNG_LEVEL` (3) instead of 6. A chart is mostly runs of one colour, which
+    deflate finds without a filter: for the 8 headline figures this encodes in 0.23 CPU-s
+    and 2.1 MB, where Pillow's encoder (which tries each filter on every row) took 0.62 CPU-s
+    for 2.0 MB, and matplotlib's own 1.07 CPU-s. The file follows the PNG specification
+    (W3C, *Portable Network Graphics (PNG) Specification*, 2nd ed., 2003; ISO/IEC 15948):
+    signature, ``IHDR``, text, ``pHYs``, one ``IDAT``, ``IEND``, each chunk with its CRC-32.
     """
-    from PIL import Image, PngImagePlugin
-
     height, width = rgba.shape[:2]
-    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
-    if rgba[..., 3].min() == 255:  # opaque: the alpha channel says nothing
-        image = image.convert("RGB")
-    info = PngImagePlugin.PngInfo()
+    opaque = bool(rgba[..., 3].min() == 255)  # then the alpha channel says nothing
+    channels = 3 if opaque else 4
+    rows = np.empty((height, 1 + width * channels), dtype=np.uint8)
+    rows[:, 0] = 0  # each row's filter type: none
+    rows[:, 1:].reshape(height, width, channels)[...] = rgba[..., :channels]
     text = {"Software": f"Matplotlib version{mpl.__version__}, https://matplotlib.org/"}
-    for key, value in (text | (metadata or {})).items():
-        if value is not None:
-            info.add_text(key, value)
-    image.save(path, format="png", dpi=(dpi, dpi), pnginfo=info, compress_level=PNG_LEVEL)
+    chunks = [
+        # width, height, bit depth 8, colour type 2 (RGB) or 6 (RGBA), deflate, no interlace
+        (b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
+        *(
+            _png_text(key, value)
+            for key, value in (text | (metadata or {})).items()
+            if value is not None
+        ),
+        (b"pHYs", struct.pack(">IIB", *[int(dpi / 0.0254 + 0.5)] * 2, 1)),  # pixels per metre
+        (b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
+        (b"IEND", b""),
+    ]
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        for kind, data in chunks:
+            f.write(struct.pack(">I", len(data)) + kind)
+            f.write(data)
+            f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
+
+
+def _png_text(key: str, value: str) -> tuple[bytes, bytes]:
+    """Return a PNG text chunk: ``tEXt`` (Latin-1), or uncompressed ``iTXt`` (UTF-8) beyond it."""
+    name = key.encode("latin-1")
+    try:
+        return b"tEXt", name + b"\0" + value.encode("latin-1")
+    except UnicodeEncodeError:  # flags 0 0 (not compressed), no language, no translated key
+        return b"iTXt", name + b"\0\0\0\0\0" + value.encode("utf-8")
 
 
 def _metadata(fmt: str, provenance: str | None) -> dict[str, str] | None:

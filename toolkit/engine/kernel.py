@@ -253,7 +253,7 @@ def _core_limits(pi, core, floor, ceiling, use_limits, buf):
             pi[d] = pi[d] * (scale_core if core[d] else scale_rest)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # a run's decomposition records in a thread (GIL free)
 def run_days(
     skill,
     engagement,

@@ -1088,24 +1088,72 @@ def _submit_decomposition(
 
 
 def start_early(spec: StudySpec) -> dict[str, Any]:
-    """Begin the decomposition's first chunk in a thread of this process, now.
+    """Begin the decomposition's chunks in a thread of this process, now, until told to stop.
 
     Called by the runner on a run with workers, before it waits for them to start: this
-    process has then imported what the chunk needs and would only wait (about half a second
-    on a 2-core machine, while the fork server imports the toolkit). The chunk's numbers are
-    those it would have on a worker (the same function of the same arguments).
+    process has then imported what the chunks need and would only wait (about a second on a
+    2-core machine, while the fork server imports the toolkit). The thread records the first
+    chunk, then one chunk after another for as long as the workers are not ready (the runner
+    calls ``stop()`` on what this returns when they are); the rest go to the workers
+    (:func:`prepare_run`). A chunk's numbers are those it would have on a worker (the same
+    function of the same arguments), and the compiled kernels release the GIL, so the thread
+    does not hold up this process's own work.
 
     Returns
     -------
     dict
-        ``{"decomposition": {(point, first classroom): future}}``, for :func:`prepare_run`
-        (through ``result.early``); empty when the study has no decomposition.
+        ``{"decomposition": chunks}``, whose ``stop()`` returns the futures of the chunks
+        taken, for :func:`prepare_run` (through ``result.early``); empty when the study has
+        no decomposition.
     """
-    first = next(_decomposition_chunks(spec), None)
-    if first is None:
+    chunks = [((pi, lo), args) for pi, _, _, lo, args in _decomposition_chunks(spec)]
+    if not chunks:
         return {}
-    pi, _, _, lo, args = first
-    return {"decomposition": {(pi, lo): _in_thread(_record_chunk, *args)}}
+    return {"decomposition": _EarlyChunks(chunks)}
+
+
+class _EarlyChunks:
+    """Chunks of the decomposition recorded in a thread of this process, one after another.
+
+    The first is taken at once; each further one only while :meth:`stop` has not been called.
+    :meth:`stop` returns the futures of the chunks taken, by ``(point, first classroom)``:
+    no other chunk is taken after it, so the rest are for the workers.
+    """
+
+    def __init__(self, chunks: list[tuple[tuple[int, int], tuple[Any, ...]]]) -> None:
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._pending = list(chunks)
+        self.futures: dict[tuple[int, int], Future[Any]] = {}
+        first = self._take()  # the first chunk is taken before anyone can stop the thread
+        threading.Thread(
+            target=self._run, args=(first,), name="toolkit-early-chunks", daemon=True
+        ).start()
+
+    def _take(self) -> tuple[Future[Any], tuple[Any, ...]] | None:
+        with self._lock:
+            if self._stopped or not self._pending:
+                return None
+            key, args = self._pending.pop(0)
+            future: Future[Any] = Future()
+            future.set_running_or_notify_cancel()
+            self.futures[key] = future
+            return future, args
+
+    def _run(self, job: tuple[Future[Any], tuple[Any, ...]] | None) -> None:
+        while job is not None:
+            future, args = job
+            try:
+                future.set_result(_record_chunk(*args))
+            except BaseException as exc:  # given to whoever asks for the result
+                future.set_exception(exc)
+            job = self._take()
+
+    def stop(self) -> dict[tuple[int, int], Future[Any]]:
+        """Take no further chunk; return the futures of those taken (running or done)."""
+        with self._lock:
+            self._stopped = True
+            return dict(self.futures)
 
 
 def _in_thread(fn: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -1162,6 +1210,8 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
         for module in getattr(drawer, "DRAWING_MODULES", None) or (drawer.__name__,):
             pool.warm(module)
     early = (getattr(result, "early", None) or {}).get("decomposition")
+    if isinstance(early, _EarlyChunks):
+        early = early.stop()
     submitted = _submit_decomposition(spec, pool, early)
     if not submitted or isinstance(pool, SerialPool):
         return {"decomposition": submitted}

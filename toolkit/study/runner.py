@@ -142,6 +142,14 @@ def _manifest_files(result: RunResult, folder: Path) -> tuple[list[str], dict[st
     return [*dirs, f"{PARTS}/", *sorted(files)], hashes
 
 
+def _stop_early(early: dict[str, Any] | None) -> None:
+    """Tell what an analysis began early (``start_early``) to take on no further work."""
+    for work in (early or {}).values():
+        stop = getattr(work, "stop", None)
+        if stop is not None:
+            stop()
+
+
 def run_study(
     spec: StudySpec,
     out: str | Path | None = None,
@@ -222,12 +230,15 @@ def run_study(
         if start_early is not None:
             early = start_early(spec)
         # before anything is written or deleted
-        if started is not None:
-            executor = started.result()
-        elif scheduler is None:
-            executor = _LocalExecutor(workers)
-        else:
-            executor = _DaskExecutor(workers, scheduler)
+        try:
+            if started is not None:
+                executor = started.result()
+            elif scheduler is None:
+                executor = _LocalExecutor(workers)
+            else:
+                executor = _DaskExecutor(workers, scheduler)
+        finally:  # the workers are ready (or will not be): what began early takes no more
+            _stop_early(early)
     elif started is not None:
         close_started(started)
     try:
