@@ -224,7 +224,7 @@ def run_study(
     early: Any = None
     if todo and (workers > 1 or scheduler is not None):
         # what the analysis can begin in this process while the workers start (and this
-        # process would otherwise wait for them): the decomposition's first chunk
+        # process would otherwise wait for them): the decomposition's chunks, until they are
         analyse = analyse or default_analysis(spec)
         start_early = getattr(analyse, "start_early", None)
         if start_early is not None:
