@@ -1143,10 +1143,7 @@ class _EarlyChunks:
     def _run(self, job: tuple[Future[Any], tuple[Any, ...]] | None) -> None:
         while job is not None:
             future, args = job
-            try:
-                future.set_result(_record_chunk(*args))
-            except BaseException as exc:  # given to whoever asks for the result
-                future.set_exception(exc)
+            _settle(future, _record_chunk, *args)
             job = self._take()
 
     def stop(self) -> dict[tuple[int, int], Future[Any]]:
@@ -1161,15 +1158,19 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> Future[Any]:
     future: Future[Any] = Future()
 
     def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # given to whoever asks for the result
-            future.set_exception(exc)
+        if future.set_running_or_notify_cancel():
+            _settle(future, fn, *args)
 
     threading.Thread(target=run, name=f"toolkit-{fn.__name__}", daemon=True).start()
     return future
+
+
+def _settle(future: Future[Any], fn: Callable[..., Any], *args: Any) -> None:
+    """Give a running ``future`` the value of ``fn(*args)``, or the error it raised."""
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:  # given to whoever asks for the result
+        future.set_exception(exc)
 
 
 def _record_chunk(record: Any, arms: Any, params: Any, seeds: Any, reference: str, years: int):
