@@ -262,3 +262,63 @@ def test_a_pool_run_writes_the_decomposition_it_combined_while_the_figures_were_
         out = analysis.analyse_run(result, spec)
     assert (folder / "decomposition.csv").read_bytes() == (tmp_path / "serial.csv").read_bytes()
     assert isinstance(out.decomposition, pd.DataFrame) and not out.decomposition.empty
+
+
+def test_ctrl_c_while_the_workers_start_stops_them(tmp_path):
+    """Ctrl-C while the run waits for its workers to start (the command line starts them
+    beside its estimate): the executor being started is closed when it is there, so no worker
+    process is left for the interpreter's exit to wait on, and no folder is made."""
+    closed = []
+
+    class Executor:
+        def close(self, now=False):
+            closed.append(now)
+
+    class Starting:  # start_executor's future: Ctrl-C lands in the first wait for it
+        calls = 0
+
+        def result(self):
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyboardInterrupt
+            return Executor()
+
+    with pytest.raises(KeyboardInterrupt):
+        run_study(
+            _spec(decomposition=0), tmp_path / "run", workers=2, executor=Starting(), progress=False
+        )
+    assert closed == [False]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("where", ["provenance", "manifest"])
+def test_ctrl_c_while_the_folder_is_made_leaves_one_overwrite_accepts(monkeypatch, tmp_path, where):
+    """Interrupted while the run folder is set up (gathering the provenance, or right after
+    the manifest is written), the folder is absent or a run folder: ``overwrite`` then runs.
+    (A bare ``parts/`` left by an interruption was 'not a run folder', refused by every run.)"""
+    import toolkit.study.runner as runner
+    from tests.conftest import interrupt_after
+
+    folder = tmp_path / "run"
+    spec = _spec()
+    if where == "provenance":
+        interrupt_after(monkeypatch, runner, "provenance", 1)
+    else:
+        real = runner.write_json_atomic
+
+        def write_then_stop(obj, path, *args, **kwargs):
+            real(obj, path, *args, **kwargs)
+            raise KeyboardInterrupt  # its first call writes the manifest
+
+        monkeypatch.setattr(runner, "write_json_atomic", write_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(spec, folder, progress=False)
+    if where == "provenance":
+        assert not folder.exists()
+    else:
+        assert sorted(p.name for p in folder.iterdir()) == ["manifest.json"]
+    monkeypatch.undo()
+    _no_figures(monkeypatch)
+    result = run_study(spec, folder, overwrite=True, progress=False)
+    assert result.manifest["status"] == "complete"
+    assert (folder / "parts").is_dir()

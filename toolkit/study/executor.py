@@ -345,8 +345,12 @@ class _LocalExecutor(_Token):
             pool = ProcessPoolExecutor(
                 self.workers, mp_context=self._context, initializer=_local_worker_setup
             )
-            for f in [pool.submit(_nothing) for _ in range(self.workers)]:
-                f.result()  # every worker started (and the fork server's imports done)
+            try:
+                for f in [pool.submit(_nothing) for _ in range(self.workers)]:
+                    f.result()  # every worker started (and the fork server's imports done)
+            except BaseException:  # Ctrl-C while waiting: no worker is left for exit to wait on
+                self._stop(pool, now=True)
+                raise
         return pool
 
     def restart(self, broken: Any) -> None:

@@ -237,39 +237,46 @@ def run_study(
                 executor = _LocalExecutor(workers)
             else:
                 executor = _DaskExecutor(workers, scheduler)
+        except BaseException:  # Ctrl-C while they start: the workers still starting are stopped
+            close_started(started)
+            raise
         finally:  # the workers are ready (or will not be): what began early takes no more
             _stop_early(early)
     elif started is not None:
         close_started(started)
+    mpath = folder / MANIFEST
     try:
+        manifest: dict[str, Any] = {
+            "study": spec.resolved(),
+            "source": spec.source,
+            "overrides": [{"option": o, "setting": k, "value": v} for o, k, v in spec.overrides],
+            "fingerprint": spec.fingerprint(),
+            "master_seed": spec.seed,
+            "seeding": (
+                "classroom i uses numpy SeedSequence(master_seed, spawn_key=(i,)) in every arm"
+            ),
+            "started": now(),
+            "finished": None,
+            "status": "running",
+            "execution": _describe_execution(workers, scheduler),
+            "units": {"total": len(units), "done": 0},
+            **provenance(),
+        }
         _prepare_folder(folder, spec, overwrite, resume)
+        if resume and mpath.is_file():
+            old = _read_manifest(folder)
+            manifest["started"] = old.get("started", manifest["started"])
+            manifest["resumed"] = [*old.get("resumed", []), now()]
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / PARTS).mkdir(exist_ok=True)
         _remove_stale_temporaries(folder)
-    except BaseException:
+        # the manifest first: interrupted at any point from here on, the folder is a run folder
+        # that --overwrite or --resume accept (a bare parts/ would be "not a run folder")
+        write_json_atomic(manifest, mpath)
+        (folder / PARTS).mkdir(exist_ok=True)
+    except BaseException:  # Ctrl-C included: no worker is left for the exit to wait on
         if executor is not None:
             executor.close()
         raise
-    manifest: dict[str, Any] = {
-        "study": spec.resolved(),
-        "source": spec.source,
-        "overrides": [{"option": o, "setting": k, "value": v} for o, k, v in spec.overrides],
-        "fingerprint": spec.fingerprint(),
-        "master_seed": spec.seed,
-        "seeding": "classroom i uses numpy SeedSequence(master_seed, spawn_key=(i,)) in every arm",
-        "started": now(),
-        "finished": None,
-        "status": "running",
-        "execution": _describe_execution(workers, scheduler),
-        "units": {"total": len(units), "done": 0},
-        **provenance(),
-    }
-    mpath = folder / MANIFEST
-    if resume and mpath.is_file():
-        old = _read_manifest(folder)
-        manifest["started"] = old.get("started", manifest["started"])
-        manifest["resumed"] = [*old.get("resumed", []), now()]
-    write_json_atomic(manifest, mpath)
 
     result = RunResult(
         folder,
