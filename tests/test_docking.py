@@ -659,3 +659,41 @@ def test_every_issue17_parameter_moved_in_turn_docks_with_the_mesa_model(name, v
 def test_issue17_moves_cover_every_new_parameter():
     assert {n for n, _ in _issue17_moves()} == set(ISSUE17)
     assert set(ISSUE17) <= set(Parameters.names())
+
+
+def _forget_kernel(monkeypatch):
+    """Make the next ``fast._load_kernel()`` import the kernel modules again (undone after)."""
+    import toolkit.engine as engine_pkg
+
+    monkeypatch.setattr(fast, "_kernel_tried", False)
+    monkeypatch.setattr(fast, "_kernel", None)
+    monkeypatch.setattr(fast, "_kernel_fast", None)
+    for name in ("kernel", "kernel_fast"):
+        monkeypatch.delitem(__import__("sys").modules, f"toolkit.engine.{name}", raising=False)
+        monkeypatch.delattr(engine_pkg, name, raising=False)
+
+
+def test_a_missing_numba_is_remembered_as_no_compiled_kernel(monkeypatch):
+    _forget_kernel(monkeypatch)
+    monkeypatch.setitem(__import__("sys").modules, "numba", None)  # import numba fails
+    assert fast._load_kernel() is None
+    assert fast._kernel_tried and fast._kernel_fast is None
+
+
+@needs_numba
+def test_another_import_error_propagates_and_is_not_remembered(monkeypatch):
+    import sys
+
+    kernel, kernel_fast = (
+        sys.modules["toolkit.engine.kernel"],
+        sys.modules["toolkit.engine.kernel_fast"],
+    )
+    _forget_kernel(monkeypatch)
+    # not numba's absence: an import of the kernel itself that fails (interrupted, or racing)
+    monkeypatch.setitem(sys.modules, "toolkit.engine.kernel", None)
+    with pytest.raises(ImportError, match="toolkit.engine.kernel"):
+        fast._load_kernel()
+    assert not fast._kernel_tried  # not cached as "numba is not installed"
+    monkeypatch.setitem(sys.modules, "toolkit.engine.kernel", kernel)
+    monkeypatch.setitem(sys.modules, "toolkit.engine.kernel_fast", kernel_fast)
+    assert fast._load_kernel() is kernel and fast._kernel_fast is kernel_fast

@@ -42,11 +42,13 @@ def test_t_functions_take_numpy_scalars():
 
 def test_command_line_and_analysis_import_without_scipy_stats():
     """The command line, a run's analysis and the decomposition need no scipy.stats (it takes
-    about half a second to import, a good part of a small study's run)."""
+    about half a second to import, a good part of a small study's run); nor do they import
+    scipy.special or scipy.spatial until an interval or a non-Euclidean distance is computed
+    (a run's workers, which import these modules in their fork server, never need them)."""
     code = (
         "import sys, toolkit.cli, toolkit.study.analysis, toolkit.study.decompose, "
-        "toolkit.charts.runs; print(sorted(m for m in sys.modules if m.startswith('scipy.stats')"
-        " or m == 'scipy.optimize'))"
+        "toolkit.study.units, toolkit.charts.runs; print(sorted(m for m in sys.modules if "
+        "m.startswith(('scipy.stats', 'scipy.special', 'scipy.spatial')) or m == 'scipy.optimize'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -5,12 +5,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import pdist
 
 from toolkit.metrics import (
     diversity_of_excellence,
     excellence_thresholds,
     mean_pairwise_distance,
+    mean_pairwise_euclidean,
     rao_quadratic_entropy,
     rao_quadratic_entropy_profiles,
     strongest_domain_entropy,
@@ -42,6 +46,43 @@ def test_mean_pairwise_distance_nan_and_errors():
         mean_pairwise_distance([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="at least 2"):
         mean_pairwise_distance([[1.0, 2.0]])
+
+
+def _scipy_means(x):
+    return [float(np.mean(pdist(xi))) for xi in x]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        float,
+        st.tuples(st.integers(1, 4), st.integers(2, 9), st.integers(1, 12)),
+        elements=st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    )
+)
+def test_mean_pairwise_euclidean_is_scipys_pdist_bit_for_bit(x):
+    # the study layer's classroom metric: the numbers of mean_pairwise_distance, without scipy
+    assert mean_pairwise_euclidean(x).tolist() == _scipy_means(x)
+
+
+def test_mean_pairwise_euclidean_in_blocks_nans_and_errors(monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(23, 21, 4)) * rng.uniform(0.1, 50, size=(23, 1, 1))
+    whole = mean_pairwise_euclidean(x)
+    assert whole.tolist() == _scipy_means(x)
+    import toolkit.metrics.diversity as div
+
+    monkeypatch.setattr(div, "_PAIR_BLOCK", 1)  # one classroom per block
+    assert mean_pairwise_euclidean(x).tolist() == whole.tolist()
+    monkeypatch.setattr(div, "_PAIR_BLOCK", 5 * 210 * 4 + 1)  # blocks of 5: 23 = 4 x 5 + 3
+    assert mean_pairwise_euclidean(x).tolist() == whole.tolist()
+    # a NaN spoils its own classroom only, as in pdist
+    x[3, 5, 2] = np.nan
+    out = mean_pairwise_euclidean(x)
+    assert np.isnan(out[3]) and not np.isnan(np.delete(out, 3)).any()
+    for bad in (x[0], x[:, :1], x[:, :, :0]):
+        with pytest.raises(ValueError, match=r"x must have shape \(groups, n >= 2"):
+            mean_pairwise_euclidean(bad)
 
 
 # --------------------------------------------------------------------- entropy

@@ -53,6 +53,7 @@ the chunk size (nor on the block size).
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -78,18 +79,32 @@ from toolkit.model.shared import (
 _kernel = None  # toolkit.engine.kernel, imported on first use (importing numba takes ~1 s)
 _kernel_fast = None  # toolkit.engine.kernel_fast, likewise
 _kernel_tried = False
+_kernel_lock = threading.Lock()
+#: The packages whose absence makes the compiled kernels unavailable (rather than an error).
+_COMPILER_PACKAGES = ("numba", "llvmlite")
 
 
 def _load_kernel():
-    """Return the exact compiled kernel module, or None where numba is not installed."""
+    """Return the exact compiled kernel module, or None where numba is not installed.
+
+    Only numba's (or llvmlite's) absence is remembered as "no compiled kernel"; any other
+    import error propagates and the next call tries again, so that a failure that may not
+    recur (an import interrupted, or racing another thread's) never leaves the process
+    believing numba is missing. Threads that ask at once wait for the first one's import.
+    """
     global _kernel, _kernel_fast, _kernel_tried
-    if not _kernel_tried:
-        _kernel_tried = True
-        try:
-            from toolkit.engine import kernel, kernel_fast
-        except ImportError:  # pragma: no cover - exercised only where numba is missing
-            kernel = kernel_fast = None
-        _kernel, _kernel_fast = kernel, kernel_fast
+    if _kernel_tried:
+        return _kernel
+    with _kernel_lock:
+        if not _kernel_tried:
+            try:
+                from toolkit.engine import kernel, kernel_fast
+            except ModuleNotFoundError as exc:
+                if (exc.name or "").partition(".")[0] not in _COMPILER_PACKAGES:
+                    raise
+                kernel = kernel_fast = None
+            _kernel, _kernel_fast = kernel, kernel_fast
+            _kernel_tried = True
     return _kernel
 
 

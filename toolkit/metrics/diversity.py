@@ -15,7 +15,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.spatial import distance as ssd
 
 from toolkit.metrics.effect_size import (
     NanPolicy,
@@ -29,6 +28,7 @@ __all__ = [
     "diversity_of_excellence",
     "excellence_thresholds",
     "mean_pairwise_distance",
+    "mean_pairwise_euclidean",
     "rao_quadratic_entropy",
     "rao_quadratic_entropy_profiles",
     "strongest_domain_entropy",
@@ -112,11 +112,63 @@ def mean_pairwise_distance(
     """
     arr, _, _ = _as_profiles(profiles, nan_policy)
     _require_n(arr.shape[0], 2, "profiles (complete rows)")
+    from scipy.spatial import distance as ssd  # any of its metrics (imported when needed)
+
     try:
         dists = ssd.pdist(arr, metric=metric)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"metric {metric!r} is not usable with scipy's pdist: {exc}") from None
     return float(np.mean(dists))
+
+
+#: Most differences held at once by :func:`mean_pairwise_euclidean` (classrooms x pairs x
+#: domains; 2**20 doubles are 8 MB).
+_PAIR_BLOCK = 2**20
+
+
+def mean_pairwise_euclidean(x: np.ndarray) -> np.ndarray:
+    r"""Mean Euclidean distance between the profiles of all pairs, for many groups at once.
+
+    The same numbers as :func:`mean_pairwise_distance` with ``metric="euclidean"`` on each
+    group (``float(np.mean(scipy.spatial.distance.pdist(x[g])))``), bit for bit: each
+    distance sums the squared differences domain by domain from the first, as ``pdist``
+    does, and each group's mean is numpy's over its pairs in ``pdist``'s order; without
+    importing :mod:`scipy` (a run's workers compute this for every classroom). NaNs
+    propagate, as there; there is no ``nan_policy``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (g, n, k)
+        ``g`` groups of ``n >= 2`` profiles over ``k >= 1`` domains.
+
+    Returns
+    -------
+    ndarray, shape (g,)
+        :math:`\bar\delta_g = \frac{2}{n(n-1)} \sum_{i<j} \lVert x_{gi} - x_{gj} \rVert_2`.
+
+    Examples
+    --------
+    >>> mean_pairwise_euclidean(np.array([[[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]]])).tolist()
+    [4.0]
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 3 or x.shape[1] < 2 or x.shape[2] < 1:
+        raise ValueError(
+            f"x must have shape (groups, n >= 2 profiles, k >= 1 domains), got {x.shape}."
+        )
+    g, n, k = x.shape
+    first, second = np.triu_indices(n, 1)  # pdist's order: (0, 1), (0, 2), ..., (n - 2, n - 1)
+    out = np.empty(g)
+    step = max(1, _PAIR_BLOCK // (len(first) * k))
+    for lo in range(0, g, step):
+        diff = x[lo : lo + step, first] - x[lo : lo + step, second]
+        sq = diff[..., 0] * diff[..., 0]
+        for j in range(1, k):  # domain by domain, as pdist adds them (not numpy's pairwise sum)
+            sq += diff[..., j] * diff[..., j]
+        dist = np.sqrt(sq)
+        # one group at a time: numpy's mean along a row of a 2-D array adds in another order
+        out[lo : lo + step] = [np.mean(row) for row in dist]
+    return out
 
 
 def _strongest_weights(arr: np.ndarray, ties: str) -> np.ndarray:
@@ -410,6 +462,8 @@ def rao_quadratic_entropy_profiles(
     if metric == "euclidean":
         centre = w @ arr
         return float(np.sum(w[:, None] * (arr - centre) ** 2))
+    from scipy.spatial import distance as ssd
+
     try:
         dmat = ssd.squareform(ssd.pdist(arr, metric=metric))
     except (ValueError, TypeError) as exc:

@@ -19,7 +19,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import special
 
 from toolkit._base.checks import check_choice as _check_choice
 from toolkit._base.checks import check_column as _check_column
@@ -275,6 +274,8 @@ def hedges_correction(dof: float) -> float:
     dof = float(dof)
     if not (math.isfinite(dof) and dof > 1):
         raise ValueError(f"dof must be a finite number greater than 1, got {dof}.")
+    from scipy import special  # imported here: the study layer's workers never need it
+
     return float(
         np.exp(special.gammaln(dof / 2) - 0.5 * np.log(dof / 2) - special.gammaln((dof - 1) / 2))
     )

@@ -6,14 +6,13 @@ function and survival function. :mod:`scipy.stats` computes both with :mod:`scip
 once its arguments are checked) but takes about half a second to import, a good part of a
 small study's run. :func:`t_ppf` and :func:`t_sf` call the same special functions with the same
 checks, so they return the very numbers of :mod:`scipy.stats` (a test compares them bit for bit,
-edge cases included).
+edge cases included). :mod:`scipy.special` itself is imported at their first call (about 0.2 s):
+a run's worker processes, which import this module but compute no interval, never load it.
 """
 
 from __future__ import annotations
 
 import math
-
-from scipy import special
 
 __all__ = ["t_ppf", "t_sf"]
 
@@ -46,6 +45,8 @@ def t_ppf(q: float, df: float) -> float:
         return math.inf
     if not 0.0 < q < 1.0:
         return math.nan
+    from scipy import special
+
     return float(special.stdtrit(df, q)) * 1.0 + 0  # scipy.stats: ppf * scale + loc
 
 
@@ -75,4 +76,6 @@ def t_sf(x: float, df: float) -> float:
         return 1.0
     if x == math.inf:
         return 0.0
+    from scipy import special
+
     return float(special.stdtr(df, -x))

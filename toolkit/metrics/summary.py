@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import distance as ssd
 
 from toolkit.metrics.diversity import (
     Ties,
@@ -29,6 +28,7 @@ from toolkit.metrics.diversity import (
     _resolve_thresholds,
     diversity_of_excellence,
     mean_pairwise_distance,
+    mean_pairwise_euclidean,
     rao_quadratic_entropy_profiles,
     strongest_domain_entropy,
 )
@@ -414,10 +414,9 @@ def _equal_groups_fast(
     if prof_cols is not None:
         k = len(prof_cols)
         x = order[prof_cols].to_numpy(dtype=float).reshape(g, n, k)
-        # one classroom at a time, as mean_pairwise_distance computes it: a (g, n, n, k) array
-        # of differences would be g n^2 k doubles (180 MB for 200 classrooms of 168), whose
-        # allocation and first touch cost more than the distances
-        out["mean_pairwise_distance"] = [float(np.mean(ssd.pdist(xi))) for xi in x]
+        # mean_pairwise_distance's numbers, classrooms a block at a time (all at once, the
+        # differences of 200 classrooms of 168 would take 180 MB)
+        out["mean_pairwise_distance"] = mean_pairwise_euclidean(x).tolist()
         if ties == "first":
             w = np.zeros_like(x)
             np.put_along_axis(w, np.argmax(x, axis=2)[..., None], 1.0, axis=2)
