@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._optional import require
-from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute
+from toolkit.calibration.quantities import MASTER_SEED, Simulations, compute, estimates
 from toolkit.calibration.targets import DATA_DIR, TargetsError, load_targets, target_scale
 from toolkit.model.params import PLAUSIBLE, ParameterError, Parameters, plausible_ranges
 
@@ -319,11 +319,10 @@ class _Simulator:
         sims = Simulations(
             params, self.config.classrooms, _evaluation_seed(self.config.seed, values)
         )
-        names = sorted(set(self.quantities.values()))
-        out = compute(names, sims=sims).set_index("quantity")["value"]
+        out = estimates(sorted(set(self.quantities.values())), sims)
         if self.counter is not None:
             self.counter()
-        return {tid: float(out[q]) for tid, q in self.quantities.items()}
+        return {tid: float(out[q].value) for tid, q in self.quantities.items()}
 
 
 class _Progress:
