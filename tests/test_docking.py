@@ -691,7 +691,7 @@ def test_another_import_error_propagates_and_is_not_remembered(monkeypatch):
     _forget_kernel(monkeypatch)
     # not numba's absence: an import of the kernel itself that fails (interrupted, or racing)
     monkeypatch.setitem(sys.modules, "toolkit.engine.kernel", None)
-    with pytest.raises(ImportError, match="toolkit.engine.kernel"):
+    with pytest.raises(ImportError, match=r"toolkit\.engine\.kernel"):
         fast._load_kernel()
     assert not fast._kernel_tried  # not cached as "numba is not installed"
     monkeypatch.setitem(sys.modules, "toolkit.engine.kernel", kernel)
