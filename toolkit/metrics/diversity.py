@@ -154,12 +154,9 @@ def mean_pairwise_euclidean(x: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    .. [1] Rao, C. R. (1982). Diversity and dissimilarity coefficients: a unified approach.
-       *Theoretical Population Biology*, 21(1), 24-43.
-       https://doi.org/10.1016/0040-5809(82)90004-1
-    .. [2] Virtanen, P., et al. (2020). SciPy 1.0: fundamental algorithms for scientific
-       computing in Python. *Nature Methods*, 17, 261-272.
-       https://doi.org/10.1038/s41592-019-0686-2
+    Those of :func:`mean_pairwise_distance`: the mean pairwise distance as a diversity
+    coefficient (Rao, 1982) and SciPy's ``pdist``, whose numbers these are (Virtanen et al.,
+    2020).
 
     Examples
     --------
