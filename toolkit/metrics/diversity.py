@@ -150,7 +150,8 @@ def mean_pairwise_euclidean(x: np.ndarray) -> np.ndarray:
     -----
     Time grows as :math:`g n^2 k`; the differences are held for a block of groups at a time
     (at most about 8 MB), so memory does not grow with :math:`g`. For 200 classrooms of 21
-    students in 4 domains it takes about half the time of ``pdist`` called per classroom.
+    students in 4 domains it takes about a quarter of the time of ``pdist`` called per
+    classroom.
 
     References
     ----------
@@ -177,9 +178,10 @@ def mean_pairwise_euclidean(x: np.ndarray) -> np.ndarray:
         sq = diff[..., 0] * diff[..., 0]
         for j in range(1, k):  # domain by domain, as pdist adds them (not numpy's pairwise sum)
             sq += diff[..., j] * diff[..., j]
-        dist = np.sqrt(sq)
-        # one group at a time: numpy's mean along a row of a 2-D array adds in another order
-        out[lo : lo + step] = [np.mean(row) for row in dist]
+        # rows contiguous (fancy indexing puts the pairs outermost): numpy then adds each row
+        # as it adds a 1-D array, pairwise, which is np.mean's sum over pdist's distances
+        dist = np.sqrt(np.ascontiguousarray(sq))
+        out[lo : lo + step] = np.add.reduce(dist, axis=1) / dist.shape[1]
     return out
 
 
