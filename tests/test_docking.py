@@ -27,6 +27,7 @@ The distributional docking on independent seeds, and its power, are in
 """
 
 import inspect
+import sys
 
 import numpy as np
 import pandas as pd
@@ -669,21 +670,19 @@ def _forget_kernel(monkeypatch):
     monkeypatch.setattr(fast, "_kernel", None)
     monkeypatch.setattr(fast, "_kernel_fast", None)
     for name in ("kernel", "kernel_fast"):
-        monkeypatch.delitem(__import__("sys").modules, f"toolkit.engine.{name}", raising=False)
+        monkeypatch.delitem(sys.modules, f"toolkit.engine.{name}", raising=False)
         monkeypatch.delattr(engine_pkg, name, raising=False)
 
 
 def test_a_missing_numba_is_remembered_as_no_compiled_kernel(monkeypatch):
     _forget_kernel(monkeypatch)
-    monkeypatch.setitem(__import__("sys").modules, "numba", None)  # import numba fails
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba fails
     assert fast._load_kernel() is None
     assert fast._kernel_tried and fast._kernel_fast is None
 
 
 @needs_numba
 def test_another_import_error_propagates_and_is_not_remembered(monkeypatch):
-    import sys
-
     kernel, kernel_fast = (
         sys.modules["toolkit.engine.kernel"],
         sys.modules["toolkit.engine.kernel_fast"],
