@@ -264,12 +264,12 @@ noise = sobol.groupby("output")["mc_noise_share"].first()
 noise[noise.index.str.startswith("claim: ")].round(3).to_frame()
 
 # %% [markdown]
-# **Where each claim breaks.** PRIM (from the EMA Workbench) peels the parameter space towards
-# the points where the claim fails and keeps a box on at most three parameters: *coverage* is
-# the share of all failing points inside the box, *density* the share of points in the box that
-# fail. Only a clear box (dense, covering most failures, with enough of them, and denser than
-# the space as a whole beyond sampling error; `clear` in `regions.csv`) is drawn and described
-# as "fails when": a small design can always fit a box around a few failing points.
+# **Where each claim breaks.** PRIM (the EMA Workbench's variant, in the toolkit) peels the space
+# towards the points where the claim fails and keeps a box on at most three parameters:
+# *coverage* is the share of all failing points inside the box, *density* the share of points in
+# the box that fail. Only a clear box (dense, covering most failures, with enough of them, and
+# denser than the space as a whole beyond sampling error; `clear` in `regions.csv`) is drawn and
+# described as "fails when": a small design can always fit a box around a few failing points.
 
 # %%
 by_point = pd.read_csv(result.folder / "claims_by_point.csv")

@@ -3,7 +3,7 @@
 The core install (``pip install classroom-regimes-toolkit``) runs, checks and analyses studies,
 writes the validation report and reads CSV survey data. Heavier parts come with extras::
 
-    pip install "classroom-regimes-toolkit[robustness]"   # SALib, EMA Workbench, scikit-learn
+    pip install "classroom-regimes-toolkit[robustness]"   # SALib, scikit-learn
                                                           # (also: imputing a real cohort's gaps)
     pip install "classroom-regimes-toolkit[calibration]"  # pyabc (ABC-SMC)
     pip install "classroom-regimes-toolkit[survey-io]"    # pyreadstat, openpyxl (SPSS, Excel)
@@ -27,7 +27,6 @@ DISTRIBUTION = "classroom-regimes-toolkit"
 #: Top-level module -> (distribution on PyPI, extra of the toolkit that installs it).
 EXTRAS: dict[str, tuple[str, str]] = {
     "SALib": ("SALib", "robustness"),
-    "ema_workbench": ("ema_workbench", "robustness"),
     "sklearn": ("scikit-learn", "robustness"),
     "threadpoolctl": ("threadpoolctl", "robustness"),
     "pyabc": ("pyabc", "calibration"),

@@ -5,10 +5,11 @@ vary over their plausible ranges, the sampling design (:mod:`toolkit.robustness.
 through SALib) and the claims (:mod:`toolkit.robustness.claims`). The design points run
 through the study runner like sweep points; :mod:`toolkit.robustness.analysis` computes
 Sobol' or Morris indices of every paired arm difference and every claim's margin, the share
-of the plausible space where each claim holds and where it breaks (PRIM, from EMA Workbench);
-:mod:`toolkit.robustness.report` writes the report and :mod:`toolkit.robustness.charts` draws
-it. The evaluated model is pluggable (:mod:`toolkit.robustness.models`), so closed-form
-functions with known indices check the whole path.
+of the plausible space where each claim holds and where it breaks (PRIM,
+:mod:`toolkit.robustness.prim`); :mod:`toolkit.robustness.report` writes the report and
+:mod:`toolkit.robustness.charts` draws it. The evaluated model is pluggable
+(:mod:`toolkit.robustness.models`), so closed-form functions with known indices check the whole
+path.
 """
 
 from toolkit.robustness.analysis import (

@@ -16,7 +16,8 @@ replication). Everything is computed in this order:
    across points that is Monte Carlo noise (:math:`\overline{se^2} / \mathrm{Var}`).
 4. :func:`claim_share`: the share of the plausible space where a claim holds, with a Wilson
    interval over the design's independent points; :func:`failure_region`: where it fails, as a
-   box in the parameters' own units found by PRIM (EMA Workbench) or a shallow decision tree.
+   box in the parameters' own units found by PRIM (:mod:`toolkit.robustness.prim`, the EMA
+   Workbench's variant) or a shallow decision tree.
 
 References
 ----------
@@ -49,6 +50,7 @@ from scipy import stats
 from toolkit._optional import require
 from toolkit.robustness.claims import Claim, evaluate_claims
 from toolkit.robustness.design import Design
+from toolkit.robustness.prim import prim_trajectory
 
 __all__ = [
     "Region",
@@ -579,34 +581,20 @@ def _box_stats(
 def _prim_region(
     values: pd.DataFrame, fails: np.ndarray, ranges: pd.DataFrame, max_dims: int, min_density: float
 ) -> dict[str, tuple[float | None, float | None]]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="ipyparallel not installed")
-        prim = require("ema_workbench.analysis.prim", "A PRIM failure region")
-    import logging
-
-    logging.getLogger("EMA").setLevel(logging.WARNING)
-    x = values.reset_index(drop=True).copy()
-    # whole-number parameters are peeled as real numbers: EMA Workbench's discrete peeling
-    # writes fractional limits into an integer box, which pandas 3 refuses
-    x = x.astype(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        box = prim.Prim(x, fails.astype(int), mass_min=0.05).find_box()
-    traj = box.peeling_trajectory.reset_index(drop=True)
-    ok = traj[traj["res_dim"] <= max_dims]
-    if ok.empty:
-        ok = traj.iloc[[0]]
-    dense = ok[ok["density"] >= min_density]
-    pick = dense if not dense.empty else ok  # the best balance of coverage and density
-    i = int((pick["coverage"] * pick["density"]).idxmax())
-    lims = box.box_lims[i]
-    init = box.box_lims[0]
+    # whole-number parameters are peeled as real numbers (the EMA Workbench's discrete peeling,
+    # which this replaces, wrote fractional limits into an integer box)
+    traj = prim_trajectory(values, fails, mass_min=0.05)
+    ok = np.flatnonzero(traj.res_dim <= max_dims)
+    if len(ok) == 0:
+        ok = np.array([0])
+    dense = ok[traj.density[ok] >= min_density]
+    pick = dense if len(dense) else ok  # the best balance of coverage and density
+    i = int(pick[np.argmax(traj.coverage[pick] * traj.density[pick])])
+    (lo, hi), (lo0, hi0) = traj.limits[i], traj.limits[0]
     out = {}
-    for p in x.columns:
-        lo, hi = float(lims.loc[0, p]), float(lims.loc[1, p])
-        lo0, hi0 = float(init.loc[0, p]), float(init.loc[1, p])
-        rlo = lo if lo > lo0 else None
-        rhi = hi if hi < hi0 else None
+    for j, p in enumerate(values.columns):
+        rlo = float(lo[j]) if lo[j] > lo0[j] else None
+        rhi = float(hi[j]) if hi[j] < hi0[j] else None
         if rlo is not None or rhi is not None:
             out[p] = (rlo, rhi)
     return out
@@ -658,7 +646,8 @@ def failure_region(
     """Describe where a claim fails, as a box in the parameters' own units.
 
     PRIM peels the parameter space from its edges towards the failing points (Friedman &
-    Fisher 1999; EMA Workbench's implementation). Among the boxes on the peeling trajectory that
+    Fisher 1999; :func:`toolkit.robustness.prim.prim_trajectory`, which reproduces the EMA
+    Workbench's trajectory). Among the boxes on the peeling trajectory that
     restrict at most ``max_dims`` parameters and have a density of at least ``min_density``
     (all of them if none has), the one kept has the largest coverage x density.
     ``method = "tree"`` instead fits a decision tree of depth ``max_dims``
