@@ -277,6 +277,38 @@ def test_missing_values_are_imputed_or_left_out_and_said_so():
     assert "dropped" in set(real.table()["status"])
 
 
+def test_the_table_lists_every_cohorts_students_class_by_class():
+    """Each class's block: file pupils, then those left out, then drawn classmates, numbered from
+    0, with the cohort's own arrays; unequal classes, several cohorts."""
+    data = _data(6, 8).drop(index=[3, 4, 5, 30])  # classes of 8, 5, 8, 7, 8, 8 pupils
+    data.loc[[1, 9], "read"] = np.nan
+    with pytest.warns(UserWarning, match="listwise deletion"):
+        c = _cohort({**BASE, "missing": "listwise", "imputations": 3}, data)
+    real = c.build(P, seed=11)
+    table = real.table()
+    assert len(table) == sum(co.n_students for classes in real.cohorts for co in classes)
+    at = 0
+    for m, classes in enumerate(real.cohorts):
+        for k, co in enumerate(classes):
+            block = table.iloc[at : at + co.n_students]
+            at += co.n_students
+            assert (block["cohort"] == m).all() and (block["class_index"] == k).all()
+            assert block["student"].tolist() == list(range(co.n_students))
+            assert block["class"].nunique() == 1 and block["school"].nunique() == 1
+            for j, dom in enumerate(P.domains):
+                assert np.array_equal(block[f"skill_{dom}"], co.skill[:, j])
+                assert np.array_equal(block[f"interest_{dom}"], co.interest[:, j])
+                assert np.array_equal(block[f"aptitude_{dom}"], co.aptitude[:, j])
+            assert np.array_equal(block["self_regulation"], co.self_regulation)
+            order = block["status"].map({"file": 0, "dropped": 1, "drawn": 2}).to_numpy()
+            assert (np.diff(order) >= 0).all()
+            assert block["row"].isna().to_numpy().tolist() == (order == 2).tolist()
+            assert (block.loc[block["status"] != "file", "weight"] == 0).all()
+    assert at == len(table)
+    assert table["status"].value_counts().to_dict()["dropped"] == 2 * real.n_cohorts
+    assert str(table["row"].dtype) == "string" and table["status"].dtype == "category"
+
+
 def test_codebook_scores_items_and_keeps_keys(tmp_path):
     data = _data(6, 10)
     rng = np.random.default_rng(5)

@@ -579,43 +579,46 @@ class RealCohorts:
         """
         prep = self.prepared
         doms = self.params.domains
-        cl = prep.classes
-        frames = []
         rows_of = _rows_by_class(prep)
+        sizes, status, row, weight = [], [], [], []
+        cohort, class_index = [], []
         for m, classes in enumerate(self.cohorts):
             for k, co in enumerate(classes):
                 n = co.n_students
                 kept_rows, dropped_rows = rows_of[k]
-                status = (
-                    ["file"] * len(kept_rows)
-                    + ["dropped"] * len(dropped_rows)
-                    + ["drawn"] * (n - len(kept_rows) - len(dropped_rows))
-                )
-                row: list[str | None] = [str(r) for r in [*kept_rows, *dropped_rows]]
-                row += [None] * (n - len(row))
+                n_file, n_dropped = len(kept_rows), len(dropped_rows)
+                status += ["file"] * n_file + ["dropped"] * n_dropped
+                status += ["drawn"] * (n - n_file - n_dropped)
+                row += [str(r) for r in [*kept_rows, *dropped_rows]]
+                row += [None] * (n - n_file - n_dropped)
                 wts = np.zeros(n)
-                wts[: len(kept_rows)] = prep.weights[prep.frame.index.get_indexer(kept_rows)]
-                f = pd.DataFrame(
-                    {
-                        "cohort": m,
-                        "class_index": k,
-                        "class": cl["class"].iloc[k],
-                        "school": cl["school"].iloc[k],
-                        "student": np.arange(n),
-                        "status": status,
-                        "row": row,
-                        "weight": wts,
-                    }
-                )
-                for j, dom in enumerate(doms):
-                    f[f"skill_{dom}"] = co.skill[:, j]
-                for j, dom in enumerate(doms):
-                    f[f"aptitude_{dom}"] = co.aptitude[:, j]
-                for j, dom in enumerate(doms):
-                    f[f"interest_{dom}"] = co.interest[:, j]
-                f["self_regulation"] = co.self_regulation
-                frames.append(f)
-        out = pd.concat(frames, ignore_index=True)
+                wts[:n_file] = prep.weights[prep.frame.index.get_indexer(kept_rows)]
+                weight.append(wts)
+                sizes.append(n)
+                cohort.append(m)
+                class_index.append(k)
+        every = [co for classes in self.cohorts for co in classes]
+        sizes_a = np.asarray(sizes, dtype=np.int64)
+        k_of_row = np.repeat(np.asarray(class_index, dtype=np.int64), sizes_a)
+        columns: dict[str, Any] = {
+            "cohort": np.repeat(np.asarray(cohort, dtype=np.int64), sizes_a),
+            "class_index": k_of_row,
+            "class": prep.classes["class"].take(k_of_row).to_numpy(),
+            "school": prep.classes["school"].take(k_of_row).to_numpy(),
+            # each class's students numbered from 0
+            "student": np.arange(len(k_of_row)) - np.repeat(np.cumsum(sizes_a) - sizes_a, sizes_a),
+            "status": status,
+            "row": row,
+            "weight": np.concatenate(weight) if weight else np.zeros(0),
+        }
+        for name in ("skill", "aptitude", "interest"):
+            block = np.concatenate([getattr(co, name) for co in every]) if every else None
+            for j, dom in enumerate(doms):
+                columns[f"{name}_{dom}"] = block[:, j] if block is not None else np.zeros(0)
+        columns["self_regulation"] = (
+            np.concatenate([co.self_regulation for co in every]) if every else np.zeros(0)
+        )
+        out = pd.DataFrame(columns)
         out["status"] = pd.Categorical(out["status"], categories=list(_STATUS))
         out["class"] = out["class"].astype(str)
         out["school"] = out["school"].astype(str)
