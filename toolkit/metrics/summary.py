@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -384,7 +384,9 @@ def _equal_groups_fast(
         return order[c].to_numpy(dtype=float).reshape(g, n)
 
     s = col(score)
-    out = keys.reset_index(drop=True).copy()
+    # the columns gathered first and made a frame once (a column added to a frame costs more
+    # than computing it, at simulation sizes)
+    out: dict[str, Any] = {}
     out["n"] = n
     out["n_omitted"] = 0
     out["mean"] = s.mean(axis=1)
@@ -443,7 +445,8 @@ def _equal_groups_fast(
         out["diversity_of_excellence"] = (x >= thr).any(axis=2).mean(axis=1)
     for c in extra_cols:
         out[f"mean_{c}"] = col(c).mean(axis=1)
-    return out
+    keys = keys.reset_index(drop=True)
+    return pd.concat([keys, pd.DataFrame(out, index=keys.index)], axis=1)
 
 
 _COMPARE_CONDITION_COLUMNS = [
