@@ -425,27 +425,46 @@ def drivers(
 
 
 def rank_correlations(values: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
-    """Spearman rank correlation of every output with every parameter (any design).
+    r"""Spearman rank correlation of every output with every parameter (any design).
 
-    A screening measure for designs without Sobol' or Morris structure (LHS, random).
+    A screening measure for designs without Sobol' or Morris structure (LHS, random). For each
+    output, over the points where it is finite, :math:`\rho` is Pearson's correlation of the
+    average ranks (ties share their mean rank), as :func:`scipy.stats.spearmanr`:
+
+    .. math:: \rho = \frac{\sum_i (r_i - \bar r)(s_i - \bar s)}
+              {\sqrt{\sum_i (r_i - \bar r)^2 \sum_i (s_i - \bar s)^2}},
+
+    computed for all parameters at once (one ranking of the parameters per output, instead of
+    one call per pair); NaN for a constant output or parameter, or fewer than 3 points.
 
     Returns
     -------
     pandas.DataFrame
-        ``output, parameter, rho, abs_rho``.
+        ``output, parameter, rho, abs_rho``, outputs outermost, in the columns' orders.
     """
-    rows = []
+    params = list(values.columns)
+    x_all = values.to_numpy(dtype=float)
+    outs, prms, rhos = [], [], []
     for col in outputs.columns:
         y = outputs[col].to_numpy(dtype=float)
-        for p in values.columns:
-            ok = np.isfinite(y)
-            x = values[p].to_numpy()[ok]
-            if ok.sum() > 2 and np.ptp(x) > 0 and np.ptp(y[ok]) > 0:
-                rho = float(stats.spearmanr(x, y[ok]).statistic)
-            else:  # a constant output (or parameter) has no correlation
-                rho = np.nan
-            rows.append({"output": col, "parameter": p, "rho": rho, "abs_rho": abs(rho)})
-    return pd.DataFrame(rows)
+        ok = np.isfinite(y)
+        rho = np.full(len(params), np.nan)
+        x = x_all[ok]
+        if ok.sum() > 2 and np.ptp(y[ok]) > 0:
+            varies = np.ptp(x, axis=0) > 0
+            ry = stats.rankdata(y[ok])
+            rx = stats.rankdata(x[:, varies], axis=0)
+            ry = ry - ry.mean()
+            rx = rx - rx.mean(axis=0)
+            r = (rx * ry[:, None]).sum(axis=0) / np.sqrt((rx * rx).sum(axis=0) * (ry @ ry))
+            rho[varies] = np.clip(r, -1.0, 1.0)
+        outs += [col] * len(params)
+        prms += params
+        rhos.append(rho)
+    rho_all = np.concatenate(rhos) if rhos else np.zeros(0)
+    return pd.DataFrame(
+        {"output": outs, "parameter": prms, "rho": rho_all, "abs_rho": np.abs(rho_all)}
+    )
 
 
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
