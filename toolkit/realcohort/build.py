@@ -580,8 +580,7 @@ class RealCohorts:
         prep = self.prepared
         doms = self.params.domains
         rows_of = _rows_by_class(prep)
-        sizes, status, row, weight = [], [], [], []
-        cohort, class_index = [], []
+        every, cohort, class_index, status, row, weight = [], [], [], [], [], []
         for m, classes in enumerate(self.cohorts):
             for k, co in enumerate(classes):
                 n = co.n_students
@@ -594,30 +593,27 @@ class RealCohorts:
                 wts = np.zeros(n)
                 wts[:n_file] = prep.weights[prep.frame.index.get_indexer(kept_rows)]
                 weight.append(wts)
-                sizes.append(n)
+                every.append(co)
                 cohort.append(m)
                 class_index.append(k)
-        every = [co for classes in self.cohorts for co in classes]
-        sizes_a = np.asarray(sizes, dtype=np.int64)
-        k_of_row = np.repeat(np.asarray(class_index, dtype=np.int64), sizes_a)
+        # a file has at least one class (an empty one is refused when it is read)
+        sizes = [co.n_students for co in every]
+        k_of_row = np.repeat(np.asarray(class_index, dtype=np.int64), sizes)
         columns: dict[str, Any] = {
-            "cohort": np.repeat(np.asarray(cohort, dtype=np.int64), sizes_a),
+            "cohort": np.repeat(np.asarray(cohort, dtype=np.int64), sizes),
             "class_index": k_of_row,
             "class": prep.classes["class"].take(k_of_row).to_numpy(),
             "school": prep.classes["school"].take(k_of_row).to_numpy(),
-            # each class's students numbered from 0
-            "student": np.arange(len(k_of_row)) - np.repeat(np.cumsum(sizes_a) - sizes_a, sizes_a),
+            "student": np.concatenate([np.arange(n) for n in sizes]),
             "status": status,
             "row": row,
-            "weight": np.concatenate(weight) if weight else np.zeros(0),
+            "weight": np.concatenate(weight),
         }
         for name in ("skill", "aptitude", "interest"):
-            block = np.concatenate([getattr(co, name) for co in every]) if every else None
+            block = np.concatenate([getattr(co, name) for co in every])
             for j, dom in enumerate(doms):
-                columns[f"{name}_{dom}"] = block[:, j] if block is not None else np.zeros(0)
-        columns["self_regulation"] = (
-            np.concatenate([co.self_regulation for co in every]) if every else np.zeros(0)
-        )
+                columns[f"{name}_{dom}"] = block[:, j]
+        columns["self_regulation"] = np.concatenate([co.self_regulation for co in every])
         out = pd.DataFrame(columns)
         out["status"] = pd.Categorical(out["status"], categories=list(_STATUS))
         out["class"] = out["class"].astype(str)

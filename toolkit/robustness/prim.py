@@ -313,8 +313,7 @@ def prim_trajectory(
     while True:
         n_old, k_old = len(inside), int(flags[inside].sum())
         x_in, y_in = values[inside], flags[inside]
-        best: tuple[float, int] | None = None
-        best_box: tuple[np.ndarray, np.ndarray] | None = None
+        best = None  # (key, box, which of the box's points stay)
         for j in range(d):
             xj = x_in[:, j]
             s = np.sort(xj)
@@ -324,13 +323,12 @@ def prim_trajectory(
                 cand = lims.copy()
                 cand[row, j] = q
                 key = score(cand, k_old, n_old, int(y_in[keep].sum()), int(keep.sum()))
-                if best is None or key > best:
-                    best, best_box = key, (cand, keep)
-        if best is None or best_box is None:
-            break
-        cand, keep = best_box
+                if best is None or key > best[0]:
+                    best = (key, cand, keep)
+        assert best is not None  # d >= 1 parameters: two candidates each
+        (obj, _), cand, keep = best
         n_new = int(keep.sum())
-        if n_new / n_all >= mass_min and n_new / n_all < n_old / n_all and best[0] > 0:
+        if n_new / n_all >= mass_min and n_new < n_old and obj > 0:
             lims, inside = cand, inside[keep]
             record(lims, inside, "peel")
         else:
@@ -343,8 +341,7 @@ def prim_trajectory(
             break
         n_old, k_old = len(inside), int(flags[inside].sum())
         x_res = values[:, res]
-        best = None
-        best_box = None
+        best = None  # (key, box, the points inside it)
         for pos, j in enumerate(res):
             for row in (0, 1):  # the lower limit first
                 region = lims[:, res].copy()
@@ -363,16 +360,15 @@ def prim_trajectory(
                 c = cand[:, res]
                 member = np.flatnonzero(((c[0] <= x_res) & (x_res <= c[1])).all(axis=1))
                 key = score(cand, k_old, n_old, int(flags[member].sum()), len(member))
-                if best is None or key > best:
-                    best, best_box = key, (cand, member)
-        if best is None or best_box is None:
-            break
-        cand, member = best_box
+                if best is None or key > best[0]:
+                    best = (key, cand, member)
+        assert best is not None  # at least one restricted parameter: two candidates each
+        (obj, _), cand, member = best
         n_new, k_new = len(member), int(flags[member].sum())
         if (
             n_new / n_all >= mass_min
-            and n_new / n_all > n_old / n_all
-            and best[0] > 0
+            and n_new > n_old
+            and obj > 0
             and k_new / n_new > k_old / n_old
         ):
             lims, inside = cand, member
