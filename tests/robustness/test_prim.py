@@ -126,8 +126,15 @@ def test_a_frame_with_whole_numbers_and_booleans_is_peeled_as_real_numbers():
         (pd.DataFrame({"a": [0.1, np.inf, 0.3]}), [1, 0, 1], {}, "point 1"),
         (pd.DataFrame({"a": ["x", "y", "z"]}), [1, 0, 1], {}, "numeric"),
         (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0], {}, "one flag per point"),
-        (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0, 2], {}, "booleans or 0/1"),
-        (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), ["yes", "no", "yes"], {}, "booleans or 0/1"),
+        (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0, 2], {}, "boolean or 0/1.*point 2: 2"),
+        (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), ["yes", "no", "yes"], {}, "boolean or 0/1"),
+        (
+            pd.DataFrame({"a": [0.1, 0.2, 0.3]}),
+            pd.array([True, None, False], dtype="boolean"),
+            {},
+            "1 point.*point 1: <NA>",
+        ),
+        (pd.DataFrame([[0.1, 0.2]], columns=["a", "a"]), [1], {}, r"unique; repeated: \['a'\]"),
         (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0, 1], {"peel_alpha": 0.5}, "peel_alpha"),
         (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0, 1], {"paste_alpha": 0}, "paste_alpha"),
         (pd.DataFrame({"a": [0.1, 0.2, 0.3]}), [1, 0, 1], {"mass_min": 1.0}, "mass_min"),
@@ -138,6 +145,16 @@ def test_a_frame_with_whole_numbers_and_booleans_is_peeled_as_real_numbers():
 def test_bad_input_is_refused_with_what_was_expected(x, y, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         prim_trajectory(x, np.asarray(y), **kwargs)
+
+
+def test_flags_as_objects_or_floats_are_read_as_booleans():
+    rng = np.random.default_rng(4)
+    x = rng.random((60, 2))
+    y = rng.random(60) < 0.4
+    want = prim_trajectory(x, y).limits
+    assert np.array_equal(prim_trajectory(x, y.astype(object)).limits, want)
+    assert np.array_equal(prim_trajectory(x, y.astype(float)).limits, want)
+    assert np.array_equal(prim_trajectory(x, pd.Series(y)).limits, want)
 
 
 def test_failure_region_reads_the_box_off_the_trajectory():

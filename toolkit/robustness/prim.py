@@ -195,11 +195,14 @@ def _objective(k_old: int, n_old: int, k_new: int, n_new: int) -> float:
 def _check(x: Any, y: Any, peel_alpha: float, paste_alpha: float, mass_min: float):
     if isinstance(x, pd.DataFrame):
         columns = tuple(str(c) for c in x.columns)
-        bad = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c].dtype)]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(f"x's parameter names must be unique; repeated: {repeated}.")
+        bad = [(c, t) for c, t in x.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
         if bad:
             raise TypeError(
-                f"PRIM needs numeric parameters; column(s) {bad} are "
-                f"{[str(x[c].dtype) for c in bad]}."
+                f"PRIM needs numeric parameters; column(s) {[c for c, _ in bad]} are "
+                f"{[str(t) for _, t in bad]}."
             )
         values = x.to_numpy(dtype=float)
     else:
@@ -221,9 +224,20 @@ def _check(x: Any, y: Any, peel_alpha: float, paste_alpha: float, mass_min: floa
             f"y must be one flag per point: {len(values)} points, got shape {flags.shape}."
         )
     if flags.dtype != bool:
-        ok = np.isin(flags, (0, 1)) if np.issubdtype(flags.dtype, np.number) else None
-        if ok is None or not ok.all():
-            raise ValueError("y must be booleans or 0/1 (1 marks a point of interest).")
+        if np.issubdtype(flags.dtype, np.number):
+            ok = np.isin(flags, (0, 1))
+        else:  # e.g. an object array of booleans; a missing value (None, NA) is not a flag
+            ok = np.array(
+                [isinstance(v, (bool, np.bool_, int, np.integer)) and v in (0, 1) for v in flags],
+                dtype=bool,
+            )
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            first = flags[i].item() if isinstance(flags[i], np.generic) else flags[i]
+            raise ValueError(
+                f"y must be a boolean or 0/1 at every point (1 marks a point of interest); "
+                f"{int((~ok).sum())} point(s) are not, the first is point {i}: {first!r}."
+            )
     for name, a in (("peel_alpha", peel_alpha), ("paste_alpha", paste_alpha)):
         if not 0 < a < 0.5:
             raise ValueError(f"{name} must be strictly between 0 and 0.5, got {a!r}.")
