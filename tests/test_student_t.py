@@ -52,3 +52,40 @@ def test_command_line_and_analysis_import_without_scipy_stats():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_scipy_special_can_be_imported_in_the_background():
+    """A run's command line imports scipy.special while its workers simulate
+    (``import_in_background``, called by ``prepare_run`` on a pool of workers), not when its
+    first interval is asked for; the numbers are those of a process that imported it at once."""
+    code = (
+        "import sys\n"
+        "from toolkit.metrics.student_t import import_in_background, t_ppf\n"
+        "assert 'scipy.special' not in sys.modules\n"
+        "thread = import_in_background()\n"
+        "q = t_ppf(0.975, 199)  # may come before the import ends: it waits for it\n"
+        "thread.join(60)\n"
+        "print(thread.daemon, 'scipy.special' in sys.modules, repr(q))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", repr(float(stats.t.ppf(0.975, 199)))]
+
+
+def test_a_run_on_workers_imports_scipy_special_before_its_tables(monkeypatch):
+    """prepare_run starts the import on a pool of workers, and only there."""
+    from toolkit.study import analysis
+    from toolkit.study.pool import SerialPool
+
+    started = []
+    monkeypatch.setattr(analysis, "import_in_background", lambda: started.append(1))
+    monkeypatch.setattr(analysis, "_submit_decomposition", lambda spec, pool, early: [])
+    monkeypatch.setattr(analysis.plugins, "declared", lambda name: None)
+
+    class Workers:  # a pool of workers, as far as prepare_run looks
+        sees_folder = True
+
+    run = type("Run", (), {})()
+    analysis.prepare_run(run, None, SerialPool())
+    assert started == []
+    analysis.prepare_run(run, None, Workers())
+    assert started == [1]

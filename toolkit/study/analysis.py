@@ -62,6 +62,7 @@ import pandas as pd
 from toolkit._base import plugins
 from toolkit._base.atomic import csv_text, temp_path
 from toolkit.metrics import compare_conditions, effect_vs_reference, group_metrics
+from toolkit.metrics.student_t import import_in_background
 from toolkit.study.pool import Pool, SerialPool
 from toolkit.study.result import BATCH_ROWS
 from toolkit.study.spec import StudySpec
@@ -1210,6 +1211,8 @@ def prepare_run(result: RunResult, spec: StudySpec, pool: Pool) -> dict[str, Any
         drawer = importlib.import_module(figures.partition(":")[0])
         for module in getattr(drawer, "DRAWING_MODULES", None) or (drawer.__name__,):
             pool.warm(module)
+    if not isinstance(pool, SerialPool):  # this process waits for the units: import meanwhile
+        import_in_background()  # what the tables' intervals need (scipy.special)
     early = (getattr(result, "early", None) or {}).get("decomposition")
     if isinstance(early, _EarlyChunks):
         early = early.stop()
