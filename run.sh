@@ -64,7 +64,8 @@ ensure_env() {
         # a source changed while compiling stays newer than the stamp
         if mkdir -p "$stamp_dir" 2>/dev/null && touch "$stamp_dir/.compiling" 2>/dev/null &&
             "$VENV/bin/python" -m compileall -q toolkit >/dev/null 2>&1; then
-            mv "$stamp_dir/.compiling" "$stamp_dir/.compiled"
+            mv -f "$stamp_dir/.compiling" "$stamp_dir/.compiled" 2>/dev/null || true  # (or a
+            # run.sh beside this one has moved it already)
         else  # e.g. a read-only checkout: each process compiles in memory, as before
             rm -f "$stamp_dir/.compiling" 2>/dev/null || true
         fi
