@@ -230,3 +230,37 @@ def test_a_chunks_record_replays_its_arms_exactly():
     arms = {"standardized": "standardized", "personal": "personal"}
     out = record_chunk(arms, P.replace(n_days=20), SEEDS[:2], reference="standardized")
     assert out["replay_error"] == 0.0  # recorded by the exact kernel, replayed in its order
+
+
+def test_combined_chunks_are_every_classrooms_shapley_values_in_order():
+    """One row per arm, outcome, channel (then ``total``) and classroom, in that order."""
+    from toolkit.model.mechanisms import CHANNELS
+    from toolkit.study.decompose import combine_chunks, record_chunk
+
+    arms = {"standardized": "standardized", "personal": "personal", "personalized": "personalized"}
+    p = P.replace(n_days=10)
+    records = [record_chunk(arms, p, SEEDS[lo : lo + 3], reference="standardized") for lo in (0, 3)]
+    per = combine_chunks(records, p, outcomes=["score", "sd_score"], reference_sd=2.0)
+    channels = [*CHANNELS, "total"]
+    assert per.columns.tolist() == ["classroom", "arm", "outcome", "channel", "value"]
+    assert per.index.equals(pd.RangeIndex(2 * 2 * len(channels) * 4))
+    assert per["classroom"].dtype == np.int64 and per["value"].dtype == np.float64
+    error = np.concatenate([r["errors"] for r in records])
+    core = np.array(p.core_mask)
+    at = 0
+    for arm in ("personal", "personalized"):
+        end = np.concatenate([r["ends"][arm] for r in records], axis=1)
+        start = np.concatenate([r["starts"][arm] for r in records], axis=1)
+        values = outcome_values(end, start, error, core, ["score", "sd_score"], reference_sd=2.0)
+        for outcome in ("score", "sd_score"):
+            v = values[outcome]
+            expected = [*shapley_values(v, len(CHANNELS)), v[-1] - v[0]]
+            for channel, x in zip(channels, expected, strict=True):
+                block = per.iloc[at : at + 4]
+                assert (block["arm"] == arm).all() and (block["outcome"] == outcome).all()
+                assert (block["channel"] == channel).all()
+                assert block["classroom"].tolist() == [0, 1, 2, 3]
+                np.testing.assert_array_equal(block["value"].to_numpy(), x)
+                at += 4
+    assert at == len(per)
+    assert per.attrs["reference_sd"] == 2.0 and per.attrs["channels"] == list(CHANNELS)
