@@ -95,6 +95,22 @@ def _tree_cpu(proc: Any, seen: dict[int, float]) -> None:
         seen[p.pid] = t.user + t.system
 
 
+def _steal_seconds() -> float | None:
+    """CPU time the hypervisor gave other guests, summed over this machine's CPUs, so far.
+
+    The ``steal`` column of ``/proc/stat``'s ``cpu`` line (Linux; in clock ticks); None where
+    there is none. On a virtual machine it says how much of the cores a run was promised went
+    to the neighbours instead: the same run is then slower in wall time and, with caches
+    and memory shared, in its own CPU seconds too.
+    """
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _run_cli(args: list[str]) -> float:
     """Wall seconds of ``python -m toolkit ARGS`` (a fresh interpreter, as a user runs it).
 
@@ -320,15 +336,22 @@ def bench_headline(args: argparse.Namespace) -> dict:
     times: list[float] = []
     cpu: list[float] = []
     serial: list[float] = []
+    serial_cpu: list[float] = []
+    steal: list[float | None] = []
     for r in range(1, args.rounds + 1):
         load = _load()
+        before = _steal_seconds()
         times.append(_run_cli([*run, str(tmp / "h"), "--workers", str(workers)]))
+        after = _steal_seconds()
         cpu.append(LAST_CPU[0])
+        steal.append(None if before is None or after is None else after - before)
         serial.append(_run_cli([*run, str(tmp / "s"), "--workers", "1"]))
+        serial_cpu.append(LAST_CPU[0])
+        stolen = "" if steal[-1] is None else f", {steal[-1]:.1f} s stolen"
         print(
             f"  round {r} (load {load}): ./run.sh headline (--workers {workers}) "
-            f"{times[-1]:.2f} s ({cpu[-1]:.1f} CPU-s, all processes); --workers 1 "
-            f"{serial[-1]:.2f} s ({LAST_CPU[0]:.1f} CPU-s)",
+            f"{times[-1]:.2f} s ({cpu[-1]:.1f} CPU-s, all processes{stolen}); --workers 1 "
+            f"{serial[-1]:.2f} s ({serial_cpu[-1]:.1f} CPU-s)",
             flush=True,
         )
     med = statistics.median(times)
@@ -342,8 +365,10 @@ def bench_headline(args: argparse.Namespace) -> dict:
         "workers": workers,
         "rounds": times,
         "cpu_s": cpu,
+        "steal_s": steal,  # during each --workers run (Linux's /proc/stat; None elsewhere)
         "median_s": med,
         "serial_rounds": serial,
+        "serial_cpu_s": serial_cpu,
         "serial_median_s": statistics.median(serial),
     }
 
