@@ -227,7 +227,7 @@ def test_readme_evidence_numbers_are_those_of_the_committed_outputs():
     text = " ".join(text.split())
     table = pd.read_csv(ROOT / "simulations" / "evidence-headline.csv")
     effects = table[table["kind"] == "effect"].set_index(["source", "metric", "contrast"])
-    post = effects.loc[("posterior", "test")]
+    post = effects.sort_index().loc[("posterior", "test")]  # sorted: no lexsort warning
     leads = [post.loc[f"{a} - standardized", "median"] for a in
              ("individualized", "personalized", "personal")]  # fmt: skip
     assert "by **{:+.2f}, {:+.2f} and {:+.2f} SD**".format(*leads) in text
