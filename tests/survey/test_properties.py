@@ -75,6 +75,18 @@ def _items(df):
     return [c for c in df.columns if c.startswith("q")]
 
 
+def _recode(cb, frame, expected, **kwargs):
+    """``cb.recode(frame)``, checking that it names exactly the columns with no valid answer."""
+    items = _items(expected)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = cb.recode(frame, **kwargs)
+    said = [str(w.message) for w in caught]
+    named = [c for c in items if any(f"'{c}' has no valid answer" in m for m in said)]
+    assert named == [c for c in items if expected[c].isna().all()]
+    return out
+
+
 @FILES
 @given(q=questionnaires())
 def test_spss_round_trip_with_labels_and_missing_codes(tmp_path_factory, q):
@@ -94,20 +106,12 @@ def test_spss_round_trip_with_labels_and_missing_codes(tmp_path_factory, q):
     kept = read_spss(path, user_missing=True)
     pd.testing.assert_frame_equal(kept[items], df[items], check_dtype=False)
     cb = Codebook.from_metadata(kept)
-    # a column left with no valid answer is named in a warning, and only such a column
-    empty = [c for c in items if expected[c].isna().all()]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        rec = cb.recode(kept, reverse=False)
-    said = [str(w.message) for w in caught]
-    assert [c for c in items if any(f"'{c}' has no valid answer" in m for m in said)] == empty
+    rec = _recode(cb, kept, expected, reverse=False)
     pd.testing.assert_frame_equal(rec[items], expected, check_dtype=False)
     labelled = read_spss(path, apply_value_labels=True)
     cats = [c for c in labelled[items[0]].cat.categories if c != "Don't know"]
     assert cats == list(labels.values())  # in code order, the missing code's label aside
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "recode:", UserWarning)  # the same warning, checked above
-        again = cb.recode(labelled, reverse=False)
+    again = _recode(cb, labelled, expected, reverse=False)
     pd.testing.assert_frame_equal(again[items], expected, check_dtype=False)
 
 
@@ -160,7 +164,8 @@ def test_csv_round_trip_in_any_separator_and_encoding(tmp_path_factory, q, sep, 
         cb = Codebook(
             [CodebookItem(c, responses=ResponseSet("r", list(labels.values()))) for c in items]
         )
-        pd.testing.assert_frame_equal(cb.recode(back)[items], clean[items], check_dtype=False)
+        rec = _recode(cb, back, clean[items])
+        pd.testing.assert_frame_equal(rec[items], clean[items], check_dtype=False)
     else:
         pd.testing.assert_frame_equal(back[items], clean[items], check_dtype=False)
 
