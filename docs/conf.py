@@ -117,7 +117,10 @@ def _benchmarks_page(app, docname: str, source: list[str]) -> None:
             return match.group(0)
         return f"{match.group(1)}(../benchmarks/{target})"
 
-    source[0] = re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", relink, (folder / "README.md").read_text())
+    readme = folder / "README.md"
+    source[0] = re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", relink, readme.read_text())
+    # an incremental build reads the page again whenever the README changes
+    app.env.note_dependency(str(readme))
 
 
 def setup(app):

@@ -11,7 +11,9 @@ The tests are skipped only where Sphinx (the ``docs`` extra) or Chromium is not 
 
 import contextlib
 import functools
+import html as html_module
 import http.server
+import pickle
 import re
 import subprocess
 import sys
@@ -86,6 +88,39 @@ def test_every_page_of_docs_is_on_the_site(site):
     odd = (site / "odd.html").read_text()
     assert "_static/mathjax/MathJax.js" in odd and "cdn." not in odd
     assert (site / "_static" / "mathjax" / "MathJax.js").is_file()
+
+
+def _text(html: str) -> str:
+    """The text of an HTML page: tags dropped, entities decoded, white space collapsed.
+
+    Typographic quotes (Sphinx's smart quotes) read as the straight ones of the source.
+    """
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
+    return " ".join(text.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")).split())
+
+
+def test_benchmarks_page_is_the_current_benchmarks_readme(site):
+    # the page is benchmarks/README.md, read at build time (docs/conf.py); a build made after
+    # the README changed, incremental ones included, shows every heading it has now
+    page = _text((site / "benchmarks.html").read_text())
+    readme = (ROOT / "benchmarks" / "README.md").read_text()
+    headings = re.findall(r"^#{1,3} (.+)$", readme, flags=re.MULTILINE)
+    assert len(headings) >= 10
+    missing = [h for h in headings if " ".join(h.replace("`", "").split()) not in page]
+    assert not missing, f"benchmarks.html lacks these headings of benchmarks/README.md: {missing}"
+
+
+def test_an_incremental_build_reads_the_benchmarks_readme_again(site):
+    # the page's source is outside docs/: Sphinx is told it depends on it (note_dependency)
+    pytest.importorskip("sphinx")  # the environment's pickle holds Sphinx's objects
+    doctrees = site / ".doctrees" if (site / ".doctrees").is_dir() else site.parent / ".doctrees"
+    env_file = doctrees / "environment.pickle"
+    if not env_file.is_file():
+        pytest.skip(f"no Sphinx environment beside the site ({env_file})")
+    with env_file.open("rb") as f:
+        env = pickle.load(f)
+    deps = {Path(p).name for p in env.dependencies.get("benchmarks", set())}
+    assert "README.md" in deps
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
