@@ -111,8 +111,8 @@ def test_benchmarks_page_is_the_current_benchmarks_readme(site):
 
 
 def test_an_incremental_build_reads_the_benchmarks_readme_again(site):
-    # the page's source is outside docs/: Sphinx is told it depends on it (note_dependency)
-    pytest.importorskip("sphinx")  # the environment's pickle holds Sphinx's objects
+    # the page's source is outside docs/: Sphinx is told it depends on it (note_dependency);
+    # the environment's pickle holds Sphinx's objects (the site fixture skips without Sphinx)
     doctrees = site / ".doctrees" if (site / ".doctrees").is_dir() else site.parent / ".doctrees"
     env_file = doctrees / "environment.pickle"
     if not env_file.is_file():
